@@ -1,0 +1,107 @@
+/* netfw — prefork server: Config, ServerApp, Connection, OwnedMessage.
+ *
+ * netfw_server_start() binds one listening socket and forks worker_num worker
+ * processes that share it. Every worker runs its own libuv loop, creates its
+ * own app instance with app->create(context) and owns the connections it
+ * accepted; no worker can reach another's connections. The callbacks below
+ * are always called in a worker process, on its loop thread. */
+#ifndef NETFW_SERVER_H
+#define NETFW_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netfw/export.h"
+#include "netfw/message.h"
+
+typedef struct netfw_conn netfw_conn;
+typedef struct netfw_server netfw_server;
+
+/* A message together with the connection it came from. msg is valid during
+ * on_message only; owner until on_client_disconnect returns (or until the
+ * server closes the connection itself). */
+typedef struct netfw_owned_msg {
+  netfw_conn *owner;
+  netfw_msg *msg;
+} netfw_owned_msg;
+
+/* The user's application, as netframe's ServerApp. Every member but
+ * on_message may be NULL. */
+typedef struct netfw_app {
+  /* Called once per worker, in the worker; returns the app state. */
+  void *(*create)(void *context);
+  /* Return false to refuse: what the callback already sent is delivered, then
+   * the connection closes; on_client_disconnect is not called. NULL = accept. */
+  bool (*on_client_connect)(void *app, netfw_conn *client);
+  /* The peer closed or the network failed (never for server-started closes). */
+  void (*on_client_disconnect)(void *app, netfw_conn *client);
+  /* One complete frame arrived. */
+  void (*on_message)(void *app, netfw_owned_msg *msg);
+  /* Called once per worker before it exits. */
+  void (*destroy)(void *app);
+} netfw_app;
+
+#define NETFW_DEFAULT_PORT 54314
+#define NETFW_DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
+#define NETFW_DEFAULT_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
+#define NETFW_DEFAULT_DRAIN_MS 5000
+
+typedef struct netfw_config {
+  const netfw_app *app; /* required                                          */
+  void *context;        /* handed to app->create() in every worker           */
+  const char *ip;       /* NULL: this host's address by its name (netframe)  */
+  uint16_t port;        /* default 54314; 0 = any free port                  */
+  int worker_num;       /* default 1; 0 = one per CPU                        */
+  uint32_t max_payload; /* largest accepted payload; default 16 MiB          */
+  size_t max_output;    /* per-connection unsent bytes; default 64 MiB       */
+  int idle_timeout_ms;  /* close connections silent this long; 0 = off       */
+  int max_connections;  /* per worker; extra ones closed at accept; 0 = off  */
+  int drain_timeout_ms; /* bound on reading to EOF after shutdown; 5000      */
+  bool reuseport;       /* one SO_REUSEPORT socket per worker (docs/server.md) */
+} netfw_config;
+
+/* Fills cfg with the defaults above and the given app. */
+NETFW_EXTERN void netfw_config_init(netfw_config *cfg, const netfw_app *app);
+
+/* Validates and copies cfg (ip is copied). Returns NULL on a bad config (no
+ * app or no on_message, negative counts) or when out of memory. */
+NETFW_EXTERN netfw_server *netfw_server_new(const netfw_config *cfg);
+
+/* Binds, listens and forks the workers; returns once every worker accepts
+ * connections. 0, NETFW_ESTATE if already started, NETFW_EADDRINUSE,
+ * NETFW_EADDRINFO or NETFW_ESYS. */
+NETFW_EXTERN int netfw_server_start(netfw_server *s);
+
+/* Returns the bound port (after a successful start; 0 before). */
+NETFW_EXTERN uint16_t netfw_server_port(const netfw_server *s);
+
+/* Stops the workers gracefully (queued output delivered, destroy called).
+ * timeout_ms -1 waits for them; otherwise what is left after timeout_ms is
+ * killed. Returns 0, or NETFW_ESTATE when not running. */
+NETFW_EXTERN int netfw_server_stop(netfw_server *s, int timeout_ms);
+
+/* Frees the server, stopping it first (waiting forever) if it still runs. */
+NETFW_EXTERN void netfw_server_free(netfw_server *s);
+
+/* Queues a copy of m for the peer. Returns 0, NETFW_ESTATE after shutdown or
+ * close, NETFW_E2BIG over the output limit (the connection is then closed),
+ * NETFW_ENOMEM. Call only from the worker's callbacks. */
+NETFW_EXTERN int netfw_conn_send(netfw_conn *c, const netfw_msg *m);
+
+/* Delivers everything queued, then closes (shutdown(SHUT_WR), drain the peer
+ * until EOF or drain_timeout_ms, close). on_client_disconnect is not called. */
+NETFW_EXTERN void netfw_conn_shutdown(netfw_conn *c);
+
+/* Writes the peer's IP (NUL-terminated) into ip and its port into *port.
+ * Returns 0, NETFW_EINVAL (ip_len too small) or NETFW_ESYS. */
+NETFW_EXTERN int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
+                                 uint16_t *port);
+
+/* Attaches per-connection user state (netfw never frees it). */
+NETFW_EXTERN void netfw_conn_set_data(netfw_conn *c, void *data);
+
+/* Returns what netfw_conn_set_data() stored (NULL at first). */
+NETFW_EXTERN void *netfw_conn_data(const netfw_conn *c);
+
+#endif /* NETFW_SERVER_H */

@@ -1,0 +1,77 @@
+/* Bump allocator for decoded arrays: one malloc per chunk, nothing per item. */
+#include <stdalign.h>
+#include <stdlib.h>
+
+#include "netfw/codec.h"
+
+struct netfw_arena_chunk {
+  netfw_arena_chunk *next;
+  size_t size; /* usable bytes after the header */
+  alignas(max_align_t) unsigned char mem[];
+};
+
+enum { FIRST_CHUNK = 4096 };
+
+void netfw_arena_init(netfw_arena *a) {
+  a->head = NULL;
+  a->used = 0;
+}
+
+/* Keeps only the largest chunk: after a few messages the arena settles on a
+ * size that fits the common message and stops calling malloc. */
+void netfw_arena_reset(netfw_arena *a) {
+  netfw_arena_chunk *keep = NULL;
+  netfw_arena_chunk *c = a->head;
+  while (c != NULL) {
+    netfw_arena_chunk *next = c->next;
+    if (keep == NULL || c->size > keep->size) {
+      free(keep);
+      keep = c;
+    } else {
+      free(c);
+    }
+    c = next;
+  }
+  if (keep != NULL)
+    keep->next = NULL;
+  a->head = keep;
+  a->used = 0;
+}
+
+void netfw_arena_free(netfw_arena *a) {
+  while (a->head != NULL) {
+    netfw_arena_chunk *next = a->head->next;
+    free(a->head);
+    a->head = next;
+  }
+  a->used = 0;
+}
+
+void *netfw_arena_alloc(netfw_arena *a, size_t size) {
+  const size_t align = alignof(max_align_t);
+  size_t need;
+  size_t chunk;
+  netfw_arena_chunk *c;
+
+  if (size > SIZE_MAX - align)
+    return NULL;
+  need = (size + align - 1) & ~(align - 1);
+  if (a->head != NULL && a->head->size - a->used >= need) {
+    void *p = a->head->mem + a->used;
+    a->used += need;
+    return p;
+  }
+  chunk = a->head != NULL ? a->head->size * 2 : FIRST_CHUNK;
+  if (chunk < need)
+    chunk = need;
+  if (chunk > SIZE_MAX - sizeof(*c))
+    return NULL;
+  c = malloc(sizeof(*c) + chunk);
+  if (c == NULL)
+    return NULL;
+  c->size = chunk;
+  c->next = a->head;
+  a->head = c;
+  a->used = need;
+  return c->mem;
+}
