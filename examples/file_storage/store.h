@@ -1,0 +1,58 @@
+/* The file store behind file_storage_server: a flat directory of files,
+ * safe against names that try to escape it and against concurrent workers.
+ *
+ * Every write goes to a private temporary file that is then linked under its
+ * final name (link fails if the name exists), so concurrent ADDs of one name
+ * give exactly one success and a reader never sees a half-written file. */
+#ifndef FILE_STORAGE_STORE_H
+#define FILE_STORAGE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum store_rc {
+  STORE_OK = 0,
+  STORE_EXISTS,    /* add: the name is taken                         */
+  STORE_NOT_FOUND, /* get/del: no such file                          */
+  STORE_BAD_NAME,  /* empty, too long, '/', NUL, "." or "..", or ours */
+  STORE_TOO_BIG,   /* get: file larger than the caller's limit       */
+  STORE_IO         /* a system call failed (errno kept)              */
+} store_rc;
+
+typedef struct store {
+  int dirfd;
+} store;
+
+/* Largest name the protocol can carry (u8 length prefix). */
+#define STORE_NAME_MAX 255
+
+/* Opens dir (which must exist). Returns STORE_OK or STORE_IO. */
+store_rc store_open(store *s, const char *dir);
+
+/* Closes the directory handle. */
+void store_close(store *s);
+
+/* True if name[0..len) is a plain file name inside the store. */
+bool store_name_ok(const char *name, size_t len);
+
+/* Stores a new file. STORE_OK, STORE_EXISTS, STORE_BAD_NAME or STORE_IO. */
+store_rc store_add(store *s, const char *name, size_t len, const uint8_t *data,
+                   size_t size);
+
+/* Reads a whole file into *data (malloc'ed, caller frees) of *size bytes, at
+ * most max bytes. STORE_OK, STORE_NOT_FOUND, STORE_BAD_NAME, STORE_TOO_BIG or
+ * STORE_IO. */
+store_rc store_get(store *s, const char *name, size_t len, size_t max,
+                   uint8_t **data, size_t *size);
+
+/* Removes a file. STORE_OK, STORE_NOT_FOUND, STORE_BAD_NAME or STORE_IO. */
+store_rc store_del(store *s, const char *name, size_t len);
+
+/* Calls fn for every stored file (at most limit of them), in name order.
+ * Returns STORE_OK or STORE_IO. */
+store_rc store_list(store *s, size_t limit,
+                    void (*fn)(const char *name, uint64_t size, void *arg),
+                    void *arg);
+
+#endif /* FILE_STORAGE_STORE_H */
