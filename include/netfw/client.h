@@ -1,10 +1,24 @@
 /* netfw — client: one connection kept by a background I/O thread.
  *
- * netfw_client_connect() connects and starts a thread running its own libuv
- * loop that owns the socket; send, recv and shutdown talk to it through
- * queues. Thread safety: one thread may call netfw_client_send() while
- * another blocks in netfw_client_recv(); every other pair of calls on one
- * client must not overlap. */
+ * netfw_client_connect() connects with a plain socket in the caller's thread,
+ * then starts a thread running its own libuv loop that owns the socket from
+ * then on. send, recv and shutdown talk to it through two mutex-protected
+ * queues: send appends the encoded frame to an output buffer (sends made
+ * close together leave in one write), the I/O thread appends every received
+ * frame to an inbox that recv takes from (a message already waiting is
+ * returned without a system call).
+ *
+ * Thread safety:
+ * - netfw_client_send() and netfw_client_recv() may be called from any
+ *   threads at the same time (typically one thread sending while another
+ *   blocks in recv). Messages from one sending thread leave in call order.
+ * - netfw_client_shutdown() may be called while other threads are inside
+ *   send or recv: those calls return NETFW_ESTATE (a recv blocked at the time
+ *   is woken). A send that returned 0 before shutdown is delivered.
+ * - netfw_client_connect(), the setters and netfw_client_free() must not
+ *   overlap any other call on the same client; free comes last.
+ * The I/O thread blocks every signal, so SIGPIPE never reaches the process
+ * from a client socket and asynchronous signals go to the application. */
 #ifndef NETFW_CLIENT_H
 #define NETFW_CLIENT_H
 
@@ -15,37 +29,62 @@
 
 typedef struct netfw_client netfw_client;
 
+#define NETFW_CLIENT_DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
+#define NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 10000
+
 /* Allocates an unconnected client (NULL when out of memory). */
 NETFW_EXTERN netfw_client *netfw_client_new(void);
 
-/* Sets the largest payload accepted from the peer (default 16 MiB); a bigger
- * frame drops the connection. Call before connect; NETFW_ESTATE after. */
+/* Sets the largest payload accepted from the peer (default 16 MiB); a frame
+ * announcing more drops the connection before anything is allocated for it.
+ * Returns 0, or NETFW_ESTATE once connect has succeeded. */
 NETFW_EXTERN int netfw_client_set_max_payload(netfw_client *c, uint32_t max);
 
-/* Connects to ip:port and starts the I/O thread. Returns 0, NETFW_ESTATE if
- * already connected, NETFW_EINVAL, NETFW_ECONNREFUSED, NETFW_EHOSTUNREACH,
- * NETFW_ETIMEDOUT, NETFW_EADDRINFO or NETFW_ESYS. */
+/* Sets how long connect waits for the peer (default 10 s; -1 = as long as the
+ * system does). Returns 0, NETFW_EINVAL (< -1) or NETFW_ESTATE once
+ * connected. */
+NETFW_EXTERN int netfw_client_set_connect_timeout(netfw_client *c,
+                                                  int timeout_ms);
+
+/* Connects to ip:port (a numeric address or a host name) and starts the I/O
+ * thread. Returns 0; NETFW_ESTATE if connect already succeeded once (a client
+ * connects once); NETFW_EINVAL (NULL ip, port 0); NETFW_ECONNREFUSED (nothing
+ * listens there); NETFW_EHOSTUNREACH (no route); NETFW_ETIMEDOUT (no answer
+ * within the connect timeout); NETFW_EADDRINFO (name not resolved);
+ * NETFW_ENOMEM or NETFW_ESYS (errno kept). A failed connect may be retried. */
 NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
                                       uint16_t port);
 
-/* Queues a copy of m and returns without waiting for the network. Returns 0,
- * NETFW_ESTATE (not connected / shut down), NETFW_ECONNRESET once the
- * connection is lost, NETFW_ENOMEM. */
+/* Queues a copy of m (the caller keeps m) and returns without waiting for
+ * the network. Returns 0; NETFW_EINVAL (NULL); NETFW_ESTATE (not connected,
+ * or shut down); NETFW_ECONNRESET once the connection is lost; NETFW_ENOMEM.
+ * There is no limit on queued bytes: a peer that stops reading makes the
+ * queue grow. */
 NETFW_EXTERN int netfw_client_send(netfw_client *c, const netfw_msg *m);
 
-/* Takes the next received message into *out (the caller frees it with
- * netfw_msg_free). timeout_ms: -1 waits forever, 0 does not wait. Returns 0,
- * NETFW_ETIMEDOUT, NETFW_ECONNRESET (only after every message that arrived
- * before the loss was returned), NETFW_ESTATE. */
+/* Takes the next received message into *out; the caller owns it and frees it
+ * with netfw_msg_free(). timeout_ms: -1 waits forever, 0 does not wait, > 0
+ * waits at most that long (monotonic clock). Returns 0; NETFW_ETIMEDOUT
+ * (nothing arrived in time); NETFW_ECONNRESET (the connection was lost and
+ * every message that arrived before the loss has been returned);
+ * NETFW_ESTATE (not connected, or shut down); NETFW_EINVAL. *out is set to
+ * NULL on every error. */
 NETFW_EXTERN int netfw_client_recv(netfw_client *c, netfw_msg **out,
                                    int timeout_ms);
 
-/* Delivers every message sent before the call, closes gracefully and joins
- * the I/O thread; after timeout_ms (-1 = no limit) the connection is aborted
- * instead. Returns 0, NETFW_ETIMEDOUT (aborted) or NETFW_ESTATE. */
+/* Delivers every message sent before the call (flush, shutdown(SHUT_WR),
+ * then read and discard until the peer closes), then joins the I/O thread.
+ * Messages received but not taken by recv are discarded. timeout_ms -1 waits
+ * for the peer as long as it takes; otherwise the connection is reset after
+ * timeout_ms and the thread still joined. Returns 0 (graceful);
+ * NETFW_ETIMEDOUT (aborted at the timeout); NETFW_ECONNRESET (the connection
+ * had been lost before, so sent messages may not have arrived); NETFW_ESTATE
+ * (never connected, or shut down already); NETFW_EINVAL. In every case but
+ * NETFW_ESTATE and NETFW_EINVAL the client is closed afterwards. */
 NETFW_EXTERN int netfw_client_shutdown(netfw_client *c, int timeout_ms);
 
-/* Shuts the client down (waiting) if connected, then frees it. NULL: no-op. */
+/* Shuts a connected client down first (netfw_client_shutdown with -1, so it
+ * waits for the peer to close), then frees it. NULL is a no-op. */
 NETFW_EXTERN void netfw_client_free(netfw_client *c);
 
 #endif /* NETFW_CLIENT_H */

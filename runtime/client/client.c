@@ -1,0 +1,225 @@
+/* The client's API edge: argument and state checks, then the handoff queues.
+ * The I/O thread (io.c) does the networking; see client.h for the rules. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "client_internal.h"
+#include "netfw/error.h"
+
+/* Initialises a condition variable that measures timeouts on the monotonic
+ * clock, so a wall-clock change cannot stretch or cut a wait. */
+static int cond_init_monotonic(pthread_cond_t *cv) {
+  pthread_condattr_t attr;
+  int rc;
+
+  if (pthread_condattr_init(&attr) != 0)
+    return -1;
+  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  if (rc == 0)
+    rc = pthread_cond_init(cv, &attr);
+  pthread_condattr_destroy(&attr);
+  return rc == 0 ? 0 : -1;
+}
+
+netfw_client *netfw_client_new(void) {
+  netfw_client *c = calloc(1, sizeof(*c));
+
+  if (c == NULL)
+    return NULL;
+  if (pthread_mutex_init(&c->lock, NULL) != 0)
+    goto failed_lock;
+  if (cond_init_monotonic(&c->readable) != 0)
+    goto failed_readable;
+  if (cond_init_monotonic(&c->finished_cv) != 0)
+    goto failed_finished;
+  c->max_payload = NETFW_CLIENT_DEFAULT_MAX_PAYLOAD;
+  c->connect_timeout_ms = NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+  c->state = NETFW__CLIENT_NEW;
+  netfw__outbuf_init(&c->out);
+  netfw__inbox_init(&c->inbox);
+  return c;
+
+failed_finished:
+  pthread_cond_destroy(&c->readable);
+failed_readable:
+  pthread_mutex_destroy(&c->lock);
+failed_lock:
+  free(c);
+  return NULL;
+}
+
+int netfw_client_set_max_payload(netfw_client *c, uint32_t max) {
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state != NETFW__CLIENT_NEW)
+    return NETFW_ESTATE;
+  c->max_payload = max;
+  return 0;
+}
+
+int netfw_client_set_connect_timeout(netfw_client *c, int timeout_ms) {
+  if (c == NULL || timeout_ms < -1)
+    return NETFW_EINVAL;
+  if (c->state != NETFW__CLIENT_NEW)
+    return NETFW_ESTATE;
+  c->connect_timeout_ms = timeout_ms;
+  return 0;
+}
+
+int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
+  int fd, rc;
+
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state != NETFW__CLIENT_NEW)
+    return NETFW_ESTATE;
+  if (ip == NULL || port == 0)
+    return NETFW_EINVAL;
+  rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
+  if (rc != 0)
+    return rc;
+  c->lost = c->shutdown_req = c->abort_req = c->finished = false;
+  c->result = 0;
+  rc = netfw__client_io_start(c, fd);
+  if (rc != 0)
+    return rc;
+  pthread_mutex_lock(&c->lock);
+  c->state = NETFW__CLIENT_CONNECTED;
+  pthread_mutex_unlock(&c->lock);
+  return 0;
+}
+
+/* Cost: one copy of the payload into the output buffer under the lock, and a
+ * wake-up (one eventfd write) only when the buffer was empty: sends made
+ * while the I/O thread is busy join the next write without waking it. */
+int netfw_client_send(netfw_client *c, const netfw_msg *m) {
+  bool was_empty;
+  int rc;
+
+  if (c == NULL || m == NULL)
+    return NETFW_EINVAL;
+  pthread_mutex_lock(&c->lock);
+  if (c->state != NETFW__CLIENT_CONNECTED)
+    rc = NETFW_ESTATE;
+  else if (c->lost)
+    rc = NETFW_ECONNRESET;
+  else {
+    was_empty = c->out.len == 0;
+    rc = netfw__outbuf_put_frame(&c->out, m);
+    if (rc == 0 && was_empty)
+      netfw__client_io_wake(c);
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
+static void deadline_after(struct timespec *ts, int timeout_ms) {
+  clock_gettime(CLOCK_MONOTONIC, ts);
+  ts->tv_sec += timeout_ms / 1000;
+  ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts->tv_nsec >= 1000000000L) {
+    ts->tv_sec++;
+    ts->tv_nsec -= 1000000000L;
+  }
+}
+
+/* The fast path takes a waiting message under the lock and returns: no
+ * system call unless the lock is contended. Waits only on an empty inbox. */
+int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
+  struct timespec deadline;
+  bool expired = timeout_ms == 0;
+  int rc;
+
+  if (out != NULL)
+    *out = NULL;
+  if (c == NULL || out == NULL || timeout_ms < -1)
+    return NETFW_EINVAL;
+  if (timeout_ms > 0)
+    deadline_after(&deadline, timeout_ms);
+  pthread_mutex_lock(&c->lock);
+  for (;;) {
+    if (c->state != NETFW__CLIENT_CONNECTED) {
+      rc = NETFW_ESTATE;
+      break;
+    }
+    if ((*out = netfw__inbox_pop(&c->inbox)) != NULL) {
+      rc = 0;
+      break;
+    }
+    if (c->lost) {
+      rc = NETFW_ECONNRESET;
+      break;
+    }
+    if (expired) {
+      rc = NETFW_ETIMEDOUT;
+      break;
+    }
+    if (timeout_ms < 0)
+      pthread_cond_wait(&c->readable, &c->lock);
+    else if (pthread_cond_timedwait(&c->readable, &c->lock, &deadline) ==
+             ETIMEDOUT)
+      expired = true; /* look once more: something may have come meanwhile */
+  }
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
+/* Waits (lock held) until the I/O thread finishes or the deadline passes.
+ * Returns false on timeout. */
+static bool wait_finished(netfw_client *c, int timeout_ms) {
+  struct timespec deadline;
+
+  if (timeout_ms >= 0)
+    deadline_after(&deadline, timeout_ms);
+  while (!c->finished) {
+    if (timeout_ms < 0)
+      pthread_cond_wait(&c->finished_cv, &c->lock);
+    else if (pthread_cond_timedwait(&c->finished_cv, &c->lock, &deadline) ==
+             ETIMEDOUT)
+      return c->finished;
+  }
+  return true;
+}
+
+int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
+  int rc;
+
+  if (c == NULL || timeout_ms < -1)
+    return NETFW_EINVAL;
+  pthread_mutex_lock(&c->lock);
+  if (c->state != NETFW__CLIENT_CONNECTED) {
+    pthread_mutex_unlock(&c->lock);
+    return NETFW_ESTATE;
+  }
+  c->state = NETFW__CLIENT_CLOSED;
+  c->shutdown_req = true;
+  netfw__client_io_wake(c);
+  pthread_cond_broadcast(&c->readable); /* a blocked recv returns ESTATE */
+  if (!wait_finished(c, timeout_ms)) {
+    c->abort_req = true;
+    netfw__client_io_wake(c);
+    wait_finished(c, -1);
+  }
+  rc = c->result;
+  pthread_mutex_unlock(&c->lock);
+
+  netfw__client_io_join(c);
+  pthread_mutex_lock(&c->lock);
+  netfw__inbox_clear(&c->inbox);
+  netfw__outbuf_free(&c->out);
+  pthread_mutex_unlock(&c->lock);
+  return rc;
+}
+
+void netfw_client_free(netfw_client *c) {
+  if (c == NULL)
+    return;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    (void)netfw_client_shutdown(c, -1);
+  pthread_cond_destroy(&c->finished_cv);
+  pthread_cond_destroy(&c->readable);
+  pthread_mutex_destroy(&c->lock);
+  free(c);
+}

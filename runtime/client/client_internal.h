@@ -1,0 +1,73 @@
+/* The client's state, shared by the API edge (client.c), the dialer
+ * (connect.c) and the I/O thread (io.c). Internal. */
+#ifndef NETFW_RUNTIME_CLIENT_INTERNAL_H
+#define NETFW_RUNTIME_CLIENT_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "frame.h"
+#include "netfw/client.h"
+#include "queue.h"
+
+/* What the application sees. */
+typedef enum netfw__client_state {
+  NETFW__CLIENT_NEW,       /* connect not yet succeeded */
+  NETFW__CLIENT_CONNECTED, /* send/recv allowed */
+  NETFW__CLIENT_CLOSED     /* shut down; nothing but free allowed */
+} netfw__client_state;
+
+struct netfw_client {
+  /* Settings: written before connect, read-only once the thread runs. */
+  uint32_t max_payload;
+  int connect_timeout_ms;
+
+  /* Shared: every field in this block is guarded by lock. */
+  pthread_mutex_t lock;
+  pthread_cond_t readable; /* inbox grew, the connection ended, or closed */
+  pthread_cond_t finished_cv; /* the I/O thread set finished */
+  netfw__client_state state;
+  netfw__outbuf out;   /* frames sent but not yet taken by the I/O thread */
+  netfw__inbox inbox;  /* frames received but not yet taken by recv */
+  bool lost;           /* the connection ended before a shutdown asked for it */
+  bool shutdown_req;   /* shutdown was called: flush, FIN, drain, finish */
+  bool abort_req;      /* shutdown's timeout expired: reset now */
+  bool finished;       /* the I/O thread is done; wake must not be used */
+  int result;          /* shutdown's return value, set with finished */
+
+  /* The I/O thread's own (set up before it starts, joined after). */
+  pthread_t thread;
+  uv_loop_t loop;
+  uv_tcp_t tcp;
+  uv_async_t wake;
+  uv_write_t write_req;
+  uv_shutdown_t shutdown_uv;
+  netfw_framebuf rbuf;  /* bytes read, parsed into frames */
+  netfw__outbuf wbuf;   /* the bytes of the write in flight */
+  bool writing;         /* write_req is in flight */
+  bool fin_started;     /* uv_shutdown issued: draining, reads discarded */
+  bool tcp_closing;     /* uv_close(tcp) issued */
+  bool tcp_closed;      /* its close callback ran */
+  bool aborted;         /* the connection was reset on abort_req */
+};
+
+/* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the
+ * system's limit), trying every resolved address. Returns 0 and the socket
+ * in *fd, or a NETFW_E* code naming the cause. */
+int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd);
+
+/* Sets up the loop around fd (taking ownership of it, even on failure) and
+ * starts the I/O thread. Returns 0, NETFW_ENOMEM or NETFW_ESYS. */
+int netfw__client_io_start(netfw_client *c, int fd);
+
+/* Wakes the I/O thread to look at the shared state. Call with c->lock held;
+ * does nothing once the thread has finished. */
+void netfw__client_io_wake(netfw_client *c);
+
+/* Joins the finished I/O thread and releases the loop and its buffers. */
+void netfw__client_io_join(netfw_client *c);
+
+#endif /* NETFW_RUNTIME_CLIENT_INTERNAL_H */

@@ -1,0 +1,129 @@
+/* Dialing: a plain non-blocking connect in the caller's thread, bounded by a
+ * timeout, so that a refused or unreachable peer is reported at once and with
+ * its cause before any thread exists. */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "client_internal.h"
+#include "netfw/error.h"
+
+static int64_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Translates a connect errno into the closest netfw code. */
+static int map_errno(int err) {
+  switch (err) {
+  case ECONNREFUSED:
+    return NETFW_ECONNREFUSED;
+  case EHOSTUNREACH:
+  case ENETUNREACH:
+  case EHOSTDOWN:
+  case ENETDOWN:
+    return NETFW_EHOSTUNREACH;
+  case ETIMEDOUT:
+    return NETFW_ETIMEDOUT;
+  case ENOMEM:
+  case ENOBUFS:
+    return NETFW_ENOMEM;
+  default:
+    errno = err;
+    return NETFW_ESYS;
+  }
+}
+
+/* Waits until the connect in progress on fd completes or deadline (ms on the
+ * monotonic clock; -1: none) passes. Returns 0 or the failing errno. */
+static int wait_connected(int fd, int64_t deadline) {
+  struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+  socklen_t len = sizeof(int);
+  int err = 0;
+
+  for (;;) {
+    int wait = -1, n;
+    if (deadline >= 0) {
+      int64_t left = deadline - now_ms();
+      if (left <= 0)
+        return ETIMEDOUT;
+      wait = left > 1000000 ? 1000000 : (int)left;
+    }
+    n = poll(&pfd, 1, wait);
+    if (n > 0)
+      break;
+    if (n < 0 && errno != EINTR)
+      return errno;
+  }
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+    return errno;
+  return err;
+}
+
+/* One attempt on one address. Returns 0 and the socket, or an errno. */
+static int dial_one(const struct addrinfo *ai, int64_t deadline, int *fd_out) {
+  int one = 1, err = 0;
+  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                  ai->ai_protocol);
+
+  if (fd < 0)
+    return errno;
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    err = errno == EINPROGRESS ? wait_connected(fd, deadline) : errno;
+    if (err != 0) {
+      close(fd);
+      return err;
+    }
+  }
+  /* Small request/response messages must not wait for Nagle. */
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  *fd_out = fd;
+  return 0;
+}
+
+static int resolve(const char *ip, uint16_t port, struct addrinfo **res) {
+  struct addrinfo hints;
+  char service[8];
+  int rc;
+
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  snprintf(service, sizeof(service), "%u", (unsigned)port);
+  rc = getaddrinfo(ip, service, &hints, res);
+  if (rc == 0)
+    return 0;
+  if (rc == EAI_MEMORY)
+    return NETFW_ENOMEM;
+  if (rc == EAI_SYSTEM)
+    return NETFW_ESYS;
+  return NETFW_EADDRINFO;
+}
+
+int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms,
+                       int *fd) {
+  int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+  struct addrinfo *res, *ai;
+  int err = ECONNREFUSED;
+  int rc = resolve(ip, port, &res);
+
+  if (rc != 0)
+    return rc;
+  for (ai = res; ai != NULL; ai = ai->ai_next) {
+    err = dial_one(ai, deadline, fd);
+    if (err == 0 || err == ETIMEDOUT)
+      break;
+  }
+  freeaddrinfo(res);
+  return err == 0 ? 0 : map_errno(err);
+}
