@@ -1,0 +1,459 @@
+/* Client runtime against a scripted peer (peer.c): round trips, timeouts,
+ * losses, shutdown semantics, limits, misuse and concurrent send/recv. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "netfw/netfw.h"
+#include "peer.h"
+
+#define LOCALHOST "127.0.0.1"
+#define WAIT_MS 20000 /* bound on a wait that must succeed (loaded machine) */
+
+static netfw_client *connect_to(uint16_t port) {
+  netfw_client *c = netfw_client_new();
+  assert_non_null(c);
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, port), 0);
+  return c;
+}
+
+static netfw_msg *msg_text(uint16_t id, const char *text) {
+  netfw_msg *m = netfw_msg_new(id);
+  assert_non_null(m);
+  assert_int_equal(netfw_msg_append(m, text, strlen(text)), 0);
+  return m;
+}
+
+static netfw_msg *msg_seq(uint32_t seq) {
+  netfw_msg *m = netfw_msg_new((uint16_t)seq);
+  assert_non_null(m);
+  assert_int_equal(netfw_msg_append(m, &seq, sizeof(seq)), 0);
+  return m;
+}
+
+static void send_text(netfw_client *c, uint16_t id, const char *text) {
+  netfw_msg *m = msg_text(id, text);
+  assert_int_equal(netfw_client_send(c, m), 0);
+  netfw_msg_free(m);
+}
+
+/* Receives one message and checks its id and payload exactly. */
+static void expect_text(netfw_client *c, uint16_t id, const char *text) {
+  netfw_msg *m = NULL;
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
+  assert_non_null(m);
+  assert_int_equal(netfw_msg_id(m), id);
+  assert_int_equal(netfw_msg_size(m), strlen(text));
+  if (strlen(text) > 0)
+    assert_memory_equal(netfw_msg_payload(m), text, strlen(text));
+  netfw_msg_free(m);
+}
+
+static void expect_seq(netfw_client *c, uint32_t seq) {
+  netfw_msg *m = NULL;
+  uint32_t got = ~seq;
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
+  assert_int_equal(netfw_msg_id(m), (uint16_t)seq);
+  assert_int_equal(netfw_msg_size(m), 4);
+  assert_int_equal(netfw_msg_pop(m, &got, 4), 0);
+  assert_int_equal(got, seq);
+  netfw_msg_free(m);
+}
+
+static void test_client_echo_round_trip(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+
+  send_text(c, 0xff, "hello");
+  expect_text(c, 0xff, "hello");
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 1);
+  assert_int_equal(p.bytes, 6 + 5);
+  assert_true(p.saw_eof);
+}
+
+static void test_client_recv_timeouts_then_delayed_echo(void **state) {
+  test_peer p = {0};
+  netfw_client *c;
+  netfw_msg dummy, *m = &dummy; /* recv must set it to NULL */
+  int64_t t0, elapsed;
+
+  p.delay_ms = 600;
+  c = connect_to(peer_start(&p, PEER_ECHO));
+  send_text(c, 3, "late");
+
+  t0 = peer_now_ms();
+  assert_int_equal(netfw_client_recv(c, &m, 0), NETFW_ETIMEDOUT);
+  assert_null(m);
+  assert_true(peer_now_ms() - t0 < 100);
+
+  t0 = peer_now_ms();
+  assert_int_equal(netfw_client_recv(c, &m, 200), NETFW_ETIMEDOUT);
+  elapsed = peer_now_ms() - t0;
+  assert_null(m);
+  assert_true(elapsed >= 200);
+  assert_true(elapsed < 1000);
+
+  expect_text(c, 3, "late");
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_recv_timeout_zero_on_empty_queue(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+  netfw_msg *m;
+  int64_t t0 = peer_now_ms();
+
+  for (int i = 0; i < 1000; i++)
+    assert_int_equal(netfw_client_recv(c, &m, 0), NETFW_ETIMEDOUT);
+  assert_true(peer_now_ms() - t0 < 500);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_rejected_reports_reset(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_REJECT));
+  netfw_msg *m = msg_text(1, "x");
+  netfw_msg *got = NULL;
+
+  assert_int_equal(netfw_client_recv(c, &got, WAIT_MS), NETFW_ECONNRESET);
+  assert_null(got);
+  assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_send(c, m), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ECONNRESET);
+  netfw_msg_free(m);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_three_then_close(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_SEND3_CLOSE));
+  netfw_msg *m;
+
+  expect_text(c, 1, "one");
+  expect_text(c, 2, "two");
+  expect_text(c, 3, "three");
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_recv(c, &m, -1), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+/* The messages must already be queued when the loss is seen: recv only
+ * after the peer is gone. */
+static void test_client_three_kept_after_loss(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_SEND3_CLOSE));
+  netfw_msg *m = msg_text(9, "late");
+  int rc;
+
+  peer_join(&p);
+  /* send sees the loss once the I/O thread noticed the EOF */
+  for (int i = 0; i < WAIT_MS / 10; i++) {
+    rc = netfw_client_send(c, m);
+    if (rc != 0)
+      break;
+    usleep(10000);
+  }
+  assert_int_equal(rc, NETFW_ECONNRESET);
+  expect_text(c, 1, "one");
+  expect_text(c, 2, "two");
+  expect_text(c, 3, "three");
+  netfw_msg_free(m);
+  assert_int_equal(netfw_client_recv(c, &m, 0), NETFW_ECONNRESET);
+  assert_null(m);
+  netfw_client_free(c);
+}
+
+static void test_client_send_full_completion(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_COUNT));
+
+  for (uint32_t i = 0; i < 1024; i++) {
+    netfw_msg *m = msg_seq(i);
+    assert_int_equal(netfw_client_send(c, m), 0);
+    netfw_msg_free(m);
+  }
+  assert_int_equal(netfw_client_shutdown(c, -1), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 1024);
+  assert_int_equal(p.in_order, 1024);
+  assert_int_equal(p.bytes, 1024 * 10);
+  assert_true(p.saw_eof);
+}
+
+static void test_client_free_connected_delivers(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_COUNT));
+
+  for (uint32_t i = 0; i < 10; i++) {
+    netfw_msg *m = msg_seq(i);
+    assert_int_equal(netfw_client_send(c, m), 0);
+    netfw_msg_free(m);
+  }
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 10);
+  assert_int_equal(p.in_order, 10);
+}
+
+static void test_client_empty_and_16mib_payloads(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+  const uint32_t big = 16u * 1024 * 1024;
+  netfw_msg *m = netfw_msg_new(2);
+  uint8_t *data;
+
+  send_text(c, 1, "");
+  expect_text(c, 1, "");
+  data = netfw_msg_append_space(m, big);
+  assert_non_null(data);
+  for (uint32_t i = 0; i < big; i++)
+    data[i] = (uint8_t)(i * 7 + (i >> 16));
+  assert_int_equal(netfw_client_send(c, m), 0);
+  netfw_msg_free(m);
+  m = NULL;
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS * 3), 0);
+  assert_int_equal(netfw_msg_id(m), 2);
+  assert_int_equal(netfw_msg_size(m), big);
+  data = (uint8_t *)netfw_msg_payload(m);
+  for (uint32_t i = 0; i < big; i++)
+    if (data[i] != (uint8_t)(i * 7 + (i >> 16)))
+      fail_msg("byte %u differs", i);
+  netfw_msg_free(m);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_pipelined_100k_in_order(void **state) {
+  enum { N = 100000 };
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+
+  for (uint32_t i = 0; i < N; i++) {
+    netfw_msg *m = msg_seq(i);
+    assert_int_equal(netfw_client_send(c, m), 0);
+    netfw_msg_free(m);
+  }
+  for (uint32_t i = 0; i < N; i++)
+    expect_seq(c, i);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, N);
+}
+
+static void test_client_ping_pong(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+
+  for (uint32_t i = 0; i < 2000; i++) {
+    netfw_msg *m = msg_seq(i);
+    assert_int_equal(netfw_client_send(c, m), 0);
+    netfw_msg_free(m);
+    expect_seq(c, i);
+  }
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_connect_closed_port_fails_fast(void **state) {
+  netfw_client *c = netfw_client_new();
+  uint16_t port = peer_closed_port();
+  int64_t t0 = peer_now_ms();
+
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, port),
+                   NETFW_ECONNREFUSED);
+  assert_true(peer_now_ms() - t0 < 2000);
+  /* still unconnected: the same misuse rules as a new client */
+  assert_int_equal(netfw_client_shutdown(c, 0), NETFW_ESTATE);
+  netfw_client_free(c);
+}
+
+static void test_client_misuse_codes(void **state) {
+  test_peer p = {0};
+  netfw_client *c = netfw_client_new();
+  netfw_msg *m = msg_text(1, "x");
+  netfw_msg *got = m;
+
+  assert_int_equal(netfw_client_send(c, m), NETFW_ESTATE);
+  assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ESTATE);
+  assert_null(got);
+  assert_int_equal(netfw_client_recv(c, &got, -1), NETFW_ESTATE);
+  assert_int_equal(netfw_client_shutdown(c, -1), NETFW_ESTATE);
+  assert_int_equal(netfw_client_connect(c, NULL, 1), NETFW_EINVAL);
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, 0), NETFW_EINVAL);
+  assert_int_equal(netfw_client_connect(NULL, LOCALHOST, 1), NETFW_EINVAL);
+  assert_int_equal(netfw_client_set_connect_timeout(c, -2), NETFW_EINVAL);
+  assert_int_equal(netfw_client_set_connect_timeout(c, 5000), 0);
+
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_ECHO)),
+                   0);
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, p.port), NETFW_ESTATE);
+  assert_int_equal(netfw_client_set_max_payload(c, 10), NETFW_ESTATE);
+  assert_int_equal(netfw_client_set_connect_timeout(c, 10), NETFW_ESTATE);
+  assert_int_equal(netfw_client_send(c, NULL), NETFW_EINVAL);
+  assert_int_equal(netfw_client_send(NULL, m), NETFW_EINVAL);
+  assert_int_equal(netfw_client_recv(c, NULL, 0), NETFW_EINVAL);
+  assert_int_equal(netfw_client_recv(c, &got, -2), NETFW_EINVAL);
+  assert_int_equal(netfw_client_shutdown(c, -2), NETFW_EINVAL);
+
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ESTATE);
+  assert_int_equal(netfw_client_send(c, m), NETFW_ESTATE);
+  assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ESTATE);
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, p.port), NETFW_ESTATE);
+  netfw_client_free(c);
+  netfw_client_free(NULL);
+  netfw_msg_free(m);
+  peer_join(&p);
+}
+
+typedef struct sender_arg {
+  netfw_client *c;
+  uint32_t n;
+  int failures;
+} sender_arg;
+
+static void *sender_main(void *arg) {
+  sender_arg *a = arg;
+  for (uint32_t i = 0; i < a->n; i++) {
+    netfw_msg *m = netfw_msg_new((uint16_t)i);
+    if (m == NULL || netfw_msg_append(m, &i, sizeof(i)) != 0 ||
+        netfw_client_send(a->c, m) != 0)
+      a->failures++;
+    netfw_msg_free(m);
+    if (i % 1000 == 0)
+      usleep(1000); /* let the receiver catch up and block now and then */
+  }
+  return NULL;
+}
+
+static void test_client_send_and_recv_in_two_threads(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+  sender_arg a = {.c = c, .n = 20000};
+  pthread_t t;
+
+  assert_int_equal(pthread_create(&t, NULL, sender_main, &a), 0);
+  for (uint32_t i = 0; i < a.n; i++)
+    expect_seq(c, i);
+  pthread_join(t, NULL);
+  assert_int_equal(a.failures, 0);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+typedef struct recv_arg {
+  netfw_client *c;
+  int rc;
+} recv_arg;
+
+static void *blocked_recv_main(void *arg) {
+  recv_arg *a = arg;
+  netfw_msg *m = NULL;
+  a->rc = netfw_client_recv(a->c, &m, -1);
+  netfw_msg_free(m);
+  return NULL;
+}
+
+static void test_client_shutdown_wakes_blocked_recv(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_COUNT));
+  recv_arg a = {.c = c, .rc = 1};
+  pthread_t t;
+
+  assert_int_equal(pthread_create(&t, NULL, blocked_recv_main, &a), 0);
+  usleep(100000);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  pthread_join(t, NULL);
+  assert_int_equal(a.rc, NETFW_ESTATE);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_oversized_frame_drops_connection(void **state) {
+  test_peer p = {0};
+  netfw_client *c = netfw_client_new();
+  netfw_msg *m;
+
+  p.oversize = 1001;
+  assert_int_equal(netfw_client_set_max_payload(c, 1000), 0);
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_OVERSIZE)),
+                   0);
+  expect_text(c, 7, "ok");
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+/* 4 GiB announced with the default 16 MiB limit: refused from the header. */
+static void test_client_huge_header_refused_without_allocating(void **state) {
+  test_peer p = {0};
+  netfw_client *c;
+  netfw_msg *m;
+
+  p.oversize = 0xffffffffu;
+  c = connect_to(peer_start(&p, PEER_OVERSIZE));
+  expect_text(c, 7, "ok");
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
+static void test_client_shutdown_timeout_aborts(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_HOLD));
+  int64_t t0, elapsed;
+
+  send_text(c, 5, "held");
+  t0 = peer_now_ms();
+  assert_int_equal(netfw_client_shutdown(c, 200), NETFW_ETIMEDOUT);
+  elapsed = peer_now_ms() - t0;
+  assert_true(elapsed >= 200);
+  assert_true(elapsed < 5000);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 1);
+  assert_true(p.saw_eof); /* the FIN went out before the reset */
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_client_echo_round_trip),
+      cmocka_unit_test(test_client_recv_timeout_zero_on_empty_queue),
+      cmocka_unit_test(test_client_recv_timeouts_then_delayed_echo),
+      cmocka_unit_test(test_client_rejected_reports_reset),
+      cmocka_unit_test(test_client_three_then_close),
+      cmocka_unit_test(test_client_three_kept_after_loss),
+      cmocka_unit_test(test_client_send_full_completion),
+      cmocka_unit_test(test_client_free_connected_delivers),
+      cmocka_unit_test(test_client_empty_and_16mib_payloads),
+      cmocka_unit_test(test_client_pipelined_100k_in_order),
+      cmocka_unit_test(test_client_ping_pong),
+      cmocka_unit_test(test_client_connect_closed_port_fails_fast),
+      cmocka_unit_test(test_client_misuse_codes),
+      cmocka_unit_test(test_client_send_and_recv_in_two_threads),
+      cmocka_unit_test(test_client_shutdown_wakes_blocked_recv),
+      cmocka_unit_test(test_client_oversized_frame_drops_connection),
+      cmocka_unit_test(test_client_huge_header_refused_without_allocating),
+      cmocka_unit_test(test_client_shutdown_timeout_aborts),
+  };
+  return cmocka_run_group_tests_name("client", tests, NULL, NULL);
+}
