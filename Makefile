@@ -14,7 +14,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DNETFW_WERROR=$(NETFW_WERROR) \
              $(CMAKE_FLAGS)
 
-.PHONY: all deps configure build test clean
+.PHONY: all deps configure build test clean bench
 
 all: build
 
@@ -29,6 +29,10 @@ build: configure
 
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The benchmark table of docs/benchmarks.md; BENCH_ARGS=--quick for a smoke run.
+bench: build
+	bench/run-bench --bin $(BUILD_DIR)/bin $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR)
