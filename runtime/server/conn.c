@@ -1,0 +1,551 @@
+/* A connection inside a worker: the read path (frames delivered in place),
+ * coalesced writes, server-side shutdown with drain, limits and deadlines.
+ *
+ * Lifetime. A connection is freed only in the close callback of its TCP
+ * handle, which libuv runs in a later phase of the loop iteration, never
+ * inside the call to uv_close(): a connection closed from inside one of the
+ * app's callbacks therefore stays valid until that callback has returned.
+ *
+ * Output. netfw_conn_send() copies the frame into c->out and puts the
+ * connection on the worker's flush list; the list is flushed from the loop's
+ * check phase (after the I/O callbacks) and prepare phase (before it blocks),
+ * so everything queued during one iteration leaves in one write: first
+ * uv_try_write(), and only what the socket did not take goes to uv_write().
+ * While that write is in flight new frames collect in a fresh c->out. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "message_internal.h"
+#include "netfw/error.h"
+#include "netfw/log.h"
+#include "server_internal.h"
+
+/* Largest buffers kept in the worker's one-slot caches. */
+#define IN_SPARE_MAX (2 * NETFW_FRAMEBUF_CHUNK + NETFW_FRAME_HDR_SIZE)
+#define OUT_SPARE_MAX (256 * 1024)
+#define OUT_MIN_CAP 4096
+#define SCRATCH_SIZE 65536
+
+/* Set while frames of this connection are being handed to on_message: its
+ * read buffer is in use and must not be freed. */
+#define C_DELIVERING (1u << 7)
+
+typedef struct netfw__wreq {
+  uv_write_t req;
+  uint8_t *buf;
+  size_t cap;
+} netfw__wreq;
+
+#define STOPPED_FLAGS (NETFW__C_SHUTDOWN | NETFW__C_CLOSING | NETFW__C_LINGER)
+
+static netfw_conn *conn_of(const void *tcp_handle) {
+  return (netfw_conn *)(void *)((char *)(uintptr_t)tcp_handle -
+                                offsetof(netfw_conn, tcp));
+}
+
+static void after_flushed(netfw_conn *c);
+static void conn_lost(netfw_conn *c, int status);
+
+/* "ip:port" of the peer, for log lines. */
+static const char *peer_name(const netfw_conn *c, char *buf, size_t len) {
+  char ip[64];
+  uint16_t port;
+
+  if (netfw_conn_addr(c, ip, sizeof(ip), &port) != 0)
+    return "unknown peer";
+  snprintf(buf, len, "%s:%u", ip, port);
+  return buf;
+}
+
+/* ---- buffers ---- */
+
+/* Gives the connection's read buffer back when nothing is pending: to the
+ * worker's cache if that is empty, else to the allocator. */
+static void release_in(netfw_conn *c) {
+  netfw__worker *w = c->w;
+
+  if (c->in.base == NULL || netfw__framebuf_pending(&c->in) != 0)
+    return;
+  if (w->in_spare == NULL && c->in.cap <= IN_SPARE_MAX) {
+    w->in_spare = c->in.base;
+    w->in_spare_cap = c->in.cap;
+    c->in.base = NULL;
+    c->in.start = c->in.end = c->in.cap = 0;
+    return;
+  }
+  netfw__framebuf_trim(&c->in);
+}
+
+static void drop_in(netfw_conn *c) {
+  c->in.start = c->in.end;
+  release_in(c);
+}
+
+static void give_out_buf(netfw__worker *w, uint8_t *buf, size_t cap) {
+  if (w->out_spare == NULL && cap <= OUT_SPARE_MAX) {
+    w->out_spare = buf;
+    w->out_spare_cap = cap;
+    return;
+  }
+  free(buf);
+}
+
+/* Makes room for n more bytes in c->out. Returns 0 or NETFW_ENOMEM. */
+static int reserve_out(netfw_conn *c, size_t n) {
+  netfw__worker *w = c->w;
+  size_t need = c->out_len + n, cap;
+  uint8_t *buf;
+
+  if (need <= c->out_cap)
+    return 0;
+  if (c->out == NULL && w->out_spare != NULL && w->out_spare_cap >= need) {
+    c->out = w->out_spare;
+    c->out_cap = w->out_spare_cap;
+    w->out_spare = NULL;
+    return 0;
+  }
+  cap = c->out_cap * 2 > OUT_MIN_CAP ? c->out_cap * 2 : OUT_MIN_CAP;
+  if (cap < need)
+    cap = need;
+  buf = realloc(c->out, cap);
+  if (buf == NULL)
+    return NETFW_ENOMEM;
+  c->out = buf;
+  c->out_cap = cap;
+  return 0;
+}
+
+/* ---- closing ---- */
+
+static void on_close(uv_handle_t *h) {
+  netfw_conn *c = conn_of(h);
+  netfw__worker *w = c->w;
+  netfw_conn **pp;
+
+  if (c->flags & NETFW__C_DIRTY)
+    for (pp = &w->dirty; *pp != NULL; pp = &(*pp)->dirty_next)
+      if (*pp == c) {
+        *pp = c->dirty_next;
+        break;
+      }
+  if (c->prev != NULL)
+    c->prev->next = c->next;
+  else
+    w->conns = c->next;
+  if (c->next != NULL)
+    c->next->prev = c->prev;
+  if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER))
+    w->ndraining--;
+  drop_in(c);
+  netfw__framebuf_free(&c->in);
+  if (c->out != NULL)
+    give_out_buf(w, c->out, c->out_cap);
+  free(c);
+  netfw__worker_conn_gone(w);
+}
+
+/* Closes now, whatever is queued; no callback. */
+static void conn_close(netfw_conn *c) {
+  if (c->flags & NETFW__C_CLOSING)
+    return;
+  c->flags |= NETFW__C_CLOSING;
+  uv_close((uv_handle_t *)&c->tcp, on_close);
+}
+
+static void mark_dirty(netfw_conn *c) {
+  if (c->flags & NETFW__C_DIRTY)
+    return;
+  c->flags |= NETFW__C_DIRTY;
+  c->dirty_next = c->w->dirty;
+  c->w->dirty = c;
+}
+
+/* Server-side graceful close: flush, shutdown(SHUT_WR), discard what the peer
+ * still sends until its EOF or the drain deadline, close. */
+static void begin_shutdown(netfw_conn *c) {
+  netfw__worker *w = c->w;
+
+  c->flags |= NETFW__C_SHUTDOWN;
+  c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
+  w->ndraining++;
+  c->deadline = w->cfg->drain_timeout_ms > 0
+                    ? uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms
+                    : 0;
+  if (!(c->flags & C_DELIVERING))
+    drop_in(c);
+  mark_dirty(c);
+  netfw__worker_sweep_update(w);
+}
+
+/* The peer closed (status UV_EOF) or the connection failed. */
+static void conn_lost(netfw_conn *c, int status) {
+  netfw__worker *w = c->w;
+  bool notify = (c->flags & NETFW__C_ACCEPTED) != 0;
+
+  c->flags |= NETFW__C_PEER_EOF;
+  uv_read_stop((uv_stream_t *)&c->tcp);
+  if (c->flags & NETFW__C_SHUTDOWN) {
+    if ((c->flags & NETFW__C_WR_SHUT) || status != UV_EOF)
+      conn_close(c);
+    return; /* EOF first: finish the flush, then close */
+  }
+  c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
+  c->flags |= NETFW__C_LINGER;
+  w->ndraining++;
+  if (notify && w->cfg->app->on_client_disconnect != NULL)
+    w->cfg->app->on_client_disconnect(w->app, c);
+  if (c->flags & NETFW__C_CLOSING)
+    return;
+  if (status == UV_EOF && (c->out_len > 0 || c->wreq != NULL)) {
+    /* a half-closed peer still gets what was queued for it, within the
+       drain bound */
+    c->deadline = w->cfg->drain_timeout_ms > 0
+                      ? uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms
+                      : 0;
+    netfw__worker_sweep_update(w);
+    return;
+  }
+  conn_close(c);
+}
+
+/* ---- output ---- */
+
+static void on_write(uv_write_t *req, int status) {
+  netfw__wreq *wr = (netfw__wreq *)(void *)req;
+  netfw_conn *c = req->data;
+  netfw__worker *w = c->w;
+
+  c->wreq = NULL;
+  give_out_buf(w, wr->buf, wr->cap);
+  free(wr);
+  if (status == UV_ECANCELED || (c->flags & NETFW__C_CLOSING))
+    return;
+  if (status < 0) {
+    conn_lost(c, status);
+    return;
+  }
+  if ((c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) && c->deadline != 0)
+    c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms;
+  mark_dirty(c); /* what was queued meanwhile leaves in the next flush */
+}
+
+/* Writes c->out: directly if the socket takes it all, else the rest through
+ * uv_write (the buffer moves to the request; c->out starts afresh). */
+static void conn_flush(netfw_conn *c) {
+  uv_stream_t *st = (uv_stream_t *)&c->tcp;
+  netfw__wreq *wr;
+  uv_buf_t b;
+  int n, err;
+
+  if (c->wreq != NULL)
+    return;
+  if (c->out_len == 0) {
+    after_flushed(c);
+    return;
+  }
+  b = uv_buf_init((char *)c->out, (unsigned)c->out_len);
+  n = uv_try_write(st, &b, 1);
+  if (n >= 0 && (size_t)n == c->out_len) {
+    c->out_len = 0;
+    give_out_buf(c->w, c->out, c->out_cap);
+    c->out = NULL;
+    c->out_cap = 0;
+    after_flushed(c);
+    return;
+  }
+  if (n < 0 && n != UV_EAGAIN) {
+    conn_lost(c, n);
+    return;
+  }
+  wr = malloc(sizeof(*wr));
+  if (wr == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory writing; closing a connection");
+    conn_close(c);
+    return;
+  }
+  if (n < 0)
+    n = 0;
+  wr->buf = c->out;
+  wr->cap = c->out_cap;
+  wr->req.data = c;
+  b = uv_buf_init((char *)c->out + n, (unsigned)(c->out_len - (size_t)n));
+  c->out = NULL;
+  c->out_len = c->out_cap = 0;
+  err = uv_write(&wr->req, st, &b, 1, on_write);
+  if (err != 0) {
+    give_out_buf(c->w, wr->buf, wr->cap);
+    free(wr);
+    conn_lost(c, err);
+    return;
+  }
+  c->wreq = wr;
+}
+
+/* Everything queued has left: finish a close that was waiting for it. */
+static void after_flushed(netfw_conn *c) {
+  if (c->flags & NETFW__C_LINGER) {
+    conn_close(c);
+    return;
+  }
+  if (!(c->flags & NETFW__C_SHUTDOWN) || (c->flags & NETFW__C_WR_SHUT))
+    return;
+  c->flags |= NETFW__C_WR_SHUT;
+  {
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
+      shutdown(fd, SHUT_WR);
+  }
+  if ((c->flags & NETFW__C_PEER_EOF) || c->w->cfg->drain_timeout_ms == 0)
+    conn_close(c);
+}
+
+void netfw__conn_flush_all(netfw__worker *w) {
+  netfw_conn *c;
+
+  while ((c = w->dirty) != NULL) {
+    w->dirty = c->dirty_next;
+    c->flags &= ~(uint32_t)NETFW__C_DIRTY;
+    if (!(c->flags & NETFW__C_CLOSING))
+      conn_flush(c);
+  }
+}
+
+/* ---- input ---- */
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  netfw_conn *c = conn_of(h);
+  netfw__worker *w = c->w;
+  size_t avail = 0;
+  uint8_t *p;
+
+  if (c->flags & STOPPED_FLAGS) {
+    *buf = uv_buf_init((char *)w->scratch, SCRATCH_SIZE); /* discarded */
+    return;
+  }
+  if (c->in.base == NULL && w->in_spare != NULL) {
+    c->in.base = w->in_spare;
+    c->in.cap = w->in_spare_cap;
+    c->in.start = c->in.end = 0;
+    w->in_spare = NULL;
+  }
+  p = netfw__framebuf_space(&c->in, &avail);
+  *buf = uv_buf_init((char *)p, p != NULL ? (unsigned)avail : 0);
+}
+
+static void refuse_oversized(netfw_conn *c) {
+  char peer[96];
+  uint16_t id;
+  uint32_t size;
+
+  netfw__frame_hdr_unpack(c->in.base + c->in.start, &id, &size);
+  netfw_log(NETFW_LOG_WARN,
+            "connection from %s refused: frame id %u announces %u bytes, "
+            "over max_payload (%u); closing",
+            peer_name(c, peer, sizeof(peer)), id, size, c->in.max_payload);
+  conn_close(c);
+}
+
+/* Hands every complete frame in the read buffer to on_message, in place. */
+static void deliver(netfw_conn *c) {
+  netfw__worker *w = c->w;
+  netfw_frame f;
+  int r;
+
+  c->flags |= C_DELIVERING;
+  while (!(c->flags & STOPPED_FLAGS)) {
+    netfw_msg m;
+    netfw_owned_msg om;
+    r = netfw__framebuf_next(&c->in, &f);
+    if (r == 0)
+      break;
+    if (r < 0) {
+      refuse_oversized(c);
+      break;
+    }
+    netfw__msg_borrow(&m, f.id, f.payload, f.size);
+    om.owner = c;
+    om.msg = &m;
+    w->cfg->app->on_message(w->app, &om);
+    netfw_msg_release(&m); /* frees a copy the app's appends made */
+  }
+  c->flags &= ~(uint32_t)C_DELIVERING;
+  if (c->flags & STOPPED_FLAGS)
+    drop_in(c);
+  else
+    release_in(c);
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
+  netfw_conn *c = conn_of(st);
+  char peer[96];
+
+  if (nread == 0)
+    return;
+  if (nread == UV_ENOBUFS) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory reading from %s; closing",
+              peer_name(c, peer, sizeof(peer)));
+    conn_close(c);
+    return;
+  }
+  if (nread < 0) {
+    conn_lost(c, (int)nread);
+    return;
+  }
+  if (c->flags & STOPPED_FLAGS)
+    return; /* draining: discarded */
+  netfw__framebuf_commit(&c->in, (size_t)nread);
+  if (c->w->cfg->idle_timeout_ms > 0)
+    c->deadline = uv_now(&c->w->loop) + (uint64_t)c->w->cfg->idle_timeout_ms;
+  deliver(c);
+}
+
+/* ---- worker-facing ---- */
+
+void netfw__conn_accept(netfw__worker *w, int fd) {
+  const netfw_app *app = w->cfg->app;
+  netfw_conn *c = calloc(1, sizeof(*c));
+  bool ok;
+
+  if (c == NULL || uv_tcp_init(&w->loop, &c->tcp) != 0) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a connection");
+    free(c);
+    close(fd);
+    return;
+  }
+  c->w = w;
+  netfw__framebuf_init(&c->in, w->cfg->max_payload);
+  c->next = w->conns;
+  if (w->conns != NULL)
+    w->conns->prev = c;
+  w->conns = c;
+  w->nconns++;
+  atomic_fetch_add(&w->load[w->slot].conns, 1);
+  if (uv_tcp_open(&c->tcp, fd) != 0) {
+    close(fd);
+    conn_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  if (w->cfg->idle_timeout_ms > 0)
+    c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
+  ok = app->on_client_connect == NULL || app->on_client_connect(w->app, c);
+  if (c->flags & NETFW__C_CLOSING)
+    return;
+  if (ok && !(c->flags & NETFW__C_SHUTDOWN))
+    c->flags |= NETFW__C_ACCEPTED;
+  else if (!(c->flags & NETFW__C_SHUTDOWN))
+    begin_shutdown(c); /* refused: deliver what it sent, then close */
+  if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+    conn_close(c);
+  netfw__worker_sweep_update(w);
+}
+
+void netfw__conn_shutdown_all(netfw__worker *w) {
+  netfw_conn *c;
+
+  for (c = w->conns; c != NULL; c = c->next)
+    if (!(c->flags & STOPPED_FLAGS))
+      begin_shutdown(c);
+}
+
+void netfw__conn_sweep(netfw__worker *w) {
+  uint64_t now = uv_now(&w->loop);
+  netfw_conn *c;
+  char peer[96];
+
+  for (c = w->conns; c != NULL; c = c->next) {
+    if ((c->flags & NETFW__C_CLOSING) || c->deadline == 0 || now < c->deadline)
+      continue;
+    if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) {
+      netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
+                peer_name(c, peer, sizeof(peer)));
+      conn_close(c);
+    } else {
+      netfw_log(NETFW_LOG_INFO, "%s: idle for %d ms; closing",
+                peer_name(c, peer, sizeof(peer)), w->cfg->idle_timeout_ms);
+      begin_shutdown(c);
+    }
+  }
+}
+
+/* ---- public ---- */
+
+int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
+  size_t total, unsent, limit;
+  uint8_t *p;
+  char peer[96];
+
+  if (c == NULL || m == NULL)
+    return NETFW_EINVAL;
+  if (c->flags & STOPPED_FLAGS)
+    return NETFW_ESTATE;
+  total = NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m);
+  unsent = c->out_len + uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
+  limit = c->w->cfg->max_output;
+  if (unsent + total > limit) {
+    netfw_log(NETFW_LOG_WARN,
+              "%s: output limit reached (%zu bytes unsent, limit %zu); "
+              "closing",
+              peer_name(c, peer, sizeof(peer)), unsent + total, limit);
+    conn_close(c);
+    return NETFW_E2BIG;
+  }
+  if (reserve_out(c, total) != 0)
+    return NETFW_ENOMEM;
+  p = c->out + c->out_len;
+  netfw__frame_hdr_pack(p, netfw_msg_id(m), netfw_msg_size(m));
+  if (netfw_msg_size(m) > 0)
+    memcpy(p + NETFW_FRAME_HDR_SIZE, netfw_msg_payload(m), netfw_msg_size(m));
+  c->out_len += total;
+  mark_dirty(c);
+  return 0;
+}
+
+void netfw_conn_shutdown(netfw_conn *c) {
+  if (c == NULL || (c->flags & STOPPED_FLAGS))
+    return;
+  begin_shutdown(c);
+}
+
+int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
+                    uint16_t *port) {
+  struct sockaddr_storage ss;
+  int len = sizeof(ss), err;
+  const void *a;
+  uint16_t p;
+
+  if (c == NULL || ip == NULL)
+    return NETFW_EINVAL;
+  err = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
+  if (err != 0) {
+    errno = -err;
+    return NETFW_ESYS;
+  }
+  if (ss.ss_family == AF_INET) {
+    a = &((struct sockaddr_in *)&ss)->sin_addr;
+    p = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  } else {
+    a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
+    p = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  }
+  if (inet_ntop(ss.ss_family, a, ip, (socklen_t)ip_len) == NULL)
+    return errno == ENOSPC ? NETFW_EINVAL : NETFW_ESYS;
+  if (port != NULL)
+    *port = p;
+  return 0;
+}
+
+void netfw_conn_set_data(netfw_conn *c, void *data) {
+  if (c != NULL)
+    c->data = data;
+}
+
+void *netfw_conn_data(const netfw_conn *c) {
+  return c != NULL ? c->data : NULL;
+}

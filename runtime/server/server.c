@@ -1,0 +1,263 @@
+/* Server, parent side: configuration, bind/listen, start and stop. The
+ * workers are forked and watched by the supervisor thread (supervisor.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "netfw/error.h"
+#include "netfw/log.h"
+#include "server_internal.h"
+
+uint64_t netfw__now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void netfw_config_init(netfw_config *cfg, const netfw_app *app) {
+  memset(cfg, 0, sizeof(*cfg));
+  cfg->app = app;
+  cfg->ip = NULL;
+  cfg->port = NETFW_DEFAULT_PORT;
+  cfg->worker_num = 1;
+  cfg->max_payload = NETFW_DEFAULT_MAX_PAYLOAD;
+  cfg->max_output = NETFW_DEFAULT_MAX_OUTPUT;
+  cfg->idle_timeout_ms = 0;
+  cfg->max_connections = 0;
+  cfg->drain_timeout_ms = NETFW_DEFAULT_DRAIN_MS;
+  cfg->reuseport = false;
+}
+
+netfw_server *netfw_server_new(const netfw_config *cfg) {
+  netfw_server *s;
+
+  if (cfg == NULL || cfg->app == NULL || cfg->app->on_message == NULL ||
+      cfg->worker_num < 0 || cfg->idle_timeout_ms < 0 ||
+      cfg->max_connections < 0 || cfg->drain_timeout_ms < 0 ||
+      cfg->max_output == 0)
+    return NULL;
+  s = calloc(1, sizeof(*s));
+  if (s == NULL)
+    return NULL;
+  s->cfg = *cfg;
+  if (cfg->ip != NULL) {
+    s->ip = strdup(cfg->ip);
+    if (s->ip == NULL) {
+      free(s);
+      return NULL;
+    }
+  }
+  s->cfg.ip = s->ip;
+  s->listen_fd = -1;
+  s->ctl[0] = s->ctl[1] = -1;
+  s->ready[0] = s->ready[1] = -1;
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  return s;
+}
+
+/* netframe binds to socket.gethostbyname(socket.gethostname()): the first
+ * IPv4 address this host's name resolves to. */
+static int host_address(char *out, size_t len) {
+  char name[256];
+  struct addrinfo hints, *res;
+  int rc;
+
+  if (gethostname(name, sizeof(name) - 1) != 0)
+    return NETFW_ESYS;
+  name[sizeof(name) - 1] = '\0';
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(name, NULL, &hints, &res) != 0)
+    return NETFW_EADDRINFO;
+  rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)len, NULL,
+                   0, NI_NUMERICHOST);
+  freeaddrinfo(res);
+  return rc == 0 ? 0 : NETFW_EADDRINFO;
+}
+
+/* Creates, binds and listens one socket on ai for port. */
+static int listen_one(const struct addrinfo *ai, uint16_t port,
+                      bool reuseport, int *out) {
+  struct sockaddr_storage ss;
+  int fd, one = 1, err;
+
+  memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+  if (ss.ss_family == AF_INET)
+    ((struct sockaddr_in *)&ss)->sin_port = htons(port);
+  else
+    ((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
+  fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd < 0)
+    return NETFW_ESYS;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      (reuseport &&
+       setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0))
+    goto failed;
+  if (bind(fd, (struct sockaddr *)&ss, ai->ai_addrlen) != 0)
+    goto failed;
+  if (listen(fd, SOMAXCONN) != 0)
+    goto failed;
+  *out = fd;
+  return 0;
+
+failed:
+  err = errno;
+  close(fd);
+  errno = err;
+  return err == EADDRINUSE ? NETFW_EADDRINUSE : NETFW_ESYS;
+}
+
+static uint16_t bound_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+/* Binds the listening socket(s): one shared by every worker, or with
+ * reuseport one per worker slot, all on the port the first one got. */
+static int bind_all(netfw_server *s) {
+  char host[64];
+  const char *ip = s->cfg.ip;
+  struct addrinfo hints, *res;
+  int i, err;
+
+  if (ip == NULL) {
+    err = host_address(host, sizeof(host));
+    if (err != 0)
+      return err;
+    ip = host;
+  }
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  if (getaddrinfo(ip, NULL, &hints, &res) != 0)
+    return NETFW_EADDRINFO;
+  s->port = s->cfg.port;
+  for (i = 0; i < s->nworkers; i++) {
+    int fd;
+    err = listen_one(res, s->port, s->cfg.reuseport, &fd);
+    if (err != 0)
+      break;
+    s->port = bound_port(fd);
+    s->slots[i].listen_fd = fd;
+    if (!s->cfg.reuseport)
+      break;
+  }
+  freeaddrinfo(res);
+  if (err != 0)
+    return err;
+  s->listen_fd = s->slots[0].listen_fd;
+  for (i = 1; !s->cfg.reuseport && i < s->nworkers; i++)
+    s->slots[i].listen_fd = s->listen_fd;
+  return 0;
+}
+
+static void close_listeners(netfw_server *s) {
+  int i;
+
+  for (i = 0; s->slots != NULL && i < s->nworkers; i++) {
+    if (s->slots[i].listen_fd >= 0 &&
+        (s->cfg.reuseport || s->slots[i].listen_fd != s->listen_fd))
+      close(s->slots[i].listen_fd);
+    s->slots[i].listen_fd = -1;
+  }
+  if (s->listen_fd >= 0)
+    close(s->listen_fd);
+  s->listen_fd = -1;
+}
+
+static void release_run_state(netfw_server *s) {
+  close_listeners(s);
+  if (s->load != NULL)
+    munmap(s->load, sizeof(*s->load) * (size_t)s->nworkers);
+  s->load = NULL;
+  free(s->slots);
+  s->slots = NULL;
+}
+
+int netfw_server_start(netfw_server *s) {
+  long ncpu;
+  int i, err;
+
+  if (s == NULL)
+    return NETFW_EINVAL;
+  if (s->state != NETFW__SRV_NEW)
+    return NETFW_ESTATE;
+  ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  s->nworkers = s->cfg.worker_num > 0 ? s->cfg.worker_num
+                                      : (int)(ncpu > 0 ? ncpu : 1);
+  s->slots = calloc((size_t)s->nworkers, sizeof(*s->slots));
+  if (s->slots == NULL)
+    return NETFW_ENOMEM;
+  for (i = 0; i < s->nworkers; i++) {
+    s->slots[i].listen_fd = -1;
+    s->slots[i].pidfd = -1;
+  }
+  s->load = mmap(NULL, sizeof(*s->load) * (size_t)s->nworkers,
+                 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (s->load == MAP_FAILED) {
+    s->load = NULL;
+    err = NETFW_ENOMEM;
+    goto failed;
+  }
+  err = bind_all(s);
+  if (err != 0)
+    goto failed;
+  s->parent_pid = getpid();
+  err = netfw__supervisor_start(s);
+  if (err != 0)
+    goto failed;
+  s->state = NETFW__SRV_RUNNING;
+  netfw_log(NETFW_LOG_INFO, "server listening on %s port %u with %d worker%s",
+            s->cfg.ip != NULL ? s->cfg.ip : "host address", s->port,
+            s->nworkers, s->nworkers == 1 ? "" : "s");
+  return 0;
+
+failed:
+  i = errno;
+  release_run_state(s);
+  s->port = 0;
+  errno = i;
+  return err;
+}
+
+uint16_t netfw_server_port(const netfw_server *s) {
+  return s != NULL && s->state != NETFW__SRV_NEW ? s->port : 0;
+}
+
+int netfw_server_stop(netfw_server *s, int timeout_ms) {
+  if (s == NULL)
+    return NETFW_EINVAL;
+  if (s->state != NETFW__SRV_RUNNING)
+    return NETFW_ESTATE;
+  netfw__supervisor_stop(s, timeout_ms < 0 ? -1 : timeout_ms);
+  release_run_state(s);
+  s->state = NETFW__SRV_STOPPED;
+  return 0;
+}
+
+void netfw_server_free(netfw_server *s) {
+  if (s == NULL)
+    return;
+  if (s->state == NETFW__SRV_RUNNING)
+    netfw_server_stop(s, -1);
+  pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->mu);
+  free(s->ip);
+  free(s);
+}

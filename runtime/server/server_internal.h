@@ -1,0 +1,181 @@
+/* Prefork server internals shared by server.c (parent), supervisor.c (the
+ * parent's supervision thread), worker.c (a worker process) and conn.c (one
+ * connection inside a worker). */
+#ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
+#define NETFW_RUNTIME_SERVER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "frame.h"
+#include "netfw/server.h"
+
+/* ---- memory shared by the parent and every worker (mmap MAP_SHARED) ---- */
+
+/* One per worker slot, on its own cache line. Workers publish their load so
+ * that a busy worker can leave a new connection to an idle one (see
+ * docs/server.md, "Accept balance"). */
+typedef struct netfw__slot_load {
+  atomic_int conns;   /* open connections of the worker in this slot      */
+  atomic_int polling; /* 1 while the worker sleeps in poll, ready to accept */
+  char pad[56];
+} netfw__slot_load;
+
+/* ---- parent side ---- */
+
+typedef enum {
+  NETFW__SRV_NEW = 0,
+  NETFW__SRV_RUNNING,
+  NETFW__SRV_STOPPED
+} netfw__srv_state;
+
+typedef struct netfw__slot {
+  pid_t pid;           /* 0 when no worker runs in this slot            */
+  int pidfd;           /* -1 when pidfd_open is unavailable             */
+  int listen_fd;       /* the socket this slot's worker accepts on      */
+  uint64_t started_ms; /* monotonic time of the fork                    */
+} netfw__slot;
+
+struct netfw_server {
+  netfw_config cfg; /* cfg.ip points at ip below (or is NULL)          */
+  char *ip;
+  netfw__srv_state state;
+  int nworkers;
+  uint16_t port;
+  int listen_fd;         /* shared mode: the one socket; else slot 0's  */
+  netfw__slot *slots;    /* nworkers entries                            */
+  netfw__slot_load *load; /* mmap'ed, nworkers entries                  */
+  pid_t parent_pid;
+
+  /* supervisor thread */
+  pthread_t thread;
+  int ctl[2];      /* pipe: parent -> supervisor commands           */
+  int ready[2];    /* pipe: initial workers -> supervisor, 1 byte each */
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  bool start_done; /* guarded by mu: the supervisor answered start  */
+  int start_err;   /* guarded by mu                                 */
+  int stop_timeout_ms;
+  int early_deaths; /* consecutive deaths soon after a fork         */
+  bool respawn_off; /* crash loop detected                          */
+};
+
+/* Returns CLOCK_MONOTONIC in milliseconds. */
+uint64_t netfw__now_ms(void);
+
+/* Starts the supervisor thread, which forks the first workers, waits until
+ * each one listens and reports the result. Returns 0 or a NETFW_E* code
+ * (then no worker and no thread is left). */
+int netfw__supervisor_start(netfw_server *s);
+
+/* Asks the supervisor to stop the workers (SIGTERM, then SIGKILL after
+ * timeout_ms unless -1) and joins it. */
+void netfw__supervisor_stop(netfw_server *s, int timeout_ms);
+
+/* ---- worker side ---- */
+
+/* Everything a worker process needs, handed over by the fork. */
+typedef struct netfw__worker_args {
+  const netfw_config *cfg;
+  int slot;
+  int nslots;
+  int listen_fd;
+  int ready_fd; /* -1 for a respawned worker */
+  pid_t parent_pid;
+  netfw__slot_load *load;
+  bool reuseport;
+} netfw__worker_args;
+
+/* The worker process main: never returns (exits 0 after a graceful stop,
+ * non-zero when it could not start). Call right after fork in the child. */
+void netfw__worker_main(const netfw__worker_args *a)
+    __attribute__((noreturn));
+
+typedef struct netfw__worker netfw__worker;
+
+/* Connection flags. */
+enum {
+  NETFW__C_ACCEPTED = 1u << 0,  /* on_client_connect said yes: app-visible  */
+  NETFW__C_SHUTDOWN = 1u << 1,  /* server-side close requested (no more send) */
+  NETFW__C_WR_SHUT = 1u << 2,   /* shutdown(SHUT_WR) done                   */
+  NETFW__C_PEER_EOF = 1u << 3,  /* the peer will send nothing more          */
+  NETFW__C_CLOSING = 1u << 4,   /* uv_close called                          */
+  NETFW__C_DIRTY = 1u << 5,     /* in the worker's flush list               */
+  NETFW__C_LINGER = 1u << 6     /* peer gone: close once output is flushed  */
+};
+
+struct netfw__wreq; /* an in-flight write, conn.c */
+
+/* One accepted connection. Kept small: an idle connection holds no read or
+ * write buffer, only this struct (the benchmark targets <= 2 KiB RSS per idle
+ * connection). */
+struct netfw_conn {
+  uv_tcp_t tcp;              /* handle.data unused; container_of        */
+  netfw_framebuf in;         /* received bytes not yet delivered        */
+  uint8_t *out;              /* queued output not yet handed to a write */
+  size_t out_len;
+  size_t out_cap;
+  struct netfw__wreq *wreq;  /* the write in flight, if any             */
+  netfw__worker *w;
+  void *data;                /* netfw_conn_set_data                     */
+  netfw_conn *prev, *next;   /* the worker's connection list            */
+  netfw_conn *dirty_next;    /* the worker's flush list                 */
+  uint64_t deadline;         /* idle deadline, or drain deadline after
+                                shutdown (uv_now ms); 0 = none          */
+  uint32_t flags;
+};
+
+struct netfw__worker {
+  uv_loop_t loop;
+  uv_poll_t accept_poll;
+  uv_timer_t accept_pause; /* resumes accepting after a balance pause  */
+  uv_timer_t sweep;        /* idle and drain deadlines                 */
+  uv_signal_t sigterm;
+  uv_prepare_t prepare;    /* flush before the loop blocks             */
+  uv_check_t check;        /* flush after I/O callbacks                */
+  const netfw_config *cfg;
+  void *app;
+  netfw__slot_load *load;
+  int slot;
+  int nslots;
+  int listen_fd;
+  bool reuseport;
+  bool accepting;
+  bool force_accept;       /* the pause ended: accept the next one      */
+  bool stopping;
+  int nconns;
+  int ndraining;           /* connections with a drain deadline         */
+  netfw_conn *conns;       /* all open connections                      */
+  netfw_conn *dirty;       /* connections with output to flush          */
+  uint8_t *in_spare;       /* one cached read buffer (idle conns hold none) */
+  size_t in_spare_cap;
+  uint8_t *out_spare;      /* one cached write buffer                   */
+  size_t out_spare_cap;
+  uint8_t *scratch;        /* where bytes read while draining go        */
+};
+
+/* Takes ownership of an accepted socket: creates the connection, runs
+ * on_client_connect and starts reading. Closes fd on failure. */
+void netfw__conn_accept(netfw__worker *w, int fd);
+
+/* Flushes every connection in the worker's flush list. */
+void netfw__conn_flush_all(netfw__worker *w);
+
+/* Starts a server-side graceful close of every connection (worker stop). */
+void netfw__conn_shutdown_all(netfw__worker *w);
+
+/* Closes connections past their idle or drain deadline. */
+void netfw__conn_sweep(netfw__worker *w);
+
+/* Starts or stops the sweep timer as the deadlines in use require. */
+void netfw__worker_sweep_update(netfw__worker *w);
+
+/* Called by conn.c when a connection is gone (after its close callback). */
+void netfw__worker_conn_gone(netfw__worker *w);
+
+#endif /* NETFW_RUNTIME_SERVER_INTERNAL_H */
