@@ -1,0 +1,161 @@
+/* The blocking wire-format test client. */
+#include "wire.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "frame.h"
+
+uint64_t wire_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int wire_connect(uint16_t port) {
+  struct sockaddr_in sa;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+  if (fd < 0)
+    return -1;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    close(fd);
+    return -1;
+  }
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+static int send_all(int fd, const void *buf, size_t len) {
+  const uint8_t *p = buf;
+
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+int wire_send_hdr(int fd, uint16_t id, uint32_t size) {
+  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
+
+  netfw__frame_hdr_pack(hdr, id, size);
+  return send_all(fd, hdr, sizeof(hdr));
+}
+
+int wire_send(int fd, uint16_t id, const void *payload, uint32_t size) {
+  uint8_t small[NETFW_FRAME_HDR_SIZE + 256];
+
+  if (size <= 256) { /* one segment for small frames */
+    netfw__frame_hdr_pack(small, id, size);
+    if (size > 0)
+      memcpy(small + NETFW_FRAME_HDR_SIZE, payload, size);
+    return send_all(fd, small, NETFW_FRAME_HDR_SIZE + size);
+  }
+  if (wire_send_hdr(fd, id, size) != 0)
+    return -1;
+  return send_all(fd, payload, size);
+}
+
+/* Reads exactly len bytes by the deadline: 1 done, 0 EOF at the first byte,
+ * -1 timeout, -2 reset or EOF in the middle. */
+static int recv_exact(int fd, uint8_t *buf, size_t len, uint64_t deadline) {
+  size_t got = 0;
+
+  while (got < len) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = wire_now_ms();
+    ssize_t n;
+    if (now >= deadline)
+      return -1;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = recv(fd, buf + got, len - got, 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -2;
+    if (n == 0)
+      return got == 0 ? 0 : -2;
+    got += (size_t)n;
+  }
+  return 1;
+}
+
+int wire_recv(int fd, uint16_t *id, uint8_t **payload, uint32_t *size,
+              int timeout_ms) {
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
+  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
+  uint8_t *buf = NULL;
+  int r;
+
+  *payload = NULL;
+  r = recv_exact(fd, hdr, sizeof(hdr), deadline);
+  if (r != 1)
+    return r;
+  netfw__frame_hdr_unpack(hdr, id, size);
+  if (*size > 0) {
+    buf = malloc(*size);
+    if (buf == NULL)
+      return -2;
+    r = recv_exact(fd, buf, *size, deadline);
+    if (r != 1) {
+      free(buf);
+      return r == 0 ? -2 : r;
+    }
+  }
+  *payload = buf;
+  return 1;
+}
+
+int wire_wait_eof(int fd, int timeout_ms, size_t *discarded) {
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
+  size_t total = 0;
+  uint8_t sink[16384];
+  int r = -1;
+
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = wire_now_ms();
+    ssize_t n;
+    if (now >= deadline)
+      break;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = recv(fd, sink, sizeof(sink), 0);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0) {
+      r = n == 0 ? 0 : 1;
+      break;
+    }
+    total += (size_t)n;
+  }
+  if (discarded != NULL)
+    *discarded = total;
+  return r;
+}
+
+void wire_close_rst(int fd) {
+  struct linger l = {1, 0};
+
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  close(fd);
+}

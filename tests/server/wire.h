@@ -1,0 +1,34 @@
+/* A blocking test client that speaks the wire format by hand (no netfw
+ * client): frames out, frames in with a poll timeout, EOF detection. */
+#ifndef NETFW_TEST_WIRE_H
+#define NETFW_TEST_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Connects to 127.0.0.1:port (close-on-exec socket). Returns fd or -1. */
+int wire_connect(uint16_t port);
+
+/* Sends one frame. Returns 0, or -1 when the connection is gone. */
+int wire_send(int fd, uint16_t id, const void *payload, uint32_t size);
+
+/* Sends only a header announcing size bytes. Returns 0 or -1. */
+int wire_send_hdr(int fd, uint16_t id, uint32_t size);
+
+/* Receives one frame within timeout_ms. Returns 1 (frame: *payload is
+ * malloc'ed, caller frees; NULL when size is 0), 0 on EOF before any byte of
+ * a frame, -1 on timeout, -2 on a reset or an EOF inside a frame. */
+int wire_recv(int fd, uint16_t *id, uint8_t **payload, uint32_t *size,
+              int timeout_ms);
+
+/* Reads and discards until EOF. Returns 0 (EOF), 1 (reset) or -1 (timeout);
+ * *discarded (may be NULL) receives the byte count. */
+int wire_wait_eof(int fd, int timeout_ms, size_t *discarded);
+
+/* Closes with SO_LINGER 0, so the peer sees a reset. */
+void wire_close_rst(int fd);
+
+/* Milliseconds on the monotonic clock. */
+uint64_t wire_now_ms(void);
+
+#endif /* NETFW_TEST_WIRE_H */
