@@ -74,8 +74,9 @@ static size_t missing(const netfw_framebuf *fb) {
 }
 
 /* Cost: a memmove of the pending bytes (less than one frame) when consumed
- * space has to be reclaimed; a realloc only when the frame in progress does
- * not fit, so a 16 MiB payload is read in place without repeated copies. */
+ * space is worth reclaiming; a realloc only when the rest of the frame in
+ * progress does not fit, so a 16 MiB payload is read in place with one
+ * allocation and a stream of small frames with none after the first. */
 uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail) {
   size_t pending = fb->end - fb->start;
   size_t need = missing(fb);
@@ -88,7 +89,7 @@ uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail) {
     fb->start = 0;
     fb->end = pending;
   }
-  if (fb->cap - fb->end < want) {
+  if (fb->cap - fb->end < need) {
     size_t cap = pending + want;
     uint8_t *base = realloc(fb->base, cap);
     if (base == NULL)

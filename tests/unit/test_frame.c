@@ -170,6 +170,36 @@ static void test_frame_read_in_place(void **state) {
   netfw__framebuf_free(&fb);
 }
 
+/* Byte-at-a-time input of small frames must not reallocate per byte (a
+ * realloc per read made a slow peer cost a syscall pair per byte). */
+static void test_frame_small_frames_keep_one_buffer(void **state) {
+  netfw_framebuf fb;
+  netfw_frame f;
+  uint8_t frame[6 + 10];
+  uint8_t *base = NULL;
+  int moves = 0, frames = 0;
+
+  netfw__framebuf_init(&fb, 1024);
+  netfw__frame_hdr_pack(frame, 3, 10);
+  memset(frame + 6, 0x5a, 10);
+  for (int i = 0; i < 20000; i++) {
+    for (size_t j = 0; j < sizeof(frame); j++) {
+      assert_int_equal(netfw__framebuf_feed(&fb, frame + j, 1), 0);
+      if (fb.base != base) {
+        base = fb.base;
+        moves++;
+      }
+      while (netfw__framebuf_next(&fb, &f) == 1) {
+        assert_int_equal(f.size, 10);
+        frames++;
+      }
+    }
+  }
+  assert_int_equal(frames, 20000);
+  assert_int_equal(moves, 1);
+  netfw__framebuf_free(&fb);
+}
+
 static void test_frame_oversized_header_refused_before_alloc(void **state) {
   netfw_framebuf fb;
   netfw_frame f;
@@ -215,6 +245,7 @@ int main(void) {
       cmocka_unit_test(test_frame_parse_needs_whole_frame),
       cmocka_unit_test(test_frame_stream_every_chunking),
       cmocka_unit_test(test_frame_read_in_place),
+      cmocka_unit_test(test_frame_small_frames_keep_one_buffer),
       cmocka_unit_test(test_frame_oversized_header_refused_before_alloc),
       cmocka_unit_test(test_frame_zero_max_payload_allows_only_empty),
   };
