@@ -42,4 +42,94 @@ NETFW_EXTERN void netfw_arena_free(netfw_arena *a);
  * memory. size 0 returns a valid non-NULL pointer. Valid until reset/free. */
 NETFW_EXTERN void *netfw_arena_alloc(netfw_arena *a, size_t size);
 
+/* ---- byte order and bounds-checked reading for generated code ---------
+ * Generated encoders size the payload first, reserve it with
+ * netfw_msg_append_space() and store into it with netfw_put_*; generated
+ * decoders read through a netfw_reader, which checks every read against the
+ * bytes left and never reads past the payload. Changing anything here
+ * changes the contract with generated code: bump NETFW_GEN_ABI. */
+
+/* Deepest struct nesting a generated decoder accepts (recursive types). */
+#define NETFW_MAX_DECODE_DEPTH 128
+
+static inline void netfw_put_u16le(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+static inline void netfw_put_u32le(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+  p[2] = (uint8_t)(v >> 16);
+  p[3] = (uint8_t)(v >> 24);
+}
+static inline void netfw_put_u64le(uint8_t *p, uint64_t v) {
+  netfw_put_u32le(p, (uint32_t)v);
+  netfw_put_u32le(p + 4, (uint32_t)(v >> 32));
+}
+static inline void netfw_put_u16be(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)(v >> 8);
+  p[1] = (uint8_t)v;
+}
+static inline void netfw_put_u32be(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+static inline void netfw_put_u64be(uint8_t *p, uint64_t v) {
+  netfw_put_u32be(p, (uint32_t)(v >> 32));
+  netfw_put_u32be(p + 4, (uint32_t)v);
+}
+static inline uint16_t netfw_get_u16le(const uint8_t *p) {
+  return (uint16_t)(p[0] | (p[1] << 8));
+}
+static inline uint32_t netfw_get_u32le(const uint8_t *p) {
+  return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+         ((uint32_t)p[3] << 24);
+}
+static inline uint64_t netfw_get_u64le(const uint8_t *p) {
+  return (uint64_t)netfw_get_u32le(p) | ((uint64_t)netfw_get_u32le(p + 4) << 32);
+}
+static inline uint16_t netfw_get_u16be(const uint8_t *p) {
+  return (uint16_t)((p[0] << 8) | p[1]);
+}
+static inline uint32_t netfw_get_u32be(const uint8_t *p) {
+  return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) |
+         ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+static inline uint64_t netfw_get_u64be(const uint8_t *p) {
+  return ((uint64_t)netfw_get_u32be(p) << 32) | (uint64_t)netfw_get_u32be(p + 4);
+}
+
+/* A cursor over payload bytes: p is the next unread byte (never NULL), left
+ * how many remain. */
+typedef struct netfw_reader {
+  const uint8_t *p;
+  size_t left;
+} netfw_reader;
+
+/* Returns the next n bytes and advances, or NULL (no advance) when fewer
+ * than n remain. */
+static inline const uint8_t *netfw_reader_take(netfw_reader *r, size_t n) {
+  const uint8_t *at = r->p;
+  if (r->left < n)
+    return NULL;
+  r->p += n;
+  r->left -= n;
+  return at;
+}
+
+/* netfw_arena_alloc() for n items of size bytes; NULL when n * size
+ * overflows or memory runs out. */
+static inline void *netfw_arena_alloc_array(netfw_arena *a, size_t n,
+                                            size_t size) {
+  if (size != 0 && n > SIZE_MAX / size)
+    return NULL;
+  return netfw_arena_alloc(a, n * size);
+}
+
+/* Returns 1 when s[0..len) is well-formed UTF-8 (no overlong forms, no
+ * surrogates, nothing above U+10FFFF), else 0. len 0 is valid. */
+NETFW_EXTERN int netfw_utf8_valid(const void *s, size_t len);
+
 #endif /* NETFW_CODEC_H */

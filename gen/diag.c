@@ -1,0 +1,81 @@
+/* Diagnostics: "path:line:col: error: message", the source line, a caret. */
+#include <string.h>
+
+#include "ast.h"
+
+/* Finds the start of line `line` (1-based) in the source. */
+static const char *line_start(const gen_diag *d, int line, const char **end) {
+  const char *p = d->src;
+  const char *e = d->src + d->src_len;
+  for (int l = 1; l < line && p < e; p++)
+    if (*p == '\n')
+      l++;
+  *end = p;
+  while (*end < e && **end != '\n')
+    (*end)++;
+  return p;
+}
+
+/* Prints the source line (control bytes shown as '?', at most 200 bytes) and
+ * a caret under col; tabs are copied so the caret lines up, and UTF-8
+ * continuation bytes take no column. */
+static void show_line(gen_diag *d, gen_pos pos) {
+  const char *end;
+  const char *s;
+  size_t n;
+
+  if (d->src == NULL || pos.line <= 0)
+    return;
+  s = line_start(d, pos.line, &end);
+  n = (size_t)(end - s);
+  if (n > 200)
+    n = 200;
+  if (n > 0 && s[n - 1] == '\r')
+    n--;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    char o = (c < 0x20 && c != '\t') || c == 0x7f ? '?' : (char)c;
+    gen_buf_append(&d->out, &o, 1);
+  }
+  gen_buf_puts(&d->out, "\n");
+  for (int i = 0; i + 1 < pos.col && (size_t)i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '\t')
+      gen_buf_puts(&d->out, "\t");
+    else if ((c & 0xc0) != 0x80)
+      gen_buf_puts(&d->out, " ");
+  }
+  gen_buf_puts(&d->out, "^\n");
+}
+
+static void report(gen_diag *d, gen_pos pos, const char *what,
+                   const char *fmt, va_list ap) {
+  gen_buf_printf(&d->out, "%s:%d:%d: %s: ", d->path, pos.line, pos.col, what);
+  gen_buf_vprintf(&d->out, fmt, ap);
+  gen_buf_puts(&d->out, "\n");
+  show_line(d, pos);
+}
+
+void gen_error(gen_diag *d, gen_pos pos, const char *fmt, ...) {
+  va_list ap;
+
+  d->errors++;
+  if (d->errors > GEN_MAX_ERRORS)
+    return;
+  va_start(ap, fmt);
+  report(d, pos, "error", fmt, ap);
+  va_end(ap);
+  if (d->errors == GEN_MAX_ERRORS)
+    gen_buf_printf(&d->out, "%s: too many errors, stopping here\n", d->path);
+}
+
+void gen_warning(gen_diag *d, gen_pos pos, const char *fmt, ...) {
+  va_list ap;
+
+  d->warnings++;
+  if (d->errors >= GEN_MAX_ERRORS)
+    return;
+  va_start(ap, fmt);
+  report(d, pos, "warning", fmt, ap);
+  va_end(ap);
+}

@@ -1,0 +1,63 @@
+/* Emits the handler skeleton of `netfw-gen --stubs FILE`: one function per
+ * message the server receives, each logging that it is not implemented yet,
+ * the handler table, and a main() running the server. The file is the
+ * user's from then on, so it is written once (see --force). */
+#include <stdio.h>
+
+#include "netfw/version.h"
+
+#include "ast.h"
+
+void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
+                    gen_pool *pool) {
+  const char *p = s->proto;
+  bool any = false;
+
+  (void)pool;
+  gen_buf_printf(b,
+                 "/* Server handlers for protocol '%s' - skeleton written by "
+                 "netfw-gen %s\n * from %s. This file is yours: fill in the "
+                 "handlers. */\n"
+                 "#include <stdio.h>\n\n#include \"%s.netfw.h\"\n\n",
+                 p, NETFW_VERSION_STRING, o->schema_name, o->base);
+  for (size_t i = 0; i < s->ndecls; i++) {
+    const gen_decl *d = s->decls[i];
+    if (d->kind != D_MESSAGE || !gen_receives(d, true))
+      continue;
+    any = true;
+    gen_buf_printf(b,
+                   "static void on_%s(void *app, netfw_conn *conn, const %s_%s "
+                   "*msg) {\n"
+                   "  (void)app;\n  (void)conn;\n  (void)msg;\n"
+                   "  netfw_log(NETFW_LOG_WARN, \"%s: handler for %s (id %u) "
+                   "is not implemented\");\n}\n\n",
+                   d->name, p, d->name, p, d->name, (unsigned)d->id);
+  }
+  gen_buf_printf(b, "const %s_server_handlers %s_handlers = {\n", p, p);
+  for (size_t i = 0; i < s->ndecls; i++) {
+    const gen_decl *d = s->decls[i];
+    if (d->kind == D_MESSAGE && gen_receives(d, true))
+      gen_buf_printf(b, "    .on_%s = on_%s,\n", d->name, d->name);
+  }
+  if (!any)
+    gen_buf_puts(b, "    .on_unknown = NULL,\n");
+  gen_buf_printf(b,
+                 "};\n\n"
+                 "/* Runs the server until killed: netfw_server_* as in "
+                 "docs/netproto.md. */\n"
+                 "int %s_stub_main(uint16_t port);\n"
+                 "int %s_stub_main(uint16_t port) {\n"
+                 "  static const %s_server_app app = {.handlers = &%s_handlers};\n"
+                 "  netfw_config cfg;\n  netfw_server *server;\n  int rc;\n\n"
+                 "  %s_server_config_init(&cfg, &app);\n"
+                 "  cfg.port = port;\n"
+                 "  server = netfw_server_new(&cfg);\n"
+                 "  if (server == NULL)\n    return NETFW_ENOMEM;\n"
+                 "  rc = netfw_server_start(server);\n"
+                 "  if (rc == 0) {\n"
+                 "    printf(\"listening on port %%u\\n\", "
+                 "(unsigned)netfw_server_port(server));\n"
+                 "    rc = netfw_server_stop(server, -1);\n  }\n"
+                 "  netfw_server_free(server);\n  return rc;\n}\n",
+                 p, p, p, p, p);
+}
