@@ -22,8 +22,9 @@
  * docs/server.md, "Accept balance"). */
 typedef struct netfw__slot_load {
   atomic_int conns;   /* open connections of the worker in this slot      */
-  atomic_int polling; /* 1 while the worker sleeps in poll, ready to accept */
-  char pad[56];
+  atomic_int polling; /* 1 while the worker's loop waits in poll          */
+  _Atomic uint64_t beat; /* netfw__now_ms() when its loop last woke up    */
+  char pad[48];
 } netfw__slot_load;
 
 /* ---- parent side ---- */

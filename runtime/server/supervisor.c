@@ -56,6 +56,7 @@ static int spawn(netfw_server *s, int i, int ready_fd) {
   a.reuseport = s->cfg.reuseport;
   atomic_store(&s->load[i].conns, 0);
   atomic_store(&s->load[i].polling, 0);
+  atomic_store(&s->load[i].beat, 0);
   pid = fork();
   if (pid < 0) {
     netfw_log(NETFW_LOG_ERROR, "fork of worker %d failed: %s", i,
@@ -88,6 +89,7 @@ static bool reap(netfw_server *s, int i, bool block, int *status) {
   s->slots[i].pid = 0;
   atomic_store(&s->load[i].conns, 0);
   atomic_store(&s->load[i].polling, 0);
+  atomic_store(&s->load[i].beat, 0);
   return true;
 }
 

@@ -32,6 +32,8 @@
 
 /* How long a busy worker steps aside for a less loaded one. */
 #define BALANCE_PAUSE_MS 2
+/* A worker awake this recently is taken to be able to accept soon. */
+#define RESPONSIVE_MS 50
 /* How long accepting pauses after running out of descriptors. */
 #define NOFD_PAUSE_MS 100
 /* Connections accepted per wakeup when the socket is this worker's own. */
@@ -98,13 +100,15 @@ static void on_accept_resume(uv_timer_t *t) {
 
 static void pause_for(netfw__worker *w, uint64_t ms) {
   uv_poll_stop(&w->accept_poll);
-  atomic_store(&w->load[w->slot].polling, 0);
   uv_timer_start(&w->accept_pause, on_accept_resume, ms, 0);
 }
 
-/* True when another worker, asleep in poll and so woken by the same
- * connection, holds at least two connections fewer than this one. */
+/* True when another worker that is responsive holds at least two
+ * connections fewer than this one. Responsive: waiting in poll (then the
+ * same connection woke it too) or awake within RESPONSIVE_MS; a worker stuck
+ * in a long callback stops counting, so nobody waits for it. */
 static bool should_step_aside(netfw__worker *w) {
+  uint64_t now;
   int i, mine;
 
   if (w->reuseport || w->force_accept) {
@@ -112,10 +116,15 @@ static bool should_step_aside(netfw__worker *w) {
     return false;
   }
   mine = atomic_load(&w->load[w->slot].conns);
+  if (mine < 2)
+    return false;
+  now = netfw__now_ms();
   for (i = 0; i < w->nslots; i++) {
-    if (i == w->slot || !atomic_load(&w->load[i].polling))
+    netfw__slot_load *l = &w->load[i];
+    if (i == w->slot || atomic_load(&l->conns) + 2 > mine)
       continue;
-    if (atomic_load(&w->load[i].conns) + 1 < mine)
+    if (atomic_load(&l->polling) ||
+        (int64_t)(now - atomic_load(&l->beat)) < RESPONSIVE_MS)
       return true;
   }
   return false;
@@ -202,7 +211,7 @@ static void on_prepare(uv_prepare_t *h) {
   netfw__worker *w = WORKER_OF(h, prepare);
 
   netfw__conn_flush_all(w);
-  if (w->accepting && uv_is_active((uv_handle_t *)&w->accept_poll))
+  if (w->accepting)
     atomic_store(&w->load[w->slot].polling, 1);
 }
 
@@ -210,6 +219,8 @@ static void on_check(uv_check_t *h) {
   netfw__worker *w = WORKER_OF(h, check);
 
   atomic_store(&w->load[w->slot].polling, 0);
+  if (w->accepting)
+    atomic_store(&w->load[w->slot].beat, netfw__now_ms());
   netfw__conn_flush_all(w);
 }
 
