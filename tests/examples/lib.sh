@@ -1,0 +1,45 @@
+# Helpers for end-to-end example tests (sourced by bash scripts).
+# BIN must point at build/bin. Every wait is bounded.
+set -euo pipefail
+
+TMP=$(mktemp -d /tmp/netfw-e2e-XXXXXX)
+SERVER_PIDS=()
+
+cleanup() {
+  for pid in "${SERVER_PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# start_server NAME CMD... : runs CMD in the background, waits (10 s at most)
+# for "listening on ADDR:PORT" and sets PORT and SERVER_PID.
+start_server() {
+  local name=$1; shift
+  "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+  SERVER_PID=$!
+  SERVER_PIDS+=("$SERVER_PID")
+  for _ in $(seq 1 200); do
+    if grep -q '^listening on ' "$TMP/$name.out" 2>/dev/null; then
+      PORT=$(sed -n 's/^listening on .*:\([0-9]*\)$/\1/p' "$TMP/$name.out")
+      return 0
+    fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$TMP/$name.err" >&2; fail "$name exited early"; }
+    sleep 0.05
+  done
+  fail "$name did not print 'listening on' within 10 s"
+}
+
+# stop_server PID : SIGTERM, then expects exit status 0 within 15 s.
+stop_server() {
+  local pid=$1 status=0
+  kill -TERM "$pid"
+  for _ in $(seq 1 300); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  kill -0 "$pid" 2>/dev/null && fail "server $pid still running 15 s after SIGTERM"
+  wait "$pid" || status=$?
+  [ "$status" -eq 0 ] || fail "server $pid exited with status $status after SIGTERM"
+}
