@@ -1,7 +1,8 @@
 # A thin front over CMake so a newcomer types one word.
 #   make            build (installs missing Debian packages first)
 #   make test       build and run the whole test suite
-#   make demo       run the main demo (arrives with the examples)
+#   make demo       run the main demo (file_storage server + scripted client)
+#   make check-sanitize   build with ASan+UBSan and run the whole suite
 #   make clean      remove the build tree
 # Variables: BUILD_DIR, BUILD_TYPE, NETFW_WERROR=ON|OFF, CMAKE_FLAGS, CC.
 
@@ -14,7 +15,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DNETFW_WERROR=$(NETFW_WERROR) \
              $(CMAKE_FLAGS)
 
-.PHONY: all deps configure build test clean bench
+.PHONY: all deps configure build test demo check-sanitize clean bench
 
 all: build
 
@@ -33,6 +34,18 @@ test: build
 # The benchmark table of docs/benchmarks.md; BENCH_ARGS=--quick for a smoke run.
 bench: build
 	bench/run-bench --bin $(BUILD_DIR)/bin $(BENCH_ARGS)
+
+demo: build
+	@scripts/demo $(BUILD_DIR)/bin
+
+# ASan + UBSan (no recovery) over the whole suite, in its own build tree.
+check-sanitize: deps
+	cmake -S . -B $(BUILD_DIR)-sanitize $(CMAKE_ARGS) -DNETFW_SANITIZE=ON \
+	  -DCMAKE_C_COMPILER=clang
+	cmake --build $(BUILD_DIR)-sanitize -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --test-dir $(BUILD_DIR)-sanitize --output-on-failure -j $(JOBS)
 
 clean:
 	rm -rf $(BUILD_DIR)
