@@ -82,6 +82,8 @@ static void test_log_level_names(void **state) {
   assert_string_equal(netfw_log_level_name(NETFW_LOG_DEBUG), "DEBUG");
 }
 
+static const char *self_path; /* argv[0]: /proc/self/exe is valgrind under it */
+
 /* The env var is read once, on first use: check it in a fresh process. */
 static void test_log_level_from_env(void **state) {
   static const struct {
@@ -93,8 +95,8 @@ static void test_log_level_from_env(void **state) {
     char cmd[512];
     char out[16] = {0};
     FILE *p;
-    snprintf(cmd, sizeof(cmd), "NETFW_LOG_LEVEL=%s '/proc/%ld/exe' --print-level",
-             cases[i].value, (long)getpid());
+    snprintf(cmd, sizeof(cmd), "NETFW_LOG_LEVEL=%s '%s' --print-level",
+             cases[i].value, self_path);
     p = popen(cmd, "r");
     assert_non_null(p);
     assert_non_null(fgets(out, sizeof(out), p));
@@ -113,6 +115,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_log_level_names),
       cmocka_unit_test(test_log_level_from_env),
   };
+  self_path = argv[0];
   if (argc == 2 && strcmp(argv[1], "--print-level") == 0) {
     printf("%d\n", (int)netfw_log_get_level());
     return 0;
