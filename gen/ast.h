@@ -238,7 +238,8 @@ bool gen_is_c_keyword(const char *s);
 
 typedef struct gen_out {
   const char *schema_name; /* base name of the schema file, for banners */
-  const char *base;        /* output base name: "<proto>" */
+  const char *base;        /* output base name: the schema file's, no extension */
+  const char *guard;       /* include guard of the header */
 } gen_out;
 
 /* Shared by the emitters (emit_header.c). */
@@ -262,7 +263,7 @@ typedef struct gen_result {
   gen_buf header;
   gen_buf source;
   gen_buf stubs;
-  const char *base; /* "<proto>" (points into the pool) */
+  const char *base; /* output base name (points into the pool) */
   gen_pool pool;
 } gen_result;
 

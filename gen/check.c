@@ -478,7 +478,6 @@ static void check_symbols(checker *c) {
 
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     add_symbol(c, cat(c, p, "_", fixed[i]), "the protocol", s->proto_pos);
-  add_symbol(c, cat(c, P, "_NETFW_H", ""), "the protocol", s->proto_pos);
   add_symbol(c, "handlers.on_unknown", "the protocol", s->proto_pos);
   add_symbol(c, "handlers.on_malformed", "the protocol", s->proto_pos);
   for (size_t i = 0; i < s->ndecls; i++) {

@@ -9,6 +9,35 @@ static const char *base_name(const char *path) {
   return slash ? slash + 1 : path;
 }
 
+/* "file_storage.netproto" -> "file_storage": the generated files are named
+ * after the schema file, so build tools know them before reading it. */
+static const char *out_base(gen_pool *pool, const char *name) {
+  size_t n = strlen(name);
+  const char *dot = strrchr(name, '.');
+  if (dot != NULL && dot != name)
+    n = (size_t)(dot - name);
+  return gen_pool_strndup(pool, name, n);
+}
+
+/* "file-storage" -> "FILE_STORAGE_NETFW_H" */
+static const char *guard_of(gen_pool *pool, const char *base) {
+  size_t n = strlen(base);
+  char *g = gen_pool_alloc(pool, n + 16);
+  size_t j = 0;
+  if (!(base[0] >= 'a' && base[0] <= 'z') && !(base[0] >= 'A' && base[0] <= 'Z'))
+    g[j++] = 'N';
+  for (size_t i = 0; i < n; i++) {
+    char c = base[i];
+    if (c >= 'a' && c <= 'z')
+      c = (char)(c - 'a' + 'A');
+    else if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9'))
+      c = '_';
+    g[j++] = c;
+  }
+  memcpy(g + j, "_NETFW_H", 9);
+  return g;
+}
+
 int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
   gen_schema s;
   gen_out o;
@@ -32,8 +61,9 @@ int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
     return 1;
 
   o.schema_name = base_name(path);
-  o.base = s.proto;
-  r->base = s.proto;
+  o.base = out_base(&r->pool, o.schema_name);
+  o.guard = guard_of(&r->pool, o.base);
+  r->base = o.base;
   gen_emit_header(&r->header, &s, &o, &r->pool);
   gen_emit_source(&r->source, &s, &o, &r->pool);
   gen_emit_stubs(&r->stubs, &s, &o, &r->pool);
