@@ -97,7 +97,7 @@ static void check_names(checker *c) {
     }
     old = gen_map_put(&c->names, d->name, d);
     if (old != NULL)
-      gen_error(c->d, d->pos, "duplicate name '%s' (%s at %d:%d)", d->name,
+      gen_error(c->d, d->pos, "duplicate name '%s' (already a %s at %d:%d)", d->name,
                 kind_name(old->kind), old->pos.line, old->pos.col);
   }
 }

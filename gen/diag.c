@@ -24,7 +24,7 @@ static void show_line(gen_diag *d, gen_pos pos) {
   const char *s;
   size_t n;
 
-  if (d->src == NULL || pos.line <= 0)
+  if (d->src == NULL || d->src_len == 0 || pos.line <= 0)
     return;
   s = line_start(d, pos.line, &end);
   n = (size_t)(end - s);
