@@ -155,7 +155,7 @@ static const bad_case cases[] = {
     {P "/* never closed\nmessage M = 1 {}\n",
      "2:1: error: unterminated comment"},
     {P "message M = 1 { u8 a; } $\n", "2:25: error: unexpected character '$'"},
-    {P "message M = 1 { u8 \xff; }\n", "2:21: error: unexpected byte 0xff"},
+    {P "message M = 1 { u8 \xff; }\n", "2:20: error: unexpected byte 0xff"},
     {P "option endian = middle;\n",
      "2:17: error: endian must be 'little' or 'big', found 'middle'"},
     {P "option endian = big;\noption endian = little;\nmessage M = 1 {}\n",
