@@ -1,12 +1,14 @@
 /* netfw — client: one connection kept by a background I/O thread.
  *
  * netfw_client_connect() connects with a plain socket in the caller's thread,
- * then starts a thread running its own libuv loop that owns the socket from
- * then on. send, recv and shutdown talk to it through two mutex-protected
- * queues: send appends the encoded frame to an output buffer (sends made
- * close together leave in one write), the I/O thread appends every received
- * frame to an inbox that recv takes from (a message already waiting is
- * returned without a system call).
+ * then starts a thread running its own libuv loop that reads the socket and
+ * closes it. send, recv and shutdown talk to it through two mutex-protected
+ * queues: send appends the encoded frame to an output buffer that the I/O
+ * thread writes (sends made close together leave in one write); when nothing
+ * is queued and recv was called since, send writes the frame itself, as a
+ * plain socket client would. The I/O thread appends every received frame to
+ * an inbox that recv takes from (a message already waiting is returned
+ * without a system call).
  *
  * Thread safety:
  * - netfw_client_send() and netfw_client_recv() may be called from any

@@ -36,9 +36,13 @@ struct netfw_client {
   bool shutdown_req;   /* shutdown was called: flush, FIN, drain, finish */
   bool abort_req;      /* shutdown's timeout expired: reset now */
   bool finished;       /* the I/O thread is done; wake must not be used */
+  bool writing;        /* the I/O thread has a write in flight */
+  bool sock_open;      /* fd is open and not being closed: send may write */
+  bool recv_since_direct; /* recv was called since send last wrote itself */
   int result;          /* shutdown's return value, set with finished */
 
   /* The I/O thread's own (set up before it starts, joined after). */
+  int fd; /* the socket (owned by tcp; send writes to it directly) */
   pthread_t thread;
   uv_loop_t loop;
   uv_tcp_t tcp;
@@ -47,7 +51,6 @@ struct netfw_client {
   uv_shutdown_t shutdown_uv;
   netfw_framebuf rbuf;  /* bytes read, parsed into frames */
   netfw__outbuf wbuf;   /* the bytes of the write in flight */
-  bool writing;         /* write_req is in flight */
   bool fin_started;     /* uv_shutdown issued: draining, reads discarded */
   bool tcp_closing;     /* uv_close(tcp) issued */
   bool tcp_closed;      /* its close callback ran */

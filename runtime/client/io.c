@@ -55,6 +55,9 @@ static void close_tcp(netfw_client *c) {
   if (c->tcp_closing)
     return;
   c->tcp_closing = true;
+  pthread_mutex_lock(&c->lock);
+  c->sock_open = false; /* from now on send only queues */
+  pthread_mutex_unlock(&c->lock);
   uv_read_stop((uv_stream_t *)&c->tcp);
   uv_close((uv_handle_t *)&c->tcp, on_tcp_close);
 }
@@ -149,11 +152,18 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     conn_lost(c, netfw_strerror(rc));
 }
 
+/* Marks the write in flight as done (under the lock: send reads it). */
+static void write_done(netfw_client *c) {
+  pthread_mutex_lock(&c->lock);
+  c->writing = false;
+  pthread_mutex_unlock(&c->lock);
+  netfw__outbuf_consumed(&c->wbuf);
+}
+
 static void on_write(uv_write_t *req, int status) {
   netfw_client *c = req->data;
 
-  c->writing = false;
-  netfw__outbuf_consumed(&c->wbuf);
+  write_done(c);
   if (status < 0) {
     conn_lost(c, uv_strerror(status));
     return;
@@ -179,11 +189,9 @@ static void start_write(netfw_client *c) {
   c->write_req.data = c;
   rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
   if (rc < 0) {
-    netfw__outbuf_consumed(&c->wbuf);
+    write_done(c);
     conn_lost(c, uv_strerror(rc));
-    return;
   }
-  c->writing = true;
 }
 
 static void start_fin(netfw_client *c) {
@@ -197,28 +205,32 @@ static void start_fin(netfw_client *c) {
 }
 
 /* Moves the state forward: starts the next write when none is in flight,
- * or the FIN once everything sent before shutdown has been written. */
+ * or the FIN once everything sent before shutdown has been written.
+ * writing is set under the lock together with the swap, so send never
+ * writes directly while this thread has bytes to write. */
 static void pump(netfw_client *c) {
-  bool shut, abort_now;
+  bool shut, abort_now, start = false;
 
   pthread_mutex_lock(&c->lock);
   shut = c->shutdown_req;
   abort_now = c->abort_req;
-  if (!c->writing && !c->tcp_closing && c->out.len > 0)
+  if (!c->writing && !c->tcp_closing && c->out.len > 0) {
     netfw__outbuf_swap(&c->out, &c->wbuf);
+    c->writing = start = true;
+  }
   pthread_mutex_unlock(&c->lock);
 
   if (abort_now)
     conn_abort(c);
   if (c->tcp_closing) {
+    if (start)
+      write_done(c);
     maybe_finish(c);
     return;
   }
-  if (c->writing)
-    return;
-  if (c->wbuf.len > 0)
+  if (start)
     start_write(c);
-  else if (shut && !c->fin_started)
+  else if (!c->writing && shut && !c->fin_started)
     start_fin(c);
 }
 
@@ -273,6 +285,8 @@ int netfw__client_io_start(netfw_client *c, int fd) {
 
   c->writing = c->fin_started = false;
   c->tcp_closing = c->tcp_closed = c->aborted = false;
+  c->sock_open = false;
+  c->fd = fd;
   netfw__framebuf_init(&c->rbuf, c->max_payload);
   netfw__outbuf_init(&c->wbuf);
   c->tcp.data = c->wake.data = c;
@@ -287,6 +301,7 @@ int netfw__client_io_start(netfw_client *c, int fd) {
     goto failed_wake;
   if ((rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read)) < 0)
     goto failed_read;
+  c->sock_open = true;
   if ((rc = start_thread(c)) < 0)
     goto failed_thread;
   return 0;

@@ -41,16 +41,28 @@ static int reserve(netfw__outbuf *b, size_t want) {
   return 0;
 }
 
-int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m) {
+int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m,
+                            size_t skip) {
+  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
   uint32_t size = netfw_msg_size(m);
-  size_t need = NETFW_FRAME_HDR_SIZE + (size_t)size;
+  size_t total = NETFW_FRAME_HDR_SIZE + (size_t)size, hdr_part = 0;
+  uint8_t *dst;
 
-  if (need > SIZE_MAX - b->len || reserve(b, b->len + need) != 0)
+  if (skip >= total)
+    return 0;
+  if (total - skip > SIZE_MAX - b->len || reserve(b, b->len + total - skip))
     return NETFW_ENOMEM;
-  netfw__frame_hdr_pack(b->base + b->len, netfw_msg_id(m), size);
-  if (size > 0)
-    memcpy(b->base + b->len + NETFW_FRAME_HDR_SIZE, netfw_msg_payload(m), size);
-  b->len += need;
+  dst = b->base + b->len;
+  if (skip < NETFW_FRAME_HDR_SIZE) {
+    netfw__frame_hdr_pack(hdr, netfw_msg_id(m), size);
+    hdr_part = NETFW_FRAME_HDR_SIZE - skip;
+    memcpy(dst, hdr + skip, hdr_part);
+    skip = NETFW_FRAME_HDR_SIZE;
+  }
+  if (total > skip)
+    memcpy(dst + hdr_part, netfw_msg_payload(m) + (skip - NETFW_FRAME_HDR_SIZE),
+           total - skip);
+  b->len += hdr_part + (total - skip);
   return 0;
 }
 

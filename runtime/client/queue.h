@@ -23,9 +23,11 @@ typedef struct netfw__outbuf {
 void netfw__outbuf_init(netfw__outbuf *b);
 void netfw__outbuf_free(netfw__outbuf *b);
 
-/* Appends m as one frame (6-byte header, then the payload). Returns 0 or
- * NETFW_ENOMEM (the buffer is then unchanged). */
-int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m);
+/* Appends m encoded as one frame (6-byte header, then the payload), leaving
+ * out its first skip bytes (0: the whole frame; more: the rest of a frame
+ * partly written already). Returns 0 or NETFW_ENOMEM (the buffer is then
+ * unchanged). */
+int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m, size_t skip);
 
 /* Exchanges the contents of a and b (no copy). */
 void netfw__outbuf_swap(netfw__outbuf *a, netfw__outbuf *b);

@@ -257,6 +257,41 @@ static void test_client_pipelined_100k_in_order(void **state) {
   assert_int_equal(p.frames, N);
 }
 
+/* A big message written directly only in part: the rest and the messages
+ * sent after it must still leave in order. */
+static void test_client_partial_direct_write_keeps_order(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
+  const uint32_t big = 4u * 1024 * 1024;
+  netfw_msg *m = netfw_msg_new(11), *got = NULL;
+  uint8_t *data = netfw_msg_append_space(m, big);
+
+  for (int round = 0; round < 3; round++) {
+    assert_non_null(data);
+    for (uint32_t i = 0; i < big; i++)
+      data[i] = (uint8_t)(i * 13 + round);
+    assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ETIMEDOUT);
+    assert_int_equal(netfw_client_send(c, m), 0);
+    for (uint32_t i = 0; i < 3; i++) {
+      netfw_msg *s = msg_seq(i);
+      assert_int_equal(netfw_client_send(c, s), 0);
+      netfw_msg_free(s);
+    }
+    assert_int_equal(netfw_client_recv(c, &got, WAIT_MS), 0);
+    assert_int_equal(netfw_msg_id(got), 11);
+    assert_int_equal(netfw_msg_size(got), big);
+    assert_memory_equal(netfw_msg_payload(got), data, big);
+    netfw_msg_free(got);
+    for (uint32_t i = 0; i < 3; i++)
+      expect_seq(c, i);
+  }
+  netfw_msg_free(m);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 12);
+}
+
 static void test_client_ping_pong(void **state) {
   test_peer p = {0};
   netfw_client *c = connect_to(peer_start(&p, PEER_ECHO));
@@ -446,6 +481,7 @@ int main(void) {
       cmocka_unit_test(test_client_free_connected_delivers),
       cmocka_unit_test(test_client_empty_and_16mib_payloads),
       cmocka_unit_test(test_client_pipelined_100k_in_order),
+      cmocka_unit_test(test_client_partial_direct_write_keeps_order),
       cmocka_unit_test(test_client_ping_pong),
       cmocka_unit_test(test_client_connect_closed_port_fails_fast),
       cmocka_unit_test(test_client_misuse_codes),

@@ -23,8 +23,8 @@ static void test_client_queue_outbuf_frames_back_to_back(void **state) {
   netfw__outbuf_init(&b);
   netfw__outbuf_init(&other);
   assert_int_equal(netfw_msg_append(a, "hello", 5), 0);
-  assert_int_equal(netfw__outbuf_put_frame(&b, a), 0);
-  assert_int_equal(netfw__outbuf_put_frame(&b, e), 0);
+  assert_int_equal(netfw__outbuf_put_frame(&b, a, 0), 0);
+  assert_int_equal(netfw__outbuf_put_frame(&b, e, 0), 0);
   assert_int_equal(b.len, sizeof(want));
   assert_memory_equal(b.base, want, sizeof(want));
 
@@ -42,13 +42,45 @@ static void test_client_queue_outbuf_frames_back_to_back(void **state) {
   netfw__outbuf_free(&other);
 }
 
+/* A frame partly written already: only the rest is queued, for every split
+ * point inside the header and the payload. */
+static void test_client_queue_outbuf_frame_rest_after_skip(void **state) {
+  static const uint8_t whole[] = {0x02, 0x01, 0x03, 0x00, 0x00,
+                                  0x00, 'a',  'b',  'c'};
+  netfw_msg *m = netfw_msg_new(0x0102);
+  netfw_msg *empty = netfw_msg_new(7);
+
+  assert_int_equal(netfw_msg_append(m, "abc", 3), 0);
+  for (size_t skip = 0; skip <= sizeof(whole); skip++) {
+    netfw__outbuf b;
+    netfw__outbuf_init(&b);
+    assert_int_equal(netfw__outbuf_put_frame(&b, m, skip), 0);
+    assert_int_equal(b.len, sizeof(whole) - skip);
+    if (b.len > 0)
+      assert_memory_equal(b.base, whole + skip, b.len);
+    netfw__outbuf_free(&b);
+  }
+  for (size_t skip = 0; skip <= 6; skip++) {
+    static const uint8_t hdr[] = {0x07, 0x00, 0x00, 0x00, 0x00, 0x00};
+    netfw__outbuf b;
+    netfw__outbuf_init(&b);
+    assert_int_equal(netfw__outbuf_put_frame(&b, empty, skip), 0);
+    assert_int_equal(b.len, 6 - skip);
+    if (b.len > 0)
+      assert_memory_equal(b.base, hdr + skip, b.len);
+    netfw__outbuf_free(&b);
+  }
+  netfw_msg_free(m);
+  netfw_msg_free(empty);
+}
+
 static void test_client_queue_outbuf_big_buffer_released(void **state) {
   netfw__outbuf b;
   netfw_msg *m = netfw_msg_new(1);
 
   netfw__outbuf_init(&b);
   assert_non_null(netfw_msg_append_space(m, 2 * 1024 * 1024));
-  assert_int_equal(netfw__outbuf_put_frame(&b, m), 0);
+  assert_int_equal(netfw__outbuf_put_frame(&b, m, 0), 0);
   assert_int_equal(b.len, 6 + 2 * 1024 * 1024);
   netfw__outbuf_consumed(&b);
   assert_int_equal(b.len, 0);
@@ -99,6 +131,7 @@ static void test_client_queue_inbox_fifo_and_splice(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_client_queue_outbuf_frames_back_to_back),
+      cmocka_unit_test(test_client_queue_outbuf_frame_rest_after_skip),
       cmocka_unit_test(test_client_queue_outbuf_big_buffer_released),
       cmocka_unit_test(test_client_queue_inbox_fifo_and_splice),
   };
