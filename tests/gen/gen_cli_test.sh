@@ -1,0 +1,131 @@
+#!/bin/sh
+# netfw-gen from the command line: exit statuses, outputs, --stubs/--force,
+# --depfile, determinism, hostile files; and the generated code of every
+# schema compiled with -Werror by each compiler given (gcc, clang), including
+# a build against a runtime whose NETFW_GEN_ABI differs (must fail).
+#
+# usage: gen_cli_test.sh NETFW_GEN SOURCE_DIR WORK_DIR COMPILER...
+set -u
+GEN=$1
+SRC=$2
+WORK=$3
+shift 3
+COMPILERS=$*
+
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+ok() { echo "ok: $*"; }
+
+# expect STATUS DESCRIPTION COMMAND... : runs COMMAND, checks its exit status
+expect() {
+  want=$1
+  what=$2
+  shift 2
+  "$@" >"$WORK/out" 2>"$WORK/err"
+  got=$?
+  if [ "$got" -eq "$want" ]; then ok "$what (exit $got)"; else
+    fail "$what: exit $got, expected $want"; cat "$WORK/err"; fi
+}
+
+rm -rf "$WORK"
+mkdir -p "$WORK/a" "$WORK/b" "$WORK/bad"
+FS="$SRC/protocols/file_storage.netproto"
+
+expect 0 "--version" "$GEN" --version
+grep -q "^netfw-gen [0-9]*\.[0-9]*\.[0-9]* (generated-code ABI [0-9]*)$" "$WORK/out" \
+  || fail "--version output: $(cat "$WORK/out")"
+expect 0 "--help" "$GEN" --help
+grep -q "^usage: netfw-gen" "$WORK/out" || fail "--help output"
+expect 2 "no schema" "$GEN"
+expect 2 "unknown option" "$GEN" --frobnicate "$FS"
+expect 2 "-o without a value" "$GEN" "$FS" -o
+expect 2 "two schemas" "$GEN" "$FS" "$FS"
+expect 2 "missing schema file" "$GEN" "$WORK/nope.netproto"
+expect 2 "missing output dir" "$GEN" -o "$WORK/no/such/dir" "$FS"
+expect 2 "--force without --stubs" "$GEN" --force -o "$WORK/a" "$FS"
+
+printf 'protocol p;\nmessage A = 1 {}\nmessage B = 1 {}\n' >"$WORK/dup.netproto"
+expect 1 "schema error" "$GEN" -o "$WORK/bad" "$WORK/dup.netproto"
+grep -q "dup.netproto:3:13: error: duplicate message id 1 (also used by 'A' at 2:9)" "$WORK/err" \
+  || fail "schema error message: $(cat "$WORK/err")"
+[ -z "$(ls "$WORK/bad")" ] || fail "files written despite errors: $(ls "$WORK/bad")"
+
+# hostile files: rejected with status 1, never a crash (status > 128) or hang
+head -c 1048576 /dev/urandom >"$WORK/garbage.netproto"
+expect 1 "1 MB of random bytes" timeout 30 "$GEN" -o "$WORK/bad" "$WORK/garbage.netproto"
+: >"$WORK/empty.netproto"
+expect 1 "empty file" timeout 30 "$GEN" -o "$WORK/bad" "$WORK/empty.netproto"
+awk 'BEGIN { printf "protocol p;\n"; for (i = 0; i < 200000; i++) printf "{{{{{"; }' \
+  >"$WORK/deep.netproto"
+expect 1 "a million braces" timeout 30 "$GEN" -o "$WORK/bad" "$WORK/deep.netproto"
+
+# outputs, determinism, warnings on stderr do not fail
+expect 0 "file_storage" "$GEN" -o "$WORK/a" --depfile "$WORK/fs.d" "$FS"
+[ -s "$WORK/a/file_storage.netfw.h" ] && [ -s "$WORK/a/file_storage.netfw.c" ] \
+  || fail "outputs missing"
+expect 0 "file_storage again" "$GEN" -o "$WORK/b" "$FS"
+cmp -s "$WORK/a/file_storage.netfw.h" "$WORK/b/file_storage.netfw.h" \
+  && cmp -s "$WORK/a/file_storage.netfw.c" "$WORK/b/file_storage.netfw.c" \
+  && ok "identical input -> identical bytes" || fail "output differs between runs"
+[ "$(cat "$WORK/fs.d")" = "$WORK/a/file_storage.netfw.h $WORK/a/file_storage.netfw.c: $FS" ] \
+  && ok "depfile" || fail "depfile: $(cat "$WORK/fs.d")"
+printf 'protocol w;\nstruct Unused { u8 x; }\nmessage M = 1 {}\n' >"$WORK/warn.netproto"
+expect 0 "warnings only" "$GEN" -o "$WORK/a" "$WORK/warn.netproto"
+grep -q "warn.netproto:2:8: warning: struct 'Unused' is never used" "$WORK/err" \
+  || fail "warning text: $(cat "$WORK/err")"
+
+# --stubs never overwrites the user's handlers without --force
+expect 0 "--stubs" "$GEN" -o "$WORK/a" --stubs "$WORK/a/fs_handlers.c" "$FS"
+echo "/* mine */" >>"$WORK/a/fs_handlers.c"
+cp "$WORK/a/fs_handlers.c" "$WORK/keep.c"
+expect 2 "--stubs onto an existing file" "$GEN" -o "$WORK/a" --stubs "$WORK/a/fs_handlers.c" "$FS"
+cmp -s "$WORK/a/fs_handlers.c" "$WORK/keep.c" || fail "stubs file was touched"
+grep -q "use --force" "$WORK/err" || fail "refusal message: $(cat "$WORK/err")"
+expect 0 "--stubs --force" "$GEN" -o "$WORK/a" --stubs "$WORK/a/fs_handlers.c" --force "$FS"
+grep -q "mine" "$WORK/a/fs_handlers.c" && fail "--force did not overwrite"
+
+# every schema, every compiler, -Werror; codec-only too; stubs too
+FLAGS="-std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
+  -Wmissing-prototypes -Wformat=2 -Wundef -Wpointer-arith -Wvla -Wcast-align
+  -Wwrite-strings -Wconversion -Wno-sign-conversion"
+for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto; do
+  base=$(basename "$schema" .netproto)
+  out="$WORK/c_$base"
+  mkdir -p "$out"
+  if ! "$GEN" -o "$out" --stubs "$out/stubs.c" "$schema" 2>"$WORK/err"; then
+    fail "generate $base"; cat "$WORK/err"; continue
+  fi
+  for cc in $COMPILERS; do
+    # shellcheck disable=SC2086
+    if $cc $FLAGS -I"$SRC/include" -I"$out" -c "$out/$base.netfw.c" -o "$out/x.o" \
+       && $cc $FLAGS -DNETFW_GEN_CODEC_ONLY -I"$SRC/include" -I"$out" \
+              -c "$out/$base.netfw.c" -o "$out/y.o" \
+       && $cc $FLAGS -I"$SRC/include" -I"$out" -c "$out/stubs.c" -o "$out/z.o"; then
+      ok "$cc -Werror: $base"
+    else
+      fail "$cc -Werror: $base"
+    fi
+  done
+done
+
+# against a runtime of another generated-code ABI, compilation must fail
+mkdir -p "$WORK/otherabi"
+cp -r "$SRC/include/netfw" "$WORK/otherabi/"
+sed 's/^#define NETFW_GEN_ABI .*/#define NETFW_GEN_ABI 999/' "$SRC/include/netfw/version.h" \
+  >"$WORK/otherabi/netfw/version.h"
+for cc in $COMPILERS; do
+  if $cc -std=c11 -I"$WORK/otherabi" -I"$WORK/a" -c "$WORK/a/file_storage.netfw.c" \
+       -o "$WORK/abi.o" 2>"$WORK/err"; then
+    fail "$cc compiled generated code against a mismatched ABI"
+  elif grep -q "regenerate it with this runtime's netfw-gen" "$WORK/err"; then
+    ok "$cc refuses a mismatched ABI"
+  else
+    fail "$cc ABI error text: $(cat "$WORK/err")"
+  fi
+done
+
+if [ "$fails" -ne 0 ]; then
+  echo "$fails failure(s)"
+  exit 1
+fi
+echo "all passed"
