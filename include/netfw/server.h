@@ -65,7 +65,8 @@ typedef struct netfw_config {
 NETFW_EXTERN void netfw_config_init(netfw_config *cfg, const netfw_app *app);
 
 /* Validates and copies cfg (ip is copied). Returns NULL on a bad config (no
- * app or no on_message, negative counts) or when out of memory. */
+ * app or no on_message, negative counts, max_output 0 or over 2 GiB) or when
+ * out of memory. */
 NETFW_EXTERN netfw_server *netfw_server_new(const netfw_config *cfg);
 
 /* Binds, listens and forks the workers; returns once every worker accepts

@@ -41,7 +41,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   if (cfg == NULL || cfg->app == NULL || cfg->app->on_message == NULL ||
       cfg->worker_num < 0 || cfg->idle_timeout_ms < 0 ||
       cfg->max_connections < 0 || cfg->drain_timeout_ms < 0 ||
-      cfg->max_output == 0)
+      cfg->max_output == 0 || cfg->max_output > (size_t)INT32_MAX)
     return NULL;
   s = calloc(1, sizeof(*s));
   if (s == NULL)

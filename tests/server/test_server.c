@@ -40,6 +40,14 @@ static void test_server_new_rejects_bad_config(void **state) {
   netfw_config_init(&cfg, &testapp);
   cfg.worker_num = -1;
   assert_null(netfw_server_new(&cfg));
+  netfw_config_init(&cfg, &testapp);
+  cfg.max_output = 0;
+  assert_null(netfw_server_new(&cfg));
+  cfg.max_output = (size_t)INT32_MAX + 1;
+  assert_null(netfw_server_new(&cfg));
+  netfw_config_init(&cfg, &testapp);
+  cfg.drain_timeout_ms = -1;
+  assert_null(netfw_server_new(&cfg));
 }
 
 static void test_server_state_errors(void **state) {
