@@ -372,25 +372,30 @@ static void test_server_conn_addr_and_data(void **state) {
 static void test_server_idle_timeout(void **state) {
   fx *f = *state;
   uint64_t t0, waited;
-  int idle, busy, i;
+  int idle, busy, fresh, i;
 
   f->cfg.idle_timeout_ms = 300;
   fx_start(f);
   idle = fx_connect(f);
   busy = fx_connect(f);
   expect_echo(idle, 1, "i", 1);
-  t0 = wire_now_ms();
   for (i = 0; i < 10; i++) { /* 1 s of traffic every 100 ms keeps it open */
     expect_echo(busy, 2, "b", 1);
     sleep_ms(100);
   }
-  assert_int_equal(wire_wait_eof(idle, 10000, NULL), 0);
-  waited = wire_now_ms() - t0;
-  assert_true(waited >= 250);
+  assert_int_equal(wire_wait_eof(idle, 10000, NULL), 0); /* closed by now */
   expect_echo(busy, 3, "still open", 10);
-  close(idle);
-  close(busy);
+  close(busy); /* a peer close: the one disconnect callback of this test */
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
+  fresh = fx_connect(f);
+  t0 = wire_now_ms();
+  assert_int_equal(wire_wait_eof(fresh, 10000, NULL), 0);
+  waited = wire_now_ms() - t0;
+  print_message("a silent connection was closed after %llu ms (limit 300)\n",
+                (unsigned long long)waited);
+  assert_true(waited >= 250);
+  close(fresh);
+  close(idle);
   sleep_ms(100);
   assert_int_equal(atomic_load(&f->b->disconnects), 1); /* busy only */
   assert_true(board_log_has(f->b, "idle", "127.0.0.1:"));
@@ -481,7 +486,7 @@ static void test_server_respawn_after_abort(void **state) {
 static void test_server_crash_loop_stops_respawning(void **state) {
   fx *f = *state;
   uint64_t deadline;
-  int fd;
+  int fd, calls;
 
   fx_start(f);
   atomic_store(&f->b->abort_in_create, 1);
@@ -494,9 +499,12 @@ static void test_server_crash_loop_stops_respawning(void **state) {
          wire_now_ms() < deadline)
     sleep_ms(20);
   assert_true(board_log_has(f->b, "ERROR", "crash loop"));
+  calls = atomic_load(&f->b->create_calls);
   sleep_ms(500);
-  /* the first worker and 4 replacements died; no sixth */
-  assert_int_equal(atomic_load(&f->b->create_calls), 5);
+  assert_int_equal(atomic_load(&f->b->create_calls), calls); /* no more */
+  /* the first worker and 4 replacements died (5 if the first one lived
+     past the 3 s a death counts as early on a very slow machine) */
+  assert_true(calls == 5 || calls == 6);
   assert_int_equal(netfw_server_stop(f->s, 2000), 0);
 }
 
