@@ -16,6 +16,7 @@ typedef struct em {
   const char *P;  /* "FS" */
   const char *E;  /* "le" / "be" */
   bool use_b, use_rc, use_i;
+  bool use_arena, use_depth; /* decoders: parameters the body needs */
 } em;
 
 #define OUT(...) gen_buf_printf(&e->body, __VA_ARGS__)
@@ -317,7 +318,7 @@ static void dec_value(em *e, const gen_type *t, const char *L,
           ind, ind, get_uint(e, k), ind, e->p, t->decl->name, ind, ind, L,
           e->p, t->decl->name, ind);
     } else {
-      e->use_rc = true;
+      e->use_rc = e->use_arena = e->use_depth = true;
       OUT("%sif ((rc = %s__dec_%s(r, &%s, arena, depth + 1)) != 0)\n%s  "
           "return rc;\n",
           ind, e->p, t->decl->name, L, ind);
@@ -352,7 +353,7 @@ static void dec_field(em *e, const gen_field *f) {
     break;
   case F_REPEATED: {
     uint64_t m = min_size(t);
-    e->use_i = true;
+    e->use_i = e->use_arena = true;
     take(e, f->count_prefix, "  ");
     OUT("  {\n    uint32_t c_ = %s;\n", get_uint(e, f->count_prefix));
     OUT("    /* every element takes at least %llu byte%s: refuse a count the "
@@ -381,10 +382,11 @@ static void begin(em *e) {
   if (e->body.data)
     e->body.data[0] = '\0';
   e->use_b = e->use_rc = e->use_i = false;
+  e->use_arena = e->use_depth = false;
 }
 
 /* Writes the locals the body used, then the body. */
-static void finish(em *e, const char *locals_extra) {
+static void finish(em *e, const char *locals_extra, const char *casts) {
   if (e->use_b)
     gen_buf_puts(e->out, "  const uint8_t *b;\n");
   if (e->use_rc)
@@ -393,8 +395,14 @@ static void finish(em *e, const char *locals_extra) {
     gen_buf_puts(e->out, "  uint32_t i;\n");
   if (locals_extra)
     gen_buf_puts(e->out, locals_extra);
+  if (casts)
+    gen_buf_puts(e->out, casts);
   if (e->body.len)
     gen_buf_append(e->out, e->body.data, e->body.len);
+}
+
+static bool body_uses_in(const em *e) {
+  return e->body.len > 0 && strstr(e->body.data, "in->") != NULL;
 }
 
 static bool may_recurse(const gen_decl *d) {
@@ -414,27 +422,29 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   for (size_t i = 0; i < d->nfields; i++)
     chk_field(e, &d->fields[i]);
   gen_buf_printf(o, "static int %s__chk_%s(const %s_%s *in) {\n", p, n, p, n);
-  finish(e, "");
-  gen_buf_puts(o, "  (void)in;\n  return 0;\n}\n\n");
+  finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
+  gen_buf_puts(o, "  return 0;\n}\n\n");
 
   begin(e);
   for (size_t i = 0; i < d->nfields; i++)
     sz_field(e, &d->fields[i]);
   gen_buf_printf(o, "static size_t %s__sz_%s(const %s_%s *in) {\n", p, n, p, n);
-  finish(e, "  size_t n = 0;\n");
-  gen_buf_puts(o, "  (void)in;\n  return n;\n}\n\n");
+  finish(e, "  size_t n = 0;\n", body_uses_in(e) ? "" : "  (void)in;\n");
+  gen_buf_puts(o, "  return n;\n}\n\n");
 
   begin(e);
   for (size_t i = 0; i < d->nfields; i++)
     enc_field(e, &d->fields[i]);
   gen_buf_printf(o, "static uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w) {\n",
                  p, n, p, n);
-  finish(e, "");
-  gen_buf_puts(o, "  (void)in;\n  return w;\n}\n\n");
+  finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
+  gen_buf_puts(o, "  return w;\n}\n\n");
 
   begin(e);
-  if (may_recurse(d))
+  if (may_recurse(d)) {
+    e->use_depth = true;
     OUT("  if (depth > NETFW_MAX_DECODE_DEPTH)\n    return NETFW_EPROTO;\n");
+  }
   for (size_t i = 0; i < d->nfields; i++)
     dec_field(e, &d->fields[i]);
   gen_buf_printf(o,
@@ -442,9 +452,15 @@ static void emit_type_statics(em *e, const gen_decl *d) {
                  "netfw_arena *arena,\n"
                  "                      int depth) {\n",
                  p, n, p, n);
-  finish(e, "");
-  gen_buf_puts(o, "  (void)r;\n  (void)out;\n  (void)arena;\n  (void)depth;\n"
-                  "  return 0;\n}\n\n");
+  {
+    char casts[128];
+    snprintf(casts, sizeof(casts), "%s%s%s",
+             d->nfields == 0 ? "  (void)r;\n  (void)out;\n" : "",
+             e->use_arena ? "" : "  (void)arena;\n",
+             e->use_depth ? "" : "  (void)depth;\n");
+    finish(e, "", casts);
+  }
+  gen_buf_puts(o, "  return 0;\n}\n\n");
 }
 
 static void emit_type_public(em *e, const gen_decl *d) {
