@@ -32,6 +32,8 @@
 #define MIN_RUN_NS 20000000ull /* 20 ms per timed run */
 
 static int runs = 9;
+static uint64_t fixed_iters; /* --iters: no calibration (for profilers) */
+static const char *only;     /* --only: time one codec */
 static volatile uint64_t sink; /* keeps results alive */
 
 /* ---- the test messages ---------------------------------------------------- */
@@ -71,10 +73,10 @@ static int cmp_double(const void *a, const void *b) {
 /* Median ns per call of op over `runs` runs (*best: the fastest run, less
  * disturbed by a busy machine); negative if op failed. */
 static double time_op(op_fn op, double *best) {
-  uint64_t iters = 64;
+  uint64_t iters = fixed_iters ? fixed_iters : 64;
   double ns[64];
 
-  for (;;) { /* calibrate: grow until one run lasts MIN_RUN_NS */
+  while (!fixed_iters) { /* calibrate: grow until one run lasts MIN_RUN_NS */
     uint64_t t0 = bench_now_ns(), t;
     for (uint64_t i = 0; i < iters; i++)
       if (op() < 0)
@@ -339,6 +341,10 @@ static void print_ns(double ns) {
     printf(" %11s", "n/a");
 }
 
+static bool wanted(const char *codec) {
+  return only == NULL || strcmp(only, codec) == 0;
+}
+
 static void print_table(const char *what, const double *fl, const double *gen,
                         const double *pb) {
   static const char *msg_names[2] = {"ListResp(16)", "Add(1 KiB)"};
@@ -370,9 +376,23 @@ int main(int argc, char **argv) {
       i++;
     } else if (strcmp(argv[i], "--quick") == 0) {
       runs = 3;
+    } else if (strcmp(argv[i], "--iters") == 0 && i + 1 < argc &&
+               bench_parse_ulong(argv[i + 1], 1, 1ul << 40, &v) == 0) {
+      fixed_iters = v;
+      i++;
+    } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc &&
+               (strcmp(argv[i + 1], "floor") == 0 ||
+                strcmp(argv[i + 1], "gen") == 0 ||
+                strcmp(argv[i + 1], "pbc") == 0)) {
+      only = argv[++i];
     } else {
-      fprintf(stderr, "usage: codec-bench [--runs N (1..63, default 9)] "
-                      "[--quick]\n");
+      fprintf(stderr,
+              "usage: codec-bench [--runs N (1..63, default 9)] [--quick]\n"
+              "                   [--iters N] [--only floor|gen|pbc]\n"
+              "  --iters N  N operations per run instead of calibrating to "
+              "20 ms\n"
+              "  --only C   time only codec C (with --iters: for callgrind or "
+              "perf)\n");
       return 2;
     }
   }
@@ -381,8 +401,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "codec-bench: the floor codec failed its round trip\n");
     return 1;
   }
-  t_floor[0] = time_op(floor_list, &b_floor[0]);
-  t_floor[1] = time_op(floor_add, &b_floor[1]);
+  t_floor[0] = t_floor[1] = b_floor[0] = b_floor[1] = 0;
+  if (wanted("floor")) {
+    t_floor[0] = time_op(floor_list, &b_floor[0]);
+    t_floor[1] = time_op(floor_add, &b_floor[1]);
+  }
 #ifdef NETFW_BENCH_HAVE_GEN
   gen_setup();
   if (!gen_check()) {
@@ -390,8 +413,10 @@ int main(int argc, char **argv) {
                     "differ from the floor's\n");
     return 1;
   }
-  t_gen[0] = time_op(gen_list_op, &b_gen[0]);
-  t_gen[1] = time_op(gen_add_op, &b_gen[1]);
+  if (wanted("gen")) {
+    t_gen[0] = time_op(gen_list_op, &b_gen[0]);
+    t_gen[1] = time_op(gen_add_op, &b_gen[1]);
+  }
   gen_teardown();
 #endif
 #ifdef NETFW_BENCH_HAVE_PROTOBUF_C
@@ -400,8 +425,10 @@ int main(int argc, char **argv) {
     fprintf(stderr, "codec-bench: protobuf-c round trip failed\n");
     return 1;
   }
-  t_pb[0] = time_op(pb_list_op, &b_pb[0]);
-  t_pb[1] = time_op(pb_add_op, &b_pb[1]);
+  if (wanted("pbc")) {
+    t_pb[0] = time_op(pb_list_op, &b_pb[0]);
+    t_pb[1] = time_op(pb_add_op, &b_pb[1]);
+  }
 #endif
   if (t_floor[0] < 0 || t_floor[1] < 0 || t_gen[0] < 0 || t_gen[1] < 0 ||
       t_pb[0] < 0 || t_pb[1] < 0) {
