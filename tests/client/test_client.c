@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <cmocka.h>
 
 #include "netfw/netfw.h"
@@ -319,6 +323,39 @@ static void test_client_connect_closed_port_fails_fast(void **state) {
   netfw_client_free(c);
 }
 
+/* A listener whose accept queue is full drops new SYNs: connect gets no
+ * answer and must give up at the connect timeout. */
+static void test_client_connect_timeout(void **state) {
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+  netfw_client *c = netfw_client_new();
+  int64_t t0, elapsed;
+
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+  assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &len), 0);
+  assert_int_equal(listen(lfd, 0), 0);
+  for (int i = 0; i < 4; i++) {
+    fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    (void)connect(fill[i], (struct sockaddr *)&a, sizeof(a));
+  }
+  usleep(100000);
+  assert_int_equal(netfw_client_set_connect_timeout(c, 300), 0);
+  t0 = peer_now_ms();
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, ntohs(a.sin_port)),
+                   NETFW_ETIMEDOUT);
+  elapsed = peer_now_ms() - t0;
+  assert_true(elapsed >= 300);
+  assert_true(elapsed < 5000);
+  netfw_client_free(c);
+  for (int i = 0; i < 4; i++)
+    close(fill[i]);
+  close(lfd);
+}
+
 static void test_client_misuse_codes(void **state) {
   test_peer p = {0};
   netfw_client *c = netfw_client_new();
@@ -484,6 +521,7 @@ int main(void) {
       cmocka_unit_test(test_client_partial_direct_write_keeps_order),
       cmocka_unit_test(test_client_ping_pong),
       cmocka_unit_test(test_client_connect_closed_port_fails_fast),
+      cmocka_unit_test(test_client_connect_timeout),
       cmocka_unit_test(test_client_misuse_codes),
       cmocka_unit_test(test_client_send_and_recv_in_two_threads),
       cmocka_unit_test(test_client_shutdown_wakes_blocked_recv),
