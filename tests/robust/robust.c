@@ -1,0 +1,498 @@
+/* The robustness tests' kit: raw wire peer, echo app, /proc readers. */
+#include "robust.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- time ---- */
+
+uint64_t rb_now_ms(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void rb_sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+  while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+    ;
+}
+
+/* ---- raw wire peer ---- */
+
+int rb_connect(uint16_t port) {
+  struct sockaddr_in sa;
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+
+  if (fd < 0)
+    return -1;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    close(fd);
+    return -1;
+  }
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+int rb_send_all(int fd, const void *buf, size_t len) {
+  const uint8_t *p = buf;
+
+  while (len > 0) {
+    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return -1;
+    p += n;
+    len -= (size_t)n;
+  }
+  return 0;
+}
+
+void rb_hdr_pack(uint8_t out[RB_HDR], uint16_t id, uint32_t size) {
+  out[0] = (uint8_t)id;
+  out[1] = (uint8_t)(id >> 8);
+  out[2] = (uint8_t)size;
+  out[3] = (uint8_t)(size >> 8);
+  out[4] = (uint8_t)(size >> 16);
+  out[5] = (uint8_t)(size >> 24);
+}
+
+int rb_send_frame(int fd, uint16_t id, const void *payload, uint32_t size) {
+  uint8_t hdr[RB_HDR];
+
+  rb_hdr_pack(hdr, id, size);
+  if (rb_send_all(fd, hdr, sizeof(hdr)) != 0)
+    return -1;
+  return size > 0 ? rb_send_all(fd, payload, size) : 0;
+}
+
+/* Reads exactly len bytes before the deadline. Returns len, 0 (EOF before
+ * the first byte), -1 (timeout), -2 (reset or EOF after some bytes). */
+static int read_exact(int fd, uint8_t *buf, size_t len, uint64_t deadline) {
+  size_t got = 0;
+
+  while (got < len) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = rb_now_ms();
+    ssize_t n;
+    if (now >= deadline)
+      return -1;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = recv(fd, buf + got, len - got, 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n < 0)
+      return -2;
+    if (n == 0)
+      return got == 0 ? 0 : -2;
+    got += (size_t)n;
+  }
+  return (int)len;
+}
+
+int rb_recv_frame(int fd, uint16_t *id, uint8_t **payload, uint32_t *size,
+                  int timeout_ms) {
+  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  uint8_t hdr[RB_HDR];
+  uint32_t n;
+  int r;
+
+  *payload = NULL;
+  r = read_exact(fd, hdr, sizeof(hdr), deadline);
+  if (r <= 0)
+    return r;
+  *id = (uint16_t)(hdr[0] | hdr[1] << 8);
+  n = (uint32_t)hdr[2] | (uint32_t)hdr[3] << 8 | (uint32_t)hdr[4] << 16 |
+      (uint32_t)hdr[5] << 24;
+  *size = n;
+  if (n == 0)
+    return 1;
+  if (n > 64u * 1024 * 1024)
+    return -2; /* no test here expects that much */
+  *payload = malloc(n);
+  if (*payload == NULL)
+    return -2;
+  r = read_exact(fd, *payload, n, deadline);
+  if (r != (int)n) {
+    free(*payload);
+    *payload = NULL;
+    return r == 0 ? -2 : r;
+  }
+  return 1;
+}
+
+bool rb_echo_ok(int fd, uint16_t id, const void *payload, uint32_t size,
+                int timeout_ms) {
+  uint16_t gid = 0;
+  uint8_t *got = NULL;
+  uint32_t gsize = 0;
+  bool ok;
+
+  if (rb_send_frame(fd, id, payload, size) != 0)
+    return false;
+  if (rb_recv_frame(fd, &gid, &got, &gsize, timeout_ms) != 1)
+    return false;
+  ok = gid == id && gsize == size &&
+       (size == 0 || memcmp(got, payload, size) == 0);
+  free(got);
+  return ok;
+}
+
+int rb_wait_closed(int fd, int timeout_ms, size_t *discarded) {
+  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  size_t total = 0;
+  char buf[65536];
+  int rc = -1;
+
+  for (;;) {
+    struct pollfd p = {fd, POLLIN, 0};
+    uint64_t now = rb_now_ms();
+    ssize_t n;
+    if (now >= deadline)
+      break;
+    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+      continue;
+    n = recv(fd, buf, sizeof(buf), 0);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN))
+      continue;
+    if (n <= 0) {
+      rc = n == 0 ? 0 : 1;
+      break;
+    }
+    total += (size_t)n;
+  }
+  if (discarded != NULL)
+    *discarded = total;
+  return rc;
+}
+
+bool rb_still_open(int fd, int ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  int r;
+
+  do
+    r = poll(&p, 1, ms);
+  while (r < 0 && errno == EINTR);
+  return r == 0;
+}
+
+void rb_close_rst(int fd) {
+  struct linger l = {1, 0};
+
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  close(fd);
+}
+
+/* ---- the echo app ---- */
+
+static void *app_create(void *context) {
+  rb_board *b = context;
+
+  atomic_fetch_add(&b->creates, 1);
+  return b;
+}
+
+static bool app_connect(void *app, netfw_conn *c) {
+  rb_board *b = app;
+
+  (void)c;
+  atomic_fetch_add(&b->connects, 1);
+  atomic_fetch_add(&b->open_conns, 1);
+  return true;
+}
+
+static void app_disconnect(void *app, netfw_conn *c) {
+  rb_board *b = app;
+
+  (void)c;
+  atomic_fetch_add(&b->disconnects, 1);
+  atomic_fetch_sub(&b->open_conns, 1);
+}
+
+static void app_send(rb_board *b, netfw_conn *c, const netfw_msg *m,
+                     bool echo) {
+  int rc = netfw_conn_send(c, m);
+
+  if (rc == 0) {
+    if (echo)
+      atomic_fetch_add(&b->echoed, 1);
+    return;
+  }
+  atomic_store(&b->last_send_rc, rc); /* before the count tests wait on */
+  atomic_fetch_add(&b->send_fails, 1);
+}
+
+static uint32_t get_u32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static void app_flood(rb_board *b, netfw_conn *c, netfw_msg *in) {
+  const uint8_t *arg = netfw_msg_pop_view(in, 8);
+  uint32_t n, size, i;
+  netfw_msg out;
+  uint8_t *buf;
+
+  if (arg == NULL)
+    return;
+  n = get_u32(arg);
+  size = get_u32(arg + 4);
+  buf = malloc(size > 0 ? size : 1);
+  if (buf == NULL)
+    return;
+  memset(buf, 0x5a, size);
+  netfw_msg_init(&out, RB_FLOOD);
+  if (netfw_msg_append(&out, buf, size) == 0)
+    for (i = 0; i < n; i++)
+      if (netfw_conn_send(c, &out) != 0) {
+        atomic_store(&b->last_send_rc, -1);
+        atomic_fetch_add(&b->send_fails, 1);
+        break;
+      }
+  netfw_msg_release(&out);
+  free(buf);
+}
+
+static void app_message(void *app, netfw_owned_msg *om) {
+  rb_board *b = app;
+  uint16_t id = netfw_msg_id(om->msg);
+
+  atomic_fetch_add(&b->messages, 1);
+  if (id == RB_PID) {
+    netfw_msg r;
+    uint32_t pid = (uint32_t)getpid();
+    uint8_t le[4] = {(uint8_t)pid, (uint8_t)(pid >> 8), (uint8_t)(pid >> 16),
+                     (uint8_t)(pid >> 24)};
+    netfw_msg_init(&r, RB_PID);
+    if (netfw_msg_append(&r, le, 4) == 0)
+      app_send(b, om->owner, &r, false);
+    netfw_msg_release(&r);
+  } else if (id == RB_FLOOD) {
+    app_flood(b, om->owner, om->msg);
+  } else if (id == RB_QUIT) {
+    netfw_conn_shutdown(om->owner);
+  } else {
+    app_send(b, om->owner, om->msg, true);
+  }
+}
+
+static void app_destroy(void *app) {
+  rb_board *b = app;
+
+  atomic_fetch_add(&b->destroys, 1);
+}
+
+const netfw_app rb_echo_app = {.create = app_create,
+                               .on_client_connect = app_connect,
+                               .on_client_disconnect = app_disconnect,
+                               .on_message = app_message,
+                               .destroy = app_destroy};
+
+rb_board *rb_board_new(void) {
+  void *p = mmap(NULL, sizeof(rb_board), PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void rb_board_free(rb_board *b) {
+  if (b != NULL)
+    munmap(b, sizeof(*b));
+}
+
+long rb_wait_atleast(atomic_long *v, long want, int timeout_ms) {
+  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  long got;
+
+  while ((got = atomic_load(v)) < want && rb_now_ms() < deadline)
+    rb_sleep_ms(5);
+  return got;
+}
+
+int rb_wait_int(atomic_int *v, int want, int timeout_ms) {
+  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  int got;
+
+  while ((got = atomic_load(v)) != want && rb_now_ms() < deadline)
+    rb_sleep_ms(5);
+  return got;
+}
+
+/* ---- a server under test ---- */
+
+int rb_server_init(rb_server *r) {
+  memset(r, 0, sizeof(*r));
+  r->b = rb_board_new();
+  if (r->b == NULL)
+    return -1;
+  if (getenv("NETFW_LOG_LEVEL") == NULL)
+    netfw_log_set_level(NETFW_LOG_ERROR);
+  netfw_config_init(&r->cfg, &rb_echo_app);
+  r->cfg.ip = "127.0.0.1";
+  r->cfg.port = 0;
+  r->cfg.worker_num = 1;
+  r->cfg.context = r->b;
+  return 0;
+}
+
+int rb_server_start(rb_server *r) {
+  int err;
+
+  r->s = netfw_server_new(&r->cfg);
+  if (r->s == NULL)
+    return NETFW_EINVAL;
+  err = netfw_server_start(r->s);
+  if (err != 0) {
+    netfw_server_free(r->s);
+    r->s = NULL;
+    return err;
+  }
+  r->port = netfw_server_port(r->s);
+  return 0;
+}
+
+void rb_server_fini(rb_server *r) {
+  if (r->s != NULL) {
+    netfw_server_stop(r->s, 5000);
+    netfw_server_free(r->s);
+  }
+  r->s = NULL;
+  rb_board_free(r->b);
+  r->b = NULL;
+}
+
+/* ---- /proc ---- */
+
+int rb_children(pid_t pid, pid_t *out, int max) {
+  char path[64];
+  DIR *d;
+  struct dirent *e;
+  int n = 0;
+
+  snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+  d = opendir(path);
+  if (d == NULL)
+    return 0;
+  while ((e = readdir(d)) != NULL) {
+    char file[320];
+    FILE *f;
+    long child;
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(file, sizeof(file), "/proc/%ld/task/%s/children", (long)pid,
+             e->d_name);
+    f = fopen(file, "r");
+    if (f == NULL)
+      continue;
+    while (fscanf(f, "%ld", &child) == 1)
+      if (n < max)
+        out[n++] = (pid_t)child;
+    fclose(f);
+  }
+  closedir(d);
+  return n;
+}
+
+int rb_wait_children(pid_t pid, int n, pid_t *out, int timeout_ms) {
+  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  pid_t tmp[64];
+  int got, i;
+
+  for (;;) {
+    got = rb_children(pid, tmp, 64);
+    if (got == n || rb_now_ms() >= deadline)
+      break;
+    rb_sleep_ms(10);
+  }
+  for (i = 0; i < got && i < n; i++)
+    out[i] = tmp[i];
+  return got;
+}
+
+long rb_vm_kib(pid_t pid, const char *field) {
+  char path[64], line[256];
+  size_t flen = strlen(field);
+  long v = -1;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+  f = fopen(path, "r");
+  if (f == NULL)
+    return -1;
+  while (fgets(line, sizeof(line), f) != NULL)
+    if (strncmp(line, field, flen) == 0) {
+      v = strtol(line + flen, NULL, 10);
+      break;
+    }
+  fclose(f);
+  return v;
+}
+
+int rb_fd_count(pid_t pid) {
+  char path[64];
+  DIR *d;
+  struct dirent *e;
+  int n = 0;
+
+  snprintf(path, sizeof(path), "/proc/%ld/fd", (long)pid);
+  d = opendir(path);
+  if (d == NULL)
+    return -1;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n;
+}
+
+bool rb_alive(pid_t pid) {
+  char path[64], line[256];
+  bool alive = false;
+  FILE *f;
+
+  snprintf(path, sizeof(path), "/proc/%ld/status", (long)pid);
+  f = fopen(path, "r");
+  if (f == NULL)
+    return false;
+  while (fgets(line, sizeof(line), f) != NULL)
+    if (strncmp(line, "State:", 6) == 0) {
+      alive = strchr(line, 'Z') == NULL && strchr(line, 'X') == NULL;
+      break;
+    }
+  fclose(f);
+  return alive;
+}
+
+pid_t rb_worker_of(int fd) {
+  uint16_t id = 0;
+  uint8_t *p = NULL;
+  uint32_t size = 0;
+  pid_t pid = -1;
+
+  if (rb_send_frame(fd, RB_PID, NULL, 0) != 0)
+    return -1;
+  if (rb_recv_frame(fd, &id, &p, &size, 10000) == 1 && id == RB_PID &&
+      size == 4)
+    pid = (pid_t)get_u32(p);
+  free(p);
+  return pid;
+}
