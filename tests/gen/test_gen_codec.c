@@ -696,6 +696,118 @@ static void test_atb_big_endian_bytes(void **state) {
   netfw_arena_free(&arena);
 }
 
+/* ---- random and mutated payloads ------------------------------------- */
+
+/* Decodes in; on success re-encodes the value into out. */
+typedef int (*roundtrip_fn)(netfw_msg *in, netfw_arena *a, netfw_msg *out);
+
+#define ROUNDTRIP(T)                                                           \
+  static int rt_##T(netfw_msg *in, netfw_arena *a, netfw_msg *out) {           \
+    T v;                                                                       \
+    int rc = T##_decode(in, &v, a);                                            \
+    if (rc != 0)                                                               \
+      return rc;                                                               \
+    return T##_encode(&v, out);                                                \
+  }
+ROUNDTRIP(at_Scalars)
+ROUNDTRIP(at_Texts)
+ROUNDTRIP(at_Enums)
+ROUNDTRIP(at_Arrays)
+ROUNDTRIP(at_Repeats)
+ROUNDTRIP(at_Optionals)
+ROUNDTRIP(at_Nested)
+ROUNDTRIP(at_Empty)
+ROUNDTRIP(atb_Scalars)
+ROUNDTRIP(atb_Texts)
+ROUNDTRIP(atb_Repeats)
+ROUNDTRIP(atb_Optionals)
+ROUNDTRIP(atb_Nested)
+ROUNDTRIP(file_storage_Add)
+ROUNDTRIP(file_storage_GetResp)
+ROUNDTRIP(file_storage_ListResp)
+ROUNDTRIP(file_storage_Ack)
+
+static uint32_t rng_state = 0x12345678u;
+static uint32_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 17;
+  rng_state ^= rng_state << 5;
+  return rng_state;
+}
+
+/* Every decoder either refuses a payload with NETFW_EPROTO or accepts it;
+ * an accepted payload re-encodes to exactly the bytes the decoder consumed
+ * (the encoding is canonical), and nothing reads out of bounds (ASan). */
+static void test_codec_random_and_mutated_payloads(void **state) {
+  static const struct {
+    roundtrip_fn fn;
+    uint16_t id;
+  } rts[] = {{rt_at_Scalars, AT_SCALARS_ID},       {rt_at_Texts, AT_TEXTS_ID},
+             {rt_at_Enums, AT_ENUMS_ID},           {rt_at_Arrays, AT_ARRAYS_ID},
+             {rt_at_Repeats, AT_REPEATS_ID},       {rt_at_Optionals, AT_OPTIONALS_ID},
+             {rt_at_Nested, AT_NESTED_ID},         {rt_at_Empty, AT_EMPTY_ID},
+             {rt_atb_Scalars, ATB_SCALARS_ID},     {rt_atb_Texts, ATB_TEXTS_ID},
+             {rt_atb_Repeats, ATB_REPEATS_ID},     {rt_atb_Optionals, ATB_OPTIONALS_ID},
+             {rt_atb_Nested, ATB_NESTED_ID},
+             {rt_file_storage_Add, FILE_STORAGE_ADD_ID},
+             {rt_file_storage_GetResp, FILE_STORAGE_GET_RESP_ID},
+             {rt_file_storage_ListResp, FILE_STORAGE_LIST_RESP_ID},
+             {rt_file_storage_Ack, FILE_STORAGE_ACK_ID}};
+  static const uint8_t seeds[][24] = {
+      {0x02, 0x00, 0x05, 'a', '.', 't', 'x', 't', 3, 0, 0, 0, 0x02, 'b', 'b',
+       2, 1, 0, 0},
+      {0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00},
+      {0x01, 0x01, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+      {0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00},
+      {0x02, 'h', 'i', 0x01, 0x02, 0x00, 0x00, 0x00, 'x', 'y'},
+  };
+  netfw_arena arena;
+  netfw_msg out;
+  uint8_t buf[64];
+  int accepted = 0, refused = 0;
+
+  netfw_arena_init(&arena);
+  netfw_msg_init(&out, 0);
+  for (int iter = 0; iter < 20000; iter++) {
+    size_t n;
+    if (iter % 2 == 0) { /* pure noise, short and biased to small values */
+      n = rnd() % 24;
+      for (size_t i = 0; i < n; i++)
+        buf[i] = (uint8_t)(rnd() % 4 == 0 ? rnd() : rnd() % 3);
+    } else { /* a seed with a few bytes changed, cut or extended */
+      const uint8_t *seed = seeds[rnd() % (sizeof(seeds) / sizeof(seeds[0]))];
+      n = 24;
+      memcpy(buf, seed, n);
+      for (int k = (int)(rnd() % 3); k >= 0; k--)
+        buf[rnd() % n] = (uint8_t)rnd();
+      n = rnd() % (n + 1);
+    }
+    for (size_t f = 0; f < sizeof(rts) / sizeof(rts[0]); f++) {
+      netfw_msg *in = borrowed(rts[f].id, buf, n);
+      int rc;
+      netfw_msg_clear(&out);
+      netfw_arena_reset(&arena);
+      rc = rts[f].fn(in, &arena, &out);
+      if (rc == 0) {
+        size_t used = n - netfw_msg_remaining(in);
+        accepted++;
+        assert_int_equal(netfw_msg_size(&out), used);
+        if (used > 0)
+          assert_memory_equal(netfw_msg_payload(&out), buf, used);
+      } else {
+        refused++;
+        assert_int_equal(rc, NETFW_EPROTO);
+      }
+      borrowed_free(in);
+    }
+  }
+  print_message("accepted %d, refused %d\n", accepted, refused);
+  assert_true(accepted > 1000);
+  assert_true(refused > 1000);
+  netfw_msg_release(&out);
+  netfw_arena_free(&arena);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fs_add_fixture),
@@ -719,6 +831,7 @@ int main(void) {
       cmocka_unit_test(test_at_recursion_and_depth_limit),
       cmocka_unit_test(test_at_struct_codec_appends_and_advances),
       cmocka_unit_test(test_atb_big_endian_bytes),
+      cmocka_unit_test(test_codec_random_and_mutated_payloads),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
