@@ -1,4 +1,6 @@
-/* The client's I/O thread: a libuv loop that owns the socket.
+/* The client's I/O thread: a libuv loop that owns the socket (send may only
+ * write to it directly while this thread has nothing to write; see
+ * client.c).
  *
  * It reads frames into the inbox, writes whatever send put in the output
  * buffer (one write per batch: the buffer is swapped out whole while the
