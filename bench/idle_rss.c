@@ -12,7 +12,6 @@
  * Connections are spread over several 127.0.0.x source addresses
  * (--sources) so that 10 000 or more do not run out of ephemeral ports. */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -28,10 +27,10 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "proc_tree.h"
 
 #define BATCH 256 /* connections pinged at a time */
 #define PING_SIZE 16
-#define MAX_PROCS 4096
 
 typedef struct options {
   const char *host;
@@ -43,72 +42,17 @@ typedef struct options {
   bool json;
 } options;
 
-/* ---- RSS of a process tree ------------------------------------------------ */
-
-/* The parent of pid from /proc/pid/stat, or -1. */
-static long parent_of(long pid) {
-  char path[64], buf[512], *p;
-  FILE *f;
-  long ppid = -1;
-  size_t n;
-
-  snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-  f = fopen(path, "r");
-  if (f == NULL)
-    return -1;
-  n = fread(buf, 1, sizeof(buf) - 1, f);
-  fclose(f);
-  buf[n] = '\0';
-  p = strrchr(buf, ')'); /* the command name may hold spaces and parens */
-  if (p != NULL && sscanf(p + 1, " %*c %ld", &ppid) != 1)
-    ppid = -1;
-  return ppid;
-}
-
-static long rss_kib(long pid) {
-  char path[64], line[256];
-  FILE *f;
-  long kib = -1;
-
-  snprintf(path, sizeof(path), "/proc/%ld/status", pid);
-  f = fopen(path, "r");
-  if (f == NULL)
-    return -1;
-  while (fgets(line, sizeof(line), f) != NULL)
-    if (sscanf(line, "VmRSS: %ld kB", &kib) == 1)
-      break;
-  fclose(f);
-  return kib;
-}
-
 /* Sum of VmRSS over root and its descendants, in KiB (-1 if root is gone).
  * *nprocs receives how many processes were counted. */
 static long tree_rss_kib(long root, int *nprocs) {
-  long pids[MAX_PROCS], ppids[MAX_PROCS], tree[MAX_PROCS];
-  int n = 0, nt = 1;
+  static long tree[PROC_TREE_MAX];
+  int nt = proc_tree(root, tree, PROC_TREE_MAX);
   long total = 0;
-  struct dirent *d;
-  DIR *dir = opendir("/proc");
 
-  if (dir == NULL)
+  if (nt < 0)
     return -1;
-  while ((d = readdir(dir)) != NULL && n < MAX_PROCS) {
-    char *end;
-    long pid = strtol(d->d_name, &end, 10);
-    if (*end != '\0' || pid <= 0)
-      continue;
-    pids[n] = pid;
-    ppids[n] = parent_of(pid);
-    n++;
-  }
-  closedir(dir);
-  tree[0] = root;
-  for (int t = 0; t < nt; t++) /* breadth-first over the children */
-    for (int i = 0; i < n && nt < MAX_PROCS; i++)
-      if (ppids[i] == tree[t])
-        tree[nt++] = pids[i];
   for (int t = 0; t < nt; t++) {
-    long kib = rss_kib(tree[t]);
+    long kib = proc_rss_kib(tree[t]);
     if (kib < 0 && t == 0)
       return -1;
     if (kib > 0)

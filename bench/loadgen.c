@@ -27,11 +27,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "bench_common.h"
 #include "histogram.h"
+#include "proc_tree.h"
 
 #define MAX_CONNS 100000
 #define MAX_DEPTH 65536
@@ -51,6 +53,7 @@ typedef struct options {
   double warmup;
   double grace;
   long fixed_id; /* -1: the id follows the sequence number */
+  long server_pid; /* 0: do not measure the server's CPU time */
   bool json;
 } options;
 
@@ -89,6 +92,12 @@ typedef struct loadgen {
   uint64_t lost;     /* frames never echoed */
   uint64_t conn_errors;
   unsigned long open_conns;
+  /* CPU time over the measured window: the server's tree and our own */
+  long *server_pids;
+  int server_npids;
+  double server_cpu0, server_cpu1;
+  double self_cpu0, self_cpu1;
+  bool window_started, window_ended;
 } loadgen;
 
 static volatile sig_atomic_t interrupted;
@@ -112,6 +121,8 @@ static void usage(FILE *f) {
           "5)\n"
           "  --id ID      send every frame with this id (default: the id "
           "follows the sequence number)\n"
+          "  --server-pid PID  also report the CPU time the server (PID and "
+          "its children) spent per echo in the measured window\n"
           "  --json       print the result as one JSON object\n"
           "Exit status: 0 all echoes verified, 1 errors (mismatch, loss, "
           "connection), 2 usage.\n");
@@ -163,6 +174,8 @@ static int parse_args(int argc, char **argv, options *o) {
       bad = bench_parse_seconds(val, 3600, &o->warmup);
     else if (strcmp(a, "--grace") == 0)
       bad = bench_parse_seconds(val, 3600, &o->grace);
+    else if (strcmp(a, "--server-pid") == 0)
+      bad = bench_parse_ulong(val, 1, 1ul << 30, &v), o->server_pid = (long)v;
     else if (strcmp(a, "--id") == 0)
       bad = bench_parse_ulong(val, 0, 65535, &v), o->fixed_id = (long)v;
     else {
@@ -490,6 +503,19 @@ static int setup(loadgen *lg) {
     }
   }
   freeaddrinfo(res);
+  if (lg->opt.server_pid > 0) {
+    /* The tree is read once here; in the window only its processes' stat
+     * files are read (cheap), at its two ends. */
+    lg->server_pids = malloc(PROC_TREE_MAX * sizeof(long));
+    if (lg->server_pids == NULL)
+      return -1;
+    lg->server_npids =
+        proc_tree(lg->opt.server_pid, lg->server_pids, PROC_TREE_MAX);
+    if (lg->server_npids < 0) {
+      fprintf(stderr, "netfw-loadgen: no process %ld\n", lg->opt.server_pid);
+      return -1;
+    }
+  }
   return 0;
 
 failed:
@@ -510,6 +536,7 @@ static void teardown(loadgen *lg) {
   }
   free(lg->conns);
   free(lg->pattern);
+  free(lg->server_pids);
   if (lg->epfd >= 0)
     close(lg->epfd);
 }
@@ -521,6 +548,30 @@ static unsigned long in_flight(const loadgen *lg) {
     if (lg->conns[i].open)
       n += (unsigned long)(lg->conns[i].next_send - lg->conns[i].next_recv);
   return n;
+}
+
+static double self_cpu_seconds(void) {
+  struct rusage ru;
+
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Reads the CPU clocks when the measured window opens and closes. */
+static void window_marks(loadgen *lg, uint64_t now) {
+  if (!lg->window_started && now >= lg->warm_end) {
+    lg->window_started = true;
+    lg->self_cpu0 = self_cpu_seconds();
+    if (lg->server_pids != NULL)
+      lg->server_cpu0 = proc_cpu_seconds(lg->server_pids, lg->server_npids);
+  }
+  if (!lg->window_ended && now >= lg->meas_end) {
+    lg->window_ended = true;
+    lg->self_cpu1 = self_cpu_seconds();
+    if (lg->server_pids != NULL)
+      lg->server_cpu1 = proc_cpu_seconds(lg->server_pids, lg->server_npids);
+  }
 }
 
 /* Milliseconds from now until t (at least 0, rounded up). */
@@ -550,13 +601,16 @@ static void run(loadgen *lg) {
       lg->conn_errors++;
       break;
     }
+    window_marks(lg, now);
     if (lg->sending && now >= lg->meas_end)
       lg->sending = false;
     if (!lg->sending && (in_flight(lg) == 0 || now >= lg->hard_end))
       break;
     if (lg->open_conns == 0)
       break;
-    timeout = ms_until(now, lg->sending ? lg->meas_end : lg->hard_end);
+    timeout = ms_until(now, !lg->window_started ? lg->warm_end
+                            : lg->sending       ? lg->meas_end
+                                                : lg->hard_end);
     n = epoll_wait(lg->epfd, evs, MAX_EVENTS, timeout);
     if (n < 0) {
       if (errno == EINTR)
@@ -596,6 +650,11 @@ static void report(const loadgen *lg) {
   double p99 = (double)hist_quantile(&lg->rtt, 0.99) / 1e3;
   double p999 = (double)hist_quantile(&lg->rtt, 0.999) / 1e3;
   uint64_t errors = lg->mismatch + lg->lost + lg->conn_errors;
+  bool window = lg->window_ended;
+  double self_util = window ? (lg->self_cpu1 - lg->self_cpu0) / o->seconds : 0;
+  double srv_cpu = window ? lg->server_cpu1 - lg->server_cpu0 : 0;
+  double srv_us = lg->msgs > 0 ? srv_cpu * 1e6 / (double)lg->msgs : 0;
+  bool srv = window && lg->server_pids != NULL;
 
   if (o->json) {
     printf("{\"conns\":%lu,\"depth\":%lu,\"size\":%lu,\"seconds\":%.3f,"
@@ -603,12 +662,18 @@ static void report(const loadgen *lg) {
            "\"mb_per_s\":%.3f,\"rtt_p50_us\":%.1f,\"rtt_p99_us\":%.1f,"
            "\"rtt_p999_us\":%.1f,\"rtt_max_us\":%.1f,\"echoes_total\":%llu,"
            "\"mismatches\":%llu,\"lost\":%llu,\"conn_errors\":%llu,"
-           "\"errors\":%llu}\n",
+           "\"errors\":%llu,\"loadgen_cpu_util\":%.3f",
            o->conns, o->depth, o->size, o->seconds, o->warmup,
            (unsigned long long)lg->msgs, rate, mbps, p50, p99, p999,
            (double)lg->rtt.max / 1e3, (unsigned long long)lg->total,
            (unsigned long long)lg->mismatch, (unsigned long long)lg->lost,
-           (unsigned long long)lg->conn_errors, (unsigned long long)errors);
+           (unsigned long long)lg->conn_errors, (unsigned long long)errors,
+           self_util);
+    if (srv)
+      printf(",\"server_cpu_s\":%.3f,\"server_cpu_util\":%.3f,"
+             "\"server_cpu_us_per_msg\":%.3f",
+             srv_cpu, srv_cpu / o->seconds, srv_us);
+    printf("}\n");
   } else {
     printf("netfw-loadgen %s:%s  %lu conns x depth %lu x %lu B, %.1f s after "
            "%.1f s warm-up\n",
@@ -624,6 +689,11 @@ static void report(const loadgen *lg) {
            (unsigned long long)lg->total, (unsigned long long)lg->msgs,
            (unsigned long long)errors, (unsigned long long)lg->mismatch,
            (unsigned long long)lg->lost, (unsigned long long)lg->conn_errors);
+    printf("  CPU         load generator %.0f %% of a core", self_util * 100);
+    if (srv)
+      printf("; server %.2f s = %.0f %% of a core, %.3f us per echo",
+             srv_cpu, srv_cpu / o->seconds * 100, srv_us);
+    printf("\n");
   }
   fflush(stdout);
 }
