@@ -1,4 +1,5 @@
 /* Diagnostics: "path:line:col: error: message", the source line, a caret. */
+#include <stdio.h>
 #include <string.h>
 
 #include "ast.h"
@@ -48,10 +49,18 @@ static void show_line(gen_diag *d, gen_pos pos) {
   gen_buf_puts(&d->out, "^\n");
 }
 
+/* A message names what it quotes in full unless that would make it absurdly
+ * long (a megabyte-long name): then it is cut with "...". */
 static void report(gen_diag *d, gen_pos pos, const char *what,
                    const char *fmt, va_list ap) {
+  char msg[400];
+  int n;
+
   gen_buf_printf(&d->out, "%s:%d:%d: %s: ", d->path, pos.line, pos.col, what);
-  gen_buf_vprintf(&d->out, fmt, ap);
+  n = vsnprintf(msg, sizeof(msg), fmt, ap);
+  gen_buf_puts(&d->out, msg);
+  if (n >= (int)sizeof(msg))
+    gen_buf_puts(&d->out, "...");
   gen_buf_puts(&d->out, "\n");
   show_line(d, pos);
 }

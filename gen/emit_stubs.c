@@ -1,6 +1,6 @@
 /* Emits the handler skeleton of `netfw-gen --stubs FILE`: one function per
  * message the server receives, each logging that it is not implemented yet,
- * the handler table, and a main() running the server. The file is the
+ * the handler table, and how to run a server on it. The file is the
  * user's from then on, so it is written once (see --force). */
 #include <stdio.h>
 
@@ -18,7 +18,7 @@ void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                  "/* Server handlers for protocol '%s' - skeleton written by "
                  "netfw-gen %s\n * from %s. This file is yours: fill in the "
                  "handlers. */\n"
-                 "#include <stdio.h>\n\n#include \"%s.netfw.h\"\n\n",
+                 "#include \"%s.netfw.h\"\n\n",
                  p, NETFW_VERSION_STRING, o->schema_name, o->base);
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
@@ -41,23 +41,19 @@ void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
   }
   if (!any)
     gen_buf_puts(b, "    .on_unknown = NULL,\n");
-  gen_buf_printf(b,
-                 "};\n\n"
-                 "/* Runs the server until killed: netfw_server_* as in "
-                 "docs/netproto.md. */\n"
-                 "int %s_stub_main(uint16_t port);\n"
-                 "int %s_stub_main(uint16_t port) {\n"
-                 "  static const %s_server_app app = {.handlers = &%s_handlers};\n"
-                 "  netfw_config cfg;\n  netfw_server *server;\n  int rc;\n\n"
-                 "  %s_server_config_init(&cfg, &app);\n"
-                 "  cfg.port = port;\n"
-                 "  server = netfw_server_new(&cfg);\n"
-                 "  if (server == NULL)\n    return NETFW_ENOMEM;\n"
-                 "  rc = netfw_server_start(server);\n"
-                 "  if (rc == 0) {\n"
-                 "    printf(\"listening on port %%u\\n\", "
-                 "(unsigned)netfw_server_port(server));\n"
-                 "    rc = netfw_server_stop(server, -1);\n  }\n"
-                 "  netfw_server_free(server);\n  return rc;\n}\n",
-                 p, p, p, p, p);
+  gen_buf_printf(
+      b,
+      "};\n\n"
+      "/* To run a server on these handlers:\n"
+      " *\n"
+      " *   static const %s_server_app app = {.handlers = &%s_handlers};\n"
+      " *   netfw_config cfg;\n"
+      " *   %s_server_config_init(&cfg, &app);\n"
+      " *   netfw_server *server = netfw_server_new(&cfg);\n"
+      " *   netfw_server_start(server);\n"
+      " *   ... until asked to stop (SIGINT, SIGTERM) ...\n"
+      " *   netfw_server_stop(server, -1);\n"
+      " *   netfw_server_free(server);\n"
+      " */\n",
+      p, p, p);
 }

@@ -275,6 +275,11 @@ static void test_gen_diag_hostile_inputs(void **state) {
   memcpy(buf, P "message M = 1 { u8 a", 32);
   memset(buf + 32, '[', big - 32);
   expect_rejected(buf, big);
+  /* a 1 MB name, quoted in a message: the message is cut */
+  memcpy(buf, P "message M = 1 { ", 28);
+  memset(buf + 28, 'A', big - 28);
+  memcpy(buf + big - 6, " x; }", 6);
+  expect_rejected(buf, big - 1);
   /* an unterminated comment of 1 MB */
   memcpy(buf, "/*", 2);
   memset(buf + 2, '*', big - 2);
