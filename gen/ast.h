@@ -249,6 +249,9 @@ void gen_emit_banner(gen_buf *b, const gen_schema *s, const gen_out *o,
                      const char *file);
 bool gen_receives(const gen_decl *m, bool server);
 
+/* Rewraps long lines of generated C at 80 columns (reflow.c). */
+void gen_reflow(gen_buf *b);
+
 void gen_emit_header(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
 void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,

@@ -67,6 +67,9 @@ int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
   gen_emit_header(&r->header, &s, &o, &r->pool);
   gen_emit_source(&r->source, &s, &o, &r->pool);
   gen_emit_stubs(&r->stubs, &s, &o, &r->pool);
+  gen_reflow(&r->header);
+  gen_reflow(&r->source);
+  gen_reflow(&r->stubs);
   return 0;
 }
 

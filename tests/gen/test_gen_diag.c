@@ -366,6 +366,28 @@ static void test_gen_diag_names_and_docs(void **state) {
   gen_result_free(&r);
 }
 
+static void test_gen_reflow_wraps_under_the_paren(void **state) {
+  gen_buf b = {0};
+  gen_buf_puts(&b,
+               "int a_rather_long_function_name(const some_type *first, void "
+               "*second, netfw_msg *third,\n    netfw_arena *fourth);\n"
+               "  netfw_log(NETFW_LOG_WARN, \"x: a, b, c, d, e, f, g, h, i, j, "
+               "k, l, m, n, o, p, q\", id, ip);\n"
+               "/* a comment, long, long, long, long, long, long, long, long, "
+               "long, long, long */\n");
+  gen_reflow(&b);
+  assert_string_equal(
+      b.data,
+      "int a_rather_long_function_name(const some_type *first, void *second,\n"
+      "                                netfw_msg *third, netfw_arena *fourth);\n"
+      "  netfw_log(NETFW_LOG_WARN,\n"
+      "            \"x: a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q\", id, "
+      "ip);\n"
+      "/* a comment, long, long, long, long, long, long, long, long, long, "
+      "long, long */\n");
+  gen_buf_free(&b);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gen_diag_bad_schemas),
@@ -376,6 +398,7 @@ int main(void) {
       cmocka_unit_test(test_gen_diag_long_struct_chain),
       cmocka_unit_test(test_gen_diag_output_is_deterministic),
       cmocka_unit_test(test_gen_diag_names_and_docs),
+      cmocka_unit_test(test_gen_reflow_wraps_under_the_paren),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
