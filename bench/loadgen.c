@@ -463,7 +463,13 @@ static int setup(loadgen *lg) {
   }
   lg->frame_size = BENCH_HDR_SIZE + lg->opt.size;
   lg->out_cap = lg->frame_size * lg->opt.depth;
-  lg->in_cap = lg->frame_size * 2 > 65536 ? lg->frame_size * 2 : 65536;
+  /* Room for every echo that can be pending (depth frames) but at least two
+   * frames and 4 KiB, at most 256 KiB unless one frame needs more. */
+  lg->in_cap = lg->out_cap < 256 * 1024 ? lg->out_cap : 256 * 1024;
+  if (lg->in_cap < 2 * lg->frame_size)
+    lg->in_cap = 2 * lg->frame_size;
+  if (lg->in_cap < 4096)
+    lg->in_cap = 4096;
   lg->pattern = malloc(PATTERN_PERIOD + lg->opt.size);
   lg->conns = calloc(lg->opt.conns, sizeof(conn));
   lg->epfd = epoll_create1(EPOLL_CLOEXEC);
