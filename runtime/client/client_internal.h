@@ -27,19 +27,19 @@ struct netfw_client {
 
   /* Shared: every field in this block is guarded by lock. */
   pthread_mutex_t lock;
-  pthread_cond_t readable; /* inbox grew, the connection ended, or closed */
+  pthread_cond_t readable;    /* inbox grew, the connection ended, or closed */
   pthread_cond_t finished_cv; /* the I/O thread set finished */
   netfw__client_state state;
-  netfw__outbuf out;   /* frames sent but not yet taken by the I/O thread */
-  netfw__inbox inbox;  /* frames received but not yet taken by recv */
-  bool lost;           /* the connection ended before a shutdown asked for it */
-  bool shutdown_req;   /* shutdown was called: flush, FIN, drain, finish */
-  bool abort_req;      /* shutdown's timeout expired: reset now */
-  bool finished;       /* the I/O thread is done; wake must not be used */
-  bool writing;        /* the I/O thread has a write in flight */
-  bool sock_open;      /* fd is open and not being closed: send may write */
+  netfw__outbuf out;  /* frames sent but not yet taken by the I/O thread */
+  netfw__inbox inbox; /* frames received but not yet taken by recv */
+  bool lost;          /* the connection ended before a shutdown asked for it */
+  bool shutdown_req;  /* shutdown was called: flush, FIN, drain, finish */
+  bool abort_req;     /* shutdown's timeout expired: reset now */
+  bool finished;      /* the I/O thread is done; wake must not be used */
+  bool writing;       /* the I/O thread has a write in flight */
+  bool sock_open;     /* fd is open and not being closed: send may write */
   bool recv_since_direct; /* recv was called since send last wrote itself */
-  int result;          /* shutdown's return value, set with finished */
+  int result;             /* shutdown's return value, set with finished */
 
   /* The I/O thread's own (set up before it starts, joined after). */
   int fd; /* the socket (owned by tcp; send writes to it directly) */
@@ -49,12 +49,12 @@ struct netfw_client {
   uv_async_t wake;
   uv_write_t write_req;
   uv_shutdown_t shutdown_uv;
-  netfw_framebuf rbuf;  /* bytes read, parsed into frames */
-  netfw__outbuf wbuf;   /* the bytes of the write in flight */
-  bool fin_started;     /* uv_shutdown issued: draining, reads discarded */
-  bool tcp_closing;     /* uv_close(tcp) issued */
-  bool tcp_closed;      /* its close callback ran */
-  bool aborted;         /* the connection was reset on abort_req */
+  netfw_framebuf rbuf; /* bytes read, parsed into frames */
+  netfw__outbuf wbuf;  /* the bytes of the write in flight */
+  bool fin_started;    /* uv_shutdown issued: draining, reads discarded */
+  bool tcp_closing;    /* uv_close(tcp) issued */
+  bool tcp_closed;     /* its close callback ran */
+  bool aborted;        /* the connection was reset on abort_req */
 };
 
 /* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the

@@ -110,8 +110,7 @@ static int resolve(const char *ip, uint16_t port, struct addrinfo **res) {
   return NETFW_EADDRINFO;
 }
 
-int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms,
-                       int *fd) {
+int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd) {
   int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
   struct addrinfo *res, *ai;
   int err = ECONNREFUSED;

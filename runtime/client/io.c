@@ -23,7 +23,9 @@ enum { RBUF_KEEP = 4 * NETFW_FRAMEBUF_CHUNK };
 
 static void pump(netfw_client *c);
 
-static void on_async_close(uv_handle_t *h) { (void)h; }
+static void on_async_close(uv_handle_t *h) {
+  (void)h;
+}
 
 /* Finishes when shutdown was asked for and the socket is closed: publishes
  * the result, then closes the wake handle, which lets uv_run return. */
@@ -33,9 +35,7 @@ static void maybe_finish(netfw_client *c) {
   pthread_mutex_lock(&c->lock);
   if (c->shutdown_req && c->tcp_closed && !c->finished) {
     c->finished = true;
-    c->result = c->aborted ? NETFW_ETIMEDOUT
-                : c->lost  ? NETFW_ECONNRESET
-                           : 0;
+    c->result = c->aborted ? NETFW_ETIMEDOUT : c->lost ? NETFW_ECONNRESET : 0;
     pthread_cond_broadcast(&c->finished_cv);
     done = true;
   }
@@ -139,7 +139,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     if (nread == UV_EOF && c->fin_started)
       close_tcp(c); /* the graceful end of a shutdown */
     else
-      conn_lost(c, nread == UV_EOF ? "closed by the peer" : uv_strerror((int)nread));
+      conn_lost(c, nread == UV_EOF ? "closed by the peer"
+                                   : uv_strerror((int)nread));
     return;
   }
   netfw__framebuf_commit(&c->rbuf, (size_t)nread);
@@ -149,7 +150,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   if (rc == NETFW_E2BIG)
     netfw_log(NETFW_LOG_WARN,
               "client: the peer sent a frame over max_payload (%u bytes); "
-              "dropping the connection", (unsigned)c->max_payload);
+              "dropping the connection",
+              (unsigned)c->max_payload);
   if (rc < 0)
     conn_lost(c, netfw_strerror(rc));
 }
@@ -236,7 +238,9 @@ static void pump(netfw_client *c) {
     start_fin(c);
 }
 
-static void on_wake(uv_async_t *h) { pump(h->data); }
+static void on_wake(uv_async_t *h) {
+  pump(h->data);
+}
 
 static void *thread_main(void *arg) {
   netfw_client *c = arg;

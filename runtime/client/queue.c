@@ -11,7 +11,9 @@
 /* An idle output buffer keeps at most this much memory. */
 enum { OUTBUF_KEEP = 1024 * 1024, OUTBUF_MIN = 4096 };
 
-void netfw__outbuf_init(netfw__outbuf *b) { memset(b, 0, sizeof(*b)); }
+void netfw__outbuf_init(netfw__outbuf *b) {
+  memset(b, 0, sizeof(*b));
+}
 
 void netfw__outbuf_free(netfw__outbuf *b) {
   free(b->base);
@@ -41,8 +43,7 @@ static int reserve(netfw__outbuf *b, size_t want) {
   return 0;
 }
 
-int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m,
-                            size_t skip) {
+int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m, size_t skip) {
   uint8_t hdr[NETFW_FRAME_HDR_SIZE];
   uint32_t size = netfw_msg_size(m);
   size_t total = NETFW_FRAME_HDR_SIZE + (size_t)size, hdr_part = 0;

@@ -28,10 +28,10 @@ typedef struct test_peer {
   uint16_t port;
   pthread_t thread;
   /* results, valid after peer_join */
-  size_t frames;    /* complete frames received                           */
-  size_t in_order;  /* COUNT: frames whose payload was the u32 sequence    */
-  uint64_t bytes;   /* bytes received                                      */
-  int saw_eof;      /* the client closed gracefully (read returned 0)      */
+  size_t frames;   /* complete frames received                           */
+  size_t in_order; /* COUNT: frames whose payload was the u32 sequence    */
+  uint64_t bytes;  /* bytes received                                      */
+  int saw_eof;     /* the client closed gracefully (read returned 0)      */
 } test_peer;
 
 /* Listens and starts the thread; returns the port (fails the test on

@@ -310,6 +310,21 @@ static void test_client_ping_pong(void **state) {
   peer_join(&p);
 }
 
+/* A host name: every address it resolves to is tried (::1 may refuse
+ * before 127.0.0.1 answers). */
+static void test_client_connect_by_name(void **state) {
+  test_peer p = {0};
+  netfw_client *c = netfw_client_new();
+
+  assert_int_equal(
+      netfw_client_connect(c, "localhost", peer_start(&p, PEER_ECHO)), 0);
+  send_text(c, 4, "named");
+  expect_text(c, 4, "named");
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+}
+
 static void test_client_connect_closed_port_fails_fast(void **state) {
   netfw_client *c = netfw_client_new();
   uint16_t port = peer_closed_port();
@@ -373,8 +388,8 @@ static void test_client_misuse_codes(void **state) {
   assert_int_equal(netfw_client_set_connect_timeout(c, -2), NETFW_EINVAL);
   assert_int_equal(netfw_client_set_connect_timeout(c, 5000), 0);
 
-  assert_int_equal(netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_ECHO)),
-                   0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_ECHO)), 0);
   assert_int_equal(netfw_client_connect(c, LOCALHOST, p.port), NETFW_ESTATE);
   assert_int_equal(netfw_client_set_max_payload(c, 10), NETFW_ESTATE);
   assert_int_equal(netfw_client_set_connect_timeout(c, 10), NETFW_ESTATE);
@@ -580,8 +595,8 @@ static void test_client_oversized_frame_drops_connection(void **state) {
 
   p.oversize = 1001;
   assert_int_equal(netfw_client_set_max_payload(c, 1000), 0);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_OVERSIZE)),
-                   0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_OVERSIZE)), 0);
   expect_text(c, 7, "ok");
   assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ECONNRESET);
@@ -634,6 +649,7 @@ int main(void) {
       cmocka_unit_test(test_client_pipelined_100k_in_order),
       cmocka_unit_test(test_client_partial_direct_write_keeps_order),
       cmocka_unit_test(test_client_ping_pong),
+      cmocka_unit_test(test_client_connect_by_name),
       cmocka_unit_test(test_client_connect_closed_port_fails_fast),
       cmocka_unit_test(test_client_connect_timeout),
       cmocka_unit_test(test_client_misuse_codes),

@@ -13,9 +13,9 @@
 #include "queue.h"
 
 static void test_client_queue_outbuf_frames_back_to_back(void **state) {
-  static const uint8_t want[] = {0xff, 0x00, 0x05, 0x00, 0x00, 0x00, 'h',
-                                 'e',  'l',  'l',  'o',  0x02, 0x01, 0x00,
-                                 0x00, 0x00, 0x00};
+  static const uint8_t want[] = {0xff, 0x00, 0x05, 0x00, 0x00, 0x00,
+                                 'h',  'e',  'l',  'l',  'o',  0x02,
+                                 0x01, 0x00, 0x00, 0x00, 0x00};
   netfw__outbuf b, other;
   netfw_msg *a = netfw_msg_new(0xff);
   netfw_msg *e = netfw_msg_new(0x0102);
@@ -97,7 +97,8 @@ static void test_client_queue_inbox_fifo_and_splice(void **state) {
   netfw__inbox_init(&batch);
   assert_null(netfw__inbox_pop(&q));
   netfw__inbox_push(&q, netfw__inbox_entry_new(1, (const uint8_t *)"a", 1));
-  netfw__inbox_push(&batch, netfw__inbox_entry_new(2, (const uint8_t *)"bb", 2));
+  netfw__inbox_push(&batch,
+                    netfw__inbox_entry_new(2, (const uint8_t *)"bb", 2));
   netfw__inbox_push(&batch, netfw__inbox_entry_new(3, NULL, 0));
   netfw__inbox_splice(&q, &batch);
   assert_null(batch.head);

@@ -31,13 +31,17 @@ typedef struct count_state {
   uint64_t in_order;
 } count_state;
 
-static void *app_create(void *context) { return context; }
+static void *app_create(void *context) {
+  return context;
+}
 
 static void echo_on_message(void *app, netfw_owned_msg *om) {
   (void)netfw_conn_send(om->owner, om->msg);
 }
 
-static bool reject_on_connect(void *app, netfw_conn *client) { return false; }
+static bool reject_on_connect(void *app, netfw_conn *client) {
+  return false;
+}
 
 static bool send3_on_connect(void *app, netfw_conn *client) {
   static const char *const texts[] = {"one", "two", "three"};
@@ -124,9 +128,8 @@ static netfw_server *start_server(const netfw_app *app, uint16_t *port) {
 }
 
 static int group_setup(void **state) {
-  static const netfw_app *const apps[SRV_N] = {&echo_app, &reject_app,
-                                               &send3_app, &count_app,
-                                               &echo_app};
+  static const netfw_app *const apps[SRV_N] = {
+      &echo_app, &reject_app, &send3_app, &count_app, &echo_app};
   int fds[2];
 
   if (pipe(fds) != 0)
@@ -370,5 +373,5 @@ int main(void) {
       cmocka_unit_test(test_client_server_stopped_server_refuses),
   };
   return cmocka_run_group_tests_name("client_server", tests, group_setup,
-                                    group_teardown);
+                                     group_teardown);
 }
