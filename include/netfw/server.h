@@ -79,10 +79,12 @@ NETFW_EXTERN uint16_t netfw_server_port(const netfw_server *s);
 
 /* Stops the workers gracefully (queued output delivered, destroy called).
  * timeout_ms -1 waits for them; otherwise what is left after timeout_ms is
- * killed. Returns 0, or NETFW_ESTATE when not running. */
+ * killed. Returns 0, or NETFW_ESTATE when not running (or when called in a
+ * process other than the one that started it, e.g. in a worker). */
 NETFW_EXTERN int netfw_server_stop(netfw_server *s, int timeout_ms);
 
-/* Frees the server, stopping it first (waiting forever) if it still runs. */
+/* Frees the server, stopping it first (waiting forever) if it still runs
+ * and this is the process that started it. */
 NETFW_EXTERN void netfw_server_free(netfw_server *s);
 
 /* Queues a copy of m for the peer. Returns 0, NETFW_ESTATE after shutdown or

@@ -240,10 +240,16 @@ uint16_t netfw_server_port(const netfw_server *s) {
   return s != NULL && s->state != NETFW__SRV_NEW ? s->port : 0;
 }
 
+/* True in a worker (or any other fork) of the process that started s: the
+ * supervisor thread and the workers belong to that process alone. */
+static bool foreign(const netfw_server *s) {
+  return s->state == NETFW__SRV_RUNNING && getpid() != s->parent_pid;
+}
+
 int netfw_server_stop(netfw_server *s, int timeout_ms) {
   if (s == NULL)
     return NETFW_EINVAL;
-  if (s->state != NETFW__SRV_RUNNING)
+  if (s->state != NETFW__SRV_RUNNING || foreign(s))
     return NETFW_ESTATE;
   netfw__supervisor_stop(s, timeout_ms < 0 ? -1 : timeout_ms);
   release_run_state(s);
@@ -254,7 +260,7 @@ int netfw_server_stop(netfw_server *s, int timeout_ms) {
 void netfw_server_free(netfw_server *s) {
   if (s == NULL)
     return;
-  if (s->state == NETFW__SRV_RUNNING)
+  if (s->state == NETFW__SRV_RUNNING && !foreign(s))
     netfw_server_stop(s, -1);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);

@@ -146,8 +146,14 @@ static void on_accept(uv_poll_t *h, int status, int events) {
   netfw__worker *w = WORKER_OF(h, accept_poll);
   int i, batch = w->reuseport ? REUSEPORT_BATCH : 1;
 
-  if (status < 0 || !w->accepting)
+  if (!w->accepting)
     return;
+  if (status < 0) { /* libuv stopped the poll: try again later */
+    netfw_log(NETFW_LOG_ERROR, "watching the listening socket: %s",
+              uv_strerror(status));
+    pause_for(w, NOFD_PAUSE_MS);
+    return;
+  }
   if (should_step_aside(w)) {
     pause_for(w, BALANCE_PAUSE_MS);
     return;

@@ -67,6 +67,27 @@ static void test_server_state_errors(void **state) {
   assert_int_equal(atomic_load(&f->b->destroys), 1);
 }
 
+/* A worker that dies before it is ready fails start(); nothing is left. */
+static void test_server_start_fails_when_workers_die(void **state) {
+  fx *f = *state;
+
+  atomic_store(&f->b->abort_in_create, 1);
+  f->cfg.worker_num = 2;
+  f->s = netfw_server_new(&f->cfg);
+  assert_non_null(f->s);
+  assert_int_equal(netfw_server_start(f->s), NETFW_ESYS);
+  assert_int_equal(netfw_server_port(f->s), 0);
+  assert_int_equal(netfw_server_stop(f->s, -1), NETFW_ESTATE);
+  assert_true(atomic_load(&f->b->create_calls) >= 1);
+  assert_int_equal(atomic_load(&f->b->creates), 0);
+  assert_true(board_log_has(f->b, "ERROR", "before it was ready"));
+  /* the same server object may try again */
+  atomic_store(&f->b->abort_in_create, 0);
+  assert_int_equal(netfw_server_start(f->s), 0);
+  f->port = netfw_server_port(f->s);
+  assert_int_equal(board_wait(&f->b->creates, 2, 10000), 2);
+}
+
 static void test_server_addr_in_use(void **state) {
   fx *f = *state;
   netfw_server *other;
@@ -514,6 +535,7 @@ int main(void) {
       cmocka_unit_test(test_server_new_rejects_bad_config),
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
       T(test_server_state_errors),
+      T(test_server_start_fails_when_workers_die),
       T(test_server_addr_in_use),
       T(test_server_echo_hello),
       T(test_server_reject_instant),
