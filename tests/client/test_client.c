@@ -131,7 +131,8 @@ static void test_client_rejected_reports_reset(void **state) {
   netfw_msg *m = msg_text(1, "x");
   netfw_msg *got = NULL;
 
-  assert_int_equal(netfw_client_recv(c, &got, WAIT_MS), NETFW_ECONNRESET);
+  /* a recv blocked without a timeout is woken by the loss */
+  assert_int_equal(netfw_client_recv(c, &got, -1), NETFW_ECONNRESET);
   assert_null(got);
   assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_send(c, m), NETFW_ECONNRESET);
@@ -139,6 +140,44 @@ static void test_client_rejected_reports_reset(void **state) {
   netfw_msg_free(m);
   netfw_client_free(c);
   peer_join(&p);
+}
+
+/* Finds this process's socket connected to 127.0.0.1:port. */
+static int find_socket_to(uint16_t port) {
+  for (int fd = 3; fd < 1024; fd++) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    if (getpeername(fd, (struct sockaddr *)&a, &len) == 0 &&
+        a.sin_family == AF_INET && ntohs(a.sin_port) == port)
+      return fd;
+  }
+  return -1;
+}
+
+/* A write to a socket whose sending side is shut raises SIGPIPE unless the
+ * writer blocks or ignores it. With the client's socket shut for writing
+ * behind its back, the direct write fails (MSG_NOSIGNAL), the frame is
+ * queued, and the I/O thread's write fails with EPIPE: the process must
+ * survive (the I/O thread blocks signals) and send must report the loss. */
+static void test_client_write_error_without_sigpipe(void **state) {
+  test_peer p = {0};
+  netfw_client *c = connect_to(peer_start(&p, PEER_HOLD));
+  int fd = find_socket_to(p.port), rc = 0;
+
+  assert_true(fd >= 0);
+  assert_int_equal(shutdown(fd, SHUT_WR), 0);
+  for (int i = 0; i < WAIT_MS / 10 && rc == 0; i++) {
+    netfw_msg *m = msg_text(1, "into a closed pipe");
+    rc = netfw_client_send(c, m);
+    netfw_msg_free(m);
+    if (rc == 0)
+      usleep(10000);
+  }
+  assert_int_equal(rc, NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.frames, 0);
 }
 
 static void test_client_three_then_close(void **state) {
@@ -641,6 +680,7 @@ int main(void) {
       cmocka_unit_test(test_client_recv_timeout_zero_on_empty_queue),
       cmocka_unit_test(test_client_recv_timeouts_then_delayed_echo),
       cmocka_unit_test(test_client_rejected_reports_reset),
+      cmocka_unit_test(test_client_write_error_without_sigpipe),
       cmocka_unit_test(test_client_three_then_close),
       cmocka_unit_test(test_client_three_kept_after_loss),
       cmocka_unit_test(test_client_send_full_completion),
