@@ -146,7 +146,13 @@ int netfw_client_send(netfw_client *c, const netfw_msg *m) {
       c->recv_since_direct = false;
     }
     rc = netfw__outbuf_put_frame(&c->out, m, done);
-    if (rc == 0 && was_empty && c->out.len > 0)
+    if (rc != 0 && done > 0) {
+      /* Part of the frame is on the wire and the rest could not be kept:
+       * the stream cannot continue. The I/O thread closes it. */
+      c->lost = true;
+      pthread_cond_broadcast(&c->readable);
+      netfw__client_io_wake(c);
+    } else if (rc == 0 && was_empty && c->out.len > 0)
       netfw__client_io_wake(c);
   }
   pthread_mutex_unlock(&c->lock);

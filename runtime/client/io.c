@@ -213,11 +213,12 @@ static void start_fin(netfw_client *c) {
  * writing is set under the lock together with the swap, so send never
  * writes directly while this thread has bytes to write. */
 static void pump(netfw_client *c) {
-  bool shut, abort_now, start = false;
+  bool shut, abort_now, broken, start = false;
 
   pthread_mutex_lock(&c->lock);
   shut = c->shutdown_req;
   abort_now = c->abort_req;
+  broken = c->lost; /* send gave up mid-frame (see netfw_client_send) */
   if (!c->writing && !c->tcp_closing && c->out.len > 0) {
     netfw__outbuf_swap(&c->out, &c->wbuf);
     c->writing = start = true;
@@ -226,6 +227,8 @@ static void pump(netfw_client *c) {
 
   if (abort_now)
     conn_abort(c);
+  else if (broken)
+    conn_lost(c, "a send could not queue the rest of its frame");
   if (c->tcp_closing) {
     if (start)
       write_done(c);
