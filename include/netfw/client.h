@@ -59,7 +59,9 @@ NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
 
 /* Queues a copy of m (the caller keeps m) and returns without waiting for
  * the network. Returns 0; NETFW_EINVAL (NULL); NETFW_ESTATE (not connected,
- * or shut down); NETFW_ECONNRESET once the connection is lost; NETFW_ENOMEM.
+ * or shut down); NETFW_ECONNRESET once the connection is lost; NETFW_ENOMEM
+ * (if part of the frame had already been written, the connection is then
+ * dropped, since the stream cannot continue).
  * There is no limit on queued bytes: a peer that stops reading makes the
  * queue grow. */
 NETFW_EXTERN int netfw_client_send(netfw_client *c, const netfw_msg *m);
