@@ -407,8 +407,11 @@ static void settle(accounting *a, conn *c) {
   if (c->end == ACCT_RUNNING && finished(a, c))
     conn_end(a, c, ACCT_DONE);
   if (c->end == ACCT_DONE && a->cfg.soak_ms > 0 && !a->stopping &&
-      now_ms() < a->soak_end)
+      now_ms() < a->soak_end) {
     replace(a, c);
+    if (c->end == ACCT_RUNNING)
+      do_write(a, c);
+  }
   if (c->end != ACCT_RUNNING)
     return;
   want = c->out_off < c->out_len;
