@@ -54,21 +54,17 @@ bool example_server_opt(example_server_opts *o, int code, const char *arg) {
 /* The signals are blocked before the server starts so that every thread
  * netfw creates inherits the mask and sigwait() below is the only place
  * they are taken. */
-int example_serve(const example_server_opts *o, const netfw_app *app,
-                  void *context) {
-  netfw_config cfg;
+int example_serve(const example_server_opts *o, netfw_config *cfg) {
   netfw_server *server;
   sigset_t stop_signals;
   int sig = 0;
   int err;
 
-  netfw_config_init(&cfg, app);
-  cfg.context = context;
-  cfg.ip = o->ip;
-  cfg.port = o->port;
-  cfg.worker_num = o->workers;
+  cfg->ip = o->ip;
+  cfg->port = o->port;
+  cfg->worker_num = o->workers;
 
-  server = netfw_server_new(&cfg);
+  server = netfw_server_new(cfg);
   if (server == NULL) {
     fprintf(stderr, "error: invalid server configuration\n");
     return 1;

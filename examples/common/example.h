@@ -27,11 +27,11 @@ bool example_parse_int(const char *what, const char *text, long min, long max,
  * short code 'i', 'p', 'w'). Returns false on a bad value. */
 bool example_server_opt(example_server_opts *o, int code, const char *arg);
 
-/* Starts a server for app with the options, prints "listening on ADDR:PORT"
- * (flushed) once connectable, waits for SIGINT or SIGTERM, stops it
- * gracefully and returns the process exit status (0 on a clean stop). */
-int example_serve(const example_server_opts *o, const netfw_app *app,
-                  void *context);
+/* Applies the options to cfg (app and context already set), starts the
+ * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits
+ * for SIGINT or SIGTERM, stops it gracefully and returns the process exit
+ * status (0 on a clean stop). */
+int example_serve(const example_server_opts *o, netfw_config *cfg);
 
 /* Connects a new client to ip:port; prints the reason and returns NULL on
  * failure. */

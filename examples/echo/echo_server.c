@@ -32,6 +32,7 @@ int main(int argc, char **argv) {
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   example_server_opts opts;
+  netfw_config cfg;
   int c;
 
   example_server_opts_init(&opts);
@@ -49,5 +50,6 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  return example_serve(&opts, &echo_app, NULL);
+  netfw_config_init(&cfg, &echo_app);
+  return example_serve(&opts, &cfg);
 }

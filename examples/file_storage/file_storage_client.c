@@ -1,0 +1,358 @@
+/* file_storage_client: talks to file_storage_server (or to netframe's own
+ * file-storage server: same bytes). One-shot commands for scripts, or
+ * netframe's interactive menu when no command is given. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "example.h"
+#include "file_storage.netfw.h"
+
+enum { REPLY_TIMEOUT_MS = 30000 };
+
+typedef enum reply_kind { REPLY_NONE, REPLY_ACK, REPLY_GET, REPLY_LIST } reply_kind;
+
+/* What the handlers saw of the one reply a request gets. */
+typedef struct reply {
+  reply_kind kind;
+  file_storage_Rc rc;
+  FILE *get_out;   /* where GET_RESP's bytes go (NULL: show as hex) */
+  bool get_failed; /* writing them failed */
+  uint32_t size;
+} reply;
+
+static const char *rc_name(file_storage_Rc rc) {
+  switch (rc) {
+  case FILE_STORAGE_RC_NONE:
+    return "NONE (refused)";
+  case FILE_STORAGE_RC_OK:
+    return "OK";
+  case FILE_STORAGE_RC_FILE_EXISTS:
+    return "FILE_EXISTS";
+  case FILE_STORAGE_RC_FILE_NOT_FOUND:
+    return "FILE_NOT_FOUND";
+  }
+  return "unknown";
+}
+
+static void on_ack(void *user, const file_storage_Ack *m) {
+  reply *r = user;
+  r->kind = REPLY_ACK;
+  r->rc = m->rc;
+}
+
+static void show_hex(const uint8_t *p, uint32_t len) {
+  for (uint32_t i = 0; i < len && i < 64; i++)
+    printf("%02x%s", p[i], (i % 16 == 15) ? "\n" : " ");
+  if (len > 64)
+    printf("... (%u bytes in all)\n", len);
+  else if (len % 16 != 0)
+    printf("\n");
+}
+
+static void on_get_resp(void *user, const file_storage_GetResp *m) {
+  reply *r = user;
+  r->kind = REPLY_GET;
+  r->size = m->file.len;
+  if (r->get_out == NULL)
+    show_hex(m->file.ptr, m->file.len);
+  else if (m->file.len > 0 &&
+           fwrite(m->file.ptr, 1, m->file.len, r->get_out) != m->file.len)
+    r->get_failed = true;
+}
+
+static void on_list_resp(void *user, const file_storage_ListResp *m) {
+  reply *r = user;
+  r->kind = REPLY_LIST;
+  r->size = m->files_count;
+  for (uint32_t i = 0; i < m->files_count; i++)
+    printf("%10u  %.*s\n", m->files[i].size, (int)m->files[i].name.len,
+           m->files[i].name.ptr);
+  printf("%u file%s\n", m->files_count, m->files_count == 1 ? "" : "s");
+}
+
+static const file_storage_client_handlers handlers = {
+    .on_GetResp = on_get_resp,
+    .on_ListResp = on_list_resp,
+    .on_Ack = on_ack,
+};
+
+typedef struct session {
+  netfw_client *c;
+  netfw_arena arena;
+} session;
+
+/* Waits for the reply to the request just sent. Returns 0 or prints why not. */
+static int await(session *s, reply *r) {
+  int err = file_storage_client_recv(s->c, &handlers, r, &s->arena,
+                                     REPLY_TIMEOUT_MS);
+  if (err != 0) {
+    fprintf(stderr, "error: no valid reply from the server: %s\n",
+            netfw_strerror(err));
+    return err;
+  }
+  return 0;
+}
+
+static bool name_fits(const char *name) {
+  if (strlen(name) == 0 || strlen(name) > 255) {
+    fprintf(stderr, "error: a name is 1 to 255 bytes long\n");
+    return false;
+  }
+  return true;
+}
+
+static netfw_str str_of(const char *s) {
+  netfw_str v = {s, (uint32_t)strlen(s)};
+  return v;
+}
+
+/* Stores data under name; true when the server answered OK. */
+static bool do_put(session *s, const char *name, const uint8_t *data,
+                   size_t size) {
+  file_storage_Add m = {.filename = str_of(name), .file = {data, (uint32_t)size}};
+  reply r = {0};
+  int err;
+
+  if (!name_fits(name))
+    return false;
+  if ((err = file_storage_client_send_Add(s->c, &m)) != 0) {
+    fprintf(stderr, "error: cannot send ADD: %s\n", netfw_strerror(err));
+    return false;
+  }
+  if (await(s, &r) != 0)
+    return false;
+  if (r.kind != REPLY_ACK || r.rc != FILE_STORAGE_RC_OK) {
+    fprintf(stderr, "error: %s not stored: %s\n", name,
+            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+    return false;
+  }
+  printf("stored %s (%zu bytes)\n", name, size);
+  return true;
+}
+
+/* Fetches name into out (NULL: hex on stdout) and its length into *size;
+ * true on GET_RESP. */
+static bool do_get(session *s, const char *name, FILE *out, uint32_t *size) {
+  file_storage_Get m = {.filename = str_of(name)};
+  reply r = {.get_out = out};
+  int err;
+
+  *size = 0;
+  if (!name_fits(name))
+    return false;
+  if ((err = file_storage_client_send_Get(s->c, &m)) != 0) {
+    fprintf(stderr, "error: cannot send GET: %s\n", netfw_strerror(err));
+    return false;
+  }
+  if (await(s, &r) != 0)
+    return false;
+  if (r.kind != REPLY_GET) {
+    fprintf(stderr, "error: %s not fetched: %s\n", name,
+            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+    return false;
+  }
+  if (r.get_failed) {
+    fprintf(stderr, "error: cannot write %s: %s\n", name, strerror(errno));
+    return false;
+  }
+  *size = r.size;
+  return true;
+}
+
+static bool do_del(session *s, const char *name) {
+  file_storage_Del m = {.filename = str_of(name)};
+  reply r = {0};
+  int err;
+
+  if (!name_fits(name))
+    return false;
+  if ((err = file_storage_client_send_Del(s->c, &m)) != 0) {
+    fprintf(stderr, "error: cannot send DEL: %s\n", netfw_strerror(err));
+    return false;
+  }
+  if (await(s, &r) != 0)
+    return false;
+  if (r.kind != REPLY_ACK || r.rc != FILE_STORAGE_RC_OK) {
+    fprintf(stderr, "error: %s not deleted: %s\n", name,
+            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+    return false;
+  }
+  printf("deleted %s\n", name);
+  return true;
+}
+
+static bool do_list(session *s) {
+  file_storage_List m = {0};
+  reply r = {0};
+  int err;
+
+  if ((err = file_storage_client_send_List(s->c, &m)) != 0) {
+    fprintf(stderr, "error: cannot send LIST: %s\n", netfw_strerror(err));
+    return false;
+  }
+  if (await(s, &r) != 0)
+    return false;
+  if (r.kind != REPLY_LIST) {
+    fprintf(stderr, "error: unexpected reply to LIST\n");
+    return false;
+  }
+  return true;
+}
+
+/* Reads a whole file (at most 16 MiB: the server's default limit). */
+static uint8_t *read_file(const char *path, size_t *size) {
+  FILE *f = fopen(path, "rb");
+  uint8_t *buf = NULL;
+  long len;
+
+  if (f == NULL) {
+    fprintf(stderr, "error: cannot open %s: %s\n", path, strerror(errno));
+    return NULL;
+  }
+  if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+      fseek(f, 0, SEEK_SET) != 0) {
+    fprintf(stderr, "error: cannot read %s\n", path);
+  } else if (len > (long)(NETFW_DEFAULT_MAX_PAYLOAD - 512)) {
+    fprintf(stderr, "error: %s is larger than the 16 MiB message limit\n", path);
+  } else if ((buf = malloc(len > 0 ? (size_t)len : 1)) != NULL &&
+             fread(buf, 1, (size_t)len, f) != (size_t)len) {
+    fprintf(stderr, "error: cannot read %s\n", path);
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  *size = (size_t)len;
+  return buf;
+}
+
+static int one_shot(session *s, int argc, char **argv) {
+  const char *cmd = argv[0];
+
+  if (strcmp(cmd, "put") == 0 && argc == 3) {
+    size_t size;
+    uint8_t *data = read_file(argv[2], &size);
+    bool ok = data != NULL && do_put(s, argv[1], data, size);
+    free(data);
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "get") == 0 && (argc == 2 || argc == 3)) {
+    FILE *out = argc == 3 ? fopen(argv[2], "wb") : stdout;
+    uint32_t size;
+    bool ok;
+    if (out == NULL) {
+      fprintf(stderr, "error: cannot create %s: %s\n", argv[2], strerror(errno));
+      return 1;
+    }
+    ok = do_get(s, argv[1], out, &size);
+    if (argc == 3 && fclose(out) != 0)
+      ok = false;
+    if (ok && argc == 3)
+      printf("got %s (%u bytes) into %s\n", argv[1], size, argv[2]);
+    return ok ? 0 : 1;
+  }
+  if (strcmp(cmd, "del") == 0 && argc == 2)
+    return do_del(s, argv[1]) ? 0 : 1;
+  if (strcmp(cmd, "ls") == 0 && argc == 1)
+    return do_list(s) ? 0 : 1;
+  fprintf(stderr, "error: unknown command or wrong arguments: %s\n", cmd);
+  return 2;
+}
+
+/* netframe's menu: 1 store random bytes, 2 get (hex), 3 delete, 4 list,
+ * 5 quit. Reads stdin line by line, so it can be scripted. */
+static int menu(session *s) {
+  char line[512];
+  unsigned seed = (unsigned)time(NULL);
+  int failures = 0;
+
+  printf("1 <name> <len>  store <len> random bytes as <name>\n"
+         "2 <name>        get <name> and show it in hex\n"
+         "3 <name>        delete <name>\n"
+         "4               list files\n"
+         "5               quit\n");
+  for (;;) {
+    char name[300];
+    long len;
+    int choice;
+    printf("> ");
+    fflush(stdout);
+    if (fgets(line, sizeof(line), stdin) == NULL)
+      break;
+    if (sscanf(line, "%d", &choice) != 1) {
+      printf("choose 1-5\n");
+      continue;
+    }
+    if (choice == 5)
+      break;
+    if (choice == 1 && sscanf(line, "%*d %299s %ld", name, &len) == 2 && len >= 0 &&
+        len <= 1 << 24) {
+      uint8_t *data = malloc(len > 0 ? (size_t)len : 1);
+      if (data == NULL)
+        return 1;
+      for (long i = 0; i < len; i++)
+        data[i] = (uint8_t)rand_r(&seed);
+      failures += !do_put(s, name, data, (size_t)len);
+      free(data);
+    } else if (choice == 2 && sscanf(line, "%*d %299s", name) == 1) {
+      uint32_t size;
+      failures += !do_get(s, name, NULL, &size);
+    } else if (choice == 3 && sscanf(line, "%*d %299s", name) == 1) {
+      failures += !do_del(s, name);
+    } else if (choice == 4) {
+      failures += !do_list(s);
+    } else {
+      printf("usage: 1 <name> <len> | 2 <name> | 3 <name> | 4 | 5\n");
+    }
+  }
+  return failures == 0 ? 0 : 1;
+}
+
+static void usage(FILE *out) {
+  fprintf(out,
+          "usage: file_storage_client [--ip ADDR] [--port N] [COMMAND]\n"
+          "commands:\n"
+          "  put NAME FILE       store FILE's bytes as NAME\n"
+          "  get NAME [OUTFILE]  fetch NAME into OUTFILE (default stdout)\n"
+          "  del NAME            delete NAME\n"
+          "  ls                  list stored files with their sizes\n"
+          "Without a command: an interactive menu read from stdin.\n"
+          "Exit status 0 on success, 1 on a refused request or error.\n");
+}
+
+int main(int argc, char **argv) {
+  static const struct option longopts[] = {
+      {"ip", required_argument, NULL, 'i'},
+      {"port", required_argument, NULL, 'p'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  const char *ip = "127.0.0.1";
+  long port = NETFW_DEFAULT_PORT;
+  session s;
+  int c, rc;
+
+  while ((c = getopt_long(argc, argv, "+i:p:h", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      usage(stdout);
+      return 0;
+    }
+    if (c == 'i')
+      ip = optarg;
+    else if (c != 'p' || !example_parse_int("--port", optarg, 1, 65535, &port)) {
+      usage(stderr);
+      return 2;
+    }
+  }
+  s.c = example_connect(ip, (uint16_t)port);
+  if (s.c == NULL)
+    return 1;
+  netfw_arena_init(&s.arena);
+  rc = optind < argc ? one_shot(&s, argc - optind, argv + optind) : menu(&s);
+  netfw_client_shutdown(s.c, 5000);
+  netfw_client_free(s.c);
+  netfw_arena_free(&s.arena);
+  return rc;
+}
