@@ -258,6 +258,8 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);
+void gen_emit_fuzz(gen_buf *b, const gen_schema *s, const gen_out *o,
+                   gen_pool *pool);
 
 /* ---- driver (for main.c and the tests) -------------------------------- */
 
@@ -266,6 +268,7 @@ typedef struct gen_result {
   gen_buf header;
   gen_buf source;
   gen_buf stubs;
+  gen_buf fuzz;
   const char *base; /* output base name (points into the pool) */
   gen_pool pool;
 } gen_result;

@@ -69,7 +69,9 @@ int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
   gen_emit_stubs(&r->stubs, &s, &o, &r->pool);
   gen_reflow(&r->header);
   gen_reflow(&r->source);
+  gen_emit_fuzz(&r->fuzz, &s, &o, &r->pool);
   gen_reflow(&r->stubs);
+  gen_reflow(&r->fuzz);
   return 0;
 }
 
@@ -78,5 +80,6 @@ void gen_result_free(gen_result *r) {
   gen_buf_free(&r->header);
   gen_buf_free(&r->source);
   gen_buf_free(&r->stubs);
+  gen_buf_free(&r->fuzz);
   gen_pool_free(&r->pool);
 }

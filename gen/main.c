@@ -17,7 +17,8 @@ enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
 
 static const char usage[] =
     "usage: netfw-gen [-o DIR] [--stubs FILE [--force]] [--depfile FILE]\n"
-    "                 [--version] [--help] schema.netproto\n"
+    "                 [--fuzz-harness FILE] [--version] [--help] "
+    "schema.netproto\n"
     "\n"
     "Compiles a .netproto schema into <protocol>.netfw.h and <protocol>.netfw.c\n"
     "in DIR (default: the current directory).\n"
@@ -26,6 +27,8 @@ static const char usage[] =
     "  --stubs FILE    also write a server handler skeleton to FILE\n"
     "  --force         let --stubs overwrite an existing FILE\n"
     "  --depfile FILE  write a Makefile-style dependency file (for build tools)\n"
+    "  --fuzz-harness FILE\n"
+    "                  also write a libFuzzer harness for the decoders\n"
     "  --version       print the version and exit\n"
     "  --help          print this help and exit\n"
     "\n"
@@ -128,6 +131,7 @@ static void dep_path(gen_buf *b, const char *p) {
 
 int main(int argc, char **argv) {
   const char *out_dir = ".", *stubs = NULL, *depfile = NULL, *schema = NULL;
+  const char *fuzz = NULL;
   bool force = false;
   char *src = NULL, *h_path = NULL, *c_path = NULL;
   size_t len = 0;
@@ -146,7 +150,8 @@ int main(int argc, char **argv) {
     } else if (strcmp(a, "--force") == 0) {
       force = true;
     } else if (strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
-               strcmp(a, "--depfile") == 0) {
+               strcmp(a, "--depfile") == 0 ||
+               strcmp(a, "--fuzz-harness") == 0) {
       if (i + 1 >= argc) {
         fprintf(stderr, "netfw-gen: %s needs an argument\n%s", a, usage);
         return EXIT_USAGE;
@@ -155,6 +160,8 @@ int main(int argc, char **argv) {
         out_dir = argv[++i];
       else if (strcmp(a, "--stubs") == 0)
         stubs = argv[++i];
+      else if (strcmp(a, "--fuzz-harness") == 0)
+        fuzz = argv[++i];
       else
         depfile = argv[++i];
     } else if (a[0] == '-' && a[1] != '\0') {
@@ -204,6 +211,8 @@ int main(int argc, char **argv) {
       write_file(c_path, r.source.data, r.source.len) != 0)
     goto done;
   if (stubs != NULL && write_file(stubs, r.stubs.data, r.stubs.len) != 0)
+    goto done;
+  if (fuzz != NULL && write_file(fuzz, r.fuzz.data, r.fuzz.len) != 0)
     goto done;
   if (depfile != NULL) {
     gen_buf d = {0};

@@ -88,11 +88,13 @@ grep -q "mine" "$WORK/a/fs_handlers.c" && fail "--force did not overwrite"
 FLAGS="-std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
   -Wmissing-prototypes -Wformat=2 -Wundef -Wpointer-arith -Wvla -Wcast-align
   -Wwrite-strings -Wconversion -Wno-sign-conversion"
-for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto; do
+for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto \
+              "$SRC"/tests/fuzz/*.netproto; do
   base=$(basename "$schema" .netproto)
   out="$WORK/c_$base"
   mkdir -p "$out"
-  if ! "$GEN" -o "$out" --stubs "$out/stubs.c" "$schema" 2>"$WORK/err"; then
+  if ! "$GEN" -o "$out" --stubs "$out/stubs.c" --fuzz-harness "$out/fuzz.c" \
+       "$schema" 2>"$WORK/err"; then
     fail "generate $base"; cat "$WORK/err"; continue
   fi
   for cc in $COMPILERS; do
@@ -100,7 +102,9 @@ for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto; do
     if $cc $FLAGS -I"$SRC/include" -I"$out" -c "$out/$base.netfw.c" -o "$out/x.o" \
        && $cc $FLAGS -DNETFW_GEN_CODEC_ONLY -I"$SRC/include" -I"$out" \
               -c "$out/$base.netfw.c" -o "$out/y.o" \
-       && $cc $FLAGS -I"$SRC/include" -I"$out" -c "$out/stubs.c" -o "$out/z.o"; then
+       && $cc $FLAGS -I"$SRC/include" -I"$out" -c "$out/stubs.c" -o "$out/z.o" \
+       && $cc $FLAGS -DNETFW_FUZZ_MAIN -I"$SRC/include" -I"$out" \
+              -c "$out/fuzz.c" -o "$out/f.o"; then
       ok "$cc -Werror: $base"
     else
       fail "$cc -Werror: $base"
