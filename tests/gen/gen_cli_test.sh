@@ -91,7 +91,7 @@ FLAGS="-std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
 for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto \
               "$SRC"/tests/fuzz/*.netproto; do
   base=$(basename "$schema" .netproto)
-  out="$WORK/c_$base"
+  out="$WORK/c_$(basename "$(dirname "$schema")")_$base"
   mkdir -p "$out"
   if ! "$GEN" -o "$out" --stubs "$out/stubs.c" --fuzz-harness "$out/fuzz.c" \
        "$schema" 2>"$WORK/err"; then
