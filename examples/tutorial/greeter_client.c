@@ -1,0 +1,35 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "greeter.netfw.h"
+
+static void on_greeting(void *user, const greeter_Greeting *msg) {
+  printf("%.*s (visitor %u)\n", (int)msg->text.len, msg->text.ptr,
+         msg->visitor);
+}
+
+static const greeter_client_handlers handlers = {.on_Greeting = on_greeting};
+
+int main(int argc, char **argv) {
+  if (argc != 3)
+    return 2;
+  netfw_client *c = netfw_client_new();
+  int err = netfw_client_connect(c, "127.0.0.1", (uint16_t)atoi(argv[1]));
+  if (err != 0) {
+    fprintf(stderr, "connect: %s\n", netfw_strerror(err));
+    return 1;
+  }
+  greeter_Hello hello = {.name = {argv[2], (uint32_t)strlen(argv[2])}};
+  netfw_arena arena;
+  netfw_arena_init(&arena);
+  err = greeter_client_send_Hello(c, &hello);
+  if (err == 0) /* wait up to 5 s for the reply, then dispatch it */
+    err = greeter_client_recv(c, &handlers, NULL, &arena, 5000);
+  if (err != 0)
+    fprintf(stderr, "error: %s\n", netfw_strerror(err));
+  netfw_client_shutdown(c, 1000);
+  netfw_client_free(c);
+  netfw_arena_free(&arena);
+  return err == 0 ? 0 : 1;
+}
