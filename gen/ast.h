@@ -39,7 +39,8 @@ typedef struct gen_buf {
 void gen_buf_append(gen_buf *b, const char *s, size_t len);
 void gen_buf_puts(gen_buf *b, const char *s);
 void gen_buf_printf(gen_buf *b, const char *fmt, ...) GEN_PRINTF(2, 3);
-void gen_buf_vprintf(gen_buf *b, const char *fmt, va_list ap);
+void gen_buf_vprintf(gen_buf *b, const char *fmt, va_list ap)
+    GEN_PRINTF(2, 0);
 void gen_buf_free(gen_buf *b);
 
 /* A string -> pointer hash map (keys are not copied). */

@@ -52,6 +52,8 @@ static void show_line(gen_diag *d, gen_pos pos) {
 /* A message names what it quotes in full unless that would make it absurdly
  * long (a megabyte-long name): then it is cut with "...". */
 static void report(gen_diag *d, gen_pos pos, const char *what,
+                   const char *fmt, va_list ap) GEN_PRINTF(4, 0);
+static void report(gen_diag *d, gen_pos pos, const char *what,
                    const char *fmt, va_list ap) {
   char msg[400];
   int n;
