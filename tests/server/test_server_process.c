@@ -2,6 +2,7 @@
  * the caller's children alone, die with their parent and do not keep the
  * caller's descriptors open. */
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -162,6 +163,31 @@ static void test_server_workers_drop_cloexec_fds(void **state) {
   close(lst);
 }
 
+/* ip NULL binds to this host's address by its name, as netframe does. */
+static void test_server_default_ip_is_host_address(void **state) {
+  fx *f = *state;
+  struct addrinfo hints, *res;
+  struct sockaddr_in sa;
+  char name[256];
+  int fd;
+
+  assert_int_equal(gethostname(name, sizeof(name)), 0);
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(name, NULL, &hints, &res) != 0)
+    skip(); /* this host's name does not resolve */
+  memcpy(&sa, res->ai_addr, sizeof(sa));
+  freeaddrinfo(res);
+  f->cfg.ip = NULL;
+  fx_start(f);
+  sa.sin_port = htons(f->port);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+  expect_echo(fd, 0xff, "hello", 5);
+  close(fd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -169,6 +195,7 @@ int main(void) {
       T(test_server_leaves_callers_children_alone),
       T(test_server_workers_die_with_parent),
       T(test_server_workers_drop_cloexec_fds),
+      T(test_server_default_ip_is_host_address),
 #undef T
   };
   signal(SIGPIPE, SIG_IGN);
