@@ -37,10 +37,17 @@ function(netfw_add_protocol target)
 
   file(MAKE_DIRECTORY "${NP_OUT_DIR}")
   set(sources)
+  set(bases)
   foreach(schema IN LISTS schemas)
     get_filename_component(abs "${schema}" ABSOLUTE
                            BASE_DIR "${CMAKE_CURRENT_SOURCE_DIR}")
     get_filename_component(base "${abs}" NAME_WLE)
+    if(base IN_LIST bases)
+      message(FATAL_ERROR "netfw_add_protocol(${target}): two schemas named "
+                          "${base}.netproto would generate the same files; "
+                          "use one target (or OUT_DIR) per schema")
+    endif()
+    list(APPEND bases "${base}")
     set(h "${NP_OUT_DIR}/${base}.netfw.h")
     set(c "${NP_OUT_DIR}/${base}.netfw.c")
     add_custom_command(
