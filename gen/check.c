@@ -532,8 +532,13 @@ void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool) {
   c.s = s;
   c.d = d;
   c.pool = pool;
-  if (s->proto != NULL)
-    reserved_name(&c, s->proto, s->proto_pos, "protocol name");
+  if (s->proto != NULL && !reserved_name(&c, s->proto, s->proto_pos,
+                                          "protocol name") &&
+      (strcmp(s->proto, "netfw") == 0 || strncmp(s->proto, "netfw_", 6) == 0))
+    gen_error(d, s->proto_pos,
+              "protocol name '%s' would put its symbols among the runtime's "
+              "(netfw_...)",
+              s->proto);
   check_names(&c);
   for (size_t i = 0; i < s->ndecls; i++) {
     gen_decl *decl = s->decls[i];

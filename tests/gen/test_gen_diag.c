@@ -116,6 +116,11 @@ static const bad_case cases[] = {
     {P "protocol q;\nmessage M = 1 {}\n",
      "2:1: error: 'protocol' may appear only once (first at 1:10)"},
     {"protocol ;\n", "1:10: error: expected a protocol name, found ';'"},
+    {"protocol netfw;\nmessage M = 1 {}\n",
+     "1:10: error: protocol name 'netfw' would put its symbols among the "
+     "runtime's (netfw_...)"},
+    {"protocol _p;\nmessage M = 1 {}\n",
+     "1:10: error: protocol name '_p' may not start with '_' (reserved in C)"},
     {P "message List_Resp = 1 {}\nmessage ListResp = 2 {}\n",
      "3:9: error: 'ListResp' generates 'P_LIST_RESP_ID', which 'List_Resp' "
      "(2:9) generates too"},
