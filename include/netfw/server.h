@@ -31,8 +31,9 @@ typedef struct netfw_owned_msg {
 typedef struct netfw_app {
   /* Called once per worker, in the worker; returns the app state. */
   void *(*create)(void *context);
-  /* Return false to refuse: what the callback already sent is delivered, then
-   * the connection closes; on_client_disconnect is not called. NULL = accept. */
+  /* Return false to refuse: what the callback already sent is delivered,
+   * then the connection closes; on_client_disconnect is not called.
+   * NULL = accept every connection. */
   bool (*on_client_connect)(void *app, netfw_conn *client);
   /* The peer closed or the network failed (never for server-started closes). */
   void (*on_client_disconnect)(void *app, netfw_conn *client);
@@ -58,7 +59,7 @@ typedef struct netfw_config {
   int idle_timeout_ms;  /* close connections silent this long; 0 = off       */
   int max_connections;  /* per worker; extra ones closed at accept; 0 = off  */
   int drain_timeout_ms; /* bound on reading to EOF after shutdown; 5000      */
-  bool reuseport;       /* one SO_REUSEPORT socket per worker (docs/server.md) */
+  bool reuseport;       /* one SO_REUSEPORT socket per worker: see docs     */
 } netfw_config;
 
 /* Fills cfg with the defaults above and the given app. */

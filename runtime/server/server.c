@@ -78,15 +78,15 @@ static int host_address(char *out, size_t len) {
   hints.ai_socktype = SOCK_STREAM;
   if (getaddrinfo(name, NULL, &hints, &res) != 0)
     return NETFW_EADDRINFO;
-  rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)len, NULL,
-                   0, NI_NUMERICHOST);
+  rc = getnameinfo(res->ai_addr, res->ai_addrlen, out, (socklen_t)len, NULL, 0,
+                   NI_NUMERICHOST);
   freeaddrinfo(res);
   return rc == 0 ? 0 : NETFW_EADDRINFO;
 }
 
 /* Creates, binds and listens one socket on ai for port. */
-static int listen_one(const struct addrinfo *ai, uint16_t port,
-                      bool reuseport, int *out) {
+static int listen_one(const struct addrinfo *ai, uint16_t port, bool reuseport,
+                      int *out) {
   struct sockaddr_storage ss;
   int fd, one = 1, err;
 
@@ -199,8 +199,8 @@ int netfw_server_start(netfw_server *s) {
   if (s->state != NETFW__SRV_NEW)
     return NETFW_ESTATE;
   ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-  s->nworkers = s->cfg.worker_num > 0 ? s->cfg.worker_num
-                                      : (int)(ncpu > 0 ? ncpu : 1);
+  s->nworkers =
+      s->cfg.worker_num > 0 ? s->cfg.worker_num : (int)(ncpu > 0 ? ncpu : 1);
   s->slots = calloc((size_t)s->nworkers, sizeof(*s->slots));
   if (s->slots == NULL)
     return NETFW_ENOMEM;

@@ -21,8 +21,8 @@
  * that a busy worker can leave a new connection to an idle one (see
  * docs/server.md, "Accept balance"). */
 typedef struct netfw__slot_load {
-  atomic_int conns;   /* open connections of the worker in this slot      */
-  atomic_int polling; /* 1 while the worker's loop waits in poll          */
+  atomic_int conns;      /* open connections of the worker in this slot      */
+  atomic_int polling;    /* 1 while the worker's loop waits in poll          */
   _Atomic uint64_t beat; /* netfw__now_ms() when its loop last woke up    */
   char pad[48];
 } netfw__slot_load;
@@ -48,15 +48,15 @@ struct netfw_server {
   netfw__srv_state state;
   int nworkers;
   uint16_t port;
-  int listen_fd;         /* shared mode: the one socket; else slot 0's  */
-  netfw__slot *slots;    /* nworkers entries                            */
+  int listen_fd;          /* shared mode: the one socket; else slot 0's  */
+  netfw__slot *slots;     /* nworkers entries                            */
   netfw__slot_load *load; /* mmap'ed, nworkers entries                  */
   pid_t parent_pid;
 
   /* supervisor thread */
   pthread_t thread;
-  int ctl[2];      /* pipe: parent -> supervisor commands           */
-  int ready[2];    /* pipe: initial workers -> supervisor, 1 byte each */
+  int ctl[2];   /* pipe: parent -> supervisor commands           */
+  int ready[2]; /* pipe: initial workers -> supervisor, 1 byte each */
   pthread_mutex_t mu;
   pthread_cond_t cv;
   bool start_done; /* guarded by mu: the supervisor answered start  */
@@ -94,20 +94,19 @@ typedef struct netfw__worker_args {
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
  * non-zero when it could not start). Call right after fork in the child. */
-void netfw__worker_main(const netfw__worker_args *a)
-    __attribute__((noreturn));
+void netfw__worker_main(const netfw__worker_args *a) __attribute__((noreturn));
 
 typedef struct netfw__worker netfw__worker;
 
 /* Connection flags. */
 enum {
-  NETFW__C_ACCEPTED = 1u << 0,  /* on_client_connect said yes: app-visible  */
-  NETFW__C_SHUTDOWN = 1u << 1,  /* server-side close requested (no more send) */
-  NETFW__C_WR_SHUT = 1u << 2,   /* shutdown(SHUT_WR) done                   */
-  NETFW__C_PEER_EOF = 1u << 3,  /* the peer will send nothing more          */
-  NETFW__C_CLOSING = 1u << 4,   /* uv_close called                          */
-  NETFW__C_DIRTY = 1u << 5,     /* in the worker's flush list               */
-  NETFW__C_LINGER = 1u << 6     /* peer gone: close once output is flushed  */
+  NETFW__C_ACCEPTED = 1u << 0, /* on_client_connect said yes: app-visible  */
+  NETFW__C_SHUTDOWN = 1u << 1, /* server-side close requested (no more send) */
+  NETFW__C_WR_SHUT = 1u << 2,  /* shutdown(SHUT_WR) done                   */
+  NETFW__C_PEER_EOF = 1u << 3, /* the peer will send nothing more          */
+  NETFW__C_CLOSING = 1u << 4,  /* uv_close called                          */
+  NETFW__C_DIRTY = 1u << 5,    /* in the worker's flush list               */
+  NETFW__C_LINGER = 1u << 6    /* peer gone: close once output is flushed  */
 };
 
 struct netfw__wreq; /* an in-flight write, conn.c */
@@ -116,18 +115,18 @@ struct netfw__wreq; /* an in-flight write, conn.c */
  * write buffer, only this struct (the benchmark targets <= 2 KiB RSS per idle
  * connection). */
 struct netfw_conn {
-  uv_tcp_t tcp;              /* handle.data unused; container_of        */
-  netfw_framebuf in;         /* received bytes not yet delivered        */
-  uint8_t *out;              /* queued output not yet handed to a write */
+  uv_tcp_t tcp;      /* handle.data unused; container_of        */
+  netfw_framebuf in; /* received bytes not yet delivered        */
+  uint8_t *out;      /* queued output not yet handed to a write */
   size_t out_len;
   size_t out_cap;
-  struct netfw__wreq *wreq;  /* the write in flight, if any             */
+  struct netfw__wreq *wreq; /* the write in flight, if any             */
   netfw__worker *w;
-  void *data;                /* netfw_conn_set_data                     */
-  netfw_conn *prev, *next;   /* the worker's connection list            */
-  netfw_conn *dirty_next;    /* the worker's flush list                 */
-  uint64_t deadline;         /* idle deadline, or drain deadline after
-                                shutdown (uv_now ms); 0 = none          */
+  void *data;              /* netfw_conn_set_data                     */
+  netfw_conn *prev, *next; /* the worker's connection list            */
+  netfw_conn *dirty_next;  /* the worker's flush list                 */
+  uint64_t deadline;       /* idle deadline, or drain deadline after
+                              shutdown (uv_now ms); 0 = none          */
   uint32_t flags;
 };
 
@@ -137,8 +136,8 @@ struct netfw__worker {
   uv_timer_t accept_pause; /* resumes accepting after a balance pause  */
   uv_timer_t sweep;        /* idle and drain deadlines                 */
   uv_signal_t sigterm;
-  uv_prepare_t prepare;    /* flush before the loop blocks             */
-  uv_check_t check;        /* flush after I/O callbacks                */
+  uv_prepare_t prepare; /* flush before the loop blocks             */
+  uv_check_t check;     /* flush after I/O callbacks                */
   const netfw_config *cfg;
   void *app;
   netfw__slot_load *load;
@@ -147,17 +146,17 @@ struct netfw__worker {
   int listen_fd;
   bool reuseport;
   bool accepting;
-  bool force_accept;       /* the pause ended: accept the next one      */
+  bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
   int nconns;
-  int ndraining;           /* connections with a drain deadline         */
-  netfw_conn *conns;       /* all open connections                      */
-  netfw_conn *dirty;       /* connections with output to flush          */
-  uint8_t *in_spare;       /* one cached read buffer (idle conns hold none) */
+  int ndraining;     /* connections with a drain deadline         */
+  netfw_conn *conns; /* all open connections                      */
+  netfw_conn *dirty; /* connections with output to flush          */
+  uint8_t *in_spare; /* one cached read buffer (idle conns hold none) */
   size_t in_spare_cap;
-  uint8_t *out_spare;      /* one cached write buffer                   */
+  uint8_t *out_spare; /* one cached write buffer                   */
   size_t out_spare_cap;
-  uint8_t *scratch;        /* where bytes read while draining go        */
+  uint8_t *scratch; /* where bytes read while draining go        */
 };
 
 /* Takes ownership of an accepted socket: creates the connection, runs

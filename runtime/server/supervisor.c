@@ -205,7 +205,8 @@ static bool check_workers(netfw_server *s) {
 
 /* Waits up to timeout_ms (-1: forever) for every worker to exit. */
 static void wait_workers(netfw_server *s, int timeout_ms) {
-  uint64_t deadline = netfw__now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
+  uint64_t deadline =
+      netfw__now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
   struct pollfd *p = calloc((size_t)s->nworkers, sizeof(*p));
 
   for (;;) {

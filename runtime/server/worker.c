@@ -69,7 +69,7 @@ static void child_prepare(const netfw__worker_args *a) {
 
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != a->parent_pid)
-    _exit(1); /* the parent died before the line above took effect */
+    _exit(1);       /* the parent died before the line above took effect */
   __fpurge(stdout); /* the parent's unflushed output is the parent's */
   signal(SIGPIPE, SIG_IGN);
   signal(SIGINT, SIG_IGN); /* Ctrl-C is for the parent; stop() stops us */
@@ -84,8 +84,7 @@ static netfw__worker *worker_of(const void *field_handle, size_t offset) {
   return (netfw__worker *)(void *)((char *)(uintptr_t)field_handle - offset);
 }
 
-#define WORKER_OF(h, field)                                                    \
-  worker_of((h), offsetof(netfw__worker, field))
+#define WORKER_OF(h, field) worker_of((h), offsetof(netfw__worker, field))
 
 static void on_accept(uv_poll_t *h, int status, int events);
 
@@ -249,8 +248,8 @@ static uint64_t sweep_period(const netfw_config *cfg) {
 }
 
 void netfw__worker_sweep_update(netfw__worker *w) {
-  bool needed = (w->cfg->idle_timeout_ms > 0 && w->nconns > 0) ||
-                w->ndraining > 0;
+  bool needed =
+      (w->cfg->idle_timeout_ms > 0 && w->nconns > 0) || w->ndraining > 0;
   bool active = uv_is_active((uv_handle_t *)&w->sweep);
 
   if (w->stopping && w->nconns == 0)

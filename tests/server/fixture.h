@@ -68,7 +68,7 @@ static inline int fx_connect(fx *f) {
 
 /* Expects one frame with exactly this id and payload. */
 static inline void expect_frame(int fd, uint16_t id, const void *payload,
-                         uint32_t size) {
+                                uint32_t size) {
   uint16_t got_id = 0;
   uint8_t *got = NULL;
   uint32_t got_size = 0;
@@ -83,7 +83,7 @@ static inline void expect_frame(int fd, uint16_t id, const void *payload,
 
 /* Sends id/payload and expects it echoed. */
 static inline void expect_echo(int fd, uint16_t id, const void *payload,
-                        uint32_t size) {
+                               uint32_t size) {
   assert_int_equal(wire_send(fd, id, payload, size), 0);
   expect_frame(fd, id, payload, size);
 }

@@ -358,7 +358,8 @@ static void test_server_output_limit(void **state) {
     sleep_ms(2);
   }
   print_message("output limit hit after %d flood requests (%llu ms)\n",
-                requests, (unsigned long long)(wire_now_ms() + 60000 - deadline));
+                requests,
+                (unsigned long long)(wire_now_ms() + 60000 - deadline));
   assert_int_equal(atomic_load(&f->b->flood_rc), NETFW_E2BIG);
   assert_true(requests > 1); /* the first ones went to the socket */
   assert_true(wire_wait_eof(fd, 20000, NULL) >= 0);

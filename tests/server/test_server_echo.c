@@ -16,9 +16,8 @@ static void echo_random(int fd, test_rng *r, uint16_t id, uint32_t size) {
 }
 
 static void test_server_echo_sizes_and_ids(void **state) {
-  static const uint32_t sizes[] = {0,     1,          5,       6,
-                                   255,   4096,       65535,   65536,
-                                   65537, 1u << 20,   3000001, 16u << 20};
+  static const uint32_t sizes[] = {
+      0, 1, 5, 6, 255, 4096, 65535, 65536, 65537, 1u << 20, 3000001, 16u << 20};
   static const uint16_t ids[] = {0, 1, 0xff, 0x1234, 0x7fff, 0xffff};
   fx *f = *state;
   test_rng r;

@@ -213,7 +213,9 @@ static void sink(netfw_log_level level, const char *line, void *arg) {
   b->log[at + n - 1] = '\n';
 }
 
-void board_capture_log(board *b) { netfw_log_set_sink(sink, b); }
+void board_capture_log(board *b) {
+  netfw_log_set_sink(sink, b);
+}
 
 int board_wait(atomic_int *v, int want, int timeout_ms) {
   uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
