@@ -94,7 +94,8 @@ static int conn_watch(int epfd, conn *c, uint32_t events) {
  * is full (EPOLLOUT registered), -1 on error. */
 static int conn_send(int epfd, conn *c) {
   while (c->send_start < c->send_end) {
-    ssize_t n = write(c->fd, c->buf + c->send_start, c->send_end - c->send_start);
+    ssize_t n =
+        write(c->fd, c->buf + c->send_start, c->send_end - c->send_start);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -236,8 +237,7 @@ static int listen_on(const char *ip, uint16_t port, uint16_t *bound) {
     goto failed_socket;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-      listen(fd, 1024) < 0 ||
-      getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+      listen(fd, 1024) < 0 || getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
     goto failed_bind;
   *bound = ntohs(sa.sin_port);
   return fd;

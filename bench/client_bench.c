@@ -208,7 +208,8 @@ static void plain_close(plain_side *s) {
   free(s->in);
 }
 
-/* ---- main ----------------------------------------------------------------- */
+/* ---- main -----------------------------------------------------------------
+ */
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
@@ -241,9 +242,10 @@ static int parse_args(int argc, char **argv, options *o) {
     i++;
     if (strcmp(a, "--host") == 0)
       o->host = val;
-    else if (strcmp(a, "--port") == 0)
-      bad = bench_parse_ulong(val, 1, 65535, &port), o->port = val;
-    else if (strcmp(a, "--size") == 0)
+    else if (strcmp(a, "--port") == 0) {
+      bad = bench_parse_ulong(val, 1, 65535, &port);
+      o->port = val;
+    } else if (strcmp(a, "--size") == 0)
       bad = bench_parse_ulong(val, 0, 16u << 20, &o->size);
     else if (strcmp(a, "--rounds") == 0)
       bad = bench_parse_ulong(val, 1, MAX_ROUNDS, &o->rounds);
@@ -289,10 +291,15 @@ int main(int argc, char **argv) {
     if (run_round(netfw_ping, &ns, &o, &a) < 0 ||
         run_round(plain_ping, &ps, &o, &b) < 0)
       goto failed_round;
-    n50[r] = a.p50_us, n99[r] = a.p99_us, nrate[r] = a.rate;
-    p50[r] = b.p50_us, p99[r] = b.p99_us, prate[r] = b.rate;
-    fprintf(stderr, "  client round %lu/%lu: netfw p50 %.1f us, blocking "
-                    "p50 %.1f us\n",
+    n50[r] = a.p50_us;
+    n99[r] = a.p99_us;
+    nrate[r] = a.rate;
+    p50[r] = b.p50_us;
+    p99[r] = b.p99_us;
+    prate[r] = b.rate;
+    fprintf(stderr,
+            "  client round %lu/%lu: netfw p50 %.1f us, blocking "
+            "p50 %.1f us\n",
             r + 1, o.rounds, a.p50_us, b.p50_us);
   }
   {

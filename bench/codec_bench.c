@@ -32,11 +32,12 @@
 #define MIN_RUN_NS 20000000ull /* 20 ms per timed run */
 
 static int runs = 9;
-static uint64_t fixed_iters; /* --iters: no calibration (for profilers) */
-static const char *only;     /* --only: time one codec */
+static uint64_t fixed_iters;   /* --iters: no calibration (for profilers) */
+static const char *only;       /* --only: time one codec */
 static volatile uint64_t sink; /* keeps results alive */
 
-/* ---- the test messages ---------------------------------------------------- */
+/* ---- the test messages ----------------------------------------------------
+ */
 
 static char names[LIST_ENTRIES][32];
 static cf_file_entry entries[LIST_ENTRIES];
@@ -44,8 +45,8 @@ static uint8_t file_bytes[ADD_FILE_SIZE];
 static cf_add add_msg;
 
 static void make_messages(void) {
-  static const char *stems[] = {"notes", "report-final", "a", "photo_0042",
-                                "ünïcödé-name", "backup.tar"};
+  static const char *stems[] = {"notes",      "report-final", "a",
+                                "photo_0042", "ünïcödé-name", "backup.tar"};
   for (int i = 0; i < LIST_ENTRIES; i++) {
     int n = snprintf(names[i], sizeof(names[i]), "%s-%02d.dat",
                      stems[i % (int)(sizeof(stems) / sizeof(stems[0]))], i);
@@ -61,7 +62,8 @@ static void make_messages(void) {
   add_msg.file_len = ADD_FILE_SIZE;
 }
 
-/* ---- timing ----------------------------------------------------------------- */
+/* ---- timing -----------------------------------------------------------------
+ */
 
 typedef int (*op_fn)(void); /* one encode+decode; < 0 on failure */
 
@@ -101,7 +103,8 @@ static double time_op(op_fn op, double *best) {
   return ns[runs / 2];
 }
 
-/* ---- floor ------------------------------------------------------------------ */
+/* ---- floor ------------------------------------------------------------------
+ */
 
 static uint8_t floor_buf[BUF_SIZE];
 
@@ -152,10 +155,11 @@ static bool floor_check(size_t *list_bytes, size_t *add_bytes) {
          memcmp(a.file, file_bytes, ADD_FILE_SIZE) == 0;
 }
 
-/* ---- generated code ----------------------------------------------------------
- * Written against the generated API of DESIGN.md section 5 for
- * `protocol file_storage;`. The message is reused (netfw_msg_clear keeps its
- * capacity) and the arena reset per decode, as the server's dispatch does. */
+/* ---- generated code
+ * ---------------------------------------------------------- Written against
+ * the generated API of DESIGN.md section 5 for `protocol file_storage;`. The
+ * message is reused (netfw_msg_clear keeps its capacity) and the arena reset
+ * per decode, as the server's dispatch does. */
 #ifdef NETFW_BENCH_HAVE_GEN
 static netfw_msg gen_msg;
 static netfw_arena gen_arena;
@@ -227,9 +231,10 @@ static bool gen_check(void) {
 }
 #endif
 
-/* ---- protobuf-c ----------------------------------------------------------------
- * Typical use: get_packed_size + pack into a buffer, unpack (which
- * allocates through the default allocator) and free_unpacked. */
+/* ---- protobuf-c
+ * ---------------------------------------------------------------- Typical use:
+ * get_packed_size + pack into a buffer, unpack (which allocates through the
+ * default allocator) and free_unpacked. */
 #ifdef NETFW_BENCH_HAVE_PROTOBUF_C
 static Netfwbench__FileEntry pb_entries[LIST_ENTRIES];
 static Netfwbench__FileEntry *pb_entry_ptrs[LIST_ENTRIES];
@@ -250,8 +255,8 @@ static void pb_setup(void) {
   }
   pb_list.n_files = LIST_ENTRIES;
   pb_list.files = pb_entry_ptrs;
-  snprintf(pb_filename, sizeof(pb_filename), "%.*s",
-           (int)add_msg.filename_len, add_msg.filename);
+  snprintf(pb_filename, sizeof(pb_filename), "%.*s", (int)add_msg.filename_len,
+           add_msg.filename);
   pb_add.filename = pb_filename;
   pb_add.file.data = file_bytes;
   pb_add.file.len = ADD_FILE_SIZE;
@@ -325,7 +330,8 @@ static bool pb_check(size_t *list_bytes, size_t *add_bytes) {
 }
 #endif
 
-/* ---- report ------------------------------------------------------------------- */
+/* ---- report
+ * ------------------------------------------------------------------- */
 
 static void print_ratio(double num, double den) {
   if (num > 0 && den > 0)

@@ -108,7 +108,8 @@ static void serve(int fd, enum fault fault, unsigned long after, uint8_t *a,
 }
 
 int main(int argc, char **argv) {
-  static const char *names[] = {"none", "flip", "drop", "swap", "close", "stall"};
+  static const char *names[] = {"none", "flip",  "drop",
+                                "swap", "close", "stall"};
   enum fault fault = F_NONE;
   unsigned long after = 0;
   struct sockaddr_in sa;
@@ -146,7 +147,8 @@ int main(int argc, char **argv) {
   if (a == NULL || b == NULL || lfd < 0)
     return 1;
   setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(lfd, 16) < 0 ||
+  if (bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+      listen(lfd, 16) < 0 ||
       getsockname(lfd, (struct sockaddr *)&sa, &len) < 0) {
     perror("faulty_echo: listen");
     return 1;

@@ -20,7 +20,9 @@ typedef struct hist {
   uint64_t max;
 } hist;
 
-static inline void hist_init(hist *h) { memset(h, 0, sizeof(*h)); }
+static inline void hist_init(hist *h) {
+  memset(h, 0, sizeof(*h));
+}
 
 static inline unsigned hist_index(uint64_t v) {
   unsigned msb, shift;

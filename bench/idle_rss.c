@@ -62,7 +62,8 @@ static long tree_rss_kib(long root, int *nprocs) {
   return total;
 }
 
-/* ---- connections ------------------------------------------------------------ */
+/* ---- connections ------------------------------------------------------------
+ */
 
 static int open_conn(const options *o, unsigned long i) {
   struct sockaddr_in src, dst;
@@ -203,8 +204,9 @@ int main(int argc, char **argv) {
     setrlimit(RLIMIT_NOFILE, &rl);
   }
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < o.conns + 16) {
-    fprintf(stderr, "idle-rss: %lu connections need more descriptors than "
-                    "the limit %lu (ulimit -n)\n",
+    fprintf(stderr,
+            "idle-rss: %lu connections need more descriptors than "
+            "the limit %lu (ulimit -n)\n",
             o.conns, (unsigned long)rl.rlim_cur);
     return 1;
   }

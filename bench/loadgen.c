@@ -52,7 +52,7 @@ typedef struct options {
   double seconds;
   double warmup;
   double grace;
-  long fixed_id; /* -1: the id follows the sequence number */
+  long fixed_id;   /* -1: the id follows the sequence number */
   long server_pid; /* 0: do not measure the server's CPU time */
   bool json;
 } options;
@@ -61,7 +61,7 @@ typedef struct conn {
   int fd;
   uint32_t index;
   bool open;
-  bool want_out;     /* EPOLLOUT is registered */
+  bool want_out;      /* EPOLLOUT is registered */
   uint64_t next_send; /* sequence number of the next frame to queue */
   uint64_t next_recv; /* sequence number of the next echo expected */
   uint64_t *sent_at;  /* send time of seq s at [s % depth] */
@@ -160,9 +160,10 @@ static int parse_args(int argc, char **argv, options *o) {
     i++;
     if (strcmp(a, "--host") == 0)
       o->host = val;
-    else if (strcmp(a, "--port") == 0)
-      bad = bench_parse_ulong(val, 1, 65535, &v), o->port = val;
-    else if (strcmp(a, "--conns") == 0)
+    else if (strcmp(a, "--port") == 0) {
+      bad = bench_parse_ulong(val, 1, 65535, &v);
+      o->port = val;
+    } else if (strcmp(a, "--conns") == 0)
       bad = bench_parse_ulong(val, 1, MAX_CONNS, &o->conns);
     else if (strcmp(a, "--depth") == 0)
       bad = bench_parse_ulong(val, 1, MAX_DEPTH, &o->depth);
@@ -174,11 +175,13 @@ static int parse_args(int argc, char **argv, options *o) {
       bad = bench_parse_seconds(val, 3600, &o->warmup);
     else if (strcmp(a, "--grace") == 0)
       bad = bench_parse_seconds(val, 3600, &o->grace);
-    else if (strcmp(a, "--server-pid") == 0)
-      bad = bench_parse_ulong(val, 1, 1ul << 30, &v), o->server_pid = (long)v;
-    else if (strcmp(a, "--id") == 0)
-      bad = bench_parse_ulong(val, 0, 65535, &v), o->fixed_id = (long)v;
-    else {
+    else if (strcmp(a, "--server-pid") == 0) {
+      bad = bench_parse_ulong(val, 1, 1ul << 30, &v);
+      o->server_pid = (long)v;
+    } else if (strcmp(a, "--id") == 0) {
+      bad = bench_parse_ulong(val, 0, 65535, &v);
+      o->fixed_id = (long)v;
+    } else {
       fprintf(stderr, "netfw-loadgen: unknown option %s\n", a);
       return -1;
     }
@@ -266,8 +269,8 @@ static int connect_one(const struct addrinfo *ai) {
   int one = 1, err = 0;
   socklen_t len = sizeof(err);
   struct pollfd p;
-  int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                  ai->ai_protocol);
+  int fd =
+      socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
 
   if (fd < 0)
     return -1;
@@ -457,8 +460,7 @@ static int setup(loadgen *lg) {
   hints.ai_socktype = SOCK_STREAM;
   rc = getaddrinfo(lg->opt.host, lg->opt.port, &hints, &res);
   if (rc != 0) {
-    fprintf(stderr, "netfw-loadgen: %s: %s\n", lg->opt.host,
-            gai_strerror(rc));
+    fprintf(stderr, "netfw-loadgen: %s: %s\n", lg->opt.host, gai_strerror(rc));
     return -1;
   }
   lg->frame_size = BENCH_HDR_SIZE + lg->opt.size;
@@ -697,8 +699,8 @@ static void report(const loadgen *lg) {
            (unsigned long long)lg->lost, (unsigned long long)lg->conn_errors);
     printf("  CPU         load generator %.0f %% of a core", self_util * 100);
     if (srv)
-      printf("; server %.2f s = %.0f %% of a core, %.3f us per echo",
-             srv_cpu, srv_cpu / o->seconds * 100, srv_us);
+      printf("; server %.2f s = %.0f %% of a core, %.3f us per echo", srv_cpu,
+             srv_cpu / o->seconds * 100, srv_us);
     printf("\n");
   }
   fflush(stdout);

@@ -11,9 +11,9 @@
 #include "codec_floor.h"
 
 static const uint8_t list2[] = {
-    0x02, 0x00,                               /* count 2 */
+    0x02, 0x00,                                     /* count 2 */
     0x03, 'a',  'b',  'c',  0x04, 0x03, 0x02, 0x01, /* "abc", 0x01020304 */
-    0x00, 0xff, 0xff, 0xff, 0xff,             /* "", 0xffffffff */
+    0x00, 0xff, 0xff, 0xff, 0xff,                   /* "", 0xffffffff */
 };
 
 static const cf_file_entry list2_entries[] = {
@@ -135,9 +135,9 @@ static void test_codec_floor_list_decode_bad_utf8(void **state) {
 }
 
 static const uint8_t add1[] = {
-    0x02, 'f', '1',             /* filename "f1" */
-    0x03, 0x00, 0x00, 0x00,     /* file_len 3 */
-    0x00, 0x7f, 0xff,           /* file */
+    0x02, 'f',  '1',        /* filename "f1" */
+    0x03, 0x00, 0x00, 0x00, /* file_len 3 */
+    0x00, 0x7f, 0xff,       /* file */
 };
 
 static void test_codec_floor_add_bytes_and_views(void **state) {
@@ -185,22 +185,22 @@ static void test_codec_floor_utf8(void **state) {
   } cases[] = {
       {"", 0, 1},
       {"plain ascii, longer than eight bytes", 36, 1},
-      {"\xc3\xa9", 2, 1},                 /* U+00E9 */
-      {"\xe2\x82\xac", 3, 1},             /* U+20AC */
-      {"\xf0\x9f\x98\x80", 4, 1},         /* U+1F600 */
-      {"\xf4\x8f\xbf\xbf", 4, 1},         /* U+10FFFF */
-      {"abcdefgh\xc3\xa9xyz", 13, 1},     /* non-ASCII after a full word */
-      {"\x80", 1, 0},                     /* lone continuation */
-      {"\xc0\x80", 2, 0},                 /* overlong NUL */
-      {"\xc1\xbf", 2, 0},                 /* overlong */
-      {"\xe0\x80\x80", 3, 0},             /* overlong */
-      {"\xed\xa0\x80", 3, 0},             /* surrogate U+D800 */
-      {"\xf0\x80\x80\x80", 4, 0},         /* overlong */
-      {"\xf4\x90\x80\x80", 4, 0},         /* above U+10FFFF */
-      {"\xf5\x80\x80\x80", 4, 0},         /* invalid lead */
-      {"\xe2\x82", 2, 0},                 /* truncated */
-      {"\xe2\x28\xac", 3, 0},             /* bad continuation */
-      {"abcdefghijklmno\xc3", 16, 0},     /* truncated at the end */
+      {"\xc3\xa9", 2, 1},             /* U+00E9 */
+      {"\xe2\x82\xac", 3, 1},         /* U+20AC */
+      {"\xf0\x9f\x98\x80", 4, 1},     /* U+1F600 */
+      {"\xf4\x8f\xbf\xbf", 4, 1},     /* U+10FFFF */
+      {"abcdefgh\xc3\xa9xyz", 13, 1}, /* non-ASCII after a full word */
+      {"\x80", 1, 0},                 /* lone continuation */
+      {"\xc0\x80", 2, 0},             /* overlong NUL */
+      {"\xc1\xbf", 2, 0},             /* overlong */
+      {"\xe0\x80\x80", 3, 0},         /* overlong */
+      {"\xed\xa0\x80", 3, 0},         /* surrogate U+D800 */
+      {"\xf0\x80\x80\x80", 4, 0},     /* overlong */
+      {"\xf4\x90\x80\x80", 4, 0},     /* above U+10FFFF */
+      {"\xf5\x80\x80\x80", 4, 0},     /* invalid lead */
+      {"\xe2\x82", 2, 0},             /* truncated */
+      {"\xe2\x28\xac", 3, 0},         /* bad continuation */
+      {"abcdefghijklmno\xc3", 16, 0}, /* truncated at the end */
   };
 
   (void)state;

@@ -17,7 +17,7 @@ static void test_histogram_small_values_exact(void **state) {
     hist_record(&h, v);
   assert_int_equal(h.total, 64);
   assert_int_equal(h.max, 63);
-  assert_int_equal(hist_quantile(&h, 0.5), 31);  /* the 32nd value */
+  assert_int_equal(hist_quantile(&h, 0.5), 31); /* the 32nd value */
   assert_int_equal(hist_quantile(&h, 1.0), 63);
   assert_int_equal(hist_quantile(&h, 0.01), 0);
 }
@@ -54,8 +54,7 @@ static void test_histogram_quantiles(void **state) {
                   50000000 + 50000000 / 32);
   assert_in_range(hist_quantile(&h, 0.99), 99000000 - 99000000 / 32,
                   99000000 + 99000000 / 32);
-  assert_in_range(hist_quantile(&h, 0.999), 99900000 - 99900000 / 32,
-                  99900000);
+  assert_in_range(hist_quantile(&h, 0.999), 99900000 - 99900000 / 32, 99900000);
   assert_true(hist_quantile(&h, 1.0) <= h.max);
 }
 
