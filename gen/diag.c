@@ -84,7 +84,8 @@ void gen_warning(gen_diag *d, gen_pos pos, const char *fmt, ...) {
   va_list ap;
 
   d->warnings++;
-  if (d->errors >= GEN_MAX_ERRORS)
+  /* each message rescans the source for its line: keep the count bounded */
+  if (d->errors >= GEN_MAX_ERRORS || d->warnings > GEN_MAX_ERRORS)
     return;
   va_start(ap, fmt);
   report(d, pos, "warning", fmt, ap);

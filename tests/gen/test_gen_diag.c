@@ -306,6 +306,20 @@ static void test_gen_diag_long_struct_chain(void **state) {
   gen_buf_free(&b);
 }
 
+/* 50000 unused structs: 50000 warnings counted, only the first 50 printed. */
+static void test_gen_diag_many_warnings_are_capped(void **state) {
+  gen_buf b = {0};
+  gen_result r;
+  gen_buf_puts(&b, P "message M = 1 {}\n");
+  for (int i = 0; i < 50000; i++)
+    gen_buf_printf(&b, "struct S%d { u8 x; }\n", i);
+  assert_int_equal(gen_compile(&r, "t.netproto", b.data, b.len), 0);
+  assert_int_equal(r.diag.warnings, 50000);
+  assert_true(r.diag.out.len < 100 * 200);
+  gen_result_free(&r);
+  gen_buf_free(&b);
+}
+
 static char *read_text(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
   char *data;
@@ -401,6 +415,7 @@ int main(void) {
       cmocka_unit_test(test_gen_diag_warnings),
       cmocka_unit_test(test_gen_diag_hostile_inputs),
       cmocka_unit_test(test_gen_diag_long_struct_chain),
+      cmocka_unit_test(test_gen_diag_many_warnings_are_capped),
       cmocka_unit_test(test_gen_diag_output_is_deterministic),
       cmocka_unit_test(test_gen_diag_names_and_docs),
       cmocka_unit_test(test_gen_reflow_wraps_under_the_paren),
