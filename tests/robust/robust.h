@@ -20,6 +20,21 @@
 
 #define RB_HDR 6
 
+/* Under AddressSanitizer freed memory sits in a quarantine and the shadow of
+ * huge allocations is written on free: memory bounds get this factor and
+ * the cases that reserve gigabytes use fewer connections. */
+#if defined(__SANITIZE_ADDRESS__)
+#define RB_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RB_SANITIZED 1
+#endif
+#endif
+#ifndef RB_SANITIZED
+#define RB_SANITIZED 0
+#endif
+#define RB_MEM_SLACK (RB_SANITIZED ? 8 : 1)
+
 /* ---- time ---- */
 
 /* Milliseconds on the monotonic clock. */
