@@ -33,6 +33,7 @@ typedef struct netfw_client netfw_client;
 
 #define NETFW_CLIENT_DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
 #define NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 10000
+#define NETFW_CLIENT_DEFAULT_MAX_INBOX ((size_t)64 * 1024 * 1024)
 
 /* Allocates an unconnected client (NULL when out of memory). */
 NETFW_EXTERN netfw_client *netfw_client_new(void);
@@ -41,6 +42,14 @@ NETFW_EXTERN netfw_client *netfw_client_new(void);
  * announcing more drops the connection before anything is allocated for it.
  * Returns 0, or NETFW_ESTATE once connect has succeeded. */
 NETFW_EXTERN int netfw_client_set_max_payload(netfw_client *c, uint32_t max);
+
+/* Sets how many received bytes may wait for recv (default 64 MiB; 0 = no
+ * limit). Past it the I/O thread stops reading the socket, so TCP flow
+ * control holds the peer back, until recv has taken the inbox down to half;
+ * a connection loss is then noticed only once reading resumes. Frames are
+ * taken whole, so the inbox may pass the limit by the frames of one read.
+ * Returns 0, or NETFW_ESTATE once connect has succeeded. */
+NETFW_EXTERN int netfw_client_set_max_inbox(netfw_client *c, size_t max);
 
 /* Sets how long connect waits for the peer (default 10 s; -1 = as long as the
  * system does). Returns 0, NETFW_EINVAL (< -1) or NETFW_ESTATE once

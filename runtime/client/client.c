@@ -37,6 +37,7 @@ netfw_client *netfw_client_new(void) {
   if (cond_init_monotonic(&c->finished_cv) != 0)
     goto failed_finished;
   c->max_payload = NETFW_CLIENT_DEFAULT_MAX_PAYLOAD;
+  c->max_inbox = NETFW_CLIENT_DEFAULT_MAX_INBOX;
   c->connect_timeout_ms = NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
   c->state = NETFW__CLIENT_NEW;
   netfw__outbuf_init(&c->out);
@@ -58,6 +59,15 @@ int netfw_client_set_max_payload(netfw_client *c, uint32_t max) {
   if (c->state != NETFW__CLIENT_NEW)
     return NETFW_ESTATE;
   c->max_payload = max;
+  return 0;
+}
+
+int netfw_client_set_max_inbox(netfw_client *c, size_t max) {
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state != NETFW__CLIENT_NEW)
+    return NETFW_ESTATE;
+  c->max_inbox = max;
   return 0;
 }
 
@@ -169,6 +179,16 @@ static void deadline_after(struct timespec *ts, int timeout_ms) {
   }
 }
 
+/* Accounts for a message taken from the inbox (lock held); once a paused
+ * I/O thread has room again, asks it to resume reading. */
+static void took_one(netfw_client *c, const netfw_msg *m) {
+  c->inbox_bytes -= NETFW__INBOX_COST(netfw_msg_size(m));
+  if (c->read_paused && !c->resume_req && c->inbox_bytes <= c->max_inbox / 2) {
+    c->resume_req = true;
+    netfw__client_io_wake(c);
+  }
+}
+
 /* The fast path takes a waiting message under the lock and returns: no
  * system call unless the lock is contended. Waits only on an empty inbox. */
 int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
@@ -190,6 +210,7 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
       break;
     }
     if ((*out = netfw__inbox_pop(&c->inbox)) != NULL) {
+      took_one(c, *out);
       rc = 0;
       break;
     }
@@ -253,6 +274,7 @@ int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
   netfw__client_io_join(c);
   pthread_mutex_lock(&c->lock);
   netfw__inbox_clear(&c->inbox);
+  c->inbox_bytes = 0;
   netfw__outbuf_free(&c->out);
   pthread_mutex_unlock(&c->lock);
   return rc;

@@ -23,6 +23,7 @@ typedef enum netfw__client_state {
 struct netfw_client {
   /* Settings: written before connect, read-only once the thread runs. */
   uint32_t max_payload;
+  size_t max_inbox; /* 0: no limit */
   int connect_timeout_ms;
 
   /* Shared: every field in this block is guarded by lock. */
@@ -39,6 +40,9 @@ struct netfw_client {
   bool writing;       /* the I/O thread has a write in flight */
   bool sock_open;     /* fd is open and not being closed: send may write */
   bool recv_since_direct; /* recv was called since send last wrote itself */
+  size_t inbox_bytes;     /* what the inbox holds (payloads and entries) */
+  bool read_paused;       /* the I/O thread stopped reading: inbox full */
+  bool resume_req;        /* recv made room: the I/O thread reads again */
   int result;             /* shutdown's return value, set with finished */
 
   /* The I/O thread's own (set up before it starts, joined after). */
@@ -65,6 +69,9 @@ int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd);
 /* Sets up the loop around fd (taking ownership of it, even on failure) and
  * starts the I/O thread. Returns 0, NETFW_ENOMEM or NETFW_ESYS. */
 int netfw__client_io_start(netfw_client *c, int fd);
+
+/* What one received message counts against max_inbox. */
+#define NETFW__INBOX_COST(size) ((size_t)(size) + sizeof(netfw__inbox_entry))
 
 /* Wakes the I/O thread to look at the shared state. Call with c->lock held;
  * does nothing once the thread has finished. */

@@ -104,10 +104,14 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
 }
 
 /* Turns every complete frame in the read buffer into an inbox entry and
- * hands them over under one lock. Returns 0, NETFW_E2BIG or NETFW_ENOMEM. */
+ * hands them over under one lock; stops reading when the inbox is over
+ * max_inbox (recv asks for more, see pump). Returns 0, NETFW_E2BIG or
+ * NETFW_ENOMEM. */
 static int deliver_frames(netfw_client *c) {
   netfw__inbox batch;
   netfw_frame f;
+  size_t bytes = 0;
+  bool pause = false;
   int rc;
 
   netfw__inbox_init(&batch);
@@ -118,13 +122,19 @@ static int deliver_frames(netfw_client *c) {
       break;
     }
     netfw__inbox_push(&batch, e);
+    bytes += NETFW__INBOX_COST(f.size);
   }
   if (batch.head != NULL) {
     pthread_mutex_lock(&c->lock);
     netfw__inbox_splice(&c->inbox, &batch);
+    c->inbox_bytes += bytes;
+    if (c->max_inbox > 0 && c->inbox_bytes > c->max_inbox && rc == 0)
+      pause = c->read_paused = true;
     pthread_cond_broadcast(&c->readable);
     pthread_mutex_unlock(&c->lock);
   }
+  if (pause)
+    uv_read_stop((uv_stream_t *)&c->tcp);
   if (c->rbuf.cap > RBUF_KEEP)
     netfw__framebuf_trim(&c->rbuf);
   return rc;
@@ -198,9 +208,26 @@ static void start_write(netfw_client *c) {
   }
 }
 
+/* Starts reading again after a pause. */
+static void resume_reading(netfw_client *c) {
+  int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read);
+  if (rc < 0)
+    conn_lost(c, uv_strerror(rc));
+}
+
 static void start_fin(netfw_client *c) {
+  bool paused;
   int rc;
 
+  /* Draining needs reading, whatever the inbox holds (it is discarded). */
+  pthread_mutex_lock(&c->lock);
+  paused = c->read_paused;
+  c->read_paused = c->resume_req = false;
+  pthread_mutex_unlock(&c->lock);
+  if (paused)
+    resume_reading(c);
+  if (c->tcp_closing)
+    return;
   c->fin_started = true;
   c->shutdown_uv.data = c;
   rc = uv_shutdown(&c->shutdown_uv, (uv_stream_t *)&c->tcp, on_fin);
@@ -213,12 +240,15 @@ static void start_fin(netfw_client *c) {
  * writing is set under the lock together with the swap, so send never
  * writes directly while this thread has bytes to write. */
 static void pump(netfw_client *c) {
-  bool shut, abort_now, broken, start = false;
+  bool shut, abort_now, broken, resume, start = false;
 
   pthread_mutex_lock(&c->lock);
   shut = c->shutdown_req;
   abort_now = c->abort_req;
   broken = c->lost; /* send gave up mid-frame (see netfw_client_send) */
+  resume = c->resume_req && !shut;
+  if (resume)
+    c->read_paused = c->resume_req = false;
   if (!c->writing && !c->tcp_closing && c->out.len > 0) {
     netfw__outbuf_swap(&c->out, &c->wbuf);
     c->writing = start = true;
@@ -235,8 +265,12 @@ static void pump(netfw_client *c) {
     maybe_finish(c);
     return;
   }
-  if (start)
+  if (resume)
+    resume_reading(c);
+  if (start && !c->tcp_closing)
     start_write(c);
+  else if (start)
+    write_done(c);
   else if (!c->writing && shut && !c->fin_started)
     start_fin(c);
 }

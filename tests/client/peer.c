@@ -141,6 +141,22 @@ static void play_oversize(test_peer *p, int fd) {
   serve_reads(p, fd);
 }
 
+#define FLOOD_PAYLOAD (64 * 1024)
+
+static void play_flood(test_peer *p, int fd) {
+  uint8_t *frame = calloc(1, NETFW_FRAME_HDR_SIZE + FLOOD_PAYLOAD);
+
+  if (frame == NULL)
+    abort();
+  for (uint32_t i = 0; i < p->flood_frames; i++) {
+    netfw__frame_hdr_pack(frame, (uint16_t)i, FLOOD_PAYLOAD);
+    memcpy(frame + NETFW_FRAME_HDR_SIZE, &i, sizeof(i));
+    write_all(fd, frame, NETFW_FRAME_HDR_SIZE + FLOOD_PAYLOAD);
+    __atomic_store_n(&p->flood_sent, i + 1, __ATOMIC_RELAXED);
+  }
+  free(frame);
+}
+
 static void *peer_main(void *arg) {
   test_peer *p = arg;
   struct pollfd pfd = {.fd = p->listen_fd, .events = POLLIN};
@@ -168,6 +184,9 @@ static void *peer_main(void *arg) {
     pfd.fd = p->release[0];
     (void)poll(&pfd, 1, PEER_IO_TIMEOUT_MS);
     (void)!read(p->release[0], &c, 1);
+    break;
+  case PEER_FLOOD:
+    play_flood(p, fd);
     break;
   case PEER_ECHO:
   case PEER_COUNT:

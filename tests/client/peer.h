@@ -15,14 +15,19 @@ typedef enum peer_mode {
   PEER_COUNT,       /* reads frames until EOF, checking payload u32 == seq */
   PEER_OVERSIZE,    /* sends 7 "ok", then a header of size oversize, then
                        reads until the client drops the connection        */
-  PEER_HOLD         /* reads until EOF/error, then keeps the socket open
+  PEER_HOLD,        /* reads until EOF/error, then keeps the socket open
                        until peer_join                                    */
+  PEER_FLOOD        /* sends flood_frames frames of 64 KiB (id = seq, payload
+                       starts with the u32 seq) as fast as they are taken,
+                       counting them in flood_sent, then closes           */
 } peer_mode;
 
 typedef struct test_peer {
   peer_mode mode;
-  int delay_ms;      /* ECHO: wait this long before echoing each read     */
-  uint32_t oversize; /* OVERSIZE: the announced size                      */
+  int delay_ms;          /* ECHO: wait this long before echoing each read     */
+  uint32_t oversize;     /* OVERSIZE: the announced size                      */
+  uint32_t flood_frames; /* FLOOD: how many frames to send                */
+  uint32_t flood_sent;   /* FLOOD: frames written so far (atomic)         */
   int listen_fd;
   int release[2]; /* HOLD: a pipe; peer_join writes to let it close       */
   uint16_t port;

@@ -657,6 +657,59 @@ static void test_client_huge_header_refused_without_allocating(void **state) {
   peer_join(&p);
 }
 
+/* A peer that sends faster than the application receives: past max_inbox
+ * the client stops reading and TCP holds the peer back; recv resumes it and
+ * every frame still arrives, in order, then the loss. */
+static void test_client_inbox_limit_holds_the_peer_back(void **state) {
+  enum { FRAMES = 1000 }; /* 64 KiB each: 62.5 MiB */
+  test_peer p = {0};
+  netfw_client *c = netfw_client_new();
+  netfw_msg *m = NULL;
+  uint32_t sent;
+
+  p.flood_frames = FRAMES;
+  assert_int_equal(netfw_client_set_max_inbox(c, 1024 * 1024), 0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_FLOOD)), 0);
+  assert_int_equal(netfw_client_set_max_inbox(c, 0), NETFW_ESTATE);
+  usleep(500000);
+  sent = __atomic_load_n(&p.flood_sent, __ATOMIC_RELAXED);
+  print_message("peer got %u of %u frames out while the client held 1 MiB\n",
+                sent, (unsigned)FRAMES);
+  /* 1 MiB of inbox plus what the kernel buffers on loopback (a few MiB) */
+  assert_true(sent > 0);
+  assert_true(sent < 320);
+  for (uint32_t i = 0; i < FRAMES; i++) {
+    uint32_t seq = ~i;
+    assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
+    assert_int_equal(netfw_msg_id(m), (uint16_t)i);
+    assert_int_equal(netfw_msg_size(m), 64 * 1024);
+    assert_int_equal(netfw_msg_pop(m, &seq, 4), 0);
+    assert_int_equal(seq, i);
+    netfw_msg_free(m);
+  }
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.flood_sent, FRAMES);
+}
+
+/* Shutdown while reading is paused on a full inbox must still drain. */
+static void test_client_shutdown_with_full_inbox(void **state) {
+  test_peer p = {0};
+  netfw_client *c = netfw_client_new();
+
+  p.flood_frames = 400;
+  assert_int_equal(netfw_client_set_max_inbox(c, 256 * 1024), 0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, peer_start(&p, PEER_FLOOD)), 0);
+  usleep(200000);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
+  netfw_client_free(c);
+  peer_join(&p);
+  assert_int_equal(p.flood_sent, 400);
+}
+
 static void test_client_shutdown_timeout_aborts(void **state) {
   test_peer p = {0};
   netfw_client *c = connect_to(peer_start(&p, PEER_HOLD));
@@ -699,6 +752,8 @@ int main(void) {
       cmocka_unit_test(test_client_shutdown_wakes_blocked_recv),
       cmocka_unit_test(test_client_oversized_frame_drops_connection),
       cmocka_unit_test(test_client_huge_header_refused_without_allocating),
+      cmocka_unit_test(test_client_inbox_limit_holds_the_peer_back),
+      cmocka_unit_test(test_client_shutdown_with_full_inbox),
       cmocka_unit_test(test_client_shutdown_timeout_aborts),
   };
   return cmocka_run_group_tests_name("client", tests, NULL, NULL);
