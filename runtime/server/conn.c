@@ -348,7 +348,14 @@ static void refuse_oversized(netfw_conn *c) {
             "connection from %s refused: frame id %u announces %u bytes, "
             "over max_payload (%u); closing",
             peer_name(c, peer, sizeof(peer)), id, size, c->in.max_payload);
-  conn_close(c);
+  /* Replies the app queued for the frames before the bad header still
+   * leave: a graceful close then (its drain also keeps the unread payload
+   * from turning the close into a reset that could destroy them). With
+   * nothing queued there is nothing to lose: close at once. */
+  if (c->out_len > 0 || c->wreq != NULL)
+    begin_shutdown(c);
+  else
+    conn_close(c);
 }
 
 /* Hands every complete frame in the read buffer to on_message, in place. */

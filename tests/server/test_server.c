@@ -339,6 +339,30 @@ static void test_server_max_payload(void **state) {
   assert_true(board_log_has(f->b, "WARN", "1025"));
 }
 
+/* A good frame and an oversized header in one write: the reply to the good
+ * frame still arrives, then the close. */
+static void test_server_max_payload_keeps_earlier_reply(void **state) {
+  fx *f = *state;
+  uint8_t buf[6 + 10 + 6 + 100];
+  int fd;
+
+  memset(buf, 0x3c, sizeof(buf));
+  netfw__frame_hdr_pack(buf, 0x22, 10);
+  memcpy(buf + 6, "0123456789", 10);
+  netfw__frame_hdr_pack(buf + 16, 0x23, 1025);
+  f->cfg.max_payload = 1024;
+  fx_start(f);
+  fd = fx_connect(f);
+  assert_int_equal(send(fd, buf, sizeof(buf), MSG_NOSIGNAL), sizeof(buf));
+  expect_frame(fd, 0x22, "0123456789", 10);
+  assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
+  close(fd);
+  fx_sync(f);
+  assert_int_equal(atomic_load(&f->b->messages), 1 + FX_SYNC_MESSAGES);
+  assert_int_equal(atomic_load(&f->b->disconnects), 0);
+  assert_true(board_log_has(f->b, "max_payload", "1025"));
+}
+
 /* A peer that stops reading while the server keeps sending is closed when
  * its unsent output passes max_output. */
 static void test_server_output_limit(void **state) {
@@ -549,6 +573,7 @@ int main(void) {
       T(test_server_stop_bounded_by_drain),
       T(test_server_stop_stuck_worker),
       T(test_server_max_payload),
+      T(test_server_max_payload_keeps_earlier_reply),
       T(test_server_output_limit),
       T(test_server_conn_addr_and_data),
       T(test_server_idle_timeout),
