@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -499,6 +500,105 @@ static void test_bad_thousand_resets(void **state) {
   assert_unaffected(t);
 }
 
+/* Three 1 MiB frames followed at once by a half-close (shutdown SHUT_WR):
+ * the peer still gets the three echoes, then EOF. */
+static void test_bad_half_close_still_answered(void **state) {
+  bad *t = *state;
+  static uint8_t big[1024 * 1024];
+  int fd, k;
+
+  start(t);
+  memset(big, 0x6b, sizeof(big));
+  fd = rb_connect(t->r.port);
+  for (k = 0; k < 3; k++) {
+    big[0] = (uint8_t)k;
+    assert_int_equal(rb_send_frame(fd, (uint16_t)(0x300 + k), big,
+                                   sizeof(big)), 0);
+  }
+  assert_int_equal(shutdown(fd, SHUT_WR), 0);
+  for (k = 0; k < 3; k++) {
+    uint16_t id = 0;
+    uint8_t *p = NULL;
+    uint32_t size = 0;
+    assert_int_equal(rb_recv_frame(fd, &id, &p, &size, IO_MS), 1);
+    assert_int_equal(id, 0x300 + k);
+    assert_int_equal(size, sizeof(big));
+    big[0] = (uint8_t)k;
+    assert_memory_equal(p, big, sizeof(big));
+    free(p);
+  }
+  assert_int_equal(rb_wait_closed(fd, IO_MS, NULL), 0);
+  close(fd);
+  assert_unaffected(t);
+}
+
+/* The worker runs out of descriptors (RLIMIT_NOFILE 64 while it is
+ * forked): 100 connections each send a frame; those it could accept are
+ * answered, the rest wait in the backlog while the witness is still served;
+ * once the first ones close, every waiting one is accepted and answered. */
+static void test_bad_fd_exhaustion(void **state) {
+  bad *t = *state;
+  struct rlimit old, low;
+  bool answered[100] = {false};
+  int fds[100], i, first = 0, rest = 0;
+  uint64_t deadline;
+
+  assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  low.rlim_cur = 64;
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+  start(t);
+  assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+  for (i = 0; i < 100; i++) {
+    fds[i] = rb_connect(t->r.port);
+    assert_true(fds[i] >= 0);
+    assert_int_equal(rb_send_frame(fds[i], 0x44, &i, sizeof(i)), 0);
+  }
+  /* collect the answers that come within 2 s */
+  deadline = rb_now_ms() + 2000;
+  while (rb_now_ms() < deadline) {
+    for (i = 0; i < 100; i++) {
+      uint16_t id;
+      uint8_t *p = NULL;
+      uint32_t size;
+      if (answered[i] || rb_still_open(fds[i], 0))
+        continue;
+      assert_int_equal(rb_recv_frame(fds[i], &id, &p, &size, IO_MS), 1);
+      assert_int_equal(size, sizeof(i));
+      assert_memory_equal(p, &i, sizeof(i));
+      free(p);
+      answered[i] = true;
+      first++;
+    }
+    rb_sleep_ms(20);
+  }
+  print_message("%d of 100 answered while the worker was out of "
+                "descriptors\n", first);
+  assert_true(first >= 1 && first < 100);
+  assert_true(rb_echo_ok(t->witness, 5, "alive", 5, IO_MS));
+  for (i = 0; i < 100; i++)
+    if (answered[i]) {
+      close(fds[i]);
+      fds[i] = -1;
+    }
+  for (i = 0; i < 100; i++) {
+    uint16_t id;
+    uint8_t *p = NULL;
+    uint32_t size;
+    if (fds[i] < 0)
+      continue;
+    assert_int_equal(rb_recv_frame(fds[i], &id, &p, &size, IO_MS), 1);
+    assert_int_equal(size, sizeof(i));
+    assert_memory_equal(p, &i, sizeof(i));
+    free(p);
+    rest++;
+    /* close as we go: the worker needs the descriptors back */
+    close(fds[i]);
+  }
+  assert_int_equal(first + rest, 100);
+  assert_unaffected(t);
+}
+
 /* ---- idle timeout ---- */
 
 #define IDLE_MS 600
@@ -625,6 +725,10 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_bad_disconnect_mid_frame, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_thousand_resets, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_bad_half_close_still_answered,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bad_fd_exhaustion, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_idle_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_never_reads, setup, teardown),

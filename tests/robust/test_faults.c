@@ -501,6 +501,62 @@ static void test_fault_client_peer_resets_mid_frame(void **state) {
   expect_ten_then_reset(peer_ten_fin);
 }
 
+/* Two good frames, then a header announcing 4 GiB - 1, then silence. */
+static void peer_huge_header(int lfd) {
+  uint8_t f[RB_HDR + 4];
+  int fd = accept(lfd, NULL, NULL), i;
+
+  if (fd < 0)
+    _exit(1);
+  for (i = 0; i < 2; i++) {
+    rb_hdr_pack(f, (uint16_t)(200 + i), 4);
+    memcpy(f + RB_HDR, "good", 4);
+    if (rb_send_all(fd, f, sizeof(f)) != 0)
+      _exit(2);
+  }
+  rb_hdr_pack(f, 0x0c, 0xffffffffu);
+  if (rb_send_all(fd, f, RB_HDR) != 0)
+    _exit(2);
+  rb_sleep_ms(5000); /* the client must not wait for a close from here */
+  _exit(0);
+}
+
+/* A netfw_client whose peer announces 4 GiB: the two frames before are
+ * returned, then NETFW_ECONNRESET well before the peer would close, and the
+ * client process's RSS does not grow by more than a few MiB. */
+static void test_fault_client_peer_announces_4gib(void **state) {
+  netfw_client *c = netfw_client_new();
+  netfw_msg *m = NULL;
+  long rss0, rss1;
+  uint64_t t0;
+  uint16_t port;
+  pid_t peer;
+  int i;
+
+  (void)state;
+  assert_non_null(c);
+  rss0 = rb_vm_kib(getpid(), "VmRSS:");
+  peer = raw_peer(peer_huge_header, &port);
+  t0 = rb_now_ms();
+  assert_int_equal(netfw_client_connect(c, "127.0.0.1", port), 0);
+  for (i = 0; i < 2; i++) {
+    assert_int_equal(netfw_client_recv(c, &m, 10000), 0);
+    assert_int_equal(netfw_msg_id(m), 200 + i);
+    assert_int_equal(netfw_msg_size(m), 4);
+    assert_memory_equal(netfw_msg_payload(m), "good", 4);
+    netfw_msg_free(m);
+  }
+  assert_int_equal(netfw_client_recv(c, &m, 10000), NETFW_ECONNRESET);
+  assert_true(rb_now_ms() - t0 < 4000);
+  rss1 = rb_vm_kib(getpid(), "VmRSS:");
+  print_message("client VmRSS %ld KiB -> %ld KiB\n", rss0, rss1);
+  assert_true(rss1 - rss0 < 8 * 1024 * RB_MEM_SLACK);
+  assert_int_equal(netfw_client_shutdown(c, 5000), NETFW_ECONNRESET);
+  netfw_client_free(c);
+  kill(peer, SIGKILL);
+  assert_int_equal(waitpid(peer, NULL, 0), peer);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fault_kill_worker_while_streaming,
@@ -514,6 +570,8 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(
           test_fault_client_server_vanishes_mid_stream, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_client_peer_resets_mid_frame,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_fault_client_peer_announces_4gib,
                                       setup, teardown),
   };
 
