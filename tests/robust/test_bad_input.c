@@ -271,11 +271,10 @@ static void test_bad_header_over_max_payload(void **state) {
   assert_unaffected(t);
 }
 
-/* BUG (see CMakeLists.txt): a good frame and an oversized header arrive in
- * one read; the app answers the good frame (netfw_conn_send returns 0), but
- * the connection is closed at once and the answer never leaves. Expected:
- * the reply queued before the bad header is delivered, then the close. */
-static void test_bug_oversize_drops_queued_reply(void **state) {
+/* A good frame and an oversized header arrive in one read: the reply the app
+ * queued for the good frame is delivered, then the connection closes. (Was
+ * a bug: the immediate close dropped the reply; fixed in 09bdb96.) */
+static void test_bad_oversize_keeps_queued_reply(void **state) {
   bad *t = *state;
   static uint8_t buf[4096 + 64];
   uint8_t *p = NULL;
@@ -716,6 +715,8 @@ int main(int argc, char **argv) {
           test_bad_header_4gib_accepted_costs_nothing, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_header_over_max_payload, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_bad_oversize_keeps_queued_reply,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_many_announce_max_payload,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_random_garbage, setup,
@@ -734,20 +735,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_bad_never_reads, setup, teardown),
   };
 
-  /* Known runtime bugs, built as a separate ctest that stays DISABLED until
-   * they are fixed (tests/robust/CMakeLists.txt). */
-  const struct CMUnitTest bugs[] = {
-      cmocka_unit_test_setup_teardown(test_bug_oversize_drops_queued_reply,
-                                      setup, teardown),
-  };
-
   if (argc > 1)
     cmocka_set_test_filter(argv[1]); /* e.g. "*idle*" */
-#ifdef RB_KNOWN_BUGS
-  (void)tests;
-  return cmocka_run_group_tests_name("robust_known_bugs", bugs, NULL, NULL);
-#else
-  (void)bugs;
   return cmocka_run_group_tests_name("robust_bad_input", tests, NULL, NULL);
-#endif
 }
