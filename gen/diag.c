@@ -8,6 +8,8 @@
 static const char *line_start(const gen_diag *d, int line, const char **end) {
   const char *p = d->src;
   const char *e = d->src + d->src_len;
+  if (d->src_len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+    p += 3; /* a byte-order mark takes no column (see the lexer) */
   for (int l = 1; l < line && p < e; p++)
     if (*p == '\n')
       l++;

@@ -10,8 +10,12 @@
 #include "ast.h"
 
 void gen_lexer_init(gen_lexer *lx, const char *src, size_t len, gen_diag *d) {
-  lx->cur = src;
+  /* A UTF-8 byte-order mark (some editors write one) is not part of the text
+   * and takes no column. */
   lx->end = src + len;
+  if (len >= 3 && memcmp(src, "\xef\xbb\xbf", 3) == 0)
+    src += 3;
+  lx->cur = src;
   lx->line_start = src;
   lx->line = 1;
   lx->diag = d;

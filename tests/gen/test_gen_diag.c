@@ -116,6 +116,10 @@ static const bad_case cases[] = {
     {P "protocol q;\nmessage M = 1 {}\n",
      "2:1: error: 'protocol' may appear only once (first at 1:10)"},
     {"protocol ;\n", "1:10: error: expected a protocol name, found ';'"},
+    {"\xef\xbb\xbfprotocol p;\nmessage M = 1 { u8 x; u8 x; }\n",
+     "2:26: error: duplicate field 'x' in 'M' (also at 2:20)"},
+    {"\xef\xbb\xbf protocol p; message M = 1 {} $\n",
+     "1:31: error: unexpected character '$'"},
     {"protocol netfw;\nmessage M = 1 {}\n",
      "1:10: error: protocol name 'netfw' would put its symbols among the "
      "runtime's (netfw_...)"},
@@ -205,6 +209,17 @@ static void test_gen_diag_source_line_and_caret(void **state) {
                       "used by 'A' at 2:9)\n"
                       "\tmessage B = 1 {}\n"
                       "\t            ^\n");
+  gen_result_free(&r);
+}
+
+static void test_gen_diag_byte_order_mark_takes_no_column(void **state) {
+  gen_result r;
+  static const char src[] = "\xef\xbb\xbfprotocol p; $\n";
+  assert_int_equal(gen_compile(&r, "b.netproto", src, strlen(src)), 1);
+  assert_string_equal(r.diag.out.data,
+                      "b.netproto:1:13: error: unexpected character '$'\n"
+                      "protocol p; $\n"
+                      "            ^\n");
   gen_result_free(&r);
 }
 
@@ -411,6 +426,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gen_diag_bad_schemas),
       cmocka_unit_test(test_gen_diag_source_line_and_caret),
+      cmocka_unit_test(test_gen_diag_byte_order_mark_takes_no_column),
       cmocka_unit_test(test_gen_diag_recovers_to_several_errors),
       cmocka_unit_test(test_gen_diag_warnings),
       cmocka_unit_test(test_gen_diag_hostile_inputs),
