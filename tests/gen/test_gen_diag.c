@@ -214,7 +214,7 @@ static void test_gen_diag_source_line_and_caret(void **state) {
 
 static void test_gen_diag_byte_order_mark_takes_no_column(void **state) {
   gen_result r;
-  static const char src[] = "\xef\xbb\xbfprotocol p; $\n";
+  static const char src[] = "\xef\xbb\xbfprotocol p; $\nmessage M = 1 {}\n";
   assert_int_equal(gen_compile(&r, "b.netproto", src, strlen(src)), 1);
   assert_string_equal(r.diag.out.data,
                       "b.netproto:1:13: error: unexpected character '$'\n"
