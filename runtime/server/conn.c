@@ -26,10 +26,12 @@
 #include "netfw/log.h"
 #include "server_internal.h"
 
-/* Largest buffers kept in the worker's one-slot caches. */
-#define IN_SPARE_MAX (2 * NETFW_FRAMEBUF_CHUNK + NETFW_FRAME_HDR_SIZE)
-#define OUT_SPARE_MAX (256 * 1024)
+/* Largest buffer the worker's cache keeps. */
+#define CACHE_BUF_MAX (1024 * 1024)
 #define OUT_MIN_CAP 4096
+/* Output queued by one read that is written at once, without waiting for
+ * the end of the loop iteration. */
+#define FLUSH_EARLY_BYTES (64 * 1024)
 #define SCRATCH_SIZE 65536
 
 /* Set while frames of this connection are being handed to on_message: its
@@ -63,23 +65,52 @@ static const char *peer_name(const netfw_conn *c, char *buf, size_t len) {
   return buf;
 }
 
-/* ---- buffers ---- */
+/* ---- buffers ----
+ *
+ * A connection holds a read buffer only while part of a frame is pending
+ * and an output buffer only while output is queued; the rest of the time
+ * their buffers wait in the worker's small cache (NETFW__BUF_CACHE buffers
+ * of at most CACHE_BUF_MAX bytes). Reusing them matters for large frames:
+ * a fresh 256 KiB buffer from malloc is new pages, and faulting them in
+ * costs more than the copies. */
 
-/* Gives the connection's read buffer back when nothing is pending: to the
- * worker's cache if that is empty, else to the allocator. */
-static void release_in(netfw_conn *c) {
-  netfw__worker *w = c->w;
+/* Takes the smallest cached buffer of at least min bytes, or NULL. */
+static uint8_t *cache_take(netfw__worker *w, size_t min, size_t *cap) {
+  int i, best = -1;
+  uint8_t *buf;
 
-  if (c->in.base == NULL || netfw__framebuf_pending(&c->in) != 0)
+  for (i = 0; i < w->ncache; i++)
+    if (w->cache[i].cap >= min &&
+        (best < 0 || w->cache[i].cap < w->cache[best].cap))
+      best = i;
+  if (best < 0)
+    return NULL;
+  buf = w->cache[best].base;
+  *cap = w->cache[best].cap;
+  w->cache[best] = w->cache[--w->ncache];
+  return buf;
+}
+
+/* Keeps buf for reuse if the cache has room for it, else frees it. */
+static void cache_give(netfw__worker *w, uint8_t *buf, size_t cap) {
+  if (buf == NULL)
     return;
-  if (w->in_spare == NULL && c->in.cap <= IN_SPARE_MAX) {
-    w->in_spare = c->in.base;
-    w->in_spare_cap = c->in.cap;
-    c->in.base = NULL;
-    c->in.start = c->in.end = c->in.cap = 0;
+  if (cap <= CACHE_BUF_MAX && w->ncache < NETFW__BUF_CACHE) {
+    w->cache[w->ncache].base = buf;
+    w->cache[w->ncache].cap = cap;
+    w->ncache++;
     return;
   }
-  netfw__framebuf_trim(&c->in);
+  free(buf);
+}
+
+/* Gives the connection's read buffer back when nothing is pending. */
+static void release_in(netfw_conn *c) {
+  if (c->in.base == NULL || netfw__framebuf_pending(&c->in) != 0)
+    return;
+  cache_give(c->w, c->in.base, c->in.cap);
+  c->in.base = NULL;
+  c->in.start = c->in.end = c->in.cap = 0;
 }
 
 static void drop_in(netfw_conn *c) {
@@ -87,28 +118,18 @@ static void drop_in(netfw_conn *c) {
   release_in(c);
 }
 
-static void give_out_buf(netfw__worker *w, uint8_t *buf, size_t cap) {
-  if (w->out_spare == NULL && cap <= OUT_SPARE_MAX) {
-    w->out_spare = buf;
-    w->out_spare_cap = cap;
-    return;
-  }
-  free(buf);
-}
-
 /* Makes room for n more bytes in c->out. Returns 0 or NETFW_ENOMEM. */
 static int reserve_out(netfw_conn *c, size_t n) {
-  netfw__worker *w = c->w;
   size_t need = c->out_len + n, cap;
   uint8_t *buf;
 
   if (need <= c->out_cap)
     return 0;
-  if (c->out == NULL && w->out_spare != NULL && w->out_spare_cap >= need) {
-    c->out = w->out_spare;
-    c->out_cap = w->out_spare_cap;
-    w->out_spare = NULL;
-    return 0;
+  if (c->out == NULL) {
+    c->out = cache_take(c->w, need, &c->out_cap);
+    if (c->out != NULL)
+      return 0;
+    c->out_cap = 0;
   }
   cap = c->out_cap * 2 > OUT_MIN_CAP ? c->out_cap * 2 : OUT_MIN_CAP;
   if (cap < need)
@@ -145,7 +166,7 @@ static void on_close(uv_handle_t *h) {
   drop_in(c);
   netfw__framebuf_free(&c->in);
   if (c->out != NULL)
-    give_out_buf(w, c->out, c->out_cap);
+    cache_give(w, c->out, c->out_cap);
   free(c);
   netfw__worker_conn_gone(w);
 }
@@ -222,7 +243,7 @@ static void on_write(uv_write_t *req, int status) {
   netfw__worker *w = c->w;
 
   c->wreq = NULL;
-  give_out_buf(w, wr->buf, wr->cap);
+  cache_give(w, wr->buf, wr->cap);
   free(wr);
   if (status == UV_ECANCELED || (c->flags & NETFW__C_CLOSING))
     return;
@@ -253,7 +274,7 @@ static void conn_flush(netfw_conn *c) {
   n = uv_try_write(st, &b, 1);
   if (n >= 0 && (size_t)n == c->out_len) {
     c->out_len = 0;
-    give_out_buf(c->w, c->out, c->out_cap);
+    cache_give(c->w, c->out, c->out_cap);
     c->out = NULL;
     c->out_cap = 0;
     after_flushed(c);
@@ -279,7 +300,7 @@ static void conn_flush(netfw_conn *c) {
   c->out_len = c->out_cap = 0;
   err = uv_write(&wr->req, st, &b, 1, on_write);
   if (err != 0) {
-    give_out_buf(c->w, wr->buf, wr->cap);
+    cache_give(c->w, wr->buf, wr->cap);
     free(wr);
     conn_lost(c, err);
     return;
@@ -328,11 +349,11 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
     *buf = uv_buf_init((char *)w->scratch, SCRATCH_SIZE); /* discarded */
     return;
   }
-  if (c->in.base == NULL && w->in_spare != NULL) {
-    c->in.base = w->in_spare;
-    c->in.cap = w->in_spare_cap;
+  if (c->in.base == NULL) {
+    c->in.base = cache_take(w, NETFW_FRAMEBUF_CHUNK, &c->in.cap);
     c->in.start = c->in.end = 0;
-    w->in_spare = NULL;
+    if (c->in.base == NULL)
+      c->in.cap = 0;
   }
   p = netfw__framebuf_space(&c->in, &avail);
   *buf = uv_buf_init((char *)p, p != NULL ? (unsigned)avail : 0);
@@ -410,6 +431,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   if (c->w->cfg->idle_timeout_ms > 0)
     c->deadline = uv_now(&c->w->loop) + (uint64_t)c->w->cfg->idle_timeout_ms;
   deliver(c);
+  /* Coalescing gains nothing once this much is queued: let it leave now
+   * rather than after every other connection's reads. */
+  if (c->out_len >= FLUSH_EARLY_BYTES && !(c->flags & NETFW__C_CLOSING))
+    conn_flush(c);
 }
 
 /* ---- worker-facing ---- */
@@ -483,9 +508,41 @@ void netfw__conn_sweep(netfw__worker *w) {
 
 /* ---- public ---- */
 
+/* A large frame goes out without being copied when the socket takes it:
+ * one writev of what is already queued, the header and the payload (order
+ * is kept: nothing is in flight). Returns how many bytes of the frame were
+ * written; what is left of it, the caller queues. A failed write is left
+ * for the next flush to find, outside the app's callback. */
+static size_t send_direct(netfw_conn *c, const uint8_t *hdr,
+                          const netfw_msg *m) {
+  size_t queued = c->out_len;
+  uv_buf_t b[3];
+  unsigned n = 0;
+  int w;
+
+  if (queued > 0)
+    b[n++] = uv_buf_init((char *)c->out, (unsigned)queued);
+  b[n++] = uv_buf_init((char *)(uintptr_t)hdr, NETFW_FRAME_HDR_SIZE);
+  b[n++] = uv_buf_init((char *)(uintptr_t)netfw_msg_payload(m),
+                       netfw_msg_size(m));
+  w = uv_try_write((uv_stream_t *)&c->tcp, b, n);
+  if (w <= 0)
+    return 0;
+  if ((size_t)w < queued) {
+    memmove(c->out, c->out + w, queued - (size_t)w);
+    c->out_len -= (size_t)w;
+    return 0;
+  }
+  c->out_len = 0;
+  cache_give(c->w, c->out, c->out_cap);
+  c->out = NULL;
+  c->out_cap = 0;
+  return (size_t)w - queued;
+}
+
 int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
-  size_t total, unsent, limit;
-  uint8_t *p;
+  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
+  size_t total, unsent, limit, done = 0, hdr_left;
   char peer[96];
 
   if (c == NULL || m == NULL)
@@ -503,13 +560,27 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
     conn_close(c);
     return NETFW_E2BIG;
   }
-  if (reserve_out(c, total) != 0)
+  netfw__frame_hdr_pack(hdr, netfw_msg_id(m), netfw_msg_size(m));
+  if (total >= FLUSH_EARLY_BYTES && c->wreq == NULL) {
+    done = send_direct(c, hdr, m);
+    if (done == total)
+      return 0;
+  }
+  if (reserve_out(c, total - done) != 0) {
+    if (done > 0) /* half a frame went out: the stream cannot go on */
+      conn_close(c);
     return NETFW_ENOMEM;
-  p = c->out + c->out_len;
-  netfw__frame_hdr_pack(p, netfw_msg_id(m), netfw_msg_size(m));
-  if (netfw_msg_size(m) > 0)
-    memcpy(p + NETFW_FRAME_HDR_SIZE, netfw_msg_payload(m), netfw_msg_size(m));
-  c->out_len += total;
+  }
+  hdr_left = done < NETFW_FRAME_HDR_SIZE ? NETFW_FRAME_HDR_SIZE - done : 0;
+  memcpy(c->out + c->out_len, hdr + (NETFW_FRAME_HDR_SIZE - hdr_left),
+         hdr_left);
+  c->out_len += hdr_left;
+  done = done > NETFW_FRAME_HDR_SIZE ? done - NETFW_FRAME_HDR_SIZE : 0;
+  if (netfw_msg_size(m) > done) {
+    memcpy(c->out + c->out_len, netfw_msg_payload(m) + done,
+           netfw_msg_size(m) - done);
+    c->out_len += netfw_msg_size(m) - done;
+  }
   mark_dirty(c);
   return 0;
 }

@@ -130,6 +130,14 @@ struct netfw_conn {
   uint32_t flags;
 };
 
+/* A buffer kept for reuse by the worker (see conn.c, "buffers"). */
+typedef struct netfw__buf {
+  uint8_t *base;
+  size_t cap;
+} netfw__buf;
+
+#define NETFW__BUF_CACHE 8
+
 struct netfw__worker {
   uv_loop_t loop;
   uv_poll_t accept_poll;
@@ -152,10 +160,9 @@ struct netfw__worker {
   int ndraining;     /* connections with a drain deadline         */
   netfw_conn *conns; /* all open connections                      */
   netfw_conn *dirty; /* connections with output to flush          */
-  uint8_t *in_spare; /* one cached read buffer (idle conns hold none) */
-  size_t in_spare_cap;
-  uint8_t *out_spare; /* one cached write buffer                   */
-  size_t out_spare_cap;
+  netfw__buf cache[NETFW__BUF_CACHE]; /* buffers no connection holds,
+                                         reused before malloc          */
+  int ncache;
   uint8_t *scratch; /* where bytes read while draining go        */
 };
 

@@ -341,8 +341,8 @@ void netfw__worker_main(const netfw__worker_args *a) {
   if (app->destroy != NULL)
     app->destroy(w->app);
   uv_loop_close(&w->loop);
-  free(w->in_spare);
-  free(w->out_spare);
+  while (w->ncache > 0)
+    free(w->cache[--w->ncache].base);
   free(w->scratch);
   free(w);
   netfw_log(NETFW_LOG_INFO, "worker stopped");

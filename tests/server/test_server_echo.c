@@ -49,6 +49,36 @@ static void test_server_echo_pipelined(void **state) {
   close(fd);
 }
 
+/* Small and large frames mixed, pipelined to a peer that reads only after
+ * sending everything: the server's writes go partly direct, partly queued,
+ * partly after EAGAIN; every frame must come back whole and in order. */
+static void test_server_echo_mixed_sizes_slow_reader(void **state) {
+  enum { N = 60 };
+  fx *f = *state;
+  uint8_t *frames[N];
+  uint32_t sizes[N];
+  test_rng r;
+  int i, fd;
+
+  test_rng_seed(&r, 11);
+  fx_start(f);
+  fd = fx_connect(f);
+  for (i = 0; i < N; i++) {
+    sizes[i] = i % 3 == 0   ? (uint32_t)test_rng_range(&r, 65530, 400000)
+               : i % 3 == 1 ? (uint32_t)test_rng_range(&r, 0, 100)
+                            : (uint32_t)test_rng_range(&r, 1000, 70000);
+    frames[i] = malloc(sizes[i] + 1);
+    assert_non_null(frames[i]);
+    test_rng_fill(&r, frames[i], sizes[i]);
+    assert_int_equal(wire_send(fd, (uint16_t)(i + 1), frames[i], sizes[i]), 0);
+  }
+  for (i = 0; i < N; i++) {
+    expect_frame(fd, (uint16_t)(i + 1), frames[i], sizes[i]);
+    free(frames[i]);
+  }
+  close(fd);
+}
+
 static void test_server_echo_over_default_limit(void **state) {
   fx *f = *state;
   int fd;
@@ -66,6 +96,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
       T(test_server_echo_sizes_and_ids),
       T(test_server_echo_pipelined),
+      T(test_server_echo_mixed_sizes_slow_reader),
       T(test_server_echo_over_default_limit),
 #undef T
   };
