@@ -672,7 +672,7 @@ static void emit_server(em *e) {
       "void %s_server_config_init(netfw_config *cfg, const %s_server_app "
       "*app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
-      "  cfg->context = (void *)app;\n}\n\n",
+      "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes it back */\n}\n\n",
       p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 
   for (size_t i = 0; i < e->s->ndecls; i++) {
