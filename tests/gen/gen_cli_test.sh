@@ -87,7 +87,7 @@ grep -q "mine" "$WORK/a/fs_handlers.c" && fail "--force did not overwrite"
 # every schema, every compiler, -Werror; codec-only too; stubs too
 FLAGS="-std=c11 -Wall -Wextra -Wpedantic -Werror -Wshadow -Wstrict-prototypes
   -Wmissing-prototypes -Wformat=2 -Wundef -Wpointer-arith -Wvla -Wcast-align
-  -Wwrite-strings -Wconversion -Wno-sign-conversion"
+  -Wwrite-strings -Wconversion -Wno-sign-conversion -Wcast-qual -Wredundant-decls"
 for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto \
               "$SRC"/tests/fuzz/*.netproto; do
   base=$(basename "$schema" .netproto)
