@@ -160,7 +160,7 @@ static void check_message_id(checker *c, gen_decl *m) {
               key, old->name, old->pos.line, old->pos.col);
 }
 
-static void resolve_field(checker *c, gen_decl *owner, gen_field *f) {
+static void resolve_field(checker *c, gen_field *f) {
   if (f->type.kind == TY_NAMED) {
     gen_decl *t = gen_map_get(&c->names, f->type.name);
     if (t == NULL) {
@@ -198,7 +198,6 @@ static void resolve_field(checker *c, gen_decl *owner, gen_field *f) {
                 "array size of '%s' is too large (at most %d; use repeated)",
                 f->name, MAX_ARRAY);
   }
-  (void)owner;
 }
 
 static void check_fields(checker *c, gen_decl *d) {
@@ -206,7 +205,7 @@ static void check_fields(checker *c, gen_decl *d) {
   for (size_t i = 0; i < d->nfields; i++) {
     gen_field *f = &d->fields[i];
     gen_field *old;
-    resolve_field(c, d, f);
+    resolve_field(c, f);
     if (reserved_name(c, f->name, f->pos, "field"))
       continue;
     if (gen_is_c_keyword(f->name)) {
