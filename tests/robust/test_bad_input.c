@@ -698,6 +698,12 @@ static void test_bad_never_reads(void **state) {
   rb_hdr_pack(flood, RB_FLOOD, 8);
   memcpy(flood + RB_HDR, "\xe8\x03\x00\x00\x00\x00\x01\x00", 8); /* 1000 x 64K */
   assert_int_equal(rb_send_all(fd, flood, sizeof(flood)), 0);
+  /* not reading (reading would let the 64 MiB drain): the limit must trip */
+  if (rb_wait_atleast(&t->r.b->send_fails, 2, IO_MS) < 2)
+    fail_msg("the flood did not reach the output limit: messages %ld "
+             "send_fails %ld", atomic_load(&t->r.b->messages),
+             atomic_load(&t->r.b->send_fails));
+  assert_int_equal(atomic_load(&t->r.b->last_send_rc), -1); /* app_flood */
   assert_closed_by_server(fd);
   close(fd);
   hwm1 = rb_vm_kib(t->workers[0], "VmHWM:");
