@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -49,12 +50,20 @@ typedef struct conn {
 static volatile sig_atomic_t stop_requested;
 static uint32_t max_payload = DEFAULT_MAX_PAYLOAD;
 
+/* Accept balance: open connections per worker, in memory shared by all
+ * workers (one counter each, updated atomically). A worker with more than
+ * the least loaded one steps aside for a moment instead of accepting, so a
+ * burst of connections is spread evenly, as netfw's server does. */
+static uint32_t *loads;
+static unsigned long nworkers = 1, self;
+
 static void on_stop(int sig) {
   (void)sig;
   stop_requested = 1;
 }
 
 static void conn_free(int epfd, conn *c) {
+  __atomic_sub_fetch(&loads[self], 1, __ATOMIC_RELAXED);
   epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
   close(c->fd);
   free(c->buf);
@@ -148,34 +157,50 @@ static int conn_on_writable(int epfd, conn *c) {
   return conn_watch(epfd, c, EPOLLIN);
 }
 
-static void accept_all(int epfd, int lfd) {
-  for (;;) {
-    struct epoll_event ev;
-    int one = 1;
-    conn *c;
-    int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+/* True when another worker holds fewer connections than this one. */
+static bool should_step_aside(void) {
+  uint32_t mine = __atomic_load_n(&loads[self], __ATOMIC_RELAXED);
 
-    if (fd < 0) {
-      if (errno == EINTR || errno == ECONNABORTED)
-        continue;
-      return; /* EAGAIN (another worker took it) or out of descriptors */
-    }
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    c = calloc(1, sizeof(*c));
-    if (c == NULL || (c->buf = malloc(BUF_INITIAL)) == NULL) {
-      free(c);
-      close(fd);
-      continue;
-    }
-    c->fd = fd;
-    c->cap = BUF_INITIAL;
-    ev.events = EPOLLIN;
-    ev.data.ptr = c;
-    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-      free(c->buf);
-      free(c);
-      close(fd);
-    }
+  for (unsigned long w = 0; w < nworkers; w++)
+    if (__atomic_load_n(&loads[w], __ATOMIC_RELAXED) < mine)
+      return true;
+  return false;
+}
+
+/* Accepts one connection per wake-up. Every worker watches the listening
+ * socket (no EPOLLEXCLUSIVE) and takes one connection at a time; with the
+ * step-aside rule above a burst of connections is spread over the workers
+ * instead of landing on whichever woke first. The extra wake-ups happen
+ * while connections open, not while the benchmark measures. */
+static void accept_one(int epfd, int lfd) {
+  struct epoll_event ev;
+  int one = 1;
+  conn *c;
+  int fd;
+
+  do
+    fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  while (fd < 0 && (errno == EINTR || errno == ECONNABORTED));
+  if (fd < 0)
+    return; /* EAGAIN (another worker took it) or out of descriptors */
+  __atomic_add_fetch(&loads[self], 1, __ATOMIC_RELAXED);
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c = calloc(1, sizeof(*c));
+  if (c == NULL || (c->buf = malloc(BUF_INITIAL)) == NULL) {
+    free(c);
+    close(fd);
+    __atomic_sub_fetch(&loads[self], 1, __ATOMIC_RELAXED);
+    return;
+  }
+  c->fd = fd;
+  c->cap = BUF_INITIAL;
+  ev.events = EPOLLIN;
+  ev.data.ptr = c;
+  if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+    free(c->buf);
+    free(c);
+    close(fd);
+    __atomic_sub_fetch(&loads[self], 1, __ATOMIC_RELAXED);
   }
 }
 
@@ -185,17 +210,24 @@ static int worker_run(int lfd, const sigset_t *waitmask) {
   enum { MAX_EVENTS = 256 };
   struct epoll_event evs[MAX_EVENTS], lev;
   int epfd = epoll_create1(EPOLL_CLOEXEC);
+  bool listening = false, stepped_aside = false;
 
   if (epfd < 0)
     return 1;
-  lev.events = EPOLLIN | EPOLLEXCLUSIVE;
+  lev.events = EPOLLIN;
   lev.data.ptr = NULL;
-  if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0)
-    return 1;
   while (!stop_requested) {
+    int n;
+    if (!listening && !stepped_aside) { /* (re)join the accepting workers */
+      if (epoll_ctl(epfd, EPOLL_CTL_ADD, lfd, &lev) < 0)
+        return 1;
+      listening = true;
+    }
     /* Stop signals stay blocked except inside epoll_pwait: none is lost
-     * between the check above and the wait. */
-    int n = epoll_pwait(epfd, evs, MAX_EVENTS, -1, waitmask);
+     * between the check above and the wait. After stepping aside, wake up
+     * within a millisecond to listen again. */
+    n = epoll_pwait(epfd, evs, MAX_EVENTS, stepped_aside ? 1 : -1, waitmask);
+    stepped_aside = false;
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -205,7 +237,13 @@ static int worker_run(int lfd, const sigset_t *waitmask) {
       conn *c = evs[i].data.ptr;
       int rc;
       if (c == NULL) {
-        accept_all(epfd, lfd);
+        if (should_step_aside()) {
+          epoll_ctl(epfd, EPOLL_CTL_DEL, lfd, NULL);
+          listening = false;
+          stepped_aside = true;
+        } else {
+          accept_one(epfd, lfd);
+        }
         continue;
       }
       if (c->send_end > c->send_start) /* EPOLLOUT (or an error) */
@@ -313,6 +351,13 @@ int main(int argc, char **argv) {
   lfd = listen_on(ip, (uint16_t)port, &bound);
   if (lfd < 0)
     return 1;
+  nworkers = workers;
+  loads = mmap(NULL, workers * sizeof(*loads), PROT_READ | PROT_WRITE,
+               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (loads == MAP_FAILED) {
+    fprintf(stderr, "baseline_echo: mmap: %s\n", strerror(errno));
+    return 1;
+  }
   for (unsigned long i = 0; i < workers; i++) {
     pid_t pid = fork();
     if (pid < 0) {
@@ -321,6 +366,7 @@ int main(int argc, char **argv) {
       break;
     }
     if (pid == 0) {
+      self = i;
       signal(SIGCHLD, SIG_DFL);
       prctl(PR_SET_PDEATHSIG, SIGTERM);
       if (getppid() != parent) /* the parent died before prctl */
