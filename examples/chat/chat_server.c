@@ -5,7 +5,6 @@
  * The room lives in one worker process: netfw workers cannot reach each
  * other's connections, so run it with --workers 1 (the default here). Each
  * member's state hangs off its connection (netfw_conn_set_data). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,42 +179,22 @@ static void on_disconnect(void *app, netfw_conn *conn) { part(app, conn); }
 static const chat_server_handlers handlers = {
     .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
 
-static void usage(FILE *out) {
-  fprintf(out, "usage: chat_server [--ip ADDR] [--port N] [--workers 1]\n"
-               "One chat room. The room lives in one worker process, so only\n"
-               "--workers 1 is accepted. Prints 'listening on ADDR:PORT'.\n");
-}
-
 int main(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"ip", required_argument, NULL, 'i'},
-      {"port", required_argument, NULL, 'p'},
-      {"workers", required_argument, NULL, 'w'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
   chat_server_app app = {.handlers = &handlers,
                          .create = create,
                          .destroy = destroy,
                          .on_disconnect = on_disconnect};
   example_server_opts opts;
   netfw_config cfg;
-  int c;
+  int status = example_server_args(
+      argc, argv, "chat_server",
+      "One chat room. The room lives in one worker process: --workers 1.\n",
+      &opts, NULL);
 
-  example_server_opts_init(&opts);
-  while ((c = getopt_long(argc, argv, "i:p:w:h", longopts, NULL)) != -1) {
-    if (c == 'h') {
-      usage(stdout);
-      return 0;
-    }
-    if (c == '?' || !example_server_opt(&opts, c, optarg)) {
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (optind != argc || opts.workers != 1) {
-    if (opts.workers != 1)
-      fprintf(stderr, "error: the room lives in one worker: use --workers 1\n");
-    usage(stderr);
+  if (status >= 0)
+    return status;
+  if (opts.workers != 1) {
+    fprintf(stderr, "error: the room lives in one worker: use --workers 1\n");
     return 2;
   }
   chat_server_config_init(&cfg, &app);

@@ -2,6 +2,7 @@
 #include "example.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@ bool example_parse_int(const char *what, const char *text, long min, long max,
   return true;
 }
 
-bool example_server_opt(example_server_opts *o, int code, const char *arg) {
+static bool server_opt(example_server_opts *o, int code, const char *arg) {
   long v;
 
   switch (code) {
@@ -49,6 +50,51 @@ bool example_server_opt(example_server_opts *o, int code, const char *arg) {
     return true;
   }
   return false;
+}
+
+static void server_usage(FILE *out, const char *name, const char *about,
+                         bool dir) {
+  fprintf(out,
+          "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n%s"
+          "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
+          "stop it gracefully.\n%s"
+          "  --ip ADDR     address to bind (default 127.0.0.1)\n"
+          "  --port N      port, 0 = any free port (default 54314)\n"
+          "  --workers N   worker processes, 0 = one per CPU (default 1)\n",
+          name, dir ? " --dir DIR" : "", about,
+          dir ? "  --dir DIR     where files are stored (must exist)\n" : "");
+}
+
+int example_server_args(int argc, char **argv, const char *name,
+                        const char *about, example_server_opts *o,
+                        const char **dir) {
+  static const struct option longopts[] = {
+      {"ip", required_argument, NULL, 'i'},
+      {"port", required_argument, NULL, 'p'},
+      {"workers", required_argument, NULL, 'w'},
+      {"dir", required_argument, NULL, 'D'},
+      {"help", no_argument, NULL, 'h'},
+      {NULL, 0, NULL, 0}};
+  int c;
+
+  example_server_opts_init(o);
+  while ((c = getopt_long(argc, argv, "i:p:w:h", longopts, NULL)) != -1) {
+    if (c == 'h') {
+      server_usage(stdout, name, about, dir != NULL);
+      return 0;
+    }
+    if (c == 'D' && dir != NULL)
+      *dir = optarg;
+    else if (c == '?' || c == 'D' || !server_opt(o, c, optarg))
+      break;
+  }
+  if (c != -1 || optind != argc || (dir != NULL && *dir == NULL)) {
+    if (c == -1 && optind == argc)
+      fprintf(stderr, "error: --dir is required\n");
+    server_usage(stderr, name, about, dir != NULL);
+    return 2;
+  }
+  return -1;
 }
 
 /* The signals are blocked before the server starts so that every thread

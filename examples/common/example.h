@@ -23,9 +23,13 @@ void example_server_opts_init(example_server_opts *o);
 bool example_parse_int(const char *what, const char *text, long min, long max,
                        long *out);
 
-/* Handles one of the common server options (ip/port/workers, by getopt_long
- * short code 'i', 'p', 'w'). Returns false on a bad value. */
-bool example_server_opt(example_server_opts *o, int code, const char *arg);
+/* Parses a server's command line: --ip, --port, --workers, --help and, when
+ * dir is not NULL, a required --dir DIR stored in *dir. name and about
+ * start the usage text. Returns -1 to go on, else the status to exit with
+ * (0 after --help; 2 on a usage error, with the usage on stderr). */
+int example_server_args(int argc, char **argv, const char *name,
+                        const char *about, example_server_opts *o,
+                        const char **dir);
 
 /* Applies the options to cfg (app and context already set), starts the
  * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits

@@ -3,7 +3,6 @@
  * directory. The handlers below receive decoded structs from the code
  * netfw-gen generates from protocols/file_storage.netproto; nothing here
  * packs bytes by hand. Safe with any number of workers: see store.c. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,25 +170,7 @@ static const file_storage_server_handlers handlers = {
      * peer and shut the connection down */
 };
 
-static void usage(FILE *out) {
-  fprintf(out,
-          "usage: file_storage_server --dir DIR [--ip ADDR] [--port N] [--workers N]\n"
-          "Keeps files in DIR for file_storage clients (netframe's protocol).\n"
-          "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM stop it.\n"
-          "  --dir DIR     where files are stored (must exist)\n"
-          "  --ip ADDR     address to bind (default 127.0.0.1)\n"
-          "  --port N      port, 0 = any free port (default 54314)\n"
-          "  --workers N   worker processes, 0 = one per CPU (default 1)\n");
-}
-
 int main(int argc, char **argv) {
-  static const struct option longopts[] = {
-      {"dir", required_argument, NULL, 'D'},
-      {"ip", required_argument, NULL, 'i'},
-      {"port", required_argument, NULL, 'p'},
-      {"workers", required_argument, NULL, 'w'},
-      {"help", no_argument, NULL, 'h'},
-      {NULL, 0, NULL, 0}};
   example_server_opts opts;
   server_opts so = {NULL, 0};
   file_storage_server_app app = {.handlers = &handlers,
@@ -198,29 +179,13 @@ int main(int argc, char **argv) {
                                  .context = &so};
   netfw_config cfg;
   store probe;
-  int c;
+  int status = example_server_args(
+      argc, argv, "file_storage_server",
+      "Keeps files in DIR for file_storage clients (netframe's protocol).\n",
+      &opts, &so.dir);
 
-  example_server_opts_init(&opts);
-  while ((c = getopt_long(argc, argv, "D:i:p:w:h", longopts, NULL)) != -1) {
-    if (c == 'h') {
-      usage(stdout);
-      return 0;
-    }
-    if (c == 'D') {
-      so.dir = optarg;
-      continue;
-    }
-    if (c == '?' || !example_server_opt(&opts, c, optarg)) {
-      usage(stderr);
-      return 2;
-    }
-  }
-  if (optind != argc || so.dir == NULL) {
-    if (so.dir == NULL)
-      fprintf(stderr, "error: --dir is required\n");
-    usage(stderr);
-    return 2;
-  }
+  if (status >= 0)
+    return status;
   if (store_open(&probe, so.dir) != STORE_OK) {
     fprintf(stderr, "error: cannot open directory '%s'\n", so.dir);
     return 1;
