@@ -384,6 +384,11 @@ static void test_server_output_limit(void **state) {
   print_message("output limit hit after %d flood requests (%llu ms)\n",
                 requests,
                 (unsigned long long)(wire_now_ms() + 60000 - deadline));
+  /* the worker closes the socket (our send fails) just before it records
+     what netfw_conn_send returned: give it a moment */
+  deadline = wire_now_ms() + 10000;
+  while (atomic_load(&f->b->flood_rc) == 0 && wire_now_ms() < deadline)
+    sleep_ms(2);
   assert_int_equal(atomic_load(&f->b->flood_rc), NETFW_E2BIG);
   assert_true(requests > 1); /* the first ones went to the socket */
   assert_true(wire_wait_eof(fd, 20000, NULL) >= 0);
