@@ -523,8 +523,8 @@ static size_t send_direct(netfw_conn *c, const uint8_t *hdr,
   if (queued > 0)
     b[n++] = uv_buf_init((char *)c->out, (unsigned)queued);
   b[n++] = uv_buf_init((char *)(uintptr_t)hdr, NETFW_FRAME_HDR_SIZE);
-  b[n++] = uv_buf_init((char *)(uintptr_t)netfw_msg_payload(m),
-                       netfw_msg_size(m));
+  b[n++] =
+      uv_buf_init((char *)(uintptr_t)netfw_msg_payload(m), netfw_msg_size(m));
   w = uv_try_write((uv_stream_t *)&c->tcp, b, n);
   if (w <= 0)
     return 0;
