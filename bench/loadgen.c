@@ -637,9 +637,17 @@ static void run(loadgen *lg) {
         conn_flush(lg, c);
     }
   }
-  /* Whatever is still in flight now never came back. */
+  /* Whatever is still in flight now never came back; bytes received that
+   * are not part of an expected echo are a mismatch. */
   for (unsigned long i = 0; i < lg->opt.conns; i++) {
     conn *c = &lg->conns[i];
+    if (c->open && c->next_send == c->next_recv && c->in_len > 0) {
+      fprintf(stderr,
+              "netfw-loadgen: connection %u: %zu unexpected byte(s) after "
+              "the last echo\n",
+              c->index, c->in_len);
+      lg->mismatch++;
+    }
     if (c->open && c->next_send != c->next_recv) {
       fprintf(stderr,
               "netfw-loadgen: connection %u: %llu frame(s) not echoed "
