@@ -7,6 +7,7 @@
  *          byte when the payload is empty)
  *   drop   swallow the next frame, echo the rest
  *   swap   echo the next two frames in the wrong order
+ *   dup    echo the next frame twice
  *   close  close the connection
  *   stall  read on but echo nothing more
  * Prints "listening on 127.0.0.1:PORT" like the other servers. Test-only. */
@@ -19,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "bench_common.h"
 
 #define MAX_FRAME (BENCH_HDR_SIZE + 16u * 1024 * 1024)
 
-enum fault { F_NONE, F_FLIP, F_DROP, F_SWAP, F_CLOSE, F_STALL };
+enum fault { F_NONE, F_FLIP, F_DROP, F_SWAP, F_CLOSE, F_STALL, F_DUP };
 
 static int read_full(int fd, uint8_t *p, size_t n) {
   while (n > 0) {
@@ -100,6 +102,12 @@ static void serve(int fd, enum fault fault, unsigned long after, uint8_t *a,
           write_full(fd, a, (size_t)n) < 0)
         return;
       break;
+    case F_DUP: { /* both copies in one write: they arrive together */
+      struct iovec iov[2] = {{a, (size_t)n}, {a, (size_t)n}};
+      if (writev(fd, iov, 2) != 2 * n)
+        return;
+      break;
+    }
     case F_CLOSE:
     case F_NONE:
       return;
@@ -108,8 +116,8 @@ static void serve(int fd, enum fault fault, unsigned long after, uint8_t *a,
 }
 
 int main(int argc, char **argv) {
-  static const char *names[] = {"none", "flip",  "drop",
-                                "swap", "close", "stall"};
+  static const char *names[] = {"none",  "flip",  "drop", "swap",
+                                "close", "stall", "dup"};
   enum fault fault = F_NONE;
   unsigned long after = 0;
   struct sockaddr_in sa;
@@ -132,8 +140,9 @@ int main(int argc, char **argv) {
       if (bench_parse_ulong(argv[i + 1], 0, 1000000000, &after) < 0)
         return 2;
     } else {
-      fprintf(stderr, "usage: faulty_echo [--fault none|flip|drop|swap|close|"
-                      "stall] [--after N]\n");
+      fprintf(stderr,
+              "usage: faulty_echo [--fault none|flip|drop|swap|dup|close|"
+              "stall] [--after N]\n");
       return 2;
     }
   }
