@@ -71,8 +71,11 @@ NETFW_EXTERN void netfw_config_init(netfw_config *cfg, const netfw_app *app);
 NETFW_EXTERN netfw_server *netfw_server_new(const netfw_config *cfg);
 
 /* Binds, listens and forks the workers; returns once every worker accepts
- * connections. 0, NETFW_ESTATE if already started, NETFW_EADDRINUSE,
- * NETFW_EADDRINFO or NETFW_ESYS. */
+ * connections. 0, NETFW_ESTATE if already started (or stopped),
+ * NETFW_EADDRINUSE, NETFW_EADDRINFO, NETFW_ETIMEDOUT (workers not ready
+ * within 30 s) or NETFW_ESYS (errno kept; ECHILD when a worker exited before
+ * it was ready). On failure nothing is left running and start may be
+ * called again. */
 NETFW_EXTERN int netfw_server_start(netfw_server *s);
 
 /* Returns the bound port (after a successful start; 0 before). */
