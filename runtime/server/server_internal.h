@@ -61,6 +61,7 @@ struct netfw_server {
   pthread_cond_t cv;
   bool start_done; /* guarded by mu: the supervisor answered start  */
   int start_err;   /* guarded by mu                                 */
+  int start_errno; /* guarded by mu: the thread's errno with start_err */
   int stop_timeout_ms;
   int early_deaths; /* consecutive deaths soon after a fork         */
   bool respawn_off; /* crash loop detected                          */

@@ -155,8 +155,10 @@ static int start_workers(netfw_server *s) {
   close(s->ready[0]);
   s->ready[0] = -1;
   if (err != 0) {
+    int saved = errno;
     kill_all(s, SIGKILL);
     reap_all_blocking(s);
+    errno = saved;
   }
   return err;
 }
@@ -294,9 +296,11 @@ static void watch(netfw_server *s) {
 static void *supervise(void *arg) {
   netfw_server *s = arg;
   int err = start_workers(s);
+  int saved = errno;
 
   pthread_mutex_lock(&s->mu);
   s->start_err = err;
+  s->start_errno = saved;
   s->start_done = true;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
@@ -343,6 +347,7 @@ int netfw__supervisor_start(netfw_server *s) {
     pthread_join(s->thread, NULL);
     close_pipe(s->ctl);
     close_pipe(s->ready);
+    errno = s->start_errno; /* errno is per thread: carry it over */
   }
   return err;
 

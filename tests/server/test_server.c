@@ -76,6 +76,7 @@ static void test_server_start_fails_when_workers_die(void **state) {
   f->s = netfw_server_new(&f->cfg);
   assert_non_null(f->s);
   assert_int_equal(netfw_server_start(f->s), NETFW_ESYS);
+  assert_int_equal(errno, ECHILD);
   assert_int_equal(netfw_server_port(f->s), 0);
   assert_int_equal(netfw_server_stop(f->s, -1), NETFW_ESTATE);
   assert_true(atomic_load(&f->b->create_calls) >= 1);
