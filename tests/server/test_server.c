@@ -399,6 +399,23 @@ static void test_server_output_limit(void **state) {
   assert_int_equal(atomic_load(&f->b->disconnects), 0);
 }
 
+/* During on_client_disconnect the connection's data is still there and a
+ * send is refused. */
+static void test_server_disconnect_callback_state(void **state) {
+  fx *f = *state;
+  uint64_t v = 0x5a5a1234ull;
+  int fd;
+
+  fx_start(f);
+  fd = fx_connect(f);
+  assert_int_equal(wire_send(fd, T_SETDATA, &v, 8), 0);
+  expect_echo(fd, 1, "x", 1);
+  close(fd);
+  assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
+  assert_int_equal(atomic_load(&f->b->disconnect_send_rc), NETFW_ESTATE);
+  assert_int_equal(atomic_load(&f->b->disconnect_data), (long long)v);
+}
+
 static void test_server_conn_addr_and_data(void **state) {
   fx *f = *state;
   struct sockaddr_in me;
@@ -581,6 +598,7 @@ int main(void) {
       T(test_server_max_payload),
       T(test_server_max_payload_keeps_earlier_reply),
       T(test_server_output_limit),
+      T(test_server_disconnect_callback_state),
       T(test_server_conn_addr_and_data),
       T(test_server_idle_timeout),
       T(test_server_max_connections),

@@ -54,6 +54,9 @@ static bool app_connect(void *app, netfw_conn *c) {
 
 static void app_disconnect(void *app, netfw_conn *c) {
   board *b = app;
+
+  atomic_store(&b->disconnect_data, (long long)(uintptr_t)netfw_conn_data(c));
+  atomic_store(&b->disconnect_send_rc, send_bytes(c, 9, "late", 4));
   atomic_fetch_add(&b->disconnects, 1);
 }
 

@@ -36,6 +36,8 @@ typedef struct board {
   atomic_int after_shutdown_rc; /* netfw_conn_send after shutdown        */
   atomic_int flood_rc;          /* first failed send of T_FLOOD (0: none) */
   atomic_int big_sent;
+  atomic_int disconnect_send_rc; /* netfw_conn_send in on_client_disconnect */
+  atomic_llong disconnect_data;  /* netfw_conn_data in on_client_disconnect */
   atomic_int spinning;
   /* behaviour switches, set by the test */
   atomic_int reject;          /* on_client_connect returns false       */
