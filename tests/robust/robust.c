@@ -15,6 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
+bool rb_under_valgrind(void) {
+  const char *p = getenv("LD_PRELOAD");
+
+  return p != NULL && strstr(p, "vgpreload") != NULL;
+}
+
 /* ---- time ---- */
 
 uint64_t rb_now_ms(void) {

@@ -35,6 +35,11 @@
 #endif
 #define RB_MEM_SLACK (RB_SANITIZED ? 8 : 1)
 
+/* True under valgrind (its preload library is in LD_PRELOAD): a few cases
+ * that reserve gigabytes or exhaust descriptors skip themselves there,
+ * because valgrind's own bookkeeping, not netfw, decides them. */
+bool rb_under_valgrind(void);
+
 /* ---- time ---- */
 
 /* Milliseconds on the monotonic clock. */

@@ -215,6 +215,10 @@ static void test_bad_header_4gib_accepted_costs_nothing(void **state) {
   int fds[N], i;
   long rss0, rss1;
 
+  if (rb_under_valgrind()) {
+    print_message("skipped under valgrind (4 GiB reservations)\n");
+    skip();
+  }
   t->r.cfg.max_payload = 0xffffffffu;
   start(t);
   rss0 = worker_rss(t);
@@ -560,6 +564,11 @@ static void test_bad_fd_exhaustion(void **state) {
   int fds[100], i, first = 0, rest = 0;
   uint64_t deadline;
 
+  if (rb_under_valgrind()) {
+    print_message("skipped under valgrind (it keeps descriptors of its "
+                  "own above the limit)\n");
+    skip();
+  }
   assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
   low = old;
   low.rlim_cur = 64;
