@@ -4,6 +4,8 @@
 #   make demo       run the main demo (file_storage server + scripted client)
 #   make check-sanitize   build with ASan+UBSan and run the whole suite
 #   make check-valgrind   run the unit and integration tests under valgrind
+#   make fuzz FUZZ_SECONDS=N   run each libFuzzer target for N seconds (clang)
+#   make bench      the benchmark table (docs/benchmarks.md)
 #   make clean      remove the build tree
 # Variables: BUILD_DIR, BUILD_TYPE, NETFW_WERROR=ON|OFF, CMAKE_FLAGS, CC.
 
@@ -16,7 +18,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS = -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) -DNETFW_WERROR=$(NETFW_WERROR) \
              $(CMAKE_FLAGS)
 
-.PHONY: all deps configure build test demo check-sanitize check-valgrind clean bench
+.PHONY: all deps configure build test demo check-sanitize check-valgrind fuzz clean bench
 
 all: build
 
@@ -54,6 +56,16 @@ VALGRIND_LABELS ?= unit|server|client|gen
 check-valgrind: build
 	ctest --test-dir $(BUILD_DIR) -T memcheck -L '$(VALGRIND_LABELS)' \
 	  --output-on-failure --timeout 600 -j $(JOBS)
+
+# libFuzzer targets (tests/fuzz) with ASan+UBSan, each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B $(BUILD_DIR)-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DNETFW_FUZZ=ON -DNETFW_SANITIZE=ON \
+	  -DNETFW_BUILD_EXAMPLES=OFF -DNETFW_BUILD_BENCH=OFF
+	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) \
+	  --target fuzz_frame fuzz_decoders fuzz_netproto
+	scripts/fuzz $(BUILD_DIR)-fuzz $(FUZZ_SECONDS)
 
 clean:
 	rm -rf $(BUILD_DIR)
