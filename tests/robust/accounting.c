@@ -53,7 +53,7 @@ struct accounting {
   bool started;
   uint64_t soak_end;
   uint32_t next_uid;
-  uint8_t *pool; /* POOL_SIZE + MAX_MSG random bytes */
+  uint8_t *pool;      /* POOL_SIZE + MAX_MSG random bytes */
   acct_stats retired; /* connections replaced in soak mode */
 };
 
@@ -71,7 +71,8 @@ static uint64_t mix(uint64_t x) { /* splitmix64 finaliser */
   return x ^ (x >> 31);
 }
 
-static uint64_t key(const accounting *a, uint32_t uid, long seq, uint64_t salt) {
+static uint64_t key(const accounting *a, uint32_t uid, long seq,
+                    uint64_t salt) {
   return mix(a->cfg.seed ^ mix(((uint64_t)uid << 32) ^ (uint64_t)seq ^ salt));
 }
 
@@ -270,8 +271,7 @@ static void do_write(accounting *a, conn *c) {
       if (c->out_len == 0)
         return;
     }
-    n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
-             MSG_NOSIGNAL);
+    n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 && errno == EAGAIN)
@@ -477,7 +477,9 @@ int acct_open(accounting *a) {
   return 0;
 }
 
-int acct_fd(const accounting *a, int i) { return a->c[i].fd; }
+int acct_fd(const accounting *a, int i) {
+  return a->c[i].fd;
+}
 
 int acct_run(accounting *a, int ms) {
   uint64_t deadline = ms < 0 ? UINT64_MAX : now_ms() + (uint64_t)ms;
@@ -529,7 +531,9 @@ void acct_stop_sending(accounting *a) {
       settle(a, &a->c[i]);
 }
 
-int acct_end(const accounting *a, int i) { return a->c[i].end; }
+int acct_end(const accounting *a, int i) {
+  return a->c[i].end;
+}
 
 void acct_conn_stats(const accounting *a, int i, acct_stats *out) {
   const conn *c = &a->c[i];

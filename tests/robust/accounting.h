@@ -28,30 +28,30 @@ enum { ACCT_SIZES_MIXED = 0, ACCT_SIZES_SMALL = 1 };
 /* How a connection ended. */
 enum {
   ACCT_RUNNING = 0,
-  ACCT_DONE,    /* every message it sent was answered (all, or drained)  */
-  ACCT_EOF,     /* the server closed (FIN) with answers outstanding or
-                   while streaming                                       */
-  ACCT_RESET,   /* ECONNRESET / EPIPE                                    */
-  ACCT_FAILED   /* connect failed, or a frame no echo could produce      */
+  ACCT_DONE,  /* every message it sent was answered (all, or drained)  */
+  ACCT_EOF,   /* the server closed (FIN) with answers outstanding or
+                 while streaming                                       */
+  ACCT_RESET, /* ECONNRESET / EPIPE                                    */
+  ACCT_FAILED /* connect failed, or a frame no echo could produce      */
 };
 
 typedef struct acct_cfg {
-  uint16_t port;      /* 127.0.0.1:port                                  */
-  int conns;          /* simultaneous connections                        */
-  long msgs;          /* per connection; 0 = until acct_stop_sending     */
-  int window;         /* messages in flight per connection (default 16)  */
-  int sizes;          /* ACCT_SIZES_*                                    */
+  uint16_t port; /* 127.0.0.1:port                                  */
+  int conns;     /* simultaneous connections                        */
+  long msgs;     /* per connection; 0 = until acct_stop_sending     */
+  int window;    /* messages in flight per connection (default 16)  */
+  int sizes;     /* ACCT_SIZES_*                                    */
   uint64_t seed;
-  int soak_ms;        /* > 0: a finished connection is replaced by a new
-                         one until soak_ms have passed                   */
+  int soak_ms; /* > 0: a finished connection is replaced by a new
+                  one until soak_ms have passed                   */
 } acct_cfg;
 
 typedef struct acct_stats {
-  long sent;        /* messages fully written                             */
-  long received;    /* frames received                                    */
-  long ok;          /* received in order and intact                       */
-  long lost;        /* sent, never answered (only counted for DONE)       */
-  long unanswered;  /* sent, not answered before an EOF/reset             */
+  long sent;       /* messages fully written                             */
+  long received;   /* frames received                                    */
+  long ok;         /* received in order and intact                       */
+  long lost;       /* sent, never answered (only counted for DONE)       */
+  long unanswered; /* sent, not answered before an EOF/reset             */
   long corrupted;
   long duplicated;
   long reordered;

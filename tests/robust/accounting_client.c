@@ -55,20 +55,46 @@ int main(int argc, char **argv) {
   while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
     int bad = 0;
     switch (o) {
-    case 'p': bad = parse_long(optarg, 1, 65535, &v); cfg.port = (uint16_t)v; break;
-    case 'c': bad = parse_long(optarg, 1, 100000, &v); cfg.conns = (int)v; break;
-    case 'm': bad = parse_long(optarg, 1, 1L << 40, &v); cfg.msgs = v; break;
-    case 'w': bad = parse_long(optarg, 1, 64, &v); cfg.window = (int)v; break;
-    case 's': bad = parse_long(optarg, 0, 1L << 62, &v); cfg.seed = (uint64_t)v; break;
-    case 'S': bad = parse_long(optarg, 1, 86400 * 7, &v); cfg.soak_ms = (int)(v * 1000); break;
-    case 't': bad = parse_long(optarg, 1, 86400 * 8, &timeout_s); break;
-    case 'z':
-      if (optarg[0] == 'm') cfg.sizes = ACCT_SIZES_MIXED;
-      else if (optarg[0] == 's') cfg.sizes = ACCT_SIZES_SMALL;
-      else bad = -1;
+    case 'p':
+      bad = parse_long(optarg, 1, 65535, &v);
+      cfg.port = (uint16_t)v;
       break;
-    case 'h': usage(stdout); return 0;
-    default: bad = -1;
+    case 'c':
+      bad = parse_long(optarg, 1, 100000, &v);
+      cfg.conns = (int)v;
+      break;
+    case 'm':
+      bad = parse_long(optarg, 1, 1L << 40, &v);
+      cfg.msgs = v;
+      break;
+    case 'w':
+      bad = parse_long(optarg, 1, 64, &v);
+      cfg.window = (int)v;
+      break;
+    case 's':
+      bad = parse_long(optarg, 0, 1L << 62, &v);
+      cfg.seed = (uint64_t)v;
+      break;
+    case 'S':
+      bad = parse_long(optarg, 1, 86400 * 7, &v);
+      cfg.soak_ms = (int)(v * 1000);
+      break;
+    case 't':
+      bad = parse_long(optarg, 1, 86400 * 8, &timeout_s);
+      break;
+    case 'z':
+      if (optarg[0] == 'm')
+        cfg.sizes = ACCT_SIZES_MIXED;
+      else if (optarg[0] == 's')
+        cfg.sizes = ACCT_SIZES_SMALL;
+      else
+        bad = -1;
+      break;
+    case 'h':
+      usage(stdout);
+      return 0;
+    default:
+      bad = -1;
     }
     if (bad) {
       usage(stderr);

@@ -235,7 +235,8 @@ static void test_bad_header_4gib_accepted_costs_nothing(void **state) {
   assert_serves(t->witness);
   rss1 = worker_rss(t);
   print_message("worker VmRSS %ld KiB -> %ld KiB with %d x 64 KiB of %d x "
-                "4 GiB announced\n", rss0, rss1, N, N);
+                "4 GiB announced\n",
+                rss0, rss1, N, N);
   assert_true(rss1 - rss0 < (N * 64 + 4 * 1024) * RB_MEM_SLACK);
   for (i = 0; i < N; i++) {
     assert_true(rb_still_open(fds[i], 0));
@@ -323,7 +324,8 @@ static void test_bad_many_announce_max_payload(void **state) {
   assert_serves(t->witness);
   rss1 = worker_rss(t);
   print_message("worker VmRSS %ld KiB -> %ld KiB with 100 x 16 MiB "
-                "announced\n", rss0, rss1);
+                "announced\n",
+                rss0, rss1);
   assert_true(rss1 - rss0 < 4 * 1024 * RB_MEM_SLACK);
   for (i = 0; i < 100; i++)
     close(fds[i]);
@@ -533,8 +535,8 @@ static void test_bad_half_close_still_answered(void **state) {
   fd = rb_connect(t->r.port);
   for (k = 0; k < 3; k++) {
     big[0] = (uint8_t)k;
-    assert_int_equal(rb_send_frame(fd, (uint16_t)(0x300 + k), big,
-                                   sizeof(big)), 0);
+    assert_int_equal(rb_send_frame(fd, (uint16_t)(0x300 + k), big, sizeof(big)),
+                     0);
   }
   assert_int_equal(shutdown(fd, SHUT_WR), 0);
   for (k = 0; k < 3; k++) {
@@ -599,7 +601,8 @@ static void test_bad_fd_exhaustion(void **state) {
     rb_sleep_ms(20);
   }
   print_message("%d of 100 answered while the worker was out of "
-                "descriptors\n", first);
+                "descriptors\n",
+                first);
   assert_true(first >= 1 && first < 100);
   assert_true(rb_echo_ok(t->witness, 5, "alive", 5, IO_MS));
   for (i = 0; i < 100; i++)
@@ -723,13 +726,14 @@ static void test_bad_never_reads(void **state) {
   fd = rb_connect(t->r.port);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   rb_hdr_pack(flood, RB_FLOOD, 8);
-  memcpy(flood + RB_HDR, "\xe8\x03\x00\x00\x00\x00\x01\x00", 8); /* 1000 x 64K */
+  memcpy(flood + RB_HDR, "\xe8\x03\x00\x00\x00\x00\x01\x00",
+         8); /* 1000 x 64K */
   assert_int_equal(rb_send_all(fd, flood, sizeof(flood)), 0);
   /* not reading (reading would let the 64 MiB drain): the limit must trip */
   if (rb_wait_atleast(&t->r.b->send_fails, 2, IO_MS) < 2)
     fail_msg("the flood did not reach the output limit: messages %ld "
-             "send_fails %ld", atomic_load(&t->r.b->messages),
-             atomic_load(&t->r.b->send_fails));
+             "send_fails %ld",
+             atomic_load(&t->r.b->messages), atomic_load(&t->r.b->send_fails));
   assert_int_equal(atomic_load(&t->r.b->last_send_rc), -1); /* app_flood */
   assert_closed_by_server(fd);
   close(fd);
@@ -750,20 +754,18 @@ int main(int argc, char **argv) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_oversize_keeps_queued_reply,
                                       setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_many_announce_max_payload,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_random_garbage, setup,
+      cmocka_unit_test_setup_teardown(test_bad_many_announce_max_payload, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_bad_random_garbage, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_one_byte_per_write, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_disconnect_mid_frame, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bad_thousand_resets, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_bad_half_close_still_answered,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(test_bad_fd_exhaustion, setup,
+      cmocka_unit_test_setup_teardown(test_bad_half_close_still_answered, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_bad_fd_exhaustion, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_idle_timeout, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bad_never_reads, setup, teardown),
   };

@@ -77,8 +77,11 @@ static bool is_one_of(pid_t p, const pid_t *set, int n) {
  * with a reset (or EOF) after an intact prefix. */
 static void test_fault_kill_worker_while_streaming(void **state) {
   rb_server *r = *state;
-  acct_cfg cfg = {.conns = NCLIENTS, .msgs = 0, .window = 8,
-                  .sizes = ACCT_SIZES_SMALL, .seed = 99};
+  acct_cfg cfg = {.conns = NCLIENTS,
+                  .msgs = 0,
+                  .window = 8,
+                  .sizes = ACCT_SIZES_SMALL,
+                  .seed = 99};
   pid_t workers[2], of[NCLIENTS], victim, replacement = -1;
   int i, on_victim = 0, on_other = 0, killed_reset = 0, killed_eof = 0;
   int others_done = 0;
@@ -125,7 +128,8 @@ static void test_fault_kill_worker_while_streaming(void **state) {
   }
   assert_true(t_served != 0);
   print_message("replacement %ld served a new connection %lu ms after the "
-                "kill\n", (long)replacement, (unsigned long)(t_served - t_kill));
+                "kill\n",
+                (long)replacement, (unsigned long)(t_served - t_kill));
   assert_true(t_served - t_kill <= 1000);
 
   acct_run(a, 300);
@@ -206,8 +210,8 @@ static void test_fault_kill_parent(void **state) {
   t0 = rb_now_ms();
   while ((!gone[0] || !gone[1]) && rb_now_ms() < t0 + 10000) {
     for (i = 0; i < 2; i++)
-      if (!gone[i] && waitpid(info.workers[i], NULL, WNOHANG) ==
-                          info.workers[i]) {
+      if (!gone[i] &&
+          waitpid(info.workers[i], NULL, WNOHANG) == info.workers[i]) {
         gone[i] = true;
         took[i] = rb_now_ms() - t0;
       }
@@ -259,8 +263,11 @@ static void *stop_thread(void *arg) {
  * then every connection ended with EOF, none with a reset. */
 static void test_fault_stop_while_streaming(void **state) {
   rb_server *r = *state;
-  acct_cfg cfg = {.conns = NCLIENTS, .msgs = 0, .window = 8,
-                  .sizes = ACCT_SIZES_SMALL, .seed = 5};
+  acct_cfg cfg = {.conns = NCLIENTS,
+                  .msgs = 0,
+                  .window = 8,
+                  .sizes = ACCT_SIZES_SMALL,
+                  .seed = 5};
   stopper st = {0};
   pthread_t th;
   accounting *a;
@@ -319,8 +326,8 @@ static void test_fault_client_worker_killed(void **state) {
   assert_non_null(c);
   assert_int_equal(netfw_client_connect(c, "127.0.0.1", r->port), 0);
   req = netfw_msg_new(RB_FLOOD);
-  assert_int_equal(netfw_msg_append(req, "\x64\x00\x00\x00\x64\x00\x00\x00",
-                                    8), 0); /* 100 frames of 100 bytes */
+  assert_int_equal(netfw_msg_append(req, "\x64\x00\x00\x00\x64\x00\x00\x00", 8),
+                   0); /* 100 frames of 100 bytes */
   assert_int_equal(netfw_client_send(c, req), 0);
   assert_int_equal(rb_wait_atleast(&r->b->messages, 1, 10000), 1);
   rb_sleep_ms(300); /* the frames reach the client's inbox over loopback */
@@ -463,8 +470,12 @@ static void send_ten_and_half(int lfd, bool rst) {
   _exit(0);
 }
 
-static void peer_ten_rst(int lfd) { send_ten_and_half(lfd, true); }
-static void peer_ten_fin(int lfd) { send_ten_and_half(lfd, false); }
+static void peer_ten_rst(int lfd) {
+  send_ten_and_half(lfd, true);
+}
+static void peer_ten_fin(int lfd) {
+  send_ten_and_half(lfd, false);
+}
 
 static void expect_ten_then_reset(void (*fn)(int)) {
   netfw_client *c = netfw_client_new();
@@ -561,8 +572,7 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fault_kill_worker_while_streaming,
                                       setup, teardown),
-      cmocka_unit_test_setup_teardown(test_fault_kill_parent, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_fault_kill_parent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_fault_client_worker_killed, setup,

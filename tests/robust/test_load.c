@@ -72,8 +72,11 @@ static void assert_clean(const acct_stats *s, long conns) {
 static void test_load_accounting_200x5000(void **state) {
   rb_server *r = *state;
   const char *soak = getenv("NETFW_SOAK_SECONDS");
-  acct_cfg cfg = {.conns = 200, .msgs = 5000, .window = 16,
-                  .sizes = ACCT_SIZES_MIXED, .seed = 20261126};
+  acct_cfg cfg = {.conns = 200,
+                  .msgs = 5000,
+                  .window = 16,
+                  .sizes = ACCT_SIZES_MIXED,
+                  .seed = 20261126};
   accounting *a;
   acct_stats s;
   uint64_t t0;
@@ -132,8 +135,8 @@ static void faulty_message(void *app, netfw_owned_msg *om) {
     netfw_msg_append(&copy, netfw_msg_payload(om->msg),
                      netfw_msg_size(om->msg));
     netfw_msg_set_id(&copy, netfw_msg_id(om->msg));
-    ((uint8_t *)(uintptr_t)netfw_msg_payload(&copy))[
-        netfw_msg_size(&copy) - 1] ^= 0x01;
+    ((uint8_t *)(uintptr_t)netfw_msg_payload(
+        &copy))[netfw_msg_size(&copy) - 1] ^= 0x01;
     netfw_conn_send(om->owner, &copy);
     netfw_msg_release(&copy);
     return;
@@ -153,8 +156,11 @@ static const netfw_app faulty_app = {.on_message = faulty_message};
  * empty for the flip: asserted through the corrupted count). */
 static void test_load_checker_catches_faults(void **state) {
   rb_server *r = *state;
-  acct_cfg cfg = {.conns = 1, .msgs = 100, .window = 8,
-                  .sizes = ACCT_SIZES_SMALL, .seed = 7};
+  acct_cfg cfg = {.conns = 1,
+                  .msgs = 100,
+                  .window = 8,
+                  .sizes = ACCT_SIZES_SMALL,
+                  .seed = 7};
   accounting *a;
   acct_stats s;
   int left;
