@@ -57,7 +57,7 @@ static void chk_value(em *e, const gen_type *t, const char *L,
       OUT("%sif (%s.len > %s)\n%s  return NETFW_E2BIG;\n", ind, L,
           maxof(t->prefix), ind);
     if (t->kind == TY_STRING)
-      OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_valid(%s.ptr, "
+      OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_check(%s.ptr, "
           "%s.len)))\n%s  return NETFW_EINVAL;\n",
           ind, L, L, L, L, ind);
     else
@@ -302,7 +302,7 @@ static void dec_value(em *e, const gen_type *t, const char *L,
         "NETFW_EPROTO;\n",
         ind, ind);
     if (t->kind == TY_STRING)
-      OUT("%s  if (!netfw_utf8_valid(b, n_))\n%s    return NETFW_EPROTO;\n"
+      OUT("%s  if (!netfw_utf8_check(b, n_))\n%s    return NETFW_EPROTO;\n"
           "%s  %s.ptr = (const char *)b;\n",
           ind, ind, ind, L);
     else

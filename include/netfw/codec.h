@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "netfw/export.h"
 
@@ -131,5 +132,24 @@ static inline void *netfw_arena_alloc_array(netfw_arena *a, size_t n,
 /* Returns 1 when s[0..len) is well-formed UTF-8 (no overlong forms, no
  * surrogates, nothing above U+10FFFF), else 0. len 0 is valid. */
 NETFW_EXTERN int netfw_utf8_valid(const void *s, size_t len);
+
+/* netfw_utf8_valid() with its common case inline: an ASCII string is checked
+ * here 8 bytes at a time and only text with other bytes pays for the call.
+ * Generated encoders and decoders use this one. */
+static inline int netfw_utf8_check(const void *s, size_t len) {
+  const uint8_t *p = (const uint8_t *)s;
+  size_t i = 0;
+
+  for (; i + 8 <= len; i += 8) {
+    uint64_t w;
+    memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ull)
+      return netfw_utf8_valid(p + i, len - i);
+  }
+  for (; i < len; i++)
+    if (p[i] & 0x80)
+      return netfw_utf8_valid(p + i, len - i);
+  return 1;
+}
 
 #endif /* NETFW_CODEC_H */
