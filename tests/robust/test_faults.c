@@ -75,8 +75,7 @@ static bool is_one_of(pid_t p, const pid_t *set, int n) {
  * a replacement serves a new connection within 1 s; every client of worker
  * B streams on without an error or a lost message; every client of A ends
  * with a reset (or EOF) after an intact prefix. */
-static void test_fault_kill_worker_while_streaming(void **state) {
-  rb_server *r = *state;
+static void kill_worker_while_streaming(rb_server *r, bool reuseport) {
   acct_cfg cfg = {.conns = NCLIENTS,
                   .msgs = 0,
                   .window = 8,
@@ -90,6 +89,7 @@ static void test_fault_kill_worker_while_streaming(void **state) {
   acct_stats s, tot;
 
   r->cfg.worker_num = 2;
+  r->cfg.reuseport = reuseport;
   assert_int_equal(rb_server_start(r), 0);
   assert_int_equal(rb_wait_children(getpid(), 2, workers, 5000), 2);
   cfg.port = r->port;
@@ -158,6 +158,17 @@ static void test_fault_kill_worker_while_streaming(void **state) {
   assert_int_equal(killed_reset + killed_eof, on_victim);
   assert_int_equal(killed_reset + killed_eof + others_done, NCLIENTS);
   acct_free(a);
+}
+
+static void test_fault_kill_worker_while_streaming(void **state) {
+  kill_worker_while_streaming(*state, false);
+}
+
+/* The same with cfg.reuseport: one listening socket per worker, kept open
+ * by the parent, so connections hashed to the dead worker's socket wait for
+ * its replacement. */
+static void test_fault_kill_worker_while_streaming_reuseport(void **state) {
+  kill_worker_while_streaming(*state, true);
 }
 
 /* ---- kill -9 the parent ---- */
@@ -261,8 +272,7 @@ static void *stop_thread(void *arg) {
  * Every message a worker handed to on_message was echoed and arrived
  * (totals of the workers = totals of the clients), intact and in order;
  * then every connection ended with EOF, none with a reset. */
-static void test_fault_stop_while_streaming(void **state) {
-  rb_server *r = *state;
+static void stop_while_streaming(rb_server *r, bool reuseport) {
   acct_cfg cfg = {.conns = NCLIENTS,
                   .msgs = 0,
                   .window = 8,
@@ -276,6 +286,7 @@ static void test_fault_stop_while_streaming(void **state) {
   int i;
 
   r->cfg.worker_num = 2;
+  r->cfg.reuseport = reuseport;
   assert_int_equal(rb_server_start(r), 0);
   assert_int_equal(rb_wait_children(getpid(), 2, workers, 5000), 2);
   cfg.port = r->port;
@@ -305,6 +316,14 @@ static void test_fault_stop_while_streaming(void **state) {
   assert_int_equal(atomic_load(&r->b->destroys), 2);
   assert_int_equal(rb_children(getpid(), workers, 2), 0);
   acct_free(a);
+}
+
+static void test_fault_stop_while_streaming(void **state) {
+  stop_while_streaming(*state, false);
+}
+
+static void test_fault_stop_while_streaming_reuseport(void **state) {
+  stop_while_streaming(*state, true);
 }
 
 /* ---- a netfw_client whose server vanishes ---- */
@@ -572,9 +591,13 @@ int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fault_kill_worker_while_streaming,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_fault_kill_worker_while_streaming_reuseport, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_kill_parent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming_reuseport,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_fault_client_worker_killed, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(
