@@ -15,6 +15,14 @@ check_run() { # check_run BINARY : runs it and checks the exchange
   grep -qx 'pong 42 hello consumer' <<<"$out" || fail "$1 printed: $out"
 }
 
+# Build the consumers the way this tree was built: same compiler, and the
+# sanitizers when they are on (an instrumented libnetfw needs their runtime).
+cache() { sed -n "s/^$1:[A-Z]*=//p" "$BUILD/CMakeCache.txt"; }
+export CC; CC=$(cache CMAKE_C_COMPILER)
+SAN=
+[ "$(cache NETFW_SANITIZE)" = ON ] && SAN=-fsanitize=address,undefined
+export CFLAGS=$SAN LDFLAGS=$SAN
+
 cmake --install "$BUILD" --prefix "$TMP/prefix" >/dev/null
 P=$TMP/prefix
 for f in include/netfw/netfw.h lib/libnetfw.a lib/libnetfw.so bin/netfw-gen \
@@ -30,7 +38,8 @@ leaked=$(nm -D --defined-only "$P/lib/libnetfw.so" | awk '{print $3}' | grep -v 
   || fail "netfw-gen --version differs from version.h"
 
 # 1. CMake: find_package(netfw) + netfw_add_protocol
-cmake -S "$HERE/cmake_project" -B "$TMP/cmake" -DCMAKE_PREFIX_PATH="$P" >/dev/null
+cmake -S "$HERE/cmake_project" -B "$TMP/cmake" -DCMAKE_PREFIX_PATH="$P" \
+  -DCMAKE_C_COMPILER="$CC" >/dev/null
 cmake --build "$TMP/cmake" >/dev/null
 check_run "$TMP/cmake/ping_check"
 check_run "$TMP/cmake/ping_check_static"
