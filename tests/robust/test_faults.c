@@ -83,7 +83,7 @@ static void kill_worker_while_streaming(rb_server *r, bool reuseport) {
                   .seed = 99};
   pid_t workers[2], of[NCLIENTS], victim, replacement = -1;
   int i, on_victim = 0, on_other = 0, killed_reset = 0, killed_eof = 0;
-  int others_done = 0;
+  int others_done = 0, attempt;
   uint64_t t_kill, t_served = 0;
   accounting *a;
   acct_stats s, tot;
@@ -93,19 +93,28 @@ static void kill_worker_while_streaming(rb_server *r, bool reuseport) {
   assert_int_equal(rb_server_start(r), 0);
   assert_int_equal(rb_wait_children(getpid(), 2, workers, 5000), 2);
   cfg.port = r->port;
-  a = acct_new(&cfg);
-  assert_non_null(a);
-  assert_int_equal(acct_open(a), 0);
-  for (i = 0; i < NCLIENTS; i++) {
-    of[i] = rb_worker_of(acct_fd(a, i));
-    assert_true(is_one_of(of[i], workers, 2));
-  }
   victim = workers[0];
-  for (i = 0; i < NCLIENTS; i++)
-    on_victim += of[i] == victim;
-  on_other = NCLIENTS - on_victim;
-  print_message("clients per worker: %d on the victim, %d on the other\n",
-                on_victim, on_other);
+  /* Both workers need clients. Which worker takes a connection is the
+   * accept balance's business (best effort: on a loaded machine a burst
+   * has gone to one worker whole), so an all-on-one spread is retried. */
+  for (attempt = 0;; attempt++) {
+    a = acct_new(&cfg);
+    assert_non_null(a);
+    assert_int_equal(acct_open(a), 0);
+    for (i = 0; i < NCLIENTS; i++) {
+      of[i] = rb_worker_of(acct_fd(a, i));
+      assert_true(is_one_of(of[i], workers, 2));
+    }
+    for (i = 0, on_victim = 0; i < NCLIENTS; i++)
+      on_victim += of[i] == victim;
+    on_other = NCLIENTS - on_victim;
+    print_message("clients per worker: %d on the victim, %d on the other\n",
+                  on_victim, on_other);
+    if ((on_victim >= 1 && on_other >= 1) || attempt == 4)
+      break;
+    acct_free(a);
+    rb_sleep_ms(200);
+  }
   assert_true(on_victim >= 1 && on_other >= 1);
 
   assert_int_equal(acct_run(a, 500), NCLIENTS);
