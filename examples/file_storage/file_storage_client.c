@@ -207,7 +207,7 @@ static bool do_list(session *s) {
 static uint8_t *read_file(const char *path, size_t *size) {
   FILE *f = fopen(path, "rb");
   uint8_t *buf = NULL;
-  long len;
+  long len = 0;
 
   if (f == NULL) {
     fprintf(stderr, "error: cannot open %s: %s\n", path, strerror(errno));
@@ -225,7 +225,7 @@ static uint8_t *read_file(const char *path, size_t *size) {
     buf = NULL;
   }
   fclose(f);
-  *size = (size_t)len;
+  *size = buf != NULL ? (size_t)len : 0;
   return buf;
 }
 
