@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "netfw/error.h"
@@ -40,11 +41,14 @@
 #define REUSEPORT_BATCH 16
 #define SCRATCH_SIZE 65536
 
-/* Closes every inherited descriptor marked close-on-exec except the ones the
- * worker needs: the caller's sockets, pipes, other loops' epoll fds... are
- * not for the worker (they would keep a socket open behind its owner's back),
- * as if the worker had been exec'ed. Descriptors the caller left inheritable
- * stay open. */
+/* Closes the inherited sockets marked close-on-exec, except the listening
+ * one: the caller's connections are not for the worker (it would keep them
+ * open behind their owner's back, and their peers would never see them
+ * close), as if the worker had been exec'ed. Only sockets: libuv recreates
+ * its own signal pipe in the child at fork time, and closing every
+ * close-on-exec descriptor killed that pipe and then the worker, in any
+ * program that had used libuv before starting a server. Descriptors the
+ * caller left inheritable stay open. */
 static void close_inherited(const netfw__worker_args *a) {
   DIR *d = opendir("/proc/self/fd");
   struct dirent *e;
@@ -53,10 +57,12 @@ static void close_inherited(const netfw__worker_args *a) {
     return;
   while ((e = readdir(d)) != NULL) {
     int fd = atoi(e->d_name), fl;
+    struct stat st;
     if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd || fd == a->ready_fd)
       continue;
     fl = fcntl(fd, F_GETFD);
-    if (fl >= 0 && (fl & FD_CLOEXEC))
+    if (fl >= 0 && (fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
+        S_ISSOCK(st.st_mode))
       close(fd);
   }
   closedir(d);

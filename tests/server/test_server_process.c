@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <arpa/inet.h>
 
+#include <uv.h>
+
 #include "fixture.h"
 
 static uint32_t worker_pid(int fd) {
@@ -188,6 +190,33 @@ static void test_server_default_ip_is_host_address(void **state) {
   close(fd);
 }
 
+/* A program that used libuv before starting a server (a client, a loop of
+ * its own) still gets working workers: libuv's signal pipe, recreated in the
+ * child at fork, must survive the worker's clean-up of inherited fds. */
+static void on_usr2(uv_signal_t *h, int signum) {
+  (void)h;
+  (void)signum;
+}
+
+static void test_server_starts_after_caller_used_libuv(void **state) {
+  fx *f = *state;
+  uv_loop_t loop;
+  uv_signal_t sig;
+  int fd;
+
+  assert_int_equal(uv_loop_init(&loop), 0);
+  assert_int_equal(uv_signal_init(&loop, &sig), 0);
+  assert_int_equal(uv_signal_start(&sig, on_usr2, SIGUSR2), 0);
+  uv_close((uv_handle_t *)&sig, NULL);
+  assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+  assert_int_equal(uv_loop_close(&loop), 0);
+  f->cfg.worker_num = 2;
+  fx_start(f);
+  fd = fx_connect(f);
+  expect_echo(fd, 0xff, "hello", 5);
+  close(fd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
@@ -196,6 +225,7 @@ int main(void) {
       T(test_server_workers_die_with_parent),
       T(test_server_workers_drop_cloexec_fds),
       T(test_server_default_ip_is_host_address),
+      T(test_server_starts_after_caller_used_libuv),
 #undef T
   };
   signal(SIGPIPE, SIG_IGN);
