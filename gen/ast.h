@@ -257,6 +257,9 @@ void gen_emit_header(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
 void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
+/* The dispatch/app/send-helper part of the .c file (emit_glue.c); called by
+ * gen_emit_source after the codec. */
+void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);
 void gen_emit_fuzz(gen_buf *b, const gen_schema *s, const gen_out *o,
