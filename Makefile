@@ -53,9 +53,15 @@ check-sanitize: deps
 # valgrind memcheck over the tests labelled VALGRIND_LABELS (0 definitely
 # lost, 0 invalid accesses); end-to-end scripts and load tests are left out.
 VALGRIND_LABELS ?= unit|server|client|gen
+# Every process counts, forked workers included: the logs are searched.
+VALGRIND_DEFECTS = definitely lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched free
 check-valgrind: build
+	rm -f $(BUILD_DIR)/Testing/Temporary/MemoryChecker.*.log
 	ctest --test-dir $(BUILD_DIR) -T memcheck -L '$(VALGRIND_LABELS)' \
 	  --output-on-failure --timeout 600 -j $(JOBS)
+	@if grep -lE '$(VALGRIND_DEFECTS)' $(BUILD_DIR)/Testing/Temporary/MemoryChecker.*.log; then \
+	  echo "check-valgrind: defects in the logs above"; exit 1; \
+	else echo "check-valgrind: 0 definitely lost, 0 invalid accesses"; fi
 
 # libFuzzer targets (tests/fuzz) with ASan+UBSan, each for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 60

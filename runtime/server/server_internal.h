@@ -4,6 +4,7 @@
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -65,6 +66,7 @@ struct netfw_server {
   int stop_timeout_ms;
   int early_deaths; /* consecutive deaths soon after a fork         */
   bool respawn_off; /* crash loop detected                          */
+  struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
 };
 
 /* Returns CLOCK_MONOTONIC in milliseconds. */

@@ -209,7 +209,7 @@ static bool check_workers(netfw_server *s) {
 static void wait_workers(netfw_server *s, int timeout_ms) {
   uint64_t deadline =
       netfw__now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
-  struct pollfd *p = calloc((size_t)s->nworkers, sizeof(*p));
+  struct pollfd *p = s->pfds;
 
   for (;;) {
     int i, n = 0, live = 0, wait_ms = -1, status;
@@ -241,7 +241,6 @@ static void wait_workers(netfw_server *s, int timeout_ms) {
     }
     poll(p, (nfds_t)n, wait_ms);
   }
-  free(p);
 }
 
 /* Stops every worker: SIGTERM (a graceful stop), then after timeout_ms
@@ -257,7 +256,7 @@ static void stop_workers(netfw_server *s, int timeout_ms) {
 static void watch(netfw_server *s) {
   bool pending = false;
   int i;
-  struct pollfd *p = calloc((size_t)s->nworkers + 1, sizeof(*p));
+  struct pollfd *p = s->pfds;
 
   for (;;) {
     int n = 1, wait_ms = pending ? 200 : -1;
@@ -286,17 +285,22 @@ static void watch(netfw_server *s) {
     }
     pending = check_workers(s);
   }
-  free(p);
   pthread_mutex_lock(&s->mu);
   i = s->stop_timeout_ms;
   pthread_mutex_unlock(&s->mu);
   stop_workers(s, i);
 }
 
+/* The poll set lives in the server, not on this thread's stack: a worker
+ * forked from this thread must still see it as reachable (valgrind in the
+ * worker reports it lost otherwise). NULL makes the loops poll by timer. */
 static void *supervise(void *arg) {
   netfw_server *s = arg;
-  int err = start_workers(s);
-  int saved = errno;
+  int err, saved;
+
+  s->pfds = calloc((size_t)s->nworkers + 1, sizeof(*s->pfds));
+  err = start_workers(s);
+  saved = errno;
 
   pthread_mutex_lock(&s->mu);
   s->start_err = err;
@@ -306,6 +310,8 @@ static void *supervise(void *arg) {
   pthread_mutex_unlock(&s->mu);
   if (err == 0)
     watch(s);
+  free(s->pfds);
+  s->pfds = NULL;
   return NULL;
 }
 
