@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -353,7 +354,13 @@ static void test_client_ping_pong(void **state) {
  * before 127.0.0.1 answers). */
 static void test_client_connect_by_name(void **state) {
   test_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c;
+  struct addrinfo *res;
+
+  if (getaddrinfo("localhost", NULL, NULL, &res) != 0)
+    skip(); /* no /etc/hosts (a bare chroot): nothing to test here */
+  freeaddrinfo(res);
+  c = netfw_client_new();
 
   assert_int_equal(
       netfw_client_connect(c, "localhost", peer_start(&p, PEER_ECHO)), 0);
