@@ -23,13 +23,6 @@ bool rb_under_valgrind(void) {
 
 /* ---- time ---- */
 
-uint64_t rb_now_ms(void) {
-  struct timespec ts;
-
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 void rb_sleep_ms(int ms) {
   struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
@@ -38,24 +31,6 @@ void rb_sleep_ms(int ms) {
 }
 
 /* ---- raw wire peer ---- */
-
-int rb_connect(uint16_t port) {
-  struct sockaddr_in sa;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-
-  if (fd < 0)
-    return -1;
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-    close(fd);
-    return -1;
-  }
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  return fd;
-}
 
 int rb_send_all(int fd, const void *buf, size_t len) {
   const uint8_t *p = buf;
@@ -81,71 +56,6 @@ void rb_hdr_pack(uint8_t out[RB_HDR], uint16_t id, uint32_t size) {
   out[5] = (uint8_t)(size >> 24);
 }
 
-int rb_send_frame(int fd, uint16_t id, const void *payload, uint32_t size) {
-  uint8_t hdr[RB_HDR];
-
-  rb_hdr_pack(hdr, id, size);
-  if (rb_send_all(fd, hdr, sizeof(hdr)) != 0)
-    return -1;
-  return size > 0 ? rb_send_all(fd, payload, size) : 0;
-}
-
-/* Reads exactly len bytes before the deadline. Returns len, 0 (EOF before
- * the first byte), -1 (timeout), -2 (reset or EOF after some bytes). */
-static int read_exact(int fd, uint8_t *buf, size_t len, uint64_t deadline) {
-  size_t got = 0;
-
-  while (got < len) {
-    struct pollfd p = {fd, POLLIN, 0};
-    uint64_t now = rb_now_ms();
-    ssize_t n;
-    if (now >= deadline)
-      return -1;
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      continue;
-    n = recv(fd, buf + got, len - got, 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-      continue;
-    if (n < 0)
-      return -2;
-    if (n == 0)
-      return got == 0 ? 0 : -2;
-    got += (size_t)n;
-  }
-  return (int)len;
-}
-
-int rb_recv_frame(int fd, uint16_t *id, uint8_t **payload, uint32_t *size,
-                  int timeout_ms) {
-  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
-  uint8_t hdr[RB_HDR];
-  uint32_t n;
-  int r;
-
-  *payload = NULL;
-  r = read_exact(fd, hdr, sizeof(hdr), deadline);
-  if (r <= 0)
-    return r;
-  *id = (uint16_t)(hdr[0] | hdr[1] << 8);
-  n = (uint32_t)hdr[2] | (uint32_t)hdr[3] << 8 | (uint32_t)hdr[4] << 16 |
-      (uint32_t)hdr[5] << 24;
-  *size = n;
-  if (n == 0)
-    return 1;
-  if (n > 64u * 1024 * 1024)
-    return -2; /* no test here expects that much */
-  *payload = malloc(n);
-  if (*payload == NULL)
-    return -2;
-  r = read_exact(fd, *payload, n, deadline);
-  if (r != (int)n) {
-    free(*payload);
-    *payload = NULL;
-    return r == 0 ? -2 : r;
-  }
-  return 1;
-}
-
 bool rb_echo_ok(int fd, uint16_t id, const void *payload, uint32_t size,
                 int timeout_ms) {
   uint16_t gid = 0;
@@ -153,42 +63,14 @@ bool rb_echo_ok(int fd, uint16_t id, const void *payload, uint32_t size,
   uint32_t gsize = 0;
   bool ok;
 
-  if (rb_send_frame(fd, id, payload, size) != 0)
+  if (wire_send(fd, id, payload, size) != 0)
     return false;
-  if (rb_recv_frame(fd, &gid, &got, &gsize, timeout_ms) != 1)
+  if (wire_recv(fd, &gid, &got, &gsize, timeout_ms) != 1)
     return false;
   ok = gid == id && gsize == size &&
        (size == 0 || memcmp(got, payload, size) == 0);
   free(got);
   return ok;
-}
-
-int rb_wait_closed(int fd, int timeout_ms, size_t *discarded) {
-  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
-  size_t total = 0;
-  char buf[65536];
-  int rc = -1;
-
-  for (;;) {
-    struct pollfd p = {fd, POLLIN, 0};
-    uint64_t now = rb_now_ms();
-    ssize_t n;
-    if (now >= deadline)
-      break;
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
-      continue;
-    n = recv(fd, buf, sizeof(buf), 0);
-    if (n < 0 && (errno == EINTR || errno == EAGAIN))
-      continue;
-    if (n <= 0) {
-      rc = n == 0 ? 0 : 1;
-      break;
-    }
-    total += (size_t)n;
-  }
-  if (discarded != NULL)
-    *discarded = total;
-  return rc;
 }
 
 bool rb_still_open(int fd, int ms) {
@@ -199,13 +81,6 @@ bool rb_still_open(int fd, int ms) {
     r = poll(&p, 1, ms);
   while (r < 0 && errno == EINTR);
   return r == 0;
-}
-
-void rb_close_rst(int fd) {
-  struct linger l = {1, 0};
-
-  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-  close(fd);
 }
 
 /* ---- the echo app ---- */
@@ -326,19 +201,19 @@ void rb_board_free(rb_board *b) {
 }
 
 long rb_wait_atleast(atomic_long *v, long want, int timeout_ms) {
-  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
   long got;
 
-  while ((got = atomic_load(v)) < want && rb_now_ms() < deadline)
+  while ((got = atomic_load(v)) < want && wire_now_ms() < deadline)
     rb_sleep_ms(5);
   return got;
 }
 
 int rb_wait_int(atomic_int *v, int want, int timeout_ms) {
-  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
   int got;
 
-  while ((got = atomic_load(v)) != want && rb_now_ms() < deadline)
+  while ((got = atomic_load(v)) != want && wire_now_ms() < deadline)
     rb_sleep_ms(5);
   return got;
 }
@@ -419,13 +294,13 @@ int rb_children(pid_t pid, pid_t *out, int max) {
 }
 
 int rb_wait_children(pid_t pid, int n, pid_t *out, int timeout_ms) {
-  uint64_t deadline = rb_now_ms() + (uint64_t)timeout_ms;
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
   pid_t tmp[64];
   int got, i;
 
   for (;;) {
     got = rb_children(pid, tmp, 64);
-    if (got == n || rb_now_ms() >= deadline)
+    if (got == n || wire_now_ms() >= deadline)
       break;
     rb_sleep_ms(10);
   }
@@ -494,9 +369,9 @@ pid_t rb_worker_of(int fd) {
   uint32_t size = 0;
   pid_t pid = -1;
 
-  if (rb_send_frame(fd, RB_PID, NULL, 0) != 0)
+  if (wire_send(fd, RB_PID, NULL, 0) != 0)
     return -1;
-  if (rb_recv_frame(fd, &id, &p, &size, 10000) == 1 && id == RB_PID &&
+  if (wire_recv(fd, &id, &p, &size, 10000) == 1 && id == RB_PID &&
       size == 4)
     pid = (pid_t)get_u32(p);
   free(p);

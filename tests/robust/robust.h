@@ -17,6 +17,7 @@
 #include <sys/types.h>
 
 #include "netfw/netfw.h"
+#include "wire.h"
 
 #define RB_HDR 6
 
@@ -42,15 +43,10 @@ bool rb_under_valgrind(void);
 
 /* ---- time ---- */
 
-/* Milliseconds on the monotonic clock. */
-uint64_t rb_now_ms(void);
 void rb_sleep_ms(int ms);
 
-/* ---- raw wire peer ---- */
-
-/* Connects a blocking, close-on-exec, TCP_NODELAY socket to 127.0.0.1:port.
- * Returns the fd or -1. */
-int rb_connect(uint16_t port);
+/* ---- raw wire peer (tests/support/wire.h has connect, send, recv,
+ * wait-for-EOF and reset; these add what an attacker needs) ---- */
 
 /* Writes all len bytes (MSG_NOSIGNAL). Returns 0, or -1 when the connection
  * is gone. */
@@ -59,29 +55,13 @@ int rb_send_all(int fd, const void *buf, size_t len);
 /* Encodes a frame header. */
 void rb_hdr_pack(uint8_t out[RB_HDR], uint16_t id, uint32_t size);
 
-/* Sends one frame. Returns 0 or -1. */
-int rb_send_frame(int fd, uint16_t id, const void *payload, uint32_t size);
-
-/* Receives one frame within timeout_ms. Returns 1 (frame; *payload is
- * malloc'ed or NULL for size 0, caller frees), 0 (EOF before any byte of a
- * frame), -1 (timeout), -2 (reset, or EOF inside a frame). */
-int rb_recv_frame(int fd, uint16_t *id, uint8_t **payload, uint32_t *size,
-                  int timeout_ms);
-
 /* Sends a frame and expects the identical frame back. Returns true when it
  * came back byte for byte within timeout_ms. */
 bool rb_echo_ok(int fd, uint16_t id, const void *payload, uint32_t size,
                 int timeout_ms);
 
-/* Reads and discards until the peer closes. Returns 0 (EOF), 1 (reset), -1
- * (timeout); *discarded (may be NULL) gets the byte count. */
-int rb_wait_closed(int fd, int timeout_ms, size_t *discarded);
-
 /* True if the peer has neither closed nor sent anything within ms. */
 bool rb_still_open(int fd, int ms);
-
-/* Closes with SO_LINGER 0: the peer sees a reset. */
-void rb_close_rst(int fd);
 
 /* ---- the echo app ---- */
 

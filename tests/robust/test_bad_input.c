@@ -102,7 +102,7 @@ static void start(bad *t) {
     if (n == t->nworkers)
       break;
     assert_true(nwarm < 16);
-    warm[nwarm] = rb_connect(t->r.port);
+    warm[nwarm] = wire_connect(t->r.port);
     assert_true(warm[nwarm] >= 0);
     slot = find_slot(t, rb_worker_of(warm[nwarm++]));
     assert_true(slot >= 0);
@@ -111,7 +111,7 @@ static void start(bad *t) {
   for (i = 0; i < nwarm; i++)
     close(warm[i]);
   assert_int_equal(rb_wait_int(&t->r.b->open_conns, 0, IO_MS), 0);
-  t->witness = rb_connect(t->r.port);
+  t->witness = wire_connect(t->r.port);
   assert_true(t->witness >= 0);
   assert_serves(t->witness);
   assert_true(find_slot(t, rb_worker_of(t->witness)) >= 0);
@@ -124,12 +124,12 @@ static void start(bad *t) {
 
 /* Waits (bounded) until every worker holds as many descriptors as before. */
 static void assert_fds_back(const bad *t) {
-  uint64_t deadline = rb_now_ms() + IO_MS;
+  uint64_t deadline = wire_now_ms() + IO_MS;
   int i, n;
 
   for (i = 0; i < t->nworkers; i++) {
     while ((n = rb_fd_count(t->workers[i])) != t->fds_before[i] &&
-           rb_now_ms() < deadline)
+           wire_now_ms() < deadline)
       rb_sleep_ms(10);
     if (n != t->fds_before[i]) {
       char cmd[128];
@@ -154,7 +154,7 @@ static void assert_unaffected(bad *t) {
   }
   assert_int_equal(atomic_load(&t->r.b->creates), t->nworkers);
   assert_serves(t->witness);
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   assert_true(fd >= 0);
   assert_serves(fd);
   assert_true(find_slot(t, rb_worker_of(fd)) >= 0);
@@ -164,7 +164,7 @@ static void assert_unaffected(bad *t) {
 
 /* Closed by the server: EOF or reset, within IO_MS. */
 static void assert_closed_by_server(int fd) {
-  int r = rb_wait_closed(fd, IO_MS, NULL);
+  int r = wire_wait_eof(fd, IO_MS, NULL);
 
   assert_true(r == 0 || r == 1);
 }
@@ -190,7 +190,7 @@ static void test_bad_header_4gib(void **state) {
   rss0 = worker_rss(t);
   for (i = 0; i < 64; i++) {
     uint8_t hdr[RB_HDR];
-    int fd = rb_connect(t->r.port);
+    int fd = wire_connect(t->r.port);
     assert_true(fd >= 0);
     rb_hdr_pack(hdr, (uint16_t)i, 0xffffffffu);
     assert_int_equal(rb_send_all(fd, hdr, sizeof(hdr)), 0);
@@ -225,7 +225,7 @@ static void test_bad_header_4gib_accepted_costs_nothing(void **state) {
   memset(chunk, 0xa5, sizeof(chunk));
   for (i = 0; i < N; i++) {
     uint8_t hdr[RB_HDR];
-    fds[i] = rb_connect(t->r.port);
+    fds[i] = wire_connect(t->r.port);
     assert_true(fds[i] >= 0);
     rb_hdr_pack(hdr, 9, 0xffffffffu);
     assert_int_equal(rb_send_all(fds[i], hdr, sizeof(hdr)), 0);
@@ -255,18 +255,18 @@ static void test_bad_header_over_max_payload(void **state) {
   t->r.cfg.max_payload = 4096;
   start(t);
   memset(buf, 0x3c, sizeof(buf));
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   assert_true(rb_echo_ok(fd, 0x11, buf, 4096, IO_MS));
   assert_true(rb_echo_ok(fd, 0x11, buf, 4095, IO_MS));
   close(fd);
 
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   rb_hdr_pack(buf, 0x24, 4097);
   assert_int_equal(rb_send_all(fd, buf, RB_HDR), 0);
   assert_closed_by_server(fd);
   close(fd);
 
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   rb_hdr_pack(buf, 0x22, 10);
   memcpy(buf + RB_HDR, "0123456789", 10);
   rb_hdr_pack(buf + RB_HDR + 10, 0x23, 0x7fffffff);
@@ -290,12 +290,12 @@ static void test_bad_oversize_keeps_queued_reply(void **state) {
   t->r.cfg.max_payload = 4096;
   start(t);
   memset(buf, 0x3c, sizeof(buf));
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   rb_hdr_pack(buf, 0x22, 10);
   memcpy(buf + RB_HDR, "0123456789", 10);
   rb_hdr_pack(buf + RB_HDR + 10, 0x23, 4097);
   assert_int_equal(rb_send_all(fd, buf, RB_HDR * 2 + 10 + 100), 0);
-  assert_int_equal(rb_recv_frame(fd, &id, &p, &size, IO_MS), 1);
+  assert_int_equal(wire_recv(fd, &id, &p, &size, IO_MS), 1);
   assert_int_equal(id, 0x22);
   assert_int_equal(size, 10);
   assert_memory_equal(p, "0123456789", 10);
@@ -316,7 +316,7 @@ static void test_bad_many_announce_max_payload(void **state) {
   rss0 = worker_rss(t);
   for (i = 0; i < 100; i++) {
     uint8_t hdr[RB_HDR];
-    fds[i] = rb_connect(t->r.port);
+    fds[i] = wire_connect(t->r.port);
     assert_true(fds[i] >= 0);
     rb_hdr_pack(hdr, 5, NETFW_DEFAULT_MAX_PAYLOAD);
     assert_int_equal(rb_send_all(fds[i], hdr, sizeof(hdr)), 0);
@@ -362,7 +362,7 @@ static void test_bad_random_garbage(void **state) {
   for (i = 0; i < 60; i++) {
     size_t len = (size_t)test_rng_range(&rng, 1, sizeof(buf)), off = 0;
     struct timeval tv = {5, 0};
-    int fd = rb_connect(t->r.port), kind = i % 3;
+    int fd = wire_connect(t->r.port), kind = i % 3;
     assert_true(fd >= 0);
     setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     test_rng_fill(&rng, buf, len);
@@ -379,12 +379,12 @@ static void test_bad_random_garbage(void **state) {
       close(fd);
       break;
     case 1:
-      rb_close_rst(fd);
+      wire_close_rst(fd);
       break;
     default:
       /* the server answered or closed by now; drop what it sent */
-      rb_wait_closed(fd, 50, NULL);
-      rb_close_rst(fd);
+      wire_wait_eof(fd, 50, NULL);
+      wire_close_rst(fd);
       break;
     }
   }
@@ -413,7 +413,7 @@ static void test_bad_one_byte_per_write(void **state) {
     memcpy(stream + len, payload, sizes[k]);
     len += sizes[k];
   }
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   for (i = 0; i < len; i++) {
     assert_int_equal(rb_send_all(fd, stream + i, 1), 0);
     usleep(150);
@@ -422,7 +422,7 @@ static void test_bad_one_byte_per_write(void **state) {
     uint16_t id = 0;
     uint8_t *p = NULL;
     uint32_t size = 0;
-    assert_int_equal(rb_recv_frame(fd, &id, &p, &size, IO_MS), 1);
+    assert_int_equal(wire_recv(fd, &id, &p, &size, IO_MS), 1);
     assert_int_equal(id, ids[k]);
     assert_int_equal(size, sizes[k]);
     if (size > 0)
@@ -450,16 +450,16 @@ static void test_bad_disconnect_mid_frame(void **state) {
   for (round = 0; round < 10; round++)
     for (c = 0; c < 3; c++)
       for (how = 0; how < 2; how++) {
-        int fd = rb_connect(t->r.port);
+        int fd = wire_connect(t->r.port);
         assert_true(fd >= 0);
         assert_int_equal(rb_send_all(fd, frame, cuts[c]), 0);
         if (how == 0) {
           /* half-close: the server must not answer the partial frame */
           shutdown(fd, SHUT_WR);
-          assert_int_equal(rb_wait_closed(fd, IO_MS, NULL), 0);
+          assert_int_equal(wire_wait_eof(fd, IO_MS, NULL), 0);
           close(fd);
         } else {
-          rb_close_rst(fd);
+          wire_close_rst(fd);
         }
       }
   assert_int_equal(rb_wait_int(&t->r.b->open_conns, 1, IO_MS), 1);
@@ -483,28 +483,28 @@ static void test_bad_thousand_resets(void **state) {
     rss0[i] = rb_vm_kib(t->workers[i], "VmRSS:");
   for (round = 0; round < 10; round++) {
     for (i = 0; i < 100; i++) {
-      fds[i] = rb_connect(t->r.port);
+      fds[i] = wire_connect(t->r.port);
       assert_true(fds[i] >= 0);
       if (i % 3 == 0)
         assert_int_equal(rb_send_all(fds[i], "\x01\x00\x10\x00\x00\x00xy", 8),
                          0);
     }
     for (i = 0; i < 100; i++)
-      rb_close_rst(fds[i]);
+      wire_close_rst(fds[i]);
   }
   /* open_conns can touch 1 while reset connections still wait in the
      backlog: wait until the counts stop moving, then read them */
   {
-    uint64_t deadline = rb_now_ms() + 20000, still_since = rb_now_ms();
+    uint64_t deadline = wire_now_ms() + 20000, still_since = wire_now_ms();
     int last_c = -1, last_d = -1;
-    while (rb_now_ms() < deadline) {
+    while (wire_now_ms() < deadline) {
       int c = atomic_load(&t->r.b->connects);
       int d = atomic_load(&t->r.b->disconnects);
       if (c != last_c || d != last_d || c - d != 1) {
         last_c = c;
         last_d = d;
-        still_since = rb_now_ms();
-      } else if (rb_now_ms() - still_since >= 500) {
+        still_since = wire_now_ms();
+      } else if (wire_now_ms() - still_since >= 500) {
         break;
       }
       rb_sleep_ms(10);
@@ -532,10 +532,10 @@ static void test_bad_half_close_still_answered(void **state) {
 
   start(t);
   memset(big, 0x6b, sizeof(big));
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   for (k = 0; k < 3; k++) {
     big[0] = (uint8_t)k;
-    assert_int_equal(rb_send_frame(fd, (uint16_t)(0x300 + k), big, sizeof(big)),
+    assert_int_equal(wire_send(fd, (uint16_t)(0x300 + k), big, sizeof(big)),
                      0);
   }
   assert_int_equal(shutdown(fd, SHUT_WR), 0);
@@ -543,14 +543,14 @@ static void test_bad_half_close_still_answered(void **state) {
     uint16_t id = 0;
     uint8_t *p = NULL;
     uint32_t size = 0;
-    assert_int_equal(rb_recv_frame(fd, &id, &p, &size, IO_MS), 1);
+    assert_int_equal(wire_recv(fd, &id, &p, &size, IO_MS), 1);
     assert_int_equal(id, 0x300 + k);
     assert_int_equal(size, sizeof(big));
     big[0] = (uint8_t)k;
     assert_memory_equal(p, big, sizeof(big));
     free(p);
   }
-  assert_int_equal(rb_wait_closed(fd, IO_MS, NULL), 0);
+  assert_int_equal(wire_wait_eof(fd, IO_MS, NULL), 0);
   close(fd);
   assert_unaffected(t);
 }
@@ -578,20 +578,20 @@ static void test_bad_fd_exhaustion(void **state) {
   start(t);
   assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
   for (i = 0; i < 100; i++) {
-    fds[i] = rb_connect(t->r.port);
+    fds[i] = wire_connect(t->r.port);
     assert_true(fds[i] >= 0);
-    assert_int_equal(rb_send_frame(fds[i], 0x44, &i, sizeof(i)), 0);
+    assert_int_equal(wire_send(fds[i], 0x44, &i, sizeof(i)), 0);
   }
   /* collect the answers that come within 2 s */
-  deadline = rb_now_ms() + 2000;
-  while (rb_now_ms() < deadline) {
+  deadline = wire_now_ms() + 2000;
+  while (wire_now_ms() < deadline) {
     for (i = 0; i < 100; i++) {
       uint16_t id;
       uint8_t *p = NULL;
       uint32_t size;
       if (answered[i] || rb_still_open(fds[i], 0))
         continue;
-      assert_int_equal(rb_recv_frame(fds[i], &id, &p, &size, IO_MS), 1);
+      assert_int_equal(wire_recv(fds[i], &id, &p, &size, IO_MS), 1);
       assert_int_equal(size, sizeof(i));
       assert_memory_equal(p, &i, sizeof(i));
       free(p);
@@ -616,7 +616,7 @@ static void test_bad_fd_exhaustion(void **state) {
     uint32_t size;
     if (fds[i] < 0)
       continue;
-    assert_int_equal(rb_recv_frame(fds[i], &id, &p, &size, IO_MS), 1);
+    assert_int_equal(wire_recv(fds[i], &id, &p, &size, IO_MS), 1);
     assert_int_equal(size, sizeof(i));
     assert_memory_equal(p, &i, sizeof(i));
     free(p);
@@ -643,14 +643,14 @@ static void test_bad_idle_timeout(void **state) {
 
   t->r.cfg.idle_timeout_ms = IDLE_MS;
   start(t);
-  t0 = rb_now_ms();
-  fds[0] = rb_connect(t->r.port);
-  fds[1] = rb_connect(t->r.port);
+  t0 = wire_now_ms();
+  fds[0] = wire_connect(t->r.port);
+  fds[1] = wire_connect(t->r.port);
   assert_true(fds[0] >= 0 && fds[1] >= 0);
   assert_int_equal(rb_send_all(fds[1], "\x05\x00\x03", 3), 0);
   end = t0 + 2000;
-  while (rb_now_ms() < end || closed < 2) {
-    assert_true(rb_now_ms() < t0 + IDLE_MS + 10000);
+  while (wire_now_ms() < end || closed < 2) {
+    assert_true(wire_now_ms() < t0 + IDLE_MS + 10000);
     assert_true(rb_echo_ok(t->witness, 3, "ping", 4, IO_MS));
     for (i = 0; i < 2; i++) {
       struct pollfd p = {fds[i], POLLIN, 0};
@@ -658,10 +658,10 @@ static void test_bad_idle_timeout(void **state) {
       if (closed_at[i] != 0 || poll(&p, 1, 0) != 1)
         continue;
       assert_int_equal(recv(fds[i], &c, 1, 0), 0); /* EOF, nothing sent */
-      closed_at[i] = rb_now_ms();
+      closed_at[i] = wire_now_ms();
       closed++;
     }
-    if (rb_now_ms() < t0 + IDLE_MS / 2)
+    if (wire_now_ms() < t0 + IDLE_MS / 2)
       assert_int_equal(closed, 0);
     rb_sleep_ms(150);
   }
@@ -696,7 +696,7 @@ static void test_bad_never_reads(void **state) {
   hwm0 = rb_vm_kib(t->workers[0], "VmHWM:");
   rb_hdr_pack(frame, 0x99, 65536);
   memset(frame + RB_HDR, 0xee, 65536);
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   assert_true(fd >= 0);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   while (sent < (size_t)512 * 1024 * 1024) {
@@ -723,7 +723,7 @@ static void test_bad_never_reads(void **state) {
   assert_true(rb_wait_atleast(&t->r.b->send_fails, 1, IO_MS) >= 1);
   assert_int_equal(atomic_load(&t->r.b->last_send_rc), NETFW_E2BIG);
 
-  fd = rb_connect(t->r.port);
+  fd = wire_connect(t->r.port);
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
   rb_hdr_pack(flood, RB_FLOOD, 8);
   memcpy(flood + RB_HDR, "\xe8\x03\x00\x00\x00\x00\x01\x00",

@@ -119,17 +119,17 @@ static void kill_worker_while_streaming(rb_server *r, bool reuseport) {
 
   assert_int_equal(acct_run(a, 500), NCLIENTS);
   assert_int_equal(kill(victim, SIGKILL), 0);
-  t_kill = rb_now_ms();
+  t_kill = wire_now_ms();
   /* probe with new connections (kept streaming meanwhile) until one is
      served by a worker that is neither of the first two */
-  while (t_served == 0 && rb_now_ms() < t_kill + 10000) {
-    int fd = rb_connect(r->port);
+  while (t_served == 0 && wire_now_ms() < t_kill + 10000) {
+    int fd = wire_connect(r->port);
     pid_t p;
     assert_true(fd >= 0);
     p = rb_worker_of(fd);
     assert_true(p > 0);
     if (p != victim && p != workers[1] && rb_echo_ok(fd, 1, "new", 3, 5000)) {
-      t_served = rb_now_ms();
+      t_served = wire_now_ms();
       replacement = p;
     }
     close(fd);
@@ -220,20 +220,20 @@ static void test_fault_kill_parent(void **state) {
   assert_int_equal(read(pfd[0], &info, sizeof(info)), (ssize_t)sizeof(info));
   close(pfd[0]);
   for (i = 0; i < 4; i++) { /* connections open through the kill */
-    fds[i] = rb_connect(info.port);
+    fds[i] = wire_connect(info.port);
     assert_true(fds[i] >= 0);
     assert_true(rb_echo_ok(fds[i], 2, "before", 6, 10000));
   }
 
   assert_int_equal(kill(child, SIGKILL), 0);
   assert_int_equal(waitpid(child, NULL, 0), child);
-  t0 = rb_now_ms();
-  while ((!gone[0] || !gone[1]) && rb_now_ms() < t0 + 10000) {
+  t0 = wire_now_ms();
+  while ((!gone[0] || !gone[1]) && wire_now_ms() < t0 + 10000) {
     for (i = 0; i < 2; i++)
       if (!gone[i] &&
           waitpid(info.workers[i], NULL, WNOHANG) == info.workers[i]) {
         gone[i] = true;
-        took[i] = rb_now_ms() - t0;
+        took[i] = wire_now_ms() - t0;
       }
     rb_sleep_ms(5);
   }
@@ -242,7 +242,7 @@ static void test_fault_kill_parent(void **state) {
   assert_true(gone[0] && gone[1]);
   assert_true(took[0] <= 2000 && took[1] <= 2000);
   for (i = 0; i < 4; i++) {
-    int rc = rb_wait_closed(fds[i], 5000, NULL);
+    int rc = wire_wait_eof(fds[i], 5000, NULL);
     assert_true(rc == 0 || rc == 1);
     close(fds[i]);
   }
@@ -270,10 +270,10 @@ typedef struct stopper {
 
 static void *stop_thread(void *arg) {
   stopper *st = arg;
-  uint64_t t0 = rb_now_ms();
+  uint64_t t0 = wire_now_ms();
 
   st->rc = netfw_server_stop(st->s, 30000);
-  st->took_ms = rb_now_ms() - t0;
+  st->took_ms = wire_now_ms() - t0;
   return NULL;
 }
 
@@ -360,7 +360,7 @@ static void test_fault_client_worker_killed(void **state) {
   assert_int_equal(rb_wait_atleast(&r->b->messages, 1, 10000), 1);
   rb_sleep_ms(300); /* the frames reach the client's inbox over loopback */
   assert_int_equal(kill(worker, SIGKILL), 0);
-  t0 = rb_now_ms();
+  t0 = wire_now_ms();
   for (i = 0; i < 100; i++) {
     assert_int_equal(netfw_client_recv(c, &m, 5000), 0);
     assert_int_equal(netfw_msg_id(m), RB_FLOOD);
@@ -371,7 +371,7 @@ static void test_fault_client_worker_killed(void **state) {
   }
   assert_int_equal(netfw_client_recv(c, &m, 5000), NETFW_ECONNRESET);
   assert_null(m);
-  assert_true(rb_now_ms() - t0 < 5000);
+  assert_true(wire_now_ms() - t0 < 5000);
   assert_int_equal(netfw_client_recv(c, &m, 0), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_recv(c, &m, -1), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_send(c, req), NETFW_ECONNRESET);
@@ -448,7 +448,7 @@ static void test_fault_client_server_vanishes_mid_stream(void **state) {
     if (want == 2000) {
       assert_int_equal(kill(peer, SIGKILL), 0);
       assert_int_equal(waitpid(peer, NULL, 0), peer);
-      t0 = rb_now_ms();
+      t0 = wire_now_ms();
     }
     rc = netfw_client_recv(c, &m, 10000);
     if (rc != 0)
@@ -465,10 +465,10 @@ static void test_fault_client_server_vanishes_mid_stream(void **state) {
     netfw_msg_free(m);
   }
   print_message("%u frames received in order, then %s after %lu ms\n", want,
-                netfw_strerror(rc), (unsigned long)(rb_now_ms() - t0));
+                netfw_strerror(rc), (unsigned long)(wire_now_ms() - t0));
   assert_int_equal(rc, NETFW_ECONNRESET);
   assert_true(want >= 2000);
-  assert_true(rb_now_ms() - t0 < 10000);
+  assert_true(wire_now_ms() - t0 < 10000);
   assert_int_equal(netfw_client_recv(c, &m, 100), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_shutdown(c, 5000), NETFW_ECONNRESET);
   netfw_client_free(c);
@@ -492,7 +492,7 @@ static void send_ten_and_half(int lfd, bool rst) {
     _exit(2);
   rb_sleep_ms(300); /* let the client read the complete frames first */
   if (rst)
-    rb_close_rst(fd);
+    wire_close_rst(fd);
   else
     close(fd);
   _exit(0);
@@ -576,7 +576,7 @@ static void test_fault_client_peer_announces_4gib(void **state) {
   assert_non_null(c);
   rss0 = rb_vm_kib(getpid(), "VmRSS:");
   peer = raw_peer(peer_huge_header, &port);
-  t0 = rb_now_ms();
+  t0 = wire_now_ms();
   assert_int_equal(netfw_client_connect(c, "127.0.0.1", port), 0);
   for (i = 0; i < 2; i++) {
     assert_int_equal(netfw_client_recv(c, &m, 10000), 0);
@@ -586,7 +586,7 @@ static void test_fault_client_peer_announces_4gib(void **state) {
     netfw_msg_free(m);
   }
   assert_int_equal(netfw_client_recv(c, &m, 10000), NETFW_ECONNRESET);
-  assert_true(rb_now_ms() - t0 < 4000);
+  assert_true(wire_now_ms() - t0 < 4000);
   rss1 = rb_vm_kib(getpid(), "VmRSS:");
   print_message("client VmRSS %ld KiB -> %ld KiB\n", rss0, rss1);
   assert_true(rss1 - rss0 < 8 * 1024 * RB_MEM_SLACK);
