@@ -5,6 +5,7 @@
 #include "greeter.netfw.h"
 
 static void on_greeting(void *user, const greeter_Greeting *msg) {
+  (void)user; /* the pointer given to greeter_client_recv */
   printf("%.*s (visitor %u)\n", (int)msg->text.len, msg->text.ptr,
          msg->visitor);
 }
@@ -12,8 +13,10 @@ static void on_greeting(void *user, const greeter_Greeting *msg) {
 static const greeter_client_handlers handlers = {.on_Greeting = on_greeting};
 
 int main(int argc, char **argv) {
-  if (argc != 3)
+  if (argc != 3) {
+    fprintf(stderr, "usage: greeter_client PORT NAME\n");
     return 2;
+  }
   netfw_client *c = netfw_client_new();
   int err = netfw_client_connect(c, "127.0.0.1", (uint16_t)atoi(argv[1]));
   if (err != 0) {
@@ -21,7 +24,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   greeter_Hello hello = {.name = {argv[2], (uint32_t)strlen(argv[2])}};
-  netfw_arena arena;
+  netfw_arena arena; /* where decoded arrays live; reset per message */
   netfw_arena_init(&arena);
   err = greeter_client_send_Hello(c, &hello);
   if (err == 0) /* wait up to 5 s for the reply, then dispatch it */

@@ -1,3 +1,5 @@
+#define _POSIX_C_SOURCE 200809L /* sigset_t, sigwait: POSIX, not plain C11 */
+
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,7 +10,10 @@ typedef struct state {
   uint32_t visitors;
 } state;
 
-static void *create(void *context) { return calloc(1, sizeof(state)); }
+static void *create(void *context) {
+  (void)context; /* what netfw_config.context held; unused here */
+  return calloc(1, sizeof(state));
+}
 static void destroy(void *app) { free(app); }
 
 static void on_hello(void *app, netfw_conn *conn, const greeter_Hello *msg) {
