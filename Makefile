@@ -9,6 +9,8 @@
 #   make clean      remove the build tree
 # Variables: BUILD_DIR, BUILD_TYPE, NETFW_WERROR=ON|OFF, CMAKE_FLAGS, CC.
 
+MAKEFLAGS += --no-print-directory
+
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 NETFW_WERROR ?= OFF

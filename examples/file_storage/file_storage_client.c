@@ -7,11 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "example.h"
 #include "file_storage.netfw.h"
 
 enum { REPLY_TIMEOUT_MS = 30000 };
+
+/* Largest file sent: an ADD (name and prefixes included) must fit the
+ * server's default 16 MiB payload limit. */
+#define MAX_FILE ((long)NETFW_DEFAULT_MAX_PAYLOAD - 512)
 
 typedef enum reply_kind { REPLY_NONE, REPLY_ACK, REPLY_GET, REPLY_LIST } reply_kind;
 
@@ -83,12 +88,14 @@ static const file_storage_client_handlers handlers = {
 typedef struct session {
   netfw_client *c;
   netfw_arena arena;
+  bool lost; /* the connection is gone: nothing more can be asked */
 } session;
 
 /* Waits for the reply to the request just sent. Returns 0 or prints why not. */
 static int await(session *s, reply *r) {
   int err = file_storage_client_recv(s->c, &handlers, r, &s->arena,
                                      REPLY_TIMEOUT_MS);
+  s->lost |= err == NETFW_ECONNRESET;
   if (err != 0) {
     fprintf(stderr, "error: no valid reply from the server: %s\n",
             netfw_strerror(err));
@@ -120,6 +127,7 @@ static bool do_put(session *s, const char *name, const uint8_t *data,
   if (!name_fits(name))
     return false;
   if ((err = file_storage_client_send_Add(s->c, &m)) != 0) {
+    s->lost |= err == NETFW_ECONNRESET;
     fprintf(stderr, "error: cannot send ADD: %s\n", netfw_strerror(err));
     return false;
   }
@@ -145,6 +153,7 @@ static bool do_get(session *s, const char *name, FILE *out, uint32_t *size) {
   if (!name_fits(name))
     return false;
   if ((err = file_storage_client_send_Get(s->c, &m)) != 0) {
+    s->lost |= err == NETFW_ECONNRESET;
     fprintf(stderr, "error: cannot send GET: %s\n", netfw_strerror(err));
     return false;
   }
@@ -171,6 +180,7 @@ static bool do_del(session *s, const char *name) {
   if (!name_fits(name))
     return false;
   if ((err = file_storage_client_send_Del(s->c, &m)) != 0) {
+    s->lost |= err == NETFW_ECONNRESET;
     fprintf(stderr, "error: cannot send DEL: %s\n", netfw_strerror(err));
     return false;
   }
@@ -191,6 +201,7 @@ static bool do_list(session *s) {
   int err;
 
   if ((err = file_storage_client_send_List(s->c, &m)) != 0) {
+    s->lost |= err == NETFW_ECONNRESET;
     fprintf(stderr, "error: cannot send LIST: %s\n", netfw_strerror(err));
     return false;
   }
@@ -216,7 +227,7 @@ static uint8_t *read_file(const char *path, size_t *size) {
   if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
       fseek(f, 0, SEEK_SET) != 0) {
     fprintf(stderr, "error: cannot read %s\n", path);
-  } else if (len > (long)(NETFW_DEFAULT_MAX_PAYLOAD - 512)) {
+  } else if (len > MAX_FILE) {
     fprintf(stderr, "error: %s is larger than the 16 MiB message limit\n", path);
   } else if ((buf = malloc(len > 0 ? (size_t)len : 1)) != NULL &&
              fread(buf, 1, (size_t)len, f) != (size_t)len) {
@@ -229,6 +240,52 @@ static uint8_t *read_file(const char *path, size_t *size) {
   return buf;
 }
 
+static bool do_get_stdout(session *s, const char *name) {
+  uint32_t size;
+  return do_get(s, name, stdout, &size);
+}
+
+/* Fetches name into path through a temporary file renamed on success, so a
+ * failed GET leaves an existing file as it was. */
+static int get_into(session *s, const char *name, const char *path) {
+  char tmp[4096];
+  FILE *out;
+  uint32_t size;
+  bool ok;
+
+  if (snprintf(tmp, sizeof(tmp), "%s.part-%ld", path, (long)getpid()) >=
+      (int)sizeof(tmp)) {
+    fprintf(stderr, "error: path too long: %s\n", path);
+    return 1;
+  }
+  if ((out = fopen(tmp, "wb")) == NULL) {
+    fprintf(stderr, "error: cannot create %s: %s\n", tmp, strerror(errno));
+    return 1;
+  }
+  ok = do_get(s, name, out, &size);
+  if (fclose(out) != 0)
+    ok = false;
+  if (ok && rename(tmp, path) != 0) {
+    fprintf(stderr, "error: cannot write %s: %s\n", path, strerror(errno));
+    ok = false;
+  }
+  if (!ok) {
+    remove(tmp);
+    return 1;
+  }
+  printf("got %s (%u bytes) into %s\n", name, size, path);
+  return 0;
+}
+
+/* True when argv is a command one_shot() knows, with its argument count. */
+static bool command_ok(int argc, char **argv) {
+  const char *cmd = argv[0];
+  return (strcmp(cmd, "put") == 0 && argc == 3) ||
+         (strcmp(cmd, "get") == 0 && (argc == 2 || argc == 3)) ||
+         (strcmp(cmd, "del") == 0 && argc == 2) ||
+         (strcmp(cmd, "ls") == 0 && argc == 1);
+}
+
 static int one_shot(session *s, int argc, char **argv) {
   const char *cmd = argv[0];
 
@@ -239,27 +296,11 @@ static int one_shot(session *s, int argc, char **argv) {
     free(data);
     return ok ? 0 : 1;
   }
-  if (strcmp(cmd, "get") == 0 && (argc == 2 || argc == 3)) {
-    FILE *out = argc == 3 ? fopen(argv[2], "wb") : stdout;
-    uint32_t size;
-    bool ok;
-    if (out == NULL) {
-      fprintf(stderr, "error: cannot create %s: %s\n", argv[2], strerror(errno));
-      return 1;
-    }
-    ok = do_get(s, argv[1], out, &size);
-    if (argc == 3 && fclose(out) != 0)
-      ok = false;
-    if (ok && argc == 3)
-      printf("got %s (%u bytes) into %s\n", argv[1], size, argv[2]);
-    return ok ? 0 : 1;
-  }
-  if (strcmp(cmd, "del") == 0 && argc == 2)
+  if (strcmp(cmd, "get") == 0 && (argc == 2 || argc == 3))
+    return argc == 3 ? get_into(s, argv[1], argv[2]) : !do_get_stdout(s, argv[1]);
+  if (strcmp(cmd, "del") == 0)
     return do_del(s, argv[1]) ? 0 : 1;
-  if (strcmp(cmd, "ls") == 0 && argc == 1)
-    return do_list(s) ? 0 : 1;
-  fprintf(stderr, "error: unknown command or wrong arguments: %s\n", cmd);
-  return 2;
+  return do_list(s) ? 0 : 1; /* "ls": command_ok() let nothing else in */
 }
 
 /* netframe's menu: 1 store random bytes, 2 get (hex), 3 delete, 4 list,
@@ -289,7 +330,7 @@ static int menu(session *s) {
     if (choice == 5)
       break;
     if (choice == 1 && sscanf(line, "%*d %299s %ld", name, &len) == 2 && len >= 0 &&
-        len <= 1 << 24) {
+        len <= MAX_FILE) {
       uint8_t *data = malloc(len > 0 ? (size_t)len : 1);
       if (data == NULL)
         return 1;
@@ -305,7 +346,12 @@ static int menu(session *s) {
     } else if (choice == 4) {
       failures += !do_list(s);
     } else {
-      printf("usage: 1 <name> <len> | 2 <name> | 3 <name> | 4 | 5\n");
+      printf("usage: 1 <name> <len> (len at most %ld) | 2 <name> | 3 <name> | "
+             "4 | 5\n", MAX_FILE);
+    }
+    if (s->lost) {
+      printf("the connection is lost: quitting\n");
+      return 1;
     }
   }
   return failures == 0 ? 0 : 1;
@@ -320,7 +366,8 @@ static void usage(FILE *out) {
           "  del NAME            delete NAME\n"
           "  ls                  list stored files with their sizes\n"
           "Without a command: an interactive menu read from stdin.\n"
-          "Exit status 0 on success, 1 on a refused request or error.\n");
+          "Exit status 0 on success, 1 on a refused request or an error,\n"
+          "2 on wrong arguments.\n");
 }
 
 int main(int argc, char **argv) {
@@ -331,7 +378,7 @@ int main(int argc, char **argv) {
       {NULL, 0, NULL, 0}};
   const char *ip = "127.0.0.1";
   long port = NETFW_DEFAULT_PORT;
-  session s;
+  session s = {0};
   int c, rc;
 
   while ((c = getopt_long(argc, argv, "+i:p:h", longopts, NULL)) != -1) {
@@ -345,6 +392,12 @@ int main(int argc, char **argv) {
       usage(stderr);
       return 2;
     }
+  }
+  if (optind < argc && !command_ok(argc - optind, argv + optind)) {
+    fprintf(stderr, "error: unknown command or wrong arguments: %s\n",
+            argv[optind]);
+    usage(stderr);
+    return 2;
   }
   s.c = example_connect(ip, (uint16_t)port);
   if (s.c == NULL)

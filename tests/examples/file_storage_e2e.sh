@@ -29,6 +29,11 @@ expect 0 '^2 files$' fsc ls
 expect 0 '^deleted a.txt$' fsc del a.txt
 expect 0 '^1 file$' fsc ls
 expect 2 'unknown command' fsc frobnicate
+expect 2 'unknown command' "$BIN/file_storage_client" --port 1 frobnicate  # before connecting
+printf 'keep' >"$TMP/kept"
+expect 1 'not fetched: FILE_NOT_FOUND' fsc get missing "$TMP/kept"
+[ "$(cat "$TMP/kept")" = keep ] || fail "a failed GET clobbered its output file"
+ls "$TMP"/kept.part-* >/dev/null 2>&1 && fail "a failed GET left its temporary file"
 
 # names that would leave the directory are refused with ACK NONE
 for name in .. ../escape /etc/passwd a/b; do
@@ -85,6 +90,9 @@ grep -q '^> deleted m1$' <<<"$out" || fail "menu delete: $out"
 grep -q 'not deleted: FILE_NOT_FOUND' <<<"$out" || fail "menu second delete: $out"
 grep -q '^> usage: 1 <name>' <<<"$out" || fail "menu bad choice: $out"
 printf '5\n' | fsc >/dev/null || fail "menu quit exited non-zero"
+out=$(printf '1 huge 16777216\n4\n5\n' | fsc 2>&1) || fail "menu after an oversized file: $out"
+grep -q 'len at most' <<<"$out" || fail "menu oversize not refused: $out"
+grep -qE '^[0-9]+ files?$' <<<"$out" || fail "menu unusable after an oversized file: $out"
 
 stop_server "$SERVER_PID"
 
