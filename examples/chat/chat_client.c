@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chat.netfw.h"
 #include "example.h"
@@ -73,8 +74,13 @@ static void *receiver(void *arg) {
     int err = chat_client_recv(ch->c, &handlers, ch, &ch->arena, POLL_MS);
     fflush(stdout);
     if (err == NETFW_ECONNRESET) {
-      if (!atomic_load(&ch->leaving))
+      if (!atomic_load(&ch->leaving)) {
+        /* nothing more can be said: leave now rather than wait for the
+         * next line of input (_exit: the main thread is inside fgets) */
         printf("* the server closed the connection\n");
+        fflush(stdout);
+        _exit(1);
+      }
       break;
     }
     if (err == NETFW_ETIMEDOUT && atomic_load(&ch->leaving) &&
@@ -122,6 +128,11 @@ static void say_lines(chat *ch) {
       break;
     if (line[0] == '\0')
       continue;
+    if (line[0] == '/') {
+      printf("* unknown command %s (/quit leaves)\n", line);
+      fflush(stdout);
+      continue;
+    }
     s.text.ptr = line;
     s.text.len = (uint32_t)strlen(line);
     if (chat_client_send_Say(ch->c, &s) != 0)

@@ -3,6 +3,7 @@
  * directory. The handlers below receive decoded structs from the code
  * netfw-gen generates from protocols/file_storage.netproto; nothing here
  * packs bytes by hand. Safe with any number of workers: see store.c. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,7 +188,8 @@ int main(int argc, char **argv) {
   if (status >= 0)
     return status;
   if (store_open(&probe, so.dir) != STORE_OK) {
-    fprintf(stderr, "error: cannot open directory '%s'\n", so.dir);
+    fprintf(stderr, "error: cannot open directory '%s': %s\n", so.dir,
+            strerror(errno));
     return 1;
   }
   store_close(&probe);

@@ -223,7 +223,7 @@ int netfw_server_start(netfw_server *s) {
   if (err != 0)
     goto failed;
   s->state = NETFW__SRV_RUNNING;
-  netfw_log(NETFW_LOG_INFO, "server listening on %s port %u with %d worker%s",
+  netfw_log(NETFW_LOG_INFO, "server started: %s port %u, %d worker%s",
             s->cfg.ip != NULL ? s->cfg.ip : "host address", s->port,
             s->nworkers, s->nworkers == 1 ? "" : "s");
   return 0;

@@ -67,5 +67,14 @@ want='* in the room: nobody else yet|* bob joined|* carol joined|<bob> hi alice|
 
 exec {FD[alice]}>&-
 wait "${PID[alice]}" || fail "alice's client exited non-zero"
+
+# an unknown /command stays local; a server that goes away ends the client
+member dave
+echo "/who" >&"${FD[dave]}"
+wait_for "$TMP/dave.out" '^\* unknown command /who \(/quit leaves\)$'
 stop_server "$SERVER_PID"
+status=0
+wait "${PID[dave]}" || status=$?
+[ "$status" -eq 1 ] || fail "dave's client exited $status after the server stopped, wanted 1"
+grep -q '^\* the server closed the connection$' "$TMP/dave.out" || fail "dave was not told"
 echo "chat e2e: all checks passed"
