@@ -90,6 +90,8 @@ static void usage(FILE *out) {
   fprintf(out,
           "usage: echo_client [--ip ADDR] [--port N] [--count N] [--size BYTES]\n"
           "                   [--pipeline D]\n"
+          "  --ip ADDR      server address (default 127.0.0.1)\n"
+          "  --port N       server port (default 54314)\n"
           "  --count N      messages to send (default 1000)\n"
           "  --size BYTES   payload size of each (default 64, at most 16 MiB)\n"
           "  --pipeline D   messages in flight at once (default 1)\n");
