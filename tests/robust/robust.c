@@ -32,21 +32,6 @@ void rb_sleep_ms(int ms) {
 
 /* ---- raw wire peer ---- */
 
-int rb_send_all(int fd, const void *buf, size_t len) {
-  const uint8_t *p = buf;
-
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return -1;
-    p += n;
-    len -= (size_t)n;
-  }
-  return 0;
-}
-
 void rb_hdr_pack(uint8_t out[RB_HDR], uint16_t id, uint32_t size) {
   out[0] = (uint8_t)id;
   out[1] = (uint8_t)(id >> 8);

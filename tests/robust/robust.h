@@ -48,10 +48,6 @@ void rb_sleep_ms(int ms);
 /* ---- raw wire peer (tests/support/wire.h has connect, send, recv,
  * wait-for-EOF and reset; these add what an attacker needs) ---- */
 
-/* Writes all len bytes (MSG_NOSIGNAL). Returns 0, or -1 when the connection
- * is gone. */
-int rb_send_all(int fd, const void *buf, size_t len);
-
 /* Encodes a frame header. */
 void rb_hdr_pack(uint8_t out[RB_HDR], uint16_t id, uint32_t size);
 

@@ -193,7 +193,7 @@ static void test_bad_header_4gib(void **state) {
     int fd = wire_connect(t->r.port);
     assert_true(fd >= 0);
     rb_hdr_pack(hdr, (uint16_t)i, 0xffffffffu);
-    assert_int_equal(rb_send_all(fd, hdr, sizeof(hdr)), 0);
+    assert_int_equal(wire_send_all(fd, hdr, sizeof(hdr)), 0);
     assert_closed_by_server(fd);
     close(fd);
   }
@@ -228,8 +228,8 @@ static void test_bad_header_4gib_accepted_costs_nothing(void **state) {
     fds[i] = wire_connect(t->r.port);
     assert_true(fds[i] >= 0);
     rb_hdr_pack(hdr, 9, 0xffffffffu);
-    assert_int_equal(rb_send_all(fds[i], hdr, sizeof(hdr)), 0);
-    assert_int_equal(rb_send_all(fds[i], chunk, sizeof(chunk)), 0);
+    assert_int_equal(wire_send_all(fds[i], hdr, sizeof(hdr)), 0);
+    assert_int_equal(wire_send_all(fds[i], chunk, sizeof(chunk)), 0);
   }
   /* the witness round trip proves the worker has read what came before */
   assert_serves(t->witness);
@@ -262,7 +262,7 @@ static void test_bad_header_over_max_payload(void **state) {
 
   fd = wire_connect(t->r.port);
   rb_hdr_pack(buf, 0x24, 4097);
-  assert_int_equal(rb_send_all(fd, buf, RB_HDR), 0);
+  assert_int_equal(wire_send_all(fd, buf, RB_HDR), 0);
   assert_closed_by_server(fd);
   close(fd);
 
@@ -270,7 +270,7 @@ static void test_bad_header_over_max_payload(void **state) {
   rb_hdr_pack(buf, 0x22, 10);
   memcpy(buf + RB_HDR, "0123456789", 10);
   rb_hdr_pack(buf + RB_HDR + 10, 0x23, 0x7fffffff);
-  assert_int_equal(rb_send_all(fd, buf, RB_HDR * 2 + 10 + 100), 0);
+  assert_int_equal(wire_send_all(fd, buf, RB_HDR * 2 + 10 + 100), 0);
   assert_closed_by_server(fd);
   close(fd);
   assert_unaffected(t);
@@ -294,7 +294,7 @@ static void test_bad_oversize_keeps_queued_reply(void **state) {
   rb_hdr_pack(buf, 0x22, 10);
   memcpy(buf + RB_HDR, "0123456789", 10);
   rb_hdr_pack(buf + RB_HDR + 10, 0x23, 4097);
-  assert_int_equal(rb_send_all(fd, buf, RB_HDR * 2 + 10 + 100), 0);
+  assert_int_equal(wire_send_all(fd, buf, RB_HDR * 2 + 10 + 100), 0);
   assert_int_equal(wire_recv(fd, &id, &p, &size, IO_MS), 1);
   assert_int_equal(id, 0x22);
   assert_int_equal(size, 10);
@@ -319,7 +319,7 @@ static void test_bad_many_announce_max_payload(void **state) {
     fds[i] = wire_connect(t->r.port);
     assert_true(fds[i] >= 0);
     rb_hdr_pack(hdr, 5, NETFW_DEFAULT_MAX_PAYLOAD);
-    assert_int_equal(rb_send_all(fds[i], hdr, sizeof(hdr)), 0);
+    assert_int_equal(wire_send_all(fds[i], hdr, sizeof(hdr)), 0);
   }
   assert_serves(t->witness);
   rss1 = worker_rss(t);
@@ -340,7 +340,7 @@ static void spray(int fd, const uint8_t *p, size_t len, test_rng *rng) {
     size_t n = (size_t)test_rng_range(rng, 1, 4096);
     if (n > len)
       n = len;
-    if (rb_send_all(fd, p, n) != 0)
+    if (wire_send_all(fd, p, n) != 0)
       return;
     p += n;
     len -= n;
@@ -415,7 +415,7 @@ static void test_bad_one_byte_per_write(void **state) {
   }
   fd = wire_connect(t->r.port);
   for (i = 0; i < len; i++) {
-    assert_int_equal(rb_send_all(fd, stream + i, 1), 0);
+    assert_int_equal(wire_send_all(fd, stream + i, 1), 0);
     usleep(150);
   }
   for (k = 0; k < 3; k++) {
@@ -452,7 +452,7 @@ static void test_bad_disconnect_mid_frame(void **state) {
       for (how = 0; how < 2; how++) {
         int fd = wire_connect(t->r.port);
         assert_true(fd >= 0);
-        assert_int_equal(rb_send_all(fd, frame, cuts[c]), 0);
+        assert_int_equal(wire_send_all(fd, frame, cuts[c]), 0);
         if (how == 0) {
           /* half-close: the server must not answer the partial frame */
           shutdown(fd, SHUT_WR);
@@ -486,7 +486,7 @@ static void test_bad_thousand_resets(void **state) {
       fds[i] = wire_connect(t->r.port);
       assert_true(fds[i] >= 0);
       if (i % 3 == 0)
-        assert_int_equal(rb_send_all(fds[i], "\x01\x00\x10\x00\x00\x00xy", 8),
+        assert_int_equal(wire_send_all(fds[i], "\x01\x00\x10\x00\x00\x00xy", 8),
                          0);
     }
     for (i = 0; i < 100; i++)
@@ -647,7 +647,7 @@ static void test_bad_idle_timeout(void **state) {
   fds[0] = wire_connect(t->r.port);
   fds[1] = wire_connect(t->r.port);
   assert_true(fds[0] >= 0 && fds[1] >= 0);
-  assert_int_equal(rb_send_all(fds[1], "\x05\x00\x03", 3), 0);
+  assert_int_equal(wire_send_all(fds[1], "\x05\x00\x03", 3), 0);
   end = t0 + 2000;
   while (wire_now_ms() < end || closed < 2) {
     assert_true(wire_now_ms() < t0 + IDLE_MS + 10000);
@@ -728,7 +728,7 @@ static void test_bad_never_reads(void **state) {
   rb_hdr_pack(flood, RB_FLOOD, 8);
   memcpy(flood + RB_HDR, "\xe8\x03\x00\x00\x00\x00\x01\x00",
          8); /* 1000 x 64K */
-  assert_int_equal(rb_send_all(fd, flood, sizeof(flood)), 0);
+  assert_int_equal(wire_send_all(fd, flood, sizeof(flood)), 0);
   /* not reading (reading would let the 64 MiB drain): the limit must trip */
   if (rb_wait_atleast(&t->r.b->send_fails, 2, IO_MS) < 2)
     fail_msg("the flood did not reach the output limit: messages %ld "

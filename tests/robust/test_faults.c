@@ -397,7 +397,7 @@ static void raw_streamer(int lfd) {
     f[RB_HDR + 2] = (uint8_t)(seq >> 16);
     f[RB_HDR + 3] = (uint8_t)(seq >> 24);
     memset(f + RB_HDR + 4, (int)(seq & 0xff), 60);
-    if (rb_send_all(fd, f, sizeof(f)) != 0)
+    if (wire_send_all(fd, f, sizeof(f)) != 0)
       _exit(0);
   }
 }
@@ -484,11 +484,11 @@ static void send_ten_and_half(int lfd, bool rst) {
   for (i = 0; i < 10; i++) {
     rb_hdr_pack(f, (uint16_t)(100 + i), 8);
     memset(f + RB_HDR, i, 8);
-    if (rb_send_all(fd, f, sizeof(f)) != 0)
+    if (wire_send_all(fd, f, sizeof(f)) != 0)
       _exit(2);
   }
   rb_hdr_pack(f, 0x0b, 1000);
-  if (rb_send_all(fd, f, sizeof(f)) != 0)
+  if (wire_send_all(fd, f, sizeof(f)) != 0)
     _exit(2);
   rb_sleep_ms(300); /* let the client read the complete frames first */
   if (rst)
@@ -550,11 +550,11 @@ static void peer_huge_header(int lfd) {
   for (i = 0; i < 2; i++) {
     rb_hdr_pack(f, (uint16_t)(200 + i), 4);
     memcpy(f + RB_HDR, "good", 4);
-    if (rb_send_all(fd, f, sizeof(f)) != 0)
+    if (wire_send_all(fd, f, sizeof(f)) != 0)
       _exit(2);
   }
   rb_hdr_pack(f, 0x0c, 0xffffffffu);
-  if (rb_send_all(fd, f, RB_HDR) != 0)
+  if (wire_send_all(fd, f, RB_HDR) != 0)
     _exit(2);
   rb_sleep_ms(5000); /* the client must not wait for a close from here */
   _exit(0);

@@ -38,7 +38,7 @@ int wire_connect(uint16_t port) {
   return fd;
 }
 
-static int send_all(int fd, const void *buf, size_t len) {
+int wire_send_all(int fd, const void *buf, size_t len) {
   const uint8_t *p = buf;
 
   while (len > 0) {
@@ -57,7 +57,7 @@ int wire_send_hdr(int fd, uint16_t id, uint32_t size) {
   uint8_t hdr[NETFW_FRAME_HDR_SIZE];
 
   netfw__frame_hdr_pack(hdr, id, size);
-  return send_all(fd, hdr, sizeof(hdr));
+  return wire_send_all(fd, hdr, sizeof(hdr));
 }
 
 int wire_send(int fd, uint16_t id, const void *payload, uint32_t size) {
@@ -67,11 +67,11 @@ int wire_send(int fd, uint16_t id, const void *payload, uint32_t size) {
     netfw__frame_hdr_pack(small, id, size);
     if (size > 0)
       memcpy(small + NETFW_FRAME_HDR_SIZE, payload, size);
-    return send_all(fd, small, NETFW_FRAME_HDR_SIZE + size);
+    return wire_send_all(fd, small, NETFW_FRAME_HDR_SIZE + size);
   }
   if (wire_send_hdr(fd, id, size) != 0)
     return -1;
-  return send_all(fd, payload, size);
+  return wire_send_all(fd, payload, size);
 }
 
 /* Reads exactly len bytes by the deadline: 1 done, 0 EOF at the first byte,

@@ -9,6 +9,10 @@
 /* Connects to 127.0.0.1:port (close-on-exec socket). Returns fd or -1. */
 int wire_connect(uint16_t port);
 
+/* Writes all len bytes (MSG_NOSIGNAL). Returns 0, or -1 when the connection
+ * is gone. */
+int wire_send_all(int fd, const void *buf, size_t len);
+
 /* Sends one frame. Returns 0, or -1 when the connection is gone. */
 int wire_send(int fd, uint16_t id, const void *payload, uint32_t size);
 
