@@ -16,17 +16,10 @@
 #include <cmocka.h>
 
 #include "netfw/netfw.h"
+#include "client_kit.h"
 #include "peer.h"
 
-#define LOCALHOST "127.0.0.1"
-#define WAIT_MS 20000 /* bound on a wait that must succeed (loaded machine) */
 
-static netfw_client *connect_to(uint16_t port) {
-  netfw_client *c = netfw_client_new();
-  assert_non_null(c);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST, port), 0);
-  return c;
-}
 
 static netfw_msg *msg_text(uint16_t id, const char *text) {
   netfw_msg *m = netfw_msg_new(id);
@@ -48,28 +41,7 @@ static void send_text(netfw_client *c, uint16_t id, const char *text) {
   netfw_msg_free(m);
 }
 
-/* Receives one message and checks its id and payload exactly. */
-static void expect_text(netfw_client *c, uint16_t id, const char *text) {
-  netfw_msg *m = NULL;
-  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
-  assert_non_null(m);
-  assert_int_equal(netfw_msg_id(m), id);
-  assert_int_equal(netfw_msg_size(m), strlen(text));
-  if (strlen(text) > 0)
-    assert_memory_equal(netfw_msg_payload(m), text, strlen(text));
-  netfw_msg_free(m);
-}
 
-static void expect_seq(netfw_client *c, uint32_t seq) {
-  netfw_msg *m = NULL;
-  uint32_t got = ~seq;
-  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
-  assert_int_equal(netfw_msg_id(m), (uint16_t)seq);
-  assert_int_equal(netfw_msg_size(m), 4);
-  assert_int_equal(netfw_msg_pop(m, &got, 4), 0);
-  assert_int_equal(got, seq);
-  netfw_msg_free(m);
-}
 
 static void test_client_echo_round_trip(void **state) {
   test_peer p = {0};
@@ -456,25 +428,7 @@ static void test_client_misuse_codes(void **state) {
   peer_join(&p);
 }
 
-typedef struct sender_arg {
-  netfw_client *c;
-  uint32_t n;
-  int failures;
-} sender_arg;
 
-static void *sender_main(void *arg) {
-  sender_arg *a = arg;
-  for (uint32_t i = 0; i < a->n; i++) {
-    netfw_msg *m = netfw_msg_new((uint16_t)i);
-    if (m == NULL || netfw_msg_append(m, &i, sizeof(i)) != 0 ||
-        netfw_client_send(a->c, m) != 0)
-      a->failures++;
-    netfw_msg_free(m);
-    if (i % 1000 == 0)
-      usleep(1000); /* let the receiver catch up and block now and then */
-  }
-  return NULL;
-}
 
 static void test_client_send_and_recv_in_two_threads(void **state) {
   test_peer p = {0};

@@ -15,10 +15,9 @@
 #include <cmocka.h>
 
 #include "netfw/netfw.h"
+#include "client_kit.h"
 #include "peer.h"
 
-#define LOCALHOST "127.0.0.1"
-#define WAIT_MS 20000
 
 /* ---- apps (run in the forked worker) ---------------------------------- */
 
@@ -167,41 +166,9 @@ static void read_report(uint64_t *frames, uint64_t *in_order) {
   *in_order = report[1];
 }
 
-static netfw_client *connect_to(uint16_t port) {
-  netfw_client *c = netfw_client_new();
-  assert_non_null(c);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST, port), 0);
-  return c;
-}
 
-static void send_seq(netfw_client *c, uint32_t seq) {
-  netfw_msg m;
-  netfw_msg_init(&m, (uint16_t)seq);
-  assert_int_equal(netfw_msg_append(&m, &seq, 4), 0);
-  assert_int_equal(netfw_client_send(c, &m), 0);
-  netfw_msg_release(&m);
-}
 
-static void expect_seq(netfw_client *c, uint32_t seq) {
-  netfw_msg *m = NULL;
-  uint32_t got = ~seq;
-  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
-  assert_int_equal(netfw_msg_id(m), (uint16_t)seq);
-  assert_int_equal(netfw_msg_size(m), 4);
-  assert_int_equal(netfw_msg_pop(m, &got, 4), 0);
-  assert_int_equal(got, seq);
-  netfw_msg_free(m);
-}
 
-static void expect_text(netfw_client *c, uint16_t id, const char *text) {
-  netfw_msg *m = NULL;
-  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), 0);
-  assert_int_equal(netfw_msg_id(m), id);
-  assert_int_equal(netfw_msg_size(m), strlen(text));
-  if (strlen(text) > 0)
-    assert_memory_equal(netfw_msg_payload(m), text, strlen(text));
-  netfw_msg_free(m);
-}
 
 /* ---- tests ------------------------------------------------------------- */
 
@@ -315,23 +282,7 @@ static void test_client_server_pipelined_100k(void **state) {
   netfw_client_free(c);
 }
 
-typedef struct sender_arg {
-  netfw_client *c;
-  uint32_t n;
-  int failures;
-} sender_arg;
 
-static void *sender_main(void *arg) {
-  sender_arg *a = arg;
-  for (uint32_t i = 0; i < a->n; i++) {
-    netfw_msg m;
-    netfw_msg_init(&m, (uint16_t)i);
-    if (netfw_msg_append(&m, &i, 4) != 0 || netfw_client_send(a->c, &m) != 0)
-      a->failures++;
-    netfw_msg_release(&m);
-  }
-  return NULL;
-}
 
 static void test_client_server_send_and_recv_threads(void **state) {
   netfw_client *c = connect_to(fx.port[SRV_ECHO]);

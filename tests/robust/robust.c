@@ -362,3 +362,22 @@ pid_t rb_worker_of(int fd) {
   free(p);
   return pid;
 }
+
+int rb_setup(void **state) {
+  rb_server *r = calloc(1, sizeof(*r));
+
+  if (r == NULL || rb_server_init(r) != 0) {
+    free(r);
+    return -1;
+  }
+  *state = r;
+  return 0;
+}
+
+int rb_teardown(void **state) {
+  rb_server *r = *state;
+
+  rb_server_fini(r);
+  free(r);
+  return 0;
+}

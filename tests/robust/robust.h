@@ -111,6 +111,11 @@ int rb_server_start(rb_server *r);
 /* Stops (graceful, bounded) and frees the server and the board. */
 void rb_server_fini(rb_server *r);
 
+/* cmocka fixture: a fresh rb_server in *state (rb_server_init), and its
+ * teardown (rb_server_fini). */
+int rb_setup(void **state);
+int rb_teardown(void **state);
+
 /* ---- /proc ---- */
 
 /* Children of pid (every thread's children), at most max. Returns count. */

@@ -27,22 +27,6 @@
 
 #define NCLIENTS 50
 
-static int setup(void **state) {
-  rb_server *r = calloc(1, sizeof(*r));
-
-  if (r == NULL || rb_server_init(r) != 0)
-    return -1;
-  *state = r;
-  return 0;
-}
-
-static int teardown(void **state) {
-  rb_server *r = *state;
-
-  rb_server_fini(r);
-  free(r);
-  return 0;
-}
 
 static void print_totals(const char *what, const acct_stats *s) {
   char line[512];
@@ -599,22 +583,22 @@ static void test_fault_client_peer_announces_4gib(void **state) {
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_fault_kill_worker_while_streaming,
-                                      setup, teardown),
+                                      rb_setup, rb_teardown),
       cmocka_unit_test_setup_teardown(
-          test_fault_kill_worker_while_streaming_reuseport, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_fault_kill_parent, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming, setup,
-                                      teardown),
+          test_fault_kill_worker_while_streaming_reuseport, rb_setup, rb_teardown),
+      cmocka_unit_test_setup_teardown(test_fault_kill_parent, rb_setup, rb_teardown),
+      cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming, rb_setup,
+                                      rb_teardown),
       cmocka_unit_test_setup_teardown(test_fault_stop_while_streaming_reuseport,
-                                      setup, teardown),
-      cmocka_unit_test_setup_teardown(test_fault_client_worker_killed, setup,
-                                      teardown),
+                                      rb_setup, rb_teardown),
+      cmocka_unit_test_setup_teardown(test_fault_client_worker_killed, rb_setup,
+                                      rb_teardown),
       cmocka_unit_test_setup_teardown(
-          test_fault_client_server_vanishes_mid_stream, setup, teardown),
+          test_fault_client_server_vanishes_mid_stream, rb_setup, rb_teardown),
       cmocka_unit_test_setup_teardown(test_fault_client_peer_resets_mid_frame,
-                                      setup, teardown),
+                                      rb_setup, rb_teardown),
       cmocka_unit_test_setup_teardown(test_fault_client_peer_announces_4gib,
-                                      setup, teardown),
+                                      rb_setup, rb_teardown),
   };
 
   signal(SIGPIPE, SIG_IGN);

@@ -32,22 +32,6 @@
 #include "accounting.h"
 #include "robust.h"
 
-static int setup(void **state) {
-  rb_server *r = calloc(1, sizeof(*r));
-
-  if (r == NULL || rb_server_init(r) != 0)
-    return -1;
-  *state = r;
-  return 0;
-}
-
-static int teardown(void **state) {
-  rb_server *r = *state;
-
-  rb_server_fini(r);
-  free(r);
-  return 0;
-}
 
 static void print_totals(const char *what, const acct_stats *s, double secs) {
   char line[512];
@@ -187,10 +171,10 @@ static void test_load_checker_catches_faults(void **state) {
 
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_load_checker_catches_faults, setup,
-                                      teardown),
-      cmocka_unit_test_setup_teardown(test_load_accounting_200x5000, setup,
-                                      teardown),
+      cmocka_unit_test_setup_teardown(test_load_checker_catches_faults, rb_setup,
+                                      rb_teardown),
+      cmocka_unit_test_setup_teardown(test_load_accounting_200x5000, rb_setup,
+                                      rb_teardown),
   };
 
   if (argc > 1)
