@@ -323,18 +323,22 @@ static void compute_sizes(checker *c, gen_decl *d) {
 }
 
 /* Reports one cycle through the types left over by order_types(), starting
- * from start, and marks its members so it is reported once. */
-static void report_cycle(checker *c, gen_decl *start) {
+ * from start, and marks its members so it is reported once. seen[] holds,
+ * per type index, the number of the last walk that met it (walk > 0). */
+static void report_cycle(checker *c, gen_decl *start, size_t *seen,
+                         size_t walk) {
   gen_decl *d = start;
   gen_buf path = {0};
   gen_field *first = NULL;
-  gen_map seen = {0};
   size_t steps = 0;
 
   /* Follow leftover dependencies until a type repeats: that one is on a
-   * cycle (every leftover type has a leftover dependency). */
-  while (d != NULL && gen_map_put(&seen, d->name, d) == NULL) {
+   * cycle (every leftover type has a leftover dependency). Types are told
+   * apart by their index, not their name: a name declared twice is two
+   * types. */
+  while (d != NULL && seen[d->index] != walk) {
     gen_decl *next = NULL;
+    seen[d->index] = walk;
     for (size_t i = 0; i < d->nfields && next == NULL; i++) {
       gen_decl *dep = value_dep(&d->fields[i]);
       if (dep != NULL && !dep->checked_size)
@@ -342,7 +346,6 @@ static void report_cycle(checker *c, gen_decl *start) {
     }
     d = next;
   }
-  gen_map_free(&seen);
   if (d == NULL) { /* only depends on a cycle reported already */
     start->checked_size = true;
     start->min_size = start->mem_size = 1;
@@ -356,6 +359,8 @@ static void report_cycle(checker *c, gen_decl *start) {
       if (dep != NULL && !dep->checked_size)
         via = &d->fields[i];
     }
+    if (via == NULL)
+      break; /* cannot happen: d lies on a cycle */
     if (first == NULL)
       first = via;
     if (steps < 8)
@@ -365,7 +370,7 @@ static void report_cycle(checker *c, gen_decl *start) {
     d = via->type.decl;
     steps++;
   } while (d != start);
-  gen_error(c->d, first->pos,
+  gen_error(c->d, first != NULL ? first->pos : start->pos,
             "struct '%s' contains itself (%s%s); only a 'repeated' field can "
             "link a struct to itself",
             start->name, path.data, start->name);
@@ -443,9 +448,10 @@ static void order_types(checker *c) {
   }
   s->order = queue;
   s->norder = tail;
-  for (size_t t = 0; t < n; t++)
+  memset(indeg, 0, (n + 1) * sizeof(*indeg)); /* reused as report_cycle's marks */
+  for (size_t t = 0, walk = 1; t < n; t++)
     if (!types[t]->checked_size)
-      report_cycle(c, types[t]);
+      report_cycle(c, types[t], indeg, walk++);
 }
 
 /* Elements of a repeated field must take at least one byte, or a tiny

@@ -26,8 +26,42 @@ typedef struct netfw_owned_msg {
   netfw_msg *msg;
 } netfw_owned_msg;
 
+/* Why a connection ended, as on_client_closed reports it. The name (second
+ * column) is what netfw_close_reason_name() returns: short, stable, fit for
+ * a log line or a metrics label. */
+#define NETFW_CLOSE_REASON_MAP(XX)                                            \
+  XX(PEER, "peer")                 /* the peer closed (EOF)                */ \
+  XX(RESET, "reset")               /* the network failed or the peer reset */ \
+  XX(SHUTDOWN, "shutdown")         /* the app called netfw_conn_shutdown   */ \
+  XX(PROTOCOL, "protocol")         /* oversized frame, unknown id, bad
+                                      payload (netfw_conn_shutdown_for)     */ \
+  XX(OUTPUT_LIMIT, "output_limit") /* unsent output over max_output        */ \
+  XX(IDLE, "idle")                 /* nothing received for idle_timeout_ms */ \
+  XX(FRAME_TIMEOUT, "frame_timeout") /* a frame took over frame_timeout_ms */ \
+  XX(MEMORY, "memory")             /* over the worker's memory budget      */ \
+  XX(NOMEM, "nomem")               /* out of memory                        */ \
+  XX(STOPPING, "stopping")         /* the server is stopping               */
+
+typedef enum netfw_close_reason {
+#define XX(name, str) NETFW_CLOSE_##name,
+  NETFW_CLOSE_REASON_MAP(XX)
+#undef XX
+  NETFW_CLOSE_REASON_COUNT
+} netfw_close_reason;
+
+/* Returns the reason's short name ("peer", "idle", ...; "unknown" when out
+ * of range). */
+NETFW_EXTERN const char *netfw_close_reason_name(netfw_close_reason why);
+
 /* The user's application, as netframe's ServerApp. Every member but
- * on_message may be NULL. */
+ * on_message may be NULL.
+ *
+ * Owning per-connection state: use on_client_closed. It is called exactly
+ * once for every connection that on_client_connect accepted, whoever ended
+ * it and why, as the last callback of that connection; the netfw_conn * is
+ * invalid once it returns. on_client_disconnect keeps netframe's meaning
+ * (the peer went away) and is not enough to free state: closes the server
+ * starts (protocol errors, limits, timeouts, stop) do not call it. */
 typedef struct netfw_app {
   /* Called once per worker, in the worker; returns the app state. */
   void *(*create)(void *context);
@@ -39,14 +73,22 @@ typedef struct netfw_app {
   void (*on_client_disconnect)(void *app, netfw_conn *client);
   /* One complete frame arrived. */
   void (*on_message)(void *app, netfw_owned_msg *msg);
-  /* Called once per worker before it exits. */
+  /* Called once per worker before it exits, after every connection's
+   * on_client_closed. */
   void (*destroy)(void *app);
+  /* The connection is gone (see above); why says who ended it. During the
+   * call netfw_conn_data and netfw_conn_addr still work, sends are refused
+   * (NETFW_ESTATE). */
+  void (*on_client_closed)(void *app, netfw_conn *client,
+                           netfw_close_reason why);
 } netfw_app;
 
 #define NETFW_DEFAULT_PORT 54314
 #define NETFW_DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
 #define NETFW_DEFAULT_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
 #define NETFW_DEFAULT_DRAIN_MS 5000
+#define NETFW_DEFAULT_WORKER_MEMORY ((size_t)1024 * 1024 * 1024)
+#define NETFW_DEFAULT_FRAME_TIMEOUT_MS 30000
 
 typedef struct netfw_config {
   const netfw_app *app; /* required                                          */
@@ -60,6 +102,11 @@ typedef struct netfw_config {
   int max_connections;  /* per worker; extra ones closed at accept; 0 = off  */
   int drain_timeout_ms; /* bound on reading to EOF after shutdown; 5000      */
   bool reuseport;       /* one SO_REUSEPORT socket per worker: see docs     */
+  size_t worker_memory; /* per worker: buffered input + output of all its
+                           connections; over it, the largest holders are
+                           closed; default 1 GiB; 0 = off                   */
+  int frame_timeout_ms; /* a frame whose header arrived must be complete
+                           within this; default 30000; 0 = off             */
 } netfw_config;
 
 /* Fills cfg with the defaults above and the given app. */
@@ -97,8 +144,14 @@ NETFW_EXTERN void netfw_server_free(netfw_server *s);
 NETFW_EXTERN int netfw_conn_send(netfw_conn *c, const netfw_msg *m);
 
 /* Delivers everything queued, then closes (shutdown(SHUT_WR), drain the peer
- * until EOF or drain_timeout_ms, close). on_client_disconnect is not called. */
+ * until EOF or drain_timeout_ms, close). on_client_disconnect is not called;
+ * on_client_closed is, with NETFW_CLOSE_SHUTDOWN, once the socket closes. */
 NETFW_EXTERN void netfw_conn_shutdown(netfw_conn *c);
+
+/* As netfw_conn_shutdown, with the reason on_client_closed will get (e.g.
+ * NETFW_CLOSE_PROTOCOL from a malformed-message hook). */
+NETFW_EXTERN void netfw_conn_shutdown_for(netfw_conn *c,
+                                          netfw_close_reason why);
 
 /* Writes the peer's IP (NUL-terminated) into ip and its port into *port.
  * Returns 0, NETFW_EINVAL (ip_len too small) or NETFW_ESYS. */

@@ -59,6 +59,13 @@ awk 'BEGIN { printf "protocol p;\n"; for (i = 0; i < 200000; i++) printf "{{{{{"
   >"$WORK/deep.netproto"
 expect 1 "a million braces" timeout 30 "$GEN" -o "$WORK/bad" "$WORK/deep.netproto"
 
+# found by fuzz_netproto: a duplicate struct name around a cycle (was SIGSEGV)
+printf 'protocol p;\nstruct Inner { Point b; }\nstruct Point { Point c; }\nstruct Inner { Inner d; }\n' \
+  >"$WORK/dupcycle.netproto"
+expect 1 "duplicate struct name around a cycle" timeout 30 "$GEN" -o "$WORK/bad" "$WORK/dupcycle.netproto"
+grep -q "dupcycle.netproto:4:8: error: duplicate name 'Inner'" "$WORK/err" \
+  || fail "duplicate-name diagnostic: $(cat "$WORK/err")"
+
 # outputs, determinism, warnings on stderr do not fail
 expect 0 "file_storage" "$GEN" -o "$WORK/a" --depfile "$WORK/fs.d" "$FS"
 [ -s "$WORK/a/file_storage.netfw.h" ] && [ -s "$WORK/a/file_storage.netfw.c" ] \

@@ -239,6 +239,25 @@ static void test_gen_diag_recovers_to_several_errors(void **state) {
   gen_result_free(&r);
 }
 
+/* Found by fuzz_netproto: a struct name declared twice around a cycle sent
+ * the cycle report down a NULL path (SIGSEGV). */
+static void test_gen_diag_cycle_with_duplicate_name(void **state) {
+  gen_result r;
+  static const char src[] = "protocol p;\n"
+                            "struct Inner { Point b; }\n"
+                            "struct Point { Point c; }\n"
+                            "struct Inner { Inner d; }\n";
+  (void)state;
+  assert_int_equal(gen_compile(&r, "t.netproto", src, strlen(src)), 1);
+  assert_non_null(strstr(r.diag.out.data,
+                         "t.netproto:4:8: error: duplicate name 'Inner' "
+                         "(already a struct at 2:8)"));
+  assert_non_null(strstr(r.diag.out.data,
+                         "t.netproto:3:22: error: struct 'Point' contains "
+                         "itself (Point.c -> Point)"));
+  gen_result_free(&r);
+}
+
 static void test_gen_diag_warnings(void **state) {
   gen_result r;
   static const char src[] = P "struct Unused { u8 a; }\nconst K = 4;\n"
@@ -428,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_gen_diag_source_line_and_caret),
       cmocka_unit_test(test_gen_diag_byte_order_mark_takes_no_column),
       cmocka_unit_test(test_gen_diag_recovers_to_several_errors),
+      cmocka_unit_test(test_gen_diag_cycle_with_duplicate_name),
       cmocka_unit_test(test_gen_diag_warnings),
       cmocka_unit_test(test_gen_diag_hostile_inputs),
       cmocka_unit_test(test_gen_diag_long_struct_chain),
