@@ -17,6 +17,7 @@
 
 typedef struct netfw_conn netfw_conn;
 typedef struct netfw_server netfw_server;
+typedef struct uv_loop_s uv_loop_t; /* libuv's loop (include <uv.h> to use) */
 
 /* A message together with the connection it came from. msg is valid during
  * on_message only; owner until on_client_disconnect returns (or until the
@@ -142,6 +143,30 @@ NETFW_EXTERN void netfw_server_free(netfw_server *s);
  * close, NETFW_E2BIG over the output limit (the connection is then closed),
  * NETFW_ENOMEM. Call only from the worker's callbacks. */
 NETFW_EXTERN int netfw_conn_send(netfw_conn *c, const netfw_msg *m);
+
+/* Starts a frame of size payload bytes whose payload follows in pieces
+ * through netfw_conn_send_more (large replies without holding them whole).
+ * Until all size bytes are given, other sends on c return NETFW_ESTATE.
+ * Returns 0, NETFW_ESTATE, NETFW_E2BIG (output limit: c is closed) or
+ * NETFW_ENOMEM. */
+NETFW_EXTERN int netfw_conn_send_begin(netfw_conn *c, uint16_t id,
+                                       uint32_t size);
+
+/* Queues the next len bytes of the frame started by netfw_conn_send_begin.
+ * Returns 0, NETFW_EINVAL (len over what the frame still owes), NETFW_ESTATE
+ * (closed), NETFW_E2BIG (output limit: c is closed) or NETFW_ENOMEM (c is
+ * closed: the frame cannot be finished). */
+NETFW_EXTERN int netfw_conn_send_more(netfw_conn *c, const void *data,
+                                      size_t len);
+
+/* Returns the bytes queued for c that the socket has not taken yet: pace a
+ * large reply by it (max_output bounds it). */
+NETFW_EXTERN size_t netfw_conn_queued(const netfw_conn *c);
+
+/* Returns the libuv loop of the worker that owns c, for the app's own
+ * handles and requests (timers, uv_fs_*, uv_queue_work). Such work must not
+ * outlive the connection's on_client_closed without checking. */
+NETFW_EXTERN uv_loop_t *netfw_conn_loop(const netfw_conn *c);
 
 /* Delivers everything queued, then closes (shutdown(SHUT_WR), drain the peer
  * until EOF or drain_timeout_ms, close). on_client_disconnect is not called;

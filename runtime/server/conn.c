@@ -540,26 +540,43 @@ static size_t send_direct(netfw_conn *c, const uint8_t *hdr,
   return (size_t)w - queued;
 }
 
+/* Closes c when n more bytes would take its unsent output over max_output.
+ * Returns 0, or NETFW_E2BIG when it closed c. */
+static int check_output_limit(netfw_conn *c, size_t n) {
+  size_t unsent = netfw_conn_queued(c), limit = c->w->cfg->max_output;
+  char peer[96];
+
+  if (unsent + n <= limit)
+    return 0;
+  netfw_log(NETFW_LOG_WARN,
+            "%s: output limit reached (%zu bytes unsent, limit %zu); closing",
+            peer_name(c, peer, sizeof(peer)), unsent + n, limit);
+  conn_close(c);
+  return NETFW_E2BIG;
+}
+
+/* Appends n bytes to c->out and schedules the flush. */
+static int queue_bytes(netfw_conn *c, const void *data, size_t n) {
+  if (reserve_out(c, n) != 0)
+    return NETFW_ENOMEM;
+  memcpy(c->out + c->out_len, data, n);
+  c->out_len += n;
+  mark_dirty(c);
+  return 0;
+}
+
 int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
   uint8_t hdr[NETFW_FRAME_HDR_SIZE];
-  size_t total, unsent, limit, done = 0, hdr_left;
-  char peer[96];
+  size_t total, done = 0, hdr_left;
+  int err;
 
   if (c == NULL || m == NULL)
     return NETFW_EINVAL;
-  if (c->flags & STOPPED_FLAGS)
+  if ((c->flags & STOPPED_FLAGS) || c->stream_left > 0)
     return NETFW_ESTATE;
   total = NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m);
-  unsent = c->out_len + uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp);
-  limit = c->w->cfg->max_output;
-  if (unsent + total > limit) {
-    netfw_log(NETFW_LOG_WARN,
-              "%s: output limit reached (%zu bytes unsent, limit %zu); "
-              "closing",
-              peer_name(c, peer, sizeof(peer)), unsent + total, limit);
-    conn_close(c);
-    return NETFW_E2BIG;
-  }
+  if ((err = check_output_limit(c, total)) != 0)
+    return err;
   netfw__frame_hdr_pack(hdr, netfw_msg_id(m), netfw_msg_size(m));
   if (total >= FLUSH_EARLY_BYTES && c->wreq == NULL) {
     done = send_direct(c, hdr, m);
@@ -583,6 +600,51 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
   }
   mark_dirty(c);
   return 0;
+}
+
+int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
+  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
+  int err;
+
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if ((c->flags & STOPPED_FLAGS) || c->stream_left > 0)
+    return NETFW_ESTATE;
+  if ((err = check_output_limit(c, sizeof(hdr))) != 0)
+    return err;
+  netfw__frame_hdr_pack(hdr, id, size);
+  if ((err = queue_bytes(c, hdr, sizeof(hdr))) != 0)
+    return err;
+  c->stream_left = size;
+  return 0;
+}
+
+int netfw_conn_send_more(netfw_conn *c, const void *data, size_t len) {
+  int err;
+
+  if (c == NULL || (data == NULL && len > 0) || len > c->stream_left)
+    return NETFW_EINVAL;
+  if (c->flags & STOPPED_FLAGS)
+    return NETFW_ESTATE;
+  if ((err = check_output_limit(c, len)) != 0)
+    return err;
+  if ((err = queue_bytes(c, data, len)) != 0) {
+    conn_close(c); /* half a frame is queued: the stream cannot go on */
+    return err;
+  }
+  c->stream_left -= (uint32_t)len;
+  return 0;
+}
+
+size_t netfw_conn_queued(const netfw_conn *c) {
+  if (c == NULL)
+    return 0;
+  return c->out_len +
+         uv_stream_get_write_queue_size((const uv_stream_t *)&c->tcp);
+}
+
+uv_loop_t *netfw_conn_loop(const netfw_conn *c) {
+  return c != NULL ? &c->w->loop : NULL;
 }
 
 void netfw_conn_shutdown(netfw_conn *c) {

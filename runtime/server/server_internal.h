@@ -131,6 +131,7 @@ struct netfw_conn {
   uint64_t deadline;       /* idle deadline, or drain deadline after
                               shutdown (uv_now ms); 0 = none          */
   uint32_t flags;
+  uint32_t stream_left; /* payload bytes still owed by send_begin/more */
 };
 
 /* A buffer kept for reuse by the worker (see conn.c, "buffers"). */
