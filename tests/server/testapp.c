@@ -10,6 +10,34 @@
 
 #include "wire.h"
 
+/* Takes the next event entry; NULL once the board is full. */
+static tevent *event_take(board *b, int kind, netfw_conn *c) {
+  int i = atomic_fetch_add(&b->nevents, 1);
+  char ip[48];
+  uint16_t port = 0;
+  tevent *e;
+
+  if (i >= BOARD_EVENTS)
+    return NULL;
+  e = &b->events[i];
+  e->kind = kind;
+  e->port = -1;
+  if (c != NULL) {
+    e->addr_rc = netfw_conn_addr(c, ip, sizeof(ip), &port);
+    if (e->addr_rc == 0) {
+      e->port = port;
+      memcpy(e->ip, ip, sizeof(e->ip));
+    }
+  }
+  return e;
+}
+
+static void event_add(board *b, int kind, netfw_conn *c) {
+  tevent *e = event_take(b, kind, c);
+  if (e != NULL)
+    atomic_store(&e->ready, 1);
+}
+
 static void *app_create(void *context) {
   board *b = context;
 
@@ -22,6 +50,7 @@ static void *app_create(void *context) {
 
 static void app_destroy(void *app) {
   board *b = app;
+  event_add(b, EV_DESTROY, NULL);
   atomic_fetch_add(&b->destroys, 1);
 }
 
@@ -37,13 +66,21 @@ static int send_bytes(netfw_conn *c, uint16_t id, const void *p, size_t n) {
   return rc;
 }
 
+static int send_fill(netfw_conn *c, uint16_t id, uint32_t n);
+
 static bool app_connect(void *app, netfw_conn *c) {
   board *b = app;
   int i, n = atomic_load(&b->reject_send);
 
+  event_add(b, EV_CONNECT, c);
   atomic_fetch_add(&b->connects, 1);
-  if (!atomic_load(&b->reject))
+  if (!atomic_load(&b->reject)) {
+    n = atomic_load(&b->connect_send);
+    if (n > 0)
+      atomic_store(&b->connect_send_rc,
+                   send_fill(c, T_CONNECT_ID, (uint32_t)n));
     return true;
+  }
   for (i = 0; i < n; i++) {
     char p[16];
     snprintf(p, sizeof(p), "pre-%d", i);
@@ -55,6 +92,7 @@ static bool app_connect(void *app, netfw_conn *c) {
 static void app_disconnect(void *app, netfw_conn *c) {
   board *b = app;
 
+  event_add(b, EV_DISCONNECT, c);
   atomic_store(&b->disconnect_data, (long long)(uintptr_t)netfw_conn_data(c));
   atomic_store(&b->disconnect_send_rc, send_bytes(c, 9, "late", 4));
   atomic_fetch_add(&b->disconnects, 1);
@@ -100,6 +138,8 @@ static uint32_t u32_of(netfw_msg *m) {
   return v;
 }
 
+static void send_stream(board *b, netfw_conn *c);
+
 static void on_special(board *b, netfw_conn *c, netfw_msg *m) {
   uint16_t id = netfw_msg_id(m);
   uint64_t v = 0;
@@ -118,6 +158,12 @@ static void on_special(board *b, netfw_conn *c, netfw_msg *m) {
     break;
   case T_SHUTDOWN:
     netfw_conn_shutdown(c);
+    break;
+  case T_SHUTDOWN_FOR:
+    netfw_conn_shutdown_for(c, (netfw_close_reason)u32_of(m));
+    break;
+  case T_STREAM:
+    send_stream(b, c);
     break;
   case T_FLOOD:
     u = u32_of(m);
@@ -170,18 +216,51 @@ static void on_special(board *b, netfw_conn *c, netfw_msg *m) {
   }
 }
 
+/* The frame T_STREAM_ID "abcdefghij" in three pieces, with the calls that
+ * must be refused in between, then T_STREAM_AFTER "after". */
+static void send_stream(board *b, netfw_conn *c) {
+  atomic_int *rc = b->stream_rc;
+
+  atomic_store(&rc[SR_BEGIN], netfw_conn_send_begin(c, T_STREAM_ID, 10));
+  atomic_store(&rc[SR_MORE1], netfw_conn_send_more(c, "abc", 3));
+  atomic_store(&rc[SR_SEND_INSIDE], send_bytes(c, 9, "inside", 6));
+  atomic_store(&rc[SR_BEGIN_INSIDE], netfw_conn_send_begin(c, 9, 1));
+  atomic_store(&rc[SR_MORE2], netfw_conn_send_more(c, "defg", 4));
+  atomic_store(&rc[SR_MORE_TOO_LONG], netfw_conn_send_more(c, "WXYZ", 4));
+  atomic_store(&rc[SR_MORE3], netfw_conn_send_more(c, "hij", 3));
+  atomic_store(&rc[SR_MORE_DONE], netfw_conn_send_more(c, "!", 1));
+  atomic_store(&rc[SR_SEND_AFTER], send_bytes(c, T_STREAM_AFTER, "after", 5));
+}
+
 static void app_message(void *app, netfw_owned_msg *om) {
   board *b = app;
   netfw_msg *m = om->msg;
   uint16_t id = netfw_msg_id(m);
 
   atomic_fetch_add(&b->messages, 1);
-  if (id >= T_SHUTDOWN3 && id <= T_SHUTDOWN) {
+  if (id >= T_SHUTDOWN3 && id <= T_LAST) {
     on_special(b, om->owner, m);
     return;
   }
   /* echo: the same id and payload back */
   netfw_conn_send(om->owner, m);
+}
+
+/* Records the call and what the connection looks like during it. */
+static void app_closed(void *app, netfw_conn *c, netfw_close_reason why) {
+  board *b = app;
+  tevent *e = event_take(b, EV_CLOSED, c);
+
+  if ((unsigned)why < NETFW_CLOSE_REASON_COUNT)
+    atomic_fetch_add(&b->closed_by[why], 1);
+  if (e != NULL) {
+    e->reason = (int)why;
+    e->data = (long long)(uintptr_t)netfw_conn_data(c);
+    e->send_rc = send_bytes(c, 9, "late", 4);
+    e->begin_rc = netfw_conn_send_begin(c, 9, 4);
+    atomic_store(&e->ready, 1);
+  }
+  atomic_fetch_add(&b->closes, 1);
 }
 
 const netfw_app testapp = {
@@ -190,6 +269,7 @@ const netfw_app testapp = {
     .on_client_disconnect = app_disconnect,
     .on_message = app_message,
     .destroy = app_destroy,
+    .on_client_closed = app_closed,
 };
 
 board *board_new(void) {
@@ -248,4 +328,40 @@ int board_log_has(board *b, const char *s1, const char *s2) {
     found = strstr(line, s1) != NULL && (s2 == NULL || strstr(line, s2));
   free(copy);
   return found;
+}
+
+/* Index of the first complete event of this kind from this port, or -1. */
+static int find_event(board *b, int kind, int port) {
+  int i, n = atomic_load(&b->nevents);
+
+  if (n > BOARD_EVENTS)
+    n = BOARD_EVENTS;
+  for (i = 0; i < n; i++)
+    if (atomic_load(&b->events[i].ready) && b->events[i].kind == kind &&
+        (port == -1 || b->events[i].port == port))
+      return i;
+  return -1;
+}
+
+int board_wait_event(board *b, int kind, int port, int timeout_ms) {
+  uint64_t deadline = wire_now_ms() + (uint64_t)timeout_ms;
+  int i;
+
+  while ((i = find_event(b, kind, port)) < 0 && wire_now_ms() < deadline) {
+    struct timespec ts = {0, 2 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  return i;
+}
+
+int board_count_events(board *b, int kind, int port) {
+  int i, n = atomic_load(&b->nevents), count = 0;
+
+  if (n > BOARD_EVENTS)
+    n = BOARD_EVENTS;
+  for (i = 0; i < n; i++)
+    if (atomic_load(&b->events[i].ready) && b->events[i].kind == kind &&
+        (port == -1 || b->events[i].port == port))
+      count++;
+  return count;
 }
