@@ -32,6 +32,8 @@ void netfw_config_init(netfw_config *cfg, const netfw_app *app) {
   cfg->idle_timeout_ms = 0;
   cfg->max_connections = 0;
   cfg->drain_timeout_ms = NETFW_DEFAULT_DRAIN_MS;
+  cfg->worker_memory = NETFW_DEFAULT_WORKER_MEMORY;
+  cfg->frame_timeout_ms = NETFW_DEFAULT_FRAME_TIMEOUT_MS;
   cfg->reuseport = false;
 }
 
@@ -41,7 +43,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   if (cfg == NULL || cfg->app == NULL || cfg->app->on_message == NULL ||
       cfg->worker_num < 0 || cfg->idle_timeout_ms < 0 ||
       cfg->max_connections < 0 || cfg->drain_timeout_ms < 0 ||
-      cfg->max_output == 0 || cfg->max_output > (size_t)INT32_MAX)
+      cfg->frame_timeout_ms < 0 || cfg->max_output == 0 ||
+      cfg->max_output > (size_t)INT32_MAX)
     return NULL;
   s = calloc(1, sizeof(*s));
   if (s == NULL)
