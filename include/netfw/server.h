@@ -184,10 +184,11 @@ typedef enum netfw_run_state {
 NETFW_EXTERN netfw_run_state netfw_server_state(const netfw_server *s);
 
 /* Blocks until the state is no longer NETFW_RUN_RUNNING or timeout_ms
- * passes (-1: no limit; 0: do not block); any thread, in the process that
- * started s. Returns the state then (a netfw_run_state, >= 0: RUNNING only
- * when the timeout passed; NEW at once if never started), or NETFW_EINVAL
- * for NULL or a timeout below -1. */
+ * passes (-1: no limit; 0: do not block); any thread of the process that
+ * started s (elsewhere, e.g. in a worker, it does not block). Returns the
+ * state then (a netfw_run_state, >= 0: RUNNING only when the timeout
+ * passed; NEW at once if never started), or NETFW_EINVAL for NULL or a
+ * timeout below -1. Do not free s while a thread waits. */
 NETFW_EXTERN int netfw_server_wait(netfw_server *s, int timeout_ms);
 
 #endif /* NETFW_SERVER_H */

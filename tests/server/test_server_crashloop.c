@@ -133,13 +133,14 @@ static void test_crash_loop_healthy_death_resets(void **state) {
 }
 
 /* With 2 workers the one still alive is stopped gracefully (destroy runs)
- * and the port refuses once it closed its socket. */
-static void test_crash_loop_stops_the_other_workers(void **state) {
-  fx *f = *state;
+ * and the port refuses once it closed its socket (with reuseport: once
+ * every per-slot socket is closed). */
+static void crash_loop_with_2_workers(fx *f, bool reuseport) {
   uint64_t deadline;
   int i;
 
   f->cfg.worker_num = 2;
+  f->cfg.reuseport = reuseport;
   fx_start(f);
   for (i = 0; i < 5; i++)
     kill_a_worker(f);
@@ -153,6 +154,14 @@ static void test_crash_loop_stops_the_other_workers(void **state) {
     sleep_ms(10);
   assert_true(board_log_has(f->b, "INFO: worker", "exited with status 0"));
   assert_int_equal(netfw_server_stop(f->s, 3000), 0);
+}
+
+static void test_crash_loop_stops_the_other_workers(void **state) {
+  crash_loop_with_2_workers(*state, false);
+}
+
+static void test_crash_loop_stops_the_other_workers_reuseport(void **state) {
+  crash_loop_with_2_workers(*state, true);
 }
 
 static void *wait_forever(void *arg) {
@@ -195,6 +204,7 @@ int main(void) {
       T(test_crash_loop_fails_and_refuses),
       T(test_crash_loop_healthy_death_resets),
       T(test_crash_loop_stops_the_other_workers),
+      T(test_crash_loop_stops_the_other_workers_reuseport),
 #undef T
   };
   signal(SIGPIPE, SIG_IGN);
