@@ -69,10 +69,23 @@ struct netfw_server {
   int early_deaths;    /* consecutive deaths soon after a fork         */
   bool respawn_off;    /* crash loop detected                          */
   struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
+
+  /* what netfw_server_state reports (a netfw_run_state): changed only by
+   * netfw__server_publish, under mu, with state_cv broadcast */
+  atomic_int run_state;
+  pthread_cond_t state_cv; /* CLOCK_MONOTONIC; netfw_server_wait       */
 };
 
 /* Returns CLOCK_MONOTONIC in milliseconds. */
 uint64_t netfw__now_ms(void);
+
+/* Moves the public run state forward to `to` (NEW < RUNNING < FAILED <
+ * STOPPED; FAILED is final) and wakes netfw_server_wait. Any thread. */
+void netfw__server_publish(netfw_server *s, netfw_run_state to);
+
+/* Closes the parent's listening socket(s); idempotent. Called on the
+ * supervisor thread when a crash loop stops the server, else by stop. */
+void netfw__close_listeners(netfw_server *s);
 
 /* Starts the supervisor thread, which forks the first workers, waits until
  * each one listens and reports the result. Returns 0 or a NETFW_E* code
