@@ -33,8 +33,9 @@ int example_server_args(int argc, char **argv, const char *name,
 
 /* Applies the options to cfg (app and context already set), starts the
  * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits
- * for SIGINT or SIGTERM, stops it gracefully and returns the process exit
- * status (0 on a clean stop). */
+ * for SIGINT or SIGTERM (or for the server to fail: its workers kept
+ * crashing), stops it gracefully and returns the process exit status (0 on
+ * a clean stop; 1, with "error: ..." on stderr, when the server failed). */
 int example_serve(const example_server_opts *o, netfw_config *cfg);
 
 /* Connects a new client to ip:port; prints the reason and returns NULL on
