@@ -32,7 +32,6 @@
 /* Output queued by one read that is written at once, without waiting for
  * the end of the loop iteration. */
 #define FLUSH_EARLY_BYTES (64 * 1024)
-#define SCRATCH_SIZE 65536
 
 /* Set while frames of this connection are being handed to on_message: its
  * read buffer is in use and must not be freed. */
@@ -424,7 +423,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   uint8_t *p;
 
   if (c->flags & STOPPED_FLAGS) {
-    *buf = uv_buf_init((char *)w->scratch, SCRATCH_SIZE); /* discarded */
+    *buf = uv_buf_init((char *)w->scratch, NETFW__SCRATCH_SIZE); /* discarded */
     return;
   }
   if (c->in.base == NULL) {
