@@ -26,10 +26,10 @@
 typedef struct seen {
   int kept_fd, other_fd;
   ino_t kept_ino, other_ino; /* what they are in the test process */
-  int loop_in_create; /* 1: netfw_worker_loop() was non-NULL in create */
-  int kept_open;      /* 1: kept_fd open in the worker                 */
-  int other_open;     /* 1: other_fd open in the worker                */
-  int timer_fired;    /* a timer the app started in create() ran      */
+  int loop_in_create;        /* 1: netfw_worker_loop() was non-NULL in create */
+  int kept_open;             /* 1: kept_fd open in the worker                 */
+  int other_open;            /* 1: other_fd open in the worker                */
+  int timer_fired;           /* a timer the app started in create() ran      */
 } seen;
 
 static void on_timer(uv_timer_t *t) {
@@ -126,6 +126,9 @@ static void test_server_seams_loop_and_kept_fds(void **state) {
   assert_int_equal(s->loop_in_create, 1);
   assert_int_equal(s->kept_open, 1);
   assert_int_equal(s->other_open, 0);
+  for (int i = 0;
+       i < 200 && !__atomic_load_n(&s->timer_fired, __ATOMIC_SEQ_CST); i++)
+    usleep(10000); /* the timer is due 1 ms after create: give it 2 s */
   assert_int_equal(s->timer_fired, 1);
 
   assert_int_equal(netfw_server_stop(srv, 5000), 0);
