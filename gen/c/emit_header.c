@@ -5,7 +5,7 @@
 
 #include "netfw/version.h"
 
-#include "ast.h"
+#include "emit.h"
 
 const char *gen_ctype(gen_pool *pool, const gen_schema *s, const gen_type *t) {
   static const char *const c[] = {
@@ -61,10 +61,6 @@ void gen_emit_banner(gen_buf *b, const gen_schema *s, const gen_out *o,
                  " * Protocol '%s', payload fields %s-endian. */\n",
                  file, NETFW_VERSION_STRING, o->schema_name, s->proto,
                  s->big_endian ? "big" : "little");
-}
-
-bool gen_receives(const gen_decl *m, bool server) {
-  return m->dir == DIR_BOTH || m->dir == (server ? DIR_SERVER : DIR_CLIENT);
 }
 
 static void section(gen_buf *b, const char *title) {
