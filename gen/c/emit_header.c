@@ -12,6 +12,8 @@ const char *gen_ctype(gen_pool *pool, const gen_schema *s, const gen_type *t) {
       "uint8_t", "uint16_t",  "uint32_t",   "uint64_t", "int8_t",
       "int16_t", "int32_t",   "int64_t",    "float",    "double",
       "bool",    "netfw_str", "netfw_bytes"};
+  _Static_assert(sizeof(c) / sizeof(c[0]) == TY_BYTES + 1,
+                 "one C type per built-in gen_tykind, in order");
   size_t lp, ln;
   char *r;
   if (t->kind != TY_NAMED)
