@@ -503,20 +503,12 @@ static void test_server_closed_not_for_refused(void **state) {
  * max_output, so the runtime closed the connection inside the callback:
  * the app accepted it, so on_client_closed(OUTPUT_LIMIT) is still owed,
  * exactly once (an app that registered the conn in on_client_connect would
- * otherwise keep it dangling: the ghost bug again).
- *
- * KNOWN BUG (runtime/server/conn.c, netfw__conn_accept returns on
- * NETFW__C_CLOSING before setting NETFW__C_OWNED): skipped unless
- * NETFW_TEST_KNOWN_BUGS is set; drop the skip with the fix. */
+ * otherwise keep it dangling: the ghost bug again). Found by this test,
+ * fixed in 0de5c99. */
 static void test_server_closed_output_limit_inside_connect(void **state) {
   fx *f = *state;
   int fd, port;
 
-  if (getenv("NETFW_TEST_KNOWN_BUGS") == NULL) {
-    print_message("known bug: no on_client_closed when the connection is "
-                  "closed inside on_client_connect; skipped\n");
-    skip();
-  }
   f->cfg.max_output = 16 * 1024;
   atomic_store(&f->b->connect_send, 64 * 1024);
   fx_start(f);
