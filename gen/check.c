@@ -8,8 +8,8 @@
 #include "ast.h"
 
 enum {
-  MAX_ARRAY = 65535,      /* largest fixed array */
-  MAX_NESTING = 64,       /* structs inside structs, by value */
+  MAX_ARRAY = 65535, /* largest fixed array */
+  MAX_NESTING = 64,  /* structs inside structs, by value */
 };
 #define MAX_MEM_SIZE ((uint64_t)16 * 1024 * 1024) /* in-memory struct size */
 
@@ -30,8 +30,8 @@ typedef struct sym {
 static bool reserved_name(checker *c, const char *name, gen_pos pos,
                           const char *what) {
   if (name[0] == '_') {
-    gen_error(c->d, pos, "%s '%s' may not start with '_' (reserved in C)",
-              what, name);
+    gen_error(c->d, pos, "%s '%s' may not start with '_' (reserved in C)", what,
+              name);
     return true;
   }
   return false;
@@ -65,19 +65,22 @@ static const char *cat(checker *c, const char *a, const char *b,
 
 static const char *kind_name(gen_decl_kind k) {
   switch (k) {
-  case D_ENUM: return "enum";
-  case D_STRUCT: return "struct";
-  case D_MESSAGE: return "message";
-  case D_CONST: return "const";
+  case D_ENUM:
+    return "enum";
+  case D_STRUCT:
+    return "struct";
+  case D_MESSAGE:
+    return "message";
+  case D_CONST:
+    return "const";
   }
   return "?";
 }
 
 static bool is_builtin_name(const char *n) {
-  static const char *const b[] = {"u8",  "u16", "u32",  "u64",    "i8",
-                                  "i16", "i32", "i64",  "f32",    "f64",
-                                  "bool", "string", "bytes", "optional",
-                                  "repeated"};
+  static const char *const b[] = {
+      "u8",  "u16", "u32",  "u64",    "i8",    "i16",      "i32",     "i64",
+      "f32", "f64", "bool", "string", "bytes", "optional", "repeated"};
   for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
     if (strcmp(n, b[i]) == 0)
       return true;
@@ -97,13 +100,15 @@ static void check_names(checker *c) {
     }
     old = gen_map_put(&c->names, d->name, d);
     if (old != NULL)
-      gen_error(c->d, d->pos, "duplicate name '%s' (already a %s at %d:%d)", d->name,
-                kind_name(old->kind), old->pos.line, old->pos.col);
+      gen_error(c->d, d->pos, "duplicate name '%s' (already a %s at %d:%d)",
+                d->name, kind_name(old->kind), old->pos.line, old->pos.col);
   }
 }
 
 static void check_enum(checker *c, gen_decl *e) {
-  uint64_t max = e->underlying == TY_U8 ? 0xff : e->underlying == TY_U16 ? 0xffff : 0xffffffffu;
+  uint64_t max = e->underlying == TY_U8    ? 0xff
+                 : e->underlying == TY_U16 ? 0xffff
+                                           : 0xffffffffu;
   gen_map names = {0};
   gen_map values = {0};
   char key[32];
@@ -156,8 +161,9 @@ static void check_message_id(checker *c, gen_decl *m) {
   snprintf(key, sizeof(key), "%u", (unsigned)m->id);
   old = gen_map_put(&c->ids, gen_pool_strndup(c->pool, key, strlen(key)), m);
   if (old != NULL)
-    gen_error(c->d, m->id_pos, "duplicate message id %s (also used by '%s' at %d:%d)",
-              key, old->name, old->pos.line, old->pos.col);
+    gen_error(c->d, m->id_pos,
+              "duplicate message id %s (also used by '%s' at %d:%d)", key,
+              old->name, old->pos.line, old->pos.col);
 }
 
 static void resolve_field(checker *c, gen_field *f) {
@@ -319,7 +325,8 @@ static void compute_sizes(checker *c, gen_decl *d) {
     gen_error(c->d, d->pos,
               "'%s' takes about %llu bytes in memory (at most %llu); use "
               "repeated instead of large fixed arrays",
-              d->name, (unsigned long long)mem, (unsigned long long)MAX_MEM_SIZE);
+              d->name, (unsigned long long)mem,
+              (unsigned long long)MAX_MEM_SIZE);
 }
 
 /* Reports one cycle through the types left over by order_types(), starting
@@ -448,7 +455,8 @@ static void order_types(checker *c) {
   }
   s->order = queue;
   s->norder = tail;
-  memset(indeg, 0, (n + 1) * sizeof(*indeg)); /* reused as report_cycle's marks */
+  memset(indeg, 0,
+         (n + 1) * sizeof(*indeg)); /* reused as report_cycle's marks */
   for (size_t t = 0, walk = 1; t < n; t++)
     if (!types[t]->checked_size)
       report_cycle(c, types[t], indeg, walk++);
@@ -465,7 +473,8 @@ static void check_repeated(checker *c, gen_decl *d) {
     type_sizes(&f->type, &min, &mem);
     if (min == 0)
       gen_error(c->d, f->pos,
-                "elements of repeated field '%s' encode to zero bytes", f->name);
+                "elements of repeated field '%s' encode to zero bytes",
+                f->name);
   }
 }
 
@@ -474,12 +483,19 @@ static void check_symbols(checker *c) {
   gen_schema *s = c->s;
   const char *p = s->proto;
   const char *P = gen_upper(c->pool, p);
-  static const char *const fixed[] = {
-      "msg_name",          "server_handlers",      "client_handlers",
-      "server_dispatch",   "client_dispatch",      "server_default_unknown",
-      "server_default_malformed", "client_default_unknown",
-      "client_default_malformed", "server_app", "server_config_init",
-      "netfw_app",         "client_recv"};
+  static const char *const fixed[] = {"msg_name",
+                                      "server_handlers",
+                                      "client_handlers",
+                                      "server_dispatch",
+                                      "client_dispatch",
+                                      "server_default_unknown",
+                                      "server_default_malformed",
+                                      "client_default_unknown",
+                                      "client_default_malformed",
+                                      "server_app",
+                                      "server_config_init",
+                                      "netfw_app",
+                                      "client_recv"};
 
   for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
     add_symbol(c, cat(c, p, "_", fixed[i]), "the protocol", s->proto_pos);
@@ -537,8 +553,8 @@ void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool) {
   c.s = s;
   c.d = d;
   c.pool = pool;
-  if (s->proto != NULL && !reserved_name(&c, s->proto, s->proto_pos,
-                                          "protocol name") &&
+  if (s->proto != NULL &&
+      !reserved_name(&c, s->proto, s->proto_pos, "protocol name") &&
       (strcmp(s->proto, "netfw") == 0 || strncmp(s->proto, "netfw_", 6) == 0))
     gen_error(d, s->proto_pos,
               "protocol name '%s' would put its symbols among the runtime's "

@@ -42,8 +42,7 @@ static void emit_dispatch_cases(em *e, bool server) {
                    "    if (rc != 0)\n      goto failed_decode;\n"
                    "    h->on_%s(%s, &m);\n    return 0;\n  }\n",
                    e->P, gen_upper(e->pool, d->name), e->p, d->name, d->name,
-                   e->p, d->name, d->name,
-                   server ? "app, conn" : "user");
+                   e->p, d->name, d->name, server ? "app, conn" : "user");
   }
 }
 
@@ -54,17 +53,77 @@ static bool any_received(const gen_schema *s, bool server) {
   return false;
 }
 
+/* The netfw_app that runs a <p>_server_app: one small adapter per callback,
+ * the table filled by member name. */
+static void emit_app_glue(gen_buf *o, const char *p) {
+  gen_buf_printf(
+      o,
+      "typedef struct %s__worker {\n  const %s_server_app *def;\n  void *app;\n"
+      "  netfw_arena arena;\n} %s__worker;\n\n"
+      "static void *%s__create(void *context) {\n"
+      "  const %s_server_app *def = context;\n"
+      "  %s__worker *w = malloc(sizeof(*w));\n\n"
+      "  if (w == NULL)\n    return NULL;\n  w->def = def;\n"
+      "  netfw_arena_init(&w->arena);\n"
+      "  w->app = def->create != NULL ? def->create(def->context) : "
+      "def->context;\n  return w;\n}\n\n",
+      p, p, p, p, p, p);
+  gen_buf_printf(o,
+                 "static bool %s__connect(void *app, netfw_conn *client) {\n"
+                 "  %s__worker *w = app;\n"
+                 "  return w == NULL || w->def->on_connect == NULL ||\n"
+                 "         w->def->on_connect(w->app, client);\n}\n\n"
+                 "static void %s__disconnect(void *app, netfw_conn *client) {\n"
+                 "  %s__worker *w = app;\n"
+                 "  if (w != NULL && w->def->on_disconnect != NULL)\n"
+                 "    w->def->on_disconnect(w->app, client);\n}\n\n",
+                 p, p, p, p);
+  gen_buf_printf(
+      o,
+      "static void %s__closed(void *app, netfw_conn *client,\n"
+      "                       netfw_close_reason why) {\n"
+      "  %s__worker *w = app;\n"
+      "  if (w != NULL && w->def->on_closed != NULL)\n"
+      "    w->def->on_closed(w->app, client, why);\n}\n\n"
+      "static void %s__message(void *app, netfw_owned_msg *m) {\n"
+      "  %s__worker *w = app;\n"
+      "  if (w == NULL) {\n"
+      "    netfw_conn_shutdown_for(m->owner, NETFW_CLOSE_NOMEM);\n"
+      "    return;\n  }\n"
+      "  (void)%s_server_dispatch(w->def->handlers, w->app, m->owner, "
+      "m->msg,\n                           &w->arena);\n}\n\n",
+      p, p, p, p, p);
+  gen_buf_printf(
+      o,
+      "static void %s__destroy(void *app) {\n"
+      "  %s__worker *w = app;\n  if (w == NULL)\n    return;\n"
+      "  if (w->def->destroy != NULL)\n    w->def->destroy(w->app);\n"
+      "  netfw_arena_free(&w->arena);\n  free(w);\n}\n\n"
+      "const netfw_app %s_netfw_app = {\n"
+      "    .create = %s__create,\n"
+      "    .on_client_connect = %s__connect,\n"
+      "    .on_client_disconnect = %s__disconnect,\n"
+      "    .on_message = %s__message,\n"
+      "    .destroy = %s__destroy,\n"
+      "    .on_client_closed = %s__closed};\n\n"
+      "void %s_server_config_init(netfw_config *cfg, const "
+      "%s_server_app *app) {\n"
+      "  netfw_config_init(cfg, &%s_netfw_app);\n"
+      "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
+      "it back */\n}\n\n",
+      p, p, p, p, p, p, p, p, p, p, p, p);
+}
 static void emit_server(em *e) {
   const char *p = e->p;
   gen_buf *o = e->out;
   bool any = any_received(e->s, true);
 
   gen_buf_printf(o, "\n/* ---- server side ---- */\n\n");
-  gen_buf_printf(
-      o,
-      "static const char *%s__name_or(uint16_t id) {\n"
-      "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : \"?\";\n}\n\n",
-      p, p);
+  gen_buf_printf(o,
+                 "static const char *%s__name_or(uint16_t id) {\n"
+                 "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : "
+                 "\"?\";\n}\n\n",
+                 p, p);
   gen_buf_printf(
       o,
       "void %s_server_default_unknown(void *app, netfw_conn *conn, netfw_msg "
@@ -75,9 +134,10 @@ static void emit_server(em *e) {
       "  netfw_log(NETFW_LOG_WARN,\n"
       "            \"%s: unexpected message id %%u (%%s) from %%s:%%u, closing "
       "the connection\",\n"
-      "            (unsigned)netfw_msg_id(msg), %s__name_or(netfw_msg_id(msg)), "
+      "            (unsigned)netfw_msg_id(msg), "
+      "%s__name_or(netfw_msg_id(msg)), "
       "ip,\n            (unsigned)port);\n"
-      "  netfw_conn_shutdown(conn);\n}\n\n",
+      "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
       p, p, p);
   gen_buf_printf(
       o,
@@ -89,16 +149,18 @@ static void emit_server(em *e) {
       "  netfw_log(NETFW_LOG_WARN,\n"
       "            \"%s: malformed %%s (id %%u, %%u bytes) from %%s:%%u: %%s, "
       "closing the connection\",\n"
-      "            %s__name_or(netfw_msg_id(msg)), (unsigned)netfw_msg_id(msg),\n"
+      "            %s__name_or(netfw_msg_id(msg)), "
+      "(unsigned)netfw_msg_id(msg),\n"
       "            (unsigned)netfw_msg_size(msg), ip, (unsigned)port, "
       "netfw_strerror(err));\n"
-      "  netfw_conn_shutdown(conn);\n}\n\n",
+      "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
       p, p, p);
-  gen_buf_printf(o,
-                 "int %s_server_dispatch(const %s_server_handlers *h, void "
-                 "*app, netfw_conn *conn,\n"
-                 "                       netfw_msg *msg, netfw_arena *arena) {\n",
-                 p, p);
+  gen_buf_printf(
+      o,
+      "int %s_server_dispatch(const %s_server_handlers *h, void "
+      "*app, netfw_conn *conn,\n"
+      "                       netfw_msg *msg, netfw_arena *arena) {\n",
+      p, p);
   if (any)
     gen_buf_puts(o, "  int rc;\n\n");
   gen_buf_printf(o,
@@ -106,60 +168,25 @@ static void emit_server(em *e) {
                  "  if (arena != NULL)\n    netfw_arena_reset(arena);\n"
                  "  switch (netfw_msg_id(msg)) {\n");
   emit_dispatch_cases(e, true);
-  gen_buf_printf(o,
-                 "  default:\n    break;\n  }\n"
-                 "  if (h->on_unknown != NULL)\n    h->on_unknown(app, conn, msg);\n"
-                 "  else\n    %s_server_default_unknown(app, conn, msg);\n"
-                 "  return NETFW_EPROTO;\n",
-                 p);
-  if (any)
-    gen_buf_printf(o,
-                   "\nfailed_decode:\n"
-                   "  if (h->on_malformed != NULL)\n"
-                   "    h->on_malformed(app, conn, msg, rc);\n"
-                   "  else\n    %s_server_default_malformed(app, conn, msg, rc);\n"
-                   "  return rc;\n",
-                   p);
-  gen_buf_puts(o, "}\n\n");
-
-  /* netfw_app glue */
   gen_buf_printf(
       o,
-      "typedef struct %s__worker {\n  const %s_server_app *def;\n  void *app;\n"
-      "  netfw_arena arena;\n} %s__worker;\n\n"
-      "static void *%s__create(void *context) {\n"
-      "  const %s_server_app *def = context;\n"
-      "  %s__worker *w = malloc(sizeof(*w));\n\n"
-      "  if (w == NULL)\n    return NULL;\n  w->def = def;\n"
-      "  netfw_arena_init(&w->arena);\n"
-      "  w->app = def->create != NULL ? def->create(def->context) : "
-      "def->context;\n  return w;\n}\n\n"
-      "static bool %s__connect(void *app, netfw_conn *client) {\n"
-      "  %s__worker *w = app;\n"
-      "  return w == NULL || w->def->on_connect == NULL ||\n"
-      "         w->def->on_connect(w->app, client);\n}\n\n"
-      "static void %s__disconnect(void *app, netfw_conn *client) {\n"
-      "  %s__worker *w = app;\n"
-      "  if (w != NULL && w->def->on_disconnect != NULL)\n"
-      "    w->def->on_disconnect(w->app, client);\n}\n\n"
-      "static void %s__message(void *app, netfw_owned_msg *m) {\n"
-      "  %s__worker *w = app;\n"
-      "  if (w == NULL) {\n    netfw_conn_shutdown(m->owner);\n    return;\n  }\n"
-      "  (void)%s_server_dispatch(w->def->handlers, w->app, m->owner, m->msg,\n"
-      "                           &w->arena);\n}\n\n"
-      "static void %s__destroy(void *app) {\n"
-      "  %s__worker *w = app;\n  if (w == NULL)\n    return;\n"
-      "  if (w->def->destroy != NULL)\n    w->def->destroy(w->app);\n"
-      "  netfw_arena_free(&w->arena);\n  free(w);\n}\n\n"
-      "const netfw_app %s_netfw_app = {%s__create, %s__connect, "
-      "%s__disconnect,\n                                 %s__message, "
-      "%s__destroy};\n\n"
-      "void %s_server_config_init(netfw_config *cfg, const %s_server_app "
-      "*app) {\n"
-      "  netfw_config_init(cfg, &%s_netfw_app);\n"
-      "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes it back */\n}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+      "  default:\n    break;\n  }\n"
+      "  if (h->on_unknown != NULL)\n    h->on_unknown(app, conn, msg);\n"
+      "  else\n    %s_server_default_unknown(app, conn, msg);\n"
+      "  return NETFW_EPROTO;\n",
+      p);
+  if (any)
+    gen_buf_printf(
+        o,
+        "\nfailed_decode:\n"
+        "  if (h->on_malformed != NULL)\n"
+        "    h->on_malformed(app, conn, msg, rc);\n"
+        "  else\n    %s_server_default_malformed(app, conn, msg, rc);\n"
+        "  return rc;\n",
+        p);
+  gen_buf_puts(o, "}\n\n");
 
+  emit_app_glue(o, p);
   for (size_t i = 0; i < e->s->ndecls; i++) {
     const gen_decl *d = e->s->decls[i];
     if (d->kind != D_MESSAGE || !gen_receives(d, false))
@@ -171,8 +198,8 @@ static void emit_server(em *e) {
                    "  rc = %s_%s_encode(m, &msg);\n"
                    "  if (rc == 0)\n    rc = netfw_conn_send(conn, &msg);\n"
                    "  netfw_msg_release(&msg);\n  return rc;\n}\n\n",
-                   p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name),
-                   p, d->name);
+                   p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name), p,
+                   d->name);
   }
 }
 
@@ -188,13 +215,17 @@ static void emit_client(em *e) {
       "  (void)user;\n"
       "  netfw_log(NETFW_LOG_WARN, \"%s: unexpected message id %%u (%%s) from "
       "the server\",\n"
-      "            (unsigned)netfw_msg_id(msg), %s__name_or(netfw_msg_id(msg)));\n"
+      "            (unsigned)netfw_msg_id(msg), "
+      "%s__name_or(netfw_msg_id(msg)));\n"
       "}\n\n"
-      "void %s_client_default_malformed(void *user, netfw_msg *msg, int err) {\n"
+      "void %s_client_default_malformed(void *user, netfw_msg *msg, int err) "
+      "{\n"
       "  (void)user;\n"
-      "  netfw_log(NETFW_LOG_WARN, \"%s: malformed %%s (id %%u, %%u bytes) from "
+      "  netfw_log(NETFW_LOG_WARN, \"%s: malformed %%s (id %%u, %%u bytes) "
+      "from "
       "the server: %%s\",\n"
-      "            %s__name_or(netfw_msg_id(msg)), (unsigned)netfw_msg_id(msg),\n"
+      "            %s__name_or(netfw_msg_id(msg)), "
+      "(unsigned)netfw_msg_id(msg),\n"
       "            (unsigned)netfw_msg_size(msg), netfw_strerror(err));\n}\n\n",
       p, p, p, p, p, p);
   gen_buf_printf(o,
@@ -237,15 +268,15 @@ static void emit_client(em *e) {
     const gen_decl *d = e->s->decls[i];
     if (d->kind != D_MESSAGE || !gen_receives(d, true))
       continue;
-    gen_buf_printf(o,
-                   "\nint %s_client_send_%s(netfw_client *c, const %s_%s *m) {\n"
-                   "  netfw_msg msg;\n  int rc;\n\n"
-                   "  netfw_msg_init(&msg, %s_%s_ID);\n"
-                   "  rc = %s_%s_encode(m, &msg);\n"
-                   "  if (rc == 0)\n    rc = netfw_client_send(c, &msg);\n"
-                   "  netfw_msg_release(&msg);\n  return rc;\n}\n",
-                   p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name),
-                   p, d->name);
+    gen_buf_printf(
+        o,
+        "\nint %s_client_send_%s(netfw_client *c, const %s_%s *m) {\n"
+        "  netfw_msg msg;\n  int rc;\n\n"
+        "  netfw_msg_init(&msg, %s_%s_ID);\n"
+        "  rc = %s_%s_encode(m, &msg);\n"
+        "  if (rc == 0)\n    rc = netfw_client_send(c, &msg);\n"
+        "  netfw_msg_release(&msg);\n  return rc;\n}\n",
+        p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name), p, d->name);
   }
 }
 

@@ -8,11 +8,10 @@
 #include "ast.h"
 
 const char *gen_ctype(gen_pool *pool, const gen_schema *s, const gen_type *t) {
-  static const char *const c[] = {"uint8_t", "uint16_t", "uint32_t",
-                                  "uint64_t", "int8_t",  "int16_t",
-                                  "int32_t",  "int64_t", "float",
-                                  "double",   "bool",    "netfw_str",
-                                  "netfw_bytes"};
+  static const char *const c[] = {
+      "uint8_t", "uint16_t",  "uint32_t",   "uint64_t", "int8_t",
+      "int16_t", "int32_t",   "int64_t",    "float",    "double",
+      "bool",    "netfw_str", "netfw_bytes"};
   size_t lp, ln;
   char *r;
   if (t->kind != TY_NAMED)
@@ -146,29 +145,30 @@ static void emit_codec_protos(gen_buf *b, const gen_schema *s,
                    "NETFW_ENOMEM;\n * out is unchanged on error. */\n",
                    n);
   else
-    gen_buf_printf(b, "/* Appends %s to out (the id is left alone); errors "
-                      "as a message's encode. */\n",
-                   n);
-  gen_buf_printf(b, "int %s_%s_encode(const %s_%s *in, netfw_msg *out);\n\n",
-                 p, n, p, n);
-  if (d->kind == D_MESSAGE)
     gen_buf_printf(b,
-                   "/* Decodes the whole payload of in from its start into "
-                   "out; strings and bytes\n * point into in, arrays into "
-                   "arena. Returns 0 (the read cursor is then after\n * the "
-                   "last field: trailing bytes are allowed), NETFW_EPROTO "
-                   "(malformed),\n * NETFW_ENOMEM or NETFW_EINVAL. */\n");
+                   "/* Appends %s to out (the id is left alone); errors "
+                   "as a message's encode. */\n",
+                   n);
+  gen_buf_printf(b, "int %s_%s_encode(const %s_%s *in, netfw_msg *out);\n\n", p,
+                 n, p, n);
+  if (d->kind == D_MESSAGE)
+    gen_buf_printf(b, "/* Decodes the whole payload of in from its start into "
+                      "out; strings and bytes\n * point into in, arrays into "
+                      "arena. Returns 0 (the read cursor is then after\n * the "
+                      "last field: trailing bytes are allowed), NETFW_EPROTO "
+                      "(malformed),\n * NETFW_ENOMEM or NETFW_EINVAL. */\n");
   else
-    gen_buf_printf(b, "/* Decodes a %s at in's read cursor and advances it; "
-                      "errors as a\n * message's decode. */\n",
+    gen_buf_printf(b,
+                   "/* Decodes a %s at in's read cursor and advances it; "
+                   "errors as a\n * message's decode. */\n",
                    n);
   gen_buf_printf(b,
                  "NETFW_NODISCARD int %s_%s_decode(netfw_msg *in, %s_%s *out,\n"
                  "                                 netfw_arena *arena);\n\n",
                  p, n, p, n);
   gen_buf_printf(b, "/* Returns the payload bytes encode appends for in. */\n");
-  gen_buf_printf(b, "size_t %s_%s_encoded_size(const %s_%s *in);\n\n", p, n,
-                 p, n);
+  gen_buf_printf(b, "size_t %s_%s_encoded_size(const %s_%s *in);\n\n", p, n, p,
+                 n);
 }
 
 static void emit_server(gen_buf *b, const gen_schema *s) {
@@ -190,7 +190,8 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
   }
   gen_buf_printf(
       b,
-      "  /* An id this side does not receive; NULL: %s_server_default_unknown. */\n"
+      "  /* An id this side does not receive; NULL: %s_server_default_unknown. "
+      "*/\n"
       "  void (*on_unknown)(void *app, netfw_conn *conn, netfw_msg *msg);\n"
       "  /* A payload that does not decode (err is NETFW_EPROTO or "
       "NETFW_ENOMEM);\n   * NULL: %s_server_default_malformed. */\n"
@@ -226,6 +227,10 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
       "  void (*destroy)(void *app);\n"
       "  bool (*on_connect)(void *app, netfw_conn *client);\n"
       "  void (*on_disconnect)(void *app, netfw_conn *client);\n"
+      "  /* Exactly once per accepted connection, whoever closed it: free "
+      "its state\n   * here (conn is invalid after the call). */\n"
+      "  void (*on_closed)(void *app, netfw_conn *client, netfw_close_reason "
+      "why);\n"
       "  void *context;\n"
       "} %s_server_app;\n\n"
       "/* The netfw_app that runs a %s_server_app passed as the config's "

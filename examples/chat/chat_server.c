@@ -4,7 +4,8 @@
  *
  * The room lives in one worker process: netfw workers cannot reach each
  * other's connections, so run it with --workers 1 (the default here). Each
- * member's state hangs off its connection (netfw_conn_set_data). */
+ * member's state hangs off its connection (netfw_conn_set_data) and is freed
+ * in on_closed, which netfw calls for every end of a connection. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,10 +172,16 @@ static void part(room *r, netfw_conn *conn) {
 static void on_leave(void *app, netfw_conn *conn, const chat_Leave *msg) {
   (void)msg;
   part(app, conn);
-  netfw_conn_shutdown(conn); /* server-side close: no disconnect callback */
+  netfw_conn_shutdown(conn); /* on_closed then finds no member */
 }
 
-static void on_disconnect(void *app, netfw_conn *conn) { part(app, conn); }
+/* The connection is gone, whoever closed it (the peer, a protocol error, a
+ * limit, the server stopping): the member leaves. After this the conn
+ * pointer is invalid, so the room must not keep it. */
+static void on_closed(void *app, netfw_conn *conn, netfw_close_reason why) {
+  (void)why;
+  part(app, conn);
+}
 
 static const chat_server_handlers handlers = {
     .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
@@ -183,7 +190,7 @@ int main(int argc, char **argv) {
   chat_server_app app = {.handlers = &handlers,
                          .create = create,
                          .destroy = destroy,
-                         .on_disconnect = on_disconnect};
+                         .on_closed = on_closed};
   example_server_opts opts;
   netfw_config cfg;
   int status = example_server_args(

@@ -46,6 +46,9 @@ typedef struct netfw__wreq {
 
 #define STOPPED_FLAGS (NETFW__C_SHUTDOWN | NETFW__C_CLOSING | NETFW__C_LINGER)
 
+/* close_reason before any cause is known. */
+#define REASON_UNSET 0xff
+
 static netfw_conn *conn_of(const void *tcp_handle) {
   return (netfw_conn *)(void *)((char *)(uintptr_t)tcp_handle -
                                 offsetof(netfw_conn, tcp));
@@ -63,6 +66,19 @@ static const char *peer_name(const netfw_conn *c, char *buf, size_t len) {
     return "unknown peer";
   snprintf(buf, len, "%s:%u", ip, port);
   return buf;
+}
+
+/* Stops the process when the app uses a connection after its
+ * on_client_closed: going on would corrupt memory that is no longer the
+ * connection's. Best effort (the memory may be reused by then); ASan and
+ * debug builds' poisoning catch the rest. */
+static void check_live(const netfw_conn *c, const char *func) {
+  if (c->magic == NETFW__CONN_MAGIC)
+    return;
+  netfw_log(NETFW_LOG_ERROR,
+            "%s: connection %p used after on_client_closed; aborting", func,
+            (const void *)c);
+  abort();
 }
 
 /* ---- buffers ----
@@ -144,6 +160,16 @@ static int reserve_out(netfw_conn *c, size_t n) {
 
 /* ---- closing ---- */
 
+/* Marks a connection about to be freed as dead, so that a handle the app
+ * kept past on_client_closed is caught by check_live() (debug builds also
+ * fill the whole struct, to make stray reads obvious). */
+static void poison(netfw_conn *c) {
+#ifndef NDEBUG
+  memset(c, 0xdb, sizeof(*c));
+#endif
+  c->magic = 0;
+}
+
 static void on_close(uv_handle_t *h) {
   netfw_conn *c = conn_of(h);
   netfw__worker *w = c->w;
@@ -163,16 +189,31 @@ static void on_close(uv_handle_t *h) {
     c->next->prev = c->prev;
   if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER))
     w->ndraining--;
+  if ((c->flags & NETFW__C_OWNED) && w->cfg->app->on_client_closed != NULL) {
+    c->flags &= ~(uint32_t)NETFW__C_OWNED;
+    w->cfg->app->on_client_closed(w->app, c,
+                                  c->close_reason == REASON_UNSET
+                                      ? NETFW_CLOSE_RESET
+                                      : (netfw_close_reason)c->close_reason);
+  }
   drop_in(c);
   netfw__framebuf_free(&c->in);
   if (c->out != NULL)
     cache_give(w, c->out, c->out_cap);
+  poison(c);
   free(c);
   netfw__worker_conn_gone(w);
 }
 
-/* Closes now, whatever is queued; no callback. */
-static void conn_close(netfw_conn *c) {
+/* Keeps the first reason decided for the end of c. */
+static void set_reason(netfw_conn *c, netfw_close_reason why) {
+  if (c->close_reason == REASON_UNSET)
+    c->close_reason = (uint8_t)why;
+}
+
+/* Closes now, whatever is queued; on_client_closed follows from on_close. */
+static void conn_close(netfw_conn *c, netfw_close_reason why) {
+  set_reason(c, why);
   if (c->flags & NETFW__C_CLOSING)
     return;
   c->flags |= NETFW__C_CLOSING;
@@ -189,9 +230,10 @@ static void mark_dirty(netfw_conn *c) {
 
 /* Server-side graceful close: flush, shutdown(SHUT_WR), discard what the peer
  * still sends until its EOF or the drain deadline, close. */
-static void begin_shutdown(netfw_conn *c) {
+static void begin_shutdown(netfw_conn *c, netfw_close_reason why) {
   netfw__worker *w = c->w;
 
+  set_reason(c, why);
   c->flags |= NETFW__C_SHUTDOWN;
   c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
   w->ndraining++;
@@ -210,10 +252,11 @@ static void conn_lost(netfw_conn *c, int status) {
   bool notify = (c->flags & NETFW__C_ACCEPTED) != 0;
 
   c->flags |= NETFW__C_PEER_EOF;
+  set_reason(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
   uv_read_stop((uv_stream_t *)&c->tcp);
   if (c->flags & NETFW__C_SHUTDOWN) {
     if ((c->flags & NETFW__C_WR_SHUT) || status != UV_EOF)
-      conn_close(c);
+      conn_close(c, NETFW_CLOSE_RESET);
     return; /* EOF first: finish the flush, then close */
   }
   c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
@@ -232,7 +275,7 @@ static void conn_lost(netfw_conn *c, int status) {
     netfw__worker_sweep_update(w);
     return;
   }
-  conn_close(c);
+  conn_close(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
 }
 
 /* ---- output ---- */
@@ -287,7 +330,7 @@ static void conn_flush(netfw_conn *c) {
   wr = malloc(sizeof(*wr));
   if (wr == NULL) {
     netfw_log(NETFW_LOG_ERROR, "out of memory writing; closing a connection");
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
   if (n < 0)
@@ -311,7 +354,7 @@ static void conn_flush(netfw_conn *c) {
 /* Everything queued has left: finish a close that was waiting for it. */
 static void after_flushed(netfw_conn *c) {
   if (c->flags & NETFW__C_LINGER) {
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_PEER); /* the reason was set when it went */
     return;
   }
   if (!(c->flags & NETFW__C_SHUTDOWN) || (c->flags & NETFW__C_WR_SHUT))
@@ -323,7 +366,7 @@ static void after_flushed(netfw_conn *c) {
       shutdown(fd, SHUT_WR);
   }
   if ((c->flags & NETFW__C_PEER_EOF) || c->w->cfg->drain_timeout_ms == 0)
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_PEER);
 }
 
 void netfw__conn_flush_all(netfw__worker *w) {
@@ -374,9 +417,9 @@ static void refuse_oversized(netfw_conn *c) {
    * from turning the close into a reset that could destroy them). With
    * nothing queued there is nothing to lose: close at once. */
   if (c->out_len > 0 || c->wreq != NULL)
-    begin_shutdown(c);
+    begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
   else
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_PROTOCOL);
 }
 
 /* Hands every complete frame in the read buffer to on_message, in place. */
@@ -418,7 +461,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   if (nread == UV_ENOBUFS) {
     netfw_log(NETFW_LOG_ERROR, "out of memory reading from %s; closing",
               peer_name(c, peer, sizeof(peer)));
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
   if (nread < 0) {
@@ -450,6 +493,8 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
     close(fd);
     return;
   }
+  c->magic = NETFW__CONN_MAGIC;
+  c->close_reason = REASON_UNSET;
   c->w = w;
   netfw__framebuf_init(&c->in, w->cfg->max_payload);
   c->next = w->conns;
@@ -460,21 +505,30 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
   atomic_fetch_add(&w->load[w->slot].conns, 1);
   if (uv_tcp_open(&c->tcp, fd) != 0) {
     close(fd);
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_RESET);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
+  {
+    socklen_t len = sizeof(c->peer);
+    if (getpeername(fd, &c->peer.sa, &len) != 0)
+      c->peer.sa.sa_family = AF_UNSPEC;
+  }
   if (w->cfg->idle_timeout_ms > 0)
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
   ok = app->on_client_connect == NULL || app->on_client_connect(w->app, c);
   if (c->flags & NETFW__C_CLOSING)
     return;
+  if (ok)
+    c->flags |= NETFW__C_OWNED; /* on_client_closed is owed from now on */
   if (ok && !(c->flags & NETFW__C_SHUTDOWN))
     c->flags |= NETFW__C_ACCEPTED;
   else if (!(c->flags & NETFW__C_SHUTDOWN))
-    begin_shutdown(c); /* refused: deliver what it sent, then close */
+    begin_shutdown(
+        c,
+        NETFW_CLOSE_SHUTDOWN); /* refused: deliver what it sent, then close */
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
-    conn_close(c);
+    conn_close(c, NETFW_CLOSE_RESET);
   netfw__worker_sweep_update(w);
 }
 
@@ -483,7 +537,7 @@ void netfw__conn_shutdown_all(netfw__worker *w) {
 
   for (c = w->conns; c != NULL; c = c->next)
     if (!(c->flags & STOPPED_FLAGS))
-      begin_shutdown(c);
+      begin_shutdown(c, NETFW_CLOSE_STOPPING);
 }
 
 void netfw__conn_sweep(netfw__worker *w) {
@@ -497,11 +551,11 @@ void netfw__conn_sweep(netfw__worker *w) {
     if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) {
       netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
                 peer_name(c, peer, sizeof(peer)));
-      conn_close(c);
+      conn_close(c, NETFW_CLOSE_PEER);
     } else {
       netfw_log(NETFW_LOG_INFO, "%s: idle for %d ms; closing",
                 peer_name(c, peer, sizeof(peer)), w->cfg->idle_timeout_ms);
-      begin_shutdown(c);
+      begin_shutdown(c, NETFW_CLOSE_IDLE);
     }
   }
 }
@@ -551,7 +605,7 @@ static int check_output_limit(netfw_conn *c, size_t n) {
   netfw_log(NETFW_LOG_WARN,
             "%s: output limit reached (%zu bytes unsent, limit %zu); closing",
             peer_name(c, peer, sizeof(peer)), unsent + n, limit);
-  conn_close(c);
+  conn_close(c, NETFW_CLOSE_OUTPUT_LIMIT);
   return NETFW_E2BIG;
 }
 
@@ -572,6 +626,7 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
 
   if (c == NULL || m == NULL)
     return NETFW_EINVAL;
+  check_live(c, __func__);
   if ((c->flags & STOPPED_FLAGS) || c->stream_left > 0)
     return NETFW_ESTATE;
   total = NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m);
@@ -585,7 +640,7 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
   }
   if (reserve_out(c, total - done) != 0) {
     if (done > 0) /* half a frame went out: the stream cannot go on */
-      conn_close(c);
+      conn_close(c, NETFW_CLOSE_NOMEM);
     return NETFW_ENOMEM;
   }
   hdr_left = done < NETFW_FRAME_HDR_SIZE ? NETFW_FRAME_HDR_SIZE - done : 0;
@@ -608,6 +663,7 @@ int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
 
   if (c == NULL)
     return NETFW_EINVAL;
+  check_live(c, __func__);
   if ((c->flags & STOPPED_FLAGS) || c->stream_left > 0)
     return NETFW_ESTATE;
   if ((err = check_output_limit(c, sizeof(hdr))) != 0)
@@ -622,14 +678,18 @@ int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
 int netfw_conn_send_more(netfw_conn *c, const void *data, size_t len) {
   int err;
 
-  if (c == NULL || (data == NULL && len > 0) || len > c->stream_left)
+  if (c == NULL)
+    return NETFW_EINVAL;
+  check_live(c, __func__);
+  if ((data == NULL && len > 0) || len > c->stream_left)
     return NETFW_EINVAL;
   if (c->flags & STOPPED_FLAGS)
     return NETFW_ESTATE;
   if ((err = check_output_limit(c, len)) != 0)
     return err;
   if ((err = queue_bytes(c, data, len)) != 0) {
-    conn_close(c); /* half a frame is queued: the stream cannot go on */
+    conn_close(c, NETFW_CLOSE_NOMEM); /* half a frame is queued: the stream
+                                         cannot go on */
     return err;
   }
   c->stream_left -= (uint32_t)len;
@@ -647,34 +707,40 @@ uv_loop_t *netfw_conn_loop(const netfw_conn *c) {
   return c != NULL ? &c->w->loop : NULL;
 }
 
-void netfw_conn_shutdown(netfw_conn *c) {
-  if (c == NULL || (c->flags & STOPPED_FLAGS))
+void netfw_conn_shutdown_for(netfw_conn *c, netfw_close_reason why) {
+  if (c == NULL)
     return;
-  begin_shutdown(c);
+  check_live(c, __func__);
+  if (c->flags & STOPPED_FLAGS)
+    return;
+  if ((unsigned)why >= NETFW_CLOSE_REASON_COUNT)
+    why = NETFW_CLOSE_SHUTDOWN;
+  begin_shutdown(c, why);
+}
+
+void netfw_conn_shutdown(netfw_conn *c) {
+  netfw_conn_shutdown_for(c, NETFW_CLOSE_SHUTDOWN);
 }
 
 int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
                     uint16_t *port) {
-  struct sockaddr_storage ss;
-  int len = sizeof(ss), err;
   const void *a;
   uint16_t p;
 
   if (c == NULL || ip == NULL)
     return NETFW_EINVAL;
-  err = uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len);
-  if (err != 0) {
-    errno = -err;
+  check_live(c, __func__);
+  if (c->peer.sa.sa_family == AF_INET) {
+    a = &c->peer.in4.sin_addr;
+    p = ntohs(c->peer.in4.sin_port);
+  } else if (c->peer.sa.sa_family == AF_INET6) {
+    a = &c->peer.in6.sin6_addr;
+    p = ntohs(c->peer.in6.sin6_port);
+  } else {
+    errno = ENOTCONN;
     return NETFW_ESYS;
   }
-  if (ss.ss_family == AF_INET) {
-    a = &((struct sockaddr_in *)&ss)->sin_addr;
-    p = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  } else {
-    a = &((struct sockaddr_in6 *)&ss)->sin6_addr;
-    p = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-  }
-  if (inet_ntop(ss.ss_family, a, ip, (socklen_t)ip_len) == NULL)
+  if (inet_ntop(c->peer.sa.sa_family, a, ip, (socklen_t)ip_len) == NULL)
     return errno == ENOSPC ? NETFW_EINVAL : NETFW_ESYS;
   if (port != NULL)
     *port = p;
@@ -682,10 +748,27 @@ int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
 }
 
 void netfw_conn_set_data(netfw_conn *c, void *data) {
-  if (c != NULL)
-    c->data = data;
+  if (c == NULL)
+    return;
+  check_live(c, __func__);
+  c->data = data;
 }
 
 void *netfw_conn_data(const netfw_conn *c) {
-  return c != NULL ? c->data : NULL;
+  if (c == NULL)
+    return NULL;
+  check_live(c, __func__);
+  return c->data;
+}
+
+const char *netfw_close_reason_name(netfw_close_reason why) {
+  switch (why) {
+#define XX(name, str)                                                          \
+  case NETFW_CLOSE_##name:                                                     \
+    return str;
+    NETFW_CLOSE_REASON_MAP(XX)
+#undef XX
+  default:
+    return "unknown";
+  }
 }

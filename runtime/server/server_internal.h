@@ -9,6 +9,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include <uv.h>
@@ -64,8 +66,8 @@ struct netfw_server {
   int start_err;   /* guarded by mu                                 */
   int start_errno; /* guarded by mu: the thread's errno with start_err */
   int stop_timeout_ms;
-  int early_deaths; /* consecutive deaths soon after a fork         */
-  bool respawn_off; /* crash loop detected                          */
+  int early_deaths;    /* consecutive deaths soon after a fork         */
+  bool respawn_off;    /* crash loop detected                          */
   struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
 };
 
@@ -109,8 +111,13 @@ enum {
   NETFW__C_PEER_EOF = 1u << 3, /* the peer will send nothing more          */
   NETFW__C_CLOSING = 1u << 4,  /* uv_close called                          */
   NETFW__C_DIRTY = 1u << 5,    /* in the worker's flush list               */
-  NETFW__C_LINGER = 1u << 6    /* peer gone: close once output is flushed  */
+  NETFW__C_LINGER = 1u << 6,   /* peer gone: close once output is flushed  */
+  NETFW__C_OWNED = 1u << 8     /* accepted: on_client_closed still owed    */
 };
+
+/* Set in every live connection; cleared when it is freed, so a handle the
+ * app kept past on_client_closed is caught instead of used. */
+#define NETFW__CONN_MAGIC 0x6e66636fu /* "nfco" */
 
 struct netfw__wreq; /* an in-flight write, conn.c */
 
@@ -118,9 +125,11 @@ struct netfw__wreq; /* an in-flight write, conn.c */
  * write buffer, only this struct (the benchmark targets <= 2 KiB RSS per idle
  * connection). */
 struct netfw_conn {
-  uv_tcp_t tcp;      /* handle.data unused; container_of        */
-  netfw_framebuf in; /* received bytes not yet delivered        */
-  uint8_t *out;      /* queued output not yet handed to a write */
+  uint32_t magic;       /* NETFW__CONN_MAGIC while the handle is valid */
+  uint8_t close_reason; /* netfw_close_reason: the first cause decided */
+  uv_tcp_t tcp;         /* handle.data unused; container_of        */
+  netfw_framebuf in;    /* received bytes not yet delivered        */
+  uint8_t *out;         /* queued output not yet handed to a write */
   size_t out_len;
   size_t out_cap;
   struct netfw__wreq *wreq; /* the write in flight, if any             */
@@ -132,6 +141,11 @@ struct netfw_conn {
                               shutdown (uv_now ms); 0 = none          */
   uint32_t flags;
   uint32_t stream_left; /* payload bytes still owed by send_begin/more */
+  union {               /* the peer's address, kept from the accept    */
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+  } peer;
 };
 
 /* A buffer kept for reuse by the worker (see conn.c, "buffers"). */
