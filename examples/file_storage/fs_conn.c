@@ -22,9 +22,9 @@ static void job_clear(fs_conn *fc) {
   fs_listing_free(&fc->list);
   if (fc->get.fd >= 0)
     fs_close_fd(fc->loop, fc->get.fd);
-  fc->get.fd = -1;
   free(fc->get.buf);
-  fc->get.buf = NULL;
+  memset(&fc->get, 0, sizeof(fc->get));
+  fc->get.fd = -1;
 }
 
 /* Releases one hold; the last one frees fc. */
