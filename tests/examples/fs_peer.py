@@ -106,6 +106,15 @@ def read_to_eof(s, limit=10.0):
         buf += chunk
 
 
+def closed_by_peer(s, limit=10.0):
+    """True when the peer closes s (EOF or reset) within limit seconds,
+    sending nothing more."""
+    try:
+        return read_to_eof(s, limit) == b""
+    except ConnectionResetError:
+        return True
+
+
 def abort(s):
     """Closes s with a reset (SO_LINGER 0) instead of a FIN."""
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
