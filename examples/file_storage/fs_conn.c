@@ -80,15 +80,44 @@ void fs_ack(fs_conn *fc, file_storage_Rc rc) {
     fs_stop(fc);
 }
 
-/* Starts the next queued request while none is being answered. */
+static void on_pace(uv_timer_t *t);
+
+void fs_pace(fs_conn *fc) {
+  if (!fc->timer_open) {
+    uv_timer_init(fc->loop, &fc->timer);
+    fc->timer.data = fc;
+    fc->timer_open = true;
+    fc->holds++; /* released once the handle is closed */
+  }
+  if (!uv_is_active((uv_handle_t *)&fc->timer))
+    uv_timer_start(&fc->timer, on_pace, FS_PACE_MS, 0);
+}
+
+/* Starts the next queued request while none is being answered and the
+ * peer reads its replies. */
 static void kick(fs_conn *fc) {
   while (!fc->busy && !fc->stopped && fc->count > 0) {
+    if (netfw_conn_queued(fc->conn) > FS_QUEUED_HIGH) {
+      fs_pace(fc);
+      return;
+    }
     fc->cur = fc->queue[fc->head];
     fc->head = (fc->head + 1) % FS_QUEUE_MAX;
     fc->count--;
     fc->busy = true;
     fs_start(fc);
   }
+}
+
+static void on_pace(uv_timer_t *t) {
+  fs_conn *fc = t->data;
+
+  if (fc->stopped)
+    return;
+  if (fc->busy)
+    fs_get_next(fc); /* only a GET waits while busy */
+  else
+    kick(fc);
 }
 
 void fs_finish(fs_conn *fc) {
@@ -118,11 +147,12 @@ static bool copy_add(fs_worker *w, fs_req *r, const uint8_t *data,
 
 void fs_submit(fs_worker *w, netfw_conn *conn, fs_kind kind, const char *name,
                size_t name_len, const uint8_t *data, uint32_t size) {
-  fs_conn *fc = conn_state(w, conn);
+  fs_conn *fc = w != NULL ? conn_state(w, conn) : NULL;
   fs_req *r;
 
-  if (fc == NULL) {
-    netfw_log(NETFW_LOG_ERROR, "out of memory; closing a connection");
+  if (fc == NULL) { /* w NULL: the worker could not open the directory */
+    netfw_log(NETFW_LOG_ERROR, "cannot take a request (out of memory, or no "
+                               "directory); closing the connection");
     netfw_conn_shutdown(conn);
     return;
   }

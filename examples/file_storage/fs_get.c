@@ -55,31 +55,17 @@ static void read_work(uv_work_t *req) {
 
 static void read_done(fs_conn *fc);
 
-/* Reads the next piece now, or later when the socket has taken enough. */
-static void next_piece(fs_conn *fc) {
+void fs_get_next(fs_conn *fc) {
   int err;
 
   if (netfw_conn_queued(fc->conn) > FS_QUEUED_HIGH) {
-    if (!fc->timer_open) {
-      uv_timer_init(fc->loop, &fc->timer);
-      fc->timer.data = fc;
-      fc->timer_open = true;
-      fc->holds++; /* released once the handle is closed */
-    }
-    uv_timer_start(&fc->timer, fs_get_resume, FS_PACE_MS, 0);
+    fs_pace(fc); /* calls fs_get_next again */
     return;
   }
   if ((err = fs_run(fc, read_work, read_done)) != 0) {
     netfw_log(NETFW_LOG_ERROR, "cannot queue a read: %s", uv_strerror(err));
     fs_stop(fc); /* the frame is begun: it cannot be answered otherwise */
   }
-}
-
-void fs_get_resume(uv_timer_t *t) {
-  fs_conn *fc = t->data;
-
-  if (!fc->stopped)
-    next_piece(fc);
 }
 
 static void read_done(fs_conn *fc) {
@@ -102,7 +88,7 @@ static void read_done(fs_conn *fc) {
   if (g->off == g->size)
     fs_finish(fc);
   else
-    next_piece(fc);
+    fs_get_next(fc);
 }
 
 /* The file is open (or refused): announce the frame and send its prefix. */
@@ -126,7 +112,7 @@ static void open_done(fs_conn *fc) {
   if (g->size == 0)
     fs_finish(fc);
   else
-    next_piece(fc);
+    fs_get_next(fc);
 }
 
 void fs_get_start(fs_conn *fc) {

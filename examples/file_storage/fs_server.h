@@ -10,8 +10,9 @@
  * its own state (fs_conn outlives its netfw_conn until then).
  *
  * Bounds, per connection: FS_QUEUE_MAX pending requests (more: the
- * connection is shut down), one FS_CHUNK read buffer, and a GET stops
- * reading while over FS_QUEUED_HIGH bytes wait for the socket. Per worker:
+ * connection is shut down), one FS_CHUNK read buffer; while over
+ * FS_QUEUED_HIGH bytes wait for the socket (the peer is not reading), no
+ * GET piece is read and no next request started. Per worker:
  * the ADD payload copies held, at most add_cap bytes (more: ACK NONE). */
 #ifndef FILE_STORAGE_FS_SERVER_H
 #define FILE_STORAGE_FS_SERVER_H
@@ -126,6 +127,10 @@ void fs_stop(fs_conn *fc);
 /* The ACK code for a store result (see fs_ops.c for the choices). */
 file_storage_Rc fs_rc(store_rc rc);
 
+/* Waits FS_PACE_MS, then goes on: the GET being streamed (fs_get_next)
+ * or the next request. */
+void fs_pace(fs_conn *fc);
+
 /* Closes fd off the loop (uv_fs_close). */
 void fs_close_fd(uv_loop_t *loop, int fd);
 
@@ -142,8 +147,9 @@ void fs_listing_free(fs_listing *l);
 /* Starts answering the GET in fc->cur. */
 void fs_get_start(fs_conn *fc);
 
-/* Continues a GET paused by pacing (the timer's callback). */
-void fs_get_resume(uv_timer_t *t);
+/* Reads and sends the GET's next piece, or waits (fs_pace) while the
+ * socket has not taken enough. */
+void fs_get_next(fs_conn *fc);
 
 /* Writes GET_RESP's payload prefix for name[0..len) and a file of size
  * bytes into out; returns its length (the file's bytes follow it). */
