@@ -179,12 +179,26 @@ int example_server_args(int argc, char **argv, const char *name,
   return -1;
 }
 
+/* The server's watcher: waits (no polling) until the server is no longer
+ * running. When it failed, it wakes the main thread's sigwait() with
+ * SIGUSR1; after a stop it just returns. */
+static void *watch_server(void *arg) {
+  void **a = arg; /* {server, &main thread} */
+
+  if (netfw_server_wait(a[0], -1) == NETFW_RUN_FAILED)
+    pthread_kill(*(pthread_t *)a[1], SIGUSR1);
+  return NULL;
+}
+
 /* The signals are blocked before the server starts so that every thread
- * netfw creates inherits the mask and sigwait() below is the only place
- * they are taken. */
+ * netfw creates (and the watcher) inherits the mask and sigwait() below is
+ * the only place they are taken. SIGUSR1 comes from the watcher when the
+ * server failed (its workers kept crashing); then the exit status is 1. */
 int example_serve(const example_server_opts *o, netfw_config *cfg) {
   netfw_server *server;
   sigset_t stop_signals;
+  pthread_t self = pthread_self(), watcher;
+  void *watch_args[2];
   int sig = 0;
   int err;
 
@@ -201,6 +215,7 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGUSR1);
   pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
   err = netfw_server_start(server);
@@ -210,13 +225,30 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
     netfw_server_free(server);
     return 1;
   }
+  watch_args[0] = server;
+  watch_args[1] = &self;
+  err = pthread_create(&watcher, NULL, watch_server, watch_args);
+  if (err != 0) {
+    fprintf(stderr, "error: cannot start a thread: %s\n", strerror(err));
+    netfw_server_free(server);
+    return 1;
+  }
   printf("listening on %s:%u\n", o->ip, (unsigned)netfw_server_port(server));
   fflush(stdout);
 
-  while (sigwait(&stop_signals, &sig) != 0)
-    ;
-  fprintf(stderr, "stopping (signal %d)\n", sig);
-  err = netfw_server_stop(server, 10000);
+  do {
+    while (sigwait(&stop_signals, &sig) != 0)
+      ;
+  } while (sig == SIGUSR1 && netfw_server_state(server) != NETFW_RUN_FAILED);
+  if (netfw_server_state(server) == NETFW_RUN_FAILED)
+    fprintf(stderr, "error: the server's workers keep crashing; it stopped "
+                    "serving\n");
+  else
+    fprintf(stderr, "stopping (signal %d)\n", sig);
+  err = netfw_server_stop(server, 10000); /* wakes the watcher if need be */
+  pthread_join(watcher, NULL);
+  if (netfw_server_state(server) == NETFW_RUN_FAILED)
+    err = 1;
   netfw_server_free(server);
   return err == 0 ? 0 : 1;
 }

@@ -46,8 +46,9 @@ void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
 /* Applies the options to cfg (app and context already set), starts the
  * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits
- * for SIGINT or SIGTERM, stops it gracefully and returns the process exit
- * status (0 on a clean stop). */
+ * for SIGINT or SIGTERM (or for the server to fail: its workers kept
+ * crashing), stops it gracefully and returns the process exit status (0 on
+ * a clean stop; 1, with "error: ..." on stderr, when the server failed). */
 int example_serve(const example_server_opts *o, netfw_config *cfg);
 
 /* Connects a new client to ip:port; prints the reason and returns NULL on

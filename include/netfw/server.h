@@ -189,4 +189,31 @@ NETFW_EXTERN void netfw_conn_set_data(netfw_conn *c, void *data);
 /* Returns what netfw_conn_set_data() stored (NULL at first). */
 NETFW_EXTERN void *netfw_conn_data(const netfw_conn *c);
 
+/* ---- Run state: is the server still serving? ----
+ *
+ * NEW before a successful start; RUNNING once start returned 0; FAILED when
+ * the workers kept crashing (5 in a row died within 3 s of their fork): the
+ * server then stopped serving on its own (listening socket closed, no more
+ * respawns, the workers left were sent SIGTERM); STOPPED after
+ * netfw_server_stop on a server that had not failed. FAILED stays FAILED
+ * through stop. A failed server still needs netfw_server_stop (or _free) to
+ * reap its workers and join its thread; start on it returns NETFW_ESTATE. */
+typedef enum netfw_run_state {
+  NETFW_RUN_NEW = 0,
+  NETFW_RUN_RUNNING,
+  NETFW_RUN_FAILED,
+  NETFW_RUN_STOPPED
+} netfw_run_state;
+
+/* Returns the server's run state (NETFW_RUN_NEW for NULL); any thread. */
+NETFW_EXTERN netfw_run_state netfw_server_state(const netfw_server *s);
+
+/* Blocks until the state is no longer NETFW_RUN_RUNNING or timeout_ms
+ * passes (-1: no limit; 0: do not block); any thread of the process that
+ * started s (elsewhere, e.g. in a worker, it does not block). Returns the
+ * state then (a netfw_run_state, >= 0: RUNNING only when the timeout
+ * passed; NEW at once if never started), or NETFW_EINVAL for NULL or a
+ * timeout below -1. Do not free s while a thread waits. */
+NETFW_EXTERN int netfw_server_wait(netfw_server *s, int timeout_ms);
+
 #endif /* NETFW_SERVER_H */

@@ -77,10 +77,26 @@ static size_t missing(const netfw_framebuf *fb) {
  * space is worth reclaiming; a realloc only when the rest of the frame in
  * progress does not fit, so a 16 MiB payload is read in place with one
  * allocation and a stream of small frames with none after the first. */
+/* The capacity to grow to when fewer than `floor` bytes of room are left:
+ * the whole frame in progress (plus a read chunk) when that is at most
+ * NETFW_FRAMEBUF_GROW more than what is held, else double what is held.
+ * Memory then follows the bytes that actually arrive: a peer that
+ * announces 16 MiB and sends 8 makes us hold at most about 16, not reserve
+ * 16 at the header (and its untouched pages are not resident). */
+static size_t grow_cap(const netfw_framebuf *fb, size_t pending, size_t want) {
+  size_t full = pending + want;
+  size_t step = fb->cap * 2;
+
+  if (step < pending + NETFW_FRAMEBUF_GROW)
+    step = pending + NETFW_FRAMEBUF_GROW;
+  return step < full ? step : full;
+}
+
 uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail) {
   size_t pending = fb->end - fb->start;
   size_t need = missing(fb);
   size_t want = need > NETFW_FRAMEBUF_CHUNK ? need : NETFW_FRAMEBUF_CHUNK;
+  size_t floor = need < NETFW_FRAMEBUF_GROW ? need : NETFW_FRAMEBUF_GROW;
 
   if (pending == 0)
     fb->start = fb->end = 0;
@@ -89,8 +105,8 @@ uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail) {
     fb->start = 0;
     fb->end = pending;
   }
-  if (fb->cap - fb->end < need) {
-    size_t cap = pending + want;
+  if (fb->cap - fb->end < floor) {
+    size_t cap = grow_cap(fb, pending, want);
     uint8_t *base = realloc(fb->base, cap);
     if (base == NULL)
       return NULL;
@@ -101,7 +117,9 @@ uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail) {
   return fb->base + fb->end;
 }
 
-void netfw__framebuf_commit(netfw_framebuf *fb, size_t n) { fb->end += n; }
+void netfw__framebuf_commit(netfw_framebuf *fb, size_t n) {
+  fb->end += n;
+}
 
 int netfw__framebuf_feed(netfw_framebuf *fb, const void *data, size_t len) {
   const uint8_t *p = data;

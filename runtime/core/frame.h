@@ -47,14 +47,18 @@ typedef struct netfw_framebuf {
 
 /* Read size used when nothing says more is needed. */
 #define NETFW_FRAMEBUF_CHUNK 65536
+/* A frame in progress is given at most this much room beyond what is held
+ * (or as much again as is held, whichever is more). */
+#define NETFW_FRAMEBUF_GROW (1024 * 1024)
 
 void netfw__framebuf_init(netfw_framebuf *fb, uint32_t max_payload);
 void netfw__framebuf_free(netfw_framebuf *fb);
 
-/* Returns space to read into (at least one byte; enough for the whole frame
- * in progress when its header is known, capped at NETFW_FRAMEBUF_CHUNK more
- * than that). *avail receives its size. NULL when out of memory. Consumed
- * bytes are moved out of the way first. */
+/* Returns space to read into (at least one byte). Room grows with the bytes
+ * that arrive: at most the rest of the frame in progress plus
+ * NETFW_FRAMEBUF_CHUNK, and at most NETFW_FRAMEBUF_GROW or the bytes held
+ * already, whichever is more. *avail receives its size. NULL when out of
+ * memory. Consumed bytes are moved out of the way first. */
 uint8_t *netfw__framebuf_space(netfw_framebuf *fb, size_t *avail);
 
 /* Marks n bytes written into the space as received. */

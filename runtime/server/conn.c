@@ -58,7 +58,7 @@ static void after_flushed(netfw_conn *c);
 static void conn_lost(netfw_conn *c, int status);
 
 /* "ip:port" of the peer, for log lines. */
-static const char *peer_name(const netfw_conn *c, char *buf, size_t len) {
+const char *netfw__conn_peer_name(const netfw_conn *c, char *buf, size_t len) {
   char ip[64];
   uint16_t port;
 
@@ -134,6 +134,23 @@ static void drop_in(netfw_conn *c) {
   release_in(c);
 }
 
+/* Brings c->held and the worker's total up to date with the buffers c owns
+ * now (nothing once it is closing: its buffers are on their way out), and
+ * enforces the worker's budget when the total grew past it. */
+static void account(netfw_conn *c) {
+  netfw__worker *w = c->w;
+  size_t held = 0;
+
+  if (!(c->flags & NETFW__C_CLOSING))
+    held = c->in.cap + c->out_cap + (c->wreq != NULL ? c->wreq->cap : 0);
+  if (held == c->held)
+    return;
+  w->mem = w->mem - c->held + held;
+  c->held = held;
+  if (w->cfg->worker_memory > 0 && w->mem > w->cfg->worker_memory)
+    netfw__worker_budget_check(w);
+}
+
 /* Makes room for n more bytes in c->out. Returns 0 or NETFW_ENOMEM. */
 static int reserve_out(netfw_conn *c, size_t n) {
   size_t need = c->out_len + n, cap;
@@ -200,6 +217,9 @@ static void on_close(uv_handle_t *h) {
   netfw__framebuf_free(&c->in);
   if (c->out != NULL)
     cache_give(w, c->out, c->out_cap);
+  c->out = NULL;
+  c->out_cap = 0;
+  account(c);
   poison(c);
   free(c);
   netfw__worker_conn_gone(w);
@@ -212,11 +232,19 @@ static void set_reason(netfw_conn *c, netfw_close_reason why) {
 }
 
 /* Closes now, whatever is queued; on_client_closed follows from on_close. */
-static void conn_close(netfw_conn *c, netfw_close_reason why) {
+void netfw__conn_close(netfw_conn *c, netfw_close_reason why) {
   set_reason(c, why);
   if (c->flags & NETFW__C_CLOSING)
     return;
   c->flags |= NETFW__C_CLOSING;
+  if (!(c->flags & C_DELIVERING))
+    drop_in(c);
+  if (c->out != NULL) {
+    cache_give(c->w, c->out, c->out_cap);
+    c->out = NULL;
+    c->out_len = c->out_cap = 0;
+  }
+  account(c);
   uv_close((uv_handle_t *)&c->tcp, on_close);
 }
 
@@ -230,7 +258,7 @@ static void mark_dirty(netfw_conn *c) {
 
 /* Server-side graceful close: flush, shutdown(SHUT_WR), discard what the peer
  * still sends until its EOF or the drain deadline, close. */
-static void begin_shutdown(netfw_conn *c, netfw_close_reason why) {
+void netfw__conn_begin_shutdown(netfw_conn *c, netfw_close_reason why) {
   netfw__worker *w = c->w;
 
   set_reason(c, why);
@@ -240,9 +268,11 @@ static void begin_shutdown(netfw_conn *c, netfw_close_reason why) {
   c->deadline = w->cfg->drain_timeout_ms > 0
                     ? uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms
                     : 0;
+  c->frame_deadline = 0;
   if (!(c->flags & C_DELIVERING))
     drop_in(c);
   mark_dirty(c);
+  account(c);
   netfw__worker_sweep_update(w);
 }
 
@@ -256,7 +286,7 @@ static void conn_lost(netfw_conn *c, int status) {
   uv_read_stop((uv_stream_t *)&c->tcp);
   if (c->flags & NETFW__C_SHUTDOWN) {
     if ((c->flags & NETFW__C_WR_SHUT) || status != UV_EOF)
-      conn_close(c, NETFW_CLOSE_RESET);
+      netfw__conn_close(c, NETFW_CLOSE_RESET);
     return; /* EOF first: finish the flush, then close */
   }
   c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
@@ -275,7 +305,7 @@ static void conn_lost(netfw_conn *c, int status) {
     netfw__worker_sweep_update(w);
     return;
   }
-  conn_close(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
+  netfw__conn_close(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
 }
 
 /* ---- output ---- */
@@ -288,6 +318,7 @@ static void on_write(uv_write_t *req, int status) {
   c->wreq = NULL;
   cache_give(w, wr->buf, wr->cap);
   free(wr);
+  account(c);
   if (status == UV_ECANCELED || (c->flags & NETFW__C_CLOSING))
     return;
   if (status < 0) {
@@ -330,7 +361,7 @@ static void conn_flush(netfw_conn *c) {
   wr = malloc(sizeof(*wr));
   if (wr == NULL) {
     netfw_log(NETFW_LOG_ERROR, "out of memory writing; closing a connection");
-    conn_close(c, NETFW_CLOSE_NOMEM);
+    netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
   if (n < 0)
@@ -349,12 +380,14 @@ static void conn_flush(netfw_conn *c) {
     return;
   }
   c->wreq = wr;
+  account(c);
 }
 
 /* Everything queued has left: finish a close that was waiting for it. */
 static void after_flushed(netfw_conn *c) {
   if (c->flags & NETFW__C_LINGER) {
-    conn_close(c, NETFW_CLOSE_PEER); /* the reason was set when it went */
+    netfw__conn_close(c,
+                      NETFW_CLOSE_PEER); /* the reason was set when it went */
     return;
   }
   if (!(c->flags & NETFW__C_SHUTDOWN) || (c->flags & NETFW__C_WR_SHUT))
@@ -366,7 +399,7 @@ static void after_flushed(netfw_conn *c) {
       shutdown(fd, SHUT_WR);
   }
   if ((c->flags & NETFW__C_PEER_EOF) || c->w->cfg->drain_timeout_ms == 0)
-    conn_close(c, NETFW_CLOSE_PEER);
+    netfw__conn_close(c, NETFW_CLOSE_PEER);
 }
 
 void netfw__conn_flush_all(netfw__worker *w) {
@@ -375,8 +408,10 @@ void netfw__conn_flush_all(netfw__worker *w) {
   while ((c = w->dirty) != NULL) {
     w->dirty = c->dirty_next;
     c->flags &= ~(uint32_t)NETFW__C_DIRTY;
-    if (!(c->flags & NETFW__C_CLOSING))
+    if (!(c->flags & NETFW__C_CLOSING)) {
       conn_flush(c);
+      account(c);
+    }
   }
 }
 
@@ -411,21 +446,24 @@ static void refuse_oversized(netfw_conn *c) {
   netfw_log(NETFW_LOG_WARN,
             "connection from %s refused: frame id %u announces %u bytes, "
             "over max_payload (%u); closing",
-            peer_name(c, peer, sizeof(peer)), id, size, c->in.max_payload);
+            netfw__conn_peer_name(c, peer, sizeof(peer)), id, size,
+            c->in.max_payload);
   /* Replies the app queued for the frames before the bad header still
    * leave: a graceful close then (its drain also keeps the unread payload
    * from turning the close into a reset that could destroy them). With
    * nothing queued there is nothing to lose: close at once. */
   if (c->out_len > 0 || c->wreq != NULL)
-    begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
+    netfw__conn_begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
   else
-    conn_close(c, NETFW_CLOSE_PROTOCOL);
+    netfw__conn_close(c, NETFW_CLOSE_PROTOCOL);
 }
 
-/* Hands every complete frame in the read buffer to on_message, in place. */
-static void deliver(netfw_conn *c) {
+/* Hands every complete frame in the read buffer to on_message, in place.
+ * Returns how many it handed over. */
+static unsigned deliver(netfw_conn *c) {
   netfw__worker *w = c->w;
   netfw_frame f;
+  unsigned n = 0;
   int r;
 
   c->flags |= C_DELIVERING;
@@ -444,12 +482,28 @@ static void deliver(netfw_conn *c) {
     om.msg = &m;
     w->cfg->app->on_message(w->app, &om);
     netfw_msg_release(&m); /* frees a copy the app's appends made */
+    n++;
   }
   c->flags &= ~(uint32_t)C_DELIVERING;
   if (c->flags & STOPPED_FLAGS)
     drop_in(c);
   else
     release_in(c);
+  return n;
+}
+
+/* Starts the frame bound when a frame is left in progress (a new one, or
+ * the first bytes of one), ends it when nothing is pending. */
+static void frame_clock(netfw_conn *c, unsigned delivered) {
+  int bound = c->w->cfg->frame_timeout_ms;
+
+  if (bound <= 0 || (c->flags & STOPPED_FLAGS) ||
+      netfw__framebuf_pending(&c->in) == 0) {
+    c->frame_deadline = 0;
+    return;
+  }
+  if (delivered > 0 || c->frame_deadline == 0)
+    c->frame_deadline = uv_now(&c->w->loop) + (uint64_t)bound;
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
@@ -460,8 +514,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
     return;
   if (nread == UV_ENOBUFS) {
     netfw_log(NETFW_LOG_ERROR, "out of memory reading from %s; closing",
-              peer_name(c, peer, sizeof(peer)));
-    conn_close(c, NETFW_CLOSE_NOMEM);
+              netfw__conn_peer_name(c, peer, sizeof(peer)));
+    netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
   if (nread < 0) {
@@ -473,11 +527,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf) {
   netfw__framebuf_commit(&c->in, (size_t)nread);
   if (c->w->cfg->idle_timeout_ms > 0)
     c->deadline = uv_now(&c->w->loop) + (uint64_t)c->w->cfg->idle_timeout_ms;
-  deliver(c);
+  frame_clock(c, deliver(c));
   /* Coalescing gains nothing once this much is queued: let it leave now
    * rather than after every other connection's reads. */
   if (c->out_len >= FLUSH_EARLY_BYTES && !(c->flags & NETFW__C_CLOSING))
     conn_flush(c);
+  account(c);
 }
 
 /* ---- worker-facing ---- */
@@ -505,7 +560,7 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
   atomic_fetch_add(&w->load[w->slot].conns, 1);
   if (uv_tcp_open(&c->tcp, fd) != 0) {
     close(fd);
-    conn_close(c, NETFW_CLOSE_RESET);
+    netfw__conn_close(c, NETFW_CLOSE_RESET);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
@@ -524,11 +579,11 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
   if (ok && !(c->flags & NETFW__C_SHUTDOWN))
     c->flags |= NETFW__C_ACCEPTED;
   else if (!(c->flags & NETFW__C_SHUTDOWN))
-    begin_shutdown(
+    netfw__conn_begin_shutdown(
         c,
         NETFW_CLOSE_SHUTDOWN); /* refused: deliver what it sent, then close */
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
-    conn_close(c, NETFW_CLOSE_RESET);
+    netfw__conn_close(c, NETFW_CLOSE_RESET);
   netfw__worker_sweep_update(w);
 }
 
@@ -537,27 +592,7 @@ void netfw__conn_shutdown_all(netfw__worker *w) {
 
   for (c = w->conns; c != NULL; c = c->next)
     if (!(c->flags & STOPPED_FLAGS))
-      begin_shutdown(c, NETFW_CLOSE_STOPPING);
-}
-
-void netfw__conn_sweep(netfw__worker *w) {
-  uint64_t now = uv_now(&w->loop);
-  netfw_conn *c;
-  char peer[96];
-
-  for (c = w->conns; c != NULL; c = c->next) {
-    if ((c->flags & NETFW__C_CLOSING) || c->deadline == 0 || now < c->deadline)
-      continue;
-    if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) {
-      netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
-                peer_name(c, peer, sizeof(peer)));
-      conn_close(c, NETFW_CLOSE_PEER);
-    } else {
-      netfw_log(NETFW_LOG_INFO, "%s: idle for %d ms; closing",
-                peer_name(c, peer, sizeof(peer)), w->cfg->idle_timeout_ms);
-      begin_shutdown(c, NETFW_CLOSE_IDLE);
-    }
-  }
+      netfw__conn_begin_shutdown(c, NETFW_CLOSE_STOPPING);
 }
 
 /* ---- public ---- */
@@ -604,8 +639,8 @@ static int check_output_limit(netfw_conn *c, size_t n) {
     return 0;
   netfw_log(NETFW_LOG_WARN,
             "%s: output limit reached (%zu bytes unsent, limit %zu); closing",
-            peer_name(c, peer, sizeof(peer)), unsent + n, limit);
-  conn_close(c, NETFW_CLOSE_OUTPUT_LIMIT);
+            netfw__conn_peer_name(c, peer, sizeof(peer)), unsent + n, limit);
+  netfw__conn_close(c, NETFW_CLOSE_OUTPUT_LIMIT);
   return NETFW_E2BIG;
 }
 
@@ -616,6 +651,7 @@ static int queue_bytes(netfw_conn *c, const void *data, size_t n) {
   memcpy(c->out + c->out_len, data, n);
   c->out_len += n;
   mark_dirty(c);
+  account(c);
   return 0;
 }
 
@@ -635,12 +671,14 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
   netfw__frame_hdr_pack(hdr, netfw_msg_id(m), netfw_msg_size(m));
   if (total >= FLUSH_EARLY_BYTES && c->wreq == NULL) {
     done = send_direct(c, hdr, m);
-    if (done == total)
+    if (done == total) {
+      account(c);
       return 0;
+    }
   }
   if (reserve_out(c, total - done) != 0) {
     if (done > 0) /* half a frame went out: the stream cannot go on */
-      conn_close(c, NETFW_CLOSE_NOMEM);
+      netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return NETFW_ENOMEM;
   }
   hdr_left = done < NETFW_FRAME_HDR_SIZE ? NETFW_FRAME_HDR_SIZE - done : 0;
@@ -654,6 +692,7 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
     c->out_len += netfw_msg_size(m) - done;
   }
   mark_dirty(c);
+  account(c);
   return 0;
 }
 
@@ -688,8 +727,8 @@ int netfw_conn_send_more(netfw_conn *c, const void *data, size_t len) {
   if ((err = check_output_limit(c, len)) != 0)
     return err;
   if ((err = queue_bytes(c, data, len)) != 0) {
-    conn_close(c, NETFW_CLOSE_NOMEM); /* half a frame is queued: the stream
-                                         cannot go on */
+    netfw__conn_close(c, NETFW_CLOSE_NOMEM); /* half a frame is queued: the
+                                         stream cannot go on */
     return err;
   }
   c->stream_left -= (uint32_t)len;
@@ -715,7 +754,7 @@ void netfw_conn_shutdown_for(netfw_conn *c, netfw_close_reason why) {
     return;
   if ((unsigned)why >= NETFW_CLOSE_REASON_COUNT)
     why = NETFW_CLOSE_SHUTDOWN;
-  begin_shutdown(c, why);
+  netfw__conn_begin_shutdown(c, why);
 }
 
 void netfw_conn_shutdown(netfw_conn *c) {

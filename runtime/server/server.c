@@ -32,7 +32,23 @@ void netfw_config_init(netfw_config *cfg, const netfw_app *app) {
   cfg->idle_timeout_ms = 0;
   cfg->max_connections = 0;
   cfg->drain_timeout_ms = NETFW_DEFAULT_DRAIN_MS;
+  cfg->worker_memory = NETFW_DEFAULT_WORKER_MEMORY;
+  cfg->frame_timeout_ms = NETFW_DEFAULT_FRAME_TIMEOUT_MS;
   cfg->reuseport = false;
+}
+
+/* The condition netfw_server_wait sleeps on, timed by CLOCK_MONOTONIC. */
+static int state_cv_init(pthread_cond_t *cv) {
+  pthread_condattr_t attr;
+  int rc;
+
+  if (pthread_condattr_init(&attr) != 0)
+    return -1;
+  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  if (rc == 0)
+    rc = pthread_cond_init(cv, &attr);
+  pthread_condattr_destroy(&attr);
+  return rc == 0 ? 0 : -1;
 }
 
 netfw_server *netfw_server_new(const netfw_config *cfg) {
@@ -41,7 +57,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   if (cfg == NULL || cfg->app == NULL || cfg->app->on_message == NULL ||
       cfg->worker_num < 0 || cfg->idle_timeout_ms < 0 ||
       cfg->max_connections < 0 || cfg->drain_timeout_ms < 0 ||
-      cfg->max_output == 0 || cfg->max_output > (size_t)INT32_MAX)
+      cfg->frame_timeout_ms < 0 || cfg->max_output == 0 ||
+      cfg->max_output > (size_t)INT32_MAX)
     return NULL;
   s = calloc(1, sizeof(*s));
   if (s == NULL)
@@ -55,6 +72,12 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
     }
   }
   s->cfg.ip = s->ip;
+  if (state_cv_init(&s->state_cv) != 0) {
+    free(s->ip);
+    free(s);
+    return NULL;
+  }
+  atomic_init(&s->run_state, NETFW_RUN_NEW);
   s->listen_fd = -1;
   s->ctl[0] = s->ctl[1] = -1;
   s->ready[0] = s->ready[1] = -1;
@@ -167,7 +190,7 @@ static int bind_all(netfw_server *s) {
   return 0;
 }
 
-static void close_listeners(netfw_server *s) {
+void netfw__close_listeners(netfw_server *s) {
   int i;
 
   for (i = 0; s->slots != NULL && i < s->nworkers; i++) {
@@ -182,7 +205,7 @@ static void close_listeners(netfw_server *s) {
 }
 
 static void release_run_state(netfw_server *s) {
-  close_listeners(s);
+  netfw__close_listeners(s);
   if (s->load != NULL)
     munmap(s->load, sizeof(*s->load) * (size_t)s->nworkers);
   s->load = NULL;
@@ -223,6 +246,7 @@ int netfw_server_start(netfw_server *s) {
   if (err != 0)
     goto failed;
   s->state = NETFW__SRV_RUNNING;
+  netfw__server_publish(s, NETFW_RUN_RUNNING);
   netfw_log(NETFW_LOG_INFO, "server started: %s port %u, %d worker%s",
             s->cfg.ip != NULL ? s->cfg.ip : "host address", s->port,
             s->nworkers, s->nworkers == 1 ? "" : "s");
@@ -254,6 +278,7 @@ int netfw_server_stop(netfw_server *s, int timeout_ms) {
   netfw__supervisor_stop(s, timeout_ms < 0 ? -1 : timeout_ms);
   release_run_state(s);
   s->state = NETFW__SRV_STOPPED;
+  netfw__server_publish(s, NETFW_RUN_STOPPED); /* a FAILED one stays so */
   return 0;
 }
 
@@ -262,8 +287,64 @@ void netfw_server_free(netfw_server *s) {
     return;
   if (s->state == NETFW__SRV_RUNNING && !foreign(s))
     netfw_server_stop(s, -1);
+  pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
   free(s->ip);
   free(s);
+}
+
+void netfw__server_publish(netfw_server *s, netfw_run_state to) {
+  int cur;
+
+  pthread_mutex_lock(&s->mu);
+  cur = atomic_load(&s->run_state);
+  if (cur != NETFW_RUN_FAILED && (int)to > cur)
+    atomic_store(&s->run_state, (int)to);
+  pthread_cond_broadcast(&s->state_cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+netfw_run_state netfw_server_state(const netfw_server *s) {
+  return s != NULL ? (netfw_run_state)atomic_load(&s->run_state)
+                   : NETFW_RUN_NEW;
+}
+
+/* The CLOCK_MONOTONIC time timeout_ms from now. */
+static struct timespec deadline_in(int timeout_ms) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  ts.tv_sec += timeout_ms / 1000;
+  ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+  if (ts.tv_nsec >= 1000000000L) {
+    ts.tv_sec++;
+    ts.tv_nsec -= 1000000000L;
+  }
+  return ts;
+}
+
+/* parent_pid is read only after RUNNING was seen under mu: start wrote it
+ * before publishing RUNNING. In a fork (a worker) nothing would ever wake
+ * the wait, so it returns at once there. */
+int netfw_server_wait(netfw_server *s, int timeout_ms) {
+  struct timespec until;
+  int st;
+
+  if (s == NULL || timeout_ms < -1)
+    return NETFW_EINVAL;
+  if (timeout_ms >= 0)
+    until = deadline_in(timeout_ms);
+  pthread_mutex_lock(&s->mu);
+  for (;;) {
+    st = atomic_load(&s->run_state);
+    if (st != NETFW_RUN_RUNNING || getpid() != s->parent_pid || timeout_ms == 0)
+      break;
+    if (timeout_ms < 0)
+      pthread_cond_wait(&s->state_cv, &s->mu);
+    else if (pthread_cond_timedwait(&s->state_cv, &s->mu, &until) != 0)
+      timeout_ms = 0; /* timed out: one last look at the state */
+  }
+  pthread_mutex_unlock(&s->mu);
+  return st;
 }

@@ -69,10 +69,23 @@ struct netfw_server {
   int early_deaths;    /* consecutive deaths soon after a fork         */
   bool respawn_off;    /* crash loop detected                          */
   struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
+
+  /* what netfw_server_state reports (a netfw_run_state): changed only by
+   * netfw__server_publish, under mu, with state_cv broadcast */
+  atomic_int run_state;
+  pthread_cond_t state_cv; /* CLOCK_MONOTONIC; netfw_server_wait       */
 };
 
 /* Returns CLOCK_MONOTONIC in milliseconds. */
 uint64_t netfw__now_ms(void);
+
+/* Moves the public run state forward to `to` (NEW < RUNNING < FAILED <
+ * STOPPED; FAILED is final) and wakes netfw_server_wait. Any thread. */
+void netfw__server_publish(netfw_server *s, netfw_run_state to);
+
+/* Closes the parent's listening socket(s); idempotent. Called on the
+ * supervisor thread when a crash loop stops the server, else by stop. */
+void netfw__close_listeners(netfw_server *s);
 
 /* Starts the supervisor thread, which forks the first workers, waits until
  * each one listens and reports the result. Returns 0 or a NETFW_E* code
@@ -140,8 +153,11 @@ struct netfw_conn {
   uint64_t deadline;       /* idle deadline, or drain deadline after
                               shutdown (uv_now ms); 0 = none          */
   uint32_t flags;
-  uint32_t stream_left; /* payload bytes still owed by send_begin/more */
-  union {               /* the peer's address, kept from the accept    */
+  uint32_t stream_left;    /* payload bytes still owed by send_begin/more */
+  size_t held;             /* buffer bytes counted in the worker's mem   */
+  uint64_t frame_deadline; /* a started frame must be complete by then
+                              (uv_now ms); 0 = no frame in progress     */
+  union {                  /* the peer's address, kept from the accept    */
     struct sockaddr sa;
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
@@ -182,6 +198,7 @@ struct netfw__worker {
                                          reused before malloc          */
   int ncache;
   uint8_t *scratch; /* where bytes read while draining go        */
+  size_t mem;       /* sum of the connections' held bytes        */
 };
 
 /* Takes ownership of an accepted socket: creates the connection, runs
@@ -194,8 +211,23 @@ void netfw__conn_flush_all(netfw__worker *w);
 /* Starts a server-side graceful close of every connection (worker stop). */
 void netfw__conn_shutdown_all(netfw__worker *w);
 
-/* Closes connections past their idle or drain deadline. */
+/* Closes connections past their idle, frame or drain deadline (limits.c). */
 void netfw__conn_sweep(netfw__worker *w);
+
+/* Closes the connections holding the most until the worker's buffers fit
+ * cfg->worker_memory again (limits.c). */
+void netfw__worker_budget_check(netfw__worker *w);
+
+/* Closes c at once, whatever is queued; why is kept for on_client_closed
+ * unless an earlier cause was recorded. Its buffers are released now. */
+void netfw__conn_close(netfw_conn *c, netfw_close_reason why);
+
+/* Server-side graceful close: flush, shutdown(SHUT_WR), drain, close. */
+void netfw__conn_begin_shutdown(netfw_conn *c, netfw_close_reason why);
+
+/* Writes "ip:port" of c's peer into buf and returns buf ("unknown peer"
+ * when it has none). */
+const char *netfw__conn_peer_name(const netfw_conn *c, char *buf, size_t len);
 
 /* Starts or stops the sweep timer as the deadlines in use require. */
 void netfw__worker_sweep_update(netfw__worker *w);

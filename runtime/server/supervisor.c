@@ -23,7 +23,8 @@
 #include "server_internal.h"
 
 /* A worker that dies this soon after its fork counts towards a crash loop;
- * CRASH_LOOP_DEATHS such deaths in a row stop respawning. */
+ * one that lived longer was healthy and starts the count again.
+ * CRASH_LOOP_DEATHS such deaths in a row stop the server (stop_serving). */
 #define CRASH_EARLY_MS 3000
 #define CRASH_LOOP_DEATHS 5
 /* How long the first workers get to start listening. */
@@ -93,12 +94,26 @@ static bool reap(netfw_server *s, int i, bool block, int *status) {
   return true;
 }
 
+/* The signal's description ("Killed"); sigdescr_np is thread-safe where
+ * strsignal may share a buffer. */
+static const char *signal_text(int sig) {
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 32)
+  const char *d = sigdescr_np(sig);
+  return d != NULL ? d : "unknown signal";
+#else
+  return strsignal(sig);
+#endif
+}
+
+/* How a worker ended, for a log line: "was killed by signal 9 (Killed)",
+ * "exited with status 3". */
 static void describe(int status, char *buf, size_t len) {
   if (status == -1)
     snprintf(buf, len, "exited (status unknown)");
   else if (WIFSIGNALED(status))
-    snprintf(buf, len, "was killed by signal %d (%s)", WTERMSIG(status),
-             strsignal(WTERMSIG(status)));
+    snprintf(buf, len, "was killed by signal %d (%s)%s", WTERMSIG(status),
+             signal_text(WTERMSIG(status)),
+             WCOREDUMP(status) ? ", core dumped" : "");
   else
     snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
@@ -163,25 +178,49 @@ static int start_workers(netfw_server *s) {
   return err;
 }
 
+/* Counts a death that came lived_ms after the worker's fork: an early one
+ * adds to the crash-loop count, a later one (a healthy worker) resets it.
+ * Returns true when the count reaches CRASH_LOOP_DEATHS. */
+static bool crash_loop(netfw_server *s, uint64_t lived_ms) {
+  if (lived_ms >= CRASH_EARLY_MS) {
+    s->early_deaths = 0;
+    return false;
+  }
+  return ++s->early_deaths >= CRASH_LOOP_DEATHS;
+}
+
+/* A crash loop: no more respawns, and the server stops serving so that new
+ * clients are refused instead of left hanging in the backlog. The parent
+ * closes its listening socket(s) and the workers still alive get SIGTERM:
+ * they close theirs first, then finish their connections, as at stop. The
+ * starter learns it from netfw_server_state / netfw_server_wait. */
+static void stop_serving(netfw_server *s) {
+  s->respawn_off = true;
+  netfw_log(NETFW_LOG_ERROR,
+            "crash loop: workers keep crashing (%d deaths within %d s of "
+            "their start); stopped serving",
+            CRASH_LOOP_DEATHS, CRASH_EARLY_MS / 1000);
+  netfw__close_listeners(s);
+  kill_all(s, SIGTERM);
+  netfw__server_publish(s, NETFW_RUN_FAILED);
+}
+
 static void on_death(netfw_server *s, int i, pid_t pid, int status) {
   char what[96];
   uint64_t lived = netfw__now_ms() - s->slots[i].started_ms;
+  bool loop;
 
   describe(status, what, sizeof(what));
-  if (lived < CRASH_EARLY_MS)
-    s->early_deaths++;
-  else
-    s->early_deaths = 0;
-  if (s->early_deaths >= CRASH_LOOP_DEATHS && !s->respawn_off) {
-    s->respawn_off = true;
-    netfw_log(NETFW_LOG_ERROR,
-              "worker %ld %s; crash loop (%d workers died within %d ms of "
-              "their start): not respawning any more",
-              (long)pid, what, s->early_deaths, CRASH_EARLY_MS);
+  if (s->respawn_off) { /* one of those stop_serving sent SIGTERM */
+    netfw_log(status == 0 ? NETFW_LOG_INFO : NETFW_LOG_WARN,
+              "worker %d (pid %ld) %s", i, (long)pid, what);
     return;
   }
-  netfw_log(NETFW_LOG_WARN, "worker %ld %s%s", (long)pid, what,
-            s->respawn_off ? "" : "; respawning");
+  loop = crash_loop(s, lived);
+  netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s%s", i, (long)pid, what,
+            loop ? "" : "; respawning");
+  if (loop)
+    stop_serving(s);
 }
 
 /* Reaps dead workers and forks their replacements. Returns true when a slot
@@ -198,8 +237,8 @@ static bool check_workers(netfw_server *s) {
       if (spawn(s, i, -1) != 0)
         pending = true;
       else
-        netfw_log(NETFW_LOG_INFO, "worker %ld respawned in slot %d",
-                  (long)s->slots[i].pid, i);
+        netfw_log(NETFW_LOG_INFO, "worker %d respawned (pid %ld)", i,
+                  (long)s->slots[i].pid);
     }
   }
   return pending;
@@ -214,13 +253,12 @@ static void wait_workers(netfw_server *s, int timeout_ms) {
   for (;;) {
     int i, n = 0, live = 0, wait_ms = -1, status;
     for (i = 0; i < s->nworkers; i++) {
-      if (s->slots[i].pid > 0 && reap(s, i, false, &status)) {
-        if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
-          char what[96];
-          describe(status, what, sizeof(what));
-          netfw_log(NETFW_LOG_WARN, "worker in slot %d %s while stopping", i,
-                    what);
-        }
+      pid_t pid = s->slots[i].pid;
+      if (pid > 0 && reap(s, i, false, &status) && status != 0) {
+        char what[96];
+        describe(status, what, sizeof(what));
+        netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s while stopping", i,
+                  (long)pid, what);
       }
       if (s->slots[i].pid == 0)
         continue;

@@ -250,12 +250,16 @@ static uint64_t sweep_period(const netfw_config *cfg) {
     p = (uint64_t)cfg->idle_timeout_ms / 4;
   if (cfg->drain_timeout_ms > 0 && (uint64_t)cfg->drain_timeout_ms / 4 < p)
     p = (uint64_t)cfg->drain_timeout_ms / 4;
+  if (cfg->frame_timeout_ms > 0 && (uint64_t)cfg->frame_timeout_ms / 4 < p)
+    p = (uint64_t)cfg->frame_timeout_ms / 4;
   return p < 10 ? 10 : p;
 }
 
 void netfw__worker_sweep_update(netfw__worker *w) {
   bool needed =
-      (w->cfg->idle_timeout_ms > 0 && w->nconns > 0) || w->ndraining > 0;
+      ((w->cfg->idle_timeout_ms > 0 || w->cfg->frame_timeout_ms > 0) &&
+       w->nconns > 0) ||
+      w->ndraining > 0;
   bool active = uv_is_active((uv_handle_t *)&w->sweep);
 
   if (w->stopping && w->nconns == 0)

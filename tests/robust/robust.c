@@ -161,6 +161,14 @@ static void app_message(void *app, netfw_owned_msg *om) {
   }
 }
 
+static void app_closed(void *app, netfw_conn *c, netfw_close_reason why) {
+  rb_board *b = app;
+
+  (void)c;
+  if ((unsigned)why < NETFW_CLOSE_REASON_COUNT)
+    atomic_fetch_add(&b->closed[why], 1);
+}
+
 static void app_destroy(void *app) {
   rb_board *b = app;
 
@@ -171,7 +179,8 @@ const netfw_app rb_echo_app = {.create = app_create,
                                .on_client_connect = app_connect,
                                .on_client_disconnect = app_disconnect,
                                .on_message = app_message,
-                               .destroy = app_destroy};
+                               .destroy = app_destroy,
+                               .on_client_closed = app_closed};
 
 rb_board *rb_board_new(void) {
   void *p = mmap(NULL, sizeof(rb_board), PROT_READ | PROT_WRITE,
@@ -356,8 +365,7 @@ pid_t rb_worker_of(int fd) {
 
   if (wire_send(fd, RB_PID, NULL, 0) != 0)
     return -1;
-  if (wire_recv(fd, &id, &p, &size, 10000) == 1 && id == RB_PID &&
-      size == 4)
+  if (wire_recv(fd, &id, &p, &size, 10000) == 1 && id == RB_PID && size == 4)
     pid = (pid_t)get_u32(p);
   free(p);
   return pid;

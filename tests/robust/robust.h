@@ -79,6 +79,7 @@ typedef struct rb_board {
   atomic_long send_fails; /* netfw_conn_send failed                    */
   atomic_int last_send_rc;
   atomic_int open_conns; /* accepted minus gone (connect/disconnect)  */
+  atomic_int closed[NETFW_CLOSE_REASON_COUNT]; /* on_client_closed by why */
 } rb_board;
 
 extern const netfw_app rb_echo_app;

@@ -1,0 +1,76 @@
+/* What a worker bounds beyond single connections: the deadlines its sweep
+ * timer enforces (idle, drain, frame) and its memory budget.
+ *
+ * Memory budget. Each connection's `held` is the capacity of the buffers it
+ * owns (read buffer, queued output, the write in flight); the worker keeps
+ * the sum in w->mem (conn.c updates both through netfw__conn_account).
+ * Per-connection limits (max_payload, max_output) bound one peer; the
+ * budget bounds all of them together, so that 300 peers each announcing a
+ * 16 MiB frame cannot make one worker hold 5 GiB. Over budget, the
+ * connections holding the most are closed (NETFW_CLOSE_MEMORY) until the
+ * rest fits: they are the ones whose loss frees the most, and a peer that
+ * makes the worker hold much is the likeliest abuser. */
+#include "netfw/log.h"
+#include "server_internal.h"
+
+/* Closes c when its deadline has passed: the drain bound after a shutdown,
+ * the frame bound while a frame is in progress, the idle bound. */
+static void sweep_one(netfw__worker *w, netfw_conn *c, uint64_t now) {
+  char peer[96];
+
+  if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) {
+    if (c->deadline == 0 || now < c->deadline)
+      return;
+    netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
+              netfw__conn_peer_name(c, peer, sizeof(peer)));
+    netfw__conn_close(c, NETFW_CLOSE_PEER);
+  } else if (c->frame_deadline != 0 && now >= c->frame_deadline) {
+    netfw_log(
+        NETFW_LOG_WARN, "%s: a frame was not complete within %d ms; closing",
+        netfw__conn_peer_name(c, peer, sizeof(peer)), w->cfg->frame_timeout_ms);
+    netfw__conn_begin_shutdown(c, NETFW_CLOSE_FRAME_TIMEOUT);
+  } else if (c->deadline != 0 && now >= c->deadline) {
+    netfw_log(NETFW_LOG_INFO, "%s: idle for %d ms; closing",
+              netfw__conn_peer_name(c, peer, sizeof(peer)),
+              w->cfg->idle_timeout_ms);
+    netfw__conn_begin_shutdown(c, NETFW_CLOSE_IDLE);
+  }
+}
+
+void netfw__conn_sweep(netfw__worker *w) {
+  uint64_t now = uv_now(&w->loop);
+  netfw_conn *c;
+
+  for (c = w->conns; c != NULL; c = c->next)
+    if (!(c->flags & NETFW__C_CLOSING))
+      sweep_one(w, c, now);
+}
+
+/* The open connection holding the most, or NULL. O(connections): runs
+ * only while the worker is over its budget. */
+static netfw_conn *largest_holder(netfw__worker *w) {
+  netfw_conn *c, *best = NULL;
+
+  for (c = w->conns; c != NULL; c = c->next)
+    if (!(c->flags & NETFW__C_CLOSING) && c->held > 0 &&
+        (best == NULL || c->held > best->held))
+      best = c;
+  return best;
+}
+
+void netfw__worker_budget_check(netfw__worker *w) {
+  size_t budget = w->cfg->worker_memory;
+  char peer[96];
+
+  while (budget > 0 && w->mem > budget) {
+    netfw_conn *c = largest_holder(w);
+    if (c == NULL)
+      return;
+    netfw_log(NETFW_LOG_WARN,
+              "worker memory budget exceeded (%zu bytes held, budget %zu); "
+              "closing %s, which holds %zu",
+              w->mem, budget, netfw__conn_peer_name(c, peer, sizeof(peer)),
+              c->held);
+    netfw__conn_close(c, NETFW_CLOSE_MEMORY); /* releases what it holds */
+  }
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# echo_server whose worker keeps dying (kill -9 from outside, five times as
+# it is respawned) stops serving: it exits with status 1, its stderr names
+# the signal and the port refuses connections.
+BIN=$1
+source "$(dirname "$0")/lib.sh"
+
+command -v pgrep >/dev/null || { echo "pgrep not found: skipped"; exit 0; }
+
+# refused PORT : true when a TCP connect to 127.0.0.1:PORT is refused.
+refused() {
+  ! timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+}
+
+# next_worker OLD : prints the server's worker pid once it is not OLD (5 s).
+next_worker() {
+  local w
+  for _ in $(seq 1 250); do
+    w=$(pgrep -P "$SERVER_PID" | head -n 1 || true)
+    if [ -n "$w" ] && [ "$w" != "$1" ]; then echo "$w"; return 0; fi
+    sleep 0.02
+  done
+  fail "no new worker within 5 s (last $1)"
+}
+
+start_server crash "$BIN/echo_server" --ip 127.0.0.1 --port 0 --workers 1
+refused "$PORT" && fail "port $PORT refuses while serving"
+last=""
+for i in 1 2 3 4 5; do
+  last=$(next_worker "$last")
+  kill -KILL "$last"
+done
+
+status=0
+for _ in $(seq 1 200); do # 10 s
+  kill -0 "$SERVER_PID" 2>/dev/null || break
+  sleep 0.05
+done
+kill -0 "$SERVER_PID" 2>/dev/null && fail "echo_server still running 10 s after 5 worker deaths"
+wait "$SERVER_PID" || status=$?
+[ "$status" -eq 1 ] || fail "echo_server exited with status $status, not 1"
+err="$TMP/crash.err"
+grep -q 'worker 0 (pid [0-9]*) was killed by signal 9 (Killed)' "$err" \
+  || { cat "$err" >&2; fail "stderr does not name signal 9"; }
+grep -q 'ERROR: crash loop' "$err" || { cat "$err" >&2; fail "no crash-loop ERROR line"; }
+grep -q '^error: ' "$err" || { cat "$err" >&2; fail "no 'error: ' line"; }
+refused "$PORT" || fail "port $PORT still accepts after the crash loop"
+echo "crashloop e2e: exit status 1, signal named, port refused"
