@@ -192,7 +192,11 @@ wait "${racers[@]}"
 ok=$(cat "$TMP"/q*.out | grep -c '^stored q' || true)
 refused=$(cat "$TMP"/q*.out | grep -c 'not stored: NONE' || true)
 [ "$ok" -eq 10 ] && [ "$refused" -eq 6 ] || fail "quota: $ok stored, $refused refused"
-"$BIN/file_storage_client" --port "$PORT" del q1 >/dev/null || fail "del under quota"
+stored=$(cat "$TMP"/q*.out | sed -n 's/^stored \(q[0-9]*\) .*/\1/p' | head -1)
+"$BIN/file_storage_client" --port "$PORT" put more "$TMP/ten" >/dev/null &&
+  fail "an ADD over the quota was stored"
+"$BIN/file_storage_client" --port "$PORT" del "$stored" >/dev/null ||
+  fail "del $stored under quota"
 "$BIN/file_storage_client" --port "$PORT" put again "$TMP/ten" >/dev/null ||
   fail "ADD after a DEL under quota"
 stop_server "$SERVER_PID"
