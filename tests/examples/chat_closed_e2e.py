@@ -14,6 +14,9 @@ Usage: chat_closed_e2e.py BIN_DIR CASE
   CASE slow   a member that never reads is closed by the output limit
               (max_output, 64 MiB by default) while another talks; it must
               leave the room.
+  CASE limits with --idle-timeout and --max-payload: a silent member closed
+              by the idle timeout and one closed for an oversized frame
+              (netfw's own close, before any generated code) leave too.
 
 Real chat_server process, real sockets on 127.0.0.1, port 0. The wire is
 encoded by hand from protocols/chat.netproto: frame = u16 id LE, u32 size
@@ -198,11 +201,11 @@ class Peer:
 class Server:
     """chat_server on 127.0.0.1 port 0, its stdout and stderr in files."""
 
-    def __init__(self, bindir, tmp):
+    def __init__(self, bindir, tmp, args=()):
         self.out = open(os.path.join(tmp, "chat.out"), "w+")
         self.err = open(os.path.join(tmp, "chat.err"), "w+")
         self.proc = subprocess.Popen(
-            [os.path.join(bindir, "chat_server"), "--port", "0"],
+            [os.path.join(bindir, "chat_server"), "--port", "0", *args],
             stdout=self.out, stderr=self.err, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + WAIT
         self.port = None
@@ -439,15 +442,102 @@ def case_slow(srv):
     print(f"chat slow reader e2e: closed after {sent} lines of {per_line} B")
 
 
+IDLE_MS = 1000
+MAX_PAYLOAD = 64
+
+
+def case_limits(srv):
+    port = srv.port
+    alice = Peer(port, "alice")
+    alice.send(join("alice"))
+    alice.expect(joined([]))
+    ghost = Peer(port, "ghost")
+    ghost.send(join("ghost"))
+    ghost.expect(joined(["alice"]))
+    alice.expect(member_joined("ghost"))
+    # ghost falls silent (it only reads); alice talks every 200 ms, so she
+    # stays. The idle close is a graceful one: ghost gets alice's lines in
+    # order, then EOF, and closes; then the room tells alice ghost is gone.
+    t0 = time.monotonic()
+    pings = heard = 0
+    left = None
+    while left is None:
+        check(time.monotonic() - t0 < 8 * IDLE_MS / 1000,
+              "the silent member did not leave the room")
+        alice.send(say(f"ping {pings}"))
+        pings += 1
+        while not ghost.eof:
+            try:
+                got = ghost.recv_frame(timeout=0.01)
+            except Fail:
+                break
+            if got is None:
+                ghost_gone = time.monotonic() - t0
+                ghost.close()
+                break
+            check(got == line("alice", f"ping {heard}"),
+                  f"ghost: got {show(got)}, wanted ping {heard}")
+            heard += 1
+        try:
+            left = alice.recv_frame(timeout=0.2)
+        except Fail:
+            pass
+    check(left == member_left("ghost"),
+          f"alice: got {show(left)}, wanted {show(member_left('ghost'))}")
+    check(ghost.eof, "alice was told before ghost's connection ended")
+    check(ghost_gone >= 0.8 * IDLE_MS / 1000,
+          f"ghost closed after {ghost_gone:.2f} s")
+
+    carol = Peer(port, "carol")
+    carol.send(join("carol"))
+    carol.expect(joined(["alice"]))  # not ghost
+    alice.expect(member_joined("carol"))
+    # over --max-payload: netfw closes before any handler runs
+    carol.send(say("y" * 100))  # payload 102 bytes
+    alice.expect(member_left("carol"), " (oversized frame)")
+    carol.expect_eof()  # or a reset (the unread payload): counted as EOF
+    ghost2 = Peer(port, "ghost2")
+    ghost2.send(join("ghost"))
+    ghost2.expect(joined(["alice"]))
+    alice.expect(member_joined("ghost"))
+    carol2 = Peer(port, "carol2")
+    carol2.send(join("carol"))
+    carol2.expect(joined(["alice", "ghost"]))
+    alice.expect(member_joined("carol"))
+    ghost2.expect(member_joined("carol"))
+    alice.send(say("bye"))
+    ghost2.expect(line("alice", "bye"))
+    carol2.expect(line("alice", "bye"))
+    for p in (alice, carol, ghost2, carol2):
+        p.close()
+    check(srv.alive(), "chat_server died")
+    srv.stop()
+    check_one_healthy_worker(srv)
+    err = srv.read_err()
+    want = [f"INFO: 127.0.0.1:{ghost.port}: idle for {IDLE_MS} ms; closing",
+            f"WARN: connection from 127.0.0.1:{carol.port} refused: frame id "
+            f"4 announces 102 bytes, over max_payload ({MAX_PAYLOAD}); "
+            f"closing"]
+    for w in want:
+        check(w in err, f"no log line '{w}'")
+    print(f"chat limits e2e: idle close after {ghost_gone:.2f} s, "
+          f"oversized frame")
+
+
+CASES = {"ghost": (case_ghost, ()), "slow": (case_slow, ()),
+         "limits": (case_limits, ("--idle-timeout", str(IDLE_MS),
+                                  "--max-payload", str(MAX_PAYLOAD)))}
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("ghost", "slow"):
+    if len(sys.argv) != 3 or sys.argv[2] not in CASES:
         sys.exit(__doc__)
-    bindir, case = sys.argv[1], sys.argv[2]
+    bindir, (run, args) = sys.argv[1], CASES[sys.argv[2]]
     with tempfile.TemporaryDirectory(prefix="netfw-chat-") as tmp:
         srv = None
         try:
-            srv = Server(bindir, tmp)
-            (case_ghost if case == "ghost" else case_slow)(srv)
+            srv = Server(bindir, tmp, args)
+            run(srv)
         except (Fail, OSError) as e:
             print(f"FAIL: {e}", file=sys.stderr)
             if srv is not None:
