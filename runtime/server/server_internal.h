@@ -1,6 +1,6 @@
 /* Prefork server internals shared by server.c (parent), supervisor.c (the
- * parent's supervision thread), worker.c (a worker process) and conn.c (one
- * connection inside a worker). */
+ * parent's supervision thread), worker.c (a worker process), conn.c (one
+ * connection inside a worker, on a runtime/stream stream) and limits.c. */
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "frame.h"
+#include "stream.h"
 #include "netfw/server.h"
 
 /* ---- memory shared by the parent and every worker (mmap MAP_SHARED) ---- */
@@ -116,15 +117,11 @@ void netfw__worker_main(const netfw__worker_args *a) __attribute__((noreturn));
 
 typedef struct netfw__worker netfw__worker;
 
-/* Connection flags. */
+/* Connection flags (the stream's own state is in c->s.flags). */
 enum {
   NETFW__C_ACCEPTED = 1u << 0, /* on_client_connect said yes: app-visible  */
-  NETFW__C_SHUTDOWN = 1u << 1, /* server-side close requested (no more send) */
-  NETFW__C_WR_SHUT = 1u << 2,  /* shutdown(SHUT_WR) done                   */
-  NETFW__C_PEER_EOF = 1u << 3, /* the peer will send nothing more          */
-  NETFW__C_CLOSING = 1u << 4,  /* uv_close called                          */
-  NETFW__C_DIRTY = 1u << 5,    /* in the worker's flush list               */
-  NETFW__C_LINGER = 1u << 6,   /* peer gone: close once output is flushed  */
+  NETFW__C_DRAINING = 1u << 1, /* counted in ndraining: shut down by us, or
+                                  the peer left (a drain deadline applies) */
   NETFW__C_OWNED = 1u << 8     /* accepted: on_client_closed still owed    */
 };
 
@@ -132,45 +129,27 @@ enum {
  * app kept past on_client_closed is caught instead of used. */
 #define NETFW__CONN_MAGIC 0x6e66636fu /* "nfco" */
 
-struct netfw__wreq; /* an in-flight write, conn.c */
-
-/* One accepted connection. Kept small: an idle connection holds no read or
- * write buffer, only this struct (the benchmark targets <= 2 KiB RSS per idle
- * connection). */
+/* One accepted connection: the app-facing side of a stream. Kept small: an
+ * idle connection holds no read or write buffer, only this struct (the
+ * benchmark targets <= 2 KiB RSS per idle connection). */
 struct netfw_conn {
   uint32_t magic;       /* NETFW__CONN_MAGIC while the handle is valid */
   uint8_t close_reason; /* netfw_close_reason: the first cause decided */
-  uv_tcp_t tcp;         /* handle.data unused; container_of        */
-  netfw_framebuf in;    /* received bytes not yet delivered        */
-  uint8_t *out;         /* queued output not yet handed to a write */
-  size_t out_len;
-  size_t out_cap;
-  struct netfw__wreq *wreq; /* the write in flight, if any             */
-  netfw__worker *w;
+  uint32_t flags;
+  netfw__stream s;         /* the bytes; s.ctx is the worker's sctx    */
   void *data;              /* netfw_conn_set_data                     */
   netfw_conn *prev, *next; /* the worker's connection list            */
-  netfw_conn *dirty_next;  /* the worker's flush list                 */
   uint64_t deadline;       /* idle deadline, or drain deadline after
                               shutdown (uv_now ms); 0 = none          */
-  uint32_t flags;
   uint32_t stream_left;    /* payload bytes still owed by send_begin/more */
-  size_t held;             /* buffer bytes counted in the worker's mem   */
   uint64_t frame_deadline; /* a started frame must be complete by then
                               (uv_now ms); 0 = no frame in progress     */
-  union {                  /* the peer's address, kept from the accept    */
+  union {                  /* the peer's address, kept from the start  */
     struct sockaddr sa;
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
   } peer;
 };
-
-/* A buffer kept for reuse by the worker (see conn.c, "buffers"). */
-typedef struct netfw__buf {
-  uint8_t *base;
-  size_t cap;
-} netfw__buf;
-
-#define NETFW__BUF_CACHE 8
 
 struct netfw__worker {
   uv_loop_t loop;
@@ -191,15 +170,14 @@ struct netfw__worker {
   bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
   int nconns;
-  int ndraining;     /* connections with a drain deadline         */
-  netfw_conn *conns; /* all open connections                      */
-  netfw_conn *dirty; /* connections with output to flush          */
-  netfw__buf cache[NETFW__BUF_CACHE]; /* buffers no connection holds,
-                                         reused before malloc          */
-  int ncache;
-  uint8_t *scratch; /* where bytes read while draining go        */
-  size_t mem;       /* sum of the connections' held bytes        */
+  int ndraining;          /* connections with a drain deadline         */
+  netfw_conn *conns;      /* all open connections                      */
+  netfw__stream_ctx sctx; /* the streams' flush list, buffer cache (8
+                             buffers of <= 1 MiB) and memory total     */
 };
+
+/* Sets up w->sctx for the worker's connections (before any accept). */
+void netfw__conn_setup(netfw__worker *w);
 
 /* Takes ownership of an accepted socket: creates the connection, runs
  * on_client_connect and starts reading. Closes fd on failure. */

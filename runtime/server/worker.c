@@ -39,7 +39,6 @@
 #define NOFD_PAUSE_MS 100
 /* Connections accepted per wakeup when the socket is this worker's own. */
 #define REUSEPORT_BATCH 16
-#define SCRATCH_SIZE 65536
 
 /* Closes the inherited sockets marked close-on-exec, except the listening
  * one: the caller's connections are not for the worker (it would keep them
@@ -289,9 +288,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a) {
   w->nslots = a->nslots;
   w->listen_fd = a->listen_fd;
   w->reuseport = a->reuseport;
-  w->scratch = malloc(SCRATCH_SIZE);
-  if (w->scratch == NULL)
-    return UV_ENOMEM;
+  netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);
   if (err != 0)
     return err;
@@ -351,9 +348,7 @@ void netfw__worker_main(const netfw__worker_args *a) {
   if (app->destroy != NULL)
     app->destroy(w->app);
   uv_loop_close(&w->loop);
-  while (w->ncache > 0)
-    free(w->cache[--w->ncache].base);
-  free(w->scratch);
+  netfw__stream_ctx_free(&w->sctx);
   free(w);
   netfw_log(NETFW_LOG_INFO, "worker stopped");
   fflush(stdout);
