@@ -136,12 +136,12 @@ struct netfw_conn {
   uint32_t magic;       /* NETFW__CONN_MAGIC while the handle is valid */
   uint8_t close_reason; /* netfw_close_reason: the first cause decided */
   uint32_t flags;
+  uint32_t stream_left;    /* payload bytes still owed by send_begin/more */
   netfw__stream s;         /* the bytes; s.ctx is the worker's sctx    */
   void *data;              /* netfw_conn_set_data                     */
   netfw_conn *prev, *next; /* the worker's connection list            */
   uint64_t deadline;       /* idle deadline, or drain deadline after
                               shutdown (uv_now ms); 0 = none          */
-  uint32_t stream_left;    /* payload bytes still owed by send_begin/more */
   uint64_t frame_deadline; /* a started frame must be complete by then
                               (uv_now ms); 0 = no frame in progress     */
   union {                  /* the peer's address, kept from the start  */
