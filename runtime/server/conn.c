@@ -275,10 +275,10 @@ static void on_established(netfw__stream *s) {
   else
     c->peer.sa.sa_family = AF_UNSPEC;
   ok = app->on_client_connect == NULL || app->on_client_connect(w->app, c);
+  if (ok) /* on_client_closed is owed from now on, even if the callback's */
+    c->flags |= NETFW__C_OWNED; /* own sends already closed it          */
   if (c->s.flags & NETFW__S_CLOSING)
     return;
-  if (ok)
-    c->flags |= NETFW__C_OWNED; /* on_client_closed is owed from now on */
   if (ok && !(c->s.flags & NETFW__S_FIN))
     c->flags |= NETFW__C_ACCEPTED;
   else if (!(c->s.flags & NETFW__S_FIN))

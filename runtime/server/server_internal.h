@@ -39,6 +39,9 @@ typedef enum {
   NETFW__SRV_STOPPED
 } netfw__srv_state;
 
+/* Descriptors netfw__server_keep_fd can mark. */
+#define NETFW__KEEP_FDS_MAX 8
+
 typedef struct netfw__slot {
   pid_t pid;           /* 0 when no worker runs in this slot            */
   int pidfd;           /* -1 when pidfd_open is unavailable             */
@@ -70,12 +73,19 @@ struct netfw_server {
   int early_deaths;    /* consecutive deaths soon after a fork         */
   bool respawn_off;    /* crash loop detected                          */
   struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
+  int keep_fds[NETFW__KEEP_FDS_MAX]; /* netfw__server_keep_fd         */
+  int nkeep;
 
   /* what netfw_server_state reports (a netfw_run_state): changed only by
    * netfw__server_publish, under mu, with state_cv broadcast */
   atomic_int run_state;
   pthread_cond_t state_cv; /* CLOCK_MONOTONIC; netfw_server_wait       */
 };
+
+/* Marks fd, made by netfw in the parent before the workers start, as one
+ * that every worker keeps (workers close other inherited close-on-exec
+ * sockets). Returns 0 or NETFW_ENOMEM when the table is full. */
+int netfw__server_keep_fd(netfw_server *s, int fd);
 
 /* Returns CLOCK_MONOTONIC in milliseconds. */
 uint64_t netfw__now_ms(void);
@@ -109,6 +119,8 @@ typedef struct netfw__worker_args {
   pid_t parent_pid;
   netfw__slot_load *load;
   bool reuseport;
+  const int *keep_fds; /* descriptors made for the workers: kept open */
+  int nkeep;
 } netfw__worker_args;
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
@@ -116,6 +128,26 @@ typedef struct netfw__worker_args {
 void netfw__worker_main(const netfw__worker_args *a) __attribute__((noreturn));
 
 typedef struct netfw__worker netfw__worker;
+
+/* A part of a worker that lives on its loop (see worker.c): the acceptor,
+ * the flush phases, the deadline sweep, the SIGTERM handler; later the bus,
+ * metrics and TLS reloads. Handles a module owns live in netfw__worker. */
+typedef struct netfw__module {
+  const char *name;
+  /* The loop exists (the app's create() has not run yet). 0 or a libuv
+   * error: the worker then exits. */
+  int (*init)(netfw__worker *w);
+  /* A graceful stop begins: take no new work (may be NULL). */
+  void (*stop)(netfw__worker *w);
+  /* Every connection is gone: close the module's handles (uv_close). */
+  void (*close)(netfw__worker *w);
+} netfw__module;
+
+/* The acceptor module (accept.c). */
+extern const netfw__module netfw__accept_module;
+
+/* uv_close(h) unless it is closing already or was never initialised. */
+void netfw__close_handle(uv_handle_t *h);
 
 /* Connection flags (the stream's own state is in c->s.flags). */
 enum {
@@ -169,6 +201,7 @@ struct netfw__worker {
   bool accepting;
   bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
+  bool finished; /* the modules' close() ran                  */
   int nconns;
   int ndraining;          /* connections with a drain deadline         */
   netfw_conn *conns;      /* all open connections                      */

@@ -55,6 +55,8 @@ static int spawn(netfw_server *s, int i, int ready_fd) {
   a.parent_pid = s->parent_pid;
   a.load = s->load;
   a.reuseport = s->cfg.reuseport;
+  a.keep_fds = s->keep_fds;
+  a.nkeep = s->nkeep;
   atomic_store(&s->load[i].conns, 0);
   atomic_store(&s->load[i].polling, 0);
   atomic_store(&s->load[i].beat, 0);
