@@ -1,7 +1,18 @@
-/* Runs the whole pipeline on a schema held in memory. */
+/* Runs the front end and one back end on a schema held in memory. */
 #include <string.h>
 
-#include "ast.h"
+#include "c/backend_c.h"
+#include "front/check.h"
+#include "gen.h"
+
+const gen_backend *const gen_backends[] = {&gen_backend_c, NULL};
+
+const gen_backend *gen_backend_find(const char *name) {
+  for (size_t i = 0; gen_backends[i] != NULL; i++)
+    if (strcmp(gen_backends[i]->name, name) == 0)
+      return gen_backends[i];
+  return NULL;
+}
 
 /* "dir/file_storage.netproto" -> "file_storage.netproto" */
 static const char *base_name(const char *path) {
@@ -19,28 +30,9 @@ static const char *out_base(gen_pool *pool, const char *name) {
   return gen_pool_strndup(pool, name, n);
 }
 
-/* "file-storage" -> "FILE_STORAGE_NETFW_H" */
-static const char *guard_of(gen_pool *pool, const char *base) {
-  size_t n = strlen(base);
-  char *g = gen_pool_alloc(pool, n + 16);
-  size_t j = 0;
-  if (!(base[0] >= 'a' && base[0] <= 'z') && !(base[0] >= 'A' && base[0] <= 'Z'))
-    g[j++] = 'N';
-  for (size_t i = 0; i < n; i++) {
-    char c = base[i];
-    if (c >= 'a' && c <= 'z')
-      c = (char)(c - 'a' + 'A');
-    else if (!(c >= 'A' && c <= 'Z') && !(c >= '0' && c <= '9'))
-      c = '_';
-    g[j++] = c;
-  }
-  memcpy(g + j, "_NETFW_H", 9);
-  return g;
-}
-
-int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
+int gen_compile_with(gen_result *r, const gen_backend *b, const char *path,
+                     const char *src, size_t len) {
   gen_schema s;
-  gen_out o;
   char *copy;
 
   memset(r, 0, sizeof(*r));
@@ -55,30 +47,25 @@ int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
 
   gen_parse(&s, copy, len, &r->diag, &r->pool);
   if (s.proto == NULL && r->diag.errors == 0)
-    gen_error(&r->diag, (gen_pos){1, 1}, "a schema must start with 'protocol NAME;'");
-  gen_check(&s, &r->diag, &r->pool);
+    gen_error(&r->diag, (gen_pos){1, 1},
+              "a schema must start with 'protocol NAME;'");
+  gen_check(&s, &r->diag, &r->pool, b->check);
   if (r->diag.errors > 0 || s.proto == NULL)
     return 1;
 
-  o.schema_name = base_name(path);
-  o.base = out_base(&r->pool, o.schema_name);
-  o.guard = guard_of(&r->pool, o.base);
-  r->base = o.base;
-  gen_emit_header(&r->header, &s, &o, &r->pool);
-  gen_emit_source(&r->source, &s, &o, &r->pool);
-  gen_emit_stubs(&r->stubs, &s, &o, &r->pool);
-  gen_reflow(&r->header);
-  gen_reflow(&r->source);
-  gen_emit_fuzz(&r->fuzz, &s, &o, &r->pool);
-  gen_reflow(&r->stubs);
-  gen_reflow(&r->fuzz);
+  r->base = out_base(&r->pool, base_name(path));
+  b->emit(r, &s, base_name(path));
   return 0;
+}
+
+int gen_compile(gen_result *r, const char *path, const char *src, size_t len) {
+  return gen_compile_with(r, gen_backends[0], path, src, len);
 }
 
 void gen_result_free(gen_result *r) {
   gen_buf_free(&r->diag.out);
-  gen_buf_free(&r->header);
-  gen_buf_free(&r->source);
+  for (size_t i = 0; i < GEN_MAX_FILES; i++)
+    gen_buf_free(&r->files[i]);
   gen_buf_free(&r->stubs);
   gen_buf_free(&r->fuzz);
   gen_pool_free(&r->pool);

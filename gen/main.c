@@ -1,4 +1,5 @@
-/* netfw-gen: compiles a .netproto schema into <proto>.netfw.h/.c.
+/* netfw-gen: compiles a .netproto schema into <proto>.netfw.h/.c (or, with
+ * --lang, another back end's files).
  *
  * Exit status: 0 done, 1 the schema has errors, 2 usage or I/O error. */
 #include <errno.h>
@@ -10,30 +11,52 @@
 
 #include "netfw/version.h"
 
-#include "ast.h"
+#include "gen.h"
 
 enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
 #define MAX_SCHEMA_BYTES (64u * 1024 * 1024)
 
 static const char usage[] =
-    "usage: netfw-gen [-o DIR] [--stubs FILE [--force]] [--depfile FILE]\n"
-    "                 [--fuzz-harness FILE] [--version] [--help] "
-    "schema.netproto\n"
+    "usage: netfw-gen [-o DIR] [--lang LANG] [--stubs FILE [--force]]\n"
+    "                 [--depfile FILE] [--fuzz-harness FILE] [--version] "
+    "[--help]\n"
+    "                 schema.netproto\n"
     "\n"
     "Compiles a .netproto schema into NAME.netfw.h and NAME.netfw.c in DIR\n"
     "(default: the current directory), NAME being the schema file's name\n"
     "without .netproto.\n"
     "\n"
     "  -o DIR          write the generated files into DIR\n"
+    "  --lang LANG     the back end: the language to generate (default: c)\n"
     "  --stubs FILE    also write a server handler skeleton to FILE\n"
     "  --force         let --stubs overwrite an existing FILE\n"
-    "  --depfile FILE  write a Makefile-style dependency file (for build tools)\n"
+    "  --depfile FILE  write a Makefile-style dependency file (for build "
+    "tools)\n"
     "  --fuzz-harness FILE\n"
     "                  also write a libFuzzer harness for the decoders\n"
     "  --version       print the version and exit\n"
     "  --help          print this help and exit\n"
     "\n"
+    "Back ends (--lang):\n";
+
+static const char usage_tail[] =
+    "\n"
     "Exit status: 0 success, 1 errors in the schema, 2 usage or I/O error.\n";
+
+/* The usage text, with the list of back ends. */
+static void print_usage(FILE *f) {
+  fputs(usage, f);
+  for (size_t i = 0; gen_backends[i] != NULL; i++)
+    fprintf(f, "  %-14s  %s\n", gen_backends[i]->name,
+            gen_backends[i]->summary);
+  fputs(usage_tail, f);
+}
+
+/* "c, python": the known back ends, for a message. */
+static void print_backends(FILE *f) {
+  for (size_t i = 0; gen_backends[i] != NULL; i++)
+    fprintf(f, "%s%s", i > 0 ? ", " : "", gen_backends[i]->name);
+}
 
 static int read_file(const char *path, char **data, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -130,110 +153,180 @@ static void dep_path(gen_buf *b, const char *p) {
   }
 }
 
-int main(int argc, char **argv) {
-  const char *out_dir = ".", *stubs = NULL, *depfile = NULL, *schema = NULL;
-  const char *fuzz = NULL;
-  bool force = false;
-  char *src = NULL, *h_path = NULL, *c_path = NULL;
-  size_t len = 0;
-  gen_result r;
-  int status = EXIT_USAGE;
+typedef struct options {
+  const char *out_dir, *stubs, *depfile, *schema, *fuzz;
+  const gen_backend *lang;
+  bool force;
+} options;
 
+/* The value of option a (argv[i]), or NULL after a message. */
+static const char *option_value(int argc, char **argv, int *i) {
+  if (*i + 1 >= argc) {
+    fprintf(stderr, "netfw-gen: %s needs an argument\n", argv[*i]);
+    print_usage(stderr);
+    return NULL;
+  }
+  return argv[++*i];
+}
+
+/* The back end called name, or NULL after a message. */
+static const gen_backend *pick_lang(const char *name) {
+  const gen_backend *b = gen_backend_find(name);
+  if (b == NULL) {
+    fprintf(stderr,
+            "netfw-gen: unknown language '%s' for --lang (known: ", name);
+    print_backends(stderr);
+    fputs(")\n", stderr);
+  }
+  return b;
+}
+
+/* Stores the value of option a in o; false after a message. */
+static bool set_option(options *o, const char *a, const char *v) {
+  if (strcmp(a, "-o") == 0)
+    o->out_dir = v;
+  else if (strcmp(a, "--stubs") == 0)
+    o->stubs = v;
+  else if (strcmp(a, "--fuzz-harness") == 0)
+    o->fuzz = v;
+  else if (strcmp(a, "--depfile") == 0)
+    o->depfile = v;
+  else
+    return (o->lang = pick_lang(v)) != NULL;
+  return true;
+}
+
+static bool takes_value(const char *a) {
+  return strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
+         strcmp(a, "--depfile") == 0 || strcmp(a, "--fuzz-harness") == 0 ||
+         strcmp(a, "--lang") == 0;
+}
+
+/* Parses the command line into o. Returns -1 to go on, else an exit
+ * status (after --help, --version or a message). */
+static int parse_args(options *o, int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-      fputs(usage, stdout);
+      print_usage(stdout);
       return 0;
     } else if (strcmp(a, "--version") == 0) {
       printf("netfw-gen %s (generated-code ABI %d)\n", NETFW_VERSION_STRING,
              NETFW_GEN_ABI);
       return 0;
     } else if (strcmp(a, "--force") == 0) {
-      force = true;
-    } else if (strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
-               strcmp(a, "--depfile") == 0 ||
-               strcmp(a, "--fuzz-harness") == 0) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "netfw-gen: %s needs an argument\n%s", a, usage);
+      o->force = true;
+    } else if (takes_value(a)) {
+      const char *v = option_value(argc, argv, &i);
+      if (v == NULL || !set_option(o, a, v))
         return EXIT_USAGE;
-      }
-      if (strcmp(a, "-o") == 0)
-        out_dir = argv[++i];
-      else if (strcmp(a, "--stubs") == 0)
-        stubs = argv[++i];
-      else if (strcmp(a, "--fuzz-harness") == 0)
-        fuzz = argv[++i];
-      else
-        depfile = argv[++i];
     } else if (a[0] == '-' && a[1] != '\0') {
-      fprintf(stderr, "netfw-gen: unknown option %s\n%s", a, usage);
+      fprintf(stderr, "netfw-gen: unknown option %s\n", a);
+      print_usage(stderr);
       return EXIT_USAGE;
-    } else if (schema != NULL) {
+    } else if (o->schema != NULL) {
       fprintf(stderr, "netfw-gen: one schema per run (got %s and %s)\n",
-              schema, a);
+              o->schema, a);
       return EXIT_USAGE;
     } else {
-      schema = a;
+      o->schema = a;
     }
   }
-  if (schema == NULL) {
-    fprintf(stderr, "netfw-gen: no schema given\n%s", usage);
-    return EXIT_USAGE;
+  return -1;
+}
+
+/* Checks the options against each other and the file system; false after a
+ * message. */
+static bool check_options(const options *o) {
+  if (o->schema == NULL) {
+    fprintf(stderr, "netfw-gen: no schema given\n");
+    print_usage(stderr);
+    return false;
   }
-  if (force && stubs == NULL) {
+  if (o->force && o->stubs == NULL) {
     fprintf(stderr, "netfw-gen: --force only applies to --stubs\n");
-    return EXIT_USAGE;
+    return false;
   }
-  if (stubs != NULL && !force && access(stubs, F_OK) == 0) {
+  if ((o->stubs != NULL && !o->lang->stubs) ||
+      (o->fuzz != NULL && !o->lang->fuzz_harness)) {
+    fprintf(stderr, "netfw-gen: --lang %s writes no %s\n", o->lang->name,
+            o->stubs != NULL && !o->lang->stubs ? "--stubs" : "--fuzz-harness");
+    return false;
+  }
+  if (o->stubs != NULL && !o->force && access(o->stubs, F_OK) == 0) {
     fprintf(stderr,
             "netfw-gen: %s exists; not overwriting your handlers (use "
             "--force)\n",
-            stubs);
-    return EXIT_USAGE;
+            o->stubs);
+    return false;
   }
-  if (read_file(schema, &src, &len) != 0)
-    return EXIT_USAGE;
+  return true;
+}
 
-  if (gen_compile(&r, schema, src, len) != 0) {
+/* Writes "OUT... : schema" for build tools. */
+static int write_depfile(const options *o, char *const *paths) {
+  gen_buf d = {0};
+  int rc;
+  for (size_t i = 0; i < GEN_MAX_FILES && paths[i] != NULL; i++) {
+    if (i > 0)
+      gen_buf_puts(&d, " ");
+    dep_path(&d, paths[i]);
+  }
+  gen_buf_puts(&d, ": ");
+  dep_path(&d, o->schema);
+  gen_buf_puts(&d, "\n");
+  rc = write_file(o->depfile, d.data, d.len);
+  gen_buf_free(&d);
+  return rc;
+}
+
+/* Writes every output of r; 0 or -1 after a message. */
+static int write_outputs(const options *o, const gen_result *r) {
+  char *paths[GEN_MAX_FILES] = {NULL};
+  int rc = -1;
+
+  for (size_t i = 0; i < GEN_MAX_FILES && o->lang->suffixes[i] != NULL; i++)
+    if ((paths[i] = join(o->out_dir, r->base, o->lang->suffixes[i])) == NULL)
+      goto done;
+  for (size_t i = 0; i < GEN_MAX_FILES && paths[i] != NULL; i++)
+    if (write_file(paths[i], r->files[i].data, r->files[i].len) != 0)
+      goto done;
+  if (o->stubs != NULL &&
+      write_file(o->stubs, r->stubs.data, r->stubs.len) != 0)
+    goto done;
+  if (o->fuzz != NULL && write_file(o->fuzz, r->fuzz.data, r->fuzz.len) != 0)
+    goto done;
+  if (o->depfile != NULL && write_depfile(o, paths) != 0)
+    goto done;
+  rc = 0;
+
+done:
+  for (size_t i = 0; i < GEN_MAX_FILES; i++)
+    free(paths[i]);
+  return rc;
+}
+
+int main(int argc, char **argv) {
+  options o = {.out_dir = ".", .lang = gen_backends[0]};
+  char *src = NULL;
+  size_t len = 0;
+  gen_result r;
+  int status = parse_args(&o, argc, argv);
+
+  if (status >= 0)
+    return status;
+  if (!check_options(&o) || read_file(o.schema, &src, &len) != 0)
+    return EXIT_USAGE;
+  if (gen_compile_with(&r, o.lang, o.schema, src, len) != 0) {
     fputs(r.diag.out.data ? r.diag.out.data : "", stderr);
     fprintf(stderr, "netfw-gen: %d error%s, nothing written\n", r.diag.errors,
             r.diag.errors == 1 ? "" : "s");
     status = EXIT_SCHEMA;
-    goto done;
+  } else {
+    if (r.diag.out.len > 0)
+      fputs(r.diag.out.data, stderr); /* warnings */
+    status = write_outputs(&o, &r) == 0 ? 0 : EXIT_USAGE;
   }
-  if (r.diag.out.len > 0)
-    fputs(r.diag.out.data, stderr); /* warnings */
-
-  h_path = join(out_dir, r.base, ".netfw.h");
-  c_path = join(out_dir, r.base, ".netfw.c");
-  if (h_path == NULL || c_path == NULL)
-    goto done;
-  if (write_file(h_path, r.header.data, r.header.len) != 0 ||
-      write_file(c_path, r.source.data, r.source.len) != 0)
-    goto done;
-  if (stubs != NULL && write_file(stubs, r.stubs.data, r.stubs.len) != 0)
-    goto done;
-  if (fuzz != NULL && write_file(fuzz, r.fuzz.data, r.fuzz.len) != 0)
-    goto done;
-  if (depfile != NULL) {
-    gen_buf d = {0};
-    dep_path(&d, h_path);
-    gen_buf_puts(&d, " ");
-    dep_path(&d, c_path);
-    gen_buf_puts(&d, ": ");
-    dep_path(&d, schema);
-    gen_buf_puts(&d, "\n");
-    if (write_file(depfile, d.data, d.len) != 0) {
-      gen_buf_free(&d);
-      goto done;
-    }
-    gen_buf_free(&d);
-  }
-  status = 0;
-
-done:
-  free(h_path);
-  free(c_path);
   free(src);
   gen_result_free(&r);
   return status;

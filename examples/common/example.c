@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +14,11 @@ void example_server_opts_init(example_server_opts *o) {
   o->ip = "127.0.0.1";
   o->port = NETFW_DEFAULT_PORT;
   o->workers = 1;
+  o->max_payload = -1;
+  o->max_connections = -1;
+  o->idle_timeout_ms = -1;
+  o->worker_memory = -1;
+  o->quota = -1;
 }
 
 bool example_parse_int(const char *what, const char *text, long min, long max,
@@ -31,6 +37,38 @@ bool example_parse_int(const char *what, const char *text, long min, long max,
   return true;
 }
 
+/* Long-only options (beyond any short option's code). */
+enum {
+  OPT_DIR = 256,
+  OPT_QUOTA,
+  OPT_MAX_PAYLOAD,
+  OPT_MAX_CONNECTIONS,
+  OPT_IDLE_TIMEOUT,
+  OPT_WORKER_MEMORY
+};
+
+/* Parses one limit option into o; false (with a message) on a bad value. */
+static bool limit_opt(example_server_opts *o, int code, const char *arg) {
+  switch (code) {
+  case OPT_MAX_PAYLOAD:
+    return example_parse_int("--max-payload", arg, 1, INT32_MAX,
+                             &o->max_payload);
+  case OPT_MAX_CONNECTIONS:
+    return example_parse_int("--max-connections", arg, 0, INT_MAX,
+                             &o->max_connections);
+  case OPT_IDLE_TIMEOUT:
+    return example_parse_int("--idle-timeout", arg, 0, INT_MAX,
+                             &o->idle_timeout_ms);
+  case OPT_WORKER_MEMORY:
+    return example_parse_int("--worker-memory", arg, 0, LONG_MAX,
+                             &o->worker_memory);
+  case OPT_QUOTA:
+    return example_parse_int("--quota", arg, 0, LONG_MAX, &o->quota);
+  }
+  return false;
+}
+
+/* Parses one option into o; false (with a message if the value is bad). */
 static bool server_opt(example_server_opts *o, int code, const char *arg) {
   long v;
 
@@ -49,20 +87,55 @@ static bool server_opt(example_server_opts *o, int code, const char *arg) {
     o->workers = (int)v;
     return true;
   }
-  return false;
+  return limit_opt(o, code, arg);
+}
+
+void example_apply_limits(const example_server_opts *o, netfw_config *cfg) {
+  if (o->max_payload >= 0)
+    cfg->max_payload = (uint32_t)o->max_payload;
+  if (o->max_connections >= 0)
+    cfg->max_connections = (int)o->max_connections;
+  if (o->idle_timeout_ms >= 0)
+    cfg->idle_timeout_ms = (int)o->idle_timeout_ms;
+  if (o->worker_memory >= 0)
+    cfg->worker_memory = (size_t)o->worker_memory;
+}
+
+/* The limit options' lines of the usage (defaults are netfw's). */
+static void limits_usage(FILE *out, bool dir) {
+  fprintf(out,
+          "  --max-payload BYTES    largest message accepted (default %u)\n"
+          "  --max-connections N    connections per worker, 0 = no limit\n"
+          "                         (default 0)\n"
+          "  --idle-timeout MS      close connections silent this long,\n"
+          "                         0 = never (default 0)\n"
+          "  --worker-memory BYTES  input and output buffered per worker;\n"
+          "                         over it the largest holders are closed,\n"
+          "                         0 = no limit (default %zu)\n",
+          (unsigned)NETFW_DEFAULT_MAX_PAYLOAD,
+          (size_t)NETFW_DEFAULT_WORKER_MEMORY);
+  if (dir)
+    fprintf(out,
+            "  --quota BYTES          total size of the stored files; an ADD\n"
+            "                         over it is refused (default: none)\n");
 }
 
 static void server_usage(FILE *out, const char *name, const char *about,
                          bool dir) {
   fprintf(out,
-          "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n%s"
+          "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n"
+          "       [--max-payload BYTES] [--max-connections N]\n"
+          "       [--idle-timeout MS] [--worker-memory BYTES]%s\n%s"
           "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
           "stop it gracefully.\n%s"
-          "  --ip ADDR     address to bind (default 127.0.0.1)\n"
-          "  --port N      port, 0 = any free port (default 54314)\n"
-          "  --workers N   worker processes, 0 = one per CPU (default 1)\n",
-          name, dir ? " --dir DIR" : "", about,
-          dir ? "  --dir DIR     where files are stored (must exist)\n" : "");
+          "  --ip ADDR              address to bind (default 127.0.0.1)\n"
+          "  --port N               port, 0 = any free port (default 54314)\n"
+          "  --workers N            worker processes, 0 = one per CPU\n"
+          "                         (default 1)\n",
+          name, dir ? " --dir DIR" : "", dir ? " [--quota BYTES]" : "", about,
+          dir ? "  --dir DIR              where files are stored (must exist)\n"
+              : "");
+  limits_usage(out, dir);
 }
 
 int example_server_args(int argc, char **argv, const char *name,
@@ -72,7 +145,12 @@ int example_server_args(int argc, char **argv, const char *name,
       {"ip", required_argument, NULL, 'i'},
       {"port", required_argument, NULL, 'p'},
       {"workers", required_argument, NULL, 'w'},
-      {"dir", required_argument, NULL, 'D'},
+      {"dir", required_argument, NULL, OPT_DIR},
+      {"quota", required_argument, NULL, OPT_QUOTA},
+      {"max-payload", required_argument, NULL, OPT_MAX_PAYLOAD},
+      {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
+      {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
+      {"worker-memory", required_argument, NULL, OPT_WORKER_MEMORY},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
@@ -83,9 +161,13 @@ int example_server_args(int argc, char **argv, const char *name,
       server_usage(stdout, name, about, dir != NULL);
       return 0;
     }
-    if (c == 'D' && dir != NULL)
+    if ((c == OPT_DIR || c == OPT_QUOTA) && dir == NULL) {
+      fprintf(stderr, "error: %s takes no --dir or --quota\n", name);
+      break;
+    }
+    if (c == OPT_DIR)
       *dir = optarg;
-    else if (c == '?' || c == 'D' || !server_opt(o, c, optarg))
+    else if (c == '?' || !server_opt(o, c, optarg))
       break;
   }
   if (c != -1 || optind != argc || (dir != NULL && *dir == NULL)) {
@@ -120,6 +202,7 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   int sig = 0;
   int err;
 
+  example_apply_limits(o, cfg);
   cfg->ip = o->ip;
   cfg->port = o->port;
   cfg->worker_num = o->workers;

@@ -8,14 +8,21 @@
 
 #include <netfw/netfw.h>
 
-/* Options every example server takes: --ip, --port, --workers. */
+/* Options every example server takes: --ip, --port, --workers and the
+ * limits. A limit left at -1 was not given: netfw's default stays. */
 typedef struct example_server_opts {
   const char *ip;
   uint16_t port;
   int workers;
+  long max_payload;     /* --max-payload BYTES, 1..2^31-1                   */
+  long max_connections; /* --max-connections N per worker, 0 = no limit     */
+  long idle_timeout_ms; /* --idle-timeout MS, 0 = off                       */
+  long worker_memory;   /* --worker-memory BYTES per worker, 0 = off        */
+  long quota;           /* --quota BYTES (the --dir variant only; -1 none)  */
 } example_server_opts;
 
-/* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker. */
+/* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every
+ * limit not given (-1). */
 void example_server_opts_init(example_server_opts *o);
 
 /* Parses a decimal integer in [min, max] from text; false (with a message on
@@ -23,13 +30,19 @@ void example_server_opts_init(example_server_opts *o);
 bool example_parse_int(const char *what, const char *text, long min, long max,
                        long *out);
 
-/* Parses a server's command line: --ip, --port, --workers, --help and, when
- * dir is not NULL, a required --dir DIR stored in *dir. name and about
+/* Parses a server's command line: --ip, --port, --workers, the limits
+ * (--max-payload, --max-connections, --idle-timeout, --worker-memory),
+ * --help and, when dir is not NULL, a required --dir DIR stored in *dir and
+ * an optional --quota BYTES stored in o->quota. name and about
  * start the usage text. Returns -1 to go on, else the status to exit with
  * (0 after --help; 2 on a usage error, with the usage on stderr). */
 int example_server_args(int argc, char **argv, const char *name,
                         const char *about, example_server_opts *o,
                         const char **dir);
+
+/* Copies the limits that were given into cfg (the others keep cfg's
+ * values, netfw's defaults after netfw_config_init). */
+void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
 /* Applies the options to cfg (app and context already set), starts the
  * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits

@@ -197,6 +197,10 @@ NETFW_EXTERN size_t netfw_conn_queued(const netfw_conn *c);
  * outlive the connection's on_client_closed without checking. */
 NETFW_EXTERN uv_loop_t *netfw_conn_loop(const netfw_conn *c);
 
+/* Returns the libuv loop of the calling worker process: from the app's
+ * create() on, in any of its callbacks. NULL outside a worker. */
+NETFW_EXTERN uv_loop_t *netfw_worker_loop(void);
+
 /* Delivers everything queued, then closes (shutdown(SHUT_WR), drain the peer
  * until EOF or drain_timeout_ms, close). on_client_disconnect is not called;
  * on_client_closed is, with NETFW_CLOSE_SHUTDOWN, once the socket closes. */

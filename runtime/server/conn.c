@@ -32,7 +32,6 @@
 /* Output queued by one read that is written at once, without waiting for
  * the end of the loop iteration. */
 #define FLUSH_EARLY_BYTES (64 * 1024)
-#define SCRATCH_SIZE 65536
 
 /* Set while frames of this connection are being handed to on_message: its
  * read buffer is in use and must not be freed. */
@@ -424,7 +423,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   uint8_t *p;
 
   if (c->flags & STOPPED_FLAGS) {
-    *buf = uv_buf_init((char *)w->scratch, SCRATCH_SIZE); /* discarded */
+    *buf = uv_buf_init((char *)w->scratch, NETFW__SCRATCH_SIZE); /* discarded */
     return;
   }
   if (c->in.base == NULL) {
@@ -572,16 +571,14 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
   if (w->cfg->idle_timeout_ms > 0)
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
   ok = app->on_client_connect == NULL || app->on_client_connect(w->app, c);
+  if (ok) /* on_client_closed is owed from now on, even if the callback's */
+    c->flags |= NETFW__C_OWNED; /* own sends already closed it          */
   if (c->flags & NETFW__C_CLOSING)
     return;
-  if (ok)
-    c->flags |= NETFW__C_OWNED; /* on_client_closed is owed from now on */
   if (ok && !(c->flags & NETFW__C_SHUTDOWN))
     c->flags |= NETFW__C_ACCEPTED;
-  else if (!(c->flags & NETFW__C_SHUTDOWN))
-    netfw__conn_begin_shutdown(
-        c,
-        NETFW_CLOSE_SHUTDOWN); /* refused: deliver what it sent, then close */
+  else if (!(c->flags & NETFW__C_SHUTDOWN)) /* refused: deliver what it */
+    netfw__conn_begin_shutdown(c, NETFW_CLOSE_SHUTDOWN); /* sent, close */
   if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
     netfw__conn_close(c, NETFW_CLOSE_RESET);
   netfw__worker_sweep_update(w);

@@ -337,3 +337,10 @@ int netfw_server_wait(netfw_server *s, int timeout_ms) {
   pthread_mutex_unlock(&s->mu);
   return st;
 }
+
+int netfw__server_keep_fd(netfw_server *s, int fd) {
+  if (s->nkeep >= NETFW__KEEP_FDS_MAX)
+    return NETFW_ENOMEM;
+  s->keep_fds[s->nkeep++] = fd;
+  return 0;
+}

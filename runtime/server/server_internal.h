@@ -51,6 +51,9 @@ typedef enum {
   NETFW__SRV_STOPPED
 } netfw__srv_state;
 
+/* Descriptors netfw__server_keep_fd can mark. */
+#define NETFW__KEEP_FDS_MAX 8
+
 struct netfw_server {
   netfw_config cfg; /* full-size copy: cfg.ip points at ip below (or is
                        NULL), cfg.app at app                              */
@@ -73,6 +76,8 @@ struct netfw_server {
   bool start_done;   /* guarded by mu: the supervisor answered start  */
   int start_err;     /* guarded by mu                                 */
   int start_errno;   /* guarded by mu: the thread's errno with start_err */
+  int keep_fds[NETFW__KEEP_FDS_MAX]; /* netfw__server_keep_fd         */
+  int nkeep;
 
   /* what netfw_server_state reports (a netfw_run_state): changed only by
    * netfw__server_publish, under mu, with state_cv broadcast */
@@ -86,6 +91,11 @@ struct netfw_server {
  * library cannot handle (config.c). */
 bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
                         netfw_app *app_out);
+
+/* Marks fd, made by netfw in the parent before the workers start, as one
+ * that every worker keeps (workers close other inherited close-on-exec
+ * sockets). Returns 0 or NETFW_ENOMEM when the table is full. */
+int netfw__server_keep_fd(netfw_server *s, int fd);
 
 /* Returns CLOCK_MONOTONIC in milliseconds. */
 uint64_t netfw__now_ms(void);
@@ -120,6 +130,8 @@ typedef struct netfw__worker_args {
   pid_t parent_pid;
   netfw__slot_load *load;
   bool reuseport;
+  const int *keep_fds; /* descriptors made for the workers: kept open */
+  int nkeep;
 } netfw__worker_args;
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
@@ -127,6 +139,29 @@ typedef struct netfw__worker_args {
 void netfw__worker_main(const netfw__worker_args *a) __attribute__((noreturn));
 
 typedef struct netfw__worker netfw__worker;
+
+/* A part of a worker that lives on its loop (see worker.c): the acceptor,
+ * the flush phases, the deadline sweep, the SIGTERM handler; later the bus,
+ * metrics and TLS reloads. Handles a module owns live in netfw__worker. */
+typedef struct netfw__module {
+  const char *name;
+  /* The loop exists (the app's create() has not run yet). 0 or a libuv
+   * error: the worker then exits. */
+  int (*init)(netfw__worker *w);
+  /* A graceful stop begins: take no new work (may be NULL). */
+  void (*stop)(netfw__worker *w);
+  /* Every connection is gone: close the module's handles (uv_close). */
+  void (*close)(netfw__worker *w);
+} netfw__module;
+
+/* The acceptor module (accept.c). */
+extern const netfw__module netfw__accept_module;
+
+/* uv_close(h) unless it is closing already or was never initialised. */
+void netfw__close_handle(uv_handle_t *h);
+
+/* Where bytes read while draining go (one per worker). */
+#define NETFW__SCRATCH_SIZE 65536
 
 /* Connection flags. */
 enum {
@@ -202,6 +237,7 @@ struct netfw__worker {
   bool accepting;
   bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
+  bool finished; /* the modules' close() ran                  */
   int nconns;
   int ndraining;     /* connections with a drain deadline         */
   netfw_conn *conns; /* all open connections                      */

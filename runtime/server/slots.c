@@ -158,6 +158,8 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->parent_pid = s->parent_pid;
   a->load = s->load;
   a->reuseport = s->cfg.reuseport;
+  a->keep_fds = s->keep_fds;
+  a->nkeep = s->nkeep;
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {

@@ -1,17 +1,12 @@
-/* A worker process: its own libuv loop, accepting on the listening socket,
- * graceful stop on SIGTERM.
+/* A worker process: its own libuv loop hosting the worker modules (the
+ * acceptor, the flush phases, the deadline sweep, the SIGTERM handler; later
+ * the bus and the metrics), graceful stop on SIGTERM.
  *
- * Accept balance. libuv's own uv_listen() accepts in a loop until the
- * backlog is empty, and every worker sleeping on a shared socket is woken
- * for each new connection, so whichever worker runs first takes almost
- * everything. Here a worker watches the socket with a uv_poll_t and accepts
- * one connection per wakeup; before accepting it looks at the load the
- * other workers publish in shared memory and, when one of them is sleeping
- * in poll (so it was woken too) with at least two connections fewer, it
- * steps aside for a couple of milliseconds and lets that worker take it.
- * With cfg.reuseport every worker has its own socket and the kernel spreads
- * connections by a hash of the addresses instead. docs/server.md compares
- * the two. */
+ * Modules. Every part that lives on the worker's loop is a netfw__module:
+ * init() once the loop exists (before the app's create(), so the app can
+ * use netfw_worker_loop()), stop() when a graceful stop begins, close()
+ * once every connection is gone (then the loop runs out of handles and the
+ * worker exits). The table below is the only list of them. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -31,16 +26,6 @@
 #include "netfw/log.h"
 #include "server_internal.h"
 
-/* How long a busy worker steps aside for a less loaded one. */
-#define BALANCE_PAUSE_MS 2
-/* A worker awake this recently is taken to be able to accept soon. */
-#define RESPONSIVE_MS 50
-/* How long accepting pauses after running out of descriptors. */
-#define NOFD_PAUSE_MS 100
-/* Connections accepted per wakeup when the socket is this worker's own. */
-#define REUSEPORT_BATCH 16
-#define SCRATCH_SIZE 65536
-
 /* Closes the inherited sockets marked close-on-exec, except the listening
  * one: the caller's connections are not for the worker (it would keep them
  * open behind their owner's back, and their peers would never see them
@@ -48,7 +33,17 @@
  * its own signal pipe in the child at fork time, and closing every
  * close-on-exec descriptor killed that pipe and then the worker, in any
  * program that had used libuv before starting a server. Descriptors the
- * caller left inheritable stay open. */
+ * caller left inheritable stay open, and so do those netfw itself made for
+ * its workers (netfw__server_keep_fd: a bus socketpair, say). */
+static bool kept(const netfw__worker_args *a, int fd) {
+  int i;
+
+  for (i = 0; i < a->nkeep; i++)
+    if (a->keep_fds[i] == fd)
+      return true;
+  return false;
+}
+
 static void close_inherited(const netfw__worker_args *a) {
   DIR *d = opendir("/proc/self/fd");
   struct dirent *e;
@@ -58,7 +53,8 @@ static void close_inherited(const netfw__worker_args *a) {
   while ((e = readdir(d)) != NULL) {
     int fd = atoi(e->d_name), fl;
     struct stat st;
-    if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd || fd == a->ready_fd)
+    if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd ||
+        fd == a->ready_fd || kept(a, fd))
       continue;
     fl = fcntl(fd, F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
@@ -92,131 +88,68 @@ static netfw__worker *worker_of(const void *field_handle, size_t offset) {
 
 #define WORKER_OF(h, field) worker_of((h), offsetof(netfw__worker, field))
 
-static void on_accept(uv_poll_t *h, int status, int events);
+static const netfw__module signal_module, flush_module, sweep_module;
 
-static void on_accept_resume(uv_timer_t *t) {
-  netfw__worker *w = WORKER_OF(t, accept_pause);
+/* The worker's modules, in init order (stop and close run in this order
+ * too). The acceptor comes last: nothing is accepted before the rest is
+ * up, and nothing is accepted before the loop first runs anyway. */
+static const netfw__module *const modules[] = {
+    &signal_module, &flush_module, &sweep_module, &netfw__accept_module};
+#define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
-  if (!w->accepting)
-    return;
-  w->force_accept = true;
-  uv_poll_start(&w->accept_poll, UV_READABLE, on_accept);
-}
+/* The worker this process runs (NULL in any other process). */
+static netfw__worker *current;
 
-static void pause_for(netfw__worker *w, uint64_t ms) {
-  uv_poll_stop(&w->accept_poll);
-  uv_timer_start(&w->accept_pause, on_accept_resume, ms, 0);
-}
-
-/* True when another worker that is responsive holds at least two
- * connections fewer than this one. Responsive: waiting in poll (then the
- * same connection woke it too) or awake within RESPONSIVE_MS; a worker stuck
- * in a long callback stops counting, so nobody waits for it. */
-static bool should_step_aside(netfw__worker *w) {
-  uint64_t now;
-  int i, mine;
-
-  if (w->reuseport || w->force_accept) {
-    w->force_accept = false;
-    return false;
-  }
-  mine = atomic_load(&w->load[w->slot].conns);
-  if (mine < 2)
-    return false;
-  now = netfw__now_ms();
-  for (i = 0; i < w->nslots; i++) {
-    netfw__slot_load *l = &w->load[i];
-    if (i == w->slot || atomic_load(&l->conns) + 2 > mine)
-      continue;
-    if (atomic_load(&l->polling) ||
-        (int64_t)(now - atomic_load(&l->beat)) < RESPONSIVE_MS)
-      return true;
-  }
-  return false;
-}
-
-static void log_refused(int fd, const char *why, int limit) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof(ss);
-  char host[64] = "?", serv[16] = "?";
-
-  if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
-    getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv,
-                sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
-  netfw_log(NETFW_LOG_WARN, "connection from %s:%s refused: %s (%d)", host,
-            serv, why, limit);
-}
-
-static void on_accept(uv_poll_t *h, int status, int events) {
-  netfw__worker *w = WORKER_OF(h, accept_poll);
-  int i, batch = w->reuseport ? REUSEPORT_BATCH : 1;
-
-  if (!w->accepting)
-    return;
-  if (status < 0) { /* libuv stopped the poll: try again later */
-    netfw_log(NETFW_LOG_ERROR, "watching the listening socket: %s",
-              uv_strerror(status));
-    pause_for(w, NOFD_PAUSE_MS);
-    return;
-  }
-  if (should_step_aside(w)) {
-    pause_for(w, BALANCE_PAUSE_MS);
-    return;
-  }
-  for (i = 0; i < batch && w->accepting; i++) {
-    int fd = accept4(w->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) {
-      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-          errno == ENOMEM) {
-        netfw_log(NETFW_LOG_ERROR, "accept: %s; pausing for %d ms",
-                  strerror(errno), NOFD_PAUSE_MS);
-        pause_for(w, NOFD_PAUSE_MS);
-      }
-      return; /* EAGAIN (another worker took it), ECONNABORTED, ... */
-    }
-    if (w->cfg->max_connections > 0 && w->nconns >= w->cfg->max_connections) {
-      log_refused(fd, "max_connections reached", w->cfg->max_connections);
-      close(fd);
-      continue;
-    }
-    netfw__conn_accept(w, fd);
-  }
-}
-
-static void close_handle(uv_handle_t *h) {
-  if (!uv_is_closing(h))
+void netfw__close_handle(uv_handle_t *h) {
+  if (h->type != UV_UNKNOWN_HANDLE && !uv_is_closing(h))
     uv_close(h, NULL);
 }
 
-/* Once stopping and every connection is gone, closing the worker's own
- * handles lets uv_run() return. */
+/* Once stopping and every connection is gone, closing the modules' handles
+ * lets uv_run() return. */
 static void maybe_finish(netfw__worker *w) {
-  if (!w->stopping || w->nconns > 0)
+  size_t i;
+
+  if (!w->stopping || w->nconns > 0 || w->finished)
     return;
-  close_handle((uv_handle_t *)&w->accept_pause);
-  close_handle((uv_handle_t *)&w->sweep);
-  close_handle((uv_handle_t *)&w->sigterm);
-  close_handle((uv_handle_t *)&w->prepare);
-  close_handle((uv_handle_t *)&w->check);
+  w->finished = true;
+  for (i = 0; i < NMODULES; i++)
+    if (modules[i]->close != NULL)
+      modules[i]->close(w);
 }
 
 static void worker_stop(netfw__worker *w) {
+  size_t i;
+
   if (w->stopping)
     return;
   w->stopping = true;
-  w->accepting = false;
-  atomic_store(&w->load[w->slot].polling, 0);
-  close_handle((uv_handle_t *)&w->accept_poll);
-  uv_timer_stop(&w->accept_pause);
-  close(w->listen_fd); /* the parent and the other workers keep theirs */
-  w->listen_fd = -1;
+  for (i = 0; i < NMODULES; i++)
+    if (modules[i]->stop != NULL)
+      modules[i]->stop(w);
   netfw__conn_shutdown_all(w);
   maybe_finish(w);
 }
 
+/* ---- the worker's own modules: SIGTERM, flush phases, deadline sweep ---- */
+
 static void on_sigterm(uv_signal_t *h, int signum) {
+  (void)signum;
   worker_stop(WORKER_OF(h, sigterm));
 }
+
+static int signal_init(netfw__worker *w) {
+  int err = uv_signal_init(&w->loop, &w->sigterm);
+
+  return err != 0 ? err : uv_signal_start(&w->sigterm, on_sigterm, SIGTERM);
+}
+
+static void signal_close(netfw__worker *w) {
+  netfw__close_handle((uv_handle_t *)&w->sigterm);
+}
+
+static const netfw__module signal_module = {
+    .name = "signal", .init = signal_init, .close = signal_close};
 
 static void on_prepare(uv_prepare_t *h) {
   netfw__worker *w = WORKER_OF(h, prepare);
@@ -234,6 +167,26 @@ static void on_check(uv_check_t *h) {
     atomic_store(&w->load[w->slot].beat, netfw__now_ms());
   netfw__conn_flush_all(w);
 }
+
+/* Output is written once per loop iteration: after the I/O callbacks
+ * (check) and before the loop blocks (prepare). */
+static int flush_init(netfw__worker *w) {
+  uv_prepare_init(&w->loop, &w->prepare);
+  uv_check_init(&w->loop, &w->check);
+  uv_prepare_start(&w->prepare, on_prepare);
+  uv_check_start(&w->check, on_check);
+  uv_unref((uv_handle_t *)&w->prepare);
+  uv_unref((uv_handle_t *)&w->check);
+  return 0;
+}
+
+static void flush_close(netfw__worker *w) {
+  netfw__close_handle((uv_handle_t *)&w->prepare);
+  netfw__close_handle((uv_handle_t *)&w->check);
+}
+
+static const netfw__module flush_module = {
+    .name = "flush", .init = flush_init, .close = flush_close};
 
 static void on_sweep(uv_timer_t *t) {
   netfw__worker *w = WORKER_OF(t, sweep);
@@ -272,6 +225,17 @@ void netfw__worker_sweep_update(netfw__worker *w) {
   }
 }
 
+static int sweep_init(netfw__worker *w) {
+  return uv_timer_init(&w->loop, &w->sweep);
+}
+
+static void sweep_close(netfw__worker *w) {
+  netfw__close_handle((uv_handle_t *)&w->sweep);
+}
+
+static const netfw__module sweep_module = {
+    .name = "sweep", .init = sweep_init, .close = sweep_close};
+
 void netfw__worker_conn_gone(netfw__worker *w) {
   w->nconns--;
   atomic_fetch_sub(&w->load[w->slot].conns, 1);
@@ -279,8 +243,11 @@ void netfw__worker_conn_gone(netfw__worker *w) {
   netfw__worker_sweep_update(w);
 }
 
-/* Sets up the loop and its handles. Returns 0 or a libuv error. */
-static int worker_setup(netfw__worker *w, const netfw__worker_args *a) {
+/* Sets up the loop and runs every module's init. Returns 0 or a libuv
+ * error naming the module in *failed. */
+static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
+                        const char **failed) {
+  size_t i;
   int err;
 
   w->cfg = a->cfg;
@@ -289,29 +256,19 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a) {
   w->nslots = a->nslots;
   w->listen_fd = a->listen_fd;
   w->reuseport = a->reuseport;
-  w->scratch = malloc(SCRATCH_SIZE);
+  *failed = "loop";
+  w->scratch = malloc(NETFW__SCRATCH_SIZE);
   if (w->scratch == NULL)
     return UV_ENOMEM;
   err = uv_loop_init(&w->loop);
   if (err != 0)
     return err;
-  uv_timer_init(&w->loop, &w->accept_pause);
-  uv_timer_init(&w->loop, &w->sweep);
-  uv_prepare_init(&w->loop, &w->prepare);
-  uv_check_init(&w->loop, &w->check);
-  uv_prepare_start(&w->prepare, on_prepare);
-  uv_check_start(&w->check, on_check);
-  uv_unref((uv_handle_t *)&w->prepare);
-  uv_unref((uv_handle_t *)&w->check);
-  err = uv_signal_init(&w->loop, &w->sigterm);
-  if (err == 0)
-    err = uv_signal_start(&w->sigterm, on_sigterm, SIGTERM);
-  if (err == 0)
-    err = uv_poll_init(&w->loop, &w->accept_poll, w->listen_fd);
-  if (err == 0)
-    err = uv_poll_start(&w->accept_poll, UV_READABLE, on_accept);
-  w->accepting = err == 0;
-  return err;
+  for (i = 0; i < NMODULES; i++) {
+    *failed = modules[i]->name;
+    if ((err = modules[i]->init(w)) != 0)
+      return err;
+  }
+  return 0;
 }
 
 static void tell_ready(const netfw__worker_args *a) {
@@ -328,6 +285,7 @@ static void tell_ready(const netfw__worker_args *a) {
 void netfw__worker_main(const netfw__worker_args *a) {
   netfw__worker *w;
   const netfw_app *app = a->cfg->app;
+  const char *failed;
   sigset_t none;
   int err;
 
@@ -337,12 +295,14 @@ void netfw__worker_main(const netfw__worker_args *a) {
     netfw_log(NETFW_LOG_ERROR, "worker: out of memory");
     _exit(2);
   }
-  w->app = app->create != NULL ? app->create(a->cfg->context) : NULL;
-  err = worker_setup(w, a);
+  current = w;
+  err = worker_setup(w, a, &failed);
   if (err != 0) {
-    netfw_log(NETFW_LOG_ERROR, "worker setup failed: %s", uv_strerror(err));
+    netfw_log(NETFW_LOG_ERROR, "worker setup failed (%s): %s", failed,
+              uv_strerror(err));
     _exit(2);
   }
+  w->app = app->create != NULL ? app->create(a->cfg->context) : NULL;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM lands now */
   tell_ready(a);
@@ -355,7 +315,12 @@ void netfw__worker_main(const netfw__worker_args *a) {
     free(w->cache[--w->ncache].base);
   free(w->scratch);
   free(w);
+  current = NULL;
   netfw_log(NETFW_LOG_INFO, "worker stopped");
   fflush(stdout);
   _exit(0);
+}
+
+uv_loop_t *netfw_worker_loop(void) {
+  return current != NULL ? &current->loop : NULL;
 }

@@ -1,5 +1,7 @@
-/* file_storage's directory store: codes, path-escape refusal, atomic adds. */
+/* file_storage's directory store: codes, path-escape refusal, atomic adds,
+ * non-regular files, quota, stale temporary files. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,12 +151,145 @@ static void test_store_concurrent_add_one_wins(void **state) {
   free(data);
 }
 
+/* A FIFO, a symlink and a directory are refused at once (open never blocks
+ * on the FIFO: no writer exists), as not regular files. */
+static void test_store_refuses_non_regular_without_blocking(void **state) {
+  fixture *f = *state;
+  char path[128];
+  uint8_t *data;
+  size_t size;
+  uint64_t fsize;
+  int fd = -1;
+
+  snprintf(path, sizeof(path), "%s/fifo", f->dir);
+  assert_int_equal(mkfifo(path, 0600), 0);
+  snprintf(path, sizeof(path), "%s/sub", f->dir);
+  assert_int_equal(mkdir(path, 0700), 0);
+  snprintf(path, sizeof(path), "%s/link", f->dir);
+  assert_int_equal(symlink("/etc/passwd", path), 0);
+  alarm(10); /* a blocked open fails the test instead of hanging it */
+  assert_int_equal(store_open_file(&f->s, "fifo", 4, &fd, &fsize),
+                   STORE_NOT_REGULAR);
+  assert_int_equal(store_get(&f->s, "fifo", 4, 100, &data, &size),
+                   STORE_NOT_REGULAR);
+  assert_int_equal(store_open_file(&f->s, "sub", 3, &fd, &fsize),
+                   STORE_NOT_REGULAR);
+  assert_int_equal(store_open_file(&f->s, "link", 4, &fd, &fsize),
+                   STORE_NOT_REGULAR);
+  assert_int_equal(store_open_file(&f->s, "none", 4, &fd, &fsize),
+                   STORE_NOT_FOUND);
+  alarm(0);
+  assert_int_equal(fd, -1);
+}
+
+static void test_store_open_file_and_read_at(void **state) {
+  fixture *f = *state;
+  uint8_t buf[8];
+  uint64_t size;
+  int fd;
+
+  assert_int_equal(store_add(&f->s, "f", 1, (const uint8_t *)"0123456789", 10),
+                   STORE_OK);
+  assert_int_equal(store_open_file(&f->s, "f", 1, &fd, &size), STORE_OK);
+  assert_int_equal(size, 10);
+  assert_int_equal(store_read_at(fd, buf, 8, 0), 8);
+  assert_memory_equal(buf, "01234567", 8);
+  assert_int_equal(store_read_at(fd, buf, 8, 8), 2); /* short at the end */
+  assert_memory_equal(buf, "89", 2);
+  assert_int_equal(store_read_at(fd, buf, 8, 10), 0);
+  close(fd);
+}
+
+static void test_store_quota(void **state) {
+  fixture *f = *state;
+  uint64_t used;
+
+  assert_int_equal(
+      store_add_quota(&f->s, "a", 1, (const uint8_t *)"123456", 6, 10),
+      STORE_OK);
+  assert_int_equal(
+      store_add_quota(&f->s, "b", 1, (const uint8_t *)"12345", 5, 10),
+      STORE_QUOTA);
+  assert_int_equal(
+      store_add_quota(&f->s, "a", 1, (const uint8_t *)"12345", 5, 10),
+      STORE_EXISTS);
+  assert_int_equal(
+      store_add_quota(&f->s, "c", 1, (const uint8_t *)"1234", 4, 10), STORE_OK);
+  assert_int_equal(store_add_quota(&f->s, "d", 1, NULL, 0, 10), STORE_OK);
+  assert_int_equal(store_add_quota(&f->s, "e", 1, (const uint8_t *)"1", 1, 10),
+                   STORE_QUOTA);
+  assert_int_equal(store_usage(&f->s, &used), STORE_OK);
+  assert_int_equal(used, 10);
+  assert_int_equal(store_del(&f->s, "a", 1), STORE_OK);
+  assert_int_equal(
+      store_add_quota(&f->s, "b", 1, (const uint8_t *)"12345", 5, 10),
+      STORE_OK);
+  /* a refused ADD leaves no temporary file behind */
+  unsigned removed = 99;
+  assert_int_equal(store_sweep_tmp(&f->s, &removed), STORE_OK);
+  assert_int_equal(removed, 0);
+}
+
+/* Writes an empty file named name in the store's directory. */
+static void touch(fixture *f, const char *name) {
+  char path[160];
+  FILE *fp;
+
+  snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+  fp = fopen(path, "w");
+  assert_non_null(fp);
+  fclose(fp);
+}
+
+static bool exists(fixture *f, const char *name) {
+  char path[160];
+  struct stat st;
+
+  snprintf(path, sizeof(path), "%s/%s", f->dir, name);
+  return stat(path, &st) == 0;
+}
+
+static void test_store_sweep_tmp(void **state) {
+  fixture *f = *state;
+  char dead[64], alive[64];
+  unsigned removed = 0;
+  pid_t pid = fork();
+  int status;
+
+  assert_true(pid >= 0);
+  if (pid == 0)
+    _exit(0);
+  assert_int_equal(waitpid(pid, &status, 0), pid); /* pid is now dead */
+  snprintf(dead, sizeof(dead), ".netfw-tmp-%ld-3", (long)pid);
+  snprintf(alive, sizeof(alive), ".netfw-tmp-%ld-4", (long)getpid());
+  touch(f, dead);
+  touch(f, alive);
+  touch(f, ".netfw-tmp-garbage");
+  touch(f, "kept");
+  assert_int_equal(store_sweep_tmp(&f->s, &removed), STORE_OK);
+  assert_int_equal(removed, 2);
+  assert_false(exists(f, dead));
+  assert_false(exists(f, ".netfw-tmp-garbage"));
+  assert_true(exists(f, alive)); /* a running writer's file is left alone */
+  assert_true(exists(f, "kept"));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test_setup_teardown(test_store_add_get_del_codes, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_store_list_sorted_with_sizes, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_store_refuses_escaping_names, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_store_concurrent_add_one_wins, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_add_get_del_codes, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_store_list_sorted_with_sizes, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_store_refuses_escaping_names, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_store_concurrent_add_one_wins, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(
+          test_store_refuses_non_regular_without_blocking, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_open_file_and_read_at, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_store_quota, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_store_sweep_tmp, setup, teardown),
   };
   return cmocka_run_group_tests_name("file_store", tests, NULL, NULL);
 }

@@ -43,6 +43,13 @@ expect 2 "two schemas" "$GEN" "$FS" "$FS"
 expect 2 "missing schema file" "$GEN" "$WORK/nope.netproto"
 expect 2 "missing output dir" "$GEN" -o "$WORK/no/such/dir" "$FS"
 expect 2 "--force without --stubs" "$GEN" --force -o "$WORK/a" "$FS"
+expect 2 "--lang without a value" "$GEN" "$FS" --lang
+expect 2 "unknown --lang" "$GEN" --lang cobol -o "$WORK/a" "$FS"
+grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c)$" "$WORK/err" \
+  || fail "unknown --lang message: $(cat "$WORK/err")"
+[ -z "$(ls "$WORK/a")" ] || fail "files written for an unknown --lang"
+"$GEN" --help | grep -q "^  --lang LANG" || fail "--help does not describe --lang"
+"$GEN" --help | grep -q "^  c  *C11" || fail "--help does not list the C back end"
 
 printf 'protocol p;\nmessage A = 1 {}\nmessage B = 1 {}\n' >"$WORK/dup.netproto"
 expect 1 "schema error" "$GEN" -o "$WORK/bad" "$WORK/dup.netproto"
@@ -76,6 +83,19 @@ cmp -s "$WORK/a/file_storage.netfw.h" "$WORK/b/file_storage.netfw.h" \
   && ok "identical input -> identical bytes" || fail "output differs between runs"
 [ "$(cat "$WORK/fs.d")" = "$WORK/a/file_storage.netfw.h $WORK/a/file_storage.netfw.c: $FS" ] \
   && ok "depfile" || fail "depfile: $(cat "$WORK/fs.d")"
+mkdir -p "$WORK/lang_c"
+expect 0 "--lang c" "$GEN" --lang c -o "$WORK/lang_c" "$FS"
+cmp -s "$WORK/a/file_storage.netfw.h" "$WORK/lang_c/file_storage.netfw.h" \
+  && cmp -s "$WORK/a/file_storage.netfw.c" "$WORK/lang_c/file_storage.netfw.c" \
+  && ok "--lang c is the default" || fail "--lang c output differs from the default"
+
+# the front end knows no back end: it includes nothing outside gen/front/
+if grep -n '#include "[^"]*/' "$SRC"/gen/front/*.[ch] "$SRC"/gen/front/*.re \
+   || grep -ln 'gen_backend_c\|gen_is_c_keyword\|gen_upper' "$SRC"/gen/front/*; then
+  fail "gen/front/ depends on a back end"
+else
+  ok "gen/front/ depends on no back end"
+fi
 printf 'protocol w;\nstruct Unused { u8 x; }\nmessage M = 1 {}\n' >"$WORK/warn.netproto"
 expect 0 "warnings only" "$GEN" -o "$WORK/a" "$WORK/warn.netproto"
 grep -q "warn.netproto:2:8: warning: struct 'Unused' is never used" "$WORK/err" \

@@ -11,7 +11,8 @@
 
 #include <cmocka.h>
 
-#include "ast.h"
+#include "c/emit.h"
+#include "gen.h"
 #include "netfw/version.h"
 
 #ifndef NETFW_SOURCE_DIR

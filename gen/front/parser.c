@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "ast.h"
+#include "layout.h"
+#include "lexer.h"
 
 typedef struct parser {
   gen_lexer lx;
@@ -151,22 +153,23 @@ static gen_decl *new_decl(parser *p, gen_decl_kind kind, const char *doc) {
   return d;
 }
 
+/* The built-in type the current token names, or NULL. */
+static const gen_scalar *builtin_type(const parser *p) {
+  return p->tok.kind == TOK_IDENT ? gen_scalar_find(p->tok.start, p->tok.len)
+                                  : NULL;
+}
+
 /* u8 / u16 / u32 as a prefix: returns the byte count, 0 after an error. */
 static int parse_prefix_type(parser *p, const char *what) {
-  int r = 0;
-  if (is_word(p, "u8"))
-    r = 1;
-  else if (is_word(p, "u16"))
-    r = 2;
-  else if (is_word(p, "u32"))
-    r = 4;
-  if (r == 0) {
+  const gen_scalar *t = builtin_type(p);
+  if (t == NULL ||
+      (t->kind != TY_U8 && t->kind != TY_U16 && t->kind != TY_U32)) {
     gen_error(p->d, p->tok.pos, "%s must be u8, u16 or u32, found %s", what,
               found(p));
     return 0;
   }
   next(p);
-  return r;
+  return t->size;
 }
 
 /* '<' prefix '>' if present; default u32. */
@@ -183,26 +186,18 @@ static int parse_opt_prefix(parser *p, const char *what) {
   return r;
 }
 
-static const char *const builtin[] = {"u8",  "u16", "u32", "u64", "i8",
-                                      "i16", "i32", "i64", "f32", "f64",
-                                      "bool"};
-
 static bool parse_type(parser *p, gen_type *t) {
+  const gen_scalar *builtin = builtin_type(p);
   t->pos = p->tok.pos;
   if (p->tok.kind != TOK_IDENT) {
     gen_error(p->d, p->tok.pos, "expected a field type, found %s", found(p));
     return false;
   }
-  for (int i = 0; i < (int)(sizeof(builtin) / sizeof(builtin[0])); i++) {
-    if (is_word(p, builtin[i])) {
-      t->kind = (gen_tykind)i;
-      next(p);
-      return true;
-    }
-  }
-  if (is_word(p, "string") || is_word(p, "bytes")) {
-    t->kind = is_word(p, "string") ? TY_STRING : TY_BYTES;
+  if (builtin != NULL) {
+    t->kind = builtin->kind;
     next(p);
+    if (t->kind != TY_STRING && t->kind != TY_BYTES)
+      return true;
     t->prefix = parse_opt_prefix(p, "a length prefix");
     return t->prefix != 0;
   }

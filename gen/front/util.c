@@ -1,9 +1,9 @@
-/* Memory pool, growable buffers and naming helpers for netfw-gen. */
+/* Memory pool, growable buffers and the string map of netfw-gen. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ast.h"
+#include "util.h"
 
 struct gen_pool_block {
   gen_pool_block *next;
@@ -110,70 +110,6 @@ void gen_buf_free(gen_buf *b) {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
-}
-
-/* CamelCase -> CAMEL_CASE: an underscore goes before an upper-case letter
- * that follows a lower-case letter or digit, or that starts a new word after
- * an acronym ("HTTPServer" -> "HTTP_SERVER"). */
-const char *gen_upper(gen_pool *p, const char *s) {
-  size_t n = strlen(s);
-  char *r = gen_pool_alloc(p, n * 2 + 1);
-  size_t j = 0;
-
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    bool up = c >= 'A' && c <= 'Z';
-    if (up && i > 0) {
-      char prev = s[i - 1];
-      bool prev_lower = (prev >= 'a' && prev <= 'z') || (prev >= '0' && prev <= '9');
-      bool prev_upper = prev >= 'A' && prev <= 'Z';
-      bool next_lower = i + 1 < n && s[i + 1] >= 'a' && s[i + 1] <= 'z';
-      if (prev_lower || (prev_upper && next_lower))
-        r[j++] = '_';
-    }
-    r[j++] = (c >= 'a' && c <= 'z') ? (char)(c - 'a' + 'A') : c;
-  }
-  r[j] = '\0';
-  return r;
-}
-
-static const char *const scalar_names[] = {
-    "u8",  "u16", "u32", "u64", "i8",     "i16",  "i32",
-    "i64", "f32", "f64", "bool", "string", "bytes"};
-
-const char *gen_scalar_name(gen_tykind k) {
-  return k <= TY_BYTES ? scalar_names[k] : "?";
-}
-
-int gen_scalar_size(gen_tykind k) {
-  switch (k) {
-  case TY_U8: case TY_I8: case TY_BOOL: return 1;
-  case TY_U16: case TY_I16: return 2;
-  case TY_U32: case TY_I32: case TY_F32: return 4;
-  case TY_U64: case TY_I64: case TY_F64: return 8;
-  default: return 0;
-  }
-}
-
-/* C11 keywords, plus the macros of <stdbool.h>/<stddef.h> a member name
- * would be clobbered by, plus C++ keywords (the header is C++-includable). */
-static const char *const keywords[] = {
-    "auto", "break", "case", "char", "const", "continue", "default", "do",
-    "double", "else", "enum", "extern", "float", "for", "goto", "if",
-    "inline", "int", "long", "register", "restrict", "return", "short",
-    "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-    "unsigned", "void", "volatile", "while", "bool", "true", "false", "NULL",
-    "alignas", "alignof", "noreturn", "static_assert", "thread_local",
-    "asm", "class", "delete", "new", "operator", "private", "protected",
-    "public", "template", "this", "throw", "try", "catch", "virtual",
-    "namespace", "using", "friend", "mutable", "explicit", "typename",
-    "errno", "assert", "offsetof"};
-
-bool gen_is_c_keyword(const char *s) {
-  for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-    if (strcmp(s, keywords[i]) == 0)
-      return true;
-  return false;
 }
 
 static size_t hash(const char *s) {

@@ -5,7 +5,7 @@
  * never broken. */
 #include <string.h>
 
-#include "ast.h"
+#include "emit.h"
 
 enum { WIDTH = 80 };
 

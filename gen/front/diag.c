@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ast.h"
+#include "diag.h"
 
 /* Finds the start of line `line` (1-based) in the source. */
 static const char *line_start(const gen_diag *d, int line, const char **end) {

@@ -1,11 +1,12 @@
 /* The checker: resolves names and enforces every rule of the language that
- * the grammar cannot (docs/netproto.md lists them). It also computes what the
- * emitters need: a dependency order for structs, the fewest bytes each type
- * encodes to (for the decoder's count check) and whether decoding allocates. */
+ * the grammar cannot (docs/netproto.md lists them), with a back end's name
+ * rules plugged in (check.h). It also orders structs by dependency and lays
+ * each one out (layout.c) for the back ends. */
 #include <stdio.h>
 #include <string.h>
 
-#include "ast.h"
+#include "check.h"
+#include "layout.h"
 
 enum {
   MAX_ARRAY = 65535, /* largest fixed array */
@@ -17,15 +18,10 @@ typedef struct checker {
   gen_schema *s;
   gen_diag *d;
   gen_pool *pool;
-  gen_map names;   /* declaration name -> gen_decl */
-  gen_map symbols; /* generated C symbol -> struct sym */
-  gen_map ids;     /* message id (as text) -> gen_decl */
+  const gen_check_hooks *hooks; /* never NULL */
+  gen_map names;                /* declaration name -> gen_decl */
+  gen_map ids;                  /* message id (as text) -> gen_decl */
 } checker;
-
-typedef struct sym {
-  const char *owner; /* the schema name that generates it */
-  gen_pos pos;
-} sym;
 
 static bool reserved_name(checker *c, const char *name, gen_pos pos,
                           const char *what) {
@@ -35,32 +31,6 @@ static bool reserved_name(checker *c, const char *name, gen_pos pos,
     return true;
   }
   return false;
-}
-
-/* Registers a generated symbol; reports a clash with an earlier one. */
-static void add_symbol(checker *c, const char *symbol, const char *owner,
-                       gen_pos pos) {
-  sym *s = gen_pool_alloc(c->pool, sizeof(*s));
-  sym *old;
-  s->owner = owner;
-  s->pos = pos;
-  old = gen_map_put(&c->symbols, symbol, s);
-  if (old != NULL && strcmp(old->owner, owner) != 0)
-    gen_error(c->d, pos,
-              "'%s' generates '%s', which '%s' (%d:%d) generates too", owner,
-              symbol, old->owner, old->pos.line, old->pos.col);
-  else if (old != NULL)
-    gen_error(c->d, pos, "'%s' generates '%s' twice", owner, symbol);
-}
-
-static const char *cat(checker *c, const char *a, const char *b,
-                       const char *d) {
-  size_t la = strlen(a), lb = strlen(b), ld = strlen(d);
-  char *r = gen_pool_alloc(c->pool, la + lb + ld + 1);
-  memcpy(r, a, la);
-  memcpy(r + la, b, lb);
-  memcpy(r + la + lb, d, ld);
-  return r;
 }
 
 static const char *kind_name(gen_decl_kind k) {
@@ -78,13 +48,8 @@ static const char *kind_name(gen_decl_kind k) {
 }
 
 static bool is_builtin_name(const char *n) {
-  static const char *const b[] = {
-      "u8",  "u16", "u32",  "u64",    "i8",    "i16",      "i32",     "i64",
-      "f32", "f64", "bool", "string", "bytes", "optional", "repeated"};
-  for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++)
-    if (strcmp(n, b[i]) == 0)
-      return true;
-  return false;
+  return gen_scalar_find(n, strlen(n)) != NULL || strcmp(n, "optional") == 0 ||
+         strcmp(n, "repeated") == 0;
 }
 
 static void check_names(checker *c) {
@@ -214,118 +179,29 @@ static void check_fields(checker *c, gen_decl *d) {
     resolve_field(c, f);
     if (reserved_name(c, f->name, f->pos, "field"))
       continue;
-    if (gen_is_c_keyword(f->name)) {
-      gen_error(c->d, f->pos, "field name '%s' is a C keyword", f->name);
+    if (c->hooks->field_name != NULL && c->hooks->field_name(c->d, f))
       continue;
-    }
     old = gen_map_put(&fields, f->name, f);
     if (old != NULL)
       gen_error(c->d, f->pos, "duplicate field '%s' in '%s' (also at %d:%d)",
                 f->name, d->name, old->pos.line, old->pos.col);
   }
-  /* The members the C struct adds: x_count for repeated, has_x for optional. */
-  for (size_t i = 0; i < d->nfields; i++) {
-    gen_field *f = &d->fields[i];
-    const char *extra = NULL;
-    gen_field *old;
-    if (f->mode == F_REPEATED)
-      extra = cat(c, f->name, "_count", "");
-    else if (f->mode == F_OPTIONAL)
-      extra = cat(c, "has_", f->name, "");
-    if (extra == NULL)
-      continue;
-    old = gen_map_get(&fields, extra);
-    if (old != NULL)
-      gen_error(c->d, old->pos,
-                "field '%s' collides with the member '%s' generated for '%s' "
-                "(%d:%d)",
-                old->name, extra, f->name, f->pos.line, f->pos.col);
-  }
   gen_map_free(&fields);
+  if (c->hooks->fields != NULL)
+    c->hooks->fields(c->d, d);
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b) {
-  return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
-static uint64_t sat_mul(uint64_t a, uint64_t b) {
-  return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
-}
-
-/* Fewest encoded bytes and rough C size of one value of type t. */
-static void type_sizes(const gen_type *t, uint64_t *min, uint64_t *mem) {
-  if (t->kind == TY_STRING || t->kind == TY_BYTES) {
-    *min = (uint64_t)t->prefix;
-    *mem = 16;
-  } else if (t->kind != TY_NAMED) {
-    *min = (uint64_t)gen_scalar_size(t->kind);
-    *mem = *min;
-  } else if (t->decl != NULL && t->decl->kind == D_ENUM) {
-    *min = (uint64_t)gen_scalar_size(t->decl->underlying);
-    *mem = 4;
-  } else if (t->decl != NULL) {
-    *min = t->decl->min_size;
-    *mem = t->decl->mem_size;
-  } else {
-    *min = 1;
-    *mem = 1;
-  }
-}
-
-/* By-value struct dependency of a field (NULL if none). */
-static gen_decl *value_dep(const gen_field *f) {
-  if (f->mode == F_REPEATED || f->type.decl == NULL ||
-      f->type.decl->kind != D_STRUCT)
-    return NULL;
-  return f->type.decl;
-}
-
+/* Lays d out and checks the limits on its size and nesting. */
 static void compute_sizes(checker *c, gen_decl *d) {
-  uint64_t min = 0, mem = 0;
-  int depth = 0;
-  for (size_t i = 0; i < d->nfields; i++) {
-    gen_field *f = &d->fields[i];
-    gen_decl *dep = value_dep(f);
-    uint64_t tmin, tmem;
-    type_sizes(&f->type, &tmin, &tmem);
-    switch (f->mode) {
-    case F_PLAIN:
-      break;
-    case F_OPTIONAL:
-      tmin = 1;
-      tmem = sat_add(tmem, 8);
-      break;
-    case F_ARRAY:
-      tmin = sat_mul(tmin, f->array_len);
-      tmem = sat_mul(tmem, f->array_len);
-      break;
-    case F_REPEATED:
-      tmin = (uint64_t)f->count_prefix;
-      tmem = 16;
-      d->needs_arena = true;
-      break;
-    }
-    min = sat_add(min, tmin);
-    mem = sat_add(mem, tmem);
-    if (dep != NULL) {
-      if (dep->needs_arena)
-        d->needs_arena = true;
-      if (dep->nesting + 1 > depth)
-        depth = dep->nesting + 1;
-    }
-  }
-  d->min_size = min;
-  d->mem_size = mem == 0 ? 1 : mem;
-  d->checked_size = true;
-  d->nesting = depth;
-  if (depth > MAX_NESTING)
+  gen_layout_decl(d);
+  if (d->nesting > MAX_NESTING)
     gen_error(c->d, d->pos, "'%s' nests structs %d levels deep (at most %d)",
-              d->name, depth, MAX_NESTING);
-  if (mem > MAX_MEM_SIZE)
+              d->name, d->nesting, MAX_NESTING);
+  if (d->mem_size > MAX_MEM_SIZE)
     gen_error(c->d, d->pos,
               "'%s' takes about %llu bytes in memory (at most %llu); use "
               "repeated instead of large fixed arrays",
-              d->name, (unsigned long long)mem,
+              d->name, (unsigned long long)d->mem_size,
               (unsigned long long)MAX_MEM_SIZE);
 }
 
@@ -347,7 +223,7 @@ static void report_cycle(checker *c, gen_decl *start, size_t *seen,
     gen_decl *next = NULL;
     seen[d->index] = walk;
     for (size_t i = 0; i < d->nfields && next == NULL; i++) {
-      gen_decl *dep = value_dep(&d->fields[i]);
+      gen_decl *dep = gen_value_dep(&d->fields[i]);
       if (dep != NULL && !dep->checked_size)
         next = dep;
     }
@@ -362,7 +238,7 @@ static void report_cycle(checker *c, gen_decl *start, size_t *seen,
   do {
     gen_field *via = NULL;
     for (size_t i = 0; i < d->nfields && via == NULL; i++) {
-      gen_decl *dep = value_dep(&d->fields[i]);
+      gen_decl *dep = gen_value_dep(&d->fields[i]);
       if (dep != NULL && !dep->checked_size)
         via = &d->fields[i];
     }
@@ -387,7 +263,7 @@ static void report_cycle(checker *c, gen_decl *start, size_t *seen,
   do {
     gen_decl *next = NULL;
     for (size_t i = 0; i < d->nfields && next == NULL; i++) {
-      gen_decl *dep = value_dep(&d->fields[i]);
+      gen_decl *dep = gen_value_dep(&d->fields[i]);
       if (dep != NULL && !dep->checked_size)
         next = dep;
     }
@@ -410,7 +286,7 @@ static void order_types(checker *c) {
     if (s->decls[i]->kind == D_STRUCT || s->decls[i]->kind == D_MESSAGE) {
       s->decls[i]->index = n++;
       for (size_t k = 0; k < s->decls[i]->nfields; k++)
-        nedges += value_dep(&s->decls[i]->fields[k]) != NULL;
+        nedges += gen_value_dep(&s->decls[i]->fields[k]) != NULL;
     }
   types = gen_pool_alloc(c->pool, (n + 1) * sizeof(*types));
   queue = gen_pool_alloc(c->pool, (n + 1) * sizeof(*queue));
@@ -423,7 +299,7 @@ static void order_types(checker *c) {
       continue;
     types[d->index] = d;
     for (size_t k = 0; k < d->nfields; k++) {
-      gen_decl *dep = value_dep(&d->fields[k]);
+      gen_decl *dep = gen_value_dep(&d->fields[k]);
       if (dep != NULL) {
         indeg[d->index]++;
         first[dep->index + 1]++;
@@ -438,7 +314,7 @@ static void order_types(checker *c) {
     memcpy(fill, first, n * sizeof(*fill));
     for (size_t t = 0; t < n; t++)
       for (size_t k = 0; k < types[t]->nfields; k++) {
-        gen_decl *dep = value_dep(&types[t]->fields[k]);
+        gen_decl *dep = gen_value_dep(&types[t]->fields[k]);
         if (dep != NULL)
           users[fill[dep->index]++] = t;
       }
@@ -467,67 +343,10 @@ static void order_types(checker *c) {
 static void check_repeated(checker *c, gen_decl *d) {
   for (size_t i = 0; i < d->nfields; i++) {
     gen_field *f = &d->fields[i];
-    uint64_t min, mem;
-    if (f->mode != F_REPEATED)
-      continue;
-    type_sizes(&f->type, &min, &mem);
-    if (min == 0)
+    if (f->mode == F_REPEATED && gen_wire_min(&f->type) == 0)
       gen_error(c->d, f->pos,
                 "elements of repeated field '%s' encode to zero bytes",
                 f->name);
-  }
-}
-
-/* Every C symbol the output will define, so two never clash. */
-static void check_symbols(checker *c) {
-  gen_schema *s = c->s;
-  const char *p = s->proto;
-  const char *P = gen_upper(c->pool, p);
-  static const char *const fixed[] = {"msg_name",
-                                      "server_handlers",
-                                      "client_handlers",
-                                      "server_dispatch",
-                                      "client_dispatch",
-                                      "server_default_unknown",
-                                      "server_default_malformed",
-                                      "client_default_unknown",
-                                      "client_default_malformed",
-                                      "server_app",
-                                      "server_config_init",
-                                      "netfw_app",
-                                      "client_recv"};
-
-  for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-    add_symbol(c, cat(c, p, "_", fixed[i]), "the protocol", s->proto_pos);
-  add_symbol(c, "handlers.on_unknown", "the protocol", s->proto_pos);
-  add_symbol(c, "handlers.on_malformed", "the protocol", s->proto_pos);
-  for (size_t i = 0; i < s->ndecls; i++) {
-    gen_decl *d = s->decls[i];
-    const char *t = cat(c, p, "_", d->name);
-    const char *U = cat(c, P, "_", gen_upper(c->pool, d->name));
-    switch (d->kind) {
-    case D_CONST:
-      add_symbol(c, U, d->name, d->pos);
-      break;
-    case D_ENUM:
-      add_symbol(c, t, d->name, d->pos);
-      for (size_t k = 0; k < d->nconsts; k++)
-        add_symbol(c, cat(c, U, "_", gen_upper(c->pool, d->consts[k].name)),
-                   d->name, d->consts[k].pos);
-      break;
-    case D_MESSAGE:
-      add_symbol(c, cat(c, U, "_ID", ""), d->name, d->pos);
-      add_symbol(c, cat(c, p, "_send_", d->name), d->name, d->pos);
-      add_symbol(c, cat(c, p, "_client_send_", d->name), d->name, d->pos);
-      add_symbol(c, cat(c, "handlers.on_", d->name, ""), d->name, d->pos);
-      /* fall through */
-    case D_STRUCT:
-      add_symbol(c, t, d->name, d->pos);
-      add_symbol(c, cat(c, t, "_encode", ""), d->name, d->pos);
-      add_symbol(c, cat(c, t, "_decode", ""), d->name, d->pos);
-      add_symbol(c, cat(c, t, "_encoded_size", ""), d->name, d->pos);
-      break;
-    }
   }
 }
 
@@ -546,13 +365,16 @@ static void warn_unused(checker *c) {
                 c->s->proto);
 }
 
-void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool) {
+void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool,
+               const gen_check_hooks *hooks) {
+  static const gen_check_hooks none;
   checker c;
 
   memset(&c, 0, sizeof(c));
   c.s = s;
   c.d = d;
   c.pool = pool;
+  c.hooks = hooks != NULL ? hooks : &none;
   if (s->proto != NULL &&
       !reserved_name(&c, s->proto, s->proto_pos, "protocol name") &&
       (strcmp(s->proto, "netfw") == 0 || strncmp(s->proto, "netfw_", 6) == 0))
@@ -577,10 +399,13 @@ void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool) {
   for (size_t i = 0; i < s->ndecls; i++)
     if (s->decls[i]->kind == D_STRUCT || s->decls[i]->kind == D_MESSAGE)
       check_repeated(&c, s->decls[i]);
-  if (s->proto != NULL && s->proto[0] != '_')
-    check_symbols(&c);
+  if (c.hooks->schema != NULL)
+    c.hooks->schema(d, pool, s);
   warn_unused(&c);
   gen_map_free(&c.names);
-  gen_map_free(&c.symbols);
   gen_map_free(&c.ids);
+}
+
+bool gen_receives(const gen_decl *m, bool server) {
+  return m->dir == DIR_BOTH || m->dir == (server ? DIR_SERVER : DIR_CLIENT);
 }

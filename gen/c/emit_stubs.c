@@ -6,7 +6,7 @@
 
 #include "netfw/version.h"
 
-#include "ast.h"
+#include "emit.h"
 
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool) {

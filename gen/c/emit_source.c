@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ast.h"
+#include "emit.h"
 
 typedef struct em {
   gen_buf *out;
@@ -20,25 +20,6 @@ typedef struct em {
 } em;
 
 #define OUT(...) gen_buf_printf(&e->body, __VA_ARGS__)
-
-static int enum_bytes(const gen_type *t) {
-  return gen_scalar_size(t->decl->underlying);
-}
-
-/* Bytes a value of t always takes, or 0 when its size varies. */
-static int fixed_size(const gen_type *t) {
-  if (t->kind == TY_NAMED)
-    return t->decl->kind == D_ENUM ? enum_bytes(t) : 0;
-  return gen_scalar_size(t->kind);
-}
-
-static uint64_t min_size(const gen_type *t) {
-  if (t->kind == TY_STRING || t->kind == TY_BYTES)
-    return (uint64_t)t->prefix;
-  if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT)
-    return t->decl->min_size;
-  return (uint64_t)fixed_size(t);
-}
 
 static bool needs_chk(const gen_type *t) {
   return t->kind == TY_STRING || t->kind == TY_BYTES || t->kind == TY_NAMED;
@@ -118,7 +99,7 @@ static void chk_field(em *e, const gen_field *f) {
 /* ---- sizes ---------------------------------------------------------- */
 
 static void sz_value(em *e, const gen_type *t, const char *L, const char *ind) {
-  int k = fixed_size(t);
+  int k = gen_wire_fixed(t);
   if (k > 0)
     OUT("%sn += %d;\n", ind, k);
   else if (t->kind == TY_STRING || t->kind == TY_BYTES)
@@ -130,7 +111,7 @@ static void sz_value(em *e, const gen_type *t, const char *L, const char *ind) {
 static void sz_field(em *e, const gen_field *f) {
   char L[300];
   const gen_type *t = &f->type;
-  int k = fixed_size(t);
+  int k = gen_wire_fixed(t);
   switch (f->mode) {
   case F_PLAIN:
     snprintf(L, sizeof(L), "in->%s", f->name);
@@ -209,7 +190,7 @@ static void enc_value(em *e, const gen_type *t, const char *L,
     break;
   case TY_NAMED:
     if (t->decl->kind == D_ENUM)
-      put_uint(e, enum_bytes(t), L, ind);
+      put_uint(e, gen_wire_fixed(t), L, ind);
     else
       OUT("%sw = %s__enc_%s(&%s, w);\n", ind, e->p, t->decl->name, L);
     break;
@@ -311,7 +292,7 @@ static void dec_value(em *e, const gen_type *t, const char *L,
     break;
   case TY_NAMED:
     if (t->decl->kind == D_ENUM) {
-      int k = enum_bytes(t);
+      int k = gen_wire_fixed(t);
       take(e, k, ind);
       OUT("%s{\n%s  uint32_t v_ = %s;\n%s  if (!%s__ok_%s(v_))\n%s    return "
           "NETFW_EPROTO;\n%s  %s = (%s_%s)v_;\n%s}\n",
@@ -352,7 +333,7 @@ static void dec_field(em *e, const gen_field *f) {
     OUT("  }\n");
     break;
   case F_REPEATED: {
-    uint64_t m = min_size(t);
+    uint64_t m = gen_wire_min(t);
     e->use_i = e->use_arena = true;
     take(e, f->count_prefix, "  ");
     OUT("  {\n    uint32_t c_ = %s;\n", get_uint(e, f->count_prefix));

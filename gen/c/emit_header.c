@@ -5,13 +5,15 @@
 
 #include "netfw/version.h"
 
-#include "ast.h"
+#include "emit.h"
 
 const char *gen_ctype(gen_pool *pool, const gen_schema *s, const gen_type *t) {
   static const char *const c[] = {
       "uint8_t", "uint16_t",  "uint32_t",   "uint64_t", "int8_t",
       "int16_t", "int32_t",   "int64_t",    "float",    "double",
       "bool",    "netfw_str", "netfw_bytes"};
+  _Static_assert(sizeof(c) / sizeof(c[0]) == TY_BYTES + 1,
+                 "one C type per built-in gen_tykind, in order");
   size_t lp, ln;
   char *r;
   if (t->kind != TY_NAMED)
@@ -61,10 +63,6 @@ void gen_emit_banner(gen_buf *b, const gen_schema *s, const gen_out *o,
                  " * Protocol '%s', payload fields %s-endian. */\n",
                  file, NETFW_VERSION_STRING, o->schema_name, s->proto,
                  s->big_endian ? "big" : "little");
-}
-
-bool gen_receives(const gen_decl *m, bool server) {
-  return m->dir == DIR_BOTH || m->dir == (server ? DIR_SERVER : DIR_CLIENT);
 }
 
 static void section(gen_buf *b, const char *title) {

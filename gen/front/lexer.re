@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ast.h"
+#include "lexer.h"
 
 void gen_lexer_init(gen_lexer *lx, const char *src, size_t len, gen_diag *d) {
   /* A UTF-8 byte-order mark (some editors write one) is not part of the text

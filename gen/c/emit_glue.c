@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ast.h"
+#include "emit.h"
 
 /* What the glue emitters share: the output and the protocol's names. */
 typedef struct em {

@@ -1,0 +1,124 @@
+/* The schema AST that the parser builds and the checker completes: what
+ * every back end reads (with layout.h), and nothing of any target language.
+ *
+ * The front end is lexer (lexer.re) -> parser (parser.c) -> checker
+ * (check.c, layout.c); ../README.md tells how the back ends plug in.
+ * Everything a run allocates lives in one gen_pool and is freed at once. */
+#ifndef NETFW_GEN_AST_H
+#define NETFW_GEN_AST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "util.h"
+
+typedef enum gen_tykind {
+  TY_U8,
+  TY_U16,
+  TY_U32,
+  TY_U64,
+  TY_I8,
+  TY_I16,
+  TY_I32,
+  TY_I64,
+  TY_F32,
+  TY_F64,
+  TY_BOOL,
+  TY_STRING,
+  TY_BYTES,
+  TY_NAMED /* an enum or a struct, resolved by the checker */
+} gen_tykind;
+
+typedef struct gen_decl gen_decl;
+
+typedef struct gen_type {
+  gen_tykind kind;
+  int prefix;       /* TY_STRING/TY_BYTES: length prefix bytes 1, 2, 4 */
+  const char *name; /* TY_NAMED */
+  gen_pos pos;
+  gen_decl *decl; /* TY_NAMED after checking */
+} gen_type;
+
+typedef enum gen_field_mode { F_PLAIN, F_OPTIONAL, F_REPEATED, F_ARRAY } gen_field_mode;
+
+typedef struct gen_field {
+  const char *name;
+  gen_pos pos;
+  const char *doc;
+  gen_type type;
+  gen_field_mode mode;
+  int count_prefix;         /* F_REPEATED: 1, 2, 4 */
+  uint64_t array_len;       /* F_ARRAY */
+  const char *array_const;  /* F_ARRAY sized by a const name */
+  gen_pos array_pos;
+  bool array_overflow;
+} gen_field;
+
+typedef struct gen_enum_const {
+  const char *name;
+  gen_pos pos;
+  const char *doc;
+  uint64_t value;
+  bool overflow;
+  gen_pos value_pos;
+} gen_enum_const;
+
+typedef enum gen_decl_kind { D_ENUM, D_STRUCT, D_MESSAGE, D_CONST } gen_decl_kind;
+typedef enum gen_dir { DIR_BOTH, DIR_SERVER, DIR_CLIENT } gen_dir;
+
+struct gen_decl {
+  gen_decl_kind kind;
+  const char *name;
+  gen_pos pos;
+  const char *doc;
+  /* D_ENUM */
+  gen_tykind underlying;
+  gen_pos underlying_pos;
+  gen_enum_const *consts;
+  size_t nconsts;
+  /* D_STRUCT, D_MESSAGE */
+  gen_field *fields;
+  size_t nfields;
+  /* D_MESSAGE */
+  uint64_t id;
+  bool id_overflow;
+  gen_pos id_pos;
+  gen_dir dir;
+  /* D_CONST */
+  uint64_t value;
+  bool value_overflow;
+  /* filled by the checker */
+  bool used;
+  size_t index; /* position among structs and messages */
+  /* the wire layout of a struct or message (layout.c), filled by the
+   * checker in dependency order */
+  bool checked_size; /* min_size/mem_size valid */
+  uint64_t min_size; /* fewest bytes an encoding takes */
+  uint64_t mem_size; /* rough in-memory size, for the sanity limit */
+  bool needs_arena;  /* decoding may allocate */
+  int nesting;       /* structs held by value inside, deepest chain */
+};
+
+typedef struct gen_schema {
+  const char *proto; /* NULL when missing */
+  gen_pos proto_pos;
+  const char *doc;
+  bool big_endian;
+  bool endian_set;
+  gen_pos endian_pos;
+  gen_decl **decls; /* in source order */
+  size_t ndecls;
+  gen_decl **order; /* structs and messages, dependencies first (checker) */
+  size_t norder;
+} gen_schema;
+
+/* Parses src into s; reports syntax errors to d. */
+void gen_parse(gen_schema *s, const char *src, size_t len, gen_diag *d,
+               gen_pool *pool);
+
+/* Whether the server (or, if !server, the client) receives message m. */
+bool gen_receives(const gen_decl *m, bool server);
+
+#endif /* NETFW_GEN_AST_H */
