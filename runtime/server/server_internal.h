@@ -1,10 +1,10 @@
-/* Prefork server internals shared by server.c (parent), supervisor.c (the
- * parent's supervision thread), worker.c (a worker process), conn.c (one
- * connection inside a worker, on a runtime/stream stream) and limits.c. */
+/* Prefork server internals shared by server.c and config.c (parent),
+ * supervisor.c, command.c and slots.c (the parent's supervision thread, see
+ * supervisor.h), worker.c (a worker process), conn.c (one connection
+ * inside a worker, on a runtime/stream stream) and limits.c. */
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,18 +18,31 @@
 #include "frame.h"
 #include "stream.h"
 #include "netfw/server.h"
+#include "supervisor.h"
 
 /* ---- memory shared by the parent and every worker (mmap MAP_SHARED) ---- */
 
-/* One per worker slot, on its own cache line. Workers publish their load so
- * that a busy worker can leave a new connection to an idle one (see
- * docs/server.md, "Accept balance"). */
+#define NETFW__CACHE_LINE 64
+
+/* One per worker slot, on its own cache line (the first member's alignment
+ * makes the struct exactly one line: a field too many fails the build
+ * below instead of silently spilling into the next slot's line). Workers
+ * publish their load so that a busy worker can leave a new connection to an
+ * idle one (see docs/server.md, "Accept balance"); the supervisor resets it
+ * for each new current worker of the slot and records who that is. */
 typedef struct netfw__slot_load {
-  atomic_int conns;      /* open connections of the worker in this slot      */
-  atomic_int polling;    /* 1 while the worker's loop waits in poll          */
+  _Alignas(NETFW__CACHE_LINE) atomic_int conns; /* open connections of the
+                                                   slot's current worker   */
+  atomic_int polling;    /* 1 while the worker's loop waits in poll       */
   _Atomic uint64_t beat; /* netfw__now_ms() when its loop last woke up    */
-  char pad[48];
+  atomic_int pid;        /* the current worker; 0 while the slot has none */
+  _Atomic uint32_t gen;  /* its generation in the slot (1 = first fork)   */
 } netfw__slot_load;
+
+_Static_assert(sizeof(netfw__slot_load) == NETFW__CACHE_LINE,
+               "netfw__slot_load must be exactly one cache line");
+_Static_assert(_Alignof(netfw__slot_load) == NETFW__CACHE_LINE,
+               "netfw__slot_load must start on a cache line");
 
 /* ---- parent side ---- */
 
@@ -42,15 +55,10 @@ typedef enum {
 /* Descriptors netfw__server_keep_fd can mark. */
 #define NETFW__KEEP_FDS_MAX 8
 
-typedef struct netfw__slot {
-  pid_t pid;           /* 0 when no worker runs in this slot            */
-  int pidfd;           /* -1 when pidfd_open is unavailable             */
-  int listen_fd;       /* the socket this slot's worker accepts on      */
-  uint64_t started_ms; /* monotonic time of the fork                    */
-} netfw__slot;
-
 struct netfw_server {
-  netfw_config cfg; /* cfg.ip points at ip below (or is NULL)          */
+  netfw_config cfg; /* full-size copy: cfg.ip points at ip below (or is
+                       NULL), cfg.app at app                              */
+  netfw_app app;    /* full-size copy of the caller's app                */
   char *ip;
   netfw__srv_state state;
   int nworkers;
@@ -62,17 +70,13 @@ struct netfw_server {
 
   /* supervisor thread */
   pthread_t thread;
-  int ctl[2];   /* pipe: parent -> supervisor commands           */
+  netfw__sup sup;
   int ready[2]; /* pipe: initial workers -> supervisor, 1 byte each */
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool start_done; /* guarded by mu: the supervisor answered start  */
-  int start_err;   /* guarded by mu                                 */
-  int start_errno; /* guarded by mu: the thread's errno with start_err */
-  int stop_timeout_ms;
-  int early_deaths;    /* consecutive deaths soon after a fork         */
-  bool respawn_off;    /* crash loop detected                          */
-  struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
+  pthread_cond_t cv; /* start answered, a command answered           */
+  bool start_done;   /* guarded by mu: the supervisor answered start  */
+  int start_err;     /* guarded by mu                                 */
+  int start_errno;   /* guarded by mu: the thread's errno with start_err */
   int keep_fds[NETFW__KEEP_FDS_MAX]; /* netfw__server_keep_fd         */
   int nkeep;
 
@@ -81,6 +85,13 @@ struct netfw_server {
   atomic_int run_state;
   pthread_cond_t state_cv; /* CLOCK_MONOTONIC; netfw_server_wait       */
 };
+
+/* Copies the caller's cfg and its app into out and app_out (full-size;
+ * fields and callbacks the caller's structs lack take their defaults) and
+ * points out->app at app_out. Returns false, logged, for struct sizes the
+ * library cannot handle (config.c). */
+bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
+                        netfw_app *app_out);
 
 /* Marks fd, made by netfw in the parent before the workers start, as one
  * that every worker keeps (workers close other inherited close-on-exec
@@ -104,7 +115,8 @@ void netfw__close_listeners(netfw_server *s);
 int netfw__supervisor_start(netfw_server *s);
 
 /* Asks the supervisor to stop the workers (SIGTERM, then SIGKILL after
- * timeout_ms unless -1) and joins it. */
+ * timeout_ms unless -1), waits until all are reaped and joins the thread.
+ * After a stop already done (or under way) it only joins, once. */
 void netfw__supervisor_stop(netfw_server *s, int timeout_ms);
 
 /* ---- worker side ---- */
