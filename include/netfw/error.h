@@ -24,7 +24,8 @@
   XX(ECONNREFUSED, -10, "connection refused")                                  \
   XX(EHOSTUNREACH, -11, "host unreachable")                                    \
   XX(EADDRINFO, -12, "address could not be resolved")                          \
-  XX(ESYS, -13, "system error (see errno)")
+  XX(ESYS, -13, "system error (see errno)")                                    \
+  XX(ENOSYS, -14, "not implemented")
 
 typedef enum netfw_errno {
 #define NETFW__ERR_ENUM(name, value, msg) NETFW_##name = (value),

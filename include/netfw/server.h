@@ -30,24 +30,24 @@ typedef struct netfw_owned_msg {
 /* Why a connection ended, as on_client_closed reports it. The name (second
  * column) is what netfw_close_reason_name() returns: short, stable, fit for
  * a log line or a metrics label. */
-#define NETFW_CLOSE_REASON_MAP(XX)                                            \
-  XX(PEER, "peer")                 /* the peer closed (EOF)                */ \
-  XX(RESET, "reset")               /* the network failed or the peer reset */ \
-  XX(SHUTDOWN, "shutdown")         /* the app called netfw_conn_shutdown   */ \
-  XX(PROTOCOL, "protocol")         /* oversized frame, unknown id, bad
+#define NETFW_CLOSE_REASON_MAP(XX)                                             \
+  XX(PEER, "peer")                 /* the peer closed (EOF)                */  \
+  XX(RESET, "reset")               /* the network failed or the peer reset */  \
+  XX(SHUTDOWN, "shutdown")         /* the app called netfw_conn_shutdown   */  \
+  XX(PROTOCOL, "protocol")         /* oversized frame, unknown id, bad         \
                                       payload (netfw_conn_shutdown_for)     */ \
-  XX(OUTPUT_LIMIT, "output_limit") /* unsent output over max_output        */ \
-  XX(IDLE, "idle")                 /* nothing received for idle_timeout_ms */ \
-  XX(FRAME_TIMEOUT, "frame_timeout") /* a frame took over frame_timeout_ms */ \
-  XX(MEMORY, "memory")             /* over the worker's memory budget      */ \
-  XX(NOMEM, "nomem")               /* out of memory                        */ \
-  XX(STOPPING, "stopping")         /* the server is stopping               */
+  XX(OUTPUT_LIMIT, "output_limit") /* unsent output over max_output        */  \
+  XX(IDLE, "idle")                 /* nothing received for idle_timeout_ms */  \
+  XX(FRAME_TIMEOUT, "frame_timeout") /* a frame took over frame_timeout_ms */  \
+  XX(MEMORY, "memory")     /* over the worker's memory budget      */          \
+  XX(NOMEM, "nomem")       /* out of memory                        */          \
+  XX(STOPPING, "stopping") /* the server is stopping               */
 
 typedef enum netfw_close_reason {
 #define XX(name, str) NETFW_CLOSE_##name,
   NETFW_CLOSE_REASON_MAP(XX)
 #undef XX
-  NETFW_CLOSE_REASON_COUNT
+      NETFW_CLOSE_REASON_COUNT
 } netfw_close_reason;
 
 /* Returns the reason's short name ("peer", "idle", ...; "unknown" when out
@@ -82,6 +82,7 @@ typedef struct netfw_app {
    * (NETFW_ESTATE). */
   void (*on_client_closed)(void *app, netfw_conn *client,
                            netfw_close_reason why);
+  /* New callbacks go here, at the end ("Compatibility" below). */
 } netfw_app;
 
 #define NETFW_DEFAULT_PORT 54314
@@ -92,6 +93,10 @@ typedef struct netfw_app {
 #define NETFW_DEFAULT_FRAME_TIMEOUT_MS 30000
 
 typedef struct netfw_config {
+  /* Set by netfw_config_init: the sizes of netfw_config and netfw_app this
+   * program was compiled with (see "Compatibility" below). Leave them. */
+  uint32_t size;
+  uint32_t app_size;
   const netfw_app *app; /* required                                          */
   void *context;        /* handed to app->create() in every worker           */
   const char *ip;       /* NULL: this host's address by its name (netframe)  */
@@ -108,14 +113,38 @@ typedef struct netfw_config {
                            closed; default 1 GiB; 0 = off                   */
   int frame_timeout_ms; /* a frame whose header arrived must be complete
                            within this; default 30000; 0 = off             */
+  /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
-/* Fills cfg with the defaults above and the given app. */
-NETFW_EXTERN void netfw_config_init(netfw_config *cfg, const netfw_app *app);
+/* ---- Compatibility: netfw_config and netfw_app grow at their end ----
+ *
+ * A program compiled against older headers keeps running with a newer
+ * libnetfw: netfw_config_init records the sizes of both structs as the
+ * program was compiled (cfg->size, cfg->app_size), and the library reads
+ * only that many bytes of each. A field the program's struct does not have
+ * takes its default; a callback it does not have is NULL. Always fill a
+ * config with netfw_config_init (a config it did not fill is refused). A
+ * program compiled against newer headers than the library it runs with is
+ * refused by netfw_server_new (logged) unless only NULL callbacks are new.
+ *
+ * Fills cfg with the defaults above and the given app; a macro, so that the
+ * sizes are the caller's. */
+#define netfw_config_init(cfg, app)                                            \
+  netfw_config_init_sized((cfg), (app), sizeof(netfw_config), sizeof(netfw_app))
 
-/* Validates and copies cfg (ip is copied). Returns NULL on a bad config (no
- * app or no on_message, negative counts, max_output 0 or over 2 GiB) or when
- * out of memory. */
+/* What netfw_config_init expands to: fills the first cfg_size bytes of cfg
+ * (a netfw_config as the caller's headers define it) with the defaults and
+ * app, and records cfg_size and app_size (sizeof(netfw_app) as the caller
+ * knows it). For bindings that cannot use the macro. */
+NETFW_EXTERN void netfw_config_init_sized(netfw_config *cfg,
+                                          const netfw_app *app, size_t cfg_size,
+                                          size_t app_size);
+
+/* Validates and copies cfg (ip and app are copied). Returns NULL on a bad
+ * config (no app or no on_message, negative counts, max_output 0 or over
+ * 2 GiB), on struct sizes it cannot handle (not filled by
+ * netfw_config_init, or from newer headers: logged) or when out of
+ * memory. */
 NETFW_EXTERN netfw_server *netfw_server_new(const netfw_config *cfg);
 
 /* Binds, listens and forks the workers; returns once every worker accepts

@@ -3,8 +3,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
 #include <time.h>
 
 #include "client_internal.h"
@@ -93,7 +91,6 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
   if (rc != 0)
     return rc;
   c->lost = c->shutdown_req = c->abort_req = c->finished = false;
-  c->recv_since_direct = true;
   c->result = 0;
   rc = netfw__client_io_start(c, fd);
   if (rc != 0)
@@ -104,41 +101,11 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
   return 0;
 }
 
-/* The fast path for request/response traffic, taken with the lock held when
- * nothing is queued and the I/O thread has no write in flight (so the order
- * cannot change), and recv was called since the last direct write (so a run
- * of sends without recv in between, i.e. pipelining, is batched by the I/O
- * thread instead, one write for many messages): writes
- * the header and the payload straight from m with one non-blocking sendmsg,
- * as a plain socket client would, without waking the I/O thread. Returns the
- * bytes the socket took (0 on any error: the queued bytes then meet the
- * error in the I/O thread, which reports the loss). */
-static size_t write_direct(netfw_client *c, const netfw_msg *m) {
-  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
-  struct iovec iov[2];
-  struct msghdr mh;
-  ssize_t n;
-
-  netfw__frame_hdr_pack(hdr, netfw_msg_id(m), netfw_msg_size(m));
-  iov[0].iov_base = hdr;
-  iov[0].iov_len = sizeof(hdr);
-  iov[1].iov_base = (void *)(uintptr_t)netfw_msg_payload(m);
-  iov[1].iov_len = netfw_msg_size(m);
-  memset(&mh, 0, sizeof(mh));
-  mh.msg_iov = iov;
-  mh.msg_iovlen = iov[1].iov_len > 0 ? 2 : 1;
-  do
-    n = sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-  while (n < 0 && errno == EINTR);
-  return n < 0 ? 0 : (size_t)n;
-}
-
-/* Cost: with nothing queued, one sendmsg and no copy (see write_direct).
- * Otherwise one copy of the payload into the output buffer under the lock,
+/* Cost: one copy of the payload into the output buffer under the lock,
  * and a wake-up (one eventfd write) only when the buffer was empty: sends
- * made while the I/O thread is busy join its next write without waking it. */
+ * made while the I/O thread is busy join its next write without waking it.
+ * Only the I/O thread writes to the socket (io.c). */
 int netfw_client_send(netfw_client *c, const netfw_msg *m) {
-  size_t done = 0;
   bool was_empty;
   int rc;
 
@@ -151,18 +118,8 @@ int netfw_client_send(netfw_client *c, const netfw_msg *m) {
     rc = NETFW_ECONNRESET;
   else {
     was_empty = c->out.len == 0;
-    if (was_empty && !c->writing && c->sock_open && c->recv_since_direct) {
-      done = write_direct(c, m);
-      c->recv_since_direct = false;
-    }
-    rc = netfw__outbuf_put_frame(&c->out, m, done);
-    if (rc != 0 && done > 0) {
-      /* Part of the frame is on the wire and the rest could not be kept:
-       * the stream cannot continue. The I/O thread closes it. */
-      c->lost = true;
-      pthread_cond_broadcast(&c->readable);
-      netfw__client_io_wake(c);
-    } else if (rc == 0 && was_empty && c->out.len > 0)
+    rc = netfw__outbuf_put_frame(&c->out, m, 0);
+    if (rc == 0 && was_empty)
       netfw__client_io_wake(c);
   }
   pthread_mutex_unlock(&c->lock);
@@ -203,7 +160,6 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
   if (timeout_ms > 0)
     deadline_after(&deadline, timeout_ms);
   pthread_mutex_lock(&c->lock);
-  c->recv_since_direct = true;
   for (;;) {
     if (c->state != NETFW__CLIENT_CONNECTED) {
       rc = NETFW_ESTATE;

@@ -12,6 +12,7 @@
 #include "frame.h"
 #include "netfw/client.h"
 #include "queue.h"
+#include "stream.h"
 
 /* What the application sees. */
 typedef enum netfw__client_state {
@@ -37,28 +38,21 @@ struct netfw_client {
   bool shutdown_req;  /* shutdown was called: flush, FIN, drain, finish */
   bool abort_req;     /* shutdown's timeout expired: reset now */
   bool finished;      /* the I/O thread is done; wake must not be used */
-  bool writing;       /* the I/O thread has a write in flight */
-  bool sock_open;     /* fd is open and not being closed: send may write */
-  bool recv_since_direct; /* recv was called since send last wrote itself */
-  size_t inbox_bytes;     /* what the inbox holds (payloads and entries) */
-  bool read_paused;       /* the I/O thread stopped reading: inbox full */
-  bool resume_req;        /* recv made room: the I/O thread reads again */
-  int result;             /* shutdown's return value, set with finished */
+  size_t inbox_bytes; /* what the inbox holds (payloads and entries) */
+  bool read_paused;   /* the I/O thread stopped reading: inbox full */
+  bool resume_req;    /* recv made room: the I/O thread reads again */
+  int result;         /* shutdown's return value, set with finished */
 
   /* The I/O thread's own (set up before it starts, joined after). */
-  int fd; /* the socket (owned by tcp; send writes to it directly) */
   pthread_t thread;
   uv_loop_t loop;
-  uv_tcp_t tcp;
   uv_async_t wake;
-  uv_write_t write_req;
-  uv_shutdown_t shutdown_uv;
-  netfw_framebuf rbuf; /* bytes read, parsed into frames */
-  netfw__outbuf wbuf;  /* the bytes of the write in flight */
-  bool fin_started;    /* uv_shutdown issued: draining, reads discarded */
-  bool tcp_closing;    /* uv_close(tcp) issued */
-  bool tcp_closed;     /* its close callback ran */
-  bool aborted;        /* the connection was reset on abort_req */
+  uv_check_t flush;       /* writes what the iteration queued        */
+  netfw__stream_ctx sctx; /* the stream's buffer cache and flush list */
+  netfw__stream s;        /* the connection: framing, writes, FIN    */
+  bool s_closed;          /* the stream's closed callback ran        */
+  bool aborted;           /* the connection was reset on abort_req   */
+  int read_rc;            /* starting to read, when established      */
 };
 
 /* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the

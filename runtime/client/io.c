@@ -1,106 +1,85 @@
-/* The client's I/O thread: a libuv loop that owns the socket (send may only
- * write to it directly while this thread has nothing to write; see
- * client.c).
+/* The client's I/O thread: a libuv loop that owns the connection, a stream
+ * (runtime/stream) over the plain TCP transport. The application threads
+ * never touch the socket: send appends frames to the output buffer under
+ * the lock and wakes this thread when the buffer was empty; the wake hands
+ * the whole buffer to the stream (its memory moves, no copy) and writes it
+ * in the same loop iteration (try_write, then a queued write of the rest).
+ * Frames sent while that write is in flight collect in the output buffer
+ * and leave together when it completes.
  *
- * It reads frames into the inbox, writes whatever send put in the output
- * buffer (one write per batch: the buffer is swapped out whole while the
- * application keeps appending to the other one), and carries out shutdown:
- * flush, FIN, discard input until EOF, close. The loop keeps running after
- * the connection ends, until shutdown is asked for, so that the wake handle
+ * It reads frames into the inbox and carries out shutdown: flush, FIN,
+ * discard input until EOF, close. The loop keeps running after the
+ * connection ends, until shutdown is asked for, so that the wake handle
  * stays valid for every call the application may still make. */
 #include <errno.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "client_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 
-/* A read buffer larger than this is freed when nothing is pending in it. */
-enum { RBUF_KEEP = 4 * NETFW_FRAMEBUF_CHUNK };
+/* Buffers (of at most 1 MiB) the stream keeps for reuse: the read buffer
+ * and the two output buffers that take turns. */
+enum { CLIENT_CACHE = 4 };
 
-static void pump(netfw_client *c);
+static netfw_client *client_of(const netfw__stream *s) {
+  return (netfw_client *)(void *)((char *)(uintptr_t)s -
+                                  offsetof(netfw_client, s));
+}
 
-static void on_async_close(uv_handle_t *h) {
+static void on_handle_close(uv_handle_t *h) {
   (void)h;
 }
 
-/* Finishes when shutdown was asked for and the socket is closed: publishes
- * the result, then closes the wake handle, which lets uv_run return. */
+/* Finishes when shutdown was asked for and the connection is closed:
+ * publishes the result, then closes the loop's own handles, which lets
+ * uv_run return. */
 static void maybe_finish(netfw_client *c) {
   bool done = false;
 
   pthread_mutex_lock(&c->lock);
-  if (c->shutdown_req && c->tcp_closed && !c->finished) {
+  if (c->shutdown_req && c->s_closed && !c->finished) {
     c->finished = true;
     c->result = c->aborted ? NETFW_ETIMEDOUT : c->lost ? NETFW_ECONNRESET : 0;
     pthread_cond_broadcast(&c->finished_cv);
     done = true;
   }
   pthread_mutex_unlock(&c->lock);
-  if (done)
-    uv_close((uv_handle_t *)&c->wake, on_async_close);
+  if (done) {
+    uv_close((uv_handle_t *)&c->wake, on_handle_close);
+    uv_close((uv_handle_t *)&c->flush, on_handle_close);
+  }
 }
 
-static void on_tcp_close(uv_handle_t *h) {
-  netfw_client *c = h->data;
+static void on_closed(netfw__stream *s) {
+  netfw_client *c = client_of(s);
 
-  c->tcp_closed = true;
-  netfw__framebuf_free(&c->rbuf);
-  netfw__outbuf_free(&c->wbuf);
+  c->s_closed = true;
   maybe_finish(c);
-}
-
-static void close_tcp(netfw_client *c) {
-  if (c->tcp_closing)
-    return;
-  c->tcp_closing = true;
-  pthread_mutex_lock(&c->lock);
-  c->sock_open = false; /* from now on send only queues */
-  pthread_mutex_unlock(&c->lock);
-  uv_read_stop((uv_stream_t *)&c->tcp);
-  uv_close((uv_handle_t *)&c->tcp, on_tcp_close);
 }
 
 /* The connection ended without a shutdown completing it: recv and send
  * report NETFW_ECONNRESET from now on (after the messages already queued). */
 static void conn_lost(netfw_client *c, const char *why) {
-  if (c->tcp_closing)
+  if (c->s.flags & NETFW__S_CLOSING)
     return;
   netfw_log(NETFW_LOG_DEBUG, "client: connection lost: %s", why);
   pthread_mutex_lock(&c->lock);
   c->lost = true;
   pthread_cond_broadcast(&c->readable);
   pthread_mutex_unlock(&c->lock);
-  close_tcp(c);
+  netfw__stream_close(&c->s, false);
 }
 
-/* Resets the connection (RST, nothing more delivered) at the timeout. */
-static void conn_abort(netfw_client *c) {
-  uv_os_fd_t fd;
-  struct linger lg = {.l_onoff = 1, .l_linger = 0};
-
-  if (c->tcp_closing)
-    return;
-  c->aborted = true;
-  if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0)
-    (void)setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-  close_tcp(c);
-}
-
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
-  netfw_client *c = h->data;
-  size_t avail = 0;
-  uint8_t *p;
-
-  (void)hint;
-  if (c->fin_started)
-    c->rbuf.start = c->rbuf.end; /* draining: reuse the space, keep nothing */
-  p = netfw__framebuf_space(&c->rbuf, &avail);
-  buf->base = (char *)p; /* NULL with 0: libuv reports UV_ENOBUFS */
-  buf->len = p == NULL ? 0 : avail;
+/* An end-of-stream from the peer counts as a loss too (the client does not
+ * keep writing to a half-closed connection); only the EOF that ends a
+ * shutdown's drain does not, and the stream does not report that one. */
+static void on_lost(netfw__stream *s, int status) {
+  conn_lost(client_of(s),
+            status == UV_EOF ? "closed by the peer" : uv_strerror(status));
 }
 
 /* Turns every complete frame in the read buffer into an inbox entry and
@@ -115,7 +94,7 @@ static int deliver_frames(netfw_client *c) {
   int rc;
 
   netfw__inbox_init(&batch);
-  while ((rc = netfw__framebuf_next(&c->rbuf, &f)) == 1) {
+  while ((rc = netfw__stream_next(&c->s, &f)) == 1) {
     netfw__inbox_entry *e = netfw__inbox_entry_new(f.id, f.payload, f.size);
     if (e == NULL) {
       rc = NETFW_ENOMEM;
@@ -134,29 +113,14 @@ static int deliver_frames(netfw_client *c) {
     pthread_mutex_unlock(&c->lock);
   }
   if (pause)
-    uv_read_stop((uv_stream_t *)&c->tcp);
-  if (c->rbuf.cap > RBUF_KEEP)
-    netfw__framebuf_trim(&c->rbuf);
+    netfw__stream_read_pause(&c->s);
   return rc;
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  netfw_client *c = s->data;
-  int rc;
+static void on_readable(netfw__stream *s) {
+  netfw_client *c = client_of(s);
+  int rc = deliver_frames(c);
 
-  (void)buf;
-  if (nread < 0) {
-    if (nread == UV_EOF && c->fin_started)
-      close_tcp(c); /* the graceful end of a shutdown */
-    else
-      conn_lost(c, nread == UV_EOF ? "closed by the peer"
-                                   : uv_strerror((int)nread));
-    return;
-  }
-  netfw__framebuf_commit(&c->rbuf, (size_t)nread);
-  if (c->fin_started)
-    return; /* draining: the bytes are dropped by the next alloc_cb */
-  rc = deliver_frames(c);
   if (rc == NETFW_E2BIG)
     netfw_log(NETFW_LOG_WARN,
               "client: the peer sent a frame over max_payload (%u bytes); "
@@ -166,117 +130,84 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     conn_lost(c, netfw_strerror(rc));
 }
 
-/* Marks the write in flight as done (under the lock: send reads it). */
-static void write_done(netfw_client *c) {
-  pthread_mutex_lock(&c->lock);
-  c->writing = false;
-  pthread_mutex_unlock(&c->lock);
-  netfw__outbuf_consumed(&c->wbuf);
+static void on_established(netfw__stream *s) {
+  client_of(s)->read_rc = netfw__stream_read_start(s);
 }
 
-static void on_write(uv_write_t *req, int status) {
-  netfw_client *c = req->data;
+static void pump(netfw_client *c);
 
-  write_done(c);
-  if (status < 0) {
-    conn_lost(c, uv_strerror(status));
-    return;
+/* A write completed: what was sent meanwhile goes next. */
+static void on_written(netfw__stream *s) {
+  pump(client_of(s));
+}
+
+static const netfw__stream_events client_events = {
+    .established = on_established,
+    .readable = on_readable,
+    .lost = on_lost,
+    .written = on_written,
+    .closed = on_closed,
+};
+
+/* Hands the output buffer to the stream when no write is in flight (lock
+ * held); the buffer then gets a cached one in exchange. Returns true when
+ * something was handed over; *rest says whether bytes stay behind. */
+static bool take_output(netfw_client *c, bool *rest) {
+  bool took = false;
+
+  if (c->out.len > 0 && !netfw__stream_has_output(&c->s) &&
+      netfw__stream_put_buf(&c->s, &c->out.base, &c->out.len, &c->out.cap) ==
+          0) {
+    took = true;
+    if (c->out.base == NULL)
+      c->out.base = netfw__stream_buf_take(&c->sctx, 0, &c->out.cap);
   }
-  pump(c);
+  *rest = c->out.len > 0;
+  return took;
 }
 
-static void on_fin(uv_shutdown_t *req, int status) {
-  netfw_client *c = req->data;
-
-  if (status < 0)
-    conn_lost(c, uv_strerror(status));
-}
-
-static void start_write(netfw_client *c) {
-  uv_buf_t b;
-  int rc;
-
-  /* On Unix uv_buf_t.len is a size_t: the whole batch goes in one request
-   * (uv_buf_init would truncate it to unsigned int). */
-  b.base = (char *)c->wbuf.base;
-  b.len = c->wbuf.len;
-  c->write_req.data = c;
-  rc = uv_write(&c->write_req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
-  if (rc < 0) {
-    write_done(c);
-    conn_lost(c, uv_strerror(rc));
-  }
-}
-
-/* Starts reading again after a pause. */
-static void resume_reading(netfw_client *c) {
-  int rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read);
-  if (rc < 0)
-    conn_lost(c, uv_strerror(rc));
-}
-
-static void start_fin(netfw_client *c) {
-  bool paused;
-  int rc;
-
-  /* Draining needs reading, whatever the inbox holds (it is discarded). */
-  pthread_mutex_lock(&c->lock);
-  paused = c->read_paused;
-  c->read_paused = c->resume_req = false;
-  pthread_mutex_unlock(&c->lock);
-  if (paused)
-    resume_reading(c);
-  if (c->tcp_closing)
-    return;
-  c->fin_started = true;
-  c->shutdown_uv.data = c;
-  rc = uv_shutdown(&c->shutdown_uv, (uv_stream_t *)&c->tcp, on_fin);
-  if (rc < 0)
-    conn_lost(c, uv_strerror(rc));
-}
-
-/* Moves the state forward: starts the next write when none is in flight,
- * or the FIN once everything sent before shutdown has been written.
- * writing is set under the lock together with the swap, so send never
- * writes directly while this thread has bytes to write. */
+/* Moves the state forward: hands what was sent to the stream and writes it
+ * at once, resets on abort, reads again after a pause, and starts the FIN
+ * once everything sent before shutdown is in the stream. */
 static void pump(netfw_client *c) {
-  bool shut, abort_now, broken, resume, start = false;
+  bool shut, abort_now, resume, took, rest = false;
+  int rc;
 
   pthread_mutex_lock(&c->lock);
   shut = c->shutdown_req;
   abort_now = c->abort_req;
-  broken = c->lost; /* send gave up mid-frame (see netfw_client_send) */
   resume = c->resume_req && !shut;
-  if (resume)
+  if (resume || shut) /* a shutdown drains: the stream reads again */
     c->read_paused = c->resume_req = false;
-  if (!c->writing && !c->tcp_closing && c->out.len > 0) {
-    netfw__outbuf_swap(&c->out, &c->wbuf);
-    c->writing = start = true;
-  }
+  took = !(c->s.flags & NETFW__S_CLOSING) && take_output(c, &rest);
   pthread_mutex_unlock(&c->lock);
 
-  if (abort_now)
-    conn_abort(c);
-  else if (broken)
-    conn_lost(c, "a send could not queue the rest of its frame");
-  if (c->tcp_closing) {
-    if (start)
-      write_done(c);
+  if (abort_now && !(c->s.flags & NETFW__S_CLOSING)) {
+    c->aborted = true;
+    netfw__stream_close(&c->s, true); /* the peer sees a reset */
+  }
+  if (c->s.flags & NETFW__S_CLOSING) {
     maybe_finish(c);
     return;
   }
-  if (resume)
-    resume_reading(c);
-  if (start && !c->tcp_closing)
-    start_write(c);
-  else if (start)
-    write_done(c);
-  else if (!c->writing && shut && !c->fin_started)
-    start_fin(c);
+  if (resume && (rc = netfw__stream_read_resume(&c->s)) < 0) {
+    conn_lost(c, uv_strerror(rc));
+    return;
+  }
+  if (took)
+    netfw__stream_flush(&c->s); /* now, not after another iteration */
+  if (shut && !rest && !(c->s.flags & (NETFW__S_FIN | NETFW__S_CLOSING)))
+    netfw__stream_fin(&c->s, true);
 }
 
 static void on_wake(uv_async_t *h) {
   pump(h->data);
+}
+
+static void on_flush(uv_check_t *h) {
+  netfw_client *c = h->data;
+
+  netfw__stream_ctx_flush(&c->sctx);
 }
 
 static void *thread_main(void *arg) {
@@ -311,40 +242,41 @@ static int uv_to_netfw(int rc) {
   return NETFW_ESYS;
 }
 
-/* Closes whatever handles were initialised and runs the loop once more so
- * their close callbacks complete, then releases the loop. */
-static void undo_setup(netfw_client *c, bool tcp_inited, bool wake_inited) {
+/* Closes the stream and whatever handles were initialised, runs the loop
+ * once more so their close callbacks complete, then releases the loop. */
+static void undo_setup(netfw_client *c, bool wake_inited, bool flush_inited) {
   if (wake_inited)
     uv_close((uv_handle_t *)&c->wake, NULL);
-  if (tcp_inited)
-    uv_close((uv_handle_t *)&c->tcp, NULL);
+  if (flush_inited)
+    uv_close((uv_handle_t *)&c->flush, NULL);
+  netfw__stream_close(&c->s, false);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   uv_loop_close(&c->loop);
-  netfw__framebuf_free(&c->rbuf);
+  netfw__stream_ctx_free(&c->sctx);
 }
 
 int netfw__client_io_start(netfw_client *c, int fd) {
   int rc;
 
-  c->writing = c->fin_started = false;
-  c->tcp_closing = c->tcp_closed = c->aborted = false;
-  c->sock_open = false;
-  c->fd = fd;
-  netfw__framebuf_init(&c->rbuf, c->max_payload);
-  netfw__outbuf_init(&c->wbuf);
-  c->tcp.data = c->wake.data = c;
+  c->s_closed = c->aborted = false;
+  c->read_rc = 0;
+  c->wake.data = c->flush.data = c;
   if ((rc = uv_loop_init(&c->loop)) < 0)
     goto failed_loop;
-  if ((rc = uv_tcp_init(&c->loop, &c->tcp)) < 0)
-    goto failed_tcp;
-  if ((rc = uv_tcp_open(&c->tcp, fd)) < 0)
+  netfw__stream_ctx_init(&c->sctx, &c->loop, &client_events, CLIENT_CACHE);
+  if ((rc = netfw__stream_init(&c->s, &c->sctx, c->max_payload)) < 0)
+    goto failed_stream;
+  if ((rc = netfw__stream_open(&c->s, fd)) < 0)
     goto failed_open; /* fd is still ours */
-  /* From here closing the tcp handle closes fd. */
+  /* From here closing the stream closes fd. */
   if ((rc = uv_async_init(&c->loop, &c->wake, on_wake)) < 0)
     goto failed_wake;
-  if ((rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, on_read)) < 0)
+  if ((rc = uv_check_init(&c->loop, &c->flush)) < 0)
+    goto failed_flush;
+  uv_check_start(&c->flush, on_flush);
+  netfw__stream_start(&c->s); /* plain TCP: established, reading */
+  if ((rc = c->read_rc) < 0)
     goto failed_read;
-  c->sock_open = true;
   if ((rc = start_thread(c)) < 0)
     goto failed_thread;
   return 0;
@@ -355,14 +287,17 @@ failed_thread:
 failed_read:
   undo_setup(c, true, true);
   return uv_to_netfw(rc);
-failed_wake:
+failed_flush:
   undo_setup(c, true, false);
+  return uv_to_netfw(rc);
+failed_wake:
+  undo_setup(c, false, false);
   return uv_to_netfw(rc);
 failed_open:
-  undo_setup(c, true, false);
+  undo_setup(c, false, false);
   close(fd);
   return uv_to_netfw(rc);
-failed_tcp:
+failed_stream:
   uv_loop_close(&c->loop);
 failed_loop:
   close(fd);
@@ -377,6 +312,5 @@ void netfw__client_io_wake(netfw_client *c) {
 void netfw__client_io_join(netfw_client *c) {
   pthread_join(c->thread, NULL);
   uv_loop_close(&c->loop);
-  netfw__framebuf_free(&c->rbuf);
-  netfw__outbuf_free(&c->wbuf);
+  netfw__stream_ctx_free(&c->sctx);
 }

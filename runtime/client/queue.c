@@ -46,24 +46,15 @@ static int reserve(netfw__outbuf *b, size_t want) {
 int netfw__outbuf_put_frame(netfw__outbuf *b, const netfw_msg *m, size_t skip) {
   uint8_t hdr[NETFW_FRAME_HDR_SIZE];
   uint32_t size = netfw_msg_size(m);
-  size_t total = NETFW_FRAME_HDR_SIZE + (size_t)size, hdr_part = 0;
-  uint8_t *dst;
+  size_t total = NETFW_FRAME_HDR_SIZE + (size_t)size;
 
   if (skip >= total)
     return 0;
   if (total - skip > SIZE_MAX - b->len || reserve(b, b->len + total - skip))
     return NETFW_ENOMEM;
-  dst = b->base + b->len;
-  if (skip < NETFW_FRAME_HDR_SIZE) {
-    netfw__frame_hdr_pack(hdr, netfw_msg_id(m), size);
-    hdr_part = NETFW_FRAME_HDR_SIZE - skip;
-    memcpy(dst, hdr + skip, hdr_part);
-    skip = NETFW_FRAME_HDR_SIZE;
-  }
-  if (total > skip)
-    memcpy(dst + hdr_part, netfw_msg_payload(m) + (skip - NETFW_FRAME_HDR_SIZE),
-           total - skip);
-  b->len += hdr_part + (total - skip);
+  netfw__frame_hdr_pack(hdr, netfw_msg_id(m), size);
+  b->len += netfw__frame_copy(b->base + b->len, hdr, netfw_msg_payload(m), size,
+                              skip);
   return 0;
 }
 

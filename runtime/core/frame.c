@@ -23,6 +23,22 @@ void netfw__frame_hdr_unpack(const uint8_t in[NETFW_FRAME_HDR_SIZE],
           ((uint32_t)in[5] << 24);
 }
 
+size_t netfw__frame_copy(uint8_t *dst, const uint8_t hdr[NETFW_FRAME_HDR_SIZE],
+                         const uint8_t *payload, uint32_t size, size_t skip) {
+  size_t total = NETFW_FRAME_HDR_SIZE + (size_t)size, n = 0;
+
+  if (skip >= total)
+    return 0;
+  if (skip < NETFW_FRAME_HDR_SIZE) {
+    n = NETFW_FRAME_HDR_SIZE - skip;
+    memcpy(dst, hdr + skip, n);
+    skip = NETFW_FRAME_HDR_SIZE;
+  }
+  if (total > skip)
+    memcpy(dst + n, payload + (skip - NETFW_FRAME_HDR_SIZE), total - skip);
+  return n + (total - skip);
+}
+
 long long netfw__frame_parse(const uint8_t *buf, size_t len,
                              uint32_t max_payload, netfw_frame *f) {
   uint16_t id;

@@ -29,6 +29,11 @@ void netfw__frame_hdr_pack(uint8_t out[NETFW_FRAME_HDR_SIZE], uint16_t id,
 void netfw__frame_hdr_unpack(const uint8_t in[NETFW_FRAME_HDR_SIZE],
                              uint16_t *id, uint32_t *size);
 
+/* Copies the frame made of hdr and payload[0..size), from its byte skip on,
+ * to dst (which has room for it). Returns how many bytes it copied. */
+size_t netfw__frame_copy(uint8_t *dst, const uint8_t hdr[NETFW_FRAME_HDR_SIZE],
+                         const uint8_t *payload, uint32_t size, size_t skip);
+
 /* Parses one frame at buf[0..len). Returns the frame's total length (header
  * plus payload, > 0) and fills *f when it is complete; 0 when more bytes are
  * needed; NETFW_E2BIG when the header announces more than max_payload. */

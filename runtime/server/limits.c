@@ -2,8 +2,9 @@
  * timer enforces (idle, drain, frame) and its memory budget.
  *
  * Memory budget. Each connection's `held` is the capacity of the buffers it
- * owns (read buffer, queued output, the write in flight); the worker keeps
- * the sum in w->mem (conn.c updates both through netfw__conn_account).
+ * owns (read buffer, queued output, the write in flight: c->s.held); the
+ * worker keeps the sum in w->sctx.mem (the stream updates both, and calls
+ * netfw__worker_budget_check through conn.c when the sum grew past it).
  * Per-connection limits (max_payload, max_output) bound one peer; the
  * budget bounds all of them together, so that 300 peers each announcing a
  * 16 MiB frame cannot make one worker hold 5 GiB. Over budget, the
@@ -18,7 +19,7 @@
 static void sweep_one(netfw__worker *w, netfw_conn *c, uint64_t now) {
   char peer[96];
 
-  if (c->flags & (NETFW__C_SHUTDOWN | NETFW__C_LINGER)) {
+  if (c->flags & NETFW__C_DRAINING) {
     if (c->deadline == 0 || now < c->deadline)
       return;
     netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
@@ -42,7 +43,7 @@ void netfw__conn_sweep(netfw__worker *w) {
   netfw_conn *c;
 
   for (c = w->conns; c != NULL; c = c->next)
-    if (!(c->flags & NETFW__C_CLOSING))
+    if (!(c->s.flags & NETFW__S_CLOSING))
       sweep_one(w, c, now);
 }
 
@@ -52,8 +53,8 @@ static netfw_conn *largest_holder(netfw__worker *w) {
   netfw_conn *c, *best = NULL;
 
   for (c = w->conns; c != NULL; c = c->next)
-    if (!(c->flags & NETFW__C_CLOSING) && c->held > 0 &&
-        (best == NULL || c->held > best->held))
+    if (!(c->s.flags & NETFW__S_CLOSING) && c->s.held > 0 &&
+        (best == NULL || c->s.held > best->s.held))
       best = c;
   return best;
 }
@@ -62,15 +63,15 @@ void netfw__worker_budget_check(netfw__worker *w) {
   size_t budget = w->cfg->worker_memory;
   char peer[96];
 
-  while (budget > 0 && w->mem > budget) {
+  while (budget > 0 && w->sctx.mem > budget) {
     netfw_conn *c = largest_holder(w);
     if (c == NULL)
       return;
     netfw_log(NETFW_LOG_WARN,
               "worker memory budget exceeded (%zu bytes held, budget %zu); "
               "closing %s, which holds %zu",
-              w->mem, budget, netfw__conn_peer_name(c, peer, sizeof(peer)),
-              c->held);
+              w->sctx.mem, budget, netfw__conn_peer_name(c, peer, sizeof(peer)),
+              c->s.held);
     netfw__conn_close(c, NETFW_CLOSE_MEMORY); /* releases what it holds */
   }
 }

@@ -1,5 +1,6 @@
-/* Server, parent side: configuration, bind/listen, start and stop. The
- * workers are forked and watched by the supervisor thread (supervisor.c). */
+/* Server, parent side: bind/listen, start and stop, the run state. The
+ * config is taken by config.c; the workers are forked and watched by the
+ * supervisor thread (supervisor.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -21,22 +22,6 @@ uint64_t netfw__now_ms(void) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-void netfw_config_init(netfw_config *cfg, const netfw_app *app) {
-  memset(cfg, 0, sizeof(*cfg));
-  cfg->app = app;
-  cfg->ip = NULL;
-  cfg->port = NETFW_DEFAULT_PORT;
-  cfg->worker_num = 1;
-  cfg->max_payload = NETFW_DEFAULT_MAX_PAYLOAD;
-  cfg->max_output = NETFW_DEFAULT_MAX_OUTPUT;
-  cfg->idle_timeout_ms = 0;
-  cfg->max_connections = 0;
-  cfg->drain_timeout_ms = NETFW_DEFAULT_DRAIN_MS;
-  cfg->worker_memory = NETFW_DEFAULT_WORKER_MEMORY;
-  cfg->frame_timeout_ms = NETFW_DEFAULT_FRAME_TIMEOUT_MS;
-  cfg->reuseport = false;
-}
-
 /* The condition netfw_server_wait sleeps on, timed by CLOCK_MONOTONIC. */
 static int state_cv_init(pthread_cond_t *cv) {
   pthread_condattr_t attr;
@@ -51,39 +36,45 @@ static int state_cv_init(pthread_cond_t *cv) {
   return rc == 0 ? 0 : -1;
 }
 
+/* The checks netfw_server_new makes on the full-size copy of a config. */
+static bool config_valid(const netfw_config *cfg) {
+  return cfg->app != NULL && cfg->app->on_message != NULL &&
+         cfg->worker_num >= 0 && cfg->idle_timeout_ms >= 0 &&
+         cfg->max_connections >= 0 && cfg->drain_timeout_ms >= 0 &&
+         cfg->frame_timeout_ms >= 0 && cfg->max_output != 0 &&
+         cfg->max_output <= (size_t)INT32_MAX;
+}
+
 netfw_server *netfw_server_new(const netfw_config *cfg) {
   netfw_server *s;
 
-  if (cfg == NULL || cfg->app == NULL || cfg->app->on_message == NULL ||
-      cfg->worker_num < 0 || cfg->idle_timeout_ms < 0 ||
-      cfg->max_connections < 0 || cfg->drain_timeout_ms < 0 ||
-      cfg->frame_timeout_ms < 0 || cfg->max_output == 0 ||
-      cfg->max_output > (size_t)INT32_MAX)
+  if (cfg == NULL)
     return NULL;
   s = calloc(1, sizeof(*s));
   if (s == NULL)
     return NULL;
-  s->cfg = *cfg;
-  if (cfg->ip != NULL) {
-    s->ip = strdup(cfg->ip);
-    if (s->ip == NULL) {
-      free(s);
-      return NULL;
-    }
+  if (!netfw__config_take(cfg, &s->cfg, &s->app) || !config_valid(&s->cfg))
+    goto failed_config;
+  if (s->cfg.ip != NULL) {
+    s->ip = strdup(s->cfg.ip);
+    if (s->ip == NULL)
+      goto failed_config;
   }
   s->cfg.ip = s->ip;
-  if (state_cv_init(&s->state_cv) != 0) {
-    free(s->ip);
-    free(s);
-    return NULL;
-  }
+  if (state_cv_init(&s->state_cv) != 0)
+    goto failed_cv;
   atomic_init(&s->run_state, NETFW_RUN_NEW);
   s->listen_fd = -1;
-  s->ctl[0] = s->ctl[1] = -1;
   s->ready[0] = s->ready[1] = -1;
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
   return s;
+
+failed_cv:
+  free(s->ip);
+failed_config:
+  free(s);
+  return NULL;
 }
 
 /* netframe binds to socket.gethostbyname(socket.gethostname()): the first
@@ -227,10 +218,8 @@ int netfw_server_start(netfw_server *s) {
   s->slots = calloc((size_t)s->nworkers, sizeof(*s->slots));
   if (s->slots == NULL)
     return NETFW_ENOMEM;
-  for (i = 0; i < s->nworkers; i++) {
+  for (i = 0; i < s->nworkers; i++)
     s->slots[i].listen_fd = -1;
-    s->slots[i].pidfd = -1;
-  }
   s->load = mmap(NULL, sizeof(*s->load) * (size_t)s->nworkers,
                  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (s->load == MAP_FAILED) {

@@ -1,10 +1,10 @@
-/* Prefork server internals shared by server.c (parent), supervisor.c (the
- * parent's supervision thread), worker.c (a worker process) and conn.c (one
- * connection inside a worker). */
+/* Prefork server internals shared by server.c and config.c (parent),
+ * supervisor.c, command.c and slots.c (the parent's supervision thread, see
+ * supervisor.h), worker.c (a worker process), conn.c (one connection
+ * inside a worker, on a runtime/stream stream) and limits.c. */
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
-#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -16,19 +16,33 @@
 #include <uv.h>
 
 #include "frame.h"
+#include "stream.h"
 #include "netfw/server.h"
+#include "supervisor.h"
 
 /* ---- memory shared by the parent and every worker (mmap MAP_SHARED) ---- */
 
-/* One per worker slot, on its own cache line. Workers publish their load so
- * that a busy worker can leave a new connection to an idle one (see
- * docs/server.md, "Accept balance"). */
+#define NETFW__CACHE_LINE 64
+
+/* One per worker slot, on its own cache line (the first member's alignment
+ * makes the struct exactly one line: a field too many fails the build
+ * below instead of silently spilling into the next slot's line). Workers
+ * publish their load so that a busy worker can leave a new connection to an
+ * idle one (see docs/server.md, "Accept balance"); the supervisor resets it
+ * for each new current worker of the slot and records who that is. */
 typedef struct netfw__slot_load {
-  atomic_int conns;      /* open connections of the worker in this slot      */
-  atomic_int polling;    /* 1 while the worker's loop waits in poll          */
+  _Alignas(NETFW__CACHE_LINE) atomic_int conns; /* open connections of the
+                                                   slot's current worker   */
+  atomic_int polling;    /* 1 while the worker's loop waits in poll       */
   _Atomic uint64_t beat; /* netfw__now_ms() when its loop last woke up    */
-  char pad[48];
+  atomic_int pid;        /* the current worker; 0 while the slot has none */
+  _Atomic uint32_t gen;  /* its generation in the slot (1 = first fork)   */
 } netfw__slot_load;
+
+_Static_assert(sizeof(netfw__slot_load) == NETFW__CACHE_LINE,
+               "netfw__slot_load must be exactly one cache line");
+_Static_assert(_Alignof(netfw__slot_load) == NETFW__CACHE_LINE,
+               "netfw__slot_load must start on a cache line");
 
 /* ---- parent side ---- */
 
@@ -41,15 +55,10 @@ typedef enum {
 /* Descriptors netfw__server_keep_fd can mark. */
 #define NETFW__KEEP_FDS_MAX 8
 
-typedef struct netfw__slot {
-  pid_t pid;           /* 0 when no worker runs in this slot            */
-  int pidfd;           /* -1 when pidfd_open is unavailable             */
-  int listen_fd;       /* the socket this slot's worker accepts on      */
-  uint64_t started_ms; /* monotonic time of the fork                    */
-} netfw__slot;
-
 struct netfw_server {
-  netfw_config cfg; /* cfg.ip points at ip below (or is NULL)          */
+  netfw_config cfg; /* full-size copy: cfg.ip points at ip below (or is
+                       NULL), cfg.app at app                              */
+  netfw_app app;    /* full-size copy of the caller's app                */
   char *ip;
   netfw__srv_state state;
   int nworkers;
@@ -61,17 +70,13 @@ struct netfw_server {
 
   /* supervisor thread */
   pthread_t thread;
-  int ctl[2];   /* pipe: parent -> supervisor commands           */
+  netfw__sup sup;
   int ready[2]; /* pipe: initial workers -> supervisor, 1 byte each */
   pthread_mutex_t mu;
-  pthread_cond_t cv;
-  bool start_done; /* guarded by mu: the supervisor answered start  */
-  int start_err;   /* guarded by mu                                 */
-  int start_errno; /* guarded by mu: the thread's errno with start_err */
-  int stop_timeout_ms;
-  int early_deaths;    /* consecutive deaths soon after a fork         */
-  bool respawn_off;    /* crash loop detected                          */
-  struct pollfd *pfds; /* the supervisor's poll set: nworkers + 1     */
+  pthread_cond_t cv; /* start answered, a command answered           */
+  bool start_done;   /* guarded by mu: the supervisor answered start  */
+  int start_err;     /* guarded by mu                                 */
+  int start_errno;   /* guarded by mu: the thread's errno with start_err */
   int keep_fds[NETFW__KEEP_FDS_MAX]; /* netfw__server_keep_fd         */
   int nkeep;
 
@@ -80,6 +85,13 @@ struct netfw_server {
   atomic_int run_state;
   pthread_cond_t state_cv; /* CLOCK_MONOTONIC; netfw_server_wait       */
 };
+
+/* Copies the caller's cfg and its app into out and app_out (full-size;
+ * fields and callbacks the caller's structs lack take their defaults) and
+ * points out->app at app_out. Returns false, logged, for struct sizes the
+ * library cannot handle (config.c). */
+bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
+                        netfw_app *app_out);
 
 /* Marks fd, made by netfw in the parent before the workers start, as one
  * that every worker keeps (workers close other inherited close-on-exec
@@ -103,7 +115,8 @@ void netfw__close_listeners(netfw_server *s);
 int netfw__supervisor_start(netfw_server *s);
 
 /* Asks the supervisor to stop the workers (SIGTERM, then SIGKILL after
- * timeout_ms unless -1) and joins it. */
+ * timeout_ms unless -1), waits until all are reaped and joins the thread.
+ * After a stop already done (or under way) it only joins, once. */
 void netfw__supervisor_stop(netfw_server *s, int timeout_ms);
 
 /* ---- worker side ---- */
@@ -148,18 +161,11 @@ extern const netfw__module netfw__accept_module;
 /* uv_close(h) unless it is closing already or was never initialised. */
 void netfw__close_handle(uv_handle_t *h);
 
-/* Where bytes read while draining go (one per worker). */
-#define NETFW__SCRATCH_SIZE 65536
-
-/* Connection flags. */
+/* Connection flags (the stream's own state is in c->s.flags). */
 enum {
   NETFW__C_ACCEPTED = 1u << 0, /* on_client_connect said yes: app-visible  */
-  NETFW__C_SHUTDOWN = 1u << 1, /* server-side close requested (no more send) */
-  NETFW__C_WR_SHUT = 1u << 2,  /* shutdown(SHUT_WR) done                   */
-  NETFW__C_PEER_EOF = 1u << 3, /* the peer will send nothing more          */
-  NETFW__C_CLOSING = 1u << 4,  /* uv_close called                          */
-  NETFW__C_DIRTY = 1u << 5,    /* in the worker's flush list               */
-  NETFW__C_LINGER = 1u << 6,   /* peer gone: close once output is flushed  */
+  NETFW__C_DRAINING = 1u << 1, /* counted in ndraining: shut down by us, or
+                                  the peer left (a drain deadline applies) */
   NETFW__C_OWNED = 1u << 8     /* accepted: on_client_closed still owed    */
 };
 
@@ -167,45 +173,27 @@ enum {
  * app kept past on_client_closed is caught instead of used. */
 #define NETFW__CONN_MAGIC 0x6e66636fu /* "nfco" */
 
-struct netfw__wreq; /* an in-flight write, conn.c */
-
-/* One accepted connection. Kept small: an idle connection holds no read or
- * write buffer, only this struct (the benchmark targets <= 2 KiB RSS per idle
- * connection). */
+/* One accepted connection: the app-facing side of a stream. Kept small: an
+ * idle connection holds no read or write buffer, only this struct (the
+ * benchmark targets <= 2 KiB RSS per idle connection). */
 struct netfw_conn {
   uint32_t magic;       /* NETFW__CONN_MAGIC while the handle is valid */
   uint8_t close_reason; /* netfw_close_reason: the first cause decided */
-  uv_tcp_t tcp;         /* handle.data unused; container_of        */
-  netfw_framebuf in;    /* received bytes not yet delivered        */
-  uint8_t *out;         /* queued output not yet handed to a write */
-  size_t out_len;
-  size_t out_cap;
-  struct netfw__wreq *wreq; /* the write in flight, if any             */
-  netfw__worker *w;
-  void *data;              /* netfw_conn_set_data                     */
-  netfw_conn *prev, *next; /* the worker's connection list            */
-  netfw_conn *dirty_next;  /* the worker's flush list                 */
-  uint64_t deadline;       /* idle deadline, or drain deadline after
-                              shutdown (uv_now ms); 0 = none          */
   uint32_t flags;
   uint32_t stream_left;    /* payload bytes still owed by send_begin/more */
-  size_t held;             /* buffer bytes counted in the worker's mem   */
+  netfw__stream s;         /* the bytes; s.ctx is the worker's sctx    */
+  void *data;              /* netfw_conn_set_data                     */
+  netfw_conn *prev, *next; /* the worker's connection list            */
+  uint64_t deadline;       /* idle deadline, or drain deadline after
+                              shutdown (uv_now ms); 0 = none          */
   uint64_t frame_deadline; /* a started frame must be complete by then
                               (uv_now ms); 0 = no frame in progress     */
-  union {                  /* the peer's address, kept from the accept    */
+  union {                  /* the peer's address, kept from the start  */
     struct sockaddr sa;
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
   } peer;
 };
-
-/* A buffer kept for reuse by the worker (see conn.c, "buffers"). */
-typedef struct netfw__buf {
-  uint8_t *base;
-  size_t cap;
-} netfw__buf;
-
-#define NETFW__BUF_CACHE 8
 
 struct netfw__worker {
   uv_loop_t loop;
@@ -227,15 +215,14 @@ struct netfw__worker {
   bool stopping;
   bool finished; /* the modules' close() ran                  */
   int nconns;
-  int ndraining;     /* connections with a drain deadline         */
-  netfw_conn *conns; /* all open connections                      */
-  netfw_conn *dirty; /* connections with output to flush          */
-  netfw__buf cache[NETFW__BUF_CACHE]; /* buffers no connection holds,
-                                         reused before malloc          */
-  int ncache;
-  uint8_t *scratch; /* where bytes read while draining go        */
-  size_t mem;       /* sum of the connections' held bytes        */
+  int ndraining;          /* connections with a drain deadline         */
+  netfw_conn *conns;      /* all open connections                      */
+  netfw__stream_ctx sctx; /* the streams' flush list, buffer cache (8
+                             buffers of <= 1 MiB) and memory total     */
 };
+
+/* Sets up w->sctx for the worker's connections (before any accept). */
+void netfw__conn_setup(netfw__worker *w);
 
 /* Takes ownership of an accepted socket: creates the connection, runs
  * on_client_connect and starts reading. Closes fd on failure. */

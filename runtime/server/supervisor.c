@@ -1,10 +1,14 @@
-/* The supervisor: a thread in the parent that forks the workers, waits until
- * they listen, replaces those that die and stops them on request.
+/* The supervisor: a thread in the parent, running a small libuv loop of its
+ * own, that forks the workers, waits until they listen, replaces those that
+ * die and stops them on request.
  *
- * It waits only on netfw's own worker pids (a pidfd each, polled; waitpid on
- * that exact pid to reap), never on "any child": the caller may have children
- * of its own. Every fork happens on this thread, so a worker's
- * PR_SET_PDEATHSIG (tied to the forking thread) fires only when the
+ * Its loop waits on the workers' pidfds (slots.c), on a timer for the few
+ * things that take time (the stop deadline, a retry after a failed fork,
+ * polling pids without a pidfd) and on the command channel (command.c),
+ * through which the parent's other threads ask for a stop, and later a
+ * reload or stats. It waits only on netfw's own pids, never on "any child",
+ * and installs no SIGCHLD handler. Every fork happens on this thread, so a
+ * worker's PR_SET_PDEATHSIG (tied to the forking thread) fires only when the
  * supervisor itself is gone, which is after the workers are reaped or when
  * the whole parent dies. */
 #include <errno.h>
@@ -12,9 +16,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,72 +31,8 @@
 #define CRASH_LOOP_DEATHS 5
 /* How long the first workers get to start listening. */
 #define START_TIMEOUT_MS 30000
-/* Poll period for slots without a pidfd (kernels before 5.3). */
-#define NO_PIDFD_TICK_MS 50
-
-static int open_pidfd(pid_t pid) {
-#ifdef SYS_pidfd_open
-  return (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-  (void)pid;
-  return -1;
-#endif
-}
-
-/* Forks the worker for slot i. Returns 0 or NETFW_ESYS. */
-static int spawn(netfw_server *s, int i, int ready_fd) {
-  netfw__worker_args a;
-  pid_t pid;
-
-  memset(&a, 0, sizeof(a));
-  a.cfg = &s->cfg;
-  a.slot = i;
-  a.nslots = s->nworkers;
-  a.listen_fd = s->slots[i].listen_fd;
-  a.ready_fd = ready_fd;
-  a.parent_pid = s->parent_pid;
-  a.load = s->load;
-  a.reuseport = s->cfg.reuseport;
-  a.keep_fds = s->keep_fds;
-  a.nkeep = s->nkeep;
-  atomic_store(&s->load[i].conns, 0);
-  atomic_store(&s->load[i].polling, 0);
-  atomic_store(&s->load[i].beat, 0);
-  pid = fork();
-  if (pid < 0) {
-    netfw_log(NETFW_LOG_ERROR, "fork of worker %d failed: %s", i,
-              strerror(errno));
-    return NETFW_ESYS;
-  }
-  if (pid == 0)
-    netfw__worker_main(&a);
-  s->slots[i].pid = pid;
-  s->slots[i].pidfd = open_pidfd(pid);
-  s->slots[i].started_ms = netfw__now_ms();
-  return 0;
-}
-
-/* Reaps the worker of slot i if it has exited: returns true and fills
- * *status (-1 when the status is unknown). */
-static bool reap(netfw_server *s, int i, bool block, int *status) {
-  pid_t r;
-
-  do
-    r = waitpid(s->slots[i].pid, status, block ? 0 : WNOHANG);
-  while (r < 0 && errno == EINTR);
-  if (r == 0)
-    return false;
-  if (r < 0)
-    *status = -1; /* ECHILD: the caller ignores SIGCHLD; it is gone anyway */
-  if (s->slots[i].pidfd >= 0)
-    close(s->slots[i].pidfd);
-  s->slots[i].pidfd = -1;
-  s->slots[i].pid = 0;
-  atomic_store(&s->load[i].conns, 0);
-  atomic_store(&s->load[i].polling, 0);
-  atomic_store(&s->load[i].beat, 0);
-  return true;
-}
+/* How soon a failed fork is tried again. */
+#define RETRY_MS 200
 
 /* The signal's description ("Killed"); sigdescr_np is thread-safe where
  * strsignal may share a buffer. */
@@ -120,34 +58,17 @@ static void describe(int status, char *buf, size_t len) {
     snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
 }
 
-static void kill_all(netfw_server *s, int sig) {
-  int i;
+/* ---- start: the first workers ---- */
 
-  for (i = 0; i < s->nworkers; i++)
-    if (s->slots[i].pid > 0)
-      kill(s->slots[i].pid, sig);
-}
-
-static void reap_all_blocking(netfw_server *s) {
-  int i, status;
-
-  for (i = 0; i < s->nworkers; i++)
-    if (s->slots[i].pid > 0)
-      reap(s, i, true, &status);
-}
-
-/* Forks every worker and waits until each has written its ready byte. A
- * worker that dies first closes its copy of the pipe: EOF before all bytes
- * arrived means start failed. */
-static int start_workers(netfw_server *s) {
+/* Waits until every first worker has written its ready byte. A worker that
+ * dies first closes its copy of the pipe: EOF before all bytes arrived means
+ * start failed. Blocks the supervisor thread (its loop does not run yet;
+ * start() is waiting for this answer anyway). */
+static int wait_ready(netfw_server *s) {
   uint64_t deadline = netfw__now_ms() + START_TIMEOUT_MS;
-  int i, ready = 0, err = 0;
+  int ready = 0;
 
-  for (i = 0; i < s->nworkers && err == 0; i++)
-    err = spawn(s, i, s->ready[1]);
-  close(s->ready[1]);
-  s->ready[1] = -1;
-  while (err == 0 && ready < s->nworkers) {
+  while (ready < s->nworkers) {
     struct pollfd p = {s->ready[0], POLLIN, 0};
     uint64_t now = netfw__now_ms();
     char buf[64];
@@ -155,8 +76,7 @@ static int start_workers(netfw_server *s) {
     if (now >= deadline) {
       netfw_log(NETFW_LOG_ERROR, "workers did not start within %d ms",
                 START_TIMEOUT_MS);
-      err = NETFW_ETIMEDOUT;
-      break;
+      return NETFW_ETIMEDOUT;
     }
     if (poll(&p, 1, (int)(deadline - now)) <= 0)
       continue;
@@ -166,29 +86,45 @@ static int start_workers(netfw_server *s) {
     } else if (n == 0 || errno != EINTR) {
       netfw_log(NETFW_LOG_ERROR, "a worker exited before it was ready");
       errno = ECHILD;
-      err = NETFW_ESYS;
+      return NETFW_ESYS;
     }
   }
+  return 0;
+}
+
+/* Forks every first worker and waits until all listen. On failure none is
+ * left. */
+static int start_workers(netfw_server *s) {
+  int i, err = 0;
+
+  for (i = 0; i < s->nworkers && err == 0; i++)
+    err = netfw__proc_spawn(s, i, s->ready[1]);
+  close(s->ready[1]);
+  s->ready[1] = -1;
+  if (err == 0)
+    err = wait_ready(s);
   close(s->ready[0]);
   s->ready[0] = -1;
   if (err != 0) {
     int saved = errno;
-    kill_all(s, SIGKILL);
-    reap_all_blocking(s);
+    netfw__procs_kill(s, SIGKILL);
+    netfw__procs_reap_blocking(s);
     errno = saved;
   }
   return err;
 }
+
+/* ---- deaths: respawn, crash loop ---- */
 
 /* Counts a death that came lived_ms after the worker's fork: an early one
  * adds to the crash-loop count, a later one (a healthy worker) resets it.
  * Returns true when the count reaches CRASH_LOOP_DEATHS. */
 static bool crash_loop(netfw_server *s, uint64_t lived_ms) {
   if (lived_ms >= CRASH_EARLY_MS) {
-    s->early_deaths = 0;
+    s->sup.early_deaths = 0;
     return false;
   }
-  return ++s->early_deaths >= CRASH_LOOP_DEATHS;
+  return ++s->sup.early_deaths >= CRASH_LOOP_DEATHS;
 }
 
 /* A crash loop: no more respawns, and the server stops serving so that new
@@ -197,161 +133,205 @@ static bool crash_loop(netfw_server *s, uint64_t lived_ms) {
  * they close theirs first, then finish their connections, as at stop. The
  * starter learns it from netfw_server_state / netfw_server_wait. */
 static void stop_serving(netfw_server *s) {
-  s->respawn_off = true;
+  s->sup.respawn_off = true;
+  uv_timer_stop(&s->sup.retry);
   netfw_log(NETFW_LOG_ERROR,
             "crash loop: workers keep crashing (%d deaths within %d s of "
             "their start); stopped serving",
             CRASH_LOOP_DEATHS, CRASH_EARLY_MS / 1000);
   netfw__close_listeners(s);
-  kill_all(s, SIGTERM);
+  netfw__procs_kill(s, SIGTERM);
   netfw__server_publish(s, NETFW_RUN_FAILED);
 }
 
-static void on_death(netfw_server *s, int i, pid_t pid, int status) {
+static void on_retry(uv_timer_t *t);
+
+/* Forks a worker into every slot without one; a failed fork is tried again
+ * RETRY_MS later. */
+static void fill_slots(netfw_server *s) {
+  int i;
+
+  for (i = 0; i < s->nworkers; i++) {
+    if (s->slots[i].cur != NULL || s->sup.respawn_off || s->sup.stop != NULL)
+      continue;
+    if (netfw__proc_spawn(s, i, -1) != 0) {
+      if (!uv_is_active((uv_handle_t *)&s->sup.retry))
+        uv_timer_start(&s->sup.retry, on_retry, RETRY_MS, 0);
+      continue;
+    }
+    netfw_log(NETFW_LOG_INFO, "worker %d respawned (pid %ld)", i,
+              (long)s->slots[i].cur->pid);
+  }
+}
+
+static void on_retry(uv_timer_t *t) {
+  fill_slots(t->data);
+}
+
+/* The current worker of slot i died while the server runs. */
+static void current_died(netfw_server *s, const netfw__proc *p, int status) {
   char what[96];
-  uint64_t lived = netfw__now_ms() - s->slots[i].started_ms;
   bool loop;
 
   describe(status, what, sizeof(what));
-  if (s->respawn_off) { /* one of those stop_serving sent SIGTERM */
+  if (s->sup.respawn_off) { /* one of those stop_serving sent SIGTERM */
     netfw_log(status == 0 ? NETFW_LOG_INFO : NETFW_LOG_WARN,
-              "worker %d (pid %ld) %s", i, (long)pid, what);
+              "worker %d (pid %ld) %s", p->slot, (long)p->pid, what);
     return;
   }
-  loop = crash_loop(s, lived);
-  netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s%s", i, (long)pid, what,
-            loop ? "" : "; respawning");
+  loop = crash_loop(s, netfw__now_ms() - p->started_ms);
+  netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s%s", p->slot, (long)p->pid,
+            what, loop ? "" : "; respawning");
   if (loop)
     stop_serving(s);
 }
 
-/* Reaps dead workers and forks their replacements. Returns true when a slot
- * still needs a worker (a fork failed): the caller retries soon. */
-static bool check_workers(netfw_server *s) {
-  bool pending = false;
-  int i, status;
+static void finish_stop(netfw_server *s);
 
-  for (i = 0; i < s->nworkers; i++) {
-    pid_t pid = s->slots[i].pid;
-    if (pid > 0 && reap(s, i, false, &status))
-      on_death(s, i, pid, status);
-    if (s->slots[i].pid == 0 && !s->respawn_off) {
-      if (spawn(s, i, -1) != 0)
-        pending = true;
-      else
-        netfw_log(NETFW_LOG_INFO, "worker %d respawned (pid %ld)", i,
-                  (long)s->slots[i].pid);
-    }
+void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status) {
+  bool current = netfw__slot_remove(&s->slots[p->slot], p);
+  char what[96];
+
+  if (current)
+    atomic_store(&s->load[p->slot].pid, 0);
+  describe(status, what, sizeof(what));
+  if (s->sup.stop != NULL) {
+    if (status != 0)
+      netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s while stopping",
+                p->slot, (long)p->pid, what);
+  } else if (!current) { /* an older generation finished draining */
+    netfw_log(status == 0 ? NETFW_LOG_INFO : NETFW_LOG_WARN,
+              "worker %d (pid %ld, generation %u) %s", p->slot, (long)p->pid,
+              p->gen, what);
+  } else {
+    current_died(s, p, status);
   }
-  return pending;
+  netfw__proc_release(p);
+  if (s->sup.stop != NULL)
+    finish_stop(s);
+  else
+    fill_slots(s);
 }
 
-/* Waits up to timeout_ms (-1: forever) for every worker to exit. */
-static void wait_workers(netfw_server *s, int timeout_ms) {
-  uint64_t deadline =
-      netfw__now_ms() + (uint64_t)(timeout_ms < 0 ? 0 : timeout_ms);
-  struct pollfd *p = s->pfds;
+/* ---- stop ---- */
 
-  for (;;) {
-    int i, n = 0, live = 0, wait_ms = -1, status;
-    for (i = 0; i < s->nworkers; i++) {
-      pid_t pid = s->slots[i].pid;
-      if (pid > 0 && reap(s, i, false, &status) && status != 0) {
-        char what[96];
-        describe(status, what, sizeof(what));
-        netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s while stopping", i,
-                  (long)pid, what);
-      }
-      if (s->slots[i].pid == 0)
-        continue;
-      live++;
-      if (s->slots[i].pidfd < 0 || p == NULL)
-        wait_ms = NO_PIDFD_TICK_MS;
-      else
-        p[n++] = (struct pollfd){s->slots[i].pidfd, POLLIN, 0};
-    }
-    if (live == 0)
-      break;
-    if (timeout_ms >= 0) {
-      uint64_t now = netfw__now_ms();
-      if (now >= deadline)
-        break;
-      if (wait_ms < 0 || deadline - now < (uint64_t)wait_ms)
-        wait_ms = (int)(deadline - now);
-    }
-    poll(p, (nfds_t)n, wait_ms);
+static void close_handle(uv_handle_t *h) {
+  if (!uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Once no worker is left: answers the stop, closes the channel and the
+ * loop's own handles, which lets uv_run return. */
+static void finish_stop(netfw_server *s) {
+  if (netfw__procs_count(s) > 0)
+    return;
+  netfw__channel_answer(s, s->sup.stop, 0);
+  netfw__channel_close(s);
+  close_handle((uv_handle_t *)&s->sup.wake);
+  close_handle((uv_handle_t *)&s->sup.tick);
+  close_handle((uv_handle_t *)&s->sup.retry);
+  close_handle((uv_handle_t *)&s->sup.kill);
+}
+
+static void on_stop_deadline(uv_timer_t *t) {
+  netfw__procs_kill(t->data, SIGKILL);
+}
+
+/* Stops every worker: SIGTERM (a graceful stop), then at timeout_ms SIGKILL
+ * for what is left; the command is answered once all are reaped. */
+static void begin_stop(netfw_server *s, netfw__cmd *cmd) {
+  s->sup.stop = cmd;
+  uv_timer_stop(&s->sup.retry);
+  netfw__procs_kill(s, SIGTERM);
+  if (cmd->timeout_ms >= 0)
+    uv_timer_start(&s->sup.kill, on_stop_deadline, (uint64_t)cmd->timeout_ms,
+                   0);
+  finish_stop(s);
+}
+
+void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
+  if (uv_is_closing((uv_handle_t *)&s->sup.wake)) {
+    netfw__channel_answer(s, cmd, NETFW_ESTATE); /* the loop is ending */
+    return;
   }
-}
-
-/* Stops every worker: SIGTERM (a graceful stop), then after timeout_ms
- * SIGKILL for what is left. Returns once all are reaped. */
-static void stop_workers(netfw_server *s, int timeout_ms) {
-  kill_all(s, SIGTERM);
-  wait_workers(s, timeout_ms);
-  kill_all(s, SIGKILL);
-  reap_all_blocking(s);
-}
-
-/* Runs until the parent sends the stop command. */
-static void watch(netfw_server *s) {
-  bool pending = false;
-  int i;
-  struct pollfd *p = s->pfds;
-
-  for (;;) {
-    int n = 1, wait_ms = pending ? 200 : -1;
-    if (p == NULL) {
-      wait_ms = NO_PIDFD_TICK_MS;
-    } else {
-      p[0] = (struct pollfd){s->ctl[0], POLLIN, 0};
-      for (i = 0; i < s->nworkers; i++) {
-        if (s->slots[i].pid == 0)
-          continue;
-        if (s->slots[i].pidfd < 0)
-          wait_ms = NO_PIDFD_TICK_MS;
-        else
-          p[n++] = (struct pollfd){s->slots[i].pidfd, POLLIN, 0};
-      }
-    }
-    if (p != NULL)
-      poll(p, (nfds_t)n, wait_ms);
+  switch (cmd->kind) {
+  case NETFW__CMD_STOP:
+    if (s->sup.stop != NULL)
+      netfw__channel_answer(s, cmd, NETFW_ESTATE); /* one at a time */
     else
-      poll(&(struct pollfd){s->ctl[0], POLLIN, 0}, 1, wait_ms);
-    {
-      char cmd;
-      struct pollfd c = {s->ctl[0], POLLIN, 0};
-      if (poll(&c, 1, 0) == 1 && read(s->ctl[0], &cmd, 1) >= 0)
-        break;
-    }
-    pending = check_workers(s);
+      begin_stop(s, cmd);
+    return;
+  case NETFW__CMD_RELOAD: /* rolling restart: a later issue */
+  case NETFW__CMD_STATS:  /* per-slot snapshot: a later issue */
+  default:
+    netfw__channel_answer(s, cmd, NETFW_ENOSYS);
+    return;
   }
-  pthread_mutex_lock(&s->mu);
-  i = s->stop_timeout_ms;
-  pthread_mutex_unlock(&s->mu);
-  stop_workers(s, i);
 }
 
-/* The poll set lives in the server, not on this thread's stack: a worker
- * forked from this thread must still see it as reachable (valgrind in the
- * worker reports it lost otherwise). NULL makes the loops poll by timer. */
-static void *supervise(void *arg) {
-  netfw_server *s = arg;
-  int err, saved;
+/* ---- the thread ---- */
 
-  s->pfds = calloc((size_t)s->nworkers + 1, sizeof(*s->pfds));
-  err = start_workers(s);
-  saved = errno;
+/* Initialises the loop and its handles. Returns 0 or NETFW_ESYS. */
+static int loop_open(netfw_server *s) {
+  netfw__sup *sup = &s->sup;
+  int err = uv_loop_init(&sup->loop);
 
+  if (err == 0) {
+    err = uv_async_init(&sup->loop, &sup->wake, netfw__channel_wake);
+    if (err != 0)
+      uv_loop_close(&sup->loop);
+  }
+  if (err != 0) {
+    errno = -err;
+    return NETFW_ESYS;
+  }
+  uv_timer_init(&sup->loop, &sup->tick);
+  uv_timer_init(&sup->loop, &sup->retry);
+  uv_timer_init(&sup->loop, &sup->kill);
+  sup->wake.data = sup->tick.data = sup->retry.data = sup->kill.data = s;
+  sup->loop_open = true;
+  return 0;
+}
+
+/* Closes what is still open and runs the loop until every close callback
+ * ran (the processes' watches too), then closes it. */
+static void loop_close(netfw_server *s) {
+  netfw__sup *sup = &s->sup;
+
+  if (!sup->loop_open)
+    return;
+  close_handle((uv_handle_t *)&sup->wake);
+  close_handle((uv_handle_t *)&sup->tick);
+  close_handle((uv_handle_t *)&sup->retry);
+  close_handle((uv_handle_t *)&sup->kill);
+  uv_run(&sup->loop, UV_RUN_DEFAULT);
+  if (uv_loop_close(&sup->loop) != 0)
+    netfw_log(NETFW_LOG_ERROR, "supervisor loop closed with handles open");
+  sup->loop_open = false;
+}
+
+static void announce_start(netfw_server *s, int err, int saved_errno) {
   pthread_mutex_lock(&s->mu);
   s->start_err = err;
-  s->start_errno = saved;
+  s->start_errno = saved_errno;
   s->start_done = true;
-  pthread_cond_signal(&s->cv);
+  pthread_cond_broadcast(&s->cv);
   pthread_mutex_unlock(&s->mu);
+}
+
+static void *supervise(void *arg) {
+  netfw_server *s = arg;
+  int err = loop_open(s), saved;
+
   if (err == 0)
-    watch(s);
-  free(s->pfds);
-  s->pfds = NULL;
+    err = start_workers(s);
+  saved = errno;
+  if (err == 0)
+    netfw__channel_open(s);
+  announce_start(s, err, saved);
+  if (err == 0)
+    uv_run(&s->sup.loop, UV_RUN_DEFAULT);
+  loop_close(s);
   return NULL;
 }
 
@@ -363,26 +343,31 @@ static void close_pipe(int p[2]) {
   p[0] = p[1] = -1;
 }
 
-int netfw__supervisor_start(netfw_server *s) {
+/* Runs the supervisor thread with every signal blocked so the caller's
+ * handlers never run on it; workers unblock them after the fork. */
+static int create_thread(netfw_server *s) {
   sigset_t all, old;
   int err;
 
-  if (pipe2(s->ctl, O_CLOEXEC) != 0)
-    return NETFW_ESYS;
-  if (pipe2(s->ready, O_CLOEXEC) != 0)
-    goto failed_pipe;
-  s->start_done = false;
-  s->early_deaths = 0;
-  s->respawn_off = false;
-  /* The thread starts with every signal blocked so the caller's handlers
-   * never run on it; workers unblock them after the fork. */
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
   err = pthread_create(&s->thread, NULL, supervise, s);
   pthread_sigmask(SIG_SETMASK, &old, NULL);
+  return err;
+}
+
+int netfw__supervisor_start(netfw_server *s) {
+  int err;
+
+  if (pipe2(s->ready, O_CLOEXEC) != 0)
+    return NETFW_ESYS;
+  memset(&s->sup, 0, sizeof(s->sup));
+  s->start_done = false;
+  err = create_thread(s);
   if (err != 0) {
+    close_pipe(s->ready);
     errno = err;
-    goto failed_thread;
+    return NETFW_ESYS;
   }
   pthread_mutex_lock(&s->mu);
   while (!s->start_done)
@@ -391,30 +376,20 @@ int netfw__supervisor_start(netfw_server *s) {
   pthread_mutex_unlock(&s->mu);
   if (err != 0) {
     pthread_join(s->thread, NULL);
-    close_pipe(s->ctl);
+    s->sup.joined = true;
     close_pipe(s->ready);
     errno = s->start_errno; /* errno is per thread: carry it over */
   }
   return err;
-
-failed_thread:
-  close_pipe(s->ready);
-failed_pipe:
-  err = errno;
-  close_pipe(s->ctl);
-  errno = err;
-  return NETFW_ESYS;
 }
 
 void netfw__supervisor_stop(netfw_server *s, int timeout_ms) {
-  ssize_t n;
+  netfw__cmd cmd = {.kind = NETFW__CMD_STOP, .timeout_ms = timeout_ms};
 
-  pthread_mutex_lock(&s->mu);
-  s->stop_timeout_ms = timeout_ms;
-  pthread_mutex_unlock(&s->mu);
-  do
-    n = write(s->ctl[1], "S", 1);
-  while (n < 0 && errno == EINTR);
-  pthread_join(s->thread, NULL);
-  close_pipe(s->ctl);
+  /* NETFW_ESTATE: a stop is under way or done; either way, join */
+  (void)netfw__supervisor_call(s, &cmd);
+  if (!s->sup.joined) {
+    pthread_join(s->thread, NULL);
+    s->sup.joined = true;
+  }
 }

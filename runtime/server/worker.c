@@ -53,8 +53,8 @@ static void close_inherited(const netfw__worker_args *a) {
   while ((e = readdir(d)) != NULL) {
     int fd = atoi(e->d_name), fl;
     struct stat st;
-    if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd ||
-        fd == a->ready_fd || kept(a, fd))
+    if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd || fd == a->ready_fd ||
+        kept(a, fd))
       continue;
     fl = fcntl(fd, F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
@@ -257,9 +257,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->listen_fd = a->listen_fd;
   w->reuseport = a->reuseport;
   *failed = "loop";
-  w->scratch = malloc(NETFW__SCRATCH_SIZE);
-  if (w->scratch == NULL)
-    return UV_ENOMEM;
+  netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);
   if (err != 0)
     return err;
@@ -311,9 +309,7 @@ void netfw__worker_main(const netfw__worker_args *a) {
   if (app->destroy != NULL)
     app->destroy(w->app);
   uv_loop_close(&w->loop);
-  while (w->ncache > 0)
-    free(w->cache[--w->ncache].base);
-  free(w->scratch);
+  netfw__stream_ctx_free(&w->sctx);
   free(w);
   current = NULL;
   netfw_log(NETFW_LOG_INFO, "worker stopped");
