@@ -119,8 +119,11 @@ int netfw_client_send(netfw_client *c, const netfw_msg *m) {
   else {
     was_empty = c->out.len == 0;
     rc = netfw__outbuf_put_frame(&c->out, m, 0);
-    if (rc == 0 && was_empty)
-      netfw__client_io_wake(c);
+    if (rc == 0 && was_empty) {
+      atomic_store(&c->out_ready, true);
+      if (!atomic_load(&c->io_spinning)) /* else it sees out_ready */
+        netfw__client_io_wake(c);
+    }
   }
   pthread_mutex_unlock(&c->lock);
   return rc;
@@ -178,11 +181,13 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
       rc = NETFW_ETIMEDOUT;
       break;
     }
+    c->recv_waiting++;
     if (timeout_ms < 0)
       pthread_cond_wait(&c->readable, &c->lock);
     else if (pthread_cond_timedwait(&c->readable, &c->lock, &deadline) ==
              ETIMEDOUT)
       expired = true; /* look once more: something may have come meanwhile */
+    c->recv_waiting--;
   }
   pthread_mutex_unlock(&c->lock);
   return rc;

@@ -4,6 +4,7 @@
 #define NETFW_RUNTIME_CLIENT_INTERNAL_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,6 +43,11 @@ struct netfw_client {
   bool read_paused;   /* the I/O thread stopped reading: inbox full */
   bool resume_req;    /* recv made room: the I/O thread reads again */
   int result;         /* shutdown's return value, set with finished */
+  int recv_waiting;   /* recv calls blocked until something arrives */
+
+  /* Shared without the lock (see io.c, "waiting for the next send"). */
+  atomic_bool io_spinning; /* the I/O thread waits awake for a send   */
+  atomic_bool out_ready;   /* send queued output since it was taken   */
 
   /* The I/O thread's own (set up before it starts, joined after). */
   pthread_t thread;

@@ -12,6 +12,7 @@
  * connection ends, until shutdown is asked for, so that the wake handle
  * stays valid for every call the application may still make. */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -86,7 +87,7 @@ static void on_lost(netfw__stream *s, int status) {
  * hands them over under one lock; stops reading when the inbox is over
  * max_inbox (recv asks for more, see pump). Returns 0, NETFW_E2BIG or
  * NETFW_ENOMEM. */
-static int deliver_frames(netfw_client *c) {
+static int deliver_frames(netfw_client *c, bool *waited) {
   netfw__inbox batch;
   netfw_frame f;
   size_t bytes = 0;
@@ -109,6 +110,7 @@ static int deliver_frames(netfw_client *c) {
     c->inbox_bytes += bytes;
     if (c->max_inbox > 0 && c->inbox_bytes > c->max_inbox && rc == 0)
       pause = c->read_paused = true;
+    *waited = c->recv_waiting > 0;
     pthread_cond_broadcast(&c->readable);
     pthread_mutex_unlock(&c->lock);
   }
@@ -117,9 +119,33 @@ static int deliver_frames(netfw_client *c) {
   return rc;
 }
 
+static void pump(netfw_client *c);
+
+/* Waiting for the next send. A recv was blocked on what was just
+ * delivered: its thread will most likely send again within microseconds
+ * (request, reply, request). Staying awake for that while, instead of
+ * sleeping in epoll, spares the send a wake-up of this thread (an eventfd
+ * write and a scheduler round trip: the price of application threads never
+ * touching the socket). Bounded by SPIN_NS per delivered reply, and
+ * yielding, so an application thread on the same core gets to run. send
+ * skips the wake while io_spinning is set; out_ready tells the spin that
+ * output came, and pump then takes it under the lock, which also covers a
+ * send that saw io_spinning just before it was cleared. */
+#define SPIN_NS 50000
+static void wait_for_send(netfw_client *c) {
+  uint64_t end = uv_hrtime() + SPIN_NS;
+
+  atomic_store(&c->io_spinning, true);
+  while (!atomic_load(&c->out_ready) && uv_hrtime() < end)
+    sched_yield();
+  atomic_store(&c->io_spinning, false);
+  pump(c);
+}
+
 static void on_readable(netfw__stream *s) {
   netfw_client *c = client_of(s);
-  int rc = deliver_frames(c);
+  bool waited = false;
+  int rc = deliver_frames(c, &waited);
 
   if (rc == NETFW_E2BIG)
     netfw_log(NETFW_LOG_WARN,
@@ -128,13 +154,13 @@ static void on_readable(netfw__stream *s) {
               (unsigned)c->max_payload);
   if (rc < 0)
     conn_lost(c, netfw_strerror(rc));
+  else if (waited && !(c->s.flags & NETFW__S_CLOSING))
+    wait_for_send(c);
 }
 
 static void on_established(netfw__stream *s) {
   client_of(s)->read_rc = netfw__stream_read_start(s);
 }
-
-static void pump(netfw_client *c);
 
 /* A write completed: what was sent meanwhile goes next. */
 static void on_written(netfw__stream *s) {
@@ -163,6 +189,8 @@ static bool take_output(netfw_client *c, bool *rest) {
       c->out.base = netfw__stream_buf_take(&c->sctx, 0, &c->out.cap);
   }
   *rest = c->out.len > 0;
+  if (!*rest)
+    atomic_store(&c->out_ready, false);
   return took;
 }
 
