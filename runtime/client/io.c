@@ -126,12 +126,13 @@ static void pump(netfw_client *c);
  * (request, reply, request). Staying awake for that while, instead of
  * sleeping in epoll, spares the send a wake-up of this thread (an eventfd
  * write and a scheduler round trip: the price of application threads never
- * touching the socket). Bounded by SPIN_NS per delivered reply, and
+ * touching the socket; a wake costs tens of microseconds on a busy VM).
+ * Bounded by SPIN_NS (200 us) per delivered reply, and
  * yielding, so an application thread on the same core gets to run. send
  * skips the wake while io_spinning is set; out_ready tells the spin that
  * output came, and pump then takes it under the lock, which also covers a
  * send that saw io_spinning just before it was cleared. */
-#define SPIN_NS 50000
+#define SPIN_NS 200000
 static void wait_for_send(netfw_client *c) {
   uint64_t end = uv_hrtime() + SPIN_NS;
 
