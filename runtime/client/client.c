@@ -6,22 +6,8 @@
 #include <time.h>
 
 #include "client_internal.h"
+#include "clock.h"
 #include "netfw/error.h"
-
-/* Initialises a condition variable that measures timeouts on the monotonic
- * clock, so a wall-clock change cannot stretch or cut a wait. */
-static int cond_init_monotonic(pthread_cond_t *cv) {
-  pthread_condattr_t attr;
-  int rc;
-
-  if (pthread_condattr_init(&attr) != 0)
-    return -1;
-  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  if (rc == 0)
-    rc = pthread_cond_init(cv, &attr);
-  pthread_condattr_destroy(&attr);
-  return rc == 0 ? 0 : -1;
-}
 
 netfw_client *netfw_client_new(void) {
   netfw_client *c = calloc(1, sizeof(*c));
@@ -30,9 +16,9 @@ netfw_client *netfw_client_new(void) {
     return NULL;
   if (pthread_mutex_init(&c->lock, NULL) != 0)
     goto failed_lock;
-  if (cond_init_monotonic(&c->readable) != 0)
+  if (netfw__cond_init_monotonic(&c->readable) != 0)
     goto failed_readable;
-  if (cond_init_monotonic(&c->finished_cv) != 0)
+  if (netfw__cond_init_monotonic(&c->finished_cv) != 0)
     goto failed_finished;
   c->max_payload = NETFW_CLIENT_DEFAULT_MAX_PAYLOAD;
   c->max_inbox = NETFW_CLIENT_DEFAULT_MAX_INBOX;

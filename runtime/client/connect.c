@@ -14,13 +14,8 @@
 #include <unistd.h>
 
 #include "client_internal.h"
+#include "clock.h"
 #include "netfw/error.h"
-
-static int64_t now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Translates a connect errno into the closest netfw code. */
 static int map_errno(int err) {
@@ -53,7 +48,7 @@ static int wait_connected(int fd, int64_t deadline) {
   for (;;) {
     int wait = -1, n;
     if (deadline >= 0) {
-      int64_t left = deadline - now_ms();
+      int64_t left = deadline - (int64_t)netfw__now_ms();
       if (left <= 0)
         return ETIMEDOUT;
       wait = left > 1000000 ? 1000000 : (int)left;
@@ -111,7 +106,7 @@ static int resolve(const char *ip, uint16_t port, struct addrinfo **res) {
 }
 
 int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd) {
-  int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+  int64_t deadline = timeout_ms < 0 ? -1 : (int64_t)netfw__now_ms() + timeout_ms;
   struct addrinfo *res, *ai;
   int err = ECONNREFUSED;
   int rc = resolve(ip, port, &res);

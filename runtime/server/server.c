@@ -16,26 +16,6 @@
 #include "netfw/log.h"
 #include "server_internal.h"
 
-uint64_t netfw__now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-/* The condition netfw_server_wait sleeps on, timed by CLOCK_MONOTONIC. */
-static int state_cv_init(pthread_cond_t *cv) {
-  pthread_condattr_t attr;
-  int rc;
-
-  if (pthread_condattr_init(&attr) != 0)
-    return -1;
-  rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-  if (rc == 0)
-    rc = pthread_cond_init(cv, &attr);
-  pthread_condattr_destroy(&attr);
-  return rc == 0 ? 0 : -1;
-}
-
 /* The checks netfw_server_new makes on the full-size copy of a config. */
 static bool config_valid(const netfw_config *cfg) {
   return cfg->app != NULL && cfg->app->on_message != NULL &&
@@ -61,7 +41,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
       goto failed_config;
   }
   s->cfg.ip = s->ip;
-  if (state_cv_init(&s->state_cv) != 0)
+  if (netfw__cond_init_monotonic(&s->state_cv) != 0)
     goto failed_cv;
   atomic_init(&s->run_state, NETFW_RUN_NEW);
   s->listen_fd = -1;

@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "stream.h"
 #include "netfw/server.h"
@@ -98,8 +99,6 @@ bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
  * sockets). Returns 0 or NETFW_ENOMEM when the table is full. */
 int netfw__server_keep_fd(netfw_server *s, int fd);
 
-/* Returns CLOCK_MONOTONIC in milliseconds. */
-uint64_t netfw__now_ms(void);
 
 /* Moves the public run state forward to `to` (NEW < RUNNING < FAILED <
  * STOPPED; FAILED is final) and wakes netfw_server_wait. Any thread. */

@@ -111,4 +111,19 @@ static inline void fx_sync(fx *f) {
   sleep_ms(50);
 }
 
+/* The pid of the worker serving fd (a T_PID round trip). */
+static inline uint32_t fx_worker_pid(int fd) {
+  uint16_t id = 0;
+  uint8_t *p = NULL;
+  uint32_t n = 0, pid = 0;
+
+  assert_int_equal(wire_send(fd, T_PID, NULL, 0), 0);
+  assert_int_equal(wire_recv(fd, &id, &p, &n, 10000), 1);
+  assert_int_equal(id, T_PID);
+  assert_int_equal(n, 4);
+  memcpy(&pid, p, 4);
+  free(p);
+  return pid;
+}
+
 #endif /* NETFW_TEST_FIXTURE_H */

@@ -13,25 +13,13 @@
 
 #include "fixture.h"
 
-static uint32_t worker_pid(int fd) {
-  uint16_t id = 0;
-  uint8_t *p = NULL;
-  uint32_t n = 0, pid = 0;
-
-  assert_int_equal(wire_send(fd, T_PID, NULL, 0), 0);
-  assert_int_equal(wire_recv(fd, &id, &p, &n, 10000), 1);
-  assert_int_equal(n, 4);
-  memcpy(&pid, p, 4);
-  free(p);
-  return pid;
-}
 
 /* Asks a worker for its pid (which waits until one accepts: a respawned
  * worker takes the connection from the backlog) and kills it with
  * SIGKILL. Returns once its connection saw the end. */
 static void kill_a_worker(fx *f) {
   int fd = fx_connect(f);
-  uint32_t pid = worker_pid(fd);
+  uint32_t pid = fx_worker_pid(fd);
 
   assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);

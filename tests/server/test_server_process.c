@@ -14,18 +14,6 @@
 
 #include "fixture.h"
 
-static uint32_t worker_pid(int fd) {
-  uint16_t id = 0;
-  uint8_t *p = NULL;
-  uint32_t n = 0, pid = 0;
-
-  assert_int_equal(wire_send(fd, T_PID, NULL, 0), 0);
-  assert_int_equal(wire_recv(fd, &id, &p, &n, 10000), 1);
-  assert_int_equal(n, 4);
-  memcpy(&pid, p, 4);
-  free(p);
-  return pid;
-}
 
 /* Gone, or a zombie nobody reaped yet: either way not running. */
 static int process_gone(pid_t pid) {
@@ -54,7 +42,7 @@ static void test_server_peer_vanishes_during_write(void **state) {
 
   fx_start(f);
   fd = fx_connect(f);
-  pid = worker_pid(fd);
+  pid = fx_worker_pid(fd);
   close(fd);
   for (i = 0; i < 5; i++) {
     fd = fx_connect(f);
@@ -65,7 +53,7 @@ static void test_server_peer_vanishes_during_write(void **state) {
   }
   fd = fx_connect(f);
   expect_echo(fd, 0xff, "hello", 5);
-  assert_int_equal(worker_pid(fd), pid);
+  assert_int_equal(fx_worker_pid(fd), pid);
   close(fd);
   assert_int_equal(atomic_load(&f->b->creates), 1);
   /* the pid probe, 5 resets and the last echo: all peer-side closes */
@@ -124,7 +112,7 @@ static void test_server_workers_die_with_parent(void **state) {
   close(pipefd[0]);
   f->port = port;
   fd = fx_connect(f);
-  wpid = worker_pid(fd);
+  wpid = fx_worker_pid(fd);
   kill(parent, SIGKILL);
   assert_int_equal(waitpid(parent, &status, 0), parent);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0); /* the worker went too */

@@ -8,20 +8,6 @@
 #define NWORKERS 4
 #define NCONNS 64
 
-/* Returns the pid of the worker serving fd. */
-static uint32_t worker_pid(int fd) {
-  uint16_t id = 0;
-  uint8_t *p = NULL;
-  uint32_t n = 0, pid = 0;
-
-  assert_int_equal(wire_send(fd, T_PID, NULL, 0), 0);
-  assert_int_equal(wire_recv(fd, &id, &p, &n, 10000), 1);
-  assert_int_equal(id, T_PID);
-  assert_int_equal(n, 4);
-  memcpy(&pid, p, 4);
-  free(p);
-  return pid;
-}
 
 /* Opens NCONNS connections in a burst, then asks each which worker holds
  * it: no worker may hold more than twice its fair share, none zero. */
@@ -37,7 +23,7 @@ static void check_balance(fx *f, int max_per_worker) {
   for (i = 0; i < NCONNS; i++)
     fds[i] = fx_connect(f);
   for (i = 0; i < NCONNS; i++) {
-    uint32_t pid = worker_pid(fds[i]);
+    uint32_t pid = fx_worker_pid(fds[i]);
     for (j = 0; j < npids && pids[j] != pid; j++)
       ;
     if (j == npids) {
@@ -84,7 +70,7 @@ static void test_server_crash_leaves_others_alone(void **state) {
   f->cfg.worker_num = 2;
   fx_start(f);
   fds[n++] = fx_connect(f);
-  first = worker_pid(fds[0]);
+  first = fx_worker_pid(fds[0]);
   survivor = fds[0];
   while (victim < 0 && n < 32) {
     /* the balance is best effort: on a loaded machine the other worker may
@@ -93,7 +79,7 @@ static void test_server_crash_leaves_others_alone(void **state) {
       usleep(20000);
     fd = fx_connect(f);
     fds[n++] = fd;
-    if (worker_pid(fd) != first)
+    if (fx_worker_pid(fd) != first)
       victim = fd;
   }
   assert_true(victim >= 0);
@@ -101,7 +87,7 @@ static void test_server_crash_leaves_others_alone(void **state) {
   assert_true(wire_wait_eof(victim, 10000, NULL) >= 0);
   assert_int_equal(board_wait(&f->b->creates, 3, 10000), 3);
   expect_echo(survivor, 0xff, "hello", 5);
-  assert_int_equal(worker_pid(survivor), first);
+  assert_int_equal(fx_worker_pid(survivor), first);
   fd = fx_connect(f);
   expect_echo(fd, 0xff, "new", 3);
   close(fd);
