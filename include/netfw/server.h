@@ -207,7 +207,8 @@ NETFW_EXTERN uv_loop_t *netfw_worker_loop(void);
 NETFW_EXTERN void netfw_conn_shutdown(netfw_conn *c);
 
 /* As netfw_conn_shutdown, with the reason on_client_closed will get (e.g.
- * NETFW_CLOSE_PROTOCOL from a malformed-message hook). */
+ * NETFW_CLOSE_PROTOCOL from a malformed-message hook; a value out of range
+ * counts as NETFW_CLOSE_SHUTDOWN). */
 NETFW_EXTERN void netfw_conn_shutdown_for(netfw_conn *c,
                                           netfw_close_reason why);
 

@@ -15,7 +15,9 @@
 #include "server_internal.h"
 
 /* Closes c when its deadline has passed: the drain bound after a shutdown,
- * the frame bound while a frame is in progress, the idle bound. */
+ * the frame bound while a frame is in progress, the idle bound (a peer
+ * that sent nothing but still takes queued output is not idle: the bound
+ * restarts while the amount queued keeps changing). */
 static void sweep_one(netfw__worker *w, netfw_conn *c, uint64_t now) {
   char peer[96];
 
@@ -31,6 +33,13 @@ static void sweep_one(netfw__worker *w, netfw_conn *c, uint64_t now) {
         netfw__conn_peer_name(c, peer, sizeof(peer)), w->cfg->frame_timeout_ms);
     netfw__conn_begin_shutdown(c, NETFW_CLOSE_FRAME_TIMEOUT);
   } else if (c->deadline != 0 && now >= c->deadline) {
+    size_t queued = netfw_conn_queued(c);
+    if (queued > 0 && queued != c->idle_queued) {
+      /* output still leaves (a large reply read slowly): not idle */
+      c->idle_queued = queued;
+      c->deadline = now + (uint64_t)w->cfg->idle_timeout_ms;
+      return;
+    }
     netfw_log(NETFW_LOG_INFO, "%s: idle for %d ms; closing",
               netfw__conn_peer_name(c, peer, sizeof(peer)),
               w->cfg->idle_timeout_ms);

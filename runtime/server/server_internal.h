@@ -185,6 +185,8 @@ struct netfw_conn {
   netfw_conn *prev, *next; /* the worker's connection list            */
   uint64_t deadline;       /* idle deadline, or drain deadline after
                               shutdown (uv_now ms); 0 = none          */
+  size_t idle_queued;      /* output queued when the idle bound was last
+                              renewed for output still leaving         */
   uint64_t frame_deadline; /* a started frame must be complete by then
                               (uv_now ms); 0 = no frame in progress     */
   union {                  /* the peer's address, kept from the start  */

@@ -227,6 +227,44 @@ static void test_budget_frame_timeout(void **state) {
   assert_int_equal(closed_by(t, NETFW_CLOSE_FRAME_TIMEOUT), 2);
 }
 
+/* idle_timeout_ms 1000: a peer that takes 24 MiB of replies slowly (about
+ * 3 s) is not idle while they still leave (a shutdown for idleness would
+ * put the FIN right behind the last byte); once they have, and it says
+ * nothing, it is closed with NETFW_CLOSE_IDLE. */
+static void test_budget_slow_download_is_not_idle(void **state) {
+  enum { FRAMES = 24 };
+  budget *t = *state;
+  uint8_t arg[8] = {FRAMES, 0, 0, 0, 0, 0, 16, 0}; /* 24 frames of 1 MiB */
+  static uint8_t buf[65536];
+  size_t want = FRAMES * (RB_HDR + (size_t)MiB), got = 0;
+  int rcvbuf = 65536, fd;
+  uint64_t t0;
+
+  t->r.cfg.idle_timeout_ms = 1000;
+  start(t);
+  fd = wire_connect(t->r.port);
+  assert_true(fd >= 0);
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+  assert_int_equal(wire_send(fd, RB_FLOOD, arg, sizeof(arg)), 0);
+  t0 = wire_now_ms();
+  while (got < want) {
+    ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0)
+      break;
+    got += (size_t)n;
+    rb_sleep_ms(5);
+  }
+  print_message("%zu of %zu bytes in %llu ms with a 1 s idle timeout\n", got,
+                want, (unsigned long long)(wire_now_ms() - t0));
+  assert_int_equal(got, want);
+  assert_true(rb_still_open(fd, 150));
+  assert_int_equal(closed_by(t, NETFW_CLOSE_IDLE), 0);
+  assert_int_equal(wire_wait_eof(fd, 3000, NULL) >= 0, 1);
+  assert_int_equal(wait_all_closed(t), 0);
+  assert_int_equal(closed_by(t, NETFW_CLOSE_IDLE), 1);
+  close(fd);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_budget_stalled_large_frames, setup,
@@ -235,6 +273,8 @@ int main(int argc, char **argv) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_budget_frame_timeout, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_budget_slow_download_is_not_idle,
+                                      setup, teardown),
   };
 
   if (argc > 1)
