@@ -9,7 +9,7 @@
  * the graceful end (flush, shutdown of the write side, input discarded until
  * the peer's EOF, close), loss handling (EOF versus error), the buffers
  * (a small cache per loop) and their accounting against a budget. Beneath
- * it, a transport (transport.h) moves the bytes; the plain TCP transport is
+ * it, a transport (declared below) moves the bytes; the plain TCP transport is
  * the only one today. Everything here runs on the loop's thread and takes no
  * lock. It may depend on runtime/core and libuv only, never on server/ or
  * client/: the owner's policy (close reasons, deadlines, app callbacks,
