@@ -259,14 +259,16 @@ int netfw__procs_poll(netfw_server *s) {
 
   for (i = 0; i < s->nworkers; i++) {
     n = netfw__slot_procs(&s->slots[i], ps);
-    for (j = 0; j < n; j++) {
-      if (!ps[j]->polled)
-        continue;
-      if (reap(ps[j], false, &status))
+    for (j = 0; j < n; j++)
+      if (ps[j]->polled && reap(ps[j], false, &status))
         netfw__supervisor_exited(s, ps[j], status);
-      else
-        left++;
-    }
+  }
+  /* counted afterwards: a death above may have forked a replacement that
+   * has no pidfd either and must keep the tick going */
+  for (i = 0; i < s->nworkers; i++) {
+    n = netfw__slot_procs(&s->slots[i], ps);
+    for (j = 0; j < n; j++)
+      left += ps[j]->polled;
   }
   return left;
 }
