@@ -144,7 +144,16 @@ static int signal_init(netfw__worker *w) {
   return err != 0 ? err : uv_signal_start(&w->sigterm, on_sigterm, SIGTERM);
 }
 
+/* Closing the handle gives SIGTERM its default action back, and the worker
+ * is not gone yet (destroy, the loop's last callbacks): block it first, so
+ * that a second SIGTERM (the parent's stop after its own crash-loop stop,
+ * say) stays pending instead of killing a worker that is ending cleanly. */
 static void signal_close(netfw__worker *w) {
+  sigset_t term;
+
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  sigprocmask(SIG_BLOCK, &term, NULL);
   netfw__close_handle((uv_handle_t *)&w->sigterm);
 }
 

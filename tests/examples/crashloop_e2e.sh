@@ -23,7 +23,10 @@ next_worker() {
   fail "no new worker within 5 s (last $1)"
 }
 
-start_server crash "$BIN/echo_server" --ip 127.0.0.1 --port 0 --workers 1
+# crash_loop NAME WORKERS : starts echo_server with WORKERS workers, kills
+# the worker of slot 0 five times as it is respawned, and checks the end.
+crash_loop() {
+start_server "$1" "$BIN/echo_server" --ip 127.0.0.1 --port 0 --workers "$2"
 refused "$PORT" && fail "port $PORT refuses while serving"
 last=""
 for i in 1 2 3 4 5; do
@@ -39,10 +42,19 @@ done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "echo_server still running 10 s after 5 worker deaths"
 wait "$SERVER_PID" || status=$?
 [ "$status" -eq 1 ] || fail "echo_server exited with status $status, not 1"
-err="$TMP/crash.err"
-grep -q 'worker 0 (pid [0-9]*) was killed by signal 9 (Killed)' "$err" \
+err="$TMP/$1.err"
+grep -q 'worker [0-9] (pid [0-9]*) was killed by signal 9 (Killed)' "$err" \
   || { cat "$err" >&2; fail "stderr does not name signal 9"; }
 grep -q 'ERROR: crash loop' "$err" || { cat "$err" >&2; fail "no crash-loop ERROR line"; }
 grep -q '^error: ' "$err" || { cat "$err" >&2; fail "no 'error: ' line"; }
 refused "$PORT" || fail "port $PORT still accepts after the crash loop"
-echo "crashloop e2e: exit status 1, signal named, port refused"
+# the other workers were stopped gracefully, not killed by a second SIGTERM
+if grep -q 'killed by signal 15' "$err"; then
+  cat "$err" >&2
+  fail "a surviving worker was killed by SIGTERM instead of stopping"
+fi
+}
+
+crash_loop crash1 1
+crash_loop crash2 2
+echo "crashloop e2e: exit status 1, signal named, port refused, survivors stopped cleanly"

@@ -4,7 +4,10 @@
  * (netfw__server_keep_fd) survives the fork while the caller's other
  * close-on-exec sockets are closed in the worker. */
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -140,9 +143,88 @@ static void test_server_seams_loop_and_kept_fds(void **state) {
   munmap(s, sizeof(*s));
 }
 
+/* ---- a second SIGTERM while a worker ends ---- */
+
+static char g_log[16384];
+static pthread_mutex_t g_log_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_sink(netfw_log_level level, const char *line, void *arg) {
+  (void)level;
+  (void)arg;
+  pthread_mutex_lock(&g_log_mu);
+  if (strlen(g_log) + strlen(line) + 2 < sizeof(g_log)) {
+    strcat(g_log, line);
+    strcat(g_log, "\n");
+  }
+  pthread_mutex_unlock(&g_log_mu);
+}
+
+static bool log_has(const char *what) {
+  bool has;
+
+  pthread_mutex_lock(&g_log_mu);
+  has = strstr(g_log, what) != NULL;
+  pthread_mutex_unlock(&g_log_mu);
+  return has;
+}
+
+static void slow_destroy(void *ctx) {
+  (void)ctx;
+  usleep(400000); /* the worker is ending: its SIGTERM handler is gone */
+}
+
+static void echo_message(void *ctx, netfw_owned_msg *om) {
+  (void)ctx;
+  netfw_conn_send(om->owner, om->msg);
+}
+
+static const netfw_app slow_end_app = {.on_message = echo_message,
+                                       .destroy = slow_destroy};
+
+/* SIGTERM starts a graceful stop; a second one that lands after the
+ * worker's handler is closed (here: during a slow destroy) must not kill
+ * it: it ends with status 0. (The parent's stop after a crash-loop stop
+ * sent exactly that second SIGTERM and killed the surviving workers.) */
+static void test_server_seams_second_sigterm_while_ending(void **state) {
+  netfw_config cfg;
+  netfw_server *srv;
+  pid_t worker;
+  char want[64];
+  int fd;
+
+  (void)state;
+  netfw_log_set_sink(log_sink, NULL);
+  netfw_config_init(&cfg, &slow_end_app);
+  cfg.ip = "127.0.0.1";
+  cfg.port = 0;
+  srv = netfw_server_new(&cfg);
+  assert_non_null(srv);
+  assert_int_equal(netfw_server_start(srv), 0);
+  fd = wire_connect(netfw_server_port(srv));
+  assert_true(fd >= 0);
+  assert_int_equal(wire_send(fd, 1, "x", 1), 0);
+  close(fd);
+  worker = atomic_load(&srv->load[0].pid);
+  assert_true(worker > 0);
+  assert_int_equal(kill(worker, SIGTERM), 0);
+  usleep(150000); /* in destroy by now */
+  assert_int_equal(kill(worker, SIGTERM), 0);
+  snprintf(want, sizeof(want), "(pid %d) exited with status 0", (int)worker);
+  for (int i = 0; i < 300 && !log_has(want) && !log_has("signal 15"); i++)
+    usleep(10000);
+  if (!log_has(want))
+    print_message("log:\n%s", g_log);
+  assert_false(log_has("signal 15"));
+  assert_true(log_has(want));
+  assert_int_equal(netfw_server_stop(srv, 5000), 0);
+  netfw_server_free(srv);
+  netfw_log_set_sink(NULL, NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_server_seams_loop_and_kept_fds),
+      cmocka_unit_test(test_server_seams_second_sigterm_while_ending),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
