@@ -1,8 +1,10 @@
 /* What a worker bounds beyond single connections: the deadlines its sweep
  * timer enforces (idle, drain, frame) and its memory budget.
  *
- * Memory budget. Each connection's `held` is the capacity of the buffers it
- * owns (read buffer, queued output, the write in flight: c->s.held); the
+ * Memory budget. Each connection's `held` is the bytes its buffers hold
+ * (received and not yet released, queued output, the write in flight:
+ * c->s.held; their capacity may be up to twice that, but pages never
+ * written are not resident, so bytes held track what the peer costs); the
  * worker keeps the sum in w->sctx.mem (the stream updates both, and calls
  * netfw__worker_budget_check through conn.c when the sum grew past it).
  * Per-connection limits (max_payload, max_output) bound one peer; the

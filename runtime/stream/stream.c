@@ -31,6 +31,7 @@ typedef struct netfw__stream_wreq {
   uv_write_t req;
   uint8_t *buf;
   size_t cap;
+  size_t len; /* bytes of buf in use (from its start), for the budget */
 } netfw__stream_wreq;
 
 static void after_flushed(netfw__stream *s);
@@ -92,7 +93,7 @@ void netfw__stream_account(netfw__stream *s) {
   size_t held = 0;
 
   if (!(s->flags & NETFW__S_CLOSING))
-    held = s->in.cap + s->out_cap + (s->wreq != NULL ? s->wreq->cap : 0);
+    held = s->in.end + s->out_len + (s->wreq != NULL ? s->wreq->len : 0);
   if (held == s->held)
     return;
   ctx->mem = ctx->mem - s->held + held;
@@ -255,6 +256,7 @@ static void write_rest(netfw__stream *s, size_t done) {
   }
   wr->buf = s->out;
   wr->cap = s->out_cap;
+  wr->len = s->out_len;
   b.base = (char *)s->out + done; /* len is a size_t: no uv_buf_init */
   b.len = s->out_len - done;
   s->out = NULL;

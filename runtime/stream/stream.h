@@ -259,7 +259,8 @@ void netfw__stream_fin(netfw__stream *s, bool drain);
  * are released at once, `closed` follows from the loop. */
 void netfw__stream_close(netfw__stream *s, bool reset);
 
-/* Brings s->held and ctx->mem up to date with the buffers s holds; calls
+/* Brings s->held and ctx->mem up to date with the bytes s's buffers hold
+ * (read buffer up to its end, queued output, the write in flight); calls
  * ctx->over_budget when the total grew past the budget. */
 void netfw__stream_account(netfw__stream *s);
 
