@@ -23,6 +23,19 @@ typedef struct server_opts {
   uint64_t quota;
 } server_opts;
 
+/* A worker starting (a replacement, often: its predecessor may have been
+ * killed mid-ADD) removes the temporary files of writers that are gone.
+ * This runs before the worker serves anyone, so the scan blocks nobody;
+ * files of live workers stay. */
+static void sweep_dead_writers(store *st, const char *dir) {
+  unsigned removed = 0;
+
+  if (store_sweep_tmp(st, &removed) == STORE_OK && removed > 0)
+    netfw_log(NETFW_LOG_INFO,
+              "removed %u temporary file%s of dead writers from '%s'",
+              removed, removed == 1 ? "" : "s", dir);
+}
+
 static void *create(void *context) {
   const server_opts *o = context;
   fs_worker *w = calloc(1, sizeof(*w));
@@ -34,6 +47,7 @@ static void *create(void *context) {
     free(w);
     return NULL;
   }
+  sweep_dead_writers(&w->st, o->dir);
   w->max_payload = o->max_payload;
   w->quota = o->quota;
   w->add_cap =

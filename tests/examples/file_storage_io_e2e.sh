@@ -201,4 +201,23 @@ stored=$(cat "$TMP"/q*.out | sed -n 's/^stored \(q[0-9]*\) .*/\1/p' | head -1)
   fail "ADD after a DEL under quota"
 stop_server "$SERVER_PID"
 no_sanitizer_report "$TMP/quota.err"
+# a replacement worker removes what a killed writer left (not only a start)
+mkdir "$TMP/respawn"
+start_server respawn "$BIN/file_storage_server" --dir "$TMP/respawn" \
+  --port 0 --workers 1
+sh -c 'exit 0' & gone=$!; wait "$gone"
+: >"$TMP/respawn/.netfw-tmp-$gone-3"
+worker=$(pgrep -P "$SERVER_PID" | head -n 1)
+[ -n "$worker" ] || fail "no worker under $SERVER_PID"
+kill -KILL "$worker"
+for _ in $(seq 1 100); do # 5 s
+  [ -e "$TMP/respawn/.netfw-tmp-$gone-3" ] || break
+  sleep 0.05
+done
+[ ! -e "$TMP/respawn/.netfw-tmp-$gone-3" ] ||
+  fail "the replacement worker left a dead writer's temporary file"
+grep -q 'removed 1 temporary file of dead writers' "$TMP/respawn.err" ||
+  fail "no log line for the removal: $(cat "$TMP/respawn.err")"
+stop_server "$SERVER_PID"
+no_sanitizer_report "$TMP/respawn.err"
 echo "file_storage io e2e: all checks passed"
