@@ -18,6 +18,9 @@ void example_server_opts_init(example_server_opts *o) {
   o->max_connections = -1;
   o->idle_timeout_ms = -1;
   o->worker_memory = -1;
+  o->max_output = -1;
+  o->frame_timeout_ms = -1;
+  o->drain_timeout_ms = -1;
   o->quota = -1;
 }
 
@@ -29,7 +32,8 @@ bool example_parse_int(const char *what, const char *text, long min, long max,
   errno = 0;
   v = strtol(text, &end, 10);
   if (errno != 0 || end == text || *end != '\0' || v < min || v > max) {
-    fprintf(stderr, "error: %s must be a whole number from %ld to %ld, not '%s'\n",
+    fprintf(stderr,
+            "error: %s must be a whole number from %ld to %ld, not '%s'\n",
             what, min, max, text);
     return false;
   }
@@ -44,7 +48,10 @@ enum {
   OPT_MAX_PAYLOAD,
   OPT_MAX_CONNECTIONS,
   OPT_IDLE_TIMEOUT,
-  OPT_WORKER_MEMORY
+  OPT_WORKER_MEMORY,
+  OPT_MAX_OUTPUT,
+  OPT_FRAME_TIMEOUT,
+  OPT_DRAIN_TIMEOUT
 };
 
 /* Parses one limit option into o; false (with a message) on a bad value. */
@@ -62,6 +69,14 @@ static bool limit_opt(example_server_opts *o, int code, const char *arg) {
   case OPT_WORKER_MEMORY:
     return example_parse_int("--worker-memory", arg, 0, LONG_MAX,
                              &o->worker_memory);
+  case OPT_MAX_OUTPUT:
+    return example_parse_int("--max-output", arg, 1, INT32_MAX, &o->max_output);
+  case OPT_FRAME_TIMEOUT:
+    return example_parse_int("--frame-timeout", arg, 0, INT_MAX,
+                             &o->frame_timeout_ms);
+  case OPT_DRAIN_TIMEOUT:
+    return example_parse_int("--drain-timeout", arg, 0, INT_MAX,
+                             &o->drain_timeout_ms);
   case OPT_QUOTA:
     return example_parse_int("--quota", arg, 0, LONG_MAX, &o->quota);
   }
@@ -99,6 +114,12 @@ void example_apply_limits(const example_server_opts *o, netfw_config *cfg) {
     cfg->idle_timeout_ms = (int)o->idle_timeout_ms;
   if (o->worker_memory >= 0)
     cfg->worker_memory = (size_t)o->worker_memory;
+  if (o->max_output >= 0)
+    cfg->max_output = (size_t)o->max_output;
+  if (o->frame_timeout_ms >= 0)
+    cfg->frame_timeout_ms = (int)o->frame_timeout_ms;
+  if (o->drain_timeout_ms >= 0)
+    cfg->drain_timeout_ms = (int)o->drain_timeout_ms;
 }
 
 /* The limit options' lines of the usage (defaults are netfw's). */
@@ -111,9 +132,16 @@ static void limits_usage(FILE *out, bool dir) {
           "                         0 = never (default 0)\n"
           "  --worker-memory BYTES  input and output buffered per worker;\n"
           "                         over it the largest holders are closed,\n"
-          "                         0 = no limit (default %zu)\n",
+          "                         0 = no limit (default %zu)\n"
+          "  --max-output BYTES     unsent output per connection; over it\n"
+          "                         the connection is closed (default %zu)\n"
+          "  --frame-timeout MS     a started message must arrive whole\n"
+          "                         within this, 0 = never (default %d)\n"
+          "  --drain-timeout MS     bound on a graceful close waiting for\n"
+          "                         the peer's EOF (default %d)\n",
           (unsigned)NETFW_DEFAULT_MAX_PAYLOAD,
-          (size_t)NETFW_DEFAULT_WORKER_MEMORY);
+          (size_t)NETFW_DEFAULT_WORKER_MEMORY, (size_t)NETFW_DEFAULT_MAX_OUTPUT,
+          NETFW_DEFAULT_FRAME_TIMEOUT_MS, NETFW_DEFAULT_DRAIN_MS);
   if (dir)
     fprintf(out,
             "  --quota BYTES          total size of the stored files; an ADD\n"
@@ -125,9 +153,11 @@ static void server_usage(FILE *out, const char *name, const char *about,
   fprintf(out,
           "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n"
           "       [--max-payload BYTES] [--max-connections N]\n"
-          "       [--idle-timeout MS] [--worker-memory BYTES]%s\n%s"
+          "       [--idle-timeout MS] [--worker-memory BYTES]\n"
+          "       [--max-output BYTES] [--frame-timeout MS]\n"
+          "       [--drain-timeout MS]%s\n%s"
           "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-          "stop it gracefully.\n%s"
+          "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n%s"
           "  --ip ADDR              address to bind (default 127.0.0.1)\n"
           "  --port N               port, 0 = any free port (default 54314)\n"
           "  --workers N            worker processes, 0 = one per CPU\n"
@@ -151,6 +181,9 @@ int example_server_args(int argc, char **argv, const char *name,
       {"max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS},
       {"idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT},
       {"worker-memory", required_argument, NULL, OPT_WORKER_MEMORY},
+      {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
+      {"frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT},
+      {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;

@@ -14,11 +14,14 @@ typedef struct example_server_opts {
   const char *ip;
   uint16_t port;
   int workers;
-  long max_payload;     /* --max-payload BYTES, 1..2^31-1                   */
-  long max_connections; /* --max-connections N per worker, 0 = no limit     */
-  long idle_timeout_ms; /* --idle-timeout MS, 0 = off                       */
-  long worker_memory;   /* --worker-memory BYTES per worker, 0 = off        */
-  long quota;           /* --quota BYTES (the --dir variant only; -1 none)  */
+  long max_payload;      /* --max-payload BYTES, 1..2^31-1                   */
+  long max_connections;  /* --max-connections N per worker, 0 = no limit     */
+  long idle_timeout_ms;  /* --idle-timeout MS, 0 = off                       */
+  long worker_memory;    /* --worker-memory BYTES per worker, 0 = off        */
+  long max_output;       /* --max-output BYTES per connection                */
+  long frame_timeout_ms; /* --frame-timeout MS, 0 = off                     */
+  long drain_timeout_ms; /* --drain-timeout MS                              */
+  long quota;            /* --quota BYTES (the --dir variant only; -1 none)  */
 } example_server_opts;
 
 /* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every

@@ -193,8 +193,8 @@ static void refuse_oversized(netfw_conn *c) {
 
   netfw__frame_hdr_unpack(in->base + in->start, &id, &size);
   netfw_log(NETFW_LOG_WARN,
-            "connection from %s refused: frame id %u announces %u bytes, "
-            "over max_payload (%u); closing",
+            "%s: frame id %u announces %u bytes, over max_payload (%u); "
+            "closing the connection",
             netfw__conn_peer_name(c, peer, sizeof(peer)), id, size,
             in->max_payload);
   /* Replies the app queued for the frames before the bad header still
