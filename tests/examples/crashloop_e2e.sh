@@ -34,14 +34,8 @@ for i in 1 2 3 4 5; do
   kill -KILL "$last"
 done
 
-status=0
-for _ in $(seq 1 200); do # 10 s
-  kill -0 "$SERVER_PID" 2>/dev/null || break
-  sleep 0.05
-done
-kill -0 "$SERVER_PID" 2>/dev/null && fail "echo_server still running 10 s after 5 worker deaths"
-wait "$SERVER_PID" || status=$?
-[ "$status" -eq 1 ] || fail "echo_server exited with status $status, not 1"
+wait_exit "$SERVER_PID" 10 "5 worker deaths"
+[ "$EXIT_STATUS" -eq 1 ] || fail "echo_server exited with status $EXIT_STATUS, not 1"
 err="$TMP/$1.err"
 grep -q 'worker [0-9] (pid [0-9]*) was killed by signal 9 (Killed)' "$err" \
   || { cat "$err" >&2; fail "stderr does not name signal 9"; }

@@ -31,15 +31,23 @@ start_server() {
   fail "$name did not print 'listening on' within 10 s"
 }
 
-# stop_server PID : SIGTERM, then expects exit status 0 within 15 s.
-stop_server() {
-  local pid=$1 status=0
-  kill -TERM "$pid"
-  for _ in $(seq 1 300); do
+# wait_exit PID SECONDS WHY : waits for the background process PID to end
+# (fails naming WHY after SECONDS) and sets EXIT_STATUS to its status.
+wait_exit() {
+  local pid=$1
+  for _ in $(seq 1 $(($2 * 20))); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.05
   done
-  kill -0 "$pid" 2>/dev/null && fail "server $pid still running 15 s after SIGTERM"
-  wait "$pid" || status=$?
-  [ "$status" -eq 0 ] || fail "server $pid exited with status $status after SIGTERM"
+  kill -0 "$pid" 2>/dev/null && fail "process $pid still running $2 s after $3"
+  EXIT_STATUS=0
+  wait "$pid" || EXIT_STATUS=$?
+}
+
+# stop_server PID : SIGTERM, then expects exit status 0 within 15 s.
+stop_server() {
+  kill -TERM "$1"
+  wait_exit "$1" 15 "SIGTERM"
+  [ "$EXIT_STATUS" -eq 0 ] ||
+    fail "server $1 exited with status $EXIT_STATUS after SIGTERM"
 }
