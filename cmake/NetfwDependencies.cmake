@@ -16,6 +16,7 @@ function(netfw_require_pkg prefix module debian_package)
 endfunction()
 
 netfw_require_pkg(LIBUV libuv libuv1-dev)
+netfw_require_pkg(HIREDIS hiredis libhiredis-dev)
 find_package(Threads REQUIRED)
 
 if(NETFW_BUILD_TESTS)

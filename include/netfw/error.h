@@ -25,7 +25,9 @@
   XX(EHOSTUNREACH, -11, "host unreachable")                                    \
   XX(EADDRINFO, -12, "address could not be resolved")                          \
   XX(ESYS, -13, "system error (see errno)")                                    \
-  XX(ENOSYS, -14, "not implemented")
+  XX(ENOSYS, -14, "not implemented")                                           \
+  XX(ENOTCONN, -15, "not connected (the message broker is unreachable)")      \
+  XX(EAGAIN, -16, "queue full: dropped, try again later")
 
 typedef enum netfw_errno {
 #define NETFW__ERR_ENUM(name, value, msg) NETFW_##name = (value),

@@ -82,6 +82,9 @@ typedef struct netfw_app {
    * (NETFW_ESTATE). */
   void (*on_client_closed)(void *app, netfw_conn *client,
                            netfw_close_reason why);
+  /* A message published on a bus channel this worker subscribed to
+   * (netfw/bus.h). channel and msg are valid during the call only. */
+  void (*on_bus)(void *app, const char *channel, netfw_msg *msg);
   /* New callbacks go here, at the end ("Compatibility" below). */
 } netfw_app;
 
@@ -91,6 +94,7 @@ typedef struct netfw_app {
 #define NETFW_DEFAULT_DRAIN_MS 5000
 #define NETFW_DEFAULT_WORKER_MEMORY ((size_t)1024 * 1024 * 1024)
 #define NETFW_DEFAULT_FRAME_TIMEOUT_MS 30000
+#define NETFW_DEFAULT_BUS_QUEUE ((size_t)16 * 1024 * 1024)
 
 typedef struct netfw_config {
   /* Set by netfw_config_init: the sizes of netfw_config and netfw_app this
@@ -113,6 +117,12 @@ typedef struct netfw_config {
                            closed; default 1 GiB; 0 = off                   */
   int frame_timeout_ms; /* a frame whose header arrived must be complete
                            within this; default 30000; 0 = off             */
+  const char *bus_url;  /* NULL or "local": the bus joins this server's
+                           workers; "redis://HOST:PORT": and every server
+                           on that Redis (docs/bus.md)                     */
+  size_t bus_queue;     /* bound on each bus queue (a worker's publishes,
+                           a worker's deliveries, the broker's); default
+                           16 MiB                                          */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
