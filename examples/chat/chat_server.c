@@ -1,61 +1,104 @@
-/* chat_server: one chat room. Members join with a nickname (duplicates are
- * refused), say lines that every other member receives with the sender's
- * name, and are told when others join and leave.
+/* chat_server: one chat room over any number of workers and servers.
+ * Members join with a nickname (unique in the whole room), say lines that
+ * every other member receives with the sender's name, and are told when
+ * others join and leave. The client wire is protocols/chat.netproto.
  *
- * The room lives in one worker process: netfw workers cannot reach each
- * other's connections, so run it with --workers 1 (the default here). Each
- * member's state hangs off its connection (netfw_conn_set_data) and is freed
- * in on_closed, which netfw calls for every end of a connection. */
+ * Design.
+ * - Each worker holds the members whose connections it accepted (a list of
+ *   `member`, hung off the connection with netfw_conn_set_data, freed in
+ *   on_closed). What happens in the room travels between workers as the
+ *   internal messages of examples/chat/chat_bus.netproto (Said, Entered,
+ *   Left) on the bus channel "chat:room": the local bus joins the workers of
+ *   one server, --bus redis://HOST:PORT every server on that Redis.
+ * - Ordering: a worker delivers its own members' events to its other local
+ *   members directly and publishes them without NETFW_BUS_ECHO; the bus keeps
+ *   each publisher's order, so every member gets a sender's lines in the
+ *   order they were said, and its MemberJoined before its first line.
+ * - Membership (chat_store.h) is kept where every worker sees it: a shared
+ *   memory table (--bus local) or Redis (--bus redis://). Every change gets
+ *   a number from the store; a join answers the members with the number S
+ *   of its own change. A member ignores Entered/Left numbered <= S (already
+ *   in its snapshot), and a joining connection queues the room's events
+ *   until its Joined is sent (bounded), so a concurrent join or leave is
+ *   never shown twice nor missed.
+ * - Ghosts (members of a worker or server that died, or stopped: on a stop
+ *   members are not removed one by one) are removed by the store's sweep
+ *   and announced by the worker that removed them.
+ * - Bounds: PENDING_MAX joins waiting for the store per worker, QUEUE_MAX /
+ *   QUEUE_BYTES events queued per joining connection; over them the
+ *   connection is closed (logged). A store that cannot be reached refuses
+ *   joins: the connection is closed with a log line (the wire has no refusal
+ *   for it); when it loses this worker's members, they are closed too.
+ * Not handled: a line said just before its sender left may reach a member
+ * that joined right after (the bus and the store are separate paths); the
+ * bus is at most once (its overflow drops are counted and logged by netfw). */
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include <netfw/bus.h>
 
 #include "chat.netfw.h"
+#include "chat_bus.netfw.h"
+#include "chat_store.h"
 #include "example.h"
 
-#define NICK_MAX 32
+#define CHANNEL "chat:room"
+#define MAX_MEMBERS 10000
+#define PENDING_MAX 256
+#define QUEUE_MAX 1024
+#define QUEUE_BYTES (256 * 1024)
+
+/* What main() hands every worker. */
+typedef struct chat_ctx {
+  chat_store_table *table; /* --bus local */
+  char redis_ip[64];       /* --bus redis:// (numeric) */
+  uint16_t redis_port;
+  char server_id[33];
+} chat_ctx;
+
+typedef struct queued {
+  struct queued *next;
+  uint64_t seq; /* the change's number (0: a line) */
+  bool own;     /* a line the joining member said: text in msg */
+  netfw_msg *msg;
+} queued;
+
+typedef struct room room;
 
 typedef struct member {
-  netfw_conn *conn;
-  char nick[NICK_MAX + 1];
+  room *r;
+  netfw_conn *conn; /* NULL once closed (a join still owed by the store) */
+  char nick[CHAT_NICK_MAX + 1];
+  bool joining;  /* the store has not answered yet */
+  uint64_t since; /* the join's number: changes <= since are in Joined */
+  queued *head, *tail;
+  uint32_t nqueued;
+  size_t queued_bytes;
   struct member *prev, *next;
 } member;
 
-typedef struct room {
-  member *members; /* in joining order: newest last */
-  member *last;
-  uint32_t count;
-} room;
+struct room {
+  chat_store *store;
+  member *members; /* this worker's, joined or joining */
+  uint32_t pending;
+  bool closing;
+  netfw_arena arena;
+  uint64_t publish_failed;
+};
 
-static void *create(void *context) {
-  (void)context;
-  return calloc(1, sizeof(room));
-}
+static const chat_store_events store_events;
 
-static void unlink_member(room *r, member *m) {
-  if (m->prev != NULL)
-    m->prev->next = m->next;
-  else
-    r->members = m->next;
-  if (m->next != NULL)
-    m->next->prev = m->prev;
-  else
-    r->last = m->prev;
-  r->count--;
-}
-
-static void destroy(void *app) {
-  room *r = app;
-  while (r->members != NULL) {
-    member *m = r->members;
-    unlink_member(r, m);
-    free(m);
-  }
-  free(r);
+static netfw_str str_of(const char *s) {
+  netfw_str v = {s, (uint32_t)strlen(s)};
+  return v;
 }
 
 static bool nick_ok(netfw_str nick) {
-  if (nick.len == 0 || nick.len > NICK_MAX)
+  if (nick.len == 0 || nick.len > CHAT_NICK_MAX)
     return false;
   for (uint32_t i = 0; i < nick.len; i++) {
     unsigned char ch = (unsigned char)nick.ptr[i];
@@ -65,145 +108,474 @@ static bool nick_ok(netfw_str nick) {
   return true;
 }
 
-static member *find(room *r, netfw_str nick) {
-  for (member *m = r->members; m != NULL; m = m->next)
-    if (strlen(m->nick) == nick.len && memcmp(m->nick, nick.ptr, nick.len) == 0)
-      return m;
-  return NULL;
+/* ---- this worker's members ---- */
+
+static void link_member(room *r, member *m) {
+  m->next = r->members;
+  if (r->members != NULL)
+    r->members->prev = m;
+  r->members = m;
 }
 
-static netfw_str str_of(const char *s) {
-  netfw_str v = {s, (uint32_t)strlen(s)};
-  return v;
+static void unlink_member(room *r, member *m) {
+  if (m->prev != NULL)
+    m->prev->next = m->next;
+  else
+    r->members = m->next;
+  if (m->next != NULL)
+    m->next->prev = m->prev;
 }
 
-/* Tells every member but `except` that nick joined or left. */
-static void announce(room *r, const member *except, const char *nick,
-                     bool joined) {
-  for (member *m = r->members; m != NULL; m = m->next) {
-    if (m == except)
-      continue;
-    if (joined) {
-      chat_MemberJoined j = {.nick = str_of(nick)};
-      chat_send_MemberJoined(m->conn, &j);
-    } else {
-      chat_MemberLeft l = {.nick = str_of(nick)};
-      chat_send_MemberLeft(m->conn, &l);
+static void free_member(member *m) {
+  while (m->head != NULL) {
+    queued *q = m->head;
+    m->head = q->next;
+    netfw_msg_free(q->msg);
+    free(q);
+  }
+  free(m);
+}
+
+/* Queues msg (taken) for a joining member; over the bounds it closes the
+ * connection instead. */
+static void enqueue(member *m, uint64_t seq, bool own, netfw_msg *msg) {
+  queued *q = msg != NULL ? calloc(1, sizeof(*q)) : NULL;
+
+  if (q == NULL || m->nqueued >= QUEUE_MAX ||
+      m->queued_bytes + netfw_msg_size(msg) > QUEUE_BYTES) {
+    if (m->conn != NULL) {
+      netfw_log(NETFW_LOG_WARN, "chat: too much room traffic while '%s' "
+                "joins: closing the connection", m->nick);
+      netfw_conn_set_data(m->conn, NULL); /* on_closed finds no member */
+      netfw_conn_shutdown(m->conn);
+      m->conn = NULL; /* on_joined frees m */
     }
+    netfw_msg_free(msg);
+    free(q);
+    return;
+  }
+  q->seq = seq;
+  q->own = own;
+  q->msg = msg;
+  if (m->tail != NULL)
+    m->tail->next = q;
+  else
+    m->head = q;
+  m->tail = q;
+  m->nqueued++;
+  m->queued_bytes += netfw_msg_size(msg);
+}
+
+/* Hands a client frame (a change numbered seq, or a line: 0) to m. */
+static void deliver(member *m, uint64_t seq, const netfw_msg *frame) {
+  if (m->conn == NULL)
+    return;
+  if (m->joining)
+    enqueue(m, seq, false, netfw_msg_dup(frame));
+  else if (seq == 0 || seq > m->since)
+    netfw_conn_send(m->conn, frame);
+}
+
+static void broadcast(room *r, const member *except, uint64_t seq,
+                      const netfw_msg *frame) {
+  for (member *m = r->members; m != NULL; m = m->next)
+    if (m != except)
+      deliver(m, seq, frame);
+}
+
+/* ---- the room's events: delivered here, published for the others ---- */
+
+static void publish(room *r, netfw_msg *m) {
+  int err = netfw_bus_publish(CHANNEL, m, 0);
+
+  if (err != 0 && err != NETFW_ENOTCONN && r->publish_failed++ % 1000 == 0)
+    netfw_log(NETFW_LOG_WARN, "chat: bus publish failed (%s), %llu so far",
+              netfw_strerror(err), (unsigned long long)r->publish_failed);
+}
+
+/* from said text: to this worker's members but except, and to the other
+ * workers when publish. */
+static void said(room *r, const member *except, netfw_str from,
+                 netfw_str text, bool publish_it) {
+  chat_Line line = {.from = from, .text = text};
+  chat_bus_Said s = {.from = from, .text = text};
+  netfw_msg f;
+
+  netfw_msg_init(&f, 0);
+  if (chat_Line_encode(&line, &f) == 0)
+    broadcast(r, except, 0, &f);
+  netfw_msg_release(&f);
+  if (publish_it) {
+    netfw_msg_init(&f, 0);
+    if (chat_bus_Said_encode(&s, &f) == 0)
+      publish(r, &f);
+    netfw_msg_release(&f);
   }
 }
+
+/* nick joined (or left) with change number seq; as said() otherwise. */
+static void changed(room *r, const member *except, bool joined,
+                    netfw_str nick, uint64_t seq, bool publish_it) {
+  chat_MemberJoined j = {.nick = nick};
+  chat_MemberLeft l = {.nick = nick};
+  chat_bus_Entered e = {.seq = seq, .nick = nick};
+  chat_bus_Left b = {.seq = seq, .nick = nick};
+  netfw_msg f;
+  int err;
+
+  netfw_msg_init(&f, 0);
+  err = joined ? chat_MemberJoined_encode(&j, &f) : chat_MemberLeft_encode(&l, &f);
+  if (err == 0)
+    broadcast(r, except, seq, &f);
+  netfw_msg_release(&f);
+  if (publish_it) {
+    netfw_msg_init(&f, 0);
+    err = joined ? chat_bus_Entered_encode(&e, &f) : chat_bus_Left_encode(&b, &f);
+    if (err == 0)
+      publish(r, &f);
+    netfw_msg_release(&f);
+  }
+}
+
+/* The store answered a leave: tells everybody, unless nothing was removed
+ * (a ghost sweep told them already). */
+static void on_left(void *arg, const char *nick, uint64_t seq) {
+  room *r = arg;
+  if (seq != 0 && !r->closing)
+    changed(r, NULL, false, str_of(nick), seq, true);
+}
+
+/* A sweep removed a dead owner's member. */
+static void on_gone(void *ctx, const char *nick, uint64_t seq) {
+  room *r = ctx;
+  if (!r->closing)
+    changed(r, NULL, false, str_of(nick), seq, true);
+}
+
+/* The store lost this worker's members: close them (each leaves). */
+static void on_lost(void *ctx) {
+  room *r = ctx;
+  netfw_log(NETFW_LOG_WARN, "chat: membership store lost this worker's "
+                            "members: closing their connections");
+  for (member *m = r->members; m != NULL; m = m->next)
+    if (m->conn != NULL && !m->joining)
+      netfw_conn_shutdown(m->conn);
+}
+
+static const chat_store_events store_events = {on_gone, on_lost};
+
+/* ---- joining ---- */
 
 static void refuse(netfw_conn *conn, chat_Refusal why) {
   chat_Refused r = {.reason = why};
   chat_send_Refused(conn, &r);
 }
 
+/* Sends Joined: the snapshot but m itself. false if it could not. */
+static bool send_joined(member *m, const chat_store_member *all, uint32_t n) {
+  chat_Joined joined = {.members = calloc(n ? n : 1, sizeof(netfw_str))};
+  int err = NETFW_ENOMEM;
+
+  if (joined.members != NULL) {
+    for (uint32_t i = 0; i < n; i++)
+      if (all[i].seq != m->since)
+        joined.members[joined.members_count++] =
+            (netfw_str){all[i].nick, all[i].len};
+    err = chat_send_Joined(m->conn, &joined);
+  }
+  free(joined.members);
+  if (err != 0)
+    netfw_log(NETFW_LOG_WARN, "chat: cannot send Joined to '%s': %s", m->nick,
+              netfw_strerror(err));
+  return err == 0;
+}
+
+/* The joined member gets what happened while it was joining, in order. */
+static void flush_queue(member *m) {
+  while (m->head != NULL && m->conn != NULL) {
+    queued *q = m->head;
+    m->head = q->next;
+    if (q->own)
+      said(m->r, m, str_of(m->nick),
+           (netfw_str){(const char *)netfw_msg_payload(q->msg),
+                       netfw_msg_size(q->msg)},
+           true);
+    else
+      deliver(m, q->seq, q->msg);
+    netfw_msg_free(q->msg);
+    free(q);
+  }
+  m->tail = NULL;
+  m->nqueued = 0;
+  m->queued_bytes = 0;
+}
+
+/* The store's answer to a join. m was closed meanwhile when m->conn is
+ * NULL: then a successful join is announced and undone at once, so that
+ * the members whose snapshot has it also see it leave. */
+static void on_joined(void *arg, chat_store_status status, uint64_t seq,
+                      const chat_store_member *all, uint32_t n) {
+  member *m = arg;
+  room *r = m->r;
+
+  r->pending--;
+  if (status == CHAT_STORE_OK && m->conn != NULL) {
+    m->joining = false;
+    m->since = seq;
+    if (!send_joined(m, all, n))
+      netfw_conn_shutdown(m->conn); /* a member still: on_closed leaves */
+    netfw_log(NETFW_LOG_INFO, "chat: %s joined", m->nick);
+    changed(r, m, true, str_of(m->nick), seq, true);
+    flush_queue(m);
+    return;
+  }
+  if (status == CHAT_STORE_OK && !r->closing) { /* closed while joining */
+    changed(r, m, true, str_of(m->nick), seq, true);
+    chat_store_leave(r->store, m->nick, seq, on_left, r);
+  }
+  if (m->conn != NULL) {
+    netfw_conn_set_data(m->conn, NULL);
+    if (status == CHAT_STORE_TAKEN)
+      refuse(m->conn, CHAT_REFUSAL_NICK_TAKEN);
+    else {
+      netfw_log(NETFW_LOG_WARN, "chat: cannot join '%s': the room is %s",
+                m->nick, status == CHAT_STORE_FULL ? "full" : "unavailable");
+      netfw_conn_shutdown(m->conn);
+    }
+  }
+  unlink_member(r, m);
+  free_member(m);
+}
+
 static void on_join(void *app, netfw_conn *conn, const chat_Join *msg) {
   room *r = app;
-  chat_Joined joined;
   member *m;
-  uint32_t i = 0;
+  int err;
 
-  if (netfw_conn_data(conn) != NULL || !nick_ok(msg->nick) ||
-      find(r, msg->nick) != NULL) {
+  if (netfw_conn_data(conn) != NULL || !nick_ok(msg->nick)) {
     refuse(conn, netfw_conn_data(conn) != NULL ? CHAT_REFUSAL_ALREADY_JOINED
-                 : !nick_ok(msg->nick)         ? CHAT_REFUSAL_NICK_INVALID
-                                               : CHAT_REFUSAL_NICK_TAKEN);
+                                               : CHAT_REFUSAL_NICK_INVALID);
     return;
   }
-  if (r->count >= UINT16_MAX || (m = calloc(1, sizeof(*m))) == NULL) {
+  if (r->pending >= PENDING_MAX || (m = calloc(1, sizeof(*m))) == NULL) {
+    netfw_log(NETFW_LOG_WARN, "chat: too many joins in progress: closing");
     netfw_conn_shutdown(conn);
     return;
   }
-  /* who was already there, before adding the newcomer */
-  joined.members = calloc(r->count ? r->count : 1, sizeof(netfw_str));
-  if (joined.members == NULL) {
-    free(m);
-    netfw_conn_shutdown(conn);
-    return;
-  }
-  for (member *o = r->members; o != NULL; o = o->next)
-    joined.members[i++] = str_of(o->nick);
-  joined.members_count = i;
-  chat_send_Joined(conn, &joined);
-  free(joined.members);
-
+  m->r = r;
   m->conn = conn;
+  m->joining = true;
   memcpy(m->nick, msg->nick.ptr, msg->nick.len);
-  m->prev = r->last;
-  if (r->last != NULL)
-    r->last->next = m;
-  else
-    r->members = m;
-  r->last = m;
-  r->count++;
+  link_member(r, m);
   netfw_conn_set_data(conn, m);
-  announce(r, m, m->nick, true);
+  r->pending++;
+  err = chat_store_join(r->store, m->nick, on_joined, m); /* may answer now */
+  if (err != 0) {
+    r->pending--;
+    netfw_log(NETFW_LOG_WARN, "chat: cannot join '%s': the room is %s",
+              m->nick, err == CHAT_STORE_FULL ? "full" : "unavailable");
+    netfw_conn_set_data(conn, NULL);
+    unlink_member(r, m);
+    free_member(m);
+    netfw_conn_shutdown(conn);
+  }
 }
+
+/* ---- saying, leaving ---- */
 
 static void on_say(void *app, netfw_conn *conn, const chat_Say *msg) {
   room *r = app;
-  member *from = netfw_conn_data(conn);
-  chat_Line line;
+  member *m = netfw_conn_data(conn);
+  netfw_msg *text;
 
-  if (from == NULL) {
+  if (m == NULL) {
     netfw_log(NETFW_LOG_WARN, "Say before Join: closing the connection");
     netfw_conn_shutdown(conn);
     return;
   }
-  line.from = str_of(from->nick);
-  line.text = msg->text;
-  for (member *m = r->members; m != NULL; m = m->next)
-    if (m != from)
-      chat_send_Line(m->conn, &line);
+  if (!m->joining) {
+    said(r, m, str_of(m->nick), msg->text, true);
+    return;
+  }
+  text = netfw_msg_new(0); /* said once joined */
+  if (text != NULL && netfw_msg_append(text, msg->text.ptr, msg->text.len)) {
+    netfw_msg_free(text);
+    text = NULL;
+  }
+  enqueue(m, 0, true, text);
 }
 
-/* The member leaves the room, whoever closed the connection. */
-static void part(room *r, netfw_conn *conn) {
+/* The member leaves the room, whoever closed the connection. On a stop the
+ * store keeps it: the stopping worker's members are swept as a whole. */
+static void part(room *r, netfw_conn *conn, netfw_close_reason why) {
   member *m = netfw_conn_data(conn);
+
   if (m == NULL)
     return;
   netfw_conn_set_data(conn, NULL);
+  m->conn = NULL;
+  if (m->joining)
+    return; /* on_joined frees it */
   unlink_member(r, m);
-  announce(r, m, m->nick, false);
-  free(m);
+  if (why != NETFW_CLOSE_STOPPING)
+    chat_store_leave(r->store, m->nick, m->since, on_left, r);
+  free_member(m);
 }
 
 static void on_leave(void *app, netfw_conn *conn, const chat_Leave *msg) {
   (void)msg;
-  part(app, conn);
+  part(app, conn, NETFW_CLOSE_SHUTDOWN);
   netfw_conn_shutdown(conn); /* on_closed then finds no member */
 }
 
-/* The connection is gone, whoever closed it (the peer, a protocol error, a
- * limit, the server stopping): the member leaves. After this the conn
- * pointer is invalid, so the room must not keep it. */
+/* The connection is gone, whoever closed it. After this the conn pointer
+ * is invalid, so the room must not keep it. */
 static void on_closed(void *app, netfw_conn *conn, netfw_close_reason why) {
-  (void)why;
-  part(app, conn);
+  if (app != NULL)
+    part(app, conn, why);
 }
+
+/* ---- the bus: what the other workers tell ---- */
+
+static void on_bus(void *app, const char *channel, netfw_msg *msg) {
+  room *r = app;
+  chat_bus_Said s;
+  chat_bus_Entered e;
+  chat_bus_Left l;
+  int err = NETFW_EPROTO;
+
+  if (r == NULL || strcmp(channel, CHANNEL) != 0)
+    return;
+  switch (netfw_msg_id(msg)) {
+  case CHAT_BUS_SAID_ID:
+    if ((err = chat_bus_Said_decode(msg, &s, NULL)) == 0)
+      said(r, NULL, s.from, s.text, false);
+    break;
+  case CHAT_BUS_ENTERED_ID:
+    if ((err = chat_bus_Entered_decode(msg, &e, NULL)) == 0)
+      changed(r, NULL, true, e.nick, e.seq, false);
+    break;
+  case CHAT_BUS_LEFT_ID:
+    if ((err = chat_bus_Left_decode(msg, &l, NULL)) == 0)
+      changed(r, NULL, false, l.nick, l.seq, false);
+    break;
+  }
+  if (err != 0)
+    netfw_log(NETFW_LOG_WARN, "chat: bad bus message (id %u): %s",
+              (unsigned)netfw_msg_id(msg), netfw_strerror(err));
+}
+
+/* ---- the worker ---- */
 
 static const chat_server_handlers handlers = {
     .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
 
+static void on_message(void *app, netfw_owned_msg *m) {
+  room *r = app;
+  if (r == NULL) {
+    netfw_conn_shutdown_for(m->owner, NETFW_CLOSE_NOMEM);
+    return;
+  }
+  (void)chat_server_dispatch(&handlers, r, m->owner, m->msg, &r->arena);
+}
+
+static void *create(void *context) {
+  const chat_ctx *ctx = context;
+  room *r = calloc(1, sizeof(*r));
+  int err;
+
+  if (r == NULL)
+    return NULL;
+  netfw_arena_init(&r->arena);
+  r->store = ctx->table != NULL
+                 ? chat_store_local_open(ctx->table, netfw_worker_loop(),
+                                         &store_events, r)
+                 : chat_store_redis_open(ctx->redis_ip, ctx->redis_port,
+                                         ctx->server_id, MAX_MEMBERS,
+                                         netfw_worker_loop(), &store_events, r);
+  if (r->store == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "chat: cannot open the membership store");
+    netfw_arena_free(&r->arena);
+    free(r);
+    return NULL;
+  }
+  if ((err = netfw_bus_subscribe(CHANNEL)) != 0)
+    netfw_log(NETFW_LOG_WARN, "chat: cannot subscribe to %s: %s", CHANNEL,
+              netfw_strerror(err));
+  return r;
+}
+
+static void destroy(void *app) {
+  room *r = app;
+  if (r == NULL)
+    return;
+  r->closing = true;
+  chat_store_close(r->store); /* answers what it owes: joins free members */
+  while (r->members != NULL) {
+    member *m = r->members;
+    unlink_member(r, m);
+    free_member(m);
+  }
+  netfw_arena_free(&r->arena);
+  free(r);
+}
+
+static const netfw_app chat_app = {.create = create,
+                                   .on_message = on_message,
+                                   .destroy = destroy,
+                                   .on_client_closed = on_closed,
+                                   .on_bus = on_bus};
+
+/* Fills ctx from --bus: the shared table, or Redis's numeric address and
+ * this server's id. Returns false (with a message) on failure. */
+static bool setup(const char *bus, chat_ctx *ctx) {
+  char host[256];
+  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
+  uint8_t id[16];
+  int err;
+
+  if (!example_parse_bus(bus != NULL ? bus : "local", host, sizeof(host),
+                         &ctx->redis_port))
+    return false;
+  if (host[0] == '\0') {
+    ctx->table = chat_store_table_new(MAX_MEMBERS);
+    if (ctx->table == NULL)
+      perror("error: cannot create the member table");
+    return ctx->table != NULL;
+  }
+  if ((err = getaddrinfo(host, NULL, &hints, &ai)) != 0) {
+    fprintf(stderr, "error: cannot resolve %s: %s\n", host, gai_strerror(err));
+    return false;
+  }
+  err = getnameinfo(ai->ai_addr, ai->ai_addrlen, ctx->redis_ip,
+                    sizeof(ctx->redis_ip), NULL, 0, NI_NUMERICHOST);
+  freeaddrinfo(ai);
+  if (err != 0 || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
+    fprintf(stderr, "error: cannot set up the Redis store\n");
+    return false;
+  }
+  for (size_t i = 0; i < sizeof(id); i++)
+    snprintf(ctx->server_id + 2 * i, 3, "%02x", id[i]);
+  return true;
+}
+
 int main(int argc, char **argv) {
-  chat_server_app app = {.handlers = &handlers,
-                         .create = create,
-                         .destroy = destroy,
-                         .on_closed = on_closed};
   example_server_opts opts;
   netfw_config cfg;
+  chat_ctx ctx = {0};
   int status = example_server_args(
       argc, argv, "chat_server",
-      "One chat room. The room lives in one worker process: --workers 1.\n",
+      "One chat room over every worker (--workers) and, with\n"
+      "--bus redis://HOST:PORT, over every server on that Redis.\n",
       &opts, NULL);
 
   if (status >= 0)
     return status;
-  if (opts.workers != 1) {
-    fprintf(stderr, "error: the room lives in one worker: use --workers 1\n");
-    return 2;
-  }
-  chat_server_config_init(&cfg, &app);
-  return example_serve(&opts, &cfg);
+  if (!setup(opts.bus, &ctx))
+    return 1;
+  netfw_config_init(&cfg, &chat_app);
+  cfg.context = &ctx;
+  status = example_serve(&opts, &cfg);
+  chat_store_table_free(ctx.table);
+  return status;
 }

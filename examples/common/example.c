@@ -22,6 +22,47 @@ void example_server_opts_init(example_server_opts *o) {
   o->frame_timeout_ms = -1;
   o->drain_timeout_ms = -1;
   o->quota = -1;
+  o->bus = NULL;
+}
+
+bool example_parse_bus(const char *url, char *host, size_t host_len,
+                       uint16_t *port) {
+  const char *h, *colon;
+  size_t len;
+  long v = 6379;
+
+  if (strcmp(url, "local") == 0) {
+    host[0] = '\0';
+    *port = 0;
+    return true;
+  }
+  if (strncmp(url, "redis://", 8) != 0)
+    goto bad;
+  h = url + 8;
+  if (h[0] == '[') { /* [IPv6] */
+    const char *close = strchr(h, ']');
+    if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+      goto bad;
+    len = (size_t)(close - h - 1);
+    colon = close[1] == ':' ? close + 1 : NULL;
+    h++;
+  } else {
+    colon = strchr(h, ':');
+    len = colon != NULL ? (size_t)(colon - h) : strlen(h);
+  }
+  if (len == 0 || len >= host_len || memchr(h, '/', len) != NULL)
+    goto bad;
+  if (colon != NULL && !example_parse_int("the --bus port", colon + 1, 1,
+                                          65535, &v))
+    goto bad;
+  memcpy(host, h, len);
+  host[len] = '\0';
+  *port = (uint16_t)v;
+  return true;
+bad:
+  fprintf(stderr, "error: --bus must be 'local' or 'redis://HOST:PORT', not "
+                  "'%s'\n", url);
+  return false;
 }
 
 bool example_parse_int(const char *what, const char *text, long min, long max,
@@ -51,7 +92,8 @@ enum {
   OPT_WORKER_MEMORY,
   OPT_MAX_OUTPUT,
   OPT_FRAME_TIMEOUT,
-  OPT_DRAIN_TIMEOUT
+  OPT_DRAIN_TIMEOUT,
+  OPT_BUS
 };
 
 /* Parses one limit option into o; false (with a message) on a bad value. */
@@ -91,6 +133,12 @@ static bool server_opt(example_server_opts *o, int code, const char *arg) {
   case 'i':
     o->ip = arg;
     return true;
+  case OPT_BUS: {
+    char host[256];
+    uint16_t port;
+    o->bus = arg;
+    return example_parse_bus(arg, host, sizeof(host), &port);
+  }
   case 'p':
     if (!example_parse_int("--port", arg, 0, 65535, &v))
       return false;
@@ -120,6 +168,8 @@ void example_apply_limits(const example_server_opts *o, netfw_config *cfg) {
     cfg->frame_timeout_ms = (int)o->frame_timeout_ms;
   if (o->drain_timeout_ms >= 0)
     cfg->drain_timeout_ms = (int)o->drain_timeout_ms;
+  if (o->bus != NULL)
+    cfg->bus_url = o->bus;
 }
 
 /* The limit options' lines of the usage (defaults are netfw's). */
@@ -155,13 +205,16 @@ static void server_usage(FILE *out, const char *name, const char *about,
           "       [--max-payload BYTES] [--max-connections N]\n"
           "       [--idle-timeout MS] [--worker-memory BYTES]\n"
           "       [--max-output BYTES] [--frame-timeout MS]\n"
-          "       [--drain-timeout MS]%s\n%s"
+          "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]%s\n%s"
           "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
           "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n%s"
           "  --ip ADDR              address to bind (default 127.0.0.1)\n"
           "  --port N               port, 0 = any free port (default 54314)\n"
           "  --workers N            worker processes, 0 = one per CPU\n"
-          "                         (default 1)\n",
+          "                         (default 1)\n"
+          "  --bus URL              the message bus between workers: local\n"
+          "                         (this server's, the default) or\n"
+          "                         redis://HOST:PORT (every server on it)\n",
           name, dir ? " --dir DIR" : "", dir ? " [--quota BYTES]" : "", about,
           dir ? "  --dir DIR              where files are stored (must exist)\n"
               : "");
@@ -184,6 +237,7 @@ int example_server_args(int argc, char **argv, const char *name,
       {"max-output", required_argument, NULL, OPT_MAX_OUTPUT},
       {"frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT},
       {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
+      {"bus", required_argument, NULL, OPT_BUS},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;

@@ -4,6 +4,7 @@
 #define NETFW_EXAMPLE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <netfw/netfw.h>
@@ -22,6 +23,7 @@ typedef struct example_server_opts {
   long frame_timeout_ms; /* --frame-timeout MS, 0 = off                     */
   long drain_timeout_ms; /* --drain-timeout MS                              */
   long quota;            /* --quota BYTES (the --dir variant only; -1 none)  */
+  const char *bus;       /* --bus local|redis://HOST:PORT; NULL = local      */
 } example_server_opts;
 
 /* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every
@@ -33,7 +35,14 @@ void example_server_opts_init(example_server_opts *o);
 bool example_parse_int(const char *what, const char *text, long min, long max,
                        long *out);
 
-/* Parses a server's command line: --ip, --port, --workers, the limits
+/* Parses a --bus value: "local" (sets *host to "" and *port to 0) or
+ * "redis://HOST[:PORT]" (HOST a name or address, [IPv6] bracketed; PORT
+ * 1..65535, default 6379) into host (NUL-terminated, host_len bytes at most)
+ * and *port. false, with a message on stderr, when it is neither. */
+bool example_parse_bus(const char *url, char *host, size_t host_len,
+                       uint16_t *port);
+
+/* Parses a server's command line: --ip, --port, --workers, --bus, the limits
  * (--max-payload, --max-connections, --idle-timeout, --worker-memory),
  * --help and, when dir is not NULL, a required --dir DIR stored in *dir and
  * an optional --quota BYTES stored in o->quota. name and about
@@ -43,8 +52,8 @@ int example_server_args(int argc, char **argv, const char *name,
                         const char *about, example_server_opts *o,
                         const char **dir);
 
-/* Copies the limits that were given into cfg (the others keep cfg's
- * values, netfw's defaults after netfw_config_init). */
+/* Copies the limits that were given, and --bus, into cfg (the others keep
+ * cfg's values, netfw's defaults after netfw_config_init). */
 void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
 /* Applies the options to cfg (app and context already set), starts the
