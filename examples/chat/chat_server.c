@@ -255,11 +255,14 @@ static void on_gone(void *ctx, const char *nick, uint64_t seq) {
 /* The store lost this worker's members: close them (each leaves). */
 static void on_lost(void *ctx) {
   room *r = ctx;
-  netfw_log(NETFW_LOG_WARN, "chat: membership store lost this worker's "
-                            "members: closing their connections");
+  unsigned n = 0;
+
   for (member *m = r->members; m != NULL; m = m->next)
-    if (m->conn != NULL && !m->joining)
+    if (m->conn != NULL && !m->joining && ++n)
       netfw_conn_shutdown(m->conn);
+  if (n > 0)
+    netfw_log(NETFW_LOG_WARN, "chat: the membership store lost this "
+              "worker's %u members: closing their connections", n);
 }
 
 static const chat_store_events store_events = {on_gone, on_lost};

@@ -212,15 +212,19 @@ static void send_sweep(redis_store *rs) {
     rs->inflight--;
 }
 
+/* Logs once per outage that Redis cannot be reached. */
+static void unreachable(redis_store *rs, const char *why) {
+  if (!rs->warned)
+    netfw_log(NETFW_LOG_WARN, "chat: Redis at %s:%d unreachable (%s): joins "
+              "are refused until it is back", rs->ip, rs->port, why);
+  rs->warned = true;
+}
+
 static void on_connect(const redisAsyncContext *ac, int status) {
   redis_store *rs = ac->data;
 
   if (status != REDIS_OK) {
-    if (!rs->warned)
-      netfw_log(NETFW_LOG_WARN, "chat: Redis at %s:%d unreachable (%s): "
-                "joins are refused until it is back", rs->ip, rs->port,
-                ac->errstr);
-    rs->warned = true;
+    unreachable(rs, ac->errstr);
     rs->ac = NULL; /* hiredis frees it */
     return;
   }
@@ -246,6 +250,7 @@ static void start_connect(redis_store *rs) {
   if (ac == NULL)
     return;
   if (ac->err != 0 || redisLibuvAttach(ac, rs->loop) != REDIS_OK) {
+    unreachable(rs, ac->err != 0 ? ac->errstr : "out of memory");
     redisAsyncFree(ac);
     return;
   }
@@ -268,8 +273,10 @@ static void on_tick(uv_timer_t *h) {
     return;
   }
   if (!rs->connected) {
-    if (now - rs->connect_start > CONNECT_MS)
-      drop(rs, "connecting timed out");
+    if (now - rs->connect_start > CONNECT_MS) {
+      unreachable(rs, "connecting timed out");
+      drop(rs, NULL);
+    }
     return;
   }
   if (rs->inflight > 0 && now - rs->last_reply > STUCK_MS) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # chat end to end: three members join, talk, see joins and leaves; a
-# duplicate nickname is refused; --workers other than 1 is refused.
+# duplicate nickname is refused; a bad --bus is refused. One worker, the
+# local bus (tests/examples/chat_bus_e2e.py covers workers and servers).
 BIN=$1
 source "$(dirname "$0")/lib.sh"
 
@@ -14,7 +15,8 @@ wait_for() {
   fail "no line /$2/ in $(basename "$1") within 10 s"
 }
 
-"$BIN/chat_server" --port 0 --workers 2 2>/dev/null && fail "--workers 2 accepted"
+"$BIN/chat_server" --port 0 --bus mqtt://x 2>/dev/null && fail "--bus mqtt:// accepted"
+"$BIN/chat_server" --port 0 --bus redis://h:0 2>/dev/null && fail "--bus port 0 accepted"
 start_server chat "$BIN/chat_server" --port 0
 
 # member NAME : starts a chat_client fed from a fifo kept open on an fd
