@@ -53,6 +53,8 @@ struct netfw__relay {
   netfw__relay_drop_fn on_drop;
   void *drop_arg;
   uint64_t drop_logged_ms; /* when the last drop line was written  */
+  uint64_t broker_dropped; /* not published: the broker's queue full */
+  uint64_t broker_logged_ms;
   bool closing;
   int open; /* handles and links not yet closed        */
 };
@@ -152,6 +154,22 @@ static void dropped(rlink *d) {
   d->dropped = 0;
 }
 
+/* Counts a message the broker could not take (its queue is full) and logs
+ * the count at most once a second. */
+static void broker_dropped(netfw__relay *r) {
+  uint64_t now = netfw__now_ms();
+
+  r->broker_dropped++;
+  if (now - r->broker_logged_ms < 1000)
+    return;
+  r->broker_logged_ms = now;
+  netfw_log(NETFW_LOG_WARN,
+            "bus: redis is not keeping up: %llu message(s) not published to "
+            "the other servers (%zu bytes in flight)",
+            (unsigned long long)r->broker_dropped, r->queue_max);
+  r->broker_dropped = 0;
+}
+
 /* True when d can take a frame of size payload bytes now. */
 static bool room_for(const rlink *d, size_t size) {
   return !(d->s.flags & NETFW__S_STOPPED) &&
@@ -188,9 +206,10 @@ static void publish(rlink *from, const uint8_t *body, uint32_t size) {
   for (i = 0; c != NULL && i < c->n; i++)
     if (c->subs[i] != from || (p.flags & NETFW_BUS_ECHO))
       deliver(c->subs[i], body, size);
-  if (r->broker != NULL && r->broker_up)
-    (void)netfw__broker_publish(r->broker, p.chan, p.chan_len, p.id,
-                                p.payload, p.size);
+  if (r->broker != NULL && r->broker_up &&
+      netfw__broker_publish(r->broker, p.chan, p.chan_len, p.id, p.payload,
+                            p.size) == NETFW_EAGAIN)
+    broker_dropped(r);
 }
 
 /* Queues a MSG frame built from its parts (a message from the broker). */
