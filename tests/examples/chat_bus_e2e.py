@@ -1,0 +1,358 @@
+#!/usr/bin/env python3
+"""chat_server as one room over several workers and several servers.
+
+Usage: chat_bus_e2e.py BIN_DIR CASE
+  CASE local  1 chat_server x 4 workers (--bus local)
+  CASE redis  its own redis-server on a free port, 2 chat_servers x 4
+              workers on it (--bus redis://127.0.0.1:PORT)
+
+Each case: 8 real chat_clients (split over the servers; the server logs
+which worker holds whom: the members must be spread over more than one
+worker of each server) join one after the other, each says K lines
+(interleaved); every member must print exactly the others' lines, each
+sender's in order, and "* X joined" for everyone who came after it. Then:
+8 raw-socket peers join at the same moment over every server: each must
+learn every other exactly once (Joined.members or MemberJoined, never both,
+never neither); a nickname held on one server is refused (NICK_TAKEN) on
+the other; a member that resets its socket, one that sends Leave, one that
+/quits and one whose worker is killed (SIGKILL: a ghost the store sweeps)
+are announced as left to everybody, on every server.
+
+Every process this test starts (servers, clients, redis-server) is killed
+in all paths; every wait is bounded. Python stdlib only."""
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from chat_closed_e2e import (JOINED, LEAVE_FRAME, LINE, MEMBER_JOINED,  # noqa
+                             MEMBER_LEFT, NICK_TAKEN, Fail, Peer, check, join,
+                             refused, say)
+
+K = 20        # lines per member
+MEMBERS = 8
+WAIT = 15.0   # seconds for anything that must arrive
+GHOST_WAIT = 20.0  # a killed worker's members: alive key expiry + sweep
+
+PROCS = []    # everything started, killed at the end whatever happens
+
+
+def start(args, **kw):
+    p = subprocess.Popen(args, **kw)
+    PROCS.append(p)
+    return p
+
+
+def kill_all():
+    for p in PROCS:
+        if p.poll() is None:
+            p.kill()
+        try:
+            p.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(cond, what, timeout=WAIT):
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise Fail(f"timed out ({timeout} s) waiting for {what}")
+        time.sleep(0.02)
+
+
+class Redis:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.log = open(os.path.join(tmp, "redis.log"), "w+")
+        self.proc = start(["redis-server", "--port", str(self.port),
+                           "--bind", "127.0.0.1", "--save", "",
+                           "--appendonly", "no"],
+                          stdout=self.log, stderr=subprocess.STDOUT,
+                          stdin=subprocess.DEVNULL)
+
+        def up():
+            check(self.proc.poll() is None, "redis-server exited")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 1).close()
+                return True
+            except OSError:
+                return False
+        wait_until(up, "redis-server to listen")
+
+
+class Server:
+    """chat_server on a free port; stdout and stderr in files."""
+
+    def __init__(self, bindir, tmp, name, args):
+        self.name = name
+        self.out = open(os.path.join(tmp, name + ".out"), "w+")
+        self.err = open(os.path.join(tmp, name + ".err"), "w+")
+        self.proc = start([os.path.join(bindir, "chat_server"), "--port", "0",
+                           *args], stdout=self.out, stderr=self.err,
+                          stdin=subprocess.DEVNULL)
+        self.port = None
+
+        def listening():
+            check(self.proc.poll() is None,
+                  f"{name} exited early:\n{read(self.err)}")
+            m = re.search(r"^listening on 127\.0\.0\.1:(\d+)$",
+                          read(self.out), re.M)
+            self.port = int(m.group(1)) if m else None
+            return self.port is not None
+        wait_until(listening, f"{name} to listen")
+
+    def worker_of(self, nick):
+        """The pid of the worker that logged nick's join (last one)."""
+        pids = re.findall(rf"^\[(\d+)\] INFO: chat: {re.escape(nick)} joined$",
+                          read(self.err), re.M)
+        return int(pids[-1]) if pids else None
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            raise Fail(f"{self.name} still running 15 s after SIGTERM")
+        check(rc == 0, f"{self.name} exited {rc} after SIGTERM")
+        err = read(self.err)
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:",
+                    "used after on_client_closed", "ERROR"):
+            check(bad not in err, f"{self.name} stderr mentions '{bad}'")
+
+
+def read(f):
+    f.seek(0)
+    return f.read()
+
+
+class Client:
+    """A real chat_client; its screen in a file, its keyboard a pipe."""
+
+    def __init__(self, bindir, tmp, srv, nick):
+        self.nick, self.srv = nick, srv
+        self.out = open(os.path.join(tmp, nick + ".screen"), "w+")
+        self.proc = start([os.path.join(bindir, "chat_client"), "--port",
+                           str(srv.port), "--nick", nick],
+                          stdin=subprocess.PIPE, stdout=self.out,
+                          stderr=subprocess.STDOUT)
+        wait_until(lambda: self.screen_has(r"^\* in the room:"),
+                   f"{nick}'s welcome")
+
+    def screen(self):
+        return read(self.out)
+
+    def screen_has(self, pattern):
+        return re.search(pattern, self.screen(), re.M) is not None
+
+    def wait_for(self, pattern, what, timeout=WAIT):
+        wait_until(lambda: self.screen_has(pattern), f"{self.nick}: {what}",
+                   timeout)
+
+    def type(self, text):
+        self.proc.stdin.write((text + "\n").encode())
+        self.proc.stdin.flush()
+
+    def lines_from(self):
+        """{sender: [texts]} in the order the screen shows them."""
+        got = {}
+        for m in re.finditer(r"^<(\S+)> (.*)$", self.screen(), re.M):
+            got.setdefault(m.group(1), []).append(m.group(2))
+        return got
+
+
+def talk(clients):
+    """Everybody joined in order; says K lines each; checks every screen."""
+    nicks = [c.nick for c in clients]
+    for i, c in enumerate(clients):
+        want = " ".join(nicks[:i]) if i else "nobody else yet"
+        check(c.screen_has(rf"^\* in the room: {re.escape(want)}$"),
+              f"{c.nick}'s welcome is not '{want}':\n{c.screen()}")
+        for later in nicks[i + 1:]:
+            c.wait_for(rf"^\* {later} joined$", f"'{later} joined'")
+    for k in range(K):  # interleaved: everybody talks at once
+        for c in clients:
+            c.type(f"{c.nick} says {k}")
+    for c in clients:
+        def complete(c=c):
+            got = c.lines_from()
+            return sum(len(v) for v in got.values()) >= K * (len(clients) - 1)
+        wait_until(complete, f"{c.nick} to receive {K * (len(clients) - 1)} "
+                   "lines")
+    time.sleep(0.3)  # nothing more may come
+    for c in clients:
+        got = c.lines_from()
+        check(c.nick not in got, f"{c.nick} received its own lines")
+        for o in clients:
+            if o is not c:
+                want = [f"{o.nick} says {k}" for k in range(K)]
+                check(got.get(o.nick) == want,
+                      f"{c.nick} got from {o.nick}: {got.get(o.nick)}")
+    print(f"  {len(clients)} members x {K} lines: every member got the "
+          "others' lines once, in order")
+
+
+def check_spread(servers, clients):
+    for srv in servers:
+        pids = {srv.worker_of(c.nick) for c in clients if c.srv is srv}
+        check(None not in pids, f"{srv.name} did not log every join")
+        check(len(pids) >= 2, f"{srv.name}: all members on one worker")
+        print(f"  {srv.name}: members on {len(pids)} workers")
+
+
+def recv_msgs(peer, want_ids, timeout):
+    """Frames (id, payload) until timeout passes with nothing new."""
+    out = []
+    while True:
+        try:
+            raw = peer.recv_frame(timeout)
+        except Fail:
+            return out
+        check(raw is not None, f"{peer.name}: connection closed")
+        mid = int.from_bytes(raw[:2], "little")
+        check(mid in want_ids, f"{peer.name}: unexpected frame id {mid}")
+        out.append((mid, raw[6:]))
+
+
+def strings8(body, count_size):
+    n = int.from_bytes(body[:count_size], "little")
+    pos, out = count_size, []
+    for _ in range(n):
+        ln = body[pos]
+        out.append(body[pos + 1:pos + 1 + ln].decode())
+        pos += 1 + ln
+    return out
+
+
+def concurrent_joins(servers, present):
+    """8 peers join at once over every server: each learns every other once."""
+    nicks = [f"race{i}" for i in range(MEMBERS)]
+    peers = [Peer(servers[i % len(servers)].port, n)
+             for i, n in enumerate(nicks)]
+    for p, n in zip(peers, nicks):
+        p.send(join(n))
+    for p in peers:
+        msgs = recv_msgs(p, (JOINED, MEMBER_JOINED), 1.5)
+        check(msgs and msgs[0][0] == JOINED, f"{p.name}: no Joined first")
+        snap = strings8(msgs[0][1], 2)
+        later = [b[1:1 + b[0]].decode() for _, b in msgs[1:]]
+        both = set(snap) & set(later)
+        check(not both, f"{p.name}: {both} in Joined and MemberJoined")
+        check(len(later) == len(set(later)), f"{p.name}: duplicate joins")
+        others = (set(nicks) | set(present)) - {p.name}
+        check(set(snap) | set(later) == others,
+              f"{p.name} knows {sorted(set(snap) | set(later))}")
+    print(f"  {MEMBERS} concurrent joins over {len(servers)} server(s): each "
+          "member learned every other exactly once")
+    return peers
+
+
+def departures(bindir, tmp, servers, clients, peers):
+    """Taken nick across servers, then four ways of leaving."""
+    a, b = servers[0], servers[-1]
+    dup = Peer(b.port, "dup")
+    dup.send(join(clients[0].nick))  # clients[0] is on servers[0]
+    dup.expect(refused(NICK_TAKEN), " (nick held on another server)")
+    dup.close()
+    # the race peers go: reset, Leave, plain close
+    for i, p in enumerate(peers):
+        if i % 3 == 0:
+            p.close_rst()
+        elif i % 3 == 1:
+            p.send(LEAVE_FRAME)
+        else:
+            p.close()
+    for c in clients:
+        for p in peers:
+            c.wait_for(rf"^\* {p.name} left$", f"'{p.name} left'")
+    print("  reset / Leave / close: every member was told, on every server")
+    quitter, killed = clients[0], clients[1]
+    quitter.type("/quit")
+    killed.proc.kill()  # its socket closes without a Leave
+    ghost = Client(bindir, tmp, b, "ghost")
+    rest = clients[2:]
+    for c in rest:
+        c.wait_for(r"^\* ghost joined$", "'ghost joined'")
+    pid = b.worker_of("ghost")
+    os.kill(pid, signal.SIGKILL)  # the worker dies: its members are ghosts
+    victims = [ghost] + [c for c in rest
+                         if c.srv is b and b.worker_of(c.nick) == pid]
+    rest = [c for c in rest if c not in victims]
+    check(rest, "every member was on the killed worker")
+    for v in victims:
+        v.wait_for(r"^\* the server closed the connection$", "its close")
+    for c in rest:
+        for gone in (quitter.nick, killed.nick):
+            c.wait_for(rf"^\* {gone} left$", f"'{gone} left'")
+        for v in victims:
+            c.wait_for(rf"^\* {v.nick} left$", f"'{v.nick} left' (swept)",
+                       GHOST_WAIT)
+    print(f"  /quit, killed client, killed worker ({len(victims)} ghosts "
+          "swept): every member was told, on every server")
+    check(quitter.proc.wait(5) == 0, "the /quit client exited non-zero")
+    for c in rest:
+        c.proc.stdin.close()
+    for c in rest:
+        check(c.proc.wait(10) == 0, f"{c.nick}'s client exited non-zero")
+
+
+def run(bindir, tmp, case):
+    args = ["--workers", "4"]
+    nservers = 1
+    if case == "redis":
+        redis = Redis(tmp)
+        args += ["--bus", f"redis://127.0.0.1:{redis.port}"]
+        nservers = 2
+    servers = [Server(bindir, tmp, f"server{i}", args)
+               for i in range(nservers)]
+    if case == "redis":
+        time.sleep(1.5)  # the workers connect to Redis (joins refused before)
+    clients = [Client(bindir, tmp, servers[i % nservers], f"m{i}")
+               for i in range(MEMBERS)]
+    check_spread(servers, clients)
+    talk(clients)
+    peers = concurrent_joins(servers, [c.nick for c in clients])
+    departures(bindir, tmp, servers, clients, peers)
+    for srv in servers:
+        srv.stop()
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in ("local", "redis"):
+        sys.exit(__doc__)
+    bindir, case = sys.argv[1], sys.argv[2]
+    if case == "redis" and shutil.which("redis-server") is None:
+        sys.exit("FAIL: redis-server is not installed")
+    tmp = tempfile.mkdtemp(prefix="netfw-chatbus-")
+    ok = False
+    try:
+        print(f"chat bus e2e ({case}):")
+        run(bindir, tmp, case)
+        ok = True
+    except (Fail, OSError) as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        for name in sorted(os.listdir(tmp)):
+            if name.endswith(".err"):
+                with open(os.path.join(tmp, name)) as f:
+                    print(f"--- {name}:\n{f.read()[-3000:]}", file=sys.stderr)
+    finally:
+        kill_all()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print(f"chat bus e2e ({case}): {'passed' if ok else 'FAILED'}")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
