@@ -73,7 +73,7 @@ typedef struct member {
   room *r;
   netfw_conn *conn; /* NULL once closed (a join still owed by the store) */
   char nick[CHAT_NICK_MAX + 1];
-  bool joining;  /* the store has not answered yet */
+  bool joining;   /* the store has not answered yet */
   uint64_t since; /* the join's number: changes <= since are in Joined */
   queued *head, *tail;
   uint32_t nqueued;
@@ -144,8 +144,10 @@ static void enqueue(member *m, uint64_t seq, bool own, netfw_msg *msg) {
   if (q == NULL || m->nqueued >= QUEUE_MAX ||
       m->queued_bytes + netfw_msg_size(msg) > QUEUE_BYTES) {
     if (m->conn != NULL) {
-      netfw_log(NETFW_LOG_WARN, "chat: too much room traffic while '%s' "
-                "joins: closing the connection", m->nick);
+      netfw_log(NETFW_LOG_WARN,
+                "chat: too much room traffic while '%s' "
+                "joins: closing the connection",
+                m->nick);
       netfw_conn_set_data(m->conn, NULL); /* on_closed finds no member */
       netfw_conn_shutdown(m->conn);
       m->conn = NULL; /* on_joined frees m */
@@ -195,8 +197,8 @@ static void publish(room *r, netfw_msg *m) {
 
 /* from said text: to this worker's members but except, and to the other
  * workers when publish. */
-static void said(room *r, const member *except, netfw_str from,
-                 netfw_str text, bool publish_it) {
+static void said(room *r, const member *except, netfw_str from, netfw_str text,
+                 bool publish_it) {
   chat_Line line = {.from = from, .text = text};
   chat_bus_Said s = {.from = from, .text = text};
   netfw_msg f;
@@ -214,8 +216,8 @@ static void said(room *r, const member *except, netfw_str from,
 }
 
 /* nick joined (or left) with change number seq; as said() otherwise. */
-static void changed(room *r, const member *except, bool joined,
-                    netfw_str nick, uint64_t seq, bool publish_it) {
+static void changed(room *r, const member *except, bool joined, netfw_str nick,
+                    uint64_t seq, bool publish_it) {
   chat_MemberJoined j = {.nick = nick};
   chat_MemberLeft l = {.nick = nick};
   chat_bus_Entered e = {.seq = seq, .nick = nick};
@@ -224,13 +226,15 @@ static void changed(room *r, const member *except, bool joined,
   int err;
 
   netfw_msg_init(&f, 0);
-  err = joined ? chat_MemberJoined_encode(&j, &f) : chat_MemberLeft_encode(&l, &f);
+  err = joined ? chat_MemberJoined_encode(&j, &f)
+               : chat_MemberLeft_encode(&l, &f);
   if (err == 0)
     broadcast(r, except, seq, &f);
   netfw_msg_release(&f);
   if (publish_it) {
     netfw_msg_init(&f, 0);
-    err = joined ? chat_bus_Entered_encode(&e, &f) : chat_bus_Left_encode(&b, &f);
+    err =
+        joined ? chat_bus_Entered_encode(&e, &f) : chat_bus_Left_encode(&b, &f);
     if (err == 0)
       publish(r, &f);
     netfw_msg_release(&f);
@@ -261,8 +265,10 @@ static void on_lost(void *ctx) {
     if (m->conn != NULL && !m->joining && ++n)
       netfw_conn_shutdown(m->conn);
   if (n > 0)
-    netfw_log(NETFW_LOG_WARN, "chat: the membership store lost this "
-              "worker's %u members: closing their connections", n);
+    netfw_log(NETFW_LOG_WARN,
+              "chat: the membership store lost this "
+              "worker's %u members: closing their connections",
+              n);
 }
 
 static const chat_store_events store_events = {on_gone, on_lost};
@@ -375,8 +381,8 @@ static void on_join(void *app, netfw_conn *conn, const chat_Join *msg) {
   err = chat_store_join(r->store, m->nick, on_joined, m); /* may answer now */
   if (err != 0) {
     r->pending--;
-    netfw_log(NETFW_LOG_WARN, "chat: cannot join '%s': the room is %s",
-              m->nick, err == CHAT_STORE_FULL ? "full" : "unavailable");
+    netfw_log(NETFW_LOG_WARN, "chat: cannot join '%s': the room is %s", m->nick,
+              err == CHAT_STORE_FULL ? "full" : "unavailable");
     netfw_conn_set_data(conn, NULL);
     unlink_member(r, m);
     free_member(m);

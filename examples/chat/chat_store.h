@@ -99,7 +99,9 @@ static inline int chat_store_leave(chat_store *s, const char *nick,
 /* Closes the store (the worker is ending): every callback still owed is
  * called (joins with CHAT_STORE_DOWN, leaves with 0), then s is freed. May
  * run the worker's loop for a bounded time (it no longer serves then). */
-static inline void chat_store_close(chat_store *s) { s->ops->close(s); }
+static inline void chat_store_close(chat_store *s) {
+  s->ops->close(s);
+}
 
 /* ---- chat_store_local.c: one server, shared memory ---- */
 

@@ -56,7 +56,9 @@ typedef struct local_store {
   chat_store_member *snap; /* capacity */
 } local_store;
 
-static entry *entries(chat_store_table *t) { return (entry *)(t + 1); }
+static entry *entries(chat_store_table *t) {
+  return (entry *)(t + 1);
+}
 
 static int32_t *idx(chat_store_table *t) {
   return (int32_t *)(entries(t) + t->capacity);
@@ -138,7 +140,9 @@ static void lock(chat_store_table *t) {
   }
 }
 
-static void unlock(chat_store_table *t) { pthread_mutex_unlock(&t->lock); }
+static void unlock(chat_store_table *t) {
+  pthread_mutex_unlock(&t->lock);
+}
 
 chat_store_table *chat_store_table_new(uint32_t capacity) {
   uint32_t slots = 16;
@@ -207,8 +211,8 @@ static int local_join(chat_store *s, const char *nick, chat_store_join_cb cb,
   }
   unlock(t);
   for (uint32_t i = 0; i < n; i++)
-    ls->snap[i] = (chat_store_member){ls->copy[i].nick, ls->copy[i].len,
-                                      ls->copy[i].seq};
+    ls->snap[i] =
+        (chat_store_member){ls->copy[i].nick, ls->copy[i].len, ls->copy[i].seq};
   qsort(ls->snap, n, sizeof(*ls->snap), by_seq);
   cb(arg, status, seq, ls->snap, n);
   return 0;

@@ -101,7 +101,7 @@ typedef struct redis_store {
   bool connected;        /* the connection is up */
   bool ready;            /* and our alive key is set: joins allowed */
   bool closing;
-  bool warned;           /* "unreachable" logged since the last success */
+  bool warned; /* "unreachable" logged since the last success */
   unsigned gen, ticks, inflight;
   uint64_t last_reply, connect_start;
   char owner[80];
@@ -215,8 +215,10 @@ static void send_sweep(redis_store *rs) {
 /* Logs once per outage that Redis cannot be reached. */
 static void unreachable(redis_store *rs, const char *why) {
   if (!rs->warned)
-    netfw_log(NETFW_LOG_WARN, "chat: Redis at %s:%d unreachable (%s): joins "
-              "are refused until it is back", rs->ip, rs->port, why);
+    netfw_log(NETFW_LOG_WARN,
+              "chat: Redis at %s:%d unreachable (%s): joins "
+              "are refused until it is back",
+              rs->ip, rs->port, why);
   rs->warned = true;
 }
 
@@ -294,8 +296,7 @@ static int by_seq(const void *a, const void *b) {
 }
 
 /* Fills rs->snap from HGETALL's flat array; false if it cannot. */
-static bool parse_members(redis_store *rs, const redisReply *all,
-                          uint32_t *n) {
+static bool parse_members(redis_store *rs, const redisReply *all, uint32_t *n) {
   size_t count = all->elements / 2;
 
   if (all->type != REDIS_REPLY_ARRAY || count > UINT16_MAX)
@@ -331,8 +332,7 @@ static void on_joined(redisAsyncContext *ac, void *r, void *priv) {
   (void)ac;
   answered(rs);
   if (reply != NULL && reply->type == REDIS_REPLY_ARRAY &&
-      reply->elements >= 1 &&
-      reply->element[0]->type == REDIS_REPLY_INTEGER) {
+      reply->elements >= 1 && reply->element[0]->type == REDIS_REPLY_INTEGER) {
     long long code = reply->element[0]->integer;
     if (code == 1)
       status = CHAT_STORE_TAKEN;
@@ -363,9 +363,9 @@ static int redis_join(chat_store *s, const char *nick, chat_store_join_cb cb,
   o->join = cb;
   o->arg = arg;
   if (redisAsyncCommand(rs->ac, on_joined, o,
-                        "EVAL %s 4 %s %s %s %s%s %s %s %s", join_lua,
-                        K_MEMBERS, K_SEQ, K_OWNERS, K_OWNER, rs->owner, nick,
-                        rs->owner, rs->max) != 0) {
+                        "EVAL %s 4 %s %s %s %s%s %s %s %s", join_lua, K_MEMBERS,
+                        K_SEQ, K_OWNERS, K_OWNER, rs->owner, nick, rs->owner,
+                        rs->max) != 0) {
     free(o);
     return CHAT_STORE_DOWN;
   }
@@ -410,7 +410,9 @@ static int redis_leave(chat_store *s, const char *nick, uint64_t seq,
   return 0;
 }
 
-static void on_close_timeout(uv_timer_t *h) { *(bool *)h->data = true; }
+static void on_close_timeout(uv_timer_t *h) {
+  *(bool *)h->data = true;
+}
 
 static void free_on_close(uv_handle_t *h) {
   redis_store *rs = h->data;

@@ -52,16 +52,18 @@ bool example_parse_bus(const char *url, char *host, size_t host_len,
   }
   if (len == 0 || len >= host_len || memchr(h, '/', len) != NULL)
     goto bad;
-  if (colon != NULL && !example_parse_int("the --bus port", colon + 1, 1,
-                                          65535, &v))
+  if (colon != NULL &&
+      !example_parse_int("the --bus port", colon + 1, 1, 65535, &v))
     goto bad;
   memcpy(host, h, len);
   host[len] = '\0';
   *port = (uint16_t)v;
   return true;
 bad:
-  fprintf(stderr, "error: --bus must be 'local' or 'redis://HOST:PORT', not "
-                  "'%s'\n", url);
+  fprintf(stderr,
+          "error: --bus must be 'local' or 'redis://HOST:PORT', not "
+          "'%s'\n",
+          url);
   return false;
 }
 
@@ -200,24 +202,25 @@ static void limits_usage(FILE *out, bool dir) {
 
 static void server_usage(FILE *out, const char *name, const char *about,
                          bool dir) {
-  fprintf(out,
-          "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n"
-          "       [--max-payload BYTES] [--max-connections N]\n"
-          "       [--idle-timeout MS] [--worker-memory BYTES]\n"
-          "       [--max-output BYTES] [--frame-timeout MS]\n"
-          "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]%s\n%s"
-          "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-          "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n%s"
-          "  --ip ADDR              address to bind (default 127.0.0.1)\n"
-          "  --port N               port, 0 = any free port (default 54314)\n"
-          "  --workers N            worker processes, 0 = one per CPU\n"
-          "                         (default 1)\n"
-          "  --bus URL              the message bus between workers: local\n"
-          "                         (this server's, the default) or\n"
-          "                         redis://HOST:PORT (every server on it)\n",
-          name, dir ? " --dir DIR" : "", dir ? " [--quota BYTES]" : "", about,
-          dir ? "  --dir DIR              where files are stored (must exist)\n"
-              : "");
+  fprintf(
+      out,
+      "usage: %s%s [--ip ADDR] [--port N] [--workers N]\n"
+      "       [--max-payload BYTES] [--max-connections N]\n"
+      "       [--idle-timeout MS] [--worker-memory BYTES]\n"
+      "       [--max-output BYTES] [--frame-timeout MS]\n"
+      "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]%s\n%s"
+      "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
+      "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n%s"
+      "  --ip ADDR              address to bind (default 127.0.0.1)\n"
+      "  --port N               port, 0 = any free port (default 54314)\n"
+      "  --workers N            worker processes, 0 = one per CPU\n"
+      "                         (default 1)\n"
+      "  --bus URL              the message bus between workers: local\n"
+      "                         (this server's, the default) or\n"
+      "                         redis://HOST:PORT (every server on it)\n",
+      name, dir ? " --dir DIR" : "", dir ? " [--quota BYTES]" : "", about,
+      dir ? "  --dir DIR              where files are stored (must exist)\n"
+          : "");
   limits_usage(out, dir);
 }
 

@@ -44,7 +44,9 @@ static void on_gone(void *ctx, const char *nick, uint64_t seq) {
   f->gone++;
 }
 
-static void on_lost(void *ctx) { (void)ctx; }
+static void on_lost(void *ctx) {
+  (void)ctx;
+}
 
 static const chat_store_events events = {on_gone, on_lost};
 
