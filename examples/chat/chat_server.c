@@ -87,7 +87,7 @@ struct room {
   uint32_t pending;
   bool closing;
   netfw_arena arena;
-  uint64_t publish_failed;
+  uint64_t publish_failed, joins_refused; /* for rate-limited logs */
 };
 
 static const chat_store_events store_events;
@@ -367,7 +367,10 @@ static void on_join(void *app, netfw_conn *conn, const chat_Join *msg) {
     return;
   }
   if (r->pending >= PENDING_MAX || (m = calloc(1, sizeof(*m))) == NULL) {
-    netfw_log(NETFW_LOG_WARN, "chat: too many joins in progress: closing");
+    if (r->joins_refused++ % 1000 == 0) /* one line per 1000 */
+      netfw_log(NETFW_LOG_WARN,
+                "chat: too many joins in progress: closing (%llu so far)",
+                (unsigned long long)r->joins_refused);
     netfw_conn_shutdown(conn);
     return;
   }

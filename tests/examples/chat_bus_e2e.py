@@ -5,6 +5,11 @@ Usage: chat_bus_e2e.py BIN_DIR CASE
   CASE local  1 chat_server x 4 workers (--bus local)
   CASE redis  its own redis-server on a free port, 2 chat_servers x 4
               workers on it (--bus redis://127.0.0.1:PORT)
+  CASE faults 1 chat_server x 1 worker on its own redis-server, which is
+              stopped (SIGSTOP), continued and killed: the bounds on joins
+              waiting for Redis and on what a joining connection queues,
+              a stuck Redis dropped after 5 s, joins refused while it is
+              down, members closed when it is lost, back once it is up
 
 Each case: 8 real chat_clients (split over the servers; the server logs
 which worker holds whom: the members must be spread over more than one
@@ -31,9 +36,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chat_closed_e2e import (JOINED, LEAVE_FRAME, LINE, MEMBER_JOINED,  # noqa
-                             MEMBER_LEFT, NICK_TAKEN, Fail, Peer, check, join,
-                             refused, say)
+from chat_closed_e2e import (JOINED, LEAVE_FRAME, MEMBER_JOINED,  # noqa
+                             NICK_TAKEN, Fail, Peer, check, join, refused, say)
 
 K = 20        # lines per member
 MEMBERS = 8
@@ -329,17 +333,115 @@ def run(bindir, tmp, case):
         srv.stop()
 
 
+def eof_within(peer, timeout):
+    """True if the server closes peer within timeout (frames before EOF are
+    skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        try:
+            if peer.recv_frame(left) is None:
+                return True
+        except Fail:
+            return peer.eof
+
+
+def closed_now(peer):
+    """True if the server closed peer already (nothing else was sent)."""
+    peer.sock.setblocking(False)
+    try:
+        data = peer.sock.recv(1 << 16)
+        check(not data, f"{peer.name} received {data!r}")
+        peer.eof = True
+    except BlockingIOError:
+        pass
+    except ConnectionResetError:
+        peer.eof = True
+    peer.sock.settimeout(WAIT)
+    return peer.eof
+
+
+def join_when_back(srv, nick, timeout):
+    """Joins nick, retrying while the server refuses (closes); the peer."""
+    deadline = time.monotonic() + timeout
+    while True:
+        p = Peer(srv.port, nick)
+        p.send(join(nick))
+        raw = p.recv_frame()
+        if raw is not None and raw[0] == JOINED:
+            return p
+        p.close()
+        if time.monotonic() > deadline:
+            raise Fail(f"{nick} could not join within {timeout} s")
+        time.sleep(0.3)
+
+
+def faults(bindir, tmp):
+    redis = Redis(tmp)
+    srv = Server(bindir, tmp, "server0",
+                 ["--workers", "1", "--bus", f"redis://127.0.0.1:{redis.port}"])
+    alice = join_when_back(srv, "alice", WAIT)
+    redis.proc.send_signal(signal.SIGSTOP)  # Redis stops answering
+    t0 = time.monotonic()
+    j = Peer(srv.port, "joiner")
+    j.send(join("joiner"))  # waits for Redis, queues the room's events
+    time.sleep(0.3)  # its Join is read before alice's lines
+    alice.send(b"".join(say(f"line {k}") for k in range(1100)))
+    check(eof_within(j, 3), "the joiner's queue was not bounded")
+    peers = [Peer(srv.port, f"p{i}") for i in range(299)]
+    for p in peers:
+        p.send(join(p.name))
+    time.sleep(0.5)
+    closed = [p for p in peers if closed_now(p)]
+    check(len(closed) == 299 - 255,
+          f"{len(closed)} joins closed at once, wanted {299 - 255} "
+          "(256 may wait for Redis)")
+    check(time.monotonic() - t0 < 4.5, "too slow to test the 5 s bound")
+    for p in peers:
+        if p not in closed:
+            check(eof_within(p, 10), f"{p.name} still waits for Redis")
+    check(eof_within(alice, 5), "alice kept after Redis was lost")
+    print(f"  Redis stopped: 1 joiner closed for its queue, 44 of 299 joins "
+          f"closed at once, the rest and the member closed after "
+          f"{time.monotonic() - t0:.1f} s")
+    for p in peers + [alice, j]:
+        p.close()
+    redis.proc.send_signal(signal.SIGCONT)
+    bob = join_when_back(srv, "bob", WAIT)
+    print("  Redis continued: joins work again")
+    redis.proc.kill()
+    redis.proc.wait(5)
+    check(eof_within(bob, 5), "bob kept after Redis died")
+    carol = Peer(srv.port, "carol")
+    t0 = time.monotonic()
+    carol.send(join("carol"))
+    check(eof_within(carol, 3), "a join hangs while Redis is down")
+    print(f"  Redis killed: the member closed, a join refused in "
+          f"{time.monotonic() - t0:.2f} s")
+    srv.stop()
+    err = read(srv.err)
+    for want in ("too much room traffic while 'joiner' joins",
+                 "too many joins in progress", "no answer for 5 s",
+                 "cannot join 'carol': the room is unavailable"):
+        check(want in err, f"no log line '{want}'")
+
+
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("local", "redis"):
+    if len(sys.argv) != 3 or sys.argv[2] not in ("local", "redis", "faults"):
         sys.exit(__doc__)
     bindir, case = sys.argv[1], sys.argv[2]
-    if case == "redis" and shutil.which("redis-server") is None:
+    if case != "local" and shutil.which("redis-server") is None:
         sys.exit("FAIL: redis-server is not installed")
     tmp = tempfile.mkdtemp(prefix="netfw-chatbus-")
     ok = False
     try:
         print(f"chat bus e2e ({case}):")
-        run(bindir, tmp, case)
+        if case == "faults":
+            faults(bindir, tmp)
+        else:
+            run(bindir, tmp, case)
         ok = True
     except (Fail, OSError) as e:
         print(f"FAIL: {e}", file=sys.stderr)
