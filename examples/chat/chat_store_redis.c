@@ -157,6 +157,18 @@ static void drop(redis_store *rs, const char *why) {
     lose(rs);
 }
 
+static void send_alive(redis_store *rs);
+
+/* Logs once per outage that Redis cannot be reached. */
+static void unreachable(redis_store *rs, const char *why) {
+  if (!rs->warned)
+    netfw_log(NETFW_LOG_WARN,
+              "chat: Redis at %s:%d unreachable (%s): joins "
+              "are refused until it is back",
+              rs->ip, rs->port, why);
+  rs->warned = true;
+}
+
 static void on_alive(redisAsyncContext *ac, void *r, void *priv) {
   redis_store *rs = priv;
   redisReply *reply = r;
@@ -169,13 +181,16 @@ static void on_alive(redisAsyncContext *ac, void *r, void *priv) {
     rs->ready = true;
     return;
   }
+  if (!rs->ready) { /* refused (NOAUTH, LOADING...): joins stay refused */
+    unreachable(rs, reply->type == REDIS_REPLY_ERROR ? reply->str : "?");
+    return;
+  }
   netfw_log(NETFW_LOG_WARN, "chat: Redis lost our liveness key: closing "
                             "this worker's members");
-  if (rs->ready) {
-    rs->ready = false;
-    rs->ev.lost(rs->ctx);
-  }
+  rs->ready = false;
   set_owner(rs); /* the old owner's entries are swept */
+  rs->ev.lost(rs->ctx);
+  send_alive(rs); /* the new owner's key: joins again */
 }
 
 static void send_alive(redis_store *rs) {
@@ -210,16 +225,6 @@ static void send_sweep(redis_store *rs) {
                         sweep_lua, K_MEMBERS, K_SEQ, K_OWNERS, K_ALIVE,
                         K_OWNER) != 0)
     rs->inflight--;
-}
-
-/* Logs once per outage that Redis cannot be reached. */
-static void unreachable(redis_store *rs, const char *why) {
-  if (!rs->warned)
-    netfw_log(NETFW_LOG_WARN,
-              "chat: Redis at %s:%d unreachable (%s): joins "
-              "are refused until it is back",
-              rs->ip, rs->port, why);
-  rs->warned = true;
 }
 
 static void on_connect(const redisAsyncContext *ac, int status) {
