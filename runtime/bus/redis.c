@@ -5,7 +5,7 @@
  * it and, on the SUBSCRIBE link, every SUBSCRIBE sent before that: from
  * then on a message published anywhere reaches the subscriptions made so
  * far. A link that is not up 2 s after its connect started is freed and
- * retried; a failed or lost rlink is retried after its backoff (1 s,
+ * retried; a failed or lost link is retried after its backoff (1 s,
  * doubling to 30 s, back to 1 s once up).
  *
  * Lifetimes: hiredis frees a context itself when its connection fails or
@@ -21,12 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "broker.h"
 #include "chanset.h"
+#include "redis_uv.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 
@@ -324,7 +324,7 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
 /* ---- links ---- */
 
 /* Sends cmd ("SUBSCRIBE" or "UNSUBSCRIBE") for chan on the SUBSCRIBE
- * rlink; a SUBSCRIBE sent before the link is up delays up until answered. */
+ * link; a SUBSCRIBE sent before the link is up delays up until answered. */
 static void send_sub(netfw__broker *b, const char *cmd, const uint8_t *chan,
                      size_t len) {
   rlink *l = &b->sub;
@@ -375,8 +375,7 @@ static void link_connect(rlink *l) {
     return;
   }
   set_cloexec(ac->c.fd);
-  if (redisLibuvAttach(ac, b->loop) != REDIS_OK) {
-    ac->ev.cleanup = NULL; /* the adapter's data was not set */
+  if (netfw__redis_uv_attach(ac, b->loop) < 0) {
     redisAsyncFree(ac);
     link_retry(l, "cannot poll its socket", true);
     return;

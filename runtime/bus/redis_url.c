@@ -14,9 +14,10 @@ static bool name_char(char c) {
   return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
 }
 
-/* True for a byte of an IPv6 address between brackets (with a "%zone"). */
+/* True for a byte of an IPv6 address between brackets (its "%zone"
+ * excepted). */
 static bool ipv6_char(char c) {
-  return isxdigit((unsigned char)c) || c == ':' || c == '.' || c == '%';
+  return isxdigit((unsigned char)c) || c == ':' || c == '.';
 }
 
 /* Reads PORT (1..65535, digits only, nothing after it) from s. Returns 0
@@ -48,6 +49,9 @@ static int split_host(const char *s, const char **h, size_t *hlen,
   if (*s == '[') {
     for (p = s + 1; ipv6_char(*p); p++)
       ;
+    if (*p == '%' && p > s + 1 && name_char(p[1]))
+      for (p++; name_char(*p); p++)
+        ;
     if (*p != ']' || p == s + 1)
       return NETFW_EINVAL;
     *h = s + 1;

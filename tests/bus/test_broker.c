@@ -1,0 +1,565 @@
+/* The Redis broker (runtime/bus/redis.c) against a real redis-server: two
+ * brokers with different origins on one loop, the way two servers share a
+ * Redis. Every wait is bounded by a uv timer (run_until); counts and order
+ * are exact. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+#include <uv.h>
+
+#include "broker.h"
+#include "netfw/error.h"
+#include "redis_fixture.h"
+
+#define ORIGIN_A 0x1111111111111111ull
+#define ORIGIN_B 0x2222222222222222ull
+#define ORIGIN_X 0x3333333333333333ull
+#define BIG_PENDING ((size_t)64 << 20)
+#define MAX_PAYLOAD 4096u
+#define SEQ_BYTES 12 /* payload: sequence number u32, sender origin u64 */
+
+typedef struct peer {
+  netfw__broker *b;
+  uint64_t origin;
+  uint32_t got;          /* messages on "room" */
+  uint32_t next;         /* the sequence number expected next on "room" */
+  uint32_t out_of_order; /* "room" messages not numbered next */
+  uint32_t bad;          /* wrong id or payload shape */
+  uint32_t own;          /* messages this peer sent itself */
+  uint32_t other;        /* messages on "other" */
+  uint32_t ups, downs;   /* state events */
+  bool free_in_message;  /* free the broker from the message callback */
+  bool free_on_down;     /* free the broker from state(false) */
+} peer;
+
+typedef struct ctx {
+  uv_loop_t loop;
+  uv_timer_t deadline;
+  bool expired;
+  uint32_t want;
+  redis_fixture redis;
+  peer a, b;
+} ctx;
+
+/* ---- payloads ---- */
+
+static void put32(uint8_t *p, uint32_t v) {
+  for (int i = 0; i < 4; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put64(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++)
+    p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get32(const uint8_t *p) {
+  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+         (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--)
+    v = v << 8 | p[i];
+  return v;
+}
+
+/* ---- broker events ---- */
+
+static void on_message(void *arg, const uint8_t *chan, size_t chan_len,
+                       uint16_t id, const uint8_t *payload, uint32_t size) {
+  peer *p = arg;
+  uint32_t seq;
+
+  if (chan_len == 5 && memcmp(chan, "other", 5) == 0) {
+    p->other++;
+    return;
+  }
+  if (chan_len != 4 || memcmp(chan, "room", 4) != 0 || size < SEQ_BYTES) {
+    p->bad++;
+    return;
+  }
+  seq = get32(payload);
+  if (get64(payload + 4) == p->origin)
+    p->own++;
+  if (id != (uint16_t)seq)
+    p->bad++;
+  if (seq != p->next)
+    p->out_of_order++;
+  p->next = seq + 1;
+  p->got++;
+  if (p->free_in_message) {
+    netfw__broker_free(p->b);
+    p->b = NULL;
+  }
+}
+
+static void on_state(void *arg, bool up) {
+  peer *p = arg;
+
+  if (up) {
+    p->ups++;
+    return;
+  }
+  p->downs++;
+  if (p->free_on_down) {
+    netfw__broker_free(p->b);
+    p->b = NULL;
+  }
+}
+
+static const netfw__broker_events events = {on_message, on_state};
+
+/* ---- helpers ---- */
+
+static void peer_new(ctx *t, peer *p, uint64_t origin, size_t max_pending) {
+  memset(p, 0, sizeof(*p));
+  p->origin = origin;
+  p->b = netfw__broker_new(&t->loop, "127.0.0.1", t->redis.port, origin,
+                           max_pending, MAX_PAYLOAD, &events, p);
+  assert_non_null(p->b);
+}
+
+static void sub(peer *p, const char *chan) {
+  netfw__broker_subscribe(p->b, (const uint8_t *)chan, strlen(chan));
+}
+
+static void unsub(peer *p, const char *chan) {
+  netfw__broker_unsubscribe(p->b, (const uint8_t *)chan, strlen(chan));
+}
+
+/* Publishes sequence number seq from p on chan, size bytes of payload. */
+static int pub_size(peer *p, const char *chan, uint32_t seq, uint32_t size) {
+  uint8_t buf[256] = {0};
+
+  assert_true(size >= SEQ_BYTES && size <= sizeof(buf));
+  put32(buf, seq);
+  put64(buf + 4, p->origin);
+  return netfw__broker_publish(p->b, (const uint8_t *)chan, strlen(chan),
+                               (uint16_t)seq, buf, size);
+}
+
+static int pub(peer *p, const char *chan, uint32_t seq) {
+  return pub_size(p, chan, seq, SEQ_BYTES);
+}
+
+static void on_deadline(uv_timer_t *h) {
+  ctx *t = h->data;
+
+  t->expired = true;
+}
+
+/* Runs the loop until done(t) or ms milliseconds pass (the deadline timer
+ * fails the wait). Returns done(t). */
+static bool run_until(ctx *t, bool (*done)(ctx *), uint64_t ms) {
+  t->expired = false;
+  uv_update_time(&t->loop);
+  uv_timer_start(&t->deadline, on_deadline, ms, 0);
+  while (!done(t) && !t->expired)
+    uv_run(&t->loop, UV_RUN_ONCE);
+  uv_timer_stop(&t->deadline);
+  return done(t);
+}
+
+static bool never(ctx *t) {
+  (void)t;
+  return false;
+}
+
+static bool both_up(ctx *t) {
+  return netfw__broker_up(t->a.b) && netfw__broker_up(t->b.b);
+}
+
+static bool both_down(ctx *t) {
+  return t->a.downs > 0 && t->b.downs > 0;
+}
+
+static bool a_got_want(ctx *t) { return t->a.got >= t->want; }
+
+static bool a_other(ctx *t) { return t->a.other >= 1; }
+
+static bool b_got_want(ctx *t) { return t->b.got >= t->want; }
+
+/* Milliseconds on the loop's clock. */
+static uint64_t now_ms(ctx *t) {
+  uv_update_time(&t->loop);
+  return uv_now(&t->loop);
+}
+
+/* A synchronous client of the fixture's server (for raw PUBLISH and
+ * PUBSUB checks). */
+static redisReply *command(ctx *t, const char *fmt, ...) {
+  redisContext *c = redisConnect("127.0.0.1", t->redis.port);
+  redisReply *r;
+  va_list ap;
+
+  assert_non_null(c);
+  assert_int_equal(c->err, 0);
+  va_start(ap, fmt);
+  r = redisvCommand(c, fmt, ap);
+  va_end(ap);
+  redisFree(c);
+  assert_non_null(r);
+  return r;
+}
+
+/* Subscribers Redis counts on the bus channel chan. */
+static long long numsub(ctx *t, const char *chan) {
+  redisReply *r = command(t, "PUBSUB NUMSUB %s%s", NETFW__BROKER_PREFIX, chan);
+  long long n;
+
+  assert_int_equal(r->type, REDIS_REPLY_ARRAY);
+  assert_int_equal(r->elements, 2);
+  n = r->element[1]->integer;
+  freeReplyObject(r);
+  return n;
+}
+
+/* ---- fixtures ---- */
+
+static int setup_common(void **state, bool start_redis) {
+  ctx *t = calloc(1, sizeof(*t));
+
+  if (t == NULL || uv_loop_init(&t->loop) != 0)
+    return -1;
+  uv_timer_init(&t->loop, &t->deadline);
+  t->deadline.data = t;
+  if (start_redis && redis_fixture_start(&t->redis, 0) != 0)
+    return -1;
+  if (!start_redis && (t->redis.port = redis_fixture_free_port()) == 0)
+    return -1;
+  *state = t;
+  return 0;
+}
+
+static int setup(void **state) { return setup_common(state, true); }
+
+static int setup_no_redis(void **state) { return setup_common(state, false); }
+
+static int teardown(void **state) {
+  ctx *t = *state;
+  int rc;
+
+  if (t->a.b != NULL)
+    netfw__broker_free(t->a.b);
+  if (t->b.b != NULL)
+    netfw__broker_free(t->b.b);
+  uv_close((uv_handle_t *)&t->deadline, NULL);
+  uv_run(&t->loop, UV_RUN_DEFAULT); /* until every handle is closed */
+  rc = uv_loop_close(&t->loop);
+  redis_fixture_stop(&t->redis);
+  free(t);
+  return rc == 0 ? 0 : -1;
+}
+
+/* Both peers on "room", both up. */
+static void start_pair(ctx *t, size_t b_pending) {
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  peer_new(t, &t->b, ORIGIN_B, b_pending);
+  sub(&t->a, "room");
+  assert_true(run_until(t, both_up, 3000));
+  assert_int_equal(t->a.ups, 1);
+  assert_int_equal(t->b.ups, 1);
+}
+
+/* ---- tests ---- */
+
+/* (a) 10000 messages from B reach A exactly once, in order; B, subscribed
+ * too, gets none of its own (only A's marker after them). */
+static void test_broker_pubsub_10000_in_order(void **state) {
+  ctx *t = *state;
+  uint32_t i;
+
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  peer_new(t, &t->b, ORIGIN_B, BIG_PENDING);
+  sub(&t->a, "room");
+  sub(&t->b, "room");
+  assert_true(run_until(t, both_up, 3000));
+  for (i = 0; i < 10000; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 10000;
+  assert_true(run_until(t, a_got_want, 30000));
+  /* A's marker reaches B after all of B's own messages did. */
+  t->b.next = 777;
+  assert_int_equal(pub(&t->a, "room", 777), 0);
+  t->want = 1;
+  assert_true(run_until(t, b_got_want, 5000));
+  run_until(t, never, 100);
+  assert_int_equal(t->a.got, 10000);
+  assert_int_equal(t->a.next, 10000);
+  assert_int_equal(t->a.out_of_order, 0);
+  assert_int_equal(t->a.own, 0);
+  assert_int_equal(t->a.bad, 0);
+  assert_int_equal(t->b.got, 1);
+  assert_int_equal(t->b.own, 0);
+  assert_int_equal(t->b.out_of_order, 0);
+  assert_int_equal(t->b.bad, 0);
+}
+
+/* (b) No Redis at start: ENOTCONN and down; Redis starts: up within 2.5 s
+ * (the subscription made while down is sent on connect) and messages flow. */
+static void test_broker_redis_starts_later(void **state) {
+  ctx *t = *state;
+  uint64_t t0;
+  uint32_t i;
+
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  peer_new(t, &t->b, ORIGIN_B, BIG_PENDING);
+  sub(&t->a, "room");
+  assert_int_equal(pub(&t->b, "room", 0), NETFW_ENOTCONN);
+  run_until(t, never, 300);
+  assert_false(netfw__broker_up(t->a.b));
+  assert_false(netfw__broker_up(t->b.b));
+  assert_int_equal(pub(&t->b, "room", 0), NETFW_ENOTCONN);
+  assert_int_equal(t->a.ups + t->b.ups, 0);
+
+  assert_int_equal(redis_fixture_start(&t->redis, t->redis.port), 0);
+  t0 = now_ms(t);
+  assert_true(run_until(t, both_up, 2500));
+  assert_true(now_ms(t) - t0 <= 2500);
+  assert_int_equal(t->a.ups, 1);
+  assert_int_equal(t->b.ups, 1);
+  for (i = 0; i < 10; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 10;
+  assert_true(run_until(t, a_got_want, 5000));
+  run_until(t, never, 50);
+  assert_int_equal(t->a.got, 10);
+  assert_int_equal(t->a.out_of_order, 0);
+}
+
+/* (c) Redis killed: down soon, ENOTCONN; restarted on the same port: up
+ * again and the same subscription delivers within 2 s of the restart. */
+static void test_broker_redis_restart_resubscribes(void **state) {
+  ctx *t = *state;
+  uint64_t t0;
+  uint32_t i;
+
+  start_pair(t, BIG_PENDING);
+  for (i = 0; i < 100; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 100;
+  assert_true(run_until(t, a_got_want, 5000));
+
+  redis_fixture_kill(&t->redis);
+  assert_true(run_until(t, both_down, 2000));
+  assert_int_equal(t->a.downs, 1);
+  assert_int_equal(t->b.downs, 1);
+  assert_false(netfw__broker_up(t->b.b));
+  assert_int_equal(pub(&t->b, "room", 100), NETFW_ENOTCONN);
+
+  assert_int_equal(redis_fixture_restart(&t->redis), 0);
+  t0 = now_ms(t);
+  assert_true(run_until(t, both_up, 2000));
+  for (i = 100; i < 200; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 200;
+  assert_true(now_ms(t) - t0 < 2000);
+  assert_true(run_until(t, a_got_want, 2000 - (now_ms(t) - t0)));
+  run_until(t, never, 50);
+  assert_int_equal(t->a.got, 200);
+  assert_int_equal(t->a.out_of_order, 0);
+  assert_int_equal(t->a.ups, 2);
+  assert_int_equal(t->b.ups, 2);
+}
+
+/* (d) A small max_pending: publishing without running the loop fills it
+ * (EAGAIN); once Redis answered, publishing works again. */
+static void test_broker_max_pending_eagain(void **state) {
+  ctx *t = *state;
+  uint32_t ok = 0, full = 0, i;
+  int rc;
+
+  start_pair(t, 1000);
+  for (i = 0; i < 50; i++) {
+    rc = pub_size(&t->b, "room", ok, 100);
+    if (rc == 0) {
+      assert_int_equal(full, 0); /* no success after the first EAGAIN */
+      ok++;
+    } else {
+      assert_int_equal(rc, NETFW_EAGAIN);
+      full++;
+    }
+  }
+  /* each costs prefix 10 + "room" 4 + header 14 + 100 = 128 bytes */
+  assert_int_equal(ok, 1000 / 128);
+  assert_int_equal(full, 50 - ok);
+  t->want = ok;
+  assert_true(run_until(t, a_got_want, 5000));
+  run_until(t, never, 50); /* the PUBLISH replies */
+  assert_int_equal(pub_size(&t->b, "room", ok, 100), 0);
+  t->want = ok + 1;
+  assert_true(run_until(t, a_got_want, 5000));
+  assert_int_equal(t->a.got, ok + 1);
+  assert_int_equal(t->a.out_of_order, 0);
+}
+
+static bool numsub_room_zero(ctx *t) { return numsub(t, "room") == 0; }
+
+/* (e) Unsubscribe stops delivery at once, and Redis drops the
+ * subscription. */
+static void test_broker_unsubscribe_stops_delivery(void **state) {
+  ctx *t = *state;
+  uint32_t i;
+
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  peer_new(t, &t->b, ORIGIN_B, BIG_PENDING);
+  sub(&t->a, "room");
+  sub(&t->a, "other");
+  sub(&t->a, "room"); /* idempotent */
+  assert_true(run_until(t, both_up, 3000));
+  assert_int_equal(numsub(t, "room"), 1);
+  for (i = 0; i < 10; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 10;
+  assert_true(run_until(t, a_got_want, 5000));
+
+  unsub(&t->a, "room");
+  unsub(&t->a, "never-subscribed"); /* no-op */
+  for (i = 10; i < 20; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  assert_int_equal(pub(&t->b, "other", 0), 0);
+  assert_true(run_until(t, a_other, 5000));
+  assert_true(run_until(t, numsub_room_zero, 2000));
+  assert_int_equal(t->a.got, 10);
+  assert_int_equal(t->a.other, 1);
+  assert_int_equal(numsub(t, "other"), 1);
+}
+
+/* Malformed messages on Redis are dropped (too short, bad magic, too
+ * large), the own-origin one silently; a good one after them arrives. */
+static void test_broker_drops_malformed(void **state) {
+  ctx *t = *state;
+  uint8_t m[NETFW__BROKER_HDR + MAX_PAYLOAD + 1] = {0};
+  const char *key = NETFW__BROKER_PREFIX "room";
+  size_t good = NETFW__BROKER_HDR + SEQ_BYTES;
+
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  peer_new(t, &t->b, ORIGIN_B, BIG_PENDING);
+  sub(&t->a, "room");
+  assert_true(run_until(t, both_up, 3000));
+  memcpy(m, NETFW__BROKER_MAGIC, 4);
+  put64(m + 4, ORIGIN_X);
+  put64(m + NETFW__BROKER_HDR + 4, ORIGIN_X);
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m, (size_t)3));
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m,
+                          (size_t)NETFW__BROKER_HDR - 1));
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m, sizeof(m)));
+  put64(m + 4, ORIGIN_A); /* A's own */
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m, good));
+  memcpy(m, "NFB0", 4); /* bad magic */
+  put64(m + 4, ORIGIN_X);
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m, good));
+  memcpy(m, NETFW__BROKER_MAGIC, 4); /* good, payload exactly the max */
+  freeReplyObject(command(t, "PUBLISH %s %b", key, m,
+                          (size_t)NETFW__BROKER_HDR + MAX_PAYLOAD));
+  t->want = 1;
+  assert_true(run_until(t, a_got_want, 5000));
+  run_until(t, never, 50);
+  assert_int_equal(t->a.got, 1);
+  assert_int_equal(t->a.bad, 0);
+  assert_int_equal(t->a.out_of_order, 0);
+}
+
+/* Freeing the broker from its own message and state callbacks: no event
+ * afterwards, nothing leaked or touched after free (ASan, valgrind). */
+static void test_broker_free_from_callbacks(void **state) {
+  ctx *t = *state;
+  uint32_t i;
+
+  start_pair(t, BIG_PENDING);
+  t->a.free_in_message = true;
+  for (i = 0; i < 5; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 1;
+  assert_true(run_until(t, a_got_want, 5000));
+  run_until(t, never, 100);
+  assert_null(t->a.b);
+  assert_int_equal(t->a.got, 1);
+
+  t->b.free_on_down = true;
+  redis_fixture_kill(&t->redis);
+  run_until(t, never, 300);
+  assert_null(t->b.b);
+  assert_int_equal(t->b.downs, 1);
+}
+
+/* (f) redis:// URLs. */
+static void test_broker_parse_url(void **state) {
+  char host[64];
+  uint16_t port = 0;
+
+  (void)state;
+  assert_int_equal(netfw__broker_parse_url("redis://10.0.0.5:6380", host,
+                                           sizeof(host), &port), 0);
+  assert_string_equal(host, "10.0.0.5");
+  assert_int_equal(port, 6380);
+  assert_int_equal(netfw__broker_parse_url("redis://cache.example-1.net", host,
+                                           sizeof(host), &port), 0);
+  assert_string_equal(host, "cache.example-1.net");
+  assert_int_equal(port, 6379);
+  assert_int_equal(netfw__broker_parse_url("redis://[::1]:7000", host,
+                                           sizeof(host), &port), 0);
+  assert_string_equal(host, "::1");
+  assert_int_equal(port, 7000);
+  assert_int_equal(netfw__broker_parse_url("redis://[fe80::1%eth0]", host,
+                                           sizeof(host), &port), 0);
+  assert_string_equal(host, "fe80::1%eth0");
+  assert_int_equal(port, 6379);
+  assert_int_equal(netfw__broker_parse_url("redis://h:65535", host,
+                                           sizeof(host), &port), 0);
+  assert_int_equal(port, 65535);
+
+  static const char *const bad[] = {
+      "http://h:6379", "redis:/h:6379", "h:6379",          "redis://",
+      "redis://:6379", "redis://h:",    "redis://h:0",     "redis://h:65536",
+      "redis://h:99999999999", "redis://h:12a", "redis://h:-1",
+      "redis://h:6379/0", "redis://u@h:6379", "redis://::1:6379",
+      "redis://[::1", "redis://[]:6379", "redis://[::1]x", "redis://h h",
+      ""};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    if (netfw__broker_parse_url(bad[i], host, sizeof(host), &port) !=
+        NETFW_EINVAL)
+      fail_msg("accepted bad URL '%s'", bad[i]);
+  }
+  /* host longer than the buffer */
+  assert_int_equal(netfw__broker_parse_url("redis://abcdefgh:1", host, 8,
+                                           &port), NETFW_EINVAL);
+  assert_int_equal(netfw__broker_parse_url("redis://abcdefg:1", host, 8,
+                                           &port), 0);
+  assert_int_equal(netfw__broker_parse_url(NULL, host, 8, &port),
+                   NETFW_EINVAL);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_broker_parse_url),
+      cmocka_unit_test_setup_teardown(test_broker_pubsub_10000_in_order, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_broker_redis_starts_later,
+                                      setup_no_redis, teardown),
+      cmocka_unit_test_setup_teardown(test_broker_redis_restart_resubscribes,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_broker_max_pending_eagain, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_broker_unsubscribe_stops_delivery,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_broker_drops_malformed, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_broker_free_from_callbacks, setup,
+                                      teardown),
+  };
+
+  signal(SIGPIPE, SIG_IGN); /* writes to a killed redis-server */
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
