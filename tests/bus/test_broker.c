@@ -8,16 +8,20 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <hiredis/hiredis.h>
 #include <uv.h>
 
 #include "broker.h"
 #include "netfw/error.h"
+#include "netfw/log.h"
 #include "redis_fixture.h"
 
 #define ORIGIN_A 0x1111111111111111ull
@@ -41,6 +45,11 @@ typedef struct peer {
   bool free_on_down;     /* free the broker from state(false) */
 } peer;
 
+/* The log lines seen, by what they say. */
+typedef struct log_count {
+  int unreachable, connected, lost;
+} log_count;
+
 typedef struct ctx {
   uv_loop_t loop;
   uv_timer_t deadline;
@@ -48,6 +57,10 @@ typedef struct ctx {
   uint32_t want;
   redis_fixture redis;
   peer a, b;
+  log_count logs;
+  uv_tcp_t mute;         /* a listener that never answers */
+  uv_tcp_t accepted[16]; /* its connections */
+  int n_accepted;
 } ctx;
 
 /* ---- payloads ---- */
@@ -225,6 +238,20 @@ static long long numsub(ctx *t, const char *chan) {
   return n;
 }
 
+/* Counts the broker's connection log lines (and still prints them). */
+static void log_sink(netfw_log_level level, const char *line, void *arg) {
+  log_count *c = arg;
+
+  (void)level;
+  fprintf(stderr, "%s\n", line);
+  if (strstr(line, "unreachable") != NULL)
+    c->unreachable++;
+  if (strstr(line, " connected") != NULL)
+    c->connected++;
+  if (strstr(line, "connection lost") != NULL)
+    c->lost++;
+}
+
 /* ---- fixtures ---- */
 
 static int setup_common(void **state, bool start_redis) {
@@ -234,6 +261,7 @@ static int setup_common(void **state, bool start_redis) {
     return -1;
   uv_timer_init(&t->loop, &t->deadline);
   t->deadline.data = t;
+  netfw_log_set_sink(log_sink, &t->logs);
   if (start_redis && redis_fixture_start(&t->redis, 0) != 0)
     return -1;
   if (!start_redis && (t->redis.port = redis_fixture_free_port()) == 0)
@@ -246,6 +274,27 @@ static int setup(void **state) { return setup_common(state, true); }
 
 static int setup_no_redis(void **state) { return setup_common(state, false); }
 
+/* Closes h unless it is closed or closing already. */
+static void close_once(uv_handle_t *h) {
+  if (h->loop != NULL && !uv_is_closing(h))
+    uv_close(h, NULL);
+}
+
+/* Runs the loop until no handle is left (at most 5 s: then lists them). */
+static int drain(ctx *t) {
+  uint64_t end = now_ms(t) + 5000;
+
+  while (uv_loop_alive(&t->loop) && now_ms(t) < end) {
+    uv_run(&t->loop, UV_RUN_NOWAIT);
+    usleep(1000);
+  }
+  if (!uv_loop_alive(&t->loop))
+    return 0;
+  fprintf(stderr, "handles left on the loop:\n");
+  uv_print_all_handles(&t->loop, stderr);
+  return -1;
+}
+
 static int teardown(void **state) {
   ctx *t = *state;
   int rc;
@@ -254,9 +303,14 @@ static int teardown(void **state) {
     netfw__broker_free(t->a.b);
   if (t->b.b != NULL)
     netfw__broker_free(t->b.b);
-  uv_close((uv_handle_t *)&t->deadline, NULL);
-  uv_run(&t->loop, UV_RUN_DEFAULT); /* until every handle is closed */
-  rc = uv_loop_close(&t->loop);
+  close_once((uv_handle_t *)&t->deadline);
+  close_once((uv_handle_t *)&t->mute);
+  for (int i = 0; i < t->n_accepted; i++)
+    close_once((uv_handle_t *)&t->accepted[i]);
+  rc = drain(t); /* no broker handle may be left behind */
+  netfw_log_set_sink(NULL, NULL);
+  if (rc == 0)
+    rc = uv_loop_close(&t->loop);
   redis_fixture_stop(&t->redis);
   free(t);
   return rc == 0 ? 0 : -1;
@@ -322,6 +376,7 @@ static void test_broker_redis_starts_later(void **state) {
   assert_false(netfw__broker_up(t->b.b));
   assert_int_equal(pub(&t->b, "room", 0), NETFW_ENOTCONN);
   assert_int_equal(t->a.ups + t->b.ups, 0);
+  assert_int_equal(t->logs.unreachable, 2); /* one per broker, not per link */
 
   assert_int_equal(redis_fixture_start(&t->redis, t->redis.port), 0);
   t0 = now_ms(t);
@@ -336,6 +391,8 @@ static void test_broker_redis_starts_later(void **state) {
   run_until(t, never, 50);
   assert_int_equal(t->a.got, 10);
   assert_int_equal(t->a.out_of_order, 0);
+  assert_int_equal(t->logs.unreachable, 2);
+  assert_int_equal(t->logs.connected, 2);
 }
 
 /* (c) Redis killed: down soon, ENOTCONN; restarted on the same port: up
@@ -494,6 +551,87 @@ static void test_broker_free_from_callbacks(void **state) {
   assert_int_equal(t->b.downs, 1);
 }
 
+/* Counts the sockets connected to port, and those without FD_CLOEXEC. */
+static void count_sockets(uint16_t port, int *n, int *inheritable) {
+  for (int fd = 0; fd < 1024; fd++) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+
+    if (getpeername(fd, (struct sockaddr *)&a, &len) != 0 ||
+        a.sin_family != AF_INET || ntohs(a.sin_port) != port)
+      continue;
+    (*n)++;
+    if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC))
+      (*inheritable)++;
+  }
+}
+
+/* The Redis sockets are not inherited by the workers forked later. */
+static void test_broker_sockets_cloexec(void **state) {
+  ctx *t = *state;
+  int n = 0, inheritable = 0;
+
+  start_pair(t, BIG_PENDING);
+  count_sockets(t->redis.port, &n, &inheritable);
+  assert_int_equal(n, 4); /* two brokers, two connections each */
+  assert_int_equal(inheritable, 0);
+}
+
+static void on_mute_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  (void)buf;
+  if (nread < 0)
+    close_once((uv_handle_t *)s); /* the broker gave up on it */
+}
+
+static void on_mute_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf) {
+  static char b[64];
+
+  (void)h;
+  (void)hint;
+  *buf = uv_buf_init(b, sizeof(b));
+}
+
+/* Accepts and keeps every connection, never answering. */
+static void on_mute_conn(uv_stream_t *server, int status) {
+  ctx *t = server->data;
+  uv_tcp_t *c = &t->accepted[t->n_accepted];
+
+  if (status < 0 || t->n_accepted == 16)
+    return;
+  uv_tcp_init(&t->loop, c);
+  t->n_accepted++;
+  if (uv_accept(server, (uv_stream_t *)c) == 0)
+    uv_read_start((uv_stream_t *)c, on_mute_alloc, on_mute_read);
+}
+
+static bool four_accepted(ctx *t) { return t->n_accepted >= 4; }
+
+/* A server that accepts but never answers PING: each connection is given
+ * up after 2 s and retried 1 s later; never up. */
+static void test_broker_connect_timeout(void **state) {
+  ctx *t = *state;
+  struct sockaddr_in a;
+  uint64_t t0;
+
+  uv_ip4_addr("127.0.0.1", t->redis.port, &a);
+  assert_int_equal(uv_tcp_init(&t->loop, &t->mute), 0);
+  t->mute.data = t;
+  assert_int_equal(uv_tcp_bind(&t->mute, (struct sockaddr *)&a, 0), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)&t->mute, 16, on_mute_conn), 0);
+  t0 = now_ms(t);
+  peer_new(t, &t->a, ORIGIN_A, BIG_PENDING);
+  run_until(t, never, 1900);
+  assert_int_equal(t->n_accepted, 2);
+  assert_int_equal(t->logs.unreachable, 0);
+  assert_true(run_until(t, four_accepted, 2000));
+  assert_true(now_ms(t) - t0 >= 2900);
+  assert_int_equal(t->n_accepted, 4);
+  assert_int_equal(t->logs.unreachable, 1); /* "retrying in 1 s", once */
+  assert_false(netfw__broker_up(t->a.b));
+  assert_int_equal(pub(&t->a, "room", 0), NETFW_ENOTCONN);
+  assert_int_equal(t->a.ups + t->a.downs, 0);
+}
+
 /* (f) redis:// URLs. */
 static void test_broker_parse_url(void **state) {
   char host[64];
@@ -558,6 +696,10 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_broker_free_from_callbacks, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_broker_sockets_cloexec, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_broker_connect_timeout,
+                                      setup_no_redis, teardown),
   };
 
   signal(SIGPIPE, SIG_IGN); /* writes to a killed redis-server */
