@@ -47,7 +47,7 @@ typedef struct peer {
 
 /* The log lines seen, by what they say. */
 typedef struct log_count {
-  int unreachable, connected, lost;
+  int unreachable, connected, lost, dropped;
 } log_count;
 
 typedef struct ctx {
@@ -250,6 +250,8 @@ static void log_sink(netfw_log_level level, const char *line, void *arg) {
     c->connected++;
   if (strstr(line, "connection lost") != NULL)
     c->lost++;
+  if (strstr(line, "dropped") != NULL)
+    c->dropped++;
 }
 
 /* ---- fixtures ---- */
@@ -512,6 +514,8 @@ static void test_broker_drops_malformed(void **state) {
   freeReplyObject(command(t, "PUBLISH %s %b", key, m,
                           (size_t)NETFW__BROKER_HDR - 1));
   freeReplyObject(command(t, "PUBLISH %s %b", key, m, sizeof(m)));
+  for (int i = 0; i < 5; i++) /* counted, not logged (one line per 10 s) */
+    freeReplyObject(command(t, "PUBLISH %s %b", key, m, (size_t)3));
   put64(m + 4, ORIGIN_A); /* A's own */
   freeReplyObject(command(t, "PUBLISH %s %b", key, m, good));
   memcpy(m, "NFB0", 4); /* bad magic */
@@ -526,6 +530,7 @@ static void test_broker_drops_malformed(void **state) {
   assert_int_equal(t->a.got, 1);
   assert_int_equal(t->a.bad, 0);
   assert_int_equal(t->a.out_of_order, 0);
+  assert_int_equal(t->logs.dropped, 3); /* short, large, magic: once each */
 }
 
 /* Freeing the broker from its own message and state callbacks: no event
