@@ -59,10 +59,11 @@ int netfw__broker_parse_url(const char *url, char *host, size_t host_len,
                             uint16_t *port);
 
 /* Creates a broker on loop for the Redis at ip:port (a numeric address,
- * IPv4 or IPv6) and starts connecting (no event before the loop runs). origin: this server's origin. max_pending: bound
- * on the bytes of PUBLISH commands sent and not yet answered (over it,
- * publish returns NETFW_EAGAIN). max_payload: larger messages from Redis
- * are dropped (logged, rate-limited). Returns NULL when out of memory. */
+ * IPv4 or IPv6) and starts connecting (no event before the loop runs).
+ * origin: this server's origin. max_pending: bound on the bytes of PUBLISH
+ * commands sent and not yet answered (over it, publish returns
+ * NETFW_EAGAIN). max_payload: larger messages from Redis are dropped
+ * (logged, rate-limited). Returns NULL when out of memory. */
 netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip,
                                  uint16_t port, uint64_t origin,
                                  size_t max_pending, uint32_t max_payload,

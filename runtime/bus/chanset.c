@@ -51,8 +51,7 @@ static bool find(const netfw__chanset *s, const uint8_t *p, size_t len,
   return false;
 }
 
-bool netfw__chanset_has(const netfw__chanset *s, const uint8_t *p,
-                        size_t len) {
+bool netfw__chanset_has(const netfw__chanset *s, const uint8_t *p, size_t len) {
   size_t at;
 
   return find(s, p, len, &at);

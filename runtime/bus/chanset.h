@@ -26,8 +26,7 @@ void netfw__chanset_init(netfw__chanset *s);
 void netfw__chanset_free(netfw__chanset *s);
 
 /* Returns true when p[0..len) is in the set. */
-bool netfw__chanset_has(const netfw__chanset *s, const uint8_t *p,
-                        size_t len);
+bool netfw__chanset_has(const netfw__chanset *s, const uint8_t *p, size_t len);
 
 /* Adds a copy of p[0..len). Returns 1 (added), 0 (already there) or
  * NETFW_ENOMEM (set unchanged). */

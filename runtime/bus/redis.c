@@ -175,8 +175,9 @@ static void link_retry(rlink *l, const char *why, bool log) {
   l->awaited = 0;
   if (log && delay > b->logged_delay) {
     b->logged_delay = delay;
-    netfw_log(NETFW_LOG_WARN, "bus: redis %s unreachable (%s); retrying in %u s",
-              b->name, why, delay);
+    netfw_log(NETFW_LOG_WARN,
+              "bus: redis %s unreachable (%s); retrying in %u s", b->name, why,
+              delay);
   }
   l->backoff = delay * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay * 2;
   uv_timer_start(&l->timer, on_timer, (uint64_t)delay * 1000, 0);
@@ -285,8 +286,8 @@ static void deliver(netfw__broker *b, const uint8_t *chan, size_t chan_len,
     return;
   }
   if (b->ev.message != NULL)
-    b->ev.message(b->arg, chan, chan_len, le16(p + 12),
-                  p + NETFW__BROKER_HDR, (uint32_t)size);
+    b->ev.message(b->arg, chan, chan_len, le16(p + 12), p + NETFW__BROKER_HDR,
+                  (uint32_t)size);
 }
 
 /* Every reply on the SUBSCRIBE link: subscribe confirmations and messages
@@ -427,9 +428,9 @@ static void link_init(rlink *l, netfw__broker *b, bool sub) {
 
 /* ---- the interface ---- */
 
-netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip,
-                                 uint16_t port, uint64_t origin,
-                                 size_t max_pending, uint32_t max_payload,
+netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip, uint16_t port,
+                                 uint64_t origin, size_t max_pending,
+                                 uint32_t max_payload,
                                  const netfw__broker_events *ev, void *arg) {
   netfw__broker *b = calloc(1, sizeof(*b));
 
@@ -483,10 +484,10 @@ int netfw__broker_publish(netfw__broker *b, const uint8_t *chan,
 
   if (!b->up)
     return NETFW_ENOTCONN;
-  if (b->pending > b->max_pending ||
-      klen + mlen > b->max_pending - b->pending)
+  if (b->pending > b->max_pending || klen + mlen > b->max_pending - b->pending)
     return NETFW_EAGAIN;
-  if (scratch_reserve(b, klen + mlen) < 0 || scratch_key(b, chan, chan_len) == 0)
+  if (scratch_reserve(b, klen + mlen) < 0 ||
+      scratch_key(b, chan, chan_len) == 0)
     return NETFW_ENOMEM;
   m = b->scratch + klen;
   memcpy(m, NETFW__BROKER_MAGIC, 4);
@@ -494,14 +495,17 @@ int netfw__broker_publish(netfw__broker *b, const uint8_t *chan,
   put_le16(m + 12, id);
   if (size > 0)
     memcpy(m + NETFW__BROKER_HDR, payload, size);
-  if (redisAsyncCommand(b->pub.ac, on_published, (void *)(uintptr_t)(klen + mlen),
-                        "PUBLISH %b %b", b->scratch, klen, m, mlen) != REDIS_OK)
+  if (redisAsyncCommand(b->pub.ac, on_published,
+                        (void *)(uintptr_t)(klen + mlen), "PUBLISH %b %b",
+                        b->scratch, klen, m, mlen) != REDIS_OK)
     return NETFW_ENOMEM;
   b->pending += klen + mlen;
   return 0;
 }
 
-bool netfw__broker_up(const netfw__broker *b) { return b->up; }
+bool netfw__broker_up(const netfw__broker *b) {
+  return b->up;
+}
 
 void netfw__broker_free(netfw__broker *b) {
   if (b == NULL)

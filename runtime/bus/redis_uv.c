@@ -59,7 +59,9 @@ static void del_write(void *arg) {
 }
 
 /* Frees the poller once its handle is closed. */
-static void on_closed(uv_handle_t *h) { free(h->data); }
+static void on_closed(uv_handle_t *h) {
+  free(h->data);
+}
 
 /* hiredis frees the context: close the handle (before hiredis closes the
  * fd), free later. */

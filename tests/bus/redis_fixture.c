@@ -86,10 +86,12 @@ static void exec_server(pid_t parent, uint16_t port) {
     _exit(1);
   snprintf(p, sizeof(p), "%u", (unsigned)port);
   execlp(REDIS_SERVER, REDIS_SERVER, "--port", p, "--bind", "127.0.0.1",
-         "--save", "", "--appendonly", "no", "--daemonize", "no",
-         "--loglevel", "warning", (char *)NULL);
-  fprintf(stderr, "redis_fixture: cannot run %s: %s (install it: "
-                  "scripts/install-deps)\n", REDIS_SERVER, strerror(errno));
+         "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel",
+         "warning", (char *)NULL);
+  fprintf(stderr,
+          "redis_fixture: cannot run %s: %s (install it: "
+          "scripts/install-deps)\n",
+          REDIS_SERVER, strerror(errno));
   _exit(127);
 }
 
@@ -120,8 +122,10 @@ static int wait_ready(redis_fixture *f) {
 
   while (now_ms() < end) {
     if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
-      fprintf(stderr, "redis_fixture: redis-server on port %u exited "
-                      "(status %d)\n", (unsigned)f->port, status);
+      fprintf(stderr,
+              "redis_fixture: redis-server on port %u exited "
+              "(status %d)\n",
+              (unsigned)f->port, status);
       track(f->pid, 0);
       f->pid = 0;
       return -1;
@@ -130,8 +134,10 @@ static int wait_ready(redis_fixture *f) {
       return 0;
     usleep(10 * 1000);
   }
-  fprintf(stderr, "redis_fixture: redis-server on port %u did not answer "
-                  "within %d ms\n", (unsigned)f->port, READY_MS);
+  fprintf(stderr,
+          "redis_fixture: redis-server on port %u did not answer "
+          "within %d ms\n",
+          (unsigned)f->port, READY_MS);
   redis_fixture_kill(f);
   return -1;
 }
@@ -169,13 +175,19 @@ static void end_with(redis_fixture *f, int sig) {
   f->pid = 0;
 }
 
-void redis_fixture_stop(redis_fixture *f) { end_with(f, SIGTERM); }
+void redis_fixture_stop(redis_fixture *f) {
+  end_with(f, SIGTERM);
+}
 
-void redis_fixture_kill(redis_fixture *f) { end_with(f, SIGKILL); }
+void redis_fixture_kill(redis_fixture *f) {
+  end_with(f, SIGKILL);
+}
 
 int redis_fixture_restart(redis_fixture *f) {
   redis_fixture_kill(f);
   return redis_fixture_start(f, f->port);
 }
 
-bool redis_fixture_running(const redis_fixture *f) { return f->pid > 0; }
+bool redis_fixture_running(const redis_fixture *f) {
+  return f->pid > 0;
+}
