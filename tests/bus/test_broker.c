@@ -260,6 +260,45 @@ static void test_broker_free_from_callbacks(void **state) {
   assert_int_equal(t->b.downs, 1);
 }
 
+static bool a_down(ctx *t) {
+  return t->a.downs >= 1;
+}
+
+static bool a_up(ctx *t) {
+  return t->a.b != NULL && netfw__broker_up(t->a.b);
+}
+
+/* Only A's SUBSCRIBE connection is closed by Redis (CLIENT KILL): A goes
+ * down, B stays up; A reconnects, resubscribes, and delivery resumes. */
+static void test_broker_one_connection_lost(void **state) {
+  ctx *t = *state;
+  uint64_t t0;
+  uint32_t i;
+
+  start_pair(t, BIG_PENDING);
+  assert_int_equal(pub(&t->b, "room", 0), 0);
+  t->want = 1;
+  assert_true(run_until(t, a_got_want, 5000));
+  freeReplyObject(command(t, "CLIENT KILL TYPE pubsub"));
+  t0 = now_ms(t);
+  assert_true(run_until(t, a_down, 2000));
+  assert_false(netfw__broker_up(t->a.b));
+  assert_int_equal(pub(&t->a, "room", 0), NETFW_ENOTCONN);
+  assert_true(run_until(t, a_up, 2500));
+  assert_true(now_ms(t) - t0 >= 900); /* the 1 s backoff */
+  for (i = 1; i < 11; i++)
+    assert_int_equal(pub(&t->b, "room", i), 0);
+  t->want = 11;
+  assert_true(run_until(t, a_got_want, 2000));
+  run_until(t, never, 50);
+  assert_int_equal(t->a.got, 11);
+  assert_int_equal(t->a.out_of_order, 0);
+  assert_int_equal(t->a.downs, 1);
+  assert_int_equal(t->a.ups, 2);
+  assert_int_equal(t->b.downs, 0);
+  assert_int_equal(t->b.ups, 1);
+}
+
 /* Counts the sockets connected to port, and those without FD_CLOEXEC. */
 static void count_sockets(uint16_t port, int *n, int *inheritable) {
   for (int fd = 0; fd < 1024; fd++) {
@@ -422,6 +461,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_broker_drops_malformed, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_broker_free_from_callbacks, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_broker_one_connection_lost, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_broker_sockets_cloexec, setup,
                                       teardown),
