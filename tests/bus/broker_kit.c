@@ -203,17 +203,23 @@ static void log_sink(netfw_log_level level, const char *line, void *arg) {
 static int setup_common(void **state, bool start_redis) {
   ctx *t = calloc(1, sizeof(*t));
 
-  if (t == NULL || uv_loop_init(&t->loop) != 0)
+  if (t == NULL || uv_loop_init(&t->loop) != 0) {
+    free(t);
     return -1;
+  }
   uv_timer_init(&t->loop, &t->deadline);
   t->deadline.data = t;
   netfw_log_set_sink(log_sink, &t->logs);
-  if (start_redis && redis_fixture_start(&t->redis, 0) != 0)
-    return -1;
-  if (!start_redis && (t->redis.port = redis_fixture_free_port()) == 0)
-    return -1;
   *state = t;
+  if (start_redis && redis_fixture_start(&t->redis, 0) != 0)
+    goto failed_redis;
+  if (!start_redis && (t->redis.port = redis_fixture_free_port()) == 0)
+    goto failed_redis;
   return 0;
+
+failed_redis: /* cmocka calls no teardown when setup fails */
+  teardown(state);
+  return -1;
 }
 
 int setup(void **state) {
