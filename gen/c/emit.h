@@ -47,6 +47,13 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
 /* The dispatch/app/send-helper part of the .c file (emit_glue.c); called by
  * gen_emit_source after the codec. */
 void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
+/* The message-bus part of the server side (emit_bus.c): the
+ * <proto>_bus_handlers typedef, the prototypes of <proto>_bus_dispatch and
+ * the publish helpers (both in the header), and their definitions (in the
+ * .c file, after the netfw_app glue, whose on_bus calls the dispatch). */
+void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s);
+void gen_emit_bus_protos(gen_buf *b, const gen_schema *s);
+void gen_emit_bus_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 /* --stubs: a handler skeleton for the messages the server receives. */
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);

@@ -95,6 +95,12 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       p, p, p, p, p);
   gen_buf_printf(
       o,
+      "static void %s__bus(void *app, const char *channel, netfw_msg *msg) "
+      "{\n"
+      "  %s__worker *w = app;\n"
+      "  if (w != NULL)\n"
+      "    (void)%s_bus_dispatch(w->def, w->app, channel, msg, &w->arena);\n"
+      "}\n\n"
       "static void %s__destroy(void *app) {\n"
       "  %s__worker *w = app;\n  if (w == NULL)\n    return;\n"
       "  if (w->def->destroy != NULL)\n    w->def->destroy(w->app);\n"
@@ -105,13 +111,14 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "    .on_client_disconnect = %s__disconnect,\n"
       "    .on_message = %s__message,\n"
       "    .destroy = %s__destroy,\n"
-      "    .on_client_closed = %s__closed};\n\n"
+      "    .on_client_closed = %s__closed,\n"
+      "    .on_bus = %s__bus};\n\n"
       "void %s_server_config_init(netfw_config *cfg, const "
       "%s_server_app *app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
       "it back */\n}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p);
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 static void emit_server(em *e) {
   const char *p = e->p;
@@ -187,6 +194,7 @@ static void emit_server(em *e) {
   gen_buf_puts(o, "}\n\n");
 
   emit_app_glue(o, p);
+  gen_emit_bus_glue(o, e->s, e->pool);
   for (size_t i = 0; i < e->s->ndecls; i++) {
     const gen_decl *d = e->s->decls[i];
     if (d->kind != D_MESSAGE || !gen_receives(d, false))
