@@ -2,7 +2,8 @@
 # netfw-gen from the command line: exit statuses, outputs, --stubs/--force,
 # --depfile, determinism, hostile files; and the generated code of every
 # schema compiled with -Werror by each compiler given (gcc, clang), an app on
-# chat's generated bus API (chat_bus_app.c) likewise, and a build against a runtime whose NETFW_GEN_ABI differs (must fail).
+# chat's generated bus API (chat_bus_app.c) likewise, and a build against a
+# runtime whose NETFW_GEN_ABI differs (must fail).
 #
 # usage: gen_cli_test.sh NETFW_GEN SOURCE_DIR WORK_DIR COMPILER...
 set -u
