@@ -11,8 +11,7 @@
 #include "netfw/error.h"
 
 /* Publishes nothing: the bus is not built yet. Returns NETFW_ENOSYS. */
-int netfw_bus_publish(const char *channel, const netfw_msg *m,
-                      unsigned flags) {
+int netfw_bus_publish(const char *channel, const netfw_msg *m, unsigned flags) {
   (void)channel;
   (void)m;
   (void)flags;

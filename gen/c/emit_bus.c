@@ -96,8 +96,8 @@ static void emit_bus_typed(gen_buf *o, const gen_schema *s, gen_pool *pool,
                    "    rc = %s_%s_decode(msg, &m, arena);\n"
                    "    if (rc == 0)\n      h->on_%s(app, channel, &m);\n"
                    "    return rc;\n  }\n",
-                   P, gen_upper(pool, d->name), p, d->name, d->name, p,
-                   d->name, d->name);
+                   P, gen_upper(pool, d->name), p, d->name, d->name, p, d->name,
+                   d->name);
   }
   gen_buf_puts(o, "  default:\n    return 1;\n  }\n}\n\n");
 }

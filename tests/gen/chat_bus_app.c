@@ -33,7 +33,9 @@ static void *room_create(void *context) {
 }
 
 /* Frees the room. */
-static void room_destroy(void *app) { free(app); }
+static void room_destroy(void *app) {
+  free(app);
+}
 
 /* Returns the member on conn, or NULL. */
 static member *find(room *r, const netfw_conn *conn) {

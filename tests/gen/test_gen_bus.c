@@ -39,14 +39,14 @@ static bool bytes_eq(netfw_bytes a, const void *b, size_t n) {
 enum { N_MSGS = 9 }; /* indexed by message id, 1..8 */
 
 typedef struct record {
-  int typed[N_MSGS];  /* typed handler calls, by message id */
-  int untyped;        /* on_bus calls */
-  void *app;          /* the last app any handler got */
+  int typed[N_MSGS]; /* typed handler calls, by message id */
+  int untyped;       /* on_bus calls */
+  void *app;         /* the last app any handler got */
   const char *channel;
   uint16_t untyped_id;
   uint8_t untyped_payload[64];
   uint32_t untyped_size;
-  int warnings;       /* WARN lines logged */
+  int warnings; /* WARN lines logged */
   char last_warning[256];
 } record;
 
@@ -180,15 +180,14 @@ static void on_untyped(void *app, const char *channel, netfw_msg *msg) {
     memcpy(r->untyped_payload, netfw_msg_payload(msg), r->untyped_size);
 }
 
-static const at_bus_handlers all_handlers = {
-    .on_Scalars = on_scalars,
-    .on_Texts = on_texts,
-    .on_Enums = on_enums,
-    .on_Arrays = on_arrays,
-    .on_Repeats = on_repeats,
-    .on_Optionals = on_optionals,
-    .on_Nested = on_nested,
-    .on_Empty = on_empty};
+static const at_bus_handlers all_handlers = {.on_Scalars = on_scalars,
+                                             .on_Texts = on_texts,
+                                             .on_Enums = on_enums,
+                                             .on_Arrays = on_arrays,
+                                             .on_Repeats = on_repeats,
+                                             .on_Optionals = on_optionals,
+                                             .on_Nested = on_nested,
+                                             .on_Empty = on_empty};
 
 /* Encodes the test value of message id into m with its generated encoder. */
 static void encode_value(uint16_t id, netfw_msg *m) {
@@ -199,9 +198,9 @@ static void encode_value(uint16_t id, netfw_msg *m) {
 
   switch (id) {
   case AT_SCALARS_ID: {
-    at_Scalars v = {0xab,      0xabcd,    0xdeadbeefu, 0x0123456789abcdefull,
-                    -128,      -32768,    INT32_MIN,   INT64_MIN,
-                    1.5f,      -0.25,     true};
+    at_Scalars v = {0xab, 0xabcd, 0xdeadbeefu, 0x0123456789abcdefull,
+                    -128, -32768, INT32_MIN,   INT64_MIN,
+                    1.5f, -0.25,  true};
     rc = at_Scalars_encode(&v, m);
     break;
   }
@@ -221,7 +220,8 @@ static void encode_value(uint16_t id, netfw_msg *m) {
     break;
   }
   case AT_ARRAYS_ID: {
-    at_Arrays v = {{7, 0, 65535}, {{3, -4}, {0, 9}}, {str("left"), str("right")}};
+    at_Arrays v = {
+        {7, 0, 65535}, {{3, -4}, {0, 9}}, {str("left"), str("right")}};
     rc = at_Arrays_encode(&v, m);
     break;
   }
@@ -231,8 +231,8 @@ static void encode_value(uint16_t id, netfw_msg *m) {
     break;
   }
   case AT_OPTIONALS_ID: {
-    at_Optionals v = {true, 0, false, {NULL, 0}, true, {5, 6},
-                      true, {false, {0, 0}, AT_COLOR_GREEN}};
+    at_Optionals v = {true, 0,      false, {NULL, 0},
+                      true, {5, 6}, true,  {false, {0, 0}, AT_COLOR_GREEN}};
     rc = at_Optionals_encode(&v, m);
     break;
   }
@@ -369,9 +369,9 @@ static void test_bus_null_handlers_go_to_on_bus(void **state) {
 }
 
 static void test_bus_malformed_is_logged_and_dropped(void **state) {
-  static const uint8_t bad_enum[] = {7, 0, 0, 0, 0, 0, 0}; /* Color 7 */
+  static const uint8_t bad_enum[] = {7, 0, 0, 0, 0, 0, 0};      /* Color 7 */
   static const uint8_t bad_utf8[] = {1, 0xff, 0, 0, 0, 0, 0, 0, /* s8 "\xff" */
-                                     0, 0, 0, 0, 0, 0, 0, 0};
+                                     0, 0,    0, 0, 0, 0, 0, 0};
   record r = {0};
   const at_server_app def = {.bus_handlers = &all_handlers,
                              .on_bus = on_untyped};
@@ -508,8 +508,7 @@ typedef struct relay {
   char last[64];
 } relay;
 
-static void relay_on_line(void *app, const char *channel,
-                          const chat_Line *m) {
+static void relay_on_line(void *app, const char *channel, const chat_Line *m) {
   relay *r = app;
   (void)channel;
   r->lines++;
