@@ -1,6 +1,7 @@
 /* Emits the runtime half of <proto>.netfw.c, after the codec: msg_name, the
  * server and client dispatchers with their default hooks, the netfw_app glue
- * that runs a handler table, and the typed send helpers. */
+ * that runs a handler table, and the typed send helpers (the message bus's
+ * part of the server side is emit_bus.c's). */
 #include <stdio.h>
 #include <string.h>
 
@@ -194,7 +195,6 @@ static void emit_server(em *e) {
   gen_buf_puts(o, "}\n\n");
 
   emit_app_glue(o, p);
-  gen_emit_bus_glue(o, e->s, e->pool);
   for (size_t i = 0; i < e->s->ndecls; i++) {
     const gen_decl *d = e->s->decls[i];
     if (d->kind != D_MESSAGE || !gen_receives(d, false))
@@ -209,6 +209,7 @@ static void emit_server(em *e) {
                    p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name), p,
                    d->name);
   }
+  gen_emit_bus_glue(o, e->s, e->pool);
 }
 
 static void emit_client(em *e) {
