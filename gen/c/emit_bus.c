@@ -43,20 +43,22 @@ void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s) {
 void gen_emit_bus_protos(gen_buf *b, const gen_schema *s) {
   const char *p = s->proto;
 
-  gen_buf_printf(
-      b,
-      "/* What the on_bus of %s_netfw_app runs for every bus message: "
-      "resets arena,\n * decodes msg by its id into def->bus_handlers' "
-      "handler and calls it. An id\n * not in the schema, or whose handler "
-      "(or bus_handlers) is NULL, goes to\n * def->on_bus untouched (dropped "
-      "when NULL). A payload that does not decode\n * is logged at WARN and "
-      "dropped. Returns 0 when a typed handler ran, 1 when\n * the message "
-      "went to on_bus, the decoder's error (NETFW_EPROTO, NETFW_ENOMEM)\n"
-      " * or NETFW_EINVAL (NULL def, channel or msg). */\n"
-      "int %s_bus_dispatch(const %s_server_app *def, void *app, const char "
-      "*channel,\n"
-      "                    netfw_msg *msg, netfw_arena *arena);\n\n",
-      p, p, p);
+  gen_emit_comment(
+      b, "",
+      "What the on_bus of %s_netfw_app runs for every bus message: resets "
+      "arena, decodes msg by its id into def->bus_handlers' handler and calls "
+      "it. An id not in the schema, or whose handler (or bus_handlers) is "
+      "NULL, goes to def->on_bus untouched (dropped when NULL). A payload "
+      "that does not decode is logged at WARN and dropped. Returns 0 when a "
+      "typed handler ran, 1 when the message went to on_bus, the decoder's "
+      "error (NETFW_EPROTO, NETFW_ENOMEM) or NETFW_EINVAL (NULL def, channel "
+      "or msg).",
+      p);
+  gen_buf_printf(b,
+                 "int %s_bus_dispatch(const %s_server_app *def, void *app, "
+                 "const char *channel,\n"
+                 "                    netfw_msg *msg, netfw_arena *arena);\n\n",
+                 p, p);
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     if (d->kind == D_MESSAGE)

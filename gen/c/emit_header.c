@@ -1,5 +1,6 @@
 /* Emits <proto>.netfw.h: ids, enums, structs and every function prototype,
  * in a fixed section order, byte-identical for identical input. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -54,6 +55,38 @@ void gen_emit_doc(gen_buf *b, const char *doc, const char *indent) {
     }
   }
   gen_buf_puts(b, " */\n");
+}
+
+void gen_emit_comment(gen_buf *b, const char *indent, const char *fmt, ...) {
+  gen_buf text = {0};
+  size_t ind = strlen(indent), col;
+  const char *p;
+  va_list ap;
+
+  va_start(ap, fmt);
+  gen_buf_vprintf(&text, fmt, ap);
+  va_end(ap);
+  gen_buf_printf(b, "%s/*", indent);
+  col = ind + 2;
+  for (p = text.data != NULL ? text.data : ""; *p != '\0';) {
+    const char *word = p;
+    size_t n;
+    while (*p != '\0' && *p != ' ')
+      p++;
+    n = (size_t)(p - word);
+    while (*p == ' ')
+      p++;
+    /* the last word keeps room for the comment's end */
+    if (col + 1 + n + (*p == '\0' ? 3 : 0) > 80 && col > ind + 2) {
+      gen_buf_printf(b, "\n%s *", indent);
+      col = ind + 2;
+    }
+    gen_buf_puts(b, " ");
+    gen_buf_append(b, word, n);
+    col += 1 + n;
+  }
+  gen_buf_puts(b, " */\n");
+  gen_buf_free(&text);
 }
 
 void gen_emit_banner(gen_buf *b, const gen_schema *s, const gen_out *o,
@@ -231,20 +264,26 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
       "  void (*on_closed)(void *app, netfw_conn *client, netfw_close_reason "
       "why);\n"
       "  void *context;\n"
-      "  const %s_bus_handlers *bus_handlers; /* typed bus messages; NULL = "
-      "none */\n"
+      "  /* Typed bus messages (netfw/bus.h); NULL = none. */\n"
+      "  const %s_bus_handlers *bus_handlers;\n"
       "  /* A bus message no typed handler took: unknown id, no handler; NULL "
       "=\n   * dropped. */\n"
       "  void (*on_bus)(void *app, const char *channel, netfw_msg *msg);\n"
-      "} %s_server_app;\n\n"
-      "/* The netfw_app that runs a %s_server_app passed as the config's "
-      "context. */\n"
-      "extern const netfw_app %s_netfw_app;\n\n"
-      "/* netfw_config_init() with %s_netfw_app, and app as the context (app "
-      "must\n * outlive the server). */\n"
-      "void %s_server_config_init(netfw_config *cfg, const %s_server_app "
-      "*app);\n\n",
-      p, p, p, p, p, p, p, p, p);
+      "} %s_server_app;\n\n",
+      p, p, p, p);
+  gen_emit_comment(b, "",
+                   "The netfw_app that runs a %s_server_app passed as the "
+                   "config's context.",
+                   p);
+  gen_buf_printf(b, "extern const netfw_app %s_netfw_app;\n\n", p);
+  gen_emit_comment(b, "",
+                   "netfw_config_init() with %s_netfw_app, and app as the "
+                   "context (app must outlive the server).",
+                   p);
+  gen_buf_printf(b,
+                 "void %s_server_config_init(netfw_config *cfg, const "
+                 "%s_server_app *app);\n\n",
+                 p, p);
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     if (d->kind == D_MESSAGE && gen_receives(d, false))

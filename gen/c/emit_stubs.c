@@ -74,11 +74,11 @@ void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
         " *       .handlers = &%s_handlers, .bus_handlers = &bus};\n"
         " *\n"
         " * where on_bus_%s(void *app, const char *channel, const %s_%s *msg)\n"
-        " * gets each %s published on a channel the worker subscribed to. Any "
-        "message\n"
+        " * gets each one published on a channel the worker subscribed to. "
+        "Any message\n"
         " * of the protocol may travel on the bus, whatever its direction; the "
         "app's\n"
         " * on_bus gets those without a typed handler. */\n",
         p, first->name, p, first->name, first->name, p, p, first->name, p,
-        first->name, first->name);
+        first->name);
 }
