@@ -8,8 +8,9 @@
  *   `member`, hung off the connection with netfw_conn_set_data, freed in
  *   on_closed). What happens in the room travels between workers as the
  *   internal messages of examples/chat/chat_bus.netproto (Said, Entered,
- *   Left) on the bus channel "chat:room": the local bus joins the workers of
- *   one server, --bus redis://HOST:PORT every server on that Redis.
+ *   Left) on the bus channel "chat:room" (the generated chat_bus_publish_*
+ *   and chat_bus_bus_dispatch): the local bus joins the workers of one
+ *   server, --bus redis://HOST:PORT every server on that Redis.
  * - Ordering: a worker delivers its own members' events to its other local
  *   members directly and publishes them without NETFW_BUS_ECHO; the bus keeps
  *   each publisher's order, so every member gets a sender's lines in the
@@ -86,7 +87,6 @@ struct room {
   member *members; /* this worker's, joined or joining */
   uint32_t pending;
   bool closing;
-  netfw_arena arena;
   uint64_t publish_failed, joins_refused; /* for rate-limited logs */
 };
 
@@ -187,9 +187,9 @@ static void broadcast(room *r, const member *except, uint64_t seq,
 
 /* ---- the room's events: delivered here, published for the others ---- */
 
-static void publish(room *r, netfw_msg *m) {
-  int err = netfw_bus_publish(CHANNEL, m, 0);
-
+/* Logs a failed publish (one line per 1000). NETFW_ENOTCONN is not one:
+ * this server's workers got it, netfw logs the broker's state. */
+static void published(room *r, int err) {
   if (err != 0 && err != NETFW_ENOTCONN && r->publish_failed++ % 1000 == 0)
     netfw_log(NETFW_LOG_WARN, "chat: bus publish failed (%s), %llu so far",
               netfw_strerror(err), (unsigned long long)r->publish_failed);
@@ -207,12 +207,8 @@ static void said(room *r, const member *except, netfw_str from, netfw_str text,
   if (chat_Line_encode(&line, &f) == 0)
     broadcast(r, except, 0, &f);
   netfw_msg_release(&f);
-  if (publish_it) {
-    netfw_msg_init(&f, 0);
-    if (chat_bus_Said_encode(&s, &f) == 0)
-      publish(r, &f);
-    netfw_msg_release(&f);
-  }
+  if (publish_it)
+    published(r, chat_bus_publish_Said(CHANNEL, &s, 0));
 }
 
 /* nick joined (or left) with change number seq; as said() otherwise. */
@@ -231,14 +227,9 @@ static void changed(room *r, const member *except, bool joined, netfw_str nick,
   if (err == 0)
     broadcast(r, except, seq, &f);
   netfw_msg_release(&f);
-  if (publish_it) {
-    netfw_msg_init(&f, 0);
-    err =
-        joined ? chat_bus_Entered_encode(&e, &f) : chat_bus_Left_encode(&b, &f);
-    if (err == 0)
-      publish(r, &f);
-    netfw_msg_release(&f);
-  }
+  if (publish_it)
+    published(r, joined ? chat_bus_publish_Entered(CHANNEL, &e, 0)
+                        : chat_bus_publish_Left(CHANNEL, &b, 0));
 }
 
 /* The store answered a leave: tells everybody, unless nothing was removed
@@ -361,6 +352,10 @@ static void on_join(void *app, netfw_conn *conn, const chat_Join *msg) {
   member *m;
   int err;
 
+  if (r == NULL) { /* create() failed (logged): this worker serves nobody */
+    netfw_conn_shutdown(conn);
+    return;
+  }
   if (netfw_conn_data(conn) != NULL || !nick_ok(msg->nick)) {
     refuse(conn, netfw_conn_data(conn) != NULL ? CHAT_REFUSAL_ALREADY_JOINED
                                                : CHAT_REFUSAL_NICK_INVALID);
@@ -449,47 +444,35 @@ static void on_closed(void *app, netfw_conn *conn, netfw_close_reason why) {
 
 /* ---- the bus: what the other workers tell ---- */
 
-static void on_bus(void *app, const char *channel, netfw_msg *msg) {
-  room *r = app;
-  chat_bus_Said s;
-  chat_bus_Entered e;
-  chat_bus_Left l;
-  int err = NETFW_EPROTO;
+static void bus_said(void *app, const char *channel, const chat_bus_Said *m) {
+  (void)channel;
+  said(app, NULL, m->from, m->text, false);
+}
 
-  if (r == NULL || strcmp(channel, CHANNEL) != 0)
-    return;
-  switch (netfw_msg_id(msg)) {
-  case CHAT_BUS_SAID_ID:
-    if ((err = chat_bus_Said_decode(msg, &s, NULL)) == 0)
-      said(r, NULL, s.from, s.text, false);
-    break;
-  case CHAT_BUS_ENTERED_ID:
-    if ((err = chat_bus_Entered_decode(msg, &e, NULL)) == 0)
-      changed(r, NULL, true, e.nick, e.seq, false);
-    break;
-  case CHAT_BUS_LEFT_ID:
-    if ((err = chat_bus_Left_decode(msg, &l, NULL)) == 0)
-      changed(r, NULL, false, l.nick, l.seq, false);
-    break;
-  }
-  if (err != 0)
-    netfw_log(NETFW_LOG_WARN, "chat: bad bus message (id %u): %s",
-              (unsigned)netfw_msg_id(msg), netfw_strerror(err));
+static void bus_entered(void *app, const char *channel,
+                        const chat_bus_Entered *m) {
+  (void)channel;
+  changed(app, NULL, true, m->nick, m->seq, false);
+}
+
+static void bus_left(void *app, const char *channel, const chat_bus_Left *m) {
+  (void)channel;
+  changed(app, NULL, false, m->nick, m->seq, false);
+}
+
+static const chat_bus_server_app bus_app = {
+    .bus_handlers = &(const chat_bus_bus_handlers){
+        .on_Said = bus_said, .on_Entered = bus_entered, .on_Left = bus_left}};
+
+/* Every bus message reaches the chat app's on_bus (chat.netproto's messages
+ * are never published); chat_bus's typed dispatch decodes it (a malformed
+ * one is logged and dropped; an unknown id is dropped). */
+static void on_bus(void *app, const char *channel, netfw_msg *msg) {
+  if (app != NULL && strcmp(channel, CHANNEL) == 0)
+    (void)chat_bus_bus_dispatch(&bus_app, app, channel, msg, NULL);
 }
 
 /* ---- the worker ---- */
-
-static const chat_server_handlers handlers = {
-    .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
-
-static void on_message(void *app, netfw_owned_msg *m) {
-  room *r = app;
-  if (r == NULL) {
-    netfw_conn_shutdown_for(m->owner, NETFW_CLOSE_NOMEM);
-    return;
-  }
-  (void)chat_server_dispatch(&handlers, r, m->owner, m->msg, &r->arena);
-}
 
 static void *create(void *context) {
   const chat_ctx *ctx = context;
@@ -498,7 +481,6 @@ static void *create(void *context) {
 
   if (r == NULL)
     return NULL;
-  netfw_arena_init(&r->arena);
   r->store = ctx->table != NULL
                  ? chat_store_local_open(ctx->table, netfw_worker_loop(),
                                          &store_events, r)
@@ -507,7 +489,6 @@ static void *create(void *context) {
                                          netfw_worker_loop(), &store_events, r);
   if (r->store == NULL) {
     netfw_log(NETFW_LOG_ERROR, "chat: cannot open the membership store");
-    netfw_arena_free(&r->arena);
     free(r);
     return NULL;
   }
@@ -528,15 +509,8 @@ static void destroy(void *app) {
     unlink_member(r, m);
     free_member(m);
   }
-  netfw_arena_free(&r->arena);
   free(r);
 }
-
-static const netfw_app chat_app = {.create = create,
-                                   .on_message = on_message,
-                                   .destroy = destroy,
-                                   .on_client_closed = on_closed,
-                                   .on_bus = on_bus};
 
 /* Fills ctx from --bus: the shared table, or Redis's numeric address and
  * this server's id. Returns false (with a message) on failure. */
@@ -572,9 +546,17 @@ static bool setup(const char *bus, chat_ctx *ctx) {
 }
 
 int main(int argc, char **argv) {
+  static const chat_server_handlers handlers = {
+      .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
   example_server_opts opts;
   netfw_config cfg;
   chat_ctx ctx = {0};
+  chat_server_app app = {.handlers = &handlers,
+                         .create = create,
+                         .destroy = destroy,
+                         .on_closed = on_closed,
+                         .context = &ctx,
+                         .on_bus = on_bus};
   int status = example_server_args(
       argc, argv, "chat_server",
       "One chat room over every worker (--workers) and, with\n"
@@ -585,8 +567,7 @@ int main(int argc, char **argv) {
     return status;
   if (!setup(opts.bus, &ctx))
     return 1;
-  netfw_config_init(&cfg, &chat_app);
-  cfg.context = &ctx;
+  chat_server_config_init(&cfg, &app);
   status = example_serve(&opts, &cfg);
   chat_store_table_free(ctx.table);
   return status;
