@@ -47,8 +47,14 @@ GHOST_WAIT = 20.0  # a killed worker's members: alive key expiry + sweep
 PROCS = []    # everything started, killed at the end whatever happens
 
 
+def die_with_parent():
+    """In a child: SIGKILL when this test dies, however it dies."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PDEATHSIG
+
+
 def start(args, **kw):
-    p = subprocess.Popen(args, **kw)
+    p = subprocess.Popen(args, preexec_fn=die_with_parent, **kw)
     PROCS.append(p)
     return p
 
@@ -57,6 +63,7 @@ def kill_all():
     for p in PROCS:
         if p.poll() is None:
             p.kill()
+    for p in PROCS:
         try:
             p.wait(5)
         except subprocess.TimeoutExpired:
@@ -436,6 +443,8 @@ def main():
         sys.exit("FAIL: redis-server is not installed")
     tmp = tempfile.mkdtemp(prefix="netfw-chatbus-")
     ok = False
+    # ctest's timeout (SIGTERM) still runs the cleanup below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("FAIL: terminated"))
     try:
         print(f"chat bus e2e ({case}):")
         if case == "faults":
