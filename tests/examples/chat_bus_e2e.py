@@ -21,7 +21,8 @@ learn every other exactly once (Joined.members or MemberJoined, never both,
 never neither); a nickname held on one server is refused (NICK_TAKEN) on
 the other; a member that resets its socket, one that sends Leave, one that
 /quits and one whose worker is killed (SIGKILL: a ghost the store sweeps)
-are announced as left to everybody, on every server.
+are announced as left to everybody, on every server; the members of a
+server that stops are announced as left on the other.
 
 Every process this test starts (servers, clients, redis-server) is killed
 in all paths; every wait is bounded. Python stdlib only."""
@@ -336,6 +337,17 @@ def run(bindir, tmp, case):
     talk(clients)
     peers = concurrent_joins(servers, [c.nick for c in clients])
     departures(bindir, tmp, servers, clients, peers)
+    if case == "redis":  # a server that stops: its members leave
+        watcher = Client(bindir, tmp, servers[1], "watcher")
+        stopper = Client(bindir, tmp, servers[0], "stopper")
+        watcher.wait_for(r"^\* stopper joined$", "'stopper joined'")
+        servers[0].stop()
+        watcher.wait_for(r"^\* stopper left$", "'stopper left'", GHOST_WAIT)
+        check(stopper.proc.wait(5) == 1, "stopper's client not told")
+        watcher.proc.stdin.close()
+        check(watcher.proc.wait(10) == 0, "watcher's client exited non-zero")
+        print("  a server stopped: its members left for the other server")
+        servers = servers[1:]
     for srv in servers:
         srv.stop()
 
