@@ -31,9 +31,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hiredis/adapters/libuv.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include <netfw/codec.h>
 #include <netfw/log.h>
 
 #include "chat_store.h"
@@ -121,6 +121,85 @@ typedef struct op {
   char nick[CHAT_NICK_MAX + 1];
 } op;
 
+/* ---- hiredis on the worker's loop ----
+ * hiredis's adapters/libuv.h ignores a poll error (POLLERR: a reset, a
+ * refused connect), after which libuv stops the handle: the connection
+ * would hang until the 5 s watchdog. This glue hands the error to hiredis
+ * (a read, or the connect check), which then reports the failure. */
+
+typedef struct glue {
+  redisAsyncContext *ac; /* NULL once hiredis cleaned up */
+  uv_poll_t poll;
+  int events;
+} glue;
+
+static void glue_on_poll(uv_poll_t *h, int status, int events) {
+  glue *g = h->data;
+
+  if (g->ac == NULL)
+    return;
+  if (status < 0)
+    events = (g->ac->c.flags & REDIS_CONNECTED) ? UV_READABLE : UV_WRITABLE;
+  if (events & UV_READABLE)
+    redisAsyncHandleRead(g->ac);
+  if (g->ac != NULL && (events & UV_WRITABLE))
+    redisAsyncHandleWrite(g->ac);
+}
+
+static void glue_update(glue *g, int add, int del) {
+  g->events = (g->events | add) & ~del;
+  if (g->events != 0)
+    uv_poll_start(&g->poll, g->events, glue_on_poll);
+  else
+    uv_poll_stop(&g->poll);
+}
+
+static void glue_add_read(void *p) {
+  glue_update(p, UV_READABLE, 0);
+}
+static void glue_del_read(void *p) {
+  glue_update(p, 0, UV_READABLE);
+}
+static void glue_add_write(void *p) {
+  glue_update(p, UV_WRITABLE, 0);
+}
+static void glue_del_write(void *p) {
+  glue_update(p, 0, UV_WRITABLE);
+}
+
+static void glue_free(uv_handle_t *h) {
+  free(h->data);
+}
+
+static void glue_cleanup(void *p) {
+  glue *g = p;
+  g->ac = NULL;
+  uv_close((uv_handle_t *)&g->poll, glue_free);
+}
+
+/* Puts ac's socket on loop (never keeping the worker alive). false on
+ * failure. */
+static bool glue_attach(redisAsyncContext *ac, uv_loop_t *loop) {
+  glue *g = calloc(1, sizeof(*g));
+
+  if (g == NULL || uv_poll_init(loop, &g->poll, ac->c.fd) != 0) {
+    free(g);
+    return false;
+  }
+  g->ac = ac;
+  g->poll.data = g;
+  uv_unref((uv_handle_t *)&g->poll);
+  ac->ev.data = g;
+  ac->ev.addRead = glue_add_read;
+  ac->ev.delRead = glue_del_read;
+  ac->ev.addWrite = glue_add_write;
+  ac->ev.delWrite = glue_del_write;
+  ac->ev.cleanup = glue_cleanup;
+  return true;
+}
+
+/* ---- the store ---- */
+
 static void set_owner(redis_store *rs) {
   snprintf(rs->owner, sizeof(rs->owner), "%s:%ld:%u", rs->server_id,
            (long)getpid(), rs->gen++);
@@ -203,6 +282,15 @@ static void send_alive(redis_store *rs) {
     rs->inflight--;
 }
 
+/* A nickname as Redis gives it back: 1 to CHAT_NICK_MAX bytes of UTF-8, no
+ * NUL. Anything else in the hash was not written by a chat_server (a
+ * client could not make it encode) and is skipped. */
+static bool nick_reply(const redisReply *k) {
+  return k->type == REDIS_REPLY_STRING && k->len > 0 &&
+         k->len <= CHAT_NICK_MAX && memchr(k->str, '\0', k->len) == NULL &&
+         netfw_utf8_valid(k->str, k->len);
+}
+
 static void on_sweep(redisAsyncContext *ac, void *r, void *priv) {
   redis_store *rs = priv;
   redisReply *reply = r;
@@ -213,8 +301,7 @@ static void on_sweep(redisAsyncContext *ac, void *r, void *priv) {
     return;
   for (size_t i = 0; i + 1 < reply->elements; i += 2) {
     redisReply *n = reply->element[i], *s = reply->element[i + 1];
-    if (n->type == REDIS_REPLY_STRING && s->type == REDIS_REPLY_INTEGER &&
-        n->len <= CHAT_NICK_MAX && memchr(n->str, '\0', n->len) == NULL)
+    if (nick_reply(n) && s->type == REDIS_REPLY_INTEGER)
       rs->ev.gone(rs->ctx, n->str, (uint64_t)s->integer);
   }
 }
@@ -256,13 +343,12 @@ static void start_connect(redis_store *rs) {
 
   if (ac == NULL)
     return;
-  if (ac->err != 0 || redisLibuvAttach(ac, rs->loop) != REDIS_OK) {
+  if (ac->err != 0 || !glue_attach(ac, rs->loop)) {
     unreachable(rs, ac->err != 0 ? ac->errstr : "out of memory");
     redisAsyncFree(ac);
     return;
   }
   ac->data = rs;
-  uv_unref((uv_handle_t *)&((redisLibuvEvents *)ac->ev.data)->handle);
   redisAsyncSetConnectCallback(ac, on_connect);
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   rs->ac = ac;
@@ -316,8 +402,7 @@ static bool parse_members(redis_store *rs, const redisReply *all, uint32_t *n) {
   *n = 0;
   for (size_t i = 0; i < count; i++) {
     const redisReply *k = all->element[2 * i], *v = all->element[2 * i + 1];
-    if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING ||
-        k->len == 0 || k->len > CHAT_NICK_MAX)
+    if (!nick_reply(k) || v->type != REDIS_REPLY_STRING)
       continue; /* not one of ours: skip it */
     rs->snap[(*n)++] = (chat_store_member){k->str, (uint32_t)k->len,
                                            strtoull(v->str, NULL, 10)};

@@ -104,6 +104,14 @@ class Redis:
                 return False
         wait_until(up, "redis-server to listen")
 
+    def command(self, *args):
+        """Sends one command (RESP), returns the raw answer."""
+        req = b"*%d\r\n" % len(args) + b"".join(
+            b"$%d\r\n%s\r\n" % (len(a), a) for a in args)
+        with socket.create_connection(("127.0.0.1", self.port), 5) as s:
+            s.sendall(req)
+            return s.recv(4096)
+
 
 class Server:
     """chat_server on a free port; stdout and stderr in files."""
@@ -428,8 +436,15 @@ def faults(bindir, tmp):
     for p in peers + [alice, j]:
         p.close()
     redis.proc.send_signal(signal.SIGCONT)
+    # entries no chat_server writes (bad UTF-8, too long) are never shown
+    redis.command(b"HSET", b"chat:members", b"\xff\xfe", b"1 x",
+                  b"x" * 100, b"2 x")
     bob = join_when_back(srv, "bob", WAIT)
-    print("  Redis continued: joins work again")
+    dave = join_when_back(srv, "dave", WAIT)
+    check(b"\xff" not in dave.buf and b"x" * 40 not in dave.buf,
+          "junk from Redis in dave's frames")
+    dave.close()
+    print("  Redis continued: joins work again (junk entries skipped)")
     redis.proc.kill()
     redis.proc.wait(5)
     check(eof_within(bob, 5), "bob kept after Redis died")
@@ -443,7 +458,9 @@ def faults(bindir, tmp):
     err = read(srv.err)
     for want in ("too much room traffic while 'joiner' joins",
                  "too many joins in progress", "no answer for 5 s",
-                 "cannot join 'carol': the room is unavailable"):
+                 "cannot join 'carol': the room is unavailable",
+                 "chat: Redis at 127.0.0.1:%d: connection lost" % redis.port,
+                 "unreachable (Connection refused)"):
         check(want in err, f"no log line '{want}'")
 
 
