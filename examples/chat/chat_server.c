@@ -48,7 +48,7 @@
 #include "example.h"
 
 #define CHANNEL "chat:room"
-#define MAX_MEMBERS 10000
+#define MAX_MEMBERS 10000 /* default of --max-members */
 #define PENDING_MAX 256
 #define QUEUE_MAX 1024
 #define QUEUE_BYTES (256 * 1024)
@@ -59,6 +59,7 @@ typedef struct chat_ctx {
   char redis_ip[64];       /* --bus redis:// (numeric) */
   uint16_t redis_port;
   char server_id[33];
+  uint32_t max_members;
 } chat_ctx;
 
 typedef struct queued {
@@ -485,7 +486,7 @@ static void *create(void *context) {
                  ? chat_store_local_open(ctx->table, netfw_worker_loop(),
                                          &store_events, r)
                  : chat_store_redis_open(ctx->redis_ip, ctx->redis_port,
-                                         ctx->server_id, MAX_MEMBERS,
+                                         ctx->server_id, ctx->max_members,
                                          netfw_worker_loop(), &store_events, r);
   if (r->store == NULL) {
     netfw_log(NETFW_LOG_ERROR, "chat: cannot open the membership store");
@@ -524,7 +525,7 @@ static bool setup(const char *bus, chat_ctx *ctx) {
                          &ctx->redis_port))
     return false;
   if (host[0] == '\0') {
-    ctx->table = chat_store_table_new(MAX_MEMBERS);
+    ctx->table = chat_store_table_new(ctx->max_members);
     if (ctx->table == NULL)
       perror("error: cannot create the member table");
     return ctx->table != NULL;
@@ -545,24 +546,58 @@ static bool setup(const char *bus, chat_ctx *ctx) {
   return true;
 }
 
+/* Takes "--max-members N" (or "=N") out of argv: the examples' common
+ * parser does not know it. false (with a message) on a bad value. */
+static bool take_max_members(int *argc, char **argv, uint32_t *out) {
+  long v;
+
+  *out = MAX_MEMBERS;
+  for (int i = 1; i < *argc; i++) {
+    const char *val = NULL;
+    int n = 1;
+    if (strcmp(argv[i], "--") == 0)
+      break;
+    if (strncmp(argv[i], "--max-members=", 14) == 0)
+      val = argv[i] + 14;
+    else if (strcmp(argv[i], "--max-members") == 0 && i + 1 < *argc) {
+      val = argv[i + 1];
+      n = 2;
+    } else
+      continue;
+    if (!example_parse_int("--max-members", val, 1, UINT16_MAX, &v))
+      return false;
+    *out = (uint32_t)v;
+    memmove(&argv[i], &argv[i + n],
+            (size_t)(*argc - i - n + 1) * sizeof(*argv));
+    *argc -= n;
+    i--;
+  }
+  return true;
+}
+
 int main(int argc, char **argv) {
   static const chat_server_handlers handlers = {
       .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
   example_server_opts opts;
   netfw_config cfg;
   chat_ctx ctx = {0};
+  int status;
   chat_server_app app = {.handlers = &handlers,
                          .create = create,
                          .destroy = destroy,
                          .on_closed = on_closed,
                          .context = &ctx,
                          .on_bus = on_bus};
-  int status = example_server_args(
+
+  if (!take_max_members(&argc, argv, &ctx.max_members))
+    return 2;
+  status = example_server_args(
       argc, argv, "chat_server",
       "One chat room over every worker (--workers) and, with\n"
-      "--bus redis://HOST:PORT, over every server on that Redis.\n",
+      "--bus redis://HOST:PORT, over every server on that Redis.\n"
+      "  --max-members N        members in the room, 1..65535; a join over\n"
+      "                         it is closed (default 10000)\n",
       &opts, NULL);
-
   if (status >= 0)
     return status;
   if (!setup(opts.bus, &ctx))

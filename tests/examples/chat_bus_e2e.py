@@ -358,6 +358,26 @@ def run(bindir, tmp, case):
         servers = servers[1:]
     for srv in servers:
         srv.stop()
+    if case == "local":
+        full_room(bindir, tmp)
+
+
+def full_room(bindir, tmp):
+    """--max-members 2: a third join is closed, a leave makes room."""
+    srv = Server(bindir, tmp, "small", ["--workers", "2", "--max-members", "2"])
+    a = join_when_back(srv, "a", WAIT)
+    b = join_when_back(srv, "b", WAIT)
+    c = Peer(srv.port, "c")
+    c.send(join("c"))
+    check(eof_within(c, 5), "a third member joined a room of 2")
+    b.send(LEAVE_FRAME)
+    check(eof_within(b, 5), "b's Leave did not close")
+    join_when_back(srv, "c", WAIT).close()
+    a.close()
+    srv.stop()
+    check("cannot join 'c': the room is full" in read(srv.err),
+          "no 'room is full' log line")
+    print("  --max-members 2: a third join closed, a leave made room")
 
 
 def eof_within(peer, timeout):
