@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/random.h>
+
+#include "broker.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
@@ -22,7 +25,23 @@ static bool config_valid(const netfw_config *cfg) {
          cfg->worker_num >= 0 && cfg->idle_timeout_ms >= 0 &&
          cfg->max_connections >= 0 && cfg->drain_timeout_ms >= 0 &&
          cfg->frame_timeout_ms >= 0 && cfg->max_output != 0 &&
-         cfg->max_output <= (size_t)INT32_MAX;
+         cfg->max_output <= (size_t)INT32_MAX && cfg->bus_queue > 0;
+}
+
+/* True for a bus_url netfw understands (NULL, "local", redis://...);
+ * logs the others. */
+static bool bus_url_valid(const char *url) {
+  char host[256];
+  uint16_t port;
+
+  if (url == NULL || strcmp(url, "local") == 0 ||
+      netfw__broker_parse_url(url, host, sizeof(host), &port) == 0)
+    return true;
+  netfw_log(NETFW_LOG_ERROR,
+            "netfw_server_new: bus_url \"%s\" is neither \"local\" nor "
+            "redis://HOST:PORT",
+            url);
+  return false;
 }
 
 netfw_server *netfw_server_new(const netfw_config *cfg) {
@@ -33,14 +52,15 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   s = calloc(1, sizeof(*s));
   if (s == NULL)
     return NULL;
-  if (!netfw__config_take(cfg, &s->cfg, &s->app) || !config_valid(&s->cfg))
+  if (!netfw__config_take(cfg, &s->cfg, &s->app) ||
+      !config_valid(&s->cfg) || !bus_url_valid(s->cfg.bus_url))
     goto failed_config;
-  if (s->cfg.ip != NULL) {
-    s->ip = strdup(s->cfg.ip);
-    if (s->ip == NULL)
-      goto failed_config;
-  }
+  if (s->cfg.ip != NULL && (s->ip = strdup(s->cfg.ip)) == NULL)
+    goto failed_config;
+  if (s->cfg.bus_url != NULL && (s->bus_url = strdup(s->cfg.bus_url)) == NULL)
+    goto failed_cv;
   s->cfg.ip = s->ip;
+  s->cfg.bus_url = s->bus_url;
   if (netfw__cond_init_monotonic(&s->state_cv) != 0)
     goto failed_cv;
   atomic_init(&s->run_state, NETFW_RUN_NEW);
@@ -51,6 +71,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   return s;
 
 failed_cv:
+  free(s->bus_url);
   free(s->ip);
 failed_config:
   free(s);
@@ -175,6 +196,36 @@ void netfw__close_listeners(netfw_server *s) {
   s->listen_fd = -1;
 }
 
+/* Resolves the broker of a redis:// bus_url (here, in the caller's thread:
+ * the supervisor's loop must not block on a name lookup) and picks this
+ * start's origin. Returns 0 or NETFW_EADDRINFO (logged). */
+static int bus_resolve(netfw_server *s) {
+  struct addrinfo hints, *res;
+  char host[256];
+
+  s->bus_ip[0] = '\0';
+  if (s->cfg.bus_url == NULL ||
+      netfw__broker_parse_url(s->cfg.bus_url, host, sizeof(host),
+                              &s->bus_port) != 0)
+    return 0; /* "local" */
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, NULL, &hints, &res) != 0) {
+    netfw_log(NETFW_LOG_ERROR, "bus: cannot resolve the broker host %s", host);
+    return NETFW_EADDRINFO;
+  }
+  if (getnameinfo(res->ai_addr, res->ai_addrlen, s->bus_ip,
+                  (socklen_t)sizeof(s->bus_ip), NULL, 0, NI_NUMERICHOST) != 0)
+    s->bus_ip[0] = '\0';
+  freeaddrinfo(res);
+  if (s->bus_ip[0] == '\0')
+    return NETFW_EADDRINFO;
+  if (getrandom(&s->bus_origin, sizeof(s->bus_origin), 0) !=
+      (ssize_t)sizeof(s->bus_origin))
+    s->bus_origin = netfw__now_ms() ^ ((uint64_t)getpid() << 32);
+  return 0;
+}
+
 static void release_run_state(netfw_server *s) {
   netfw__close_listeners(s);
   if (s->load != NULL)
@@ -208,6 +259,8 @@ int netfw_server_start(netfw_server *s) {
     goto failed;
   }
   err = bind_all(s);
+  if (err == 0)
+    err = bus_resolve(s);
   if (err != 0)
     goto failed;
   s->parent_pid = getpid();
@@ -259,6 +312,7 @@ void netfw_server_free(netfw_server *s) {
   pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
+  free(s->bus_url);
   free(s->ip);
   free(s);
 }

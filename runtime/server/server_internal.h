@@ -38,6 +38,7 @@ typedef struct netfw__slot_load {
   _Atomic uint64_t beat; /* netfw__now_ms() when its loop last woke up    */
   atomic_int pid;        /* the current worker; 0 while the slot has none */
   _Atomic uint32_t gen;  /* its generation in the slot (1 = first fork)   */
+  _Atomic uint64_t bus_dropped; /* bus messages the relay dropped for it  */
 } netfw__slot_load;
 
 _Static_assert(sizeof(netfw__slot_load) == NETFW__CACHE_LINE,
@@ -80,6 +81,11 @@ struct netfw_server {
   int start_errno;   /* guarded by mu: the thread's errno with start_err */
   int keep_fds[NETFW__KEEP_FDS_MAX]; /* netfw__server_keep_fd         */
   int nkeep;
+  char *bus_url;      /* copy of cfg.bus_url                           */
+  char bus_ip[64];    /* the broker's address, resolved at start; ""
+                         when the bus is local only                    */
+  uint16_t bus_port;
+  uint64_t bus_origin; /* this server's name on the broker (random)    */
 
   /* what netfw_server_state reports (a netfw_run_state): changed only by
    * netfw__server_publish, under mu, with state_cv broadcast */
@@ -132,6 +138,7 @@ typedef struct netfw__worker_args {
   bool reuseport;
   const int *keep_fds; /* descriptors made for the workers: kept open */
   int nkeep;
+  int bus_fd; /* the worker's end of its bus link; -1: none */
 } netfw__worker_args;
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
@@ -154,8 +161,9 @@ typedef struct netfw__module {
   void (*close)(netfw__worker *w);
 } netfw__module;
 
-/* The acceptor module (accept.c). */
+/* The acceptor module (accept.c) and the bus module (runtime/bus). */
 extern const netfw__module netfw__accept_module;
+extern const netfw__module netfw__bus_module;
 
 /* uv_close(h) unless it is closing already or was never initialised. */
 void netfw__close_handle(uv_handle_t *h);
@@ -211,6 +219,7 @@ struct netfw__worker {
   int nslots;
   int listen_fd;
   bool reuseport;
+  int bus_fd; /* the bus link until the bus module takes it; -1 */
   bool accepting;
   bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
@@ -221,6 +230,9 @@ struct netfw__worker {
   netfw__stream_ctx sctx; /* the streams' flush list, buffer cache (8
                              buffers of <= 1 MiB) and memory total     */
 };
+
+/* The worker this process runs, or NULL outside a worker. */
+netfw__worker *netfw__worker_self(void);
 
 /* Sets up w->sctx for the worker's connections (before any accept). */
 void netfw__conn_setup(netfw__worker *w);

@@ -12,12 +12,14 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "bus.h"
 #include "server_internal.h"
 
 /* ---- the slot table's rules (no processes involved) ---- */
@@ -144,6 +146,35 @@ static void load_reset(netfw__slot_load *l) {
   atomic_store(&l->conns, 0);
   atomic_store(&l->polling, 0);
   atomic_store(&l->beat, 0);
+  atomic_store(&l->bus_dropped, 0);
+}
+
+/* Makes the bus link of a worker about to be forked: link[0] for the
+ * relay, link[1] for the worker. Without a relay, or when the socketpair
+ * fails (logged), both are -1 and the worker runs without a bus. */
+static void bus_link(netfw_server *s, int i, int link[2]) {
+  int size = 1 << 20;
+
+  link[0] = link[1] = -1;
+  if (s->sup.relay == NULL)
+    return;
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, link) != 0) {
+    netfw_log(NETFW_LOG_ERROR, "worker %d: no bus link: %s", i,
+              strerror(errno));
+    link[0] = link[1] = -1;
+    return;
+  }
+  (void)setsockopt(link[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+  (void)setsockopt(link[1], SOL_SOCKET, SO_SNDBUF, &size, sizeof(size));
+}
+
+/* After the fork, in the parent: the worker's end is the worker's; the
+ * relay takes the other. */
+static void bus_link_attach(netfw_server *s, int i, int link[2]) {
+  if (link[1] >= 0)
+    close(link[1]);
+  if (link[0] >= 0)
+    netfw__relay_attach(s->sup.relay, link[0], i);
 }
 
 /* Fills the arguments of a worker forked for slot i. */
@@ -166,21 +197,31 @@ int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
   netfw__slot_load *l = &s->load[i];
   netfw__worker_args a;
   netfw__proc *p = calloc(1, sizeof(*p));
+  int link[2];
   pid_t pid;
 
   if (p == NULL)
     return NETFW_ENOMEM;
   worker_args(s, i, ready_fd, &a);
   load_reset(l);
+  bus_link(s, i, link);
+  a.bus_fd = link[1];
   pid = fork();
   if (pid < 0) {
+    int saved = errno;
     netfw_log(NETFW_LOG_ERROR, "fork of worker %d failed: %s", i,
               strerror(errno));
+    if (link[0] >= 0)
+      close(link[0]);
+    if (link[1] >= 0)
+      close(link[1]);
     free(p);
+    errno = saved;
     return NETFW_ESYS;
   }
   if (pid == 0)
     netfw__worker_main(&a);
+  bus_link_attach(s, i, link);
   p->pid = pid;
   p->pidfd = open_pidfd(pid);
   p->started_ms = netfw__now_ms();

@@ -22,6 +22,7 @@
 
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "bus.h"
 #include "server_internal.h"
 
 /* A worker that dies this soon after its fork counts towards a crash loop;
@@ -227,6 +228,8 @@ static void finish_stop(netfw_server *s) {
     return;
   netfw__channel_answer(s, s->sup.stop, 0);
   netfw__channel_close(s);
+  netfw__relay_close(s->sup.relay);
+  s->sup.relay = NULL;
   close_handle((uv_handle_t *)&s->sup.wake);
   close_handle((uv_handle_t *)&s->sup.tick);
   close_handle((uv_handle_t *)&s->sup.retry);
@@ -271,6 +274,13 @@ void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
 
 /* ---- the thread ---- */
 
+/* The relay dropped n bus messages for slot i's worker. */
+static void count_drop(void *arg, int slot, uint64_t n) {
+  netfw_server *s = arg;
+
+  atomic_fetch_add(&s->load[slot].bus_dropped, n);
+}
+
 /* Initialises the loop and its handles. Returns 0 or NETFW_ESYS. */
 static int loop_open(netfw_server *s) {
   netfw__sup *sup = &s->sup;
@@ -290,6 +300,13 @@ static int loop_open(netfw_server *s) {
   uv_timer_init(&sup->loop, &sup->kill);
   sup->wake.data = sup->tick.data = sup->retry.data = sup->kill.data = s;
   sup->loop_open = true;
+  sup->relay = netfw__relay_new(
+      &sup->loop, s->cfg.max_payload, s->cfg.bus_queue,
+      s->bus_ip[0] != '\0' ? s->bus_ip : NULL, s->bus_port, s->bus_origin,
+      count_drop, s);
+  if (sup->relay == NULL)
+    netfw_log(NETFW_LOG_ERROR, "bus: no relay (out of memory): the workers "
+                               "run without a bus");
   return 0;
 }
 
@@ -304,6 +321,8 @@ static void loop_close(netfw_server *s) {
   close_handle((uv_handle_t *)&sup->tick);
   close_handle((uv_handle_t *)&sup->retry);
   close_handle((uv_handle_t *)&sup->kill);
+  netfw__relay_close(sup->relay);
+  sup->relay = NULL;
   uv_run(&sup->loop, UV_RUN_DEFAULT);
   if (uv_loop_close(&sup->loop) != 0)
     netfw_log(NETFW_LOG_ERROR, "supervisor loop closed with handles open");

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 typedef struct netfw_server netfw_server;
+typedef struct netfw__relay netfw__relay;
 
 /* ---- worker processes by slot and generation (slots.c) ---- */
 
@@ -127,6 +128,7 @@ typedef struct netfw__sup {
   int early_deaths;  /* consecutive deaths soon after a fork         */
   bool respawn_off;  /* crash loop detected                          */
   bool joined;       /* the thread was joined                        */
+  netfw__relay *relay; /* the bus relay (runtime/bus), on this loop   */
 } netfw__sup;
 
 /* Queues cmd for the supervisor and waits for its answer, which it

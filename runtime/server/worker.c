@@ -54,7 +54,7 @@ static void close_inherited(const netfw__worker_args *a) {
     int fd = atoi(e->d_name), fl;
     struct stat st;
     if (fd <= 2 || fd == dirfd(d) || fd == a->listen_fd || fd == a->ready_fd ||
-        kept(a, fd))
+        fd == a->bus_fd || kept(a, fd))
       continue;
     fl = fcntl(fd, F_GETFD);
     if (fl >= 0 && (fl & FD_CLOEXEC) && fstat(fd, &st) == 0 &&
@@ -94,7 +94,8 @@ static const netfw__module signal_module, flush_module, sweep_module;
  * too). The acceptor comes last: nothing is accepted before the rest is
  * up, and nothing is accepted before the loop first runs anyway. */
 static const netfw__module *const modules[] = {
-    &signal_module, &flush_module, &sweep_module, &netfw__accept_module};
+    &signal_module, &flush_module, &sweep_module, &netfw__bus_module,
+    &netfw__accept_module};
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
 /* The worker this process runs (NULL in any other process). */
@@ -265,6 +266,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->nslots = a->nslots;
   w->listen_fd = a->listen_fd;
   w->reuseport = a->reuseport;
+  w->bus_fd = a->bus_fd;
   *failed = "loop";
   netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);
@@ -324,6 +326,10 @@ void netfw__worker_main(const netfw__worker_args *a) {
   netfw_log(NETFW_LOG_INFO, "worker stopped");
   fflush(stdout);
   _exit(0);
+}
+
+netfw__worker *netfw__worker_self(void) {
+  return current;
 }
 
 uv_loop_t *netfw_worker_loop(void) {
