@@ -244,6 +244,8 @@ static void kapp_on_bus(void *app, const char *channel, netfw_msg *m) {
   int i;
 
   atomic_fetch_add(&a->slot->on_bus, 1);
+  if (!netfw_bus_subscribed(channel))
+    atomic_fetch_add(&a->b->unsubscribed_calls, 1);
   if (id >= BUS_ID0 && id < BUS_ID0 + BUS_IDS)
     atomic_fetch_add(&a->slot->by_id[id - BUS_ID0], 1);
   for (s = a->conns; s != NULL; s = s->next)
@@ -376,6 +378,18 @@ static void on_try(netfw_conn *c, netfw_msg *m) {
     break;
   case TRY_STATS_NULL:
     rc = netfw_bus_stats_get(NULL);
+    break;
+  case TRY_SUBSCRIBED:
+    rc = netfw_bus_subscribed(ch);
+    break;
+  case TRY_SUBSCRIBE_N:
+  case TRY_UNSUBSCRIBE_N:
+    rc = 0;
+    for (uint32_t i = 0; i < size && rc == 0 && n - 10 < 1000; i++) {
+      snprintf(channel + (n - 10), sizeof(channel) - (n - 10), "%u", i);
+      rc = p[0] == TRY_SUBSCRIBE_N ? netfw_bus_subscribe(channel)
+                                   : netfw_bus_unsubscribe(channel);
+    }
     break;
   }
   reply(c, B_TRY, &rc, 4);

@@ -29,7 +29,15 @@ enum {
 };
 
 /* B_TRY operations. */
-enum { TRY_PUBLISH = 1, TRY_SUBSCRIBE, TRY_UNSUBSCRIBE, TRY_STATS_NULL };
+enum {
+  TRY_PUBLISH = 1,
+  TRY_SUBSCRIBE,
+  TRY_UNSUBSCRIBE,
+  TRY_STATS_NULL,
+  TRY_SUBSCRIBED,    /* -> netfw_bus_subscribed (1 or 0)                  */
+  TRY_SUBSCRIBE_N,   /* size channels "<channel><i>": first failure or 0  */
+  TRY_UNSUBSCRIBE_N  /* the same, unsubscribed                            */
+};
 
 /* Bus message ids the tests publish with; the board counts each. */
 #define BUS_ID0 0x7300
@@ -65,6 +73,8 @@ typedef struct bboard {
   atomic_int release;      /* ends B_BLOCK                              */
   atomic_int pub_batch;    /* messages per loop iteration (default 64)  */
   atomic_int forward_errors; /* netfw_conn_send failures in on_bus      */
+  atomic_int unsubscribed_calls; /* on_bus for a channel the worker is not
+                                    subscribed to (never expected)       */
 } bboard;
 
 extern const netfw_app busapp;

@@ -64,6 +64,8 @@ static int teardown(void **state) {
   int i;
 
   atomic_store(&f->b->release, 1);
+  /* No test expects on_bus for a channel its worker left. */
+  assert_int_equal(atomic_load(&f->b->unsubscribed_calls), 0);
   for (i = 0; i < POOL; i++)
     if (f->pool[i].fd >= 0)
       kc_close(&f->pool[i]);
@@ -344,6 +346,61 @@ static void test_bus_unsubscribe(void **state) {
   }
 }
 
+#define INFLIGHT 100000
+
+/* Messages already on their way when the worker unsubscribes are not
+ * delivered (docs/bus.md): the worker is blocked while 100 000 messages
+ * (9 MB: more than the link's socket buffers) queue for it and its UNSUB
+ * request waits in its socket. */
+static void test_bus_unsubscribe_in_flight(void **state) {
+  fx *f = *state;
+  uint32_t pids[1], ms = 10000;
+  uint64_t deadline;
+  int probes, before = 0, still = -1, got;
+  kmsg m;
+  kframe fr;
+  kconn *c;
+
+  f->cfg.worker_num = 2;
+  start(f);
+  c = spread(f, 2, 2); /* A: c[0] subscriber, c[1] blocker; B: c[2] pub */
+  assert_int_equal(kc_sub(&c[0], "g"), 0);
+  pids[0] = c[0].pid;
+  probes = probe(f, &c[2], "g", 0, pids, 1);
+  assert_int_equal(wait_count(f, pids[0], PROBE, probes, 5000), probes);
+  assert_int_equal(kc_send(&c[1], B_BLOCK, &ms, 4), 0);
+  deadline = kit_ms() + 5000;
+  while (!atomic_load(&f->b->blocked) && kit_ms() < deadline)
+    usleep(1000);
+  assert_true(atomic_load(&f->b->blocked));
+  assert_int_equal(kc_pub_send(&c[2], "g", 0, MAIN, 0, 0, 48, INFLIGHT), 0);
+  assert_int_equal(kc_expect(&c[2], B_PUB, &fr, 10000, NULL), 1);
+  assert_int_equal(fr.size, 16);
+  assert_memory_equal(fr.p, &(uint32_t){INFLIGHT}, 4);
+  assert_int_equal(kc_send(&c[0], B_UNSUB, "g", 1), 0);
+  usleep(100000);
+  atomic_store(&f->b->release, 1);
+  assert_int_equal(kc_expect(&c[1], B_BLOCK, &fr, 10000, NULL), 1);
+  /* What the worker forwarded before the UNSUB, then its reply. */
+  while ((got = kc_recv(&c[0], &fr, 10000)) == 1 && fr.id == B_MSG) {
+    assert_int_equal(kc_decode(&fr, &m), 0);
+    assert_true(m.busid == PROBE || (m.busid == MAIN && m.seq == (uint32_t)before));
+    before += m.busid == MAIN;
+  }
+  assert_int_equal(got, 1);
+  assert_int_equal(fr.id, B_UNSUB);
+  assert_int_equal(fr.size, 5);
+  memcpy(&still, fr.p, 4);
+  assert_int_equal(still, 0);
+  assert_int_equal(fr.p[4], 0);
+  usleep(300000);
+  print_message("unsubscribed with %d on the way: %d delivered before, "
+                "%lld in all\n", INFLIGHT, before, by_id(f, pids[0], MAIN));
+  assert_true(before < INFLIGHT); /* else nothing was on its way */
+  assert_int_equal(by_id(f, pids[0], MAIN), before);
+  quiet(&c[0], 0);
+}
+
 /* A worker killed with SIGKILL is respawned; its create() subscribes
  * again, and what is published afterwards reaches it. */
 static void test_bus_respawned_worker_resubscribes(void **state) {
@@ -438,6 +495,22 @@ static void test_bus_errors(void **state) {
   assert_int_equal(kc_try(c, TRY_UNSUBSCRIBE, name, 0, 0), NETFW_EINVAL);
   assert_int_equal(kc_try(c, TRY_UNSUBSCRIBE, "never", 0, 0), 0);
   assert_int_equal(kc_try(c, TRY_STATS_NULL, "x", 0, 0), NETFW_EINVAL);
+  /* Idempotent: twice subscribed, once unsubscribed, gone. */
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE, "twice", 0, 0), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE, "twice", 0, 0), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBED, "twice", 0, 0), 1);
+  assert_int_equal(kc_try(c, TRY_UNSUBSCRIBE, "twice", 0, 0), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBED, "twice", 0, 0), 0);
+  /* At most NETFW_BUS_SUBSCRIPTIONS_MAX channels per worker. */
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE_N, "m", 0,
+                          NETFW_BUS_SUBSCRIPTIONS_MAX), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE, "one-more", 0, 0), NETFW_E2BIG);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE, "m17", 0, 0), 0); /* again */
+  assert_int_equal(kc_try(c, TRY_UNSUBSCRIBE_N, "m", 0,
+                          NETFW_BUS_SUBSCRIPTIONS_MAX), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBED, "m17", 0, 0), 0);
+  assert_int_equal(kc_try(c, TRY_SUBSCRIBE, "one-more", 0, 0), 0);
+  assert_int_equal(kc_try(c, TRY_UNSUBSCRIBE, "one-more", 0, 0), 0);
   name[200] = '\0'; /* 200 bytes: the longest name */
   assert_int_equal(kc_try(c, TRY_SUBSCRIBE, name, 0, 0), 0);
   assert_int_equal(kc_try(c, TRY_PUBLISH, name, NETFW_BUS_ECHO, 1024), 0);
@@ -540,6 +613,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bus_no_echo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bus_unsubscribe, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bus_unsubscribe_in_flight, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bus_respawned_worker_resubscribes,
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_bus_errors, setup, teardown),
