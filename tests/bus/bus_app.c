@@ -248,6 +248,11 @@ static void kapp_on_bus(void *app, const char *channel, netfw_msg *m) {
     atomic_fetch_add(&a->b->unsubscribed_calls, 1);
   if (id >= BUS_ID0 && id < BUS_ID0 + BUS_IDS)
     atomic_fetch_add(&a->slot->by_id[id - BUS_ID0], 1);
+  if (id == BUS_ID0 + 1 && netfw_msg_size(m) >= 8) {
+    uint32_t seq;
+    memcpy(&seq, netfw_msg_payload(m) + 4, 4);
+    atomic_store(&a->slot->last_probe, (long long)seq + 1);
+  }
   for (s = a->conns; s != NULL; s = s->next)
     for (i = 0; i < s->nch; i++) {
       if (strcmp(s->ch[i], channel) != 0)

@@ -59,6 +59,7 @@ typedef struct wslot {
   atomic_llong on_bus;           /* on_bus calls                         */
   atomic_llong by_id[BUS_IDS];   /* on_bus calls per BUS_ID0 + i         */
   atomic_int create_sub_rc;      /* create()'s netfw_bus_subscribe rc    */
+  atomic_llong last_probe;       /* 1 + seq of the last BUS_ID0 + 1 seen */
 } wslot;
 
 #define BOARD_SLOTS 64
