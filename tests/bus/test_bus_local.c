@@ -465,6 +465,53 @@ static void test_bus_respawned_worker_resubscribes(void **state) {
   assert_int_equal(errno, ESRCH);
 }
 
+#define STREAM 50000
+
+/* A worker killed while a publisher streams does not disturb the others:
+ * each survivor gets every message exactly once; the respawned one gets
+ * a part of them. */
+static void test_bus_worker_killed_mid_stream(void **state) {
+  fx *f = *state;
+  uint32_t pids[4];
+  uint64_t deadline;
+  kconn *pub;
+  kframe fr;
+  int i, victim;
+  long long n;
+
+  strcpy(f->b->create_channel, "h");
+  atomic_store(&f->b->pub_batch, 16);
+  start(f);
+  for (i = 0; i < 4; i++)
+    pids[i] = (uint32_t)atomic_load(&f->b->slot[i].pid);
+  pub = conn(f);
+  probe(f, pub, "h", NETFW_BUS_ECHO, pids, 4);
+  victim = pids[0] == pub->pid ? 1 : 0;
+  assert_int_equal(kc_pub_send(pub, "h", NETFW_BUS_ECHO, MAIN, 0, 0, 8,
+                               STREAM), 0);
+  deadline = kit_ms() + 10000; /* kill it once it got a tenth */
+  while (by_id(f, pids[victim], MAIN) < STREAM / 10 && kit_ms() < deadline)
+    usleep(200);
+  assert_int_equal(kill((pid_t)pids[victim], SIGKILL), 0);
+  assert_int_equal(kc_expect(pub, B_PUB, &fr, 30000, NULL), 1);
+  assert_memory_equal(fr.p, &(uint32_t){STREAM}, 4);
+  n = by_id(f, pids[victim], MAIN);
+  print_message("victim killed after %lld of %d messages\n", n, STREAM);
+  assert_true(n < STREAM);
+  for (i = 0; i < 4; i++)
+    if (i != victim)
+      assert_int_equal(wait_count(f, pids[i], MAIN, STREAM, 10000), STREAM);
+  deadline = kit_ms() + 10000;
+  while (atomic_load(&f->b->creates) < 5 && kit_ms() < deadline)
+    usleep(1000);
+  assert_int_equal(atomic_load(&f->b->creates), 5);
+  usleep(200000);
+  for (i = 0; i < 4; i++)
+    if (i != victim)
+      assert_int_equal(by_id(f, pids[i], MAIN), STREAM);
+  assert_true(atomic_load(&f->b->slot[4].by_id[0]) <= STREAM);
+}
+
 /* Outside a worker every call is NETFW_ESTATE; in one, bad names and flags
  * are NETFW_EINVAL and payloads over max_payload NETFW_E2BIG. */
 static void test_bus_errors(void **state) {
@@ -626,6 +673,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_bus_respawned_worker_resubscribes,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bus_worker_killed_mid_stream, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bus_errors, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bus_slow_worker_drops, setup,
                                       teardown),
