@@ -1,6 +1,7 @@
 /* Emits the runtime half of <proto>.netfw.c, after the codec: msg_name, the
  * server and client dispatchers with their default hooks, the netfw_app glue
- * that runs a handler table, and the typed send helpers. */
+ * that runs a handler table, and the typed send helpers (the message bus's
+ * part of the server side is emit_bus.c's). */
 #include <stdio.h>
 #include <string.h>
 
@@ -95,6 +96,12 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       p, p, p, p, p);
   gen_buf_printf(
       o,
+      "static void %s__bus(void *app, const char *channel, netfw_msg *msg) "
+      "{\n"
+      "  %s__worker *w = app;\n"
+      "  if (w != NULL)\n"
+      "    (void)%s_bus_dispatch(w->def, w->app, channel, msg, &w->arena);\n"
+      "}\n\n"
       "static void %s__destroy(void *app) {\n"
       "  %s__worker *w = app;\n  if (w == NULL)\n    return;\n"
       "  if (w->def->destroy != NULL)\n    w->def->destroy(w->app);\n"
@@ -105,13 +112,14 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "    .on_client_disconnect = %s__disconnect,\n"
       "    .on_message = %s__message,\n"
       "    .destroy = %s__destroy,\n"
-      "    .on_client_closed = %s__closed};\n\n"
+      "    .on_client_closed = %s__closed,\n"
+      "    .on_bus = %s__bus};\n\n"
       "void %s_server_config_init(netfw_config *cfg, const "
       "%s_server_app *app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
       "it back */\n}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p);
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 static void emit_server(em *e) {
   const char *p = e->p;
@@ -201,6 +209,7 @@ static void emit_server(em *e) {
                    p, d->name, p, d->name, e->P, gen_upper(e->pool, d->name), p,
                    d->name);
   }
+  gen_emit_bus_glue(o, e->s, e->pool);
 }
 
 static void emit_client(em *e) {

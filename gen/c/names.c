@@ -153,6 +153,7 @@ static void decl_symbols(names *n, const char *p, const char *P,
     add_symbol(n, cat(n->pool, U, "_ID", ""), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_send_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_client_send_", d->name), d->name, d->pos);
+    add_symbol(n, cat(n->pool, p, "_publish_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, "handlers.on_", d->name, ""), d->name, d->pos);
     /* fall through */
   case D_STRUCT:
@@ -178,7 +179,9 @@ static void schema_symbols(gen_diag *d, gen_pool *pool, const gen_schema *s) {
                                       "server_app",
                                       "server_config_init",
                                       "netfw_app",
-                                      "client_recv"};
+                                      "client_recv",
+                                      "bus_handlers",
+                                      "bus_dispatch"};
   names n = {d, pool, {0}};
   const char *p = s->proto;
   const char *P;

@@ -61,7 +61,8 @@ static size_t cut_point(const char *s, size_t n, size_t after) {
   return cut;
 }
 
-/* Column just after the first '(' outside literals (0 if none). */
+/* Column just after the first '(' outside literals (0 if none); in a
+ * function pointer's declarator, "(*name)(", the parameters' one. */
 static size_t open_paren(const char *s, size_t n) {
   char quote = 0;
   for (size_t i = 0; i < n; i++) {
@@ -72,6 +73,11 @@ static size_t open_paren(const char *s, size_t n) {
         quote = 0;
     } else if (s[i] == '"' || s[i] == '\'') {
       quote = s[i];
+    } else if (s[i] == '(' && i + 1 < n && s[i + 1] == '*') {
+      const char *close = memchr(s + i, ')', n - i);
+      if (close == NULL)
+        return i + 1;
+      i = (size_t)(close - s);
     } else if (s[i] == '(') {
       return i + 1;
     }

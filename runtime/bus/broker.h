@@ -12,8 +12,21 @@
  *
  * Connections: one for PUBLISH, one for SUBSCRIBE. Down at start or lost
  * later, they are retried with backoff (1 s, doubling up to 30 s; back to
- * 1 s once connected); on reconnect every channel is subscribed again.
- * Everything runs on the loop given to netfw__broker_new. */
+ * 1 s once connected); a connection not up within 2 s is dropped and
+ * retried the same way; on reconnect every channel is subscribed again.
+ * A connection is up once Redis answered the PING sent first on it and,
+ * for the SUBSCRIBE one, every SUBSCRIBE sent while connecting: when the
+ * broker reports up, the channels subscribed so far receive what is
+ * published from then on. Both sockets are FD_CLOEXEC.
+ *
+ * Everything runs on the loop given to netfw__broker_new, on its thread,
+ * which must not die of SIGPIPE (hiredis writes with write(2)): block it
+ * on that thread, as the supervisor thread does, or ignore it. Events come
+ * from the loop only, never from inside a netfw__broker_* call; an event
+ * may call any netfw__broker_* function, netfw__broker_free included.
+ * Logs: "bus: redis HOST:PORT connected", "... connection lost (why)",
+ * "... unreachable (why); retrying in N s" (once per delay until up
+ * again), and dropped messages (one line per kind per 10 s, counted). */
 #ifndef NETFW_RUNTIME_BUS_BROKER_H
 #define NETFW_RUNTIME_BUS_BROKER_H
 
@@ -45,27 +58,35 @@ typedef struct netfw__broker_events {
 int netfw__broker_parse_url(const char *url, char *host, size_t host_len,
                             uint16_t *port);
 
-/* Creates a broker on loop for the Redis at ip:port (a numeric address)
- * and starts connecting. origin: this server's origin. max_pending: bound
- * on the bytes of PUBLISH commands sent and not yet answered (over it,
- * publish returns NETFW_EAGAIN). max_payload: larger messages from Redis
- * are dropped (logged, rate-limited). Returns NULL when out of memory. */
+/* Creates a broker on loop for the Redis at ip:port (a numeric address,
+ * IPv4 or IPv6) and starts connecting (no event before the loop runs).
+ * origin: this server's origin. max_pending: bound on the bytes of PUBLISH
+ * commands sent and not yet answered (over it, publish returns
+ * NETFW_EAGAIN). max_payload: larger messages from Redis are dropped
+ * (logged, rate-limited). Returns NULL when out of memory. */
 netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip,
                                  uint16_t port, uint64_t origin,
                                  size_t max_pending, uint32_t max_payload,
                                  const netfw__broker_events *ev, void *arg);
 
-/* Subscribes to channel chan[0..len) on Redis (now, or on connect). */
+/* Subscribes to channel chan[0..len) on Redis (now, or on connect). A
+ * set, not a count: subscribing twice is a no-op, one unsubscribe ends it.
+ * Messages already on their way are not delivered before Redis processed
+ * the SUBSCRIBE. Out of memory: logged, not subscribed. */
 void netfw__broker_subscribe(netfw__broker *b, const uint8_t *chan,
                              size_t len);
 
-/* Unsubscribes (a channel not subscribed is a no-op). */
+/* Unsubscribes (a channel not subscribed is a no-op). No message of the
+ * channel is delivered after this returns. */
 void netfw__broker_unsubscribe(netfw__broker *b, const uint8_t *chan,
                                size_t len);
 
 /* Publishes (id, payload) on chan for the other servers. Returns 0,
- * NETFW_ENOTCONN (Redis unreachable: the message is dropped), NETFW_EAGAIN
- * (over max_pending: dropped) or NETFW_ENOMEM. */
+ * NETFW_ENOTCONN (not up: the message is dropped), NETFW_EAGAIN (over
+ * max_pending: dropped) or NETFW_ENOMEM. A message counts
+ * strlen(NETFW__BROKER_PREFIX) + chan_len + NETFW__BROKER_HDR + size bytes
+ * against max_pending until Redis answers its PUBLISH (or its connection
+ * is lost); it is refused when it would take the count over max_pending. */
 int netfw__broker_publish(netfw__broker *b, const uint8_t *chan,
                           size_t chan_len, uint16_t id, const uint8_t *payload,
                           uint32_t size);
@@ -74,7 +95,9 @@ int netfw__broker_publish(netfw__broker *b, const uint8_t *chan,
 bool netfw__broker_up(const netfw__broker *b);
 
 /* Disconnects and frees the broker; its handles finish closing on the loop
- * (run it until it has no more handles). No event is called afterwards. */
+ * (run it until it has no more handles: the memory goes with the last
+ * one). No event is called afterwards. May be called from an event. NULL
+ * is a no-op. */
 void netfw__broker_free(netfw__broker *b);
 
 #endif /* NETFW_RUNTIME_BUS_BROKER_H */

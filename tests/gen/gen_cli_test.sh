@@ -1,8 +1,9 @@
 #!/bin/sh
 # netfw-gen from the command line: exit statuses, outputs, --stubs/--force,
 # --depfile, determinism, hostile files; and the generated code of every
-# schema compiled with -Werror by each compiler given (gcc, clang), including
-# a build against a runtime whose NETFW_GEN_ABI differs (must fail).
+# schema compiled with -Werror by each compiler given (gcc, clang), an app on
+# chat's generated bus API (chat_bus_app.c) likewise, and a build against a
+# runtime whose NETFW_GEN_ABI differs (must fail).
 #
 # usage: gen_cli_test.sh NETFW_GEN SOURCE_DIR WORK_DIR COMPILER...
 set -u
@@ -137,6 +138,17 @@ for schema in "$SRC"/protocols/*.netproto "$SRC"/tests/gen/*.netproto \
       fail "$cc -Werror: $base"
     fi
   done
+done
+
+# an app on chat's generated bus API (publish, typed bus handlers, on_bus)
+for cc in $COMPILERS; do
+  # shellcheck disable=SC2086
+  if $cc $FLAGS -I"$SRC/include" -I"$WORK/c_protocols_chat" \
+       -c "$SRC/tests/gen/chat_bus_app.c" -o "$WORK/chat_bus_app.o" 2>"$WORK/err"; then
+    ok "$cc -Werror: chat bus app"
+  else
+    fail "$cc -Werror: chat bus app"; cat "$WORK/err"
+  fi
 done
 
 # against a runtime of another generated-code ABI, compilation must fail

@@ -138,6 +138,15 @@ static const bad_case cases[] = {
     {P "message M = 1 {}\nmessage M_encode = 2 {}\n",
      "3:9: error: 'M_encode' generates 'p_M_encode', which 'M' (2:9) "
      "generates too"},
+    {P "message bus_handlers = 1 {}\n",
+     "2:9: error: 'bus_handlers' generates 'p_bus_handlers', which 'the "
+     "protocol' (1:10) generates too"},
+    {P "message bus_dispatch = 1 {}\n",
+     "2:9: error: 'bus_dispatch' generates 'p_bus_dispatch', which 'the "
+     "protocol' (1:10) generates too"},
+    {P "message publish_M = 1 {}\nmessage M = 2 {}\n",
+     "3:9: error: 'M' generates 'p_publish_M', which 'publish_M' (2:9) "
+     "generates too"},
     {P "message M = 1 { repeated u8 x; u32 x_count; }\n",
      "2:36: error: field 'x_count' collides with the member 'x_count' "
      "generated for 'x' (2:29)"},
