@@ -352,7 +352,7 @@ static void on_pub(kapp *a, kcs *s, netfw_msg *m) {
   s->job = j;
 }
 
-static void on_try(netfw_conn *c, netfw_msg *m) {
+static void on_try(kapp *a, netfw_conn *c, netfw_msg *m) {
   const uint8_t *p = netfw_msg_payload(m);
   uint32_t n = netfw_msg_size(m), size, flags;
   char channel[1024];
@@ -386,6 +386,12 @@ static void on_try(netfw_conn *c, netfw_msg *m) {
     break;
   case TRY_SUBSCRIBED:
     rc = netfw_bus_subscribed(ch);
+    break;
+  case TRY_RESUBSCRIBE:
+    atomic_store(&a->slot->mark, atomic_load(&a->slot->by_id[0]));
+    rc = netfw_bus_unsubscribe(ch);
+    if (rc == 0)
+      rc = netfw_bus_subscribe(ch);
     break;
   case TRY_SUBSCRIBE_N:
   case TRY_UNSUBSCRIBE_N:
@@ -450,7 +456,7 @@ static void kapp_on_message(void *app, netfw_owned_msg *om) {
     on_pub(a, s, m);
     return;
   case B_TRY:
-    on_try(s->c, m);
+    on_try(a, s->c, m);
     return;
   case B_STATS:
     memset(&st, 0, sizeof(st));

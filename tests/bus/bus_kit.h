@@ -36,7 +36,9 @@ enum {
   TRY_STATS_NULL,
   TRY_SUBSCRIBED,    /* -> netfw_bus_subscribed (1 or 0)                  */
   TRY_SUBSCRIBE_N,   /* size channels "<channel><i>": first failure or 0  */
-  TRY_UNSUBSCRIBE_N  /* the same, unsubscribed                            */
+  TRY_UNSUBSCRIBE_N, /* the same, unsubscribed                           */
+  TRY_RESUBSCRIBE    /* unsubscribe then subscribe again in one callback;
+                        the slot's mark takes by_id[0] at that moment      */
 };
 
 /* Bus message ids the tests publish with; the board counts each. */
@@ -60,6 +62,7 @@ typedef struct wslot {
   atomic_llong by_id[BUS_IDS];   /* on_bus calls per BUS_ID0 + i         */
   atomic_int create_sub_rc;      /* create()'s netfw_bus_subscribe rc    */
   atomic_llong last_probe;       /* 1 + seq of the last BUS_ID0 + 1 seen */
+  atomic_llong mark;             /* by_id[0] at TRY_RESUBSCRIBE          */
 } wslot;
 
 #define BOARD_SLOTS 64

@@ -191,6 +191,56 @@ static void test_bus_unsubscribe_in_flight(void **state) {
   quiet(&c[0], 0);
 }
 
+/* Unsubscribe and subscribe again in one callback while messages published
+ * before are on their way: by docs/bus.md ("after netfw_bus_unsubscribe
+ * nothing more is delivered, even what was already on its way"; "messages
+ * published before the subscription took effect are not delivered") none
+ * of them may reach on_bus. The worker filters by "subscribed now", so
+ * they do: a known runtime bug, reported; the test fails on it only with
+ * NETFW_TEST_KNOWN_BUGS=1 and is skipped otherwise. */
+static void test_bus_resubscribe_in_flight(void **state) {
+  fx *f = *state;
+  uint8_t req[11] = {TRY_RESUBSCRIBE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'r'};
+  uint32_t pids[1], ms = 10000;
+  uint64_t deadline;
+  long long mark, total;
+  kframe fr;
+  kconn *c;
+
+  f->cfg.worker_num = 2;
+  start(f);
+  c = spread(f, 2, 2); /* A: c[0] subscribes, c[1] blocks; B: c[2] pub */
+  assert_int_equal(kc_try(&c[0], TRY_SUBSCRIBE, "r", 0, 0), 0);
+  pids[0] = c[0].pid;
+  probe(f, &c[2], "r", 0, pids, 1);
+  assert_int_equal(kc_send(&c[1], B_BLOCK, &ms, 4), 0);
+  deadline = kit_ms() + 5000;
+  while (!atomic_load(&f->b->blocked) && kit_ms() < deadline)
+    usleep(1000);
+  assert_true(atomic_load(&f->b->blocked));
+  assert_int_equal(kc_pub_send(&c[2], "r", 0, MAIN, 0, 0, 48, INFLIGHT), 0);
+  assert_int_equal(kc_expect(&c[2], B_PUB, &fr, 10000, NULL), 1);
+  assert_int_equal(kc_send(&c[0], B_TRY, req, sizeof(req)), 0);
+  usleep(100000);
+  atomic_store(&f->b->release, 1);
+  assert_int_equal(kc_expect(&c[1], B_BLOCK, &fr, 10000, NULL), 1);
+  assert_int_equal(kc_expect(&c[0], B_TRY, &fr, 10000, NULL), 1);
+  assert_memory_equal(fr.p, &(int32_t){0}, 4);
+  usleep(500000);
+  wslot *w = bboard_find(f->b, (int)pids[0]);
+  mark = atomic_load(&w->mark);
+  total = atomic_load(&w->by_id[0]);
+  print_message("resubscribed with %d on the way: %lld delivered before, "
+                "%lld after\n", INFLIGHT, mark, total - mark);
+  if (total != mark && getenv("NETFW_TEST_KNOWN_BUGS") == NULL) {
+    print_message("KNOWN BUG: messages published before the resubscribe "
+                  "were delivered after it (set NETFW_TEST_KNOWN_BUGS=1 to "
+                  "fail on it)\n");
+    skip();
+  }
+  assert_int_equal(total, mark);
+}
+
 /* Outside a worker every call is NETFW_ESTATE; in one, bad names and flags
  * are NETFW_EINVAL and payloads over max_payload NETFW_E2BIG. */
 static void test_bus_errors(void **state) {
@@ -259,6 +309,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_bus_no_echo, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bus_unsubscribe, setup, teardown),
       cmocka_unit_test_setup_teardown(test_bus_unsubscribe_in_flight, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bus_resubscribe_in_flight, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_bus_errors, setup, teardown),
   };
 
