@@ -6,6 +6,7 @@
 #include "netfw/version.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "netfw/bus.h"
 #include "netfw/message.h"
 #include "netfw/codec.h"
 #include "netfw/server.h"

@@ -6,7 +6,9 @@
  * then on a message published anywhere reaches the subscriptions made so
  * far. A link that is not up 2 s after its connect started is freed and
  * retried; a failed or lost link is retried after its backoff (1 s,
- * doubling to 30 s, back to 1 s once up).
+ * doubling to 30 s, back to 1 s once up). A link lost while up is retried
+ * every second for its first FAST_RETRY_MS: a restarted Redis (the common
+ * outage) is back in use within about a second of its return.
  *
  * Lifetimes: hiredis frees a context itself when its connection fails or
  * is lost (after calling the pending reply callbacks with a NULL reply,
@@ -26,6 +28,7 @@
 
 #include "broker.h"
 #include "chanset.h"
+#include "clock.h"
 #include "redis_uv.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
@@ -34,6 +37,7 @@
 #define CONNECT_TIMEOUT_MS 2000
 #define BACKOFF_FIRST_S 1u
 #define BACKOFF_MAX_S 30u
+#define FAST_RETRY_MS 60000u
 #define DROP_LOG_MS 10000
 
 /* Why a message from Redis was dropped (one rate-limited log line each). */
@@ -50,6 +54,7 @@ typedef struct rlink {
   redisAsyncContext *ac; /* NULL while waiting to retry */
   uv_timer_t timer;      /* connect timeout while ac, retry delay while not */
   unsigned backoff;      /* the next retry delay, in seconds */
+  uint64_t lost_ms;      /* when it was last lost while up (0: never)  */
   unsigned awaited;      /* SUBSCRIBE replies to see before up */
   bool pong;             /* the first PING was answered */
   bool up;
@@ -179,7 +184,8 @@ static void link_retry(rlink *l, const char *why, bool log) {
               "bus: redis %s unreachable (%s); retrying in %u s", b->name, why,
               delay);
   }
-  l->backoff = delay * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay * 2;
+  if (l->lost_ms == 0 || netfw__now_ms() - l->lost_ms >= FAST_RETRY_MS)
+    l->backoff = delay * 2 > BACKOFF_MAX_S ? BACKOFF_MAX_S : delay * 2;
   uv_timer_start(&l->timer, on_timer, (uint64_t)delay * 1000, 0);
 }
 
@@ -234,6 +240,8 @@ static void on_disconnect(const redisAsyncContext *ac, int status) {
   if (l->ac != ac || l->b->closing)
     return;
   l->ac = NULL;
+  if (was_up)
+    l->lost_ms = netfw__now_ms();
   link_retry(l, why, !was_up);
   broker_update(l->b, why);
 }
