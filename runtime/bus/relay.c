@@ -271,18 +271,35 @@ static const netfw__broker_events broker_events = {
 
 /* ---- links ---- */
 
+/* Answers a SUB with its token and channel: from here on, l's MSG frames
+ * for the channel were sent under this subscription. */
+static void send_ack(rlink *l, const netfw_frame *sub) {
+  bool broken = false;
+
+  if (!(l->s.flags & NETFW__S_STOPPED) &&
+      netfw__stream_send(&l->s, NETFW__BUS_SUBACK, sub->payload, sub->size,
+                         &broken) != 0 &&
+      broken)
+    netfw__stream_close(&l->s, false);
+}
+
 /* Handles one frame from a worker. Returns false for a malformed one. */
 static bool handle(rlink *l, const netfw_frame *f) {
   switch (f->id) {
   case NETFW__BUS_SUB:
+    if (f->size <= NETFW__BUS_TOKEN ||
+        f->size > NETFW__BUS_TOKEN + NETFW_BUS_CHANNEL_MAX)
+      return false;
+    if (subscribe(l, f->payload + NETFW__BUS_TOKEN,
+                  f->size - NETFW__BUS_TOKEN) != 0)
+      netfw_log(NETFW_LOG_WARN, "bus: a subscription of worker %d failed",
+                l->slot);
+    send_ack(l, f);
+    return true;
   case NETFW__BUS_UNSUB:
     if (f->size == 0 || f->size > NETFW_BUS_CHANNEL_MAX)
       return false;
-    if (f->id == NETFW__BUS_UNSUB)
-      unsubscribe(l, f->payload, f->size);
-    else if (subscribe(l, f->payload, f->size) != 0)
-      netfw_log(NETFW_LOG_WARN, "bus: a subscription of worker %d failed",
-                l->slot);
+    unsubscribe(l, f->payload, f->size);
     return true;
   case NETFW__BUS_PUB:
     publish(l, f->payload, f->size);

@@ -195,9 +195,8 @@ static void test_bus_unsubscribe_in_flight(void **state) {
  * before are on their way: by docs/bus.md ("after netfw_bus_unsubscribe
  * nothing more is delivered, even what was already on its way"; "messages
  * published before the subscription took effect are not delivered") none
- * of them may reach on_bus. The worker filters by "subscribed now", so
- * they do: a known runtime bug, reported; the test fails on it only with
- * NETFW_TEST_KNOWN_BUGS=1 and is skipped otherwise. */
+ * of them may reach on_bus: the worker drops a channel's messages until
+ * the relay acknowledged its latest SUB. */
 static void test_bus_resubscribe_in_flight(void **state) {
   fx *f = *state;
   uint8_t req[11] = {TRY_RESUBSCRIBE, 0, 0, 0, 0, 0, 0, 0, 0, 0, 'r'};
@@ -232,12 +231,6 @@ static void test_bus_resubscribe_in_flight(void **state) {
   total = atomic_load(&w->by_id[0]);
   print_message("resubscribed with %d on the way: %lld delivered before, "
                 "%lld after\n", INFLIGHT, mark, total - mark);
-  if (total != mark && getenv("NETFW_TEST_KNOWN_BUGS") == NULL) {
-    print_message("KNOWN BUG: messages published before the resubscribe "
-                  "were delivered after it (set NETFW_TEST_KNOWN_BUGS=1 to "
-                  "fail on it)\n");
-    skip();
-  }
   assert_int_equal(total, mark);
 }
 
