@@ -110,7 +110,8 @@ static void app_pub(netfw_conn *c, const uint8_t *p, uint32_t n) {
 /* Dispatches the client's frames. */
 static void app_message(void *app, netfw_owned_msg *om) {
   netfw_msg *m = om->msg;
-  uint32_t pid = (uint32_t)getpid();
+  netfw_bus_stats st = {0};
+  uint32_t pong[2] = {(uint32_t)getpid(), 0};
 
   switch (netfw_msg_id(m)) {
   case K_SUB:
@@ -120,7 +121,8 @@ static void app_message(void *app, netfw_owned_msg *om) {
     app_pub(om->owner, netfw_msg_payload(m), netfw_msg_size(m));
     break;
   case K_PING:
-    app_reply(om->owner, K_PONG, &pid, sizeof(pid));
+    pong[1] = netfw_bus_stats_get(&st) == 0 && st.broker_up;
+    app_reply(om->owner, K_PONG, pong, sizeof(pong));
     break;
   default:
     netfw_conn_shutdown_for(om->owner, NETFW_CLOSE_PROTOCOL);
@@ -430,6 +432,19 @@ bool kit_add_publisher(kenv *e, int i) {
   }
   e->npubs++;
   return note_worker(e, i, c->pid);
+}
+
+bool kit_wait_broker(kenv *e, int i, int timeout_ms) {
+  uint64_t end = kit_now_ms() + (uint64_t)timeout_ms;
+  kconn c = {.fd = wire_connect(e->port[i])};
+  int32_t up = 0;
+
+  while (c.fd >= 0 && kit_now_ms() < end &&
+         conn_call(&c, K_PING, NULL, 0, K_PONG, &up) != 0 && up != 1)
+    usleep(20000); /* the poll period of this wait */
+  if (c.fd >= 0)
+    close(c.fd);
+  return up == 1;
 }
 
 /* Writes a little-endian u32. */

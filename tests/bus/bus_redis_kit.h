@@ -20,7 +20,7 @@ enum {
   K_PUB = 0x12,    /* c->s: u8 len, channel, body (see below)             */
   K_RC = 0x13,     /* s->c: i32 non-zero netfw_bus_publish code           */
   K_PING = 0x14,   /* c->s: empty                                         */
-  K_PONG = 0x15,   /* s->c: u32 pid                                       */
+  K_PONG = 0x15,   /* s->c: u32 pid, u32 1 if the broker is up (stats)   */
   K_BUSMSG = 0x16  /* bus message id and s->c delivery: the body          */
 };
 
@@ -86,6 +86,10 @@ int kit_server_start(kenv *e, int i);
 /* Connects subscribers to server i until both its workers hold at least
  * min each (at most 40 connections); returns false if that fails. */
 bool kit_add_subscribers(kenv *e, int i, int min);
+
+/* Polls a worker of server i (PING every 20 ms) until it reports the broker
+ * up; false after timeout_ms. */
+bool kit_wait_broker(kenv *e, int i, int timeout_ms);
 
 /* Adds a publisher on server i, preferring a worker the server's other
  * publishers do not use; returns false on failure. */
