@@ -167,10 +167,12 @@ const netfw_app kit_app = {
 
 /* ---- the client side, in the test process ---- */
 
+/* Milliseconds on the monotonic clock. */
 uint64_t kit_now_ms(void) {
   return wire_now_ms();
 }
 
+/* A zeroed env with every fd -1; NULL when out of memory. */
 kenv *kit_new(void) {
   kenv *e = calloc(1, sizeof(*e));
   int i;
@@ -193,6 +195,7 @@ static void conn_close(kconn *c) {
   c->in = NULL;
 }
 
+/* Closes the connections, stops/frees both servers, stops Redis. */
 void kit_free(kenv *e) {
   int i;
 
@@ -211,10 +214,12 @@ void kit_free(kenv *e) {
   free(e);
 }
 
+/* e->url = redis://127.0.0.1:port. */
 void kit_set_url(kenv *e, uint16_t port) {
   snprintf(e->url, sizeof(e->url), "redis://127.0.0.1:%u", (unsigned)port);
 }
 
+/* Starts server i with the test app; netfw_server_start's code. */
 int kit_server_start(kenv *e, int i) {
   netfw_config cfg;
   int rc;
@@ -304,6 +309,7 @@ static bool conn_read(kconn *c) {
   return true;
 }
 
+/* One poll over every connection (timeout_ms), then reads what came. */
 void kit_pump(kenv *e, int timeout_ms) {
   struct pollfd pfd[KIT_MAXSUB + KIT_NPUB];
   kconn *who[KIT_MAXSUB + KIT_NPUB];
@@ -328,6 +334,7 @@ void kit_pump(kenv *e, int timeout_ms) {
     }
 }
 
+/* Pumps in 50 ms slices until pred holds or the deadline passes. */
 bool kit_wait(kenv *e, bool (*pred)(kenv *, const void *), const void *arg,
               int timeout_ms) {
   uint64_t end = kit_now_ms() + (uint64_t)timeout_ms;
@@ -342,7 +349,7 @@ bool kit_wait(kenv *e, bool (*pred)(kenv *, const void *), const void *arg,
 }
 
 /* One blocking request on a fresh kconn: sends id/payload, reads frames
- * until one of want_id arrives (1 s); returns its first u32 or 0. */
+ * until one of want_id arrives (5 s); returns its first u32 or 0. */
 static uint32_t conn_call(kconn *c, uint16_t id, const void *p, uint32_t n,
                           uint16_t want_id, int32_t *second) {
   uint16_t got_id = 0;
@@ -377,6 +384,7 @@ static bool note_worker(kenv *e, int i, uint32_t pid) {
   return false;
 }
 
+/* Number of subscribers of server i served by worker pid. */
 int kit_subs_on(const kenv *e, int i, uint32_t pid) {
   int k, n = 0;
 
@@ -386,6 +394,7 @@ int kit_subs_on(const kenv *e, int i, uint32_t pid) {
   return n;
 }
 
+/* Subscribes new connections until both of i's workers hold >= min. */
 bool kit_add_subscribers(kenv *e, int i, int min) {
   int tries;
 
@@ -410,6 +419,7 @@ bool kit_add_subscribers(kenv *e, int i, int min) {
   return false;
 }
 
+/* One more publisher on server i, on an unused worker if one comes. */
 bool kit_add_publisher(kenv *e, int i) {
   kconn *c = &e->pubs[e->npubs];
   int tries, k;
@@ -434,6 +444,7 @@ bool kit_add_publisher(kenv *e, int i) {
   return note_worker(e, i, c->pid);
 }
 
+/* Polls server i until a worker reports its broker up (bounded). */
 bool kit_wait_broker(kenv *e, int i, int timeout_ms) {
   uint64_t end = kit_now_ms() + (uint64_t)timeout_ms;
   kconn c = {.fd = wire_connect(e->port[i])};
@@ -455,6 +466,7 @@ static void wr32(uint8_t *p, uint32_t v) {
   p[3] = (uint8_t)(v >> 24);
 }
 
+/* Sends one K_PUB of the kind from publisher p (data: next seq). */
 void kit_publish(kenv *e, int p, uint32_t kind, uint32_t tag) {
   uint8_t f[1 + sizeof(KIT_CHANNEL) - 1 + 16 + KIT_PAD];
   kconn *c = &e->pubs[p];
@@ -471,6 +483,7 @@ void kit_publish(kenv *e, int p, uint32_t kind, uint32_t tag) {
     c->rc_other++;
 }
 
+/* n data messages from each publisher in mask, interleaved. */
 void kit_publish_round(kenv *e, unsigned mask, uint32_t n) {
   uint32_t i;
   int p;
@@ -495,6 +508,7 @@ static bool pongs_in(kenv *e, const void *arg) {
   return true;
 }
 
+/* PING/PONG on every publisher: its earlier replies are then counted. */
 bool kit_sync_pubs(kenv *e, int timeout_ms) {
   uint32_t want[KIT_NPUB];
   int p;
@@ -507,6 +521,7 @@ bool kit_sync_pubs(kenv *e, int timeout_ms) {
   return kit_wait(e, pongs_in, want, timeout_ms);
 }
 
+/* base[] = got[] on every subscriber. */
 void kit_mark(kenv *e) {
   int i;
 
@@ -534,6 +549,7 @@ static bool round_done(kenv *e, const void *arg) {
   return true;
 }
 
+/* Waits until the round of n from mask reached server srv's subscribers. */
 bool kit_wait_round(kenv *e, int srv, unsigned mask, uint64_t n, int ms) {
   round_arg a = {srv, mask, n};
 
@@ -560,6 +576,7 @@ static bool marks_seen(kenv *e, const void *arg) {
   return true;
 }
 
+/* Probes until every path delivers and no code comes back. */
 bool kit_warmup(kenv *e, int timeout_ms) {
   uint64_t end = kit_now_ms() + (uint64_t)timeout_ms;
   mark_arg a = {(1u << e->npubs) - 1, 0, false};
@@ -586,6 +603,7 @@ bool kit_warmup(kenv *e, int timeout_ms) {
   return false;
 }
 
+/* Fences A, B, A through Redis; false when one does not arrive. */
 bool kit_fence(kenv *e, int timeout_ms) {
   int order[3] = {-1, -1, -1}, k;
   mark_arg a = {0, 0, true};

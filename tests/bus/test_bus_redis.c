@@ -273,6 +273,7 @@ static void test_bus_redis_no_duplicates(void **state) {
     assert_int_equal(e->subs[i].got[1], 0);
 }
 
+/* Runs the four cases, each with its own Redis and servers. */
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_bus_redis_two_servers_exact, setup,
