@@ -11,7 +11,11 @@
  * publish to its own subscribers.
  *
  * Link frames (the frame id is the operation; integers little-endian):
- *   SUB    worker -> relay   channel bytes
+ *   SUB    worker -> relay   token u32, channel bytes
+ *   SUBACK relay -> worker   the SUB's token and channel, once it took
+ *                            effect: MSG frames for the channel that arrive
+ *                            before it were sent before the subscription
+ *                            (the worker drops them)
  *   UNSUB  worker -> relay   channel bytes
  *   PUB    worker -> relay   flags u8, channel length u8, message id u16,
  *                            channel, payload
@@ -33,8 +37,12 @@ enum {
   NETFW__BUS_UNSUB = 2,
   NETFW__BUS_PUB = 3,
   NETFW__BUS_MSG = 4,
-  NETFW__BUS_STATE = 5
+  NETFW__BUS_STATE = 5,
+  NETFW__BUS_SUBACK = 6
 };
+
+/* Bytes of the token before the channel in SUB and SUBACK. */
+#define NETFW__BUS_TOKEN 4
 
 /* Bytes before the channel in a PUB or MSG payload. */
 #define NETFW__BUS_META 4

@@ -7,7 +7,12 @@
  * view into the read buffer. The worker keeps its own set of channels so
  * that subscribing is idempotent, an unsubscribe takes effect at once
  * (frames already on their way are not delivered) and the per-worker bound
- * holds without asking the relay. */
+ * holds without asking the relay.
+ *
+ * Each SUB carries a token that the relay sends back (SUBACK) once the
+ * subscription took effect; until the latest SUB of a channel is
+ * acknowledged, MSG frames for it are older than the subscription (sent
+ * under an earlier one, before an unsubscribe) and are dropped. */
 #include <string.h>
 
 #include "bus.h"
@@ -21,7 +26,8 @@ typedef struct endpoint {
   netfw__stream_ctx ctx;
   uv_prepare_t prepare;
   uv_check_t check;
-  netfw__chanmap subs; /* value: the endpoint (any non-NULL)   */
+  netfw__chanmap subs; /* value: sub_value(token, acknowledged)  */
+  uint32_t token;      /* the last SUB's token                   */
   netfw__worker *w;
   bool open;       /* publishes and subscriptions are taken  */
   bool has_broker; /* bus_url names a broker                 */
@@ -46,14 +52,33 @@ static size_t channel_len(const char *channel) {
   return n <= NETFW_BUS_CHANNEL_MAX ? n : 0;
 }
 
+/* A channel's entry in e->subs: its latest SUB's token (never 0) and
+ * whether the relay acknowledged it. */
+static void *sub_value(uint32_t token, bool acked) {
+  return (void *)(((uintptr_t)token << 1) | (acked ? 1u : 0u));
+}
+
+static bool sub_acked(const void *v) {
+  return ((uintptr_t)v & 1u) != 0;
+}
+
+static uint32_t sub_token(const void *v) {
+  return (uint32_t)((uintptr_t)v >> 1);
+}
+
 /* ---- the public calls ---- */
 
-/* Queues a SUB or UNSUB frame for the channel. */
-static int send_sub(endpoint *e, uint16_t op, const char *name, size_t len) {
+/* Queues a frame of op with payload head[0..head_len) name[0..len). */
+static int send_sub(endpoint *e, uint16_t op, const uint8_t *head,
+                    size_t head_len, const char *name, size_t len) {
+  uint8_t buf[NETFW__BUS_TOKEN + NETFW_BUS_CHANNEL_MAX];
   bool broken = false;
-  int rc = netfw__stream_send(&e->s, op, (const uint8_t *)name, (uint32_t)len,
-                              &broken);
+  int rc;
 
+  if (head_len > 0)
+    memcpy(buf, head, head_len);
+  memcpy(buf + head_len, name, len);
+  rc = netfw__stream_send(&e->s, op, buf, (uint32_t)(head_len + len), &broken);
   if (broken)
     netfw__stream_close(&e->s, false);
   return rc;
@@ -72,9 +97,17 @@ int netfw_bus_subscribe(const char *channel) {
     return 0;
   if (e->subs.count >= NETFW_BUS_SUBSCRIPTIONS_MAX)
     return NETFW_E2BIG;
-  rc = netfw__chanmap_put(&e->subs, (const uint8_t *)channel, len, e);
-  if (rc == 0 && (rc = send_sub(e, NETFW__BUS_SUB, channel, len)) != 0)
-    netfw__chanmap_del(&e->subs, (const uint8_t *)channel, len);
+  if (++e->token == 0 || e->token > UINT32_MAX / 2)
+    e->token = 1;
+  rc = netfw__chanmap_put(&e->subs, (const uint8_t *)channel, len,
+                          sub_value(e->token, false));
+  if (rc == 0) {
+    uint8_t t[NETFW__BUS_TOKEN] = {
+        (uint8_t)e->token, (uint8_t)(e->token >> 8),
+        (uint8_t)(e->token >> 16), (uint8_t)(e->token >> 24)};
+    if ((rc = send_sub(e, NETFW__BUS_SUB, t, sizeof(t), channel, len)) != 0)
+      netfw__chanmap_del(&e->subs, (const uint8_t *)channel, len);
+  }
   return rc;
 }
 
@@ -88,7 +121,7 @@ int netfw_bus_unsubscribe(const char *channel) {
     return NETFW_EINVAL;
   if (netfw__chanmap_del(&e->subs, (const uint8_t *)channel, len) == NULL)
     return 0;
-  return send_sub(e, NETFW__BUS_UNSUB, channel, len);
+  return send_sub(e, NETFW__BUS_UNSUB, NULL, 0, channel, len);
 }
 
 bool netfw_bus_subscribed(const char *channel) {
@@ -179,7 +212,7 @@ static void deliver(endpoint *e, const netfw_frame *f) {
   netfw_msg msg;
 
   if (!netfw__bus_pub_parse(f->payload, f->size, &p) ||
-      netfw__chanmap_get(&e->subs, p.chan, p.chan_len) == NULL)
+      !sub_acked(netfw__chanmap_get(&e->subs, p.chan, p.chan_len)))
     return;
   memcpy(name, p.chan, p.chan_len);
   name[p.chan_len] = '\0';
@@ -190,6 +223,24 @@ static void deliver(endpoint *e, const netfw_frame *f) {
   netfw_msg_release(&msg);
 }
 
+/* The relay took a SUB: if it is the channel's latest, its messages
+ * count from here on. */
+static void acknowledge(endpoint *e, const netfw_frame *f) {
+  const uint8_t *t = f->payload;
+  uint32_t token;
+  void *v;
+
+  if (f->size <= NETFW__BUS_TOKEN)
+    return;
+  token = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 |
+          (uint32_t)t[3] << 24;
+  v = netfw__chanmap_get(&e->subs, t + NETFW__BUS_TOKEN,
+                         f->size - NETFW__BUS_TOKEN);
+  if (v != NULL && sub_token(v) == token)
+    (void)netfw__chanmap_put(&e->subs, t + NETFW__BUS_TOKEN,
+                             f->size - NETFW__BUS_TOKEN, sub_value(token, true));
+}
+
 static void on_readable(netfw__stream *s) {
   endpoint *e = (endpoint *)s;
   netfw_frame f;
@@ -198,6 +249,8 @@ static void on_readable(netfw__stream *s) {
   while ((rc = netfw__stream_next(s, &f)) == 1) {
     if (f.id == NETFW__BUS_MSG)
       deliver(e, &f);
+    else if (f.id == NETFW__BUS_SUBACK)
+      acknowledge(e, &f);
     else if (f.id == NETFW__BUS_STATE && f.size == 1)
       e->stats.broker_up = f.payload[0] != 0;
     if (s->flags & NETFW__S_CLOSING)

@@ -9,8 +9,9 @@
  * copy is appended to the receiver's queue at once, so a publisher's
  * messages reach every receiver in the order it sent them. Bounds: each
  * link's queue holds at most queue_max bytes; a message that does not fit
- * is dropped for that receiver only, counted (on_drop) and logged at most
- * once a second. */
+ * is dropped for that receiver only, counted (on_drop) and reported: a
+ * timer runs while there are drops and logs, once a second, how many each
+ * worker (and the broker) lost since the last line. */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,7 @@ struct netfw__relay {
   netfw__stream_ctx ctx;
   uv_prepare_t prepare; /* flush before the loop blocks          */
   uv_check_t check;     /* flush after the I/O callbacks         */
+  uv_timer_t report;    /* logs the drop counts, once a second   */
   netfw__chanmap chans; /* channel name -> chan                  */
   rlink *links;
   netfw__broker *broker;
@@ -52,9 +54,7 @@ struct netfw__relay {
   size_t queue_max;
   netfw__relay_drop_fn on_drop;
   void *drop_arg;
-  uint64_t drop_logged_ms; /* when the last drop line was written  */
   uint64_t broker_dropped; /* not published: the broker's queue full */
-  uint64_t broker_logged_ms;
   bool closing;
   int open; /* handles and links not yet closed        */
 };
@@ -135,39 +135,62 @@ static void unsubscribe_all(rlink *l) {
 
 /* ---- delivery ---- */
 
-/* Counts a message dropped for d, and logs the count at most once a
- * second. */
+/* Logs the drops counted for l since its last line. Returns true when
+ * there were any. */
+static bool report_link(rlink *l) {
+  if (l->dropped == 0)
+    return false;
+  netfw_log(NETFW_LOG_WARN,
+            "bus: worker %d is not keeping up: %llu message(s) dropped for "
+            "it (its queue of %zu bytes is full)",
+            l->slot, (unsigned long long)l->dropped, l->r->queue_max);
+  l->dropped = 0;
+  return true;
+}
+
+/* Logs the drops counted since the last report; stops the timer once a
+ * report found none. */
+static void on_report(uv_timer_t *t) {
+  netfw__relay *r = t->data;
+  bool any = false;
+  rlink *l;
+
+  for (l = r->links; l != NULL; l = l->next)
+    any |= report_link(l);
+  if (r->broker_dropped > 0) {
+    any = true;
+    netfw_log(NETFW_LOG_WARN,
+              "bus: redis is not keeping up: %llu message(s) not published to "
+              "the other servers (%zu bytes in flight)",
+              (unsigned long long)r->broker_dropped, r->queue_max);
+    r->broker_dropped = 0;
+  }
+  if (!any)
+    uv_timer_stop(t);
+}
+
+/* Makes sure the drops just counted get reported (at once if the timer is
+ * idle, so a first drop is seen without delay). */
+static void report_soon(netfw__relay *r) {
+  if (r->closing || uv_is_active((uv_handle_t *)&r->report))
+    return;
+  uv_timer_start(&r->report, on_report, 0, 1000);
+}
+
+/* Counts a message dropped for d. */
 static void dropped(rlink *d) {
   netfw__relay *r = d->r;
-  uint64_t now = netfw__now_ms();
 
   d->dropped++;
   if (r->on_drop != NULL)
     r->on_drop(r->drop_arg, d->slot, 1);
-  if (now - r->drop_logged_ms < 1000)
-    return;
-  r->drop_logged_ms = now;
-  netfw_log(NETFW_LOG_WARN,
-            "bus: worker %d is not keeping up: %llu message(s) dropped for it "
-            "(its queue of %zu bytes is full)",
-            d->slot, (unsigned long long)d->dropped, r->queue_max);
-  d->dropped = 0;
+  report_soon(r);
 }
 
-/* Counts a message the broker could not take (its queue is full) and logs
- * the count at most once a second. */
+/* Counts a message the broker could not take (its queue is full). */
 static void broker_dropped(netfw__relay *r) {
-  uint64_t now = netfw__now_ms();
-
   r->broker_dropped++;
-  if (now - r->broker_logged_ms < 1000)
-    return;
-  r->broker_logged_ms = now;
-  netfw_log(NETFW_LOG_WARN,
-            "bus: redis is not keeping up: %llu message(s) not published to "
-            "the other servers (%zu bytes in flight)",
-            (unsigned long long)r->broker_dropped, r->queue_max);
-  r->broker_dropped = 0;
+  report_soon(r);
 }
 
 /* True when d can take a frame of size payload bytes now. */
@@ -271,18 +294,35 @@ static const netfw__broker_events broker_events = {
 
 /* ---- links ---- */
 
+/* Answers a SUB with its token and channel: from here on, l's MSG frames
+ * for the channel were sent under this subscription. */
+static void send_ack(rlink *l, const netfw_frame *sub) {
+  bool broken = false;
+
+  if (!(l->s.flags & NETFW__S_STOPPED) &&
+      netfw__stream_send(&l->s, NETFW__BUS_SUBACK, sub->payload, sub->size,
+                         &broken) != 0 &&
+      broken)
+    netfw__stream_close(&l->s, false);
+}
+
 /* Handles one frame from a worker. Returns false for a malformed one. */
 static bool handle(rlink *l, const netfw_frame *f) {
   switch (f->id) {
   case NETFW__BUS_SUB:
+    if (f->size <= NETFW__BUS_TOKEN ||
+        f->size > NETFW__BUS_TOKEN + NETFW_BUS_CHANNEL_MAX)
+      return false;
+    if (subscribe(l, f->payload + NETFW__BUS_TOKEN,
+                  f->size - NETFW__BUS_TOKEN) != 0)
+      netfw_log(NETFW_LOG_WARN, "bus: a subscription of worker %d failed",
+                l->slot);
+    send_ack(l, f);
+    return true;
   case NETFW__BUS_UNSUB:
     if (f->size == 0 || f->size > NETFW_BUS_CHANNEL_MAX)
       return false;
-    if (f->id == NETFW__BUS_UNSUB)
-      unsubscribe(l, f->payload, f->size);
-    else if (subscribe(l, f->payload, f->size) != 0)
-      netfw_log(NETFW_LOG_WARN, "bus: a subscription of worker %d failed",
-                l->slot);
+    unsubscribe(l, f->payload, f->size);
     return true;
   case NETFW__BUS_PUB:
     publish(l, f->payload, f->size);
@@ -329,6 +369,7 @@ static void on_link_closed(netfw__stream *s) {
   rlink *l = (rlink *)s;
   netfw__relay *r = l->r;
 
+  report_link(l); /* its last drops */
   unsubscribe_all(l);
   if (l->prev != NULL)
     l->prev->next = l->next;
@@ -415,12 +456,14 @@ netfw__relay *netfw__relay_new(uv_loop_t *loop, uint32_t max_payload,
   }
   uv_prepare_init(loop, &r->prepare);
   uv_check_init(loop, &r->check);
-  r->prepare.data = r->check.data = r;
+  uv_timer_init(loop, &r->report);
+  uv_unref((uv_handle_t *)&r->report);
+  r->prepare.data = r->check.data = r->report.data = r;
   uv_prepare_start(&r->prepare, on_prepare);
   uv_check_start(&r->check, on_check);
   uv_unref((uv_handle_t *)&r->prepare);
   uv_unref((uv_handle_t *)&r->check);
-  r->open = 2;
+  r->open = 3;
   return r;
 }
 
@@ -453,6 +496,9 @@ void netfw__relay_close(netfw__relay *r) {
     unsubscribe_all(l);
     netfw__stream_close(&l->s, false);
   }
+  if (uv_is_active((uv_handle_t *)&r->report))
+    on_report(&r->report); /* the last counts */
   uv_close((uv_handle_t *)&r->prepare, on_handle_closed);
   uv_close((uv_handle_t *)&r->check, on_handle_closed);
+  uv_close((uv_handle_t *)&r->report, on_handle_closed);
 }

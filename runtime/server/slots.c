@@ -151,9 +151,11 @@ static void load_reset(netfw__slot_load *l) {
 
 /* Makes the bus link of a worker about to be forked: link[0] for the
  * relay, link[1] for the worker. Without a relay, or when the socketpair
- * fails (logged), both are -1 and the worker runs without a bus. */
+ * fails (logged), both are -1 and the worker runs without a bus. The
+ * socket buffers hold at most min(bus_queue, 1 MiB) on top of the queues
+ * bus_queue bounds. */
 static void bus_link(netfw_server *s, int i, int link[2]) {
-  int size = 1 << 20;
+  int size = s->cfg.bus_queue < (1u << 20) ? (int)s->cfg.bus_queue : 1 << 20;
 
   link[0] = link[1] = -1;
   if (s->sup.relay == NULL)
