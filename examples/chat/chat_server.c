@@ -30,9 +30,12 @@
  *   connection is closed (logged). A store that cannot be reached refuses
  *   joins: the connection is closed with a log line (the wire has no refusal
  *   for it); when it loses this worker's members, they are closed too.
- * Not handled: a line said just before its sender left may reach a member
- * that joined right after (the bus and the store are separate paths); the
- * bus is at most once (its overflow drops are counted and logged by netfw). */
+ * - A line from another worker goes only to the members that know its
+ *   sender (chat_view.h): a line said just before its sender left, still on
+ *   the bus while a member joins without the sender in its snapshot (the
+ *   bus and the store are separate paths), is not shown to that member.
+ * Not handled: the bus is at most once (its overflow drops are counted and
+ * logged by netfw): a member may then miss a line or a join/leave. */
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +48,7 @@
 #include "chat.netfw.h"
 #include "chat_bus.netfw.h"
 #include "chat_store.h"
+#include "chat_view.h"
 #include "example.h"
 
 #define CHANNEL "chat:room"
@@ -85,6 +89,7 @@ typedef struct member {
 
 struct room {
   chat_store *store;
+  chat_view *view; /* who may receive a line from another worker */
   member *members; /* this worker's, joined or joining */
   uint32_t pending;
   bool closing;
@@ -169,13 +174,14 @@ static void enqueue(member *m, uint64_t seq, bool own, netfw_msg *msg) {
   m->queued_bytes += netfw_msg_size(msg);
 }
 
-/* Hands a client frame (a change numbered seq, or a line: 0) to m. */
+/* Hands a client frame to m if m's snapshot is older than seq: for a
+ * change, its number; for a line, chat_view_line_limit (UINT64_MAX: all). */
 static void deliver(member *m, uint64_t seq, const netfw_msg *frame) {
   if (m->conn == NULL)
     return;
   if (m->joining)
     enqueue(m, seq, false, netfw_msg_dup(frame));
-  else if (seq == 0 || seq > m->since)
+  else if (seq > m->since)
     netfw_conn_send(m->conn, frame);
 }
 
@@ -196,20 +202,18 @@ static void published(room *r, int err) {
               netfw_strerror(err), (unsigned long long)r->publish_failed);
 }
 
-/* from said text: to this worker's members but except, and to the other
- * workers when publish. */
-static void said(room *r, const member *except, netfw_str from, netfw_str text,
-                 bool publish_it) {
-  chat_Line line = {.from = from, .text = text};
-  chat_bus_Said s = {.from = from, .text = text};
+/* The member `from` of this worker said text: to its other members and,
+ * published, to the other workers. */
+static void said(room *r, const member *from, netfw_str text) {
+  chat_Line line = {.from = str_of(from->nick), .text = text};
+  chat_bus_Said s = {.since = from->since, .from = line.from, .text = text};
   netfw_msg f;
 
   netfw_msg_init(&f, 0);
   if (chat_Line_encode(&line, &f) == 0)
-    broadcast(r, except, 0, &f);
+    broadcast(r, from, UINT64_MAX, &f);
   netfw_msg_release(&f);
-  if (publish_it)
-    published(r, chat_bus_publish_Said(CHANNEL, &s, 0));
+  published(r, chat_bus_publish_Said(CHANNEL, &s, 0));
 }
 
 /* nick joined (or left) with change number seq; as said() otherwise. */
@@ -222,6 +226,10 @@ static void changed(room *r, const member *except, bool joined, netfw_str nick,
   netfw_msg f;
   int err;
 
+  if (joined)
+    chat_view_entered(r->view, nick.ptr, nick.len, seq);
+  else
+    chat_view_left(r->view, nick.ptr, nick.len, seq);
   netfw_msg_init(&f, 0);
   err = joined ? chat_MemberJoined_encode(&j, &f)
                : chat_MemberLeft_encode(&l, &f);
@@ -297,10 +305,9 @@ static void flush_queue(member *m) {
     queued *q = m->head;
     m->head = q->next;
     if (q->own)
-      said(m->r, m, str_of(m->nick),
+      said(m->r, m,
            (netfw_str){(const char *)netfw_msg_payload(q->msg),
-                       netfw_msg_size(q->msg)},
-           true);
+                       netfw_msg_size(q->msg)});
     else
       deliver(m, q->seq, q->msg);
     netfw_msg_free(q->msg);
@@ -320,6 +327,8 @@ static void on_joined(void *arg, chat_store_status status, uint64_t seq,
   room *r = m->r;
 
   r->pending--;
+  if (status == CHAT_STORE_OK)
+    chat_view_snapshot(r->view, seq, all, n);
   if (status == CHAT_STORE_OK && m->conn != NULL) {
     m->joining = false;
     m->since = seq;
@@ -402,7 +411,7 @@ static void on_say(void *app, netfw_conn *conn, const chat_Say *msg) {
     return;
   }
   if (!m->joining) {
-    said(r, m, str_of(m->nick), msg->text, true);
+    said(r, m, msg->text);
     return;
   }
   text = netfw_msg_new(0); /* said once joined */
@@ -445,9 +454,19 @@ static void on_closed(void *app, netfw_conn *conn, netfw_close_reason why) {
 
 /* ---- the bus: what the other workers tell ---- */
 
+/* A line from another worker: for the members who know its sender. */
 static void bus_said(void *app, const char *channel, const chat_bus_Said *m) {
+  room *r = app;
+  chat_Line line = {.from = m->from, .text = m->text};
+  netfw_msg f;
+
   (void)channel;
-  said(app, NULL, m->from, m->text, false);
+  netfw_msg_init(&f, 0);
+  if (chat_Line_encode(&line, &f) == 0)
+    broadcast(r, NULL,
+              chat_view_line_limit(r->view, m->from.ptr, m->from.len, m->since),
+              &f);
+  netfw_msg_release(&f);
 }
 
 static void bus_entered(void *app, const char *channel,
@@ -480,8 +499,10 @@ static void *create(void *context) {
   room *r = calloc(1, sizeof(*r));
   int err;
 
-  if (r == NULL)
+  if (r == NULL || (r->view = chat_view_new()) == NULL) {
+    free(r);
     return NULL;
+  }
   r->store = ctx->table != NULL
                  ? chat_store_local_open(ctx->table, netfw_worker_loop(),
                                          &store_events, r)
@@ -490,6 +511,7 @@ static void *create(void *context) {
                                          netfw_worker_loop(), &store_events, r);
   if (r->store == NULL) {
     netfw_log(NETFW_LOG_ERROR, "chat: cannot open the membership store");
+    chat_view_free(r->view);
     free(r);
     return NULL;
   }
@@ -510,6 +532,7 @@ static void destroy(void *app) {
     unlink_member(r, m);
     free_member(m);
   }
+  chat_view_free(r->view);
   free(r);
 }
 
