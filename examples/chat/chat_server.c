@@ -36,35 +36,23 @@
  *   bus and the store are separate paths), is not shown to that member.
  * Not handled: the bus is at most once (its overflow drops are counted and
  * logged by netfw): a member may then miss a line or a join/leave. */
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <unistd.h>
 
 #include <netfw/bus.h>
 
 #include "chat.netfw.h"
 #include "chat_bus.netfw.h"
+#include "chat_config.h"
 #include "chat_store.h"
 #include "chat_view.h"
 #include "example.h"
 
 #define CHANNEL "chat:room"
-#define MAX_MEMBERS 10000 /* default of --max-members */
 #define PENDING_MAX 256
 #define QUEUE_MAX 1024
 #define QUEUE_BYTES (256 * 1024)
-
-/* What main() hands every worker. */
-typedef struct chat_ctx {
-  chat_store_table *table; /* --bus local */
-  char redis_ip[64];       /* --bus redis:// (numeric) */
-  uint16_t redis_port;
-  char server_id[33];
-  uint32_t max_members;
-} chat_ctx;
 
 typedef struct queued {
   struct queued *next;
@@ -495,7 +483,7 @@ static void on_bus(void *app, const char *channel, netfw_msg *msg) {
 /* ---- the worker ---- */
 
 static void *create(void *context) {
-  const chat_ctx *ctx = context;
+  const chat_config *ctx = context;
   room *r = calloc(1, sizeof(*r));
   int err;
 
@@ -503,12 +491,7 @@ static void *create(void *context) {
     free(r);
     return NULL;
   }
-  r->store = ctx->table != NULL
-                 ? chat_store_local_open(ctx->table, netfw_worker_loop(),
-                                         &store_events, r)
-                 : chat_store_redis_open(ctx->redis_ip, ctx->redis_port,
-                                         ctx->server_id, ctx->max_members,
-                                         netfw_worker_loop(), &store_events, r);
+  r->store = chat_config_open_store(ctx, netfw_worker_loop(), &store_events, r);
   if (r->store == NULL) {
     netfw_log(NETFW_LOG_ERROR, "chat: cannot open the membership store");
     chat_view_free(r->view);
@@ -536,74 +519,12 @@ static void destroy(void *app) {
   free(r);
 }
 
-/* Fills ctx from --bus: the shared table, or Redis's numeric address and
- * this server's id. Returns false (with a message) on failure. */
-static bool setup(const char *bus, chat_ctx *ctx) {
-  char host[256];
-  struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai;
-  uint8_t id[16];
-  int err;
-
-  if (!example_parse_bus(bus != NULL ? bus : "local", host, sizeof(host),
-                         &ctx->redis_port))
-    return false;
-  if (host[0] == '\0') {
-    ctx->table = chat_store_table_new(ctx->max_members);
-    if (ctx->table == NULL)
-      perror("error: cannot create the member table");
-    return ctx->table != NULL;
-  }
-  if ((err = getaddrinfo(host, NULL, &hints, &ai)) != 0) {
-    fprintf(stderr, "error: cannot resolve %s: %s\n", host, gai_strerror(err));
-    return false;
-  }
-  err = getnameinfo(ai->ai_addr, ai->ai_addrlen, ctx->redis_ip,
-                    sizeof(ctx->redis_ip), NULL, 0, NI_NUMERICHOST);
-  freeaddrinfo(ai);
-  if (err != 0 || getrandom(id, sizeof(id), 0) != (ssize_t)sizeof(id)) {
-    fprintf(stderr, "error: cannot set up the Redis store\n");
-    return false;
-  }
-  for (size_t i = 0; i < sizeof(id); i++)
-    snprintf(ctx->server_id + 2 * i, 3, "%02x", id[i]);
-  return true;
-}
-
-/* Takes "--max-members N" (or "=N") out of argv: the examples' common
- * parser does not know it. false (with a message) on a bad value. */
-static bool take_max_members(int *argc, char **argv, uint32_t *out) {
-  long v;
-
-  *out = MAX_MEMBERS;
-  for (int i = 1; i < *argc; i++) {
-    const char *val = NULL;
-    int n = 1;
-    if (strcmp(argv[i], "--") == 0)
-      break;
-    if (strncmp(argv[i], "--max-members=", 14) == 0)
-      val = argv[i] + 14;
-    else if (strcmp(argv[i], "--max-members") == 0 && i + 1 < *argc) {
-      val = argv[i + 1];
-      n = 2;
-    } else
-      continue;
-    if (!example_parse_int("--max-members", val, 1, UINT16_MAX, &v))
-      return false;
-    *out = (uint32_t)v;
-    memmove(&argv[i], &argv[i + n],
-            (size_t)(*argc - i - n + 1) * sizeof(*argv));
-    *argc -= n;
-    i--;
-  }
-  return true;
-}
-
 int main(int argc, char **argv) {
   static const chat_server_handlers handlers = {
       .on_Join = on_join, .on_Say = on_say, .on_Leave = on_leave};
   example_server_opts opts;
   netfw_config cfg;
-  chat_ctx ctx = {0};
+  chat_config ctx = {0};
   int status;
   chat_server_app app = {.handlers = &handlers,
                          .create = create,
@@ -612,7 +533,7 @@ int main(int argc, char **argv) {
                          .context = &ctx,
                          .on_bus = on_bus};
 
-  if (!take_max_members(&argc, argv, &ctx.max_members))
+  if (!chat_config_take_max_members(&argc, argv, &ctx.max_members))
     return 2;
   status = example_server_args(
       argc, argv, "chat_server",
@@ -623,7 +544,7 @@ int main(int argc, char **argv) {
       &opts, NULL);
   if (status >= 0)
     return status;
-  if (!setup(opts.bus, &ctx))
+  if (!chat_config_setup(opts.bus, &ctx))
     return 1;
   chat_server_config_init(&cfg, &app);
   status = example_serve(&opts, &cfg);
