@@ -1,5 +1,6 @@
 /* bus-bench's shared declarations: the counters receivers keep in shared
- * memory, the options, and the socketpair baseline (bus_floor.c). */
+ * memory, the options, the bench's requests to the workers' app
+ * (bus_bench_app.c) and the socketpair baseline (bus_floor.c). */
 #ifndef NETFW_BENCH_BUS_BENCH_H
 #define NETFW_BENCH_BUS_BENCH_H
 
@@ -10,8 +11,12 @@
 
 #include "histogram.h"
 
+#include <netfw/netfw.h>
+
 #define MAX_W 8
 enum { ID_PROBE = 0x7400, ID_THR, ID_LAT }; /* bus message ids */
+enum { REQ_RUN = 0x7410, REQ_PROBE, REQ_WHO };     /* bench -> worker */
+enum { MODE_THR = 1, MODE_LAT = 2 };
 
 typedef struct rslot {
   atomic_int pid;
@@ -41,6 +46,9 @@ typedef struct result {
   double rate, p50_us, p99_us, p50_other_us;
   int ok;
 } result;
+
+/* The netfw app every worker runs (bus_bench_app.c). */
+extern const netfw_app bench_app;
 
 /* Prints what and exits 1. */
 void die(const char *what);

@@ -1,7 +1,8 @@
-/* Kit of test_bus_redis: a raw-frame pub/sub server app for netfw servers
- * joined by a real Redis, and a poll-driven test client that counts what
- * every subscriber connection receives (per publisher: count, order,
- * probes, fences). Every wait is a poll loop with a deadline. */
+/* Kit of test_bus_redis: a raw-frame pub/sub server app (bus_redis_app.c)
+ * for netfw servers joined by a real Redis, and a poll-driven test client
+ * (bus_redis_kit.c) that counts what every subscriber connection receives
+ * (per publisher: count, order, probes, fences). Every wait is a poll loop
+ * with a deadline. */
 #ifndef NETFW_TESTS_BUS_REDIS_KIT_H
 #define NETFW_TESTS_BUS_REDIS_KIT_H
 

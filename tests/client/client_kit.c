@@ -60,3 +60,26 @@ void *sender_main(void *arg) {
   }
   return NULL;
 }
+
+/* A new message id with text as its payload (asserts on failure). */
+netfw_msg *msg_text(uint16_t id, const char *text) {
+  netfw_msg *m = netfw_msg_new(id);
+  assert_non_null(m);
+  assert_int_equal(netfw_msg_append(m, text, strlen(text)), 0);
+  return m;
+}
+
+/* A new message id seq (mod 65536) with the 4-byte payload seq. */
+netfw_msg *msg_seq(uint32_t seq) {
+  netfw_msg *m = netfw_msg_new((uint16_t)seq);
+  assert_non_null(m);
+  assert_int_equal(netfw_msg_append(m, &seq, sizeof(seq)), 0);
+  return m;
+}
+
+/* Sends id with text as its payload (asserts it was accepted). */
+void send_text(netfw_client *c, uint16_t id, const char *text) {
+  netfw_msg *m = msg_text(id, text);
+  assert_int_equal(netfw_client_send(c, m), 0);
+  netfw_msg_free(m);
+}

@@ -22,6 +22,15 @@ void expect_seq(netfw_client *c, uint32_t seq);
 /* Receives one message and checks its id and payload exactly. */
 void expect_text(netfw_client *c, uint16_t id, const char *text);
 
+/* A new message id with text as its payload (asserts on failure). */
+netfw_msg *msg_text(uint16_t id, const char *text);
+
+/* A new message id seq (mod 65536) with the 4-byte payload seq. */
+netfw_msg *msg_seq(uint32_t seq);
+
+/* Sends id with text as its payload (asserts it was accepted). */
+void send_text(netfw_client *c, uint16_t id, const char *text);
+
 /* A thread sending n send_seq messages from 0 on; failures counts errors. */
 typedef struct sender_arg {
   netfw_client *c;
