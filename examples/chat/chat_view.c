@@ -7,6 +7,7 @@
 #include "chat_view.h"
 
 #define VIEW_DEPARTED 1024
+#define VIEW_MAX (2 * 65536) /* present ones: a room holds at most 65535 */
 
 typedef struct ventry {
   struct ventry *next;
@@ -95,8 +96,8 @@ static void grow(chat_view *v) {
 static ventry *get(chat_view *v, const char *nick, uint32_t len) {
   ventry **p = slot(v, nick, len), *e = *p;
 
-  if (e != NULL || len == 0 || len > CHAT_NICK_MAX)
-    return e;
+  if (e != NULL || len == 0 || len > CHAT_NICK_MAX || v->count >= VIEW_MAX)
+    return e; /* over VIEW_MAX (bus junk): unknown, see line_limit */
   if ((e = calloc(1, sizeof(*e))) == NULL)
     return NULL;
   e->len = (uint8_t)len;
