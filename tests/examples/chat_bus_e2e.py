@@ -18,7 +18,9 @@ worker of each server) join one after the other, each says K lines
 sender's in order, and "* X joined" for everyone who came after it. Then:
 8 raw-socket peers join at the same moment over every server: each must
 learn every other exactly once (Joined.members or MemberJoined, never both,
-never neither); a nickname held on one server is refused (NICK_TAKEN) on
+never neither); then 4 of them leave while 4 others join, at once: every
+member's view (Joined, then the joins and leaves it is told) must end up
+exactly the room; a nickname held on one server is refused (NICK_TAKEN) on
 the other; a member that resets its socket, one that sends Leave, one that
 /quits and one whose worker is killed (SIGKILL: a ghost the store sweeps)
 are announced as left to everybody, on every server; the members of a
@@ -37,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from chat_closed_e2e import (JOINED, LEAVE_FRAME, MEMBER_JOINED,  # noqa
+from chat_closed_e2e import (JOINED, LEAVE_FRAME, MEMBER_JOINED, MEMBER_LEFT,
                              NICK_TAKEN, Fail, Peer, check, join, refused, say)
 
 K = 20        # lines per member
@@ -276,7 +278,52 @@ def concurrent_joins(servers, present):
               f"{p.name} knows {sorted(set(snap) | set(later))}")
     print(f"  {MEMBERS} concurrent joins over {len(servers)} server(s): each "
           "member learned every other exactly once")
-    return peers
+    return churn(servers, present, peers)
+
+
+def apply_view(p, view, msgs):
+    """Applies MemberJoined/MemberLeft frames to view (a set), checking that
+    nobody joins twice or leaves unknown."""
+    for mid, body in msgs:
+        nick = body[1:1 + body[0]].decode()
+        if mid == MEMBER_JOINED:
+            check(nick not in view, f"{p.name}: {nick} joined twice")
+            view.add(nick)
+        elif mid == MEMBER_LEFT:
+            check(nick in view, f"{p.name}: unknown {nick} left")
+            view.remove(nick)
+
+
+def churn(servers, present, peers):
+    """Half the peers leave while 4 others join, all at once: every member's
+    view (Joined, then the joins and leaves it is told) ends up exactly the
+    room. Returns the peers still in the room."""
+    leavers, stayers = peers[0::2], peers[1::2]
+    late = [Peer(servers[i % len(servers)].port, f"late{i}") for i in range(4)]
+    for i, p in enumerate(leavers):
+        (p.close_rst if i % 2 else (lambda p=p: p.send(LEAVE_FRAME)))()
+    for p in late:
+        p.send(join(p.name))
+    room = set(present) | {p.name for p in stayers + late}
+    views = {}
+    for p in stayers:
+        views[p] = {n for n in room | {q.name for q in leavers}} - {
+            q.name for q in late} - {p.name}
+    for p in late:
+        raw = p.recv_frame()
+        check(raw is not None and raw[0] == JOINED, f"{p.name}: no Joined")
+        views[p] = set(strings8(raw[6:], 2))
+    for p in stayers + late:
+        apply_view(p, views[p], recv_msgs(p, (MEMBER_JOINED, MEMBER_LEFT),
+                                           1.5))
+        check(views[p] == room - {p.name},
+              f"{p.name} sees {sorted(views[p])}, the room is "
+              f"{sorted(room - {p.name})}")
+    for p in leavers:
+        p.close()
+    print(f"  {len(leavers)} leaving while {len(late)} join: every member's "
+          "view is exactly the room")
+    return stayers + late
 
 
 def departures(bindir, tmp, servers, clients, peers):
@@ -364,7 +411,8 @@ def run(bindir, tmp, case):
 
 def full_room(bindir, tmp):
     """--max-members 2: a third join is closed, a leave makes room."""
-    srv = Server(bindir, tmp, "small", ["--workers", "2", "--max-members", "2"])
+    srv = Server(bindir, tmp, "small",
+                 ["--workers", "2", "--max-members", "2"])
     a = join_when_back(srv, "a", WAIT)
     b = join_when_back(srv, "b", WAIT)
     c = Peer(srv.port, "c")
@@ -428,7 +476,8 @@ def join_when_back(srv, nick, timeout):
 def faults(bindir, tmp):
     redis = Redis(tmp)
     srv = Server(bindir, tmp, "server0",
-                 ["--workers", "1", "--bus", f"redis://127.0.0.1:{redis.port}"])
+                 ["--workers", "1",
+                  "--bus", f"redis://127.0.0.1:{redis.port}"])
     alice = join_when_back(srv, "alice", WAIT)
     redis.proc.send_signal(signal.SIGSTOP)  # Redis stops answering
     t0 = time.monotonic()
