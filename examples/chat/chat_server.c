@@ -35,7 +35,10 @@
  *   the bus while a member joins without the sender in its snapshot (the
  *   bus and the store are separate paths), is not shown to that member.
  * Not handled: the bus is at most once (its overflow drops are counted and
- * logged by netfw): a member may then miss a line or a join/leave. */
+ * logged by netfw; a server cut from Redis's pub/sub but not from its
+ * store misses the other servers' events until it is back): a member may
+ * then miss a line or a join/leave, with no resynchronisation. One room
+ * per Redis (fixed "chat:" keys); no Redis AUTH. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
