@@ -37,6 +37,7 @@
 #include <netfw/log.h>
 
 #include "chat_store.h"
+#include "redis_uv.h" /* hiredis on a libuv loop: runtime/bus/redis_uv.c */
 
 #define TICK_MS 1000
 #define ALIVE_MS "5000"
@@ -120,83 +121,6 @@ typedef struct op {
   void *arg;
   char nick[CHAT_NICK_MAX + 1];
 } op;
-
-/* ---- hiredis on the worker's loop ----
- * hiredis's adapters/libuv.h ignores a poll error (POLLERR: a reset, a
- * refused connect), after which libuv stops the handle: the connection
- * would hang until the 5 s watchdog. This glue hands the error to hiredis
- * (a read, or the connect check), which then reports the failure. */
-
-typedef struct glue {
-  redisAsyncContext *ac; /* NULL once hiredis cleaned up */
-  uv_poll_t poll;
-  int events;
-} glue;
-
-static void glue_on_poll(uv_poll_t *h, int status, int events) {
-  glue *g = h->data;
-
-  if (g->ac == NULL)
-    return;
-  if (status < 0)
-    events = (g->ac->c.flags & REDIS_CONNECTED) ? UV_READABLE : UV_WRITABLE;
-  if (events & UV_READABLE)
-    redisAsyncHandleRead(g->ac);
-  if (g->ac != NULL && (events & UV_WRITABLE))
-    redisAsyncHandleWrite(g->ac);
-}
-
-static void glue_update(glue *g, int add, int del) {
-  g->events = (g->events | add) & ~del;
-  if (g->events != 0)
-    uv_poll_start(&g->poll, g->events, glue_on_poll);
-  else
-    uv_poll_stop(&g->poll);
-}
-
-static void glue_add_read(void *p) {
-  glue_update(p, UV_READABLE, 0);
-}
-static void glue_del_read(void *p) {
-  glue_update(p, 0, UV_READABLE);
-}
-static void glue_add_write(void *p) {
-  glue_update(p, UV_WRITABLE, 0);
-}
-static void glue_del_write(void *p) {
-  glue_update(p, 0, UV_WRITABLE);
-}
-
-static void glue_free(uv_handle_t *h) {
-  free(h->data);
-}
-
-static void glue_cleanup(void *p) {
-  glue *g = p;
-  g->ac = NULL;
-  uv_close((uv_handle_t *)&g->poll, glue_free);
-}
-
-/* Puts ac's socket on loop (never keeping the worker alive). false on
- * failure. */
-static bool glue_attach(redisAsyncContext *ac, uv_loop_t *loop) {
-  glue *g = calloc(1, sizeof(*g));
-
-  if (g == NULL || uv_poll_init(loop, &g->poll, ac->c.fd) != 0) {
-    free(g);
-    return false;
-  }
-  g->ac = ac;
-  g->poll.data = g;
-  uv_unref((uv_handle_t *)&g->poll);
-  ac->ev.data = g;
-  ac->ev.addRead = glue_add_read;
-  ac->ev.delRead = glue_del_read;
-  ac->ev.addWrite = glue_add_write;
-  ac->ev.delWrite = glue_del_write;
-  ac->ev.cleanup = glue_cleanup;
-  return true;
-}
 
 /* ---- the store ---- */
 
@@ -343,7 +267,7 @@ static void start_connect(redis_store *rs) {
 
   if (ac == NULL)
     return;
-  if (ac->err != 0 || !glue_attach(ac, rs->loop)) {
+  if (ac->err != 0 || netfw__redis_uv_attach(ac, rs->loop, false) != 0) {
     unreachable(rs, ac->err != 0 ? ac->errstr : "out of memory");
     redisAsyncFree(ac);
     return;

@@ -384,7 +384,7 @@ static void link_connect(rlink *l) {
     return;
   }
   set_cloexec(ac->c.fd);
-  if (netfw__redis_uv_attach(ac, b->loop) < 0) {
+  if (netfw__redis_uv_attach(ac, b->loop, true) < 0) {
     redisAsyncFree(ac);
     link_retry(l, "cannot poll its socket", true);
     return;

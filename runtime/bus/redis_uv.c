@@ -72,7 +72,8 @@ static void cleanup(void *arg) {
   uv_close((uv_handle_t *)&p->handle, on_closed);
 }
 
-int netfw__redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop) {
+int netfw__redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop,
+                           bool keep_alive) {
   poller *p;
 
   if (ac->ev.data != NULL || (p = calloc(1, sizeof(*p))) == NULL)
@@ -81,6 +82,8 @@ int netfw__redis_uv_attach(redisAsyncContext *ac, uv_loop_t *loop) {
     free(p);
     return -1;
   }
+  if (!keep_alive)
+    uv_unref((uv_handle_t *)&p->handle);
   p->handle.data = p;
   p->ac = ac;
   ac->ev.data = p;
