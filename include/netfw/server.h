@@ -3,7 +3,8 @@
  * netfw_server_start() binds one listening socket and forks worker_num worker
  * processes that share it. Every worker runs its own libuv loop, creates its
  * own app instance with app->create(context) and owns the connections it
- * accepted; no worker can reach another's connections. The callbacks below
+ * accepted; no worker can reach another's connections (workers talk to
+ * each other on the message bus, netfw/bus.h). The callbacks below
  * are always called in a worker process, on its loop thread. */
 #ifndef NETFW_SERVER_H
 #define NETFW_SERVER_H
