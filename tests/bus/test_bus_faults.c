@@ -56,7 +56,12 @@ static void test_bus_respawned_worker_resubscribes(void **state) {
   assert_int_equal(errno, ESRCH);
 }
 
-#define STREAM 50000
+/* Long enough that the kill (after a twentieth) lands well inside it
+ * however the test process is scheduled (at 50 000 a fast run once
+ * delivered the whole stream between two looks), small enough that the
+ * relay's queue for a lagging survivor (about 25 B a message, 16 MiB)
+ * can hold all of it: nothing may be dropped. */
+#define STREAM 400000
 
 /* A worker killed while a publisher streams does not disturb the others:
  * each survivor gets every message exactly once; the respawned one gets
@@ -80,8 +85,8 @@ static void test_bus_worker_killed_mid_stream(void **state) {
   victim = pids[0] == pub->pid ? 1 : 0;
   assert_int_equal(kc_pub_send(pub, "h", NETFW_BUS_ECHO, MAIN, 0, 0, 8,
                                STREAM), 0);
-  deadline = kit_ms() + 10000; /* kill it once it got a tenth */
-  while (by_id(f, pids[victim], MAIN) < STREAM / 10 && kit_ms() < deadline)
+  deadline = kit_ms() + 10000; /* kill it once it got a twentieth */
+  while (by_id(f, pids[victim], MAIN) < STREAM / 20 && kit_ms() < deadline)
     usleep(200);
   assert_int_equal(kill((pid_t)pids[victim], SIGKILL), 0);
   assert_int_equal(kc_expect(pub, B_PUB, &fr, 30000, NULL), 1);
