@@ -27,7 +27,7 @@
 #include <hiredis/hiredis.h>
 
 #include "broker.h"
-#include "chanset.h"
+#include "bus.h"
 #include "clock.h"
 #include "redis_uv.h"
 #include "netfw/error.h"
@@ -73,7 +73,7 @@ struct netfw__broker {
   netfw__broker_events ev;
   void *arg;
   rlink pub, sub;
-  netfw__chanset chans;
+  netfw__chanmap chans;
   uint8_t *scratch; /* one command's channel and message */
   size_t scratch_cap;
   unsigned logged_delay; /* largest retry delay logged since last up */
@@ -323,8 +323,8 @@ static void on_sub_reply(redisAsyncContext *ac, void *reply, void *priv) {
   if (strcmp(t->str, "message") != 0 || ch->len < PREFIX_LEN ||
       memcmp(ch->str, NETFW__BROKER_PREFIX, PREFIX_LEN) != 0)
     return;
-  if (!netfw__chanset_has(&b->chans, (const uint8_t *)ch->str + PREFIX_LEN,
-                          ch->len - PREFIX_LEN))
+  if (netfw__chanmap_get(&b->chans, (const uint8_t *)ch->str + PREFIX_LEN,
+                         ch->len - PREFIX_LEN) == NULL)
     return;
   deliver(b, (const uint8_t *)ch->str + PREFIX_LEN, ch->len - PREFIX_LEN,
           r->element[2]);
@@ -353,6 +353,13 @@ static void send_sub(netfw__broker *b, const char *cmd, const uint8_t *chan,
     l->awaited++;
 }
 
+/* SUBSCRIBEs one channel of the set again (a new SUBSCRIBE link). */
+static void resubscribe(void *arg, const uint8_t *chan, size_t len,
+                        void *value) {
+  (void)value;
+  send_sub(arg, "SUBSCRIBE", chan, len);
+}
+
 /* Fires while connecting: the connect timed out; while not: retry now. */
 static void on_timer(uv_timer_t *t) {
   rlink *l = t->data;
@@ -372,7 +379,6 @@ static void link_connect(rlink *l) {
   netfw__broker *b = l->b;
   redisAsyncContext *ac = redisAsyncConnect(b->ip, b->port);
   char why[128];
-  size_t i;
 
   l->up = l->pong = false;
   l->awaited = 0;
@@ -394,8 +400,8 @@ static void link_connect(rlink *l) {
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   l->ac = ac;
   redisAsyncCommand(ac, on_ping, NULL, "PING");
-  for (i = 0; l->sub && i < b->chans.n; i++)
-    send_sub(b, "SUBSCRIBE", b->chans.items[i]->bytes, b->chans.items[i]->len);
+  if (l->sub)
+    netfw__chanmap_each(&b->chans, resubscribe, b);
   uv_timer_start(&l->timer, on_timer, CONNECT_TIMEOUT_MS, 0);
 }
 
@@ -406,7 +412,7 @@ static void on_timer_closed(uv_handle_t *h) {
 
   if (--b->handles > 0)
     return;
-  netfw__chanset_free(&b->chans);
+  netfw__chanmap_free(&b->chans);
   free(b->scratch);
   free(b->ip);
   free(b);
@@ -459,7 +465,7 @@ netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip, uint16_t port,
   b->max_payload = max_payload;
   b->ev = *ev;
   b->arg = arg;
-  netfw__chanset_init(&b->chans);
+  netfw__chanmap_init(&b->chans);
   link_init(&b->pub, b, false);
   link_init(&b->sub, b, true);
   link_connect(&b->pub);
@@ -469,18 +475,20 @@ netfw__broker *netfw__broker_new(uv_loop_t *loop, const char *ip, uint16_t port,
 
 void netfw__broker_subscribe(netfw__broker *b, const uint8_t *chan,
                              size_t len) {
-  int rc = netfw__chanset_add(&b->chans, chan, len);
-
-  if (rc < 0)
+  if (netfw__chanmap_get(&b->chans, chan, len) != NULL)
+    return;
+  if (netfw__chanmap_put(&b->chans, chan, len, b) != 0) {
     netfw_log(NETFW_LOG_ERROR, "bus: redis %s: out of memory to subscribe",
               b->name);
-  if (rc == 1 && b->sub.ac != NULL)
+    return;
+  }
+  if (b->sub.ac != NULL)
     send_sub(b, "SUBSCRIBE", chan, len);
 }
 
 void netfw__broker_unsubscribe(netfw__broker *b, const uint8_t *chan,
                                size_t len) {
-  if (netfw__chanset_remove(&b->chans, chan, len) && b->sub.ac != NULL)
+  if (netfw__chanmap_del(&b->chans, chan, len) != NULL && b->sub.ac != NULL)
     send_sub(b, "UNSUBSCRIBE", chan, len);
 }
 
