@@ -42,6 +42,24 @@
 
 typedef struct netfw__broker netfw__broker;
 
+/* A message as it travels on Redis, taken apart (views into the bytes). */
+typedef struct netfw__broker_msg {
+  uint64_t origin;
+  uint16_t id;
+  const uint8_t *payload;
+  uint32_t size;
+} netfw__broker_msg;
+
+/* Writes the NETFW__BROKER_HDR bytes that start a message (link.c). */
+void netfw__broker_hdr_pack(uint8_t out[NETFW__BROKER_HDR], uint64_t origin,
+                            uint16_t id);
+
+/* Parses a message of len bytes from Redis: 0 and *out, NETFW_ERANGE (shorter
+ * than its header), NETFW_EPROTO (not ours: bad magic) or NETFW_E2BIG
+ * (payload over max_payload). Fuzzed by tests/fuzz/fuzz_bus.c (link.c). */
+int netfw__broker_msg_parse(const uint8_t *p, size_t len, uint32_t max_payload,
+                            netfw__broker_msg *out);
+
 /* What the broker tells its owner (on the loop's thread). */
 typedef struct netfw__broker_events {
   /* A message another server published on a subscribed channel (payload

@@ -1,6 +1,11 @@
-/* The link frames between a worker and the relay (bus.h): the PUB/MSG
- * payload layout, shared by both ends. */
+/* The bus's wire layouts: the link frames between a worker and the relay
+ * (bus.h: the PUB/MSG payload, shared by both ends) and a message as the
+ * broker carries it on Redis (broker.h). */
+#include <string.h>
+
+#include "broker.h"
 #include "bus.h"
+#include "netfw/error.h"
 
 bool netfw__bus_pub_parse(const uint8_t *p, uint32_t len,
                           netfw__bus_pub *out) {
@@ -33,4 +38,34 @@ uint32_t netfw__bus_frame_max(uint32_t max_payload) {
   uint64_t n = (uint64_t)max_payload + NETFW__BUS_META + NETFW_BUS_CHANNEL_MAX;
 
   return n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+}
+
+void netfw__broker_hdr_pack(uint8_t out[NETFW__BROKER_HDR], uint64_t origin,
+                            uint16_t id) {
+  int i;
+
+  memcpy(out, NETFW__BROKER_MAGIC, 4);
+  for (i = 0; i < 8; i++)
+    out[4 + i] = (uint8_t)(origin >> (8 * i));
+  out[12] = (uint8_t)id;
+  out[13] = (uint8_t)(id >> 8);
+}
+
+int netfw__broker_msg_parse(const uint8_t *p, size_t len, uint32_t max_payload,
+                            netfw__broker_msg *out) {
+  int i;
+
+  if (len < NETFW__BROKER_HDR)
+    return NETFW_ERANGE;
+  if (memcmp(p, NETFW__BROKER_MAGIC, 4) != 0)
+    return NETFW_EPROTO;
+  if (len - NETFW__BROKER_HDR > max_payload)
+    return NETFW_E2BIG;
+  out->origin = 0;
+  for (i = 7; i >= 0; i--)
+    out->origin = out->origin << 8 | p[4 + i];
+  out->id = (uint16_t)(p[12] | p[13] << 8);
+  out->payload = p + NETFW__BROKER_HDR;
+  out->size = (uint32_t)(len - NETFW__BROKER_HDR);
+  return 0;
 }

@@ -121,33 +121,6 @@ static void set_cloexec(int fd) {
     fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
 }
 
-/* Reads a little-endian u64 / u16. */
-static uint64_t le64(const uint8_t *p) {
-  uint64_t v = 0;
-  int i;
-
-  for (i = 7; i >= 0; i--)
-    v = v << 8 | p[i];
-  return v;
-}
-
-static uint16_t le16(const uint8_t *p) {
-  return (uint16_t)(p[0] | p[1] << 8);
-}
-
-/* Writes a little-endian u64 / u16. */
-static void put_le64(uint8_t *p, uint64_t v) {
-  int i;
-
-  for (i = 0; i < 8; i++)
-    p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static void put_le16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
 /* ---- state ---- */
 
 /* Recomputes b->up from the links; on a change logs it and tells the
@@ -275,27 +248,25 @@ static void drop(netfw__broker *b, int kind) {
 /* Checks one message (m: its bytes) and hands it to the owner. */
 static void deliver(netfw__broker *b, const uint8_t *chan, size_t chan_len,
                     const redisReply *m) {
-  const uint8_t *p = (const uint8_t *)m->str;
-  size_t size;
+  netfw__broker_msg msg;
+  int rc;
 
-  if (m->type != REDIS_REPLY_STRING || m->len < NETFW__BROKER_HDR) {
+  if (m->type != REDIS_REPLY_STRING) {
     drop(b, DROP_SHORT);
     return;
   }
-  if (memcmp(p, NETFW__BROKER_MAGIC, 4) != 0) {
-    drop(b, DROP_MAGIC);
+  rc = netfw__broker_msg_parse((const uint8_t *)m->str, m->len,
+                               b->max_payload, &msg);
+  if (rc != 0) {
+    drop(b, rc == NETFW_ERANGE  ? DROP_SHORT
+            : rc == NETFW_E2BIG ? DROP_LARGE
+                                : DROP_MAGIC);
     return;
   }
-  if (le64(p + 4) == b->origin)
+  if (msg.origin == b->origin)
     return; /* ours: the relay delivered it on this server already */
-  size = m->len - NETFW__BROKER_HDR;
-  if (size > b->max_payload) {
-    drop(b, DROP_LARGE);
-    return;
-  }
   if (b->ev.message != NULL)
-    b->ev.message(b->arg, chan, chan_len, le16(p + 12), p + NETFW__BROKER_HDR,
-                  (uint32_t)size);
+    b->ev.message(b->arg, chan, chan_len, msg.id, msg.payload, msg.size);
 }
 
 /* Every reply on the SUBSCRIBE link: subscribe confirmations and messages
@@ -506,9 +477,7 @@ int netfw__broker_publish(netfw__broker *b, const uint8_t *chan,
       scratch_key(b, chan, chan_len) == 0)
     return NETFW_ENOMEM;
   m = b->scratch + klen;
-  memcpy(m, NETFW__BROKER_MAGIC, 4);
-  put_le64(m + 4, b->origin);
-  put_le16(m + 12, id);
+  netfw__broker_hdr_pack(m, b->origin, id);
   if (size > 0)
     memcpy(m + NETFW__BROKER_HDR, payload, size);
   if (redisAsyncCommand(b->pub.ac, on_published,

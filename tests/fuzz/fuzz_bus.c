@@ -1,15 +1,20 @@
 /* Fuzz target: the bus's own parsing and table (runtime/bus).
  *
- * The input is taken twice. First, as a PUB/MSG link payload: whatever
- * netfw__bus_pub_parse accepts must lie inside the input and have a valid
- * channel length. Second, as a script of channel-table operations (put,
+ * The input is taken three times. First, as a PUB/MSG link payload:
+ * whatever netfw__bus_pub_parse accepts must lie inside the input and have
+ * a valid channel length. Then as a message from Redis (after one byte
+ * that sets the payload limit): what netfw__broker_msg_parse accepts must
+ * be its header packed again plus a payload within the limit, and what it
+ * refuses must be short, foreign or too large. Third, as a script of channel-table operations (put,
  * get, delete on short keys), checked step by step against a plain array
  * that does the same thing slowly: the table must agree on every answer
  * and on its count, whatever the collisions and the removals' back-shifts. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "broker.h"
 #include "bus.h"
+#include "netfw/error.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,6 +47,31 @@ static void check_pub(const uint8_t *data, size_t size) {
   if (p.chan_len == 0 || p.chan_len > NETFW_BUS_CHANNEL_MAX ||
       p.chan != data + NETFW__BUS_META ||
       p.payload + p.size != data + size)
+    abort();
+}
+
+static void check_broker(const uint8_t *data, size_t size) {
+  uint8_t hdr[NETFW__BROKER_HDR];
+  netfw__broker_msg m;
+  uint32_t max;
+  int rc;
+
+  if (size < 1)
+    return;
+  max = (uint32_t)data[0] * 64;
+  rc = netfw__broker_msg_parse(data + 1, size - 1, max, &m);
+  if (rc == NETFW_ERANGE && size - 1 >= NETFW__BROKER_HDR)
+    abort();
+  if (rc == NETFW_EPROTO && memcmp(data + 1, NETFW__BROKER_MAGIC, 4) == 0)
+    abort();
+  if (rc == NETFW_E2BIG && size - 1 - NETFW__BROKER_HDR <= max)
+    abort();
+  if (rc != 0)
+    return;
+  netfw__broker_hdr_pack(hdr, m.origin, m.id);
+  if (memcmp(hdr, data + 1, sizeof(hdr)) != 0 ||
+      m.payload != data + 1 + NETFW__BROKER_HDR ||
+      m.size != size - 1 - NETFW__BROKER_HDR || m.size > max)
     abort();
 }
 
@@ -93,6 +123,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t pos = 0, count = 0;
 
   check_pub(data, size);
+  check_broker(data, size);
   memset(r, 0, sizeof(r));
   netfw__chanmap_init(&m);
   while (pos < size)
