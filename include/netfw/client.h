@@ -28,6 +28,7 @@
 
 #include "netfw/export.h"
 #include "netfw/message.h"
+#include "netfw/tls.h"
 
 typedef struct netfw_client netfw_client;
 
@@ -57,12 +58,30 @@ NETFW_EXTERN int netfw_client_set_max_inbox(netfw_client *c, size_t max);
 NETFW_EXTERN int netfw_client_set_connect_timeout(netfw_client *c,
                                                   int timeout_ms);
 
+/* Turns TLS on for the connection (netfw/tls.h; t is copied). The files
+ * are read now: returns 0, NETFW_ETLS (a file is unusable: logged, and
+ * netfw_client_error says which and why), NETFW_EINVAL, NETFW_ESTATE once
+ * connect has succeeded, NETFW_ENOMEM. NULL turns TLS off again. */
+NETFW_EXTERN int netfw_client_set_tls(netfw_client *c,
+                                      const netfw_tls_config *t);
+
+/* Why the last failed call failed, in words ("certificate verify failed:
+ * unable to get local issuer certificate", ...); "" when nothing more is
+ * known than its code. Valid until the next call on c. */
+NETFW_EXTERN const char *netfw_client_error(const netfw_client *c);
+
+/* Fills *out with the server's identity and the TLS version and cipher.
+ * Returns 0, NETFW_ESTATE (not connected with TLS), NETFW_EINVAL. */
+NETFW_EXTERN int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out);
+
 /* Connects to ip:port (a numeric address or a host name) and starts the I/O
  * thread. Returns 0; NETFW_ESTATE if connect already succeeded once (a client
  * connects once); NETFW_EINVAL (NULL ip, port 0); NETFW_ECONNREFUSED (nothing
  * listens there); NETFW_EHOSTUNREACH (no route); NETFW_ETIMEDOUT (no answer
  * within the connect timeout); NETFW_EADDRINFO (name not resolved);
- * NETFW_ENOMEM or NETFW_ESYS (errno kept). A failed connect may be retried. */
+ * NETFW_ETLS (with TLS on: the handshake failed or the server's certificate
+ * did not verify; netfw_client_error says why); NETFW_ENOMEM or NETFW_ESYS
+ * (errno kept). A failed connect may be retried. */
 NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
                                       uint16_t port);
 

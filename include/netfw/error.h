@@ -27,7 +27,8 @@
   XX(ESYS, -13, "system error (see errno)")                                    \
   XX(ENOSYS, -14, "not implemented")                                           \
   XX(ENOTCONN, -15, "not connected (the message broker is unreachable)")      \
-  XX(EAGAIN, -16, "queue full: dropped, try again later")
+  XX(EAGAIN, -16, "queue full: dropped, try again later")                     \
+  XX(ETLS, -17, "TLS failed: handshake, certificate or key (see the log)")
 
 typedef enum netfw_errno {
 #define NETFW__ERR_ENUM(name, value, msg) NETFW_##name = (value),

@@ -8,6 +8,7 @@
 #include "netfw/log.h"
 #include "netfw/bus.h"
 #include "netfw/message.h"
+#include "netfw/tls.h"
 #include "netfw/codec.h"
 #include "netfw/server.h"
 #include "netfw/client.h"

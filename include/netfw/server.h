@@ -15,6 +15,7 @@
 
 #include "netfw/export.h"
 #include "netfw/message.h"
+#include "netfw/tls.h"
 
 typedef struct netfw_conn netfw_conn;
 typedef struct netfw_server netfw_server;
@@ -124,6 +125,10 @@ typedef struct netfw_config {
   size_t bus_queue;     /* bound on each bus queue (a worker's publishes,
                            a worker's deliveries, the broker's); default
                            16 MiB                                          */
+  const netfw_tls_config *tls; /* NULL: plaintext; else TLS on every
+                           connection (netfw/tls.h; copied by
+                           netfw_server_new, which fails, logged, when a
+                           file cannot be used)                             */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
@@ -233,6 +238,21 @@ NETFW_EXTERN void netfw_conn_set_data(netfw_conn *c, void *data);
 
 /* Returns what netfw_conn_set_data() stored (NULL at first). */
 NETFW_EXTERN void *netfw_conn_data(const netfw_conn *c);
+
+/* Re-reads the TLS certificate, key and CA files of a running server: the
+ * parent checks them first, then every worker loads them for the
+ * connections it accepts next (open connections keep theirs and are not
+ * dropped). Returns 0 once every worker uses the new files; NETFW_ETLS (a
+ * file is unusable: logged with the file's name and OpenSSL's reason, and
+ * the old certificate stays); NETFW_ESTATE (not running, or no TLS);
+ * NETFW_ETIMEDOUT (a worker did not answer within 5 s). */
+NETFW_EXTERN int netfw_server_reload_tls(netfw_server *s);
+
+/* Fills *out with the TLS peer of c (its verified certificate's identity,
+ * the version and cipher). Returns 0, NETFW_ESTATE when c is not a TLS
+ * connection, NETFW_EINVAL for NULL. Call from the worker's callbacks
+ * (on_client_connect on: the handshake is done by then). */
+NETFW_EXTERN int netfw_conn_tls_peer(const netfw_conn *c, netfw_tls_peer *out);
 
 /* ---- Run state: is the server still serving? ----
  *
