@@ -73,22 +73,22 @@ static int bio_write(BIO *b, const char *buf, int len) {
   return (int)n;
 }
 
-/* Waits until t's socket is readable or its deadline passed. */
+/* Waits until t's socket is readable or its deadline passed (polling
+ * once even then). */
 static bool wait_readable(tconn *t) {
   for (;;) {
     struct pollfd p = {t->fd, POLLIN, 0};
     uint64_t now = wire_now_ms();
     int ms = -1, r;
-    if (t->deadline != NO_DEADLINE) {
-      if (now >= t->deadline)
-        return false;
-      ms = (int)(t->deadline - now);
-    }
+    if (t->deadline != NO_DEADLINE)
+      ms = now < t->deadline ? (int)(t->deadline - now) : 0;
     r = poll(&p, 1, ms);
     if (r > 0)
       return true;
     if (r < 0 && errno != EINTR)
       return true; /* let recv report it */
+    if (r == 0 && now >= t->deadline)
+      return false;
   }
 }
 

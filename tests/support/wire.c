@@ -110,13 +110,14 @@ int wire_send(int fd, uint16_t id, const void *payload, uint32_t size) {
 static ssize_t read_some(int fd, void *buf, size_t len, uint64_t deadline) {
   if (tls_kit_has(fd))
     return tls_kit_read(fd, buf, len, deadline);
-  for (;;) {
+  for (;;) { /* polls once even when the deadline has passed */
     struct pollfd p = {fd, POLLIN, 0};
     uint64_t now = wire_now_ms();
     ssize_t n;
-    if (now >= deadline)
+    int r = poll(&p, 1, now < deadline ? (int)(deadline - now) : 0);
+    if (r == 0 && now >= deadline)
       return -1;
-    if (poll(&p, 1, (int)(deadline - now)) <= 0)
+    if (r <= 0)
       continue;
     n = recv(fd, buf, len, 0);
     if (n < 0 && errno == EINTR)
