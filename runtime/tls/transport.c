@@ -20,7 +20,7 @@
 
 #include "netfw/error.h"
 #include "netfw/log.h"
-#include "tls_io.h"
+#include "tls_internal.h"
 
 static const netfw__transport_ops tls_ops;
 
