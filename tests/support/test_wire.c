@@ -33,6 +33,7 @@ typedef struct script {
   ssize_t result; /* what the script saw, for the test to check */
 } script;
 
+/* The peer thread: accepts one connection and plays the script on it. */
 static void *script_main(void *arg) {
   script *s = arg;
   int fd = wire_accept(s->lfd, WAIT_MS);
@@ -59,6 +60,7 @@ static void script_start(script *s, void (*play)(script *, int)) {
   assert_int_equal(pthread_create(&s->thread, NULL, script_main, s), 0);
 }
 
+/* Waits for the script to end and closes the listener. */
 static void script_join(script *s) {
   pthread_join(s->thread, NULL);
   close(s->lfd);
@@ -79,6 +81,8 @@ static void play_echo(script *s, int fd) {
   wire_close(fd);
 }
 
+/* Frames of every size around the TLS record size come back exactly; after
+ * our half close the peer's answer still arrives, then its EOF. */
 static void test_wire_exact_bytes_and_half_close(void **state) {
   static const uint32_t sizes[] = {0, 1, 5, 16383, 16384, 16385, 1u << 20};
   script s;
@@ -127,6 +131,7 @@ static void play_three_then_close(script *s, int fd) {
   wire_close(fd);
 }
 
+/* Every byte the peer sent, then EOF (and EOF again). */
 static void test_wire_eof_after_the_last_byte(void **state) {
   script s;
   size_t got = 0;
@@ -153,6 +158,7 @@ static void play_read_then_reset(script *s, int fd) {
   wire_close_rst(fd);
 }
 
+/* A reset reads as one, over TLS too. */
 static void test_wire_reset(void **state) {
   script s;
   int fd;
@@ -182,6 +188,7 @@ static void play_read_then_truncate(script *s, int fd) {
     close(fd);
 }
 
+/* A TCP close: EOF in plaintext, a truncation (reset) over TLS. */
 static void test_wire_truncation_is_not_an_eof(void **state) {
   script s;
   int fd;

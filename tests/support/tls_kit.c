@@ -38,6 +38,9 @@ typedef struct tconn {
   bool notify_sent;  /* our close_notify went out                   */
 } tconn;
 
+/* Each slot is used by the one thread that owns the socket; the atomics
+ * order a slot's clearing before the close that lets another thread get
+ * the same fd number. */
 static tconn *conns[MAX_FD];
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -60,6 +63,7 @@ static void die(const char *what) {
 
 /* ---- The BIO: the socket, with the deadline of the read under way ---- */
 
+/* Sends what OpenSSL wrote (blocking, MSG_NOSIGNAL); -1 on a broken pipe. */
 static int bio_write(BIO *b, const char *buf, int len) {
   tconn *t = BIO_get_data(b);
   ssize_t n;
@@ -92,6 +96,8 @@ static bool wait_readable(tconn *t) {
   }
 }
 
+/* Reads from the socket once it is readable; a retry (SSL_read's
+ * WANT_READ) when the deadline passed first. */
 static int bio_read(BIO *b, char *buf, int len) {
   tconn *t = BIO_get_data(b);
   ssize_t n;
@@ -111,6 +117,8 @@ static int bio_read(BIO *b, char *buf, int len) {
   return (int)n;
 }
 
+/* Flush is a no-op; EOF is whether the socket read 0 (OpenSSL tells a
+ * truncation from a retry by it). */
 static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
   tconn *t = BIO_get_data(b);
 
@@ -125,11 +133,13 @@ static long bio_ctrl(BIO *b, int cmd, long num, void *ptr) {
 
 /* ---- Contexts, made once per process ---- */
 
+/* out = the certificates directory / name. */
 static void path_of(char *out, const char *name) {
   if (snprintf(out, PATH_MAX, "%s/%s", tls_kit_dir(), name) >= PATH_MAX)
     die("NETFW_TEST_TLS: path too long");
 }
 
+/* Makes the BIO method of the sockets (once). */
 static void init_bio_method(void) {
   bio_method = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK,
                             "netfw test socket");
@@ -139,6 +149,8 @@ static void init_bio_method(void) {
     die("BIO_meth_new");
 }
 
+/* The raw clients' context (trusts ca.pem) and the raw servers' (server.pem,
+ * no session tickets). */
 static void init_contexts(void) {
   client_ctx = SSL_CTX_new(TLS_client_method());
   server_ctx = SSL_CTX_new(TLS_server_method());
@@ -154,6 +166,7 @@ static void init_contexts(void) {
   SSL_CTX_set_num_tickets(server_ctx, 0);
 }
 
+/* Everything the kit needs over TLS, made on first use. */
 static void init_once(void) {
   path_of(paths[0], "server.pem");
   path_of(paths[1], "server.key");
@@ -187,8 +200,11 @@ int tls_kit_client(netfw_client *c) {
 
 /* ---- The raw side ---- */
 
+/* fd's TLS state, or NULL for a plaintext socket. */
 static tconn *conn_of(int fd) {
-  return fd >= 0 && fd < MAX_FD ? conns[fd] : NULL;
+  if (fd < 0 || fd >= MAX_FD)
+    return NULL;
+  return __atomic_load_n(&conns[fd], __ATOMIC_ACQUIRE);
 }
 
 bool tls_kit_has(int fd) {
@@ -202,7 +218,7 @@ static tconn *conn_new(int fd, SSL_CTX *ctx) {
 
   if (fd < 0 || fd >= MAX_FD)
     die("fd out of the table's range");
-  if (conns[fd] != NULL)
+  if (__atomic_load_n(&conns[fd], __ATOMIC_ACQUIRE) != NULL)
     die("a socket was closed without wire_close (its TLS state is left)");
   t = calloc(1, sizeof(*t));
   b = BIO_new(bio_method);
@@ -213,12 +229,13 @@ static tconn *conn_new(int fd, SSL_CTX *ctx) {
   BIO_set_data(b, t);
   BIO_set_init(b, 1);
   SSL_set_bio(t->ssl, b, b);
-  conns[fd] = t;
+  __atomic_store_n(&conns[fd], t, __ATOMIC_RELEASE);
   return t;
 }
 
+/* Takes t out of the table and frees it (the socket stays open). */
 static void conn_free(tconn *t) {
-  conns[t->fd] = NULL;
+  __atomic_store_n(&conns[t->fd], NULL, __ATOMIC_RELEASE);
   SSL_free(t->ssl);
   free(t);
 }
