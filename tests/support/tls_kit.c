@@ -272,6 +272,8 @@ int tls_kit_connect(int fd) {
   err = SSL_get_error(t->ssl, rc);
   if (err != SSL_ERROR_WANT_READ && (t->eof || t->reset)) {
     t->refused = true; /* the server closed before the handshake ended */
+    fprintf(stderr, "tls_kit: fd %d: the server closed during the handshake "
+                    "(read as EOF)\n", fd);
     ERR_clear_error();
     return 0;
   }
