@@ -190,6 +190,17 @@ static void deliver(netfw__tls *tls) {
 static void pump_in(netfw__tls *tls) {
   int err;
 
+  if (!(tls->flags & NETFW__TLS_ESTABLISHED) &&
+      (tls->flags & NETFW__TLS_SHUT_WANTED)) {
+    tls->in.off = tls->in.len; /* ended before the handshake: discard */
+    netfw__tls_buf_trim(tls, &tls->in);
+    if ((tls->flags & NETFW__TLS_IN_EOF) &&
+        !(tls->flags & NETFW__TLS_EOF_SENT)) {
+      tls->flags |= NETFW__TLS_EOF_SENT;
+      tls->t.ev->read(tls->t.up, UV_EOF);
+    }
+    return;
+  }
   if (!(tls->flags & NETFW__TLS_ESTABLISHED) && !handshake(tls))
     return;
   deliver(tls);
