@@ -151,11 +151,19 @@ static bool handshake(netfw__tls *tls) {
   return !(tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED));
 }
 
+/* True while OpenSSL may have something for SSL_read: ciphertext not yet
+ * taken, bytes inside it, or the socket's EOF to report. Asking the stream
+ * for room only then lets an idle connection hold no read buffer. */
+static bool input_left(const netfw__tls *tls) {
+  return tls->in.len > tls->in.off || SSL_has_pending(tls->ssl) ||
+         (tls->flags & NETFW__TLS_IN_EOF);
+}
+
 /* Decrypts into the stream's buffers while it reads. */
 static void deliver(netfw__tls *tls) {
   char why[256];
 
-  while ((tls->flags & NETFW__TLS_READING) &&
+  while ((tls->flags & NETFW__TLS_READING) && input_left(tls) &&
          !(tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED |
                          NETFW__TLS_EOF_SENT))) {
     uv_buf_t b = uv_buf_init(NULL, 0);
@@ -338,8 +346,7 @@ static int tls_read_start(netfw__transport *t) {
   tls->flags |= NETFW__TLS_READING;
   if (!(tls->flags & NETFW__TLS_ESTABLISHED))
     return 0; /* reading already, for the handshake */
-  if (tls->in.len > tls->in.off || SSL_has_pending(tls->ssl) ||
-      (tls->flags & NETFW__TLS_IN_EOF))
+  if (input_left(tls))
     uv_timer_start(&tls->timer, on_timer, 0, 0);
   if (tls->flags & NETFW__TLS_IN_EOF)
     return 0;
