@@ -87,8 +87,7 @@ netfw_client *example_connect_tls(const char *ip, uint16_t port,
     goto failed;
   err = netfw_client_connect(c, ip, port);
   if (err != 0) {
-    snprintf(what, sizeof(what), "cannot connect to %s:%u", ip,
-             (unsigned)port);
+    snprintf(what, sizeof(what), "cannot connect to %s:%u", ip, (unsigned)port);
     example_client_fail(c, what, err);
     goto failed;
   }
