@@ -339,9 +339,11 @@ static void reload_tls(netfw_server *server, const example_server_opts *o) {
     netfw_log(NETFW_LOG_ERROR,
               "SIGHUP: TLS reload timed out: some workers may still use the "
               "previous certificate");
+  else if (err == NETFW_ETLS) /* netfw logged the file and the reason */
+    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded, the previous "
+                               "certificate stays (the line above says why)");
   else
-    netfw_log(NETFW_LOG_ERROR,
-              "SIGHUP: TLS not reloaded (%s): the previous certificate stays",
+    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded: %s",
               netfw_strerror(err));
 }
 

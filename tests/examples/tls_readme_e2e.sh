@@ -3,7 +3,7 @@
 # written, in a scratch directory where build/bin and scripts are the real
 # ones. Servers (lines ending in " &") get a free port instead of the
 # README's, and %N means the N-th of them. Every command must exit 0
-# except those marked "# refused"; then what the README says they print is
+# except those marked "# refused" (exit 1); then what the README says they print is
 # checked: the echo summary, the fingerprints before and after SIGHUP, the
 # mutual-TLS log line and the refusal.
 BIN=$1
@@ -63,7 +63,7 @@ check() {
     grep -q '^echo_client: 10/10 echoes matched' "$out" || fail "mTLS client: $(cat "$out")"
     SERVED=true ;;
   *refused*)
-    grep -qE '^error: .*certificate required' "$out" ||
+    grep -qx 'error: after 0 echoes: connection lost: tlsv13 alert certificate required' "$out" ||
       fail "the refused client printed: $(cat "$out")" ;;
   esac
 }
@@ -83,7 +83,7 @@ for i in "${!CMDS[@]}"; do
   status=0
   bash -c "$(translate "$line")" >"$TMP/readme$i.out" 2>&1 || status=$?
   if [[ $line == *'# refused'* ]]; then
-    [ "$status" -ne 0 ] || fail "README command exited 0, the README says refused: $line"
+    [ "$status" -eq 1 ] || fail "README command exited $status, the README says refused (1): $line"
   else
     [ "$status" -eq 0 ] || fail "README command exited $status: $line: $(cat "$TMP/readme$i.out")"
   fi
