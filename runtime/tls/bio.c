@@ -8,7 +8,6 @@
 #include <openssl/bio.h>
 
 #include "tls_internal.h"
-#include "tls_io.h"
 
 static BIO_METHOD *method;
 static pthread_once_t method_once = PTHREAD_ONCE_INIT;

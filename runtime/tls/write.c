@@ -13,7 +13,7 @@
 #include <openssl/err.h>
 
 #include "netfw/error.h"
-#include "tls_io.h"
+#include "tls_internal.h"
 
 /* Encrypts plaintext from bufs[*i] at byte *off on, up to limit bytes.
  * Returns the bytes encrypted, or -1 (OpenSSL failed: out of memory). */
