@@ -6,7 +6,7 @@
 # except those marked "# refused" (exit 1); then what the README says they print is
 # checked: the echo summary, the fingerprints before and after SIGHUP, the
 # mutual-TLS log line and the refusal.
-BIN=$1
+BIN=$(cd "$1" && pwd)
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 source "$HERE/lib.sh"
