@@ -204,6 +204,56 @@ static void test_wire_truncation_is_not_an_eof(void **state) {
   assert_int_equal(s.result, 1);
 }
 
+/* Reads nothing; once the client's end has arrived, sends 64 KiB and
+ * closes. */
+static void play_send_unread_then_close(script *s, int fd) {
+  static uint8_t chunk[64 * 1024];
+
+  (void)s;
+  usleep(200000); /* the client's half close is in our socket by now */
+  (void)wire_send_all(fd, chunk, sizeof(chunk));
+  wire_close(fd);
+}
+
+/* The client half-closes at once and the peer never reads it: the peer's
+ * close is still an EOF after every byte (over TLS the unread close_notify
+ * must not turn it into a reset). */
+static void test_wire_close_after_unread_half_close(void **state) {
+  script s;
+  size_t got = 0;
+  int fd;
+
+  script_start(&s, play_send_unread_then_close);
+  fd = wire_connect(s.port);
+  assert_true(fd >= 0);
+  assert_int_equal(wire_shutdown_wr(fd), 0);
+  assert_int_equal(wire_wait_eof(fd, WAIT_MS, &got), 0);
+  assert_int_equal(got, 64 * 1024);
+  wire_close(fd);
+  script_join(&s);
+}
+
+/* Leaves the client's frame unread and closes: a reset. */
+static void play_close_with_unread_data(script *s, int fd) {
+  (void)s;
+  usleep(200000); /* the client's frame is in our socket by now */
+  wire_close(fd);
+}
+
+/* Closing with application data unread resets, over TLS as in plaintext. */
+static void test_wire_close_with_unread_data_resets(void **state) {
+  script s;
+  int fd;
+
+  script_start(&s, play_close_with_unread_data);
+  fd = wire_connect(s.port);
+  assert_true(fd >= 0);
+  assert_int_equal(wire_send(fd, 1, "unread", 6), 0);
+  assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 1);
+  wire_close(fd);
+  script_join(&s);
+}
+
 /* Accepts one connection and closes it at once, reading nothing. */
 static void *accept_and_close(void *arg) {
   int c = accept(*(int *)arg, NULL, NULL);
@@ -266,6 +316,8 @@ int main(void) {
       cmocka_unit_test(test_wire_eof_after_the_last_byte),
       cmocka_unit_test(test_wire_reset),
       cmocka_unit_test(test_wire_truncation_is_not_an_eof),
+      cmocka_unit_test(test_wire_close_after_unread_half_close),
+      cmocka_unit_test(test_wire_close_with_unread_data_resets),
       cmocka_unit_test(test_wire_closed_before_handshake_reads_eof),
       cmocka_unit_test(test_wire_read_timeout),
   };

@@ -381,11 +381,40 @@ int tls_kit_shutdown_wr(int fd) {
   return rc;
 }
 
+/* Takes in the records that already arrived, without waiting. Returns true
+ * when application data was among them: unread data, on which a plaintext
+ * close resets the connection. Records that carry none (the peer's
+ * close_notify, session tickets) must not make the close a reset, as they
+ * would if left unread in the socket. */
+static bool unread_data(tconn *t) {
+  uint8_t sink[4096];
+  int n;
+
+  if (t->refused || t->failed)
+    return false;
+  t->deadline = wire_now_ms(); /* poll once */
+  ERR_clear_error();
+  n = SSL_read(t->ssl, sink, sizeof(sink));
+  t->deadline = NO_DEADLINE;
+  if (n <= 0) {
+    if (SSL_get_error(t->ssl, n) != SSL_ERROR_ZERO_RETURN &&
+        SSL_get_error(t->ssl, n) != SSL_ERROR_WANT_READ)
+      t->failed = true;
+    ERR_clear_error();
+  }
+  return n > 0;
+}
+
 void tls_kit_close(int fd) {
   tconn *t = conn_of(fd);
 
   if (t != NULL) {
-    (void)send_notify(t);
+    if (unread_data(t)) { /* as in plaintext: a reset, no close_notify */
+      struct linger l = {1, 0};
+      setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    } else {
+      (void)send_notify(t);
+    }
     conn_free(t);
   }
   close(fd);

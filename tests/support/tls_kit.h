@@ -78,7 +78,10 @@ ssize_t tls_kit_read(int fd, void *buf, size_t len, uint64_t deadline);
 int tls_kit_shutdown_wr(int fd);
 
 /* Sends close_notify (unless the connection failed or already sent it),
- * forgets the TLS state and closes fd. */
+ * forgets the TLS state and closes fd. Records that already arrived are
+ * taken in first: TLS's own (the peer's close_notify, tickets) must not
+ * turn the close into a reset; unread application data does, with no
+ * close_notify, as a plaintext close with unread data would. */
 void tls_kit_close(int fd);
 
 /* Forgets the TLS state without a close_notify and closes fd (SO_LINGER 0
