@@ -8,11 +8,14 @@ CASE: echo | s_client | mtls | version | alpn
 Every socket has a timeout: a server that neither serves nor refuses fails
 the test instead of hanging it. The app's stdout says which connections it
 accepted (on_client_connect); the test checks that list exactly, and that
-the app exits 0 with no sanitizer report.
+the app exits 0 with no sanitizer report. NETFW_TLS_APP_WRAPPER (e.g.
+"valgrind --error-exitcode=99 --trace-children=yes") prefixes the app's
+command line.
 """
 import os
 import queue
 import random
+import shlex
 import socket
 import ssl
 import subprocess
@@ -45,21 +48,29 @@ class App:
 
     def __init__(self, bindir, certs, *flags):
         self.err = tempfile.TemporaryFile()
+        wrapper = shlex.split(os.environ.get("NETFW_TLS_APP_WRAPPER", ""))
         self.p = subprocess.Popen(
-            [os.path.join(bindir, "tls_echo_app"), certs, *flags],
+            [*wrapper, os.path.join(bindir, "tls_echo_app"), certs, *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
         self.lines = queue.Queue()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         first = self.lines.get(timeout=30)
-        check(first.startswith("port "), "app said %r, not its port" % first)
+        check(first is not None and first.startswith("port "),
+              "app said %r, not its port: %s" % (first, self.stderr()))
         self.port = int(first.split()[1])
         self.connects = []
 
     def _read(self):
-        """Queues every stdout line."""
+        """Queues every stdout line, then None at EOF."""
         for line in self.p.stdout:
             self.lines.put(line.decode().rstrip("\n"))
+        self.lines.put(None)
+
+    def stderr(self):
+        """What the app wrote on stderr so far."""
+        self.err.seek(0)
+        return self.err.read().decode(errors="replace")
 
     def take_connects(self, n):
         """Waits for n more "connect" lines; returns them (without the word)
@@ -67,7 +78,8 @@ class App:
         got = []
         while len(got) < n:
             line = self.lines.get(timeout=TIMEOUT)
-            check(line.startswith("connect "), "app printed %r" % line)
+            check(line is not None and line.startswith("connect "),
+                  "app printed %r: %s" % (line, self.stderr()))
             got.append(line[len("connect "):])
         return got
 
@@ -83,12 +95,12 @@ class App:
         self.p.stdin.close()
         rc = self.p.wait(timeout=30)
         self.reader.join(timeout=TIMEOUT)
-        self.err.seek(0)
-        err = self.err.read().decode(errors="replace")
+        err = self.stderr()
         check(rc == 0, "app exited %d: %s" % (rc, err))
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             check(bad not in err, "sanitizer report from the app:\n" + err)
-        check(self.lines.empty(), "app printed more: %r" % list(self.lines.queue))
+        rest = [line for line in self.lines.queue if line is not None]
+        check(not rest, "app printed more: %r" % rest)
 
 
 def client_ctx(certs, cert=None, maxv=None, alpn=None):
