@@ -9,12 +9,13 @@ Every socket has a timeout: a server that neither serves nor refuses fails
 the test instead of hanging it. The app's stdout says which connections it
 accepted (on_client_connect); the test checks that list exactly, and that
 the app exits 0 with no sanitizer report. NETFW_TLS_APP_WRAPPER (e.g.
-"valgrind --error-exitcode=99 --trace-children=yes") prefixes the app's
-command line.
+"valgrind -q --leak-check=full --child-silent-after-fork=no") prefixes the
+app's command line; a valgrind line on its stderr fails the test.
 """
 import os
 import queue
 import random
+import re
 import shlex
 import socket
 import ssl
@@ -99,6 +100,9 @@ class App:
         check(rc == 0, "app exited %d: %s" % (rc, err))
         for bad in ("AddressSanitizer", "runtime error:", "LeakSanitizer"):
             check(bad not in err, "sanitizer report from the app:\n" + err)
+        # Under a quiet valgrind (-q), any line of its own is a report.
+        check(not re.search(r"^==\d+== ", err, re.M),
+              "valgrind report from the app:\n" + err)
         rest = [line for line in self.lines.queue if line is not None]
         check(not rest, "app printed more: %r" % rest)
 
