@@ -9,10 +9,12 @@
  *
  * Prints "port N" once it serves, then, from the worker, one line per
  * accepted connection: "connect has_cert=H cn=CN version=V alpn=A" (what
- * netfw_conn_tls_peer said in on_client_connect). Every frame is echoed,
- * but a frame of id TLS_ECHO_WHO (0xFFF0), answered with a frame of that id
- * whose payload is the same "has_cert=... alpn=A" text. Stops (exit 0) when
- * stdin reaches EOF. */
+ * netfw_conn_tls_peer said in on_client_connect), and one when it ends:
+ * "closed reason=R" (on_client_closed). Every frame is echoed, but:
+ *   TLS_ECHO_WHO (0xFFF0): answered with a frame of that id whose payload
+ *                          is the same "has_cert=... alpn=A" text;
+ *   TLS_ECHO_BYE (0xFFF1): echoed, then netfw_conn_shutdown.
+ * Stops (exit 0) when stdin reaches EOF. */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +25,7 @@
 #include "netfw/netfw.h"
 
 #define TLS_ECHO_WHO 0xFFF0
+#define TLS_ECHO_BYE 0xFFF1
 #define PEER_TEXT 512
 
 /* Formats what netfw_conn_tls_peer says about c into out. */
@@ -51,7 +54,8 @@ static bool on_connect(void *app, netfw_conn *c) {
   return true;
 }
 
-/* Echoes the frame, or answers TLS_ECHO_WHO with the recorded peer. */
+/* Echoes the frame (then shuts down after TLS_ECHO_BYE), or answers
+ * TLS_ECHO_WHO with the recorded peer. */
 static void on_message(void *app, netfw_owned_msg *om) {
   netfw_msg *reply;
   const char *text;
@@ -59,6 +63,8 @@ static void on_message(void *app, netfw_owned_msg *om) {
   (void)app;
   if (netfw_msg_id(om->msg) != TLS_ECHO_WHO) {
     netfw_conn_send(om->owner, om->msg);
+    if (netfw_msg_id(om->msg) == TLS_ECHO_BYE)
+      netfw_conn_shutdown(om->owner);
     return;
   }
   text = netfw_conn_data(om->owner);
@@ -71,10 +77,10 @@ static void on_message(void *app, netfw_owned_msg *om) {
   netfw_msg_free(reply);
 }
 
-/* Frees the recorded peer text. */
+/* Prints the reason and frees the recorded peer text. */
 static void on_closed(void *app, netfw_conn *c, netfw_close_reason why) {
   (void)app;
-  (void)why;
+  dprintf(STDOUT_FILENO, "closed reason=%s\n", netfw_close_reason_name(why));
   free(netfw_conn_data(c));
   netfw_conn_set_data(c, NULL);
 }

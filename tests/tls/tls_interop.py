@@ -3,7 +3,8 @@
 wrote: Python's ssl module and `openssl s_client`.
 
 Usage: tls_interop.py BINDIR CERTDIR CASE
-CASE: echo | s_client | mtls | version | alpn
+CASE: echo | s_client | mtls | version | alpn | close |
+      close_notify_reply
 
 Every socket has a timeout: a server that neither serves nor refuses fails
 the test instead of hanging it. The app's stdout says which connections it
@@ -13,7 +14,6 @@ the app exits 0 with no sanitizer report. NETFW_TLS_APP_WRAPPER (e.g.
 app's command line; a valgrind line on its stderr fails the test.
 """
 import os
-import queue
 import random
 import re
 import shlex
@@ -26,7 +26,7 @@ import threading
 import time
 
 import tlswire
-from tlswire import WHO, frame, peer_text, recv_frame
+from tlswire import BYE, WHO, frame, peer_text, recv_frame
 
 TIMEOUT = 10
 TLS12 = ssl.TLSVersion.TLSv1_2
@@ -53,20 +53,37 @@ class App:
         self.p = subprocess.Popen(
             [*wrapper, os.path.join(bindir, "tls_echo_app"), certs, *flags],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.err)
-        self.lines = queue.Queue()
+        self.cond = threading.Condition()
+        self.lines, self.eof, self.taken = [], False, 0
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        first = self.lines.get(timeout=30)
+        self._wait(lambda: self.lines or self.eof, "the app's port")
+        first = self.lines[0] if self.lines else None
         check(first is not None and first.startswith("port "),
               "app said %r, not its port: %s" % (first, self.stderr()))
         self.port = int(first.split()[1])
-        self.connects = []
 
     def _read(self):
-        """Queues every stdout line, then None at EOF."""
+        """Collects every stdout line, then notes the EOF."""
         for line in self.p.stdout:
-            self.lines.put(line.decode().rstrip("\n"))
-        self.lines.put(None)
+            with self.cond:
+                self.lines.append(line.decode().rstrip("\n"))
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def _wait(self, pred, what):
+        """Waits up to TIMEOUT for pred() (under the lock), else fails."""
+        with self.cond:
+            ok = self.cond.wait_for(pred, timeout=TIMEOUT)
+        check(ok, "no %s from the app within %ds: %s"
+              % (what, TIMEOUT, self.stderr()))
+
+    def _kind(self, word):
+        """The lines starting with word, without it."""
+        return [line[len(word) + 1:] for line in self.lines
+                if line.startswith(word + " ")]
 
     def stderr(self):
         """What the app wrote on stderr so far."""
@@ -74,25 +91,33 @@ class App:
         return self.err.read().decode(errors="replace")
 
     def take_connects(self, n):
-        """Waits for n more "connect" lines; returns them (without the word)
-        and checks no other line came."""
-        got = []
-        while len(got) < n:
-            line = self.lines.get(timeout=TIMEOUT)
-            check(line is not None and line.startswith("connect "),
-                  "app printed %r: %s" % (line, self.stderr()))
-            got.append(line[len("connect "):])
+        """Waits for n more "connect" lines (on_client_connect) and returns
+        them without the word."""
+        self._wait(lambda: len(self._kind("connect")) >= self.taken + n,
+                   "connect line")
+        got = self._kind("connect")[self.taken:self.taken + n]
+        self.taken += n
         return got
+
+    def closed(self, n):
+        """Waits until n connections were closed (on_client_closed); returns
+        the reasons of all so far."""
+        self._wait(lambda: len(self._kind("closed")) >= n, "closed line")
+        return [r[len("reason="):] for r in self._kind("closed")]
 
     def assert_no_connects(self):
         """Checks the app accepted nothing it has not reported yet."""
         time.sleep(0.2)
-        check(self.lines.empty(), "app accepted a refused peer: %r"
-              % (None if self.lines.empty() else self.lines.queue[0]))
+        with self.cond:
+            extra = self._kind("connect")[self.taken:]
+        check(not extra, "app accepted a refused peer: %r" % extra)
 
     def stop(self):
-        """Closes stdin; checks exit 0 and a stderr without sanitizer
-        reports."""
+        """Checks every accepted connection was closed exactly once and no
+        other was reported; closes stdin; checks exit 0 and a stderr
+        without sanitizer reports."""
+        self.assert_no_connects()
+        self.closed(self.taken)
         self.p.stdin.close()
         rc = self.p.wait(timeout=30)
         self.reader.join(timeout=TIMEOUT)
@@ -103,8 +128,11 @@ class App:
         # Under a quiet valgrind (-q), any line of its own is a report.
         check(not re.search(r"^==\d+== ", err, re.M),
               "valgrind report from the app:\n" + err)
-        rest = [line for line in self.lines.queue if line is not None]
-        check(not rest, "app printed more: %r" % rest)
+        check(len(self._kind("closed")) == self.taken,
+              "%d connections accepted, %d closed: %r"
+              % (self.taken, len(self._kind("closed")), self.lines))
+        check(len(self.lines) == 1 + 2 * self.taken,
+              "app printed other lines: %r" % self.lines)
 
 
 def client_ctx(certs, cert=None, maxv=None, alpn=None):
@@ -321,8 +349,55 @@ def case_alpn(bindir, certs):
     app.stop()
 
 
+def tls_connect(port, ctx, ragged_ok):
+    """As connect; ragged_ok False makes an EOF without close_notify raise
+    ssl.SSLEOFError instead of reading as b""."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+    return ctx.wrap_socket(sock, server_hostname="localhost",
+                           suppress_ragged_eofs=ragged_ok)
+
+
+def case_close(bindir, certs):
+    """How connections end: a client's bare TCP close is the peer's EOF
+    ("peer"); the server's netfw_conn_shutdown delivers every queued echo,
+    then close_notify, then the FIN."""
+    app = App(bindir, certs)
+    ctx = client_ctx(certs)
+    s = connect(app.port, ctx)
+    roundtrip(s, 1, b"bare close")
+    s.close()
+    check(app.closed(1) == ["peer"], "bare close: %r" % app.closed(1))
+    with tls_connect(app.port, ctx, False) as s:
+        frames = [(i, b"x" * i * 100) for i in range(1, 11)]
+        frames.append((BYE, b"bye"))
+        s.sendall(b"".join(frame(i, p) for i, p in frames) +
+                  frame(3, b"after bye"))
+        got = [recv_frame(s) for _ in frames]
+        check(got == frames, "echoes before the shutdown differ")
+        check(s.recv(64) == b"", "no clean close_notify after the bye")
+    check(app.closed(2) == ["peer", "shutdown"], "bye: %r" % app.closed(2))
+    check(len(app.take_connects(2)) == 2, "connects")
+    app.stop()
+
+
+def case_close_notify_reply(bindir, certs):
+    """A client's close_notify is answered with the server's own before its
+    FIN (RFC 8446 6.1: each party MUST send close_notify before closing its
+    write side; RFC 5246 7.2.1: respond with one), in TLS 1.3 and 1.2:
+    Python's unwrap() completes without an error."""
+    app = App(bindir, certs)
+    for maxv in (None, TLS12):
+        s = connect(app.port, client_ctx(certs, maxv=maxv))
+        roundtrip(s, 2, b"close_notify")
+        s.unwrap().close()
+    check(app.closed(2) == ["peer"] * 2, "close_notify: %r" % app.closed(2))
+    check(len(app.take_connects(2)) == 2, "connects")
+    app.stop()
+
+
 CASES = {"echo": case_echo, "s_client": case_s_client, "mtls": case_mtls,
-         "version": case_version, "alpn": case_alpn}
+         "version": case_version, "alpn": case_alpn, "close": case_close,
+         "close_notify_reply": case_close_notify_reply}
 
 
 def main():
@@ -333,7 +408,7 @@ def main():
     bindir, certs, case = sys.argv[1:]
     try:
         CASES[case](bindir, certs)
-    except (Fail, queue.Empty, socket.timeout, subprocess.TimeoutExpired,
+    except (Fail, socket.timeout, subprocess.TimeoutExpired,
             OSError, ssl.SSLError, EOFError) as e:
         print("FAIL %s: %s: %s" % (case, type(e).__name__, e), file=sys.stderr)
         return 1

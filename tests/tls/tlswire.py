@@ -7,6 +7,7 @@ import struct
 
 HDR = struct.Struct("<HI")
 WHO = 0xFFF0  # tls_echo_app / py_tls_server: "who am I to you" query
+BYE = 0xFFF1  # tls_echo_app: echoed, then netfw_conn_shutdown
 
 
 def frame(msg_id, payload=b""):
