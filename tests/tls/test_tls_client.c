@@ -1,8 +1,8 @@
 /* netfw_client with TLS against a server no netfw code wrote: Python's ssl
  * module (py_tls_server.py, started per test on port 0). Verification by
  * CA and name, mutual TLS (the Python server reports the client's CN),
- * ALPN, TLS 1.2, and the peer identity checked against OpenSSL's own
- * fingerprint of server.pem. */
+ * ALPN, TLS 1.2, the peer identity checked against OpenSSL's own
+ * fingerprint of server.pem, and close_notify on a graceful shutdown. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -281,6 +282,41 @@ static void test_tls_client_big_and_pipelined(void **state) {
   free(buf);
 }
 
+/* Connects (TLS 1.2 when tls12), echoes once, shuts down gracefully: the
+ * Python server must have seen our close_notify before the FIN (and its
+ * own answer lets shutdown return 0). */
+static void shutdown_sends_close_notify(fx *f, bool tls12) {
+  char log[] = "/tmp/netfw-tls-py-XXXXXX";
+  const char *const extra[] = {"--log", log, tls12 ? "--max12" : NULL, NULL};
+  char text[128] = "";
+  netfw_tls_peer p;
+  FILE *in;
+  int fd = mkstemp(log);
+
+  assert_true(fd >= 0);
+  close(fd);
+  start_py(f, extra);
+  assert_int_equal(connect_tls(f), 0);
+  assert_int_equal(netfw_client_tls_peer(f->c, &p), 0);
+  assert_string_equal(p.version, tls12 ? "TLSv1.2" : "TLSv1.3");
+  roundtrip(f->c, 9, "goodbye", 7);
+  assert_int_equal(netfw_client_shutdown(f->c, STOP_MS), 0);
+  in = fopen(log, "r");
+  assert_non_null(in);
+  assert_true(fread(text, 1, sizeof(text) - 1, in) > 0);
+  fclose(in);
+  unlink(log);
+  assert_string_equal(text, "end close_notify\n");
+}
+
+static void test_tls_client_shutdown_close_notify(void **state) {
+  shutdown_sends_close_notify(*state, false);
+}
+
+static void test_tls_client_shutdown_close_notify_tls12(void **state) {
+  shutdown_sends_close_notify(*state, true);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_tls_client_verify_by_ip, setup,
@@ -305,6 +341,10 @@ int main(void) {
                                       setup, teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_big_and_pipelined, setup,
                                       teardown),
+      cmocka_unit_test_setup_teardown(test_tls_client_shutdown_close_notify,
+                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(
+          test_tls_client_shutdown_close_notify_tls12, setup, teardown),
   };
 
   return cmocka_run_group_tests(tests, NULL, NULL);
