@@ -173,8 +173,7 @@ static void test_tls_client_peer_identity(void **state) {
   assert_false(p.sans_truncated);
   assert_int_equal(tls_kit_pem_sha256(tls_kit_cert("server.pem"), want), 0);
   assert_memory_equal(p.sha256, want, 32);
-  assert_int_equal(tls_kit_cli_fingerprint(tls_kit_cert("server.pem"), cli),
-                   0);
+  assert_int_equal(tls_kit_cli_fingerprint(tls_kit_cert("server.pem"), cli), 0);
   assert_string_equal(netfw_tls_fingerprint_hex(p.sha256, hex), cli);
 }
 
@@ -202,8 +201,8 @@ static void test_tls_client_mutual_no_cert(void **state) {
 
   start_py(f, extra);
   rc = connect_tls(f);
-  print_message("connect without a certificate: %s (%s)\n",
-                netfw_err_name(rc), netfw_client_error(f->c));
+  print_message("connect without a certificate: %s (%s)\n", netfw_err_name(rc),
+                netfw_client_error(f->c));
   if (rc != NETFW_ETLS) {
     assert_int_equal(rc, 0);
     rc = netfw_client_recv(f->c, &got, RECV_MS);
@@ -327,8 +326,8 @@ int main(void) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_untrusted_ca, setup,
                                       teardown),
-      cmocka_unit_test_setup_teardown(test_tls_client_insecure_no_verify,
-                                      setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tls_client_insecure_no_verify, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_peer_identity, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_mutual, setup, teardown),
