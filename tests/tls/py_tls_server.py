@@ -2,9 +2,9 @@
 """A TLS echo server on Python's ssl module, the peer of test_tls_client.
 
 Usage: py_tls_server.py --cert PEM --key KEY [--ca PEM] [--alpn NAME]
-                        [--max12] [--log FILE]
+                        [--max12] [--log FILE] [--host ADDR]
 
-Listens on 127.0.0.1 port 0 and prints "port N". Every connection runs in
+Listens on ADDR (default 127.0.0.1), port 0, and prints "port N". Every connection runs in
 its own thread: the handshake, then every netfw frame is echoed, but a frame
 of id 0xFFF0 (WHO), answered with "has_cert=H cn=CN version=V alpn=A" about
 the client as this server sees it. --ca requires a client certificate
@@ -110,11 +110,13 @@ def main():
     p.add_argument("--alpn")
     p.add_argument("--max12", action="store_true")
     p.add_argument("--log")
+    p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--lifetime", type=float, default=120)
     args = p.parse_args()
     ctx = make_context(args)
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    listener = socket.socket(family)
+    listener.bind((args.host, 0))
     listener.listen(64)
     print("port %d" % listener.getsockname()[1], flush=True)
     threading.Thread(target=accept_loop, args=(ctx, listener, args.log),

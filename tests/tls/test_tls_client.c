@@ -3,6 +3,7 @@
  * CA and name, mutual TLS (the Python server reports the client's CN),
  * ALPN, TLS 1.2, the peer identity checked against OpenSSL's own
  * fingerprint of server.pem, and close_notify on a graceful shutdown. */
+#include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -123,6 +124,31 @@ static void test_tls_client_verify_by_name(void **state) {
   f->t.server_name = "localhost";
   assert_int_equal(connect_tls(f), 0);
   roundtrip(f->c, 4, "by name", 7);
+}
+
+/* "::1" is verified against the certificate's IP:::1 (no server_name). */
+static void test_tls_client_verify_ipv6(void **state) {
+  fx *f = *state;
+  const char *const extra[] = {"--host", "::1", NULL};
+
+  start_py(f, extra);
+  assert_int_equal(netfw_client_set_tls(f->c, &f->t), 0);
+  assert_int_equal(netfw_client_connect(f->c, "::1", f->py.port), 0);
+  roundtrip(f->c, 4, "over ipv6", 9);
+}
+
+/* A host name given to connect is the name verified (DNS:localhost). */
+static void test_tls_client_verify_host_name(void **state) {
+  fx *f = *state;
+  struct addrinfo *res;
+
+  if (getaddrinfo("localhost", NULL, NULL, &res) != 0)
+    skip(); /* no /etc/hosts (a bare chroot): nothing to test here */
+  freeaddrinfo(res);
+  start_py(f, NULL);
+  assert_int_equal(netfw_client_set_tls(f->c, &f->t), 0);
+  assert_int_equal(netfw_client_connect(f->c, "localhost", f->py.port), 0);
+  roundtrip(f->c, 4, "by host name", 12);
 }
 
 static void test_tls_client_wrong_server_name(void **state) {
@@ -321,6 +347,10 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tls_client_verify_by_ip, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_verify_by_name, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_tls_client_verify_ipv6, setup,
+                                      teardown),
+      cmocka_unit_test_setup_teardown(test_tls_client_verify_host_name, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_client_wrong_server_name, setup,
                                       teardown),
