@@ -116,9 +116,18 @@ class App:
         """Checks every accepted connection was closed exactly once and no
         other was reported; closes stdin; checks exit 0 and a stderr
         without sanitizer reports."""
+        self.begin_stop()
+        self.finish_stop()
+
+    def begin_stop(self, still_open=0):
+        """Waits until all accepted connections but still_open are closed,
+        then closes stdin: the app calls netfw_server_stop."""
         self.assert_no_connects()
-        self.closed(self.taken)
+        self.closed(self.taken - still_open)
         self.p.stdin.close()
+
+    def finish_stop(self):
+        """The checks of stop() once the app was told to stop."""
         rc = self.p.wait(timeout=30)
         self.reader.join(timeout=TIMEOUT)
         err = self.stderr()
@@ -360,7 +369,8 @@ def tls_connect(port, ctx, ragged_ok):
 def case_close(bindir, certs):
     """How connections end: a client's bare TCP close is the peer's EOF
     ("peer"); the server's netfw_conn_shutdown delivers every queued echo,
-    then close_notify, then the FIN."""
+    then close_notify, then the FIN; so does netfw_server_stop
+    ("stopping")."""
     app = App(bindir, certs)
     ctx = client_ctx(certs)
     s = connect(app.port, ctx)
@@ -376,8 +386,13 @@ def case_close(bindir, certs):
         check(got == frames, "echoes before the shutdown differ")
         check(s.recv(64) == b"", "no clean close_notify after the bye")
     check(app.closed(2) == ["peer", "shutdown"], "bye: %r" % app.closed(2))
-    check(len(app.take_connects(2)) == 2, "connects")
-    app.stop()
+    with tls_connect(app.port, ctx, False) as s:
+        roundtrip(s, 4, b"open while the server stops")
+        check(len(app.take_connects(3)) == 3, "connects")
+        app.begin_stop(still_open=1)
+        check(s.recv(64) == b"", "no clean close_notify at the stop")
+    app.finish_stop()
+    check(app.closed(3)[2] == "stopping", "stop: %r" % app.closed(3))
 
 
 def case_close_notify_reply(bindir, certs):
