@@ -304,6 +304,7 @@ static const netfw__transport_events lower_events = {
     .read = on_lower_read,
     .written = netfw__tls_on_lower_written,
     .closed = on_lower_closed,
+    .drained = NULL, /* TCP leaves nothing queued after a try_write */
 };
 
 /* ---- the operations the stream calls ---- */
