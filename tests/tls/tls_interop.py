@@ -57,7 +57,7 @@ class App:
         self.lines, self.eof, self.taken = [], False, 0
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
-        self._wait(lambda: self.lines or self.eof, "the app's port")
+        self._wait(lambda: self.lines or self.eof, "port", 3 * TIMEOUT)
         first = self.lines[0] if self.lines else None
         check(first is not None and first.startswith("port "),
               "app said %r, not its port: %s" % (first, self.stderr()))
@@ -73,12 +73,13 @@ class App:
             self.eof = True
             self.cond.notify_all()
 
-    def _wait(self, pred, what):
-        """Waits up to TIMEOUT for pred() (under the lock), else fails."""
+    def _wait(self, pred, what, timeout=TIMEOUT):
+        """Waits up to timeout seconds for pred() (under the lock), else
+        fails."""
         with self.cond:
-            ok = self.cond.wait_for(pred, timeout=TIMEOUT)
-        check(ok, "no %s from the app within %ds: %s"
-              % (what, TIMEOUT, self.stderr()))
+            ok = self.cond.wait_for(pred, timeout=timeout)
+        check(ok, "no %s line from the app within %ds: %s"
+              % (what, timeout, self.stderr()))
 
     def _kind(self, word):
         """The lines starting with word, without it."""
@@ -94,7 +95,7 @@ class App:
         """Waits for n more "connect" lines (on_client_connect) and returns
         them without the word."""
         self._wait(lambda: len(self._kind("connect")) >= self.taken + n,
-                   "connect line")
+                   "connect")
         got = self._kind("connect")[self.taken:self.taken + n]
         self.taken += n
         return got
@@ -102,7 +103,7 @@ class App:
     def closed(self, n):
         """Waits until n connections were closed (on_client_closed); returns
         the reasons of all so far."""
-        self._wait(lambda: len(self._kind("closed")) >= n, "closed line")
+        self._wait(lambda: len(self._kind("closed")) >= n, "closed")
         return [r[len("reason="):] for r in self._kind("closed")]
 
     def assert_no_connects(self):
