@@ -65,7 +65,7 @@ static bool should_step_aside(netfw__worker *w) {
     w->force_accept = false;
     return false;
   }
-  mine = atomic_load(&w->load[w->slot].conns);
+  mine = w->nconns;
   if (mine < 2)
     return false;
   now = netfw__now_ms();
@@ -144,7 +144,7 @@ static int accept_init(netfw__worker *w) {
  * (the parent and the other workers keep theirs). */
 static void accept_stop(netfw__worker *w) {
   w->accepting = false;
-  atomic_store(&w->load[w->slot].polling, 0);
+  atomic_store(&netfw__worker_load(w)->polling, 0);
   netfw__close_handle((uv_handle_t *)&w->accept_poll);
   uv_timer_stop(&w->accept_pause);
   if (w->listen_fd >= 0)

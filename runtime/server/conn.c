@@ -331,7 +331,7 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
     w->conns->prev = c;
   w->conns = c;
   w->nconns++;
-  atomic_fetch_add(&w->load[w->slot].conns, 1);
+  atomic_store(&netfw__worker_load(w)->conns, w->nconns);
   if (netfw__stream_open(&c->s, fd) != 0) {
     close(fd);
     netfw__conn_close(c, NETFW_CLOSE_RESET);

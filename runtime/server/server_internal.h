@@ -6,6 +6,7 @@
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -144,7 +145,14 @@ typedef struct netfw__worker_args {
   int nkeep;
   int bus_fd; /* the worker's end of its bus link; -1: none */
   struct netfw__tls_ctx *tls; /* the server's TLS context; NULL: plain */
+  uint32_t gen; /* the slot's generation this worker is forked as */
 } netfw__worker_args;
+
+/* The signal that retires a worker (a reload): stop accepting, serve the
+ * open connections until they end or drain_timeout_ms passes, then shut
+ * them down gracefully and exit 0. SIGTERM stops at once (all shut down
+ * gracefully now). */
+#define NETFW__SIG_RETIRE SIGUSR2
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
  * non-zero when it could not start). Call right after fork in the child. */
@@ -228,6 +236,8 @@ struct netfw__worker {
   uv_timer_t accept_pause; /* resumes accepting after a balance pause  */
   uv_timer_t sweep;        /* idle and drain deadlines                 */
   uv_signal_t sigterm;
+  uv_signal_t sigretire;   /* NETFW__SIG_RETIRE: a reload retires us    */
+  uv_timer_t retire_end;   /* the retired worker's serving bound        */
   uv_prepare_t prepare; /* flush before the loop blocks             */
   uv_check_t check;     /* flush after I/O callbacks                */
   const netfw_config *cfg;
@@ -241,7 +251,11 @@ struct netfw__worker {
   bool accepting;
   bool force_accept; /* the pause ended: accept the next one      */
   bool stopping;
+  bool retiring; /* retired by a reload: serving what is open  */
   bool finished; /* the modules' close() ran                  */
+  uint32_t gen;  /* this worker's generation in its slot       */
+  netfw__slot_load *spare; /* written instead of the slot's record once
+                              a newer generation owns it               */
   int nconns;
   int ndraining;          /* connections with a drain deadline         */
   netfw_conn *conns;      /* all open connections                      */
@@ -257,6 +271,11 @@ struct netfw__worker {
 /* Re-reads the TLS files off the loop and swaps the worker's context
  * (tls.c). */
 void netfw__worker_tls_reload(netfw__worker *w);
+
+/* The load record this worker publishes into: its slot's while it is the
+ * slot's current generation, else a private one (a reload forked a newer
+ * generation, which owns the slot's record from its fork on). */
+netfw__slot_load *netfw__worker_load(netfw__worker *w);
 
 /* The worker this process runs, or NULL outside a worker. */
 netfw__worker *netfw__worker_self(void);

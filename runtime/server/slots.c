@@ -45,6 +45,19 @@ bool netfw__slot_retire(netfw__slot *sl) {
   return false;
 }
 
+bool netfw__slot_reinstate(netfw__slot *sl, netfw__proc *p) {
+  int i;
+
+  for (i = 0; i < NETFW__SLOT_OLD; i++) {
+    if (sl->old[i] == p && p != NULL) {
+      sl->old[i] = sl->cur;
+      sl->cur = p;
+      return true;
+    }
+  }
+  return false;
+}
+
 bool netfw__slot_remove(netfw__slot *sl, const netfw__proc *p) {
   int i;
 
@@ -194,6 +207,7 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->keep_fds = s->keep_fds;
   a->nkeep = s->nkeep;
   a->tls = s->tls;
+  a->gen = s->slots[i].gen + 1; /* what netfw__slot_install will make it */
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
@@ -206,6 +220,10 @@ int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
   if (p == NULL)
     return NETFW_ENOMEM;
   worker_args(s, i, ready_fd, &a);
+  /* the new generation owns the slot's record from now on: an older one
+   * still running (a reload) publishes into its own spare instead */
+  atomic_store(&l->gen, a.gen);
+  atomic_store(&l->pid, 0);
   load_reset(l);
   bus_link(s, i, link);
   a.bus_fd = link[1];

@@ -5,8 +5,8 @@
  * Its loop waits on the workers' pidfds (slots.c), on a timer for the few
  * things that take time (the stop deadline, a retry after a failed fork,
  * polling pids without a pidfd) and on the command channel (command.c),
- * through which the parent's other threads ask for a stop, and later a
- * reload or stats. It waits only on netfw's own pids, never on "any child",
+ * through which the parent's other threads ask for a stop or a reload
+ * (reload.c), and later stats. It waits only on netfw's own pids, never on "any child",
  * and installs no SIGCHLD handler. Every fork happens on this thread, so a
  * worker's PR_SET_PDEATHSIG (tied to the forking thread) fires only when the
  * supervisor itself is gone, which is after the workers are reaped or when
@@ -136,6 +136,7 @@ static bool crash_loop(netfw_server *s, uint64_t lived_ms) {
 static void stop_serving(netfw_server *s) {
   s->sup.respawn_off = true;
   uv_timer_stop(&s->sup.retry);
+  netfw__reload_abort(s, NETFW_ESTATE);
   netfw_log(NETFW_LOG_ERROR,
             "crash loop: workers keep crashing (%d deaths within %d s of "
             "their start); stopped serving",
@@ -190,9 +191,11 @@ static void current_died(netfw_server *s, const netfw__proc *p, int status) {
 static void finish_stop(netfw_server *s);
 
 void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status) {
-  bool current = netfw__slot_remove(&s->slots[p->slot], p);
+  bool current;
   char what[96];
 
+  netfw__reload_proc_ended(s, p); /* a reload's new worker: not current */
+  current = netfw__slot_remove(&s->slots[p->slot], p);
   if (current)
     atomic_store(&s->load[p->slot].pid, 0);
   describe(status, what, sizeof(what));
@@ -245,6 +248,7 @@ static void on_stop_deadline(uv_timer_t *t) {
 static void begin_stop(netfw_server *s, netfw__cmd *cmd) {
   s->sup.stop = cmd;
   uv_timer_stop(&s->sup.retry);
+  netfw__reload_abort(s, NETFW_ESTATE);
   netfw__procs_kill(s, SIGTERM);
   if (cmd->timeout_ms >= 0)
     uv_timer_start(&s->sup.kill, on_stop_deadline, (uint64_t)cmd->timeout_ms,
@@ -268,8 +272,10 @@ void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
     netfw__server_tls_swap(s, cmd->tls);
     netfw__channel_answer(s, cmd, 0);
     return;
-  case NETFW__CMD_RELOAD: /* rolling restart: a later issue */
-  case NETFW__CMD_STATS:  /* per-slot snapshot: a later issue */
+  case NETFW__CMD_RELOAD:
+    netfw__reload_begin(s, cmd);
+    return;
+  case NETFW__CMD_STATS: /* per-slot snapshot: a later issue */
   default:
     netfw__channel_answer(s, cmd, NETFW_ENOSYS);
     return;

@@ -58,6 +58,12 @@ uint32_t netfw__slot_install(netfw__slot *sl, netfw__proc *p);
  * changes nothing, when sl has no current worker or the list is full. */
 bool netfw__slot_retire(netfw__slot *sl);
 
+/* Makes p, a draining generation of sl, its current worker again (a
+ * reload whose new generation failed); the current one, if any, takes p's
+ * place among the draining. Returns false, changing nothing, when p is not
+ * draining in sl. */
+bool netfw__slot_reinstate(netfw__slot *sl, netfw__proc *p);
+
 /* Takes p out of sl. Returns true when p was the current worker (its death
  * is replaced), false for an older generation or a p not in sl. */
 bool netfw__slot_remove(netfw__slot *sl, const netfw__proc *p);
@@ -101,7 +107,7 @@ void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status);
 /* What another thread of the parent can ask of the supervisor. */
 typedef enum netfw__cmd_kind {
   NETFW__CMD_STOP = 1, /* stop every worker: SIGTERM, SIGKILL at timeout_ms */
-  NETFW__CMD_RELOAD,   /* rolling restart (not yet: NETFW_ENOSYS)          */
+  NETFW__CMD_RELOAD,   /* rolling restart, one slot at a time (reload.c)   */
   NETFW__CMD_STATS,    /* per-slot snapshot (not yet: NETFW_ENOSYS)        */
   NETFW__CMD_TLS_RELOAD /* new forks get tls; every worker gets SIGHUP    */
 } netfw__cmd_kind;
@@ -110,7 +116,9 @@ typedef enum netfw__cmd_kind {
 typedef struct netfw__cmd {
   netfw__cmd_kind kind;
   int timeout_ms;          /* STOP: SIGKILL what is left then; -1: never */
-  struct netfw__tls_ctx *tls; /* TLS_RELOAD: the new context (taken)    */
+  struct netfw__tls_ctx *tls; /* TLS_RELOAD: the new context (taken);
+                              RELOAD: taken (set NULL) once swapped in */
+  int sys_errno;           /* RELOAD: errno with a NETFW_ESYS result    */
   int result;              /* the answer: 0 or a NETFW_E* code          */
   bool done;               /* guarded by mu: result is set              */
   struct netfw__cmd *next; /* guarded by mu: the queue                  */
@@ -131,6 +139,7 @@ typedef struct netfw__sup {
   bool respawn_off;  /* crash loop detected                          */
   bool joined;       /* the thread was joined                        */
   netfw__relay *relay; /* the bus relay (runtime/bus), on this loop   */
+  struct netfw__reload *reload; /* the reload under way, or NULL      */
 } netfw__sup;
 
 /* Queues cmd for the supervisor and waits for its answer, which it
@@ -156,5 +165,21 @@ void netfw__channel_wake(uv_async_t *h);
 /* Carries out one command on the supervisor thread; it must be answered
  * (now, or later for a stop). Implemented by supervisor.c. */
 void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd);
+
+/* ---- the rolling restart (reload.c), on the supervisor thread ---- */
+
+/* Starts a reload command: the slots are replaced one at a time, and cmd
+ * is answered once every slot's new worker accepts, or at the first
+ * failure (the old worker then keeps serving that slot). */
+void netfw__reload_begin(netfw_server *s, netfw__cmd *cmd);
+
+/* p ended: when it is the reload's new worker, not ready yet, the reload
+ * fails (answered NETFW_ESYS, errno ECHILD) and the old worker is the
+ * slot's current one again; p is then a draining generation. */
+void netfw__reload_proc_ended(netfw_server *s, const netfw__proc *p);
+
+/* Ends the reload under way, if any, answering it err (a stop, a crash
+ * loop): its new worker, not ready yet, is killed and the old one kept. */
+void netfw__reload_abort(netfw_server *s, int err);
 
 #endif /* NETFW_RUNTIME_SUPERVISOR_H */

@@ -65,7 +65,8 @@ static void close_inherited(const netfw__worker_args *a) {
 }
 
 /* The first steps after fork: die with the parent, and signals as a worker
- * wants them. SIGTERM stays blocked until the loop handles it. */
+ * wants them. SIGTERM and the retire signal stay blocked until the loop
+ * handles them (their default action would kill a worker still starting). */
 static void child_prepare(const netfw__worker_args *a) {
   sigset_t set;
 
@@ -78,6 +79,7 @@ static void child_prepare(const netfw__worker_args *a) {
   signal(SIGTERM, SIG_DFL);
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, NETFW__SIG_RETIRE);
   sigprocmask(SIG_SETMASK, &set, NULL);
   close_inherited(a);
 }
@@ -125,6 +127,7 @@ static void worker_stop(netfw__worker *w) {
   if (w->stopping)
     return;
   w->stopping = true;
+  uv_timer_stop(&w->retire_end);
   for (i = 0; i < NMODULES; i++)
     if (modules[i]->stop != NULL)
       modules[i]->stop(w);
@@ -132,20 +135,63 @@ static void worker_stop(netfw__worker *w) {
   maybe_finish(w);
 }
 
-/* ---- the worker's own modules: SIGTERM, flush phases, deadline sweep ---- */
+/* ---- the worker's own modules: signals, flush phases, deadline sweep ---- */
 
 static void on_sigterm(uv_signal_t *h, int signum) {
   (void)signum;
   worker_stop(WORKER_OF(h, sigterm));
 }
 
+static void on_retire_end(uv_timer_t *t) {
+  netfw__worker *w = WORKER_OF(t, retire_end);
+
+  if (w->nconns > 0)
+    netfw_log(NETFW_LOG_INFO,
+              "worker %d (retired): %d connection%s still open after %d ms; "
+              "shutting down",
+              w->slot, w->nconns, w->nconns == 1 ? "" : "s",
+              w->cfg->drain_timeout_ms);
+  worker_stop(w);
+}
+
+/* A reload retired this worker: it stops accepting now (the new
+ * generation already accepts on the same socket), serves its open
+ * connections until they end or drain_timeout_ms passes (0: not at all),
+ * then stops as on SIGTERM. */
+static void worker_retire(netfw__worker *w) {
+  if (w->stopping || w->retiring)
+    return;
+  w->retiring = true;
+  netfw__accept_module.stop(w);
+  netfw_log(NETFW_LOG_INFO, "worker %d retired: %d open connection%s", w->slot,
+            w->nconns, w->nconns == 1 ? "" : "s");
+  if (w->nconns == 0 || w->cfg->drain_timeout_ms == 0)
+    worker_stop(w);
+  else
+    uv_timer_start(&w->retire_end, on_retire_end,
+                   (uint64_t)w->cfg->drain_timeout_ms, 0);
+}
+
+static void on_sigretire(uv_signal_t *h, int signum) {
+  (void)signum;
+  worker_retire(WORKER_OF(h, sigretire));
+}
+
 static int signal_init(netfw__worker *w) {
   int err = uv_signal_init(&w->loop, &w->sigterm);
 
-  return err != 0 ? err : uv_signal_start(&w->sigterm, on_sigterm, SIGTERM);
+  if (err == 0)
+    err = uv_signal_start(&w->sigterm, on_sigterm, SIGTERM);
+  if (err == 0)
+    err = uv_signal_init(&w->loop, &w->sigretire);
+  if (err == 0)
+    err = uv_signal_start(&w->sigretire, on_sigretire, NETFW__SIG_RETIRE);
+  if (err == 0)
+    err = uv_timer_init(&w->loop, &w->retire_end);
+  return err;
 }
 
-/* Closing the handle gives SIGTERM its default action back, and the worker
+/* Closing the handles gives SIGTERM its default action back, and the worker
  * is not gone yet (destroy, the loop's last callbacks): block it first, so
  * that a second SIGTERM (the parent's stop after its own crash-loop stop,
  * say) stays pending instead of killing a worker that is ending cleanly. */
@@ -154,8 +200,11 @@ static void signal_close(netfw__worker *w) {
 
   sigemptyset(&term);
   sigaddset(&term, SIGTERM);
+  sigaddset(&term, NETFW__SIG_RETIRE);
   sigprocmask(SIG_BLOCK, &term, NULL);
   netfw__close_handle((uv_handle_t *)&w->sigterm);
+  netfw__close_handle((uv_handle_t *)&w->sigretire);
+  netfw__close_handle((uv_handle_t *)&w->retire_end);
 }
 
 static const netfw__module signal_module = {
@@ -166,15 +215,17 @@ static void on_prepare(uv_prepare_t *h) {
 
   netfw__conn_flush_all(w);
   if (w->accepting)
-    atomic_store(&w->load[w->slot].polling, 1);
+    atomic_store(&netfw__worker_load(w)->polling, 1);
 }
 
 static void on_check(uv_check_t *h) {
   netfw__worker *w = WORKER_OF(h, check);
 
-  atomic_store(&w->load[w->slot].polling, 0);
+  netfw__slot_load *l = netfw__worker_load(w);
+
+  atomic_store(&l->polling, 0);
   if (w->accepting)
-    atomic_store(&w->load[w->slot].beat, netfw__now_ms());
+    atomic_store(&l->beat, netfw__now_ms());
   netfw__conn_flush_all(w);
 }
 
@@ -246,9 +297,17 @@ static void sweep_close(netfw__worker *w) {
 static const netfw__module sweep_module = {
     .name = "sweep", .init = sweep_init, .close = sweep_close};
 
+netfw__slot_load *netfw__worker_load(netfw__worker *w) {
+  netfw__slot_load *l = &w->load[w->slot];
+
+  return atomic_load(&l->gen) == w->gen ? l : w->spare;
+}
+
 void netfw__worker_conn_gone(netfw__worker *w) {
   w->nconns--;
-  atomic_fetch_sub(&w->load[w->slot].conns, 1);
+  atomic_store(&netfw__worker_load(w)->conns, w->nconns);
+  if (w->retiring && w->nconns == 0)
+    worker_stop(w); /* every connection of the retired worker ended */
   maybe_finish(w);
   netfw__worker_sweep_update(w);
 }
@@ -268,6 +327,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->reuseport = a->reuseport;
   w->bus_fd = a->bus_fd;
   w->tls = a->tls;
+  w->gen = a->gen;
   *failed = "loop";
   netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);
@@ -279,6 +339,21 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
       return err;
   }
   return 0;
+}
+
+/* A zeroed worker with its spare load record, or NULL. */
+static netfw__worker *worker_alloc(void) {
+  netfw__worker *w = calloc(1, sizeof(*w));
+
+  if (w == NULL)
+    return NULL;
+  w->spare = aligned_alloc(NETFW__CACHE_LINE, sizeof(*w->spare));
+  if (w->spare == NULL) {
+    free(w);
+    return NULL;
+  }
+  memset(w->spare, 0, sizeof(*w->spare));
+  return w;
 }
 
 static void tell_ready(const netfw__worker_args *a) {
@@ -300,7 +375,7 @@ void netfw__worker_main(const netfw__worker_args *a) {
   int err;
 
   child_prepare(a);
-  w = calloc(1, sizeof(*w));
+  w = worker_alloc();
   if (w == NULL) {
     netfw_log(NETFW_LOG_ERROR, "worker: out of memory");
     _exit(2);
@@ -322,6 +397,7 @@ void netfw__worker_main(const netfw__worker_args *a) {
     app->destroy(w->app);
   uv_loop_close(&w->loop);
   netfw__stream_ctx_free(&w->sctx);
+  free(w->spare);
   free(w);
   current = NULL;
   netfw_log(NETFW_LOG_INFO, "worker stopped");
