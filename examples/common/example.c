@@ -231,8 +231,11 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
       "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-      "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n"
-      "SIGHUP re-reads the TLS files (open connections keep theirs).\n%s"
+      "stop it gracefully: no new connection, the open ones shut down\n"
+      "with their output delivered, exit 0; exits 1 if its workers keep\n"
+      "crashing. SIGHUP reloads: new workers replace the old ones one at\n"
+      "a time (TLS files re-read); open connections finish on the old\n"
+      "ones, for up to --drain-timeout.\n%s"
       "  --ip ADDR              address to bind (default 127.0.0.1)\n"
       "  --port N               port, 0 = any free port (default 54314)\n"
       "  --workers N            worker processes, 0 = one per CPU\n"
@@ -320,36 +323,36 @@ static void *watch_server(void *arg) {
   return NULL;
 }
 
-/* Re-reads the server's TLS files (SIGHUP) and logs what came of it. Runs
- * on the main thread, out of sigwait(), never in a signal handler. */
-static void reload_tls(netfw_server *server, const example_server_opts *o) {
-  int err;
+/* Reloads the server (SIGHUP): every worker replaced one at a time, the
+ * TLS files re-read first; logs what came of it. Runs on the main thread,
+ * out of sigwait(), never in a signal handler. */
+static void reload(netfw_server *server, const example_server_opts *o) {
+  int err = netfw_server_reload(server);
 
-  if (o->tls_cert == NULL) {
-    netfw_log(NETFW_LOG_WARN, "SIGHUP: TLS is off, nothing to reload");
-    return;
-  }
-  err = netfw_server_reload_tls(server);
-  if (err == 0)
+  if (err == 0 && o->tls_cert != NULL)
     netfw_log(NETFW_LOG_INFO,
-              "SIGHUP: TLS reloaded: new connections get %s (open ones "
-              "keep theirs)",
+              "SIGHUP: reloaded: every worker replaced, TLS files re-read: "
+              "new connections get %s (open ones keep theirs)",
               o->tls_cert);
+  else if (err == 0)
+    netfw_log(NETFW_LOG_INFO, "SIGHUP: reloaded: every worker replaced (open "
+                              "connections finish on the old ones)");
   else if (err == NETFW_ETIMEDOUT)
     netfw_log(NETFW_LOG_ERROR,
-              "SIGHUP: TLS reload timed out: some workers may still use the "
-              "previous certificate");
+              "SIGHUP: reload timed out: a new worker was not ready, the old "
+              "one serves on");
   else if (err == NETFW_ETLS) /* netfw logged the file and the reason */
-    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded, the previous "
-                               "certificate stays (the line above says why)");
+    netfw_log(NETFW_LOG_ERROR,
+              "SIGHUP: not reloaded, the workers and the previous "
+              "certificate stay (the line above says why)");
   else
-    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded: %s",
+    netfw_log(NETFW_LOG_ERROR, "SIGHUP: not reloaded: %s",
               netfw_strerror(err));
 }
 
 /* Takes the blocked signals until one asks to stop: SIGINT, SIGTERM, or
- * SIGUSR1 once the server failed. SIGHUP reloads TLS and waits on. Returns
- * the signal. */
+ * SIGUSR1 once the server failed. SIGHUP reloads (new workers, TLS files
+ * re-read) and waits on. Returns the signal. */
 static int wait_for_stop(netfw_server *server, const example_server_opts *o,
                          const sigset_t *signals) {
   int sig = 0;
@@ -358,7 +361,7 @@ static int wait_for_stop(netfw_server *server, const example_server_opts *o,
     while (sigwait(signals, &sig) != 0)
       ;
     if (sig == SIGHUP)
-      reload_tls(server, o);
+      reload(server, o);
     else if (sig != SIGUSR1 || netfw_server_state(server) == NETFW_RUN_FAILED)
       return sig;
   }

@@ -116,7 +116,8 @@ int netfw__server_keep_fd(netfw_server *s, int fd);
 void netfw__server_publish(netfw_server *s, netfw_run_state to);
 
 /* Closes the parent's listening socket(s); idempotent. Called on the
- * supervisor thread when a crash loop stops the server, else by stop. */
+ * supervisor thread when a crash loop stops the server or a stop begins,
+ * and again by stop once the thread is joined. */
 void netfw__close_listeners(netfw_server *s);
 
 /* Starts the supervisor thread, which forks the first workers, waits until

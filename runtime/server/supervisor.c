@@ -244,11 +244,15 @@ static void on_stop_deadline(uv_timer_t *t) {
 }
 
 /* Stops every worker: SIGTERM (a graceful stop), then at timeout_ms SIGKILL
- * for what is left; the command is answered once all are reaped. */
+ * for what is left; the command is answered once all are reaped. The
+ * parent's listening socket(s) close first, so that once the workers have
+ * closed theirs (at once, on SIGTERM) a new connection is refused instead
+ * of left in a backlog nobody accepts from. */
 static void begin_stop(netfw_server *s, netfw__cmd *cmd) {
   s->sup.stop = cmd;
   uv_timer_stop(&s->sup.retry);
   netfw__reload_abort(s, NETFW_ESTATE);
+  netfw__close_listeners(s);
   netfw__procs_kill(s, SIGTERM);
   if (cmd->timeout_ms >= 0)
     uv_timer_start(&s->sup.kill, on_stop_deadline, (uint64_t)cmd->timeout_ms,

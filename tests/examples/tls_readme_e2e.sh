@@ -58,7 +58,7 @@ check() {
   *s_client*)
     FPS+=("$(sed 's/^.*=//; s/://g' "$out" | tr 'A-F' 'a-f')") ;;
   *kill\ -HUP*)
-    wait_log "${ERRS[0]}" 'INFO: SIGHUP: TLS reloaded: new connections get certs/server.pem \(open ones keep theirs\)$' 1 ;;
+    wait_log "${ERRS[0]}" 'INFO: SIGHUP: reloaded: every worker replaced, TLS files re-read: new connections get certs/server.pem \(open ones keep theirs\)$' 1 ;;
   *client.pem*)
     grep -q '^echo_client: 10/10 echoes matched' "$out" || fail "mTLS client: $(cat "$out")"
     SERVED=true ;;

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# echo_server (2 workers) re-reads its certificate on SIGHUP: new
-# connections get the new one (openssl s_client's fingerprint), a
-# connection opened before the reload keeps echoing; an unusable key is
-# logged with the reason and the server keeps serving with what it had.
+# echo_server (2 workers) re-reads its certificate on SIGHUP (a reload:
+# new workers replace the old ones): new connections get the new one
+# (openssl s_client's fingerprint) from new worker pids, a connection
+# opened before the reload keeps echoing on its old worker; an unusable key
+# is logged with the reason and nothing changes (same workers, the
+# certificate they had).
 BIN=$1
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -28,9 +30,22 @@ every_served_fingerprint() {
   done
 }
 
+# workers_settled : the server's worker pids once exactly 2 remain (old
+# generations gone), sorted on one line.
+workers_settled() {
+  local w
+  for _ in $(seq 1 200); do
+    w=$(pgrep -P "$SERVER_PID" | sort -n | tr '\n' ' ')
+    [ "$(wc -w <<<"$w")" -eq 2 ] && { echo "$w"; return 0; }
+    sleep 0.05
+  done
+  fail "not 2 workers after 10 s: '$w'"
+}
+
 start_server reload "$BIN/echo_server" --port 0 --workers 2 \
-  --tls-cert "$TMP/live.pem" --tls-key "$TMP/live.key"
+  --tls-cert "$TMP/live.pem" --tls-key "$TMP/live.key" --drain-timeout 60000
 every_served_fingerprint "$FP1"
+W1=$(workers_settled)
 
 # a connection opened before the reload, held open across it: it echoes
 # once, waits for $TMP/go, echoes again, and reports the certificate it got
@@ -62,7 +77,7 @@ done
 cp "$C/server2.pem" "$TMP/live.pem"
 cp "$C/server2.key" "$TMP/live.key"
 kill -HUP "$SERVER_PID"
-wait_log "$TMP/reload.err" "INFO: SIGHUP: TLS reloaded: new connections get $TMP/live\.pem" 1
+wait_log "$TMP/reload.err" "INFO: SIGHUP: reloaded: every worker replaced, TLS files re-read: new connections get $TMP/live\.pem" 1
 every_served_fingerprint "$FP2"
 expect 0 '^echo_client: 50/50 echoes matched' "$BIN/echo_client" \
   --port "$PORT" --tls-ca "$C/ca.pem" --count 50
@@ -72,11 +87,15 @@ wait_exit "$HELD" 30 "go"
 [ "$EXIT_STATUS" -eq 0 ] || fail "held connection failed: $(cat "$TMP/held.out")"
 [ "$(cat "$TMP/held.out")" = "held $FP1" ] ||
   fail "held connection: '$(cat "$TMP/held.out")', wanted 'held $FP1'"
+W2=$(workers_settled) # the old ones left with the held connection
+for p in $W1; do
+  grep -qw "$p" <<<"$W2" && fail "worker $p survived the reload: '$W1' -> '$W2'"
+done
 
 # an unusable key: the reason is logged (with the file's name), server2 stays
 printf 'garbage, not a key\n' >"$TMP/live.key"
 kill -HUP "$SERVER_PID"
-wait_log "$TMP/reload.err" 'ERROR: SIGHUP: TLS not reloaded' 1
+wait_log "$TMP/reload.err" 'ERROR: SIGHUP: not reloaded, the workers and the previous certificate stay' 1
 grep -q "$TMP/live.key" "$TMP/reload.err" ||
   fail "the log does not say which file: $(cat "$TMP/reload.err")"
 every_served_fingerprint "$FP2"
@@ -88,16 +107,18 @@ expect 0 '^echo_client: 50/50 echoes matched' "$BIN/echo_client" \
 cp "$C/server.pem" "$TMP/live.pem"
 cp "$C/server2.key" "$TMP/live.key"
 kill -HUP "$SERVER_PID"
-wait_log "$TMP/reload.err" 'ERROR: SIGHUP: TLS not reloaded' 2
+wait_log "$TMP/reload.err" 'ERROR: SIGHUP: not reloaded' 2
 every_served_fingerprint "$FP2"
+[ "$(workers_settled)" = "$W2" ] ||
+  fail "workers changed on a refused reload: '$W2' -> '$(workers_settled)'"
 
 # and back to a good pair: reloaded
 cp "$C/server.key" "$TMP/live.key"
 kill -HUP "$SERVER_PID"
-wait_log "$TMP/reload.err" 'INFO: SIGHUP: TLS reloaded' 2
+wait_log "$TMP/reload.err" 'INFO: SIGHUP: reloaded' 2
 every_served_fingerprint "$FP1"
 stop_server "$SERVER_PID"
-[ "$(grep -c 'SIGHUP: TLS reloaded' "$TMP/reload.err")" -eq 2 ] &&
-  [ "$(grep -c 'SIGHUP: TLS not reloaded' "$TMP/reload.err")" -eq 2 ] ||
+[ "$(grep -c 'SIGHUP: reloaded' "$TMP/reload.err")" -eq 2 ] &&
+  [ "$(grep -c 'SIGHUP: not reloaded' "$TMP/reload.err")" -eq 2 ] ||
   fail "wanted 2 reloads and 2 refusals: $(cat "$TMP/reload.err")"
 echo "tls reload e2e: all checks passed"
