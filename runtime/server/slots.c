@@ -208,6 +208,7 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->nkeep = s->nkeep;
   a->tls = s->tls;
   a->gen = s->slots[i].gen + 1; /* what netfw__slot_install will make it */
+  a->proxy = s->proxy;
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
