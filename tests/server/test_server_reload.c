@@ -149,14 +149,19 @@ static bool seen(const int *pids, int n, int pid) {
   return false;
 }
 
-/* Waits until the churn thread has done `more` further cycles. */
+/* Waits until the churn thread has done `more` further cycles and the
+ * long-lived one 2 further rounds. */
 static void churn_on(load_run *r, int more) {
   int want = atomic_load(&r->churned) + more;
+  int rounds = atomic_load(&r->rounds) + 2;
   uint64_t end = wire_now_ms() + 20000;
 
-  while (atomic_load(&r->churned) < want && wire_now_ms() < end)
+  while ((atomic_load(&r->churned) < want ||
+          atomic_load(&r->rounds) < rounds) &&
+         wire_now_ms() < end)
     sleep_ms(2);
   assert_true(atomic_load(&r->churned) >= want);
+  assert_true(atomic_load(&r->rounds) >= rounds);
 }
 
 /* 3 reloads of 2 workers while both clients run. */
