@@ -55,12 +55,13 @@ static void on_handle_closed(uv_handle_t *h) {
 }
 
 /* Answers the reload and lets go of it (the server can take another).
- * After a failure the current workers not replaced are told to re-read
- * the TLS files (the new ones were valid), as netfw_server_reload_tls. */
+ * After a new worker failed, the workers not replaced are told to re-read
+ * the TLS files (the new ones were valid), as netfw_server_reload_tls
+ * does; not when a stop or a crash loop ended it (NETFW_ESTATE). */
 static void finish(netfw__reload *r, int err, int sys_errno) {
   netfw_server *s = r->s;
 
-  if (err != 0 && s->tls != NULL)
+  if (err != 0 && err != NETFW_ESTATE && s->tls != NULL)
     (void)netfw__procs_kill(s, SIGHUP);
   if (err == 0)
     netfw_log(NETFW_LOG_INFO, "reload: every worker replaced");
