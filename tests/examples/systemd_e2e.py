@@ -19,6 +19,17 @@ Usage: systemd_e2e.py BIN_DIR CASE
   CASE watchdog  WATCHDOG_USEC=200000 and WATCHDOG_PID=<echo_server's pid>:
                  WATCHDOG=1 every 100 ms (2 s: 20, slack for load); with
                  WATCHDOG_PID of another process: none.
+  CASE config    examples/deploy is valid: `haproxy -c` accepts haproxy.cfg
+                 (both servers send-proxy-v2 with checks), `systemd-analyze
+                 verify` accepts echo.socket and echo.service without a
+                 word (ExecStart pointed at BIN_DIR), and the service is
+                 Type=notify with ExecReload, KillSignal and WatchdogSec.
+  CASE units     echo.service run as its lines say, on echo.socket's
+                 address (a free port): ExecStart's command under
+                 systemd-socket-activate serves (READY=1 with its worker
+                 count); ExecReload's command leaves it serving (old and new
+                 connections echo); KillSignal: STOPPING=1 and exit 0 within
+                 TimeoutStopSec.
 
 Every wait is bounded; every process started is killed at the end."""
 import os
@@ -315,10 +326,108 @@ def case_watchdog(bindir, tmp):
     print("watchdog: none for WATCHDOG_PID=1")
 
 
+# ---- examples/deploy ----
+
+DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                      "examples", "deploy")
+
+
+def unit_values(name):
+    """{key: [values]} of a unit file in examples/deploy."""
+    out = {}
+    for line in read(os.path.join(DEPLOY, name)).splitlines():
+        m = re.match(r"^(\w+)=(.*)$", line)
+        if m:
+            out.setdefault(m.group(1), []).append(m.group(2))
+    return out
+
+
+def service_unit_for(bindir, tmp):
+    """Copies the units into tmp with ExecStart on BIN_DIR's echo_server."""
+    for name in ("echo.socket", "echo.service"):
+        text = read(os.path.join(DEPLOY, name))
+        text = text.replace("/usr/local/bin/echo_server",
+                            os.path.join(bindir, "echo_server"))
+        with open(os.path.join(tmp, name), "w") as f:
+            f.write(text)
+
+
+def case_config(bindir, tmp):
+    cfg = os.path.join(DEPLOY, "haproxy.cfg")
+    r = subprocess.run(["haproxy", "-c", "-f", cfg], capture_output=True,
+                       text=True, timeout=30)
+    check(r.returncode == 0 and "Configuration file is valid" in r.stdout,
+          f"haproxy -c: {r.returncode}\n{r.stdout}{r.stderr}")
+    servers = re.findall(r"^\s*server (\S+) (\S+)", read(cfg), re.M)
+    check(len(servers) == 2, f"two servers expected: {servers}")
+    check(re.search(r"^\s*default-server .*\bsend-proxy-v2\b.*\bcheck\b",
+                    read(cfg), re.M), "default-server: send-proxy-v2 check")
+    service_unit_for(bindir, tmp)
+    r = subprocess.run(["systemd-analyze", "verify", "./echo.socket",
+                        "./echo.service"], capture_output=True, text=True,
+                       timeout=60, cwd=tmp)
+    check(r.returncode == 0 and r.stdout + r.stderr == "",
+          f"systemd-analyze verify: {r.returncode}\n{r.stdout}{r.stderr}")
+    svc = unit_values("echo.service")
+    for key, want in (("Type", "notify"), ("KillSignal", "SIGTERM"),
+                      ("ExecReload", "/bin/kill -HUP $MAINPID")):
+        check(svc.get(key) == [want], f"echo.service {key}={svc.get(key)}")
+    check("WatchdogSec" in svc, "echo.service has no WatchdogSec")
+    print(f"config: haproxy -c valid ({servers}), units verified")
+
+
+def case_units(bindir, tmp):
+    sock, svc = unit_values("echo.socket"), unit_values("echo.service")
+    host = sock["ListenStream"][0].rsplit(":", 1)[0]
+    argv = svc["ExecStart"][0].split()
+    argv[0] = os.path.join(bindir, "echo_server")
+    workers = int(argv[argv.index("--workers") + 1])
+    stop_s = int(svc["TimeoutStopSec"][0].rstrip("s"))
+    port = free_port()
+    notify = Notify(tmp)
+    out, err = os.path.join(tmp, "u.out"), os.path.join(tmp, "u.err")
+    with open(out, "w") as o, open(err, "w") as e:
+        proc = start(["systemd-socket-activate", "-l", f"{host}:{port}",
+                      "-E", "NOTIFY_SOCKET", *argv], stdout=o, stderr=e,
+                     stdin=subprocess.DEVNULL,
+                     env=dict(os.environ, NOTIFY_SOCKET=notify.name))
+    wait_until(lambda: f"Listening on {host}:{port}" in read(err),
+               "systemd-socket-activate to listen")
+    old = connect(port)
+    echo(old, 1, b"before reload")
+    notify.expect(ready_line(f"inherited socket (fd 3), {host} port {port}",
+                             workers), "READY=1")
+    reload = svc["ExecReload"][0].replace("$MAINPID", str(proc.pid))
+    subprocess.run(reload.split(), check=True, timeout=10)
+    time.sleep(0.5)
+    check(proc.poll() is None, f"ExecReload stopped it:\n{read(err)}")
+    echo(old, 2, b"after reload, old connection")
+    new = connect(port)
+    echo(new, 3, b"after reload, new connection")
+    old.close()
+    new.close()
+    t0 = time.monotonic()
+    proc.send_signal(getattr(signal, svc["KillSignal"][0]))
+    try:
+        rc = proc.wait(stop_s)
+    except subprocess.TimeoutExpired:
+        raise Fail(f"still running {stop_s} s (TimeoutStopSec) after "
+                   f"{svc['KillSignal'][0]}")
+    check(rc == 0, f"exit {rc}:\n{read(err)}")
+    while True:
+        got = notify.recv(2)
+        check(got is not None, "no STOPPING=1")
+        if got == "STOPPING=1":
+            break
+    print(f"units: {' '.join(argv[1:])} on {host}:{port}, reload by "
+          f"'{reload}', stopped in {(time.monotonic() - t0) * 1000:.0f} ms")
+
+
 def main():
     bindir, case = sys.argv[1], sys.argv[2]
     cases = {"activate": case_activate, "notify": case_notify,
-             "watchdog": case_watchdog}
+             "watchdog": case_watchdog, "config": case_config,
+             "units": case_units}
     with tempfile.TemporaryDirectory(prefix="netfw-systemd-") as tmp:
         try:
             cases[case](os.path.abspath(bindir), tmp)
