@@ -376,19 +376,13 @@ bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
 }
 
 bool ab_tls_refused(ab_tls *c) {
-  uint8_t *f = NULL, b[64];
-  size_t len = frame_pack(7, "refused?", 8, &f), n = 0;
-  int rc, err;
+  uint8_t b[64];
+  size_t n = 0;
+  int err;
 
-  if (len == 0)
-    return false;
-  ERR_clear_error();
-  (void)tls_write_all(c, f, len); /* may fail: the alert may be there */
-  free(f);
   ERR_clear_error();
   errno = 0;
-  rc = SSL_read_ex(c->ssl, b, sizeof(b), &n);
-  if (rc == 1)
+  if (SSL_read_ex(c->ssl, b, sizeof(b), &n) == 1)
     return false; /* application data: served */
   err = SSL_get_error(c->ssl, 0);
   if (err == SSL_ERROR_SYSCALL && (errno == EAGAIN || errno == EWOULDBLOCK))

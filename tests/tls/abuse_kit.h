@@ -91,8 +91,10 @@ int ab_tls_connect(ab_tls *c, SSL_CTX *ctx, uint16_t port, int timeout_ms);
 /* Sends one frame over c and expects the identical frame back. */
 bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
 
-/* Sends one frame over c and reads: returns true when the server refused
- * (an alert, EOF or reset came, and no byte of application data). */
+/* Reads from c (after a handshake the client saw succeed): returns true
+ * when the server refused it (an alert, EOF or reset came, no byte of
+ * application data). Nothing is written first: a write that meets the
+ * server's close makes OpenSSL fail before the alert is read. */
 bool ab_tls_refused(ab_tls *c);
 
 /* Frees the SSL object and closes the socket (no close_notify). */
