@@ -39,6 +39,7 @@
 typedef struct fx {
   rb_server r;
   netfw_tls_config tls;
+  char cert[640], key[640], ca[640]; /* the paths tls points to */
   SSL_CTX *good; /* the witness's context (with client.pem under mTLS) */
   ab_tls witness;
   pid_t worker;
@@ -58,8 +59,11 @@ static int setup(void **state) {
   if (ab_log_capture() != 0)
     return -1;
   netfw_tls_config_init(&t->tls);
-  t->tls.cert_file = ab_cert("server.pem");
-  t->tls.key_file = ab_cert("server.key");
+  snprintf(t->cert, sizeof(t->cert), "%s", ab_cert("server.pem"));
+  snprintf(t->key, sizeof(t->key), "%s", ab_cert("server.key"));
+  snprintf(t->ca, sizeof(t->ca), "%s", ab_cert("ca.pem"));
+  t->tls.cert_file = t->cert;
+  t->tls.key_file = t->key;
   t->tls.handshake_timeout_ms = HS_MS;
   t->r.cfg.tls = &t->tls;
   t->witness.fd = -1;
@@ -94,7 +98,7 @@ static void start(fx *t, bool mtls) {
   int n;
 
   if (mtls)
-    t->tls.ca_file = ab_cert("ca.pem");
+    t->tls.ca_file = t->ca;
   t->good = mtls ? ab_client_ctx("client.pem", "client.key")
                  : ab_client_ctx(NULL, NULL);
   assert_non_null(t->good);
