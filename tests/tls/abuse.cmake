@@ -4,13 +4,10 @@
 # echo app and /proc readers. Included by tests/tls/CMakeLists.txt, which
 # makes the certificates (fixture tls_certs, $NETFW_TLS_CERTS); without it
 # the test makes its own in a temporary directory.
-if(NOT TARGET OpenSSL::SSL)
-  find_package(OpenSSL 3 REQUIRED)
-endif()
 netfw_add_test(test_tls_abuse
                SOURCES test_tls_abuse.c abuse_kit.c
                        ${PROJECT_SOURCE_DIR}/tests/robust/robust.c
-               LIBS OpenSSL::SSL OpenSSL::Crypto
+               LIBS PkgConfig::OPENSSL
                LABELS "tls;robust" TIMEOUT 240)
 target_include_directories(test_tls_abuse PRIVATE
                            ${PROJECT_SOURCE_DIR}/tests/robust)
