@@ -295,12 +295,40 @@ static void on_info(const SSL *ssl, int where, int ret) {
     c->alert = ret & 0xff;
 }
 
+/* Connects to 127.0.0.1:port with SO_RCVBUF rcvbuf (0: the default).
+ * Returns the fd or -1. */
+static int connect_rcvbuf(uint16_t port, int rcvbuf) {
+  struct sockaddr_in sa;
+  int fd;
+
+  if (rcvbuf == 0)
+    return wire_connect(port);
+  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0)
+    return -1;
+  memset(&sa, 0, sizeof(sa));
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf)) != 0 ||
+      connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 int ab_tls_connect(ab_tls *c, SSL_CTX *ctx, uint16_t port, int timeout_ms) {
+  return ab_tls_connect_rcvbuf(c, ctx, port, timeout_ms, 0);
+}
+
+int ab_tls_connect_rcvbuf(ab_tls *c, SSL_CTX *ctx, uint16_t port,
+                          int timeout_ms, int rcvbuf) {
   struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
 
   c->ssl = NULL;
   c->alert = -1;
-  c->fd = wire_connect(port);
+  c->fd = connect_rcvbuf(port, rcvbuf);
   if (c->fd < 0)
     return -1;
   setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -360,7 +388,17 @@ static size_t frame_pack(uint16_t id, const void *payload, uint32_t size,
   return 6 + (size_t)size;
 }
 
-bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
+bool ab_tls_send(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
+  uint8_t *f = NULL;
+  size_t len = frame_pack(id, payload, size, &f);
+  bool ok = len > 0 && tls_write_all(c, f, len);
+
+  free(f);
+  return ok;
+}
+
+bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload,
+                   uint32_t size) {
   uint8_t *f = NULL, *back = NULL;
   size_t len = frame_pack(id, payload, size, &f);
   bool ok = false;
@@ -368,11 +406,16 @@ bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
   if (len == 0)
     return false;
   back = malloc(len);
-  if (back != NULL && tls_write_all(c, f, len) && tls_read_all(c, back, len))
+  if (back != NULL && tls_read_all(c, back, len))
     ok = memcmp(f, back, len) == 0;
   free(f);
   free(back);
   return ok;
+}
+
+bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
+  return ab_tls_send(c, id, payload, size) &&
+         ab_tls_expect(c, id, payload, size);
 }
 
 bool ab_tls_refused(ab_tls *c) {

@@ -88,6 +88,18 @@ typedef struct ab_tls {
  * whatever it returned. */
 int ab_tls_connect(ab_tls *c, SSL_CTX *ctx, uint16_t port, int timeout_ms);
 
+/* As ab_tls_connect, on a socket whose receive buffer is rcvbuf bytes (set
+ * before connecting: a peer that reads slowly). */
+int ab_tls_connect_rcvbuf(ab_tls *c, SSL_CTX *ctx, uint16_t port,
+                          int timeout_ms, int rcvbuf);
+
+/* Sends one frame over c. Returns true when it went. */
+bool ab_tls_send(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
+
+/* Reads one frame of exactly id and payload[0..size) from c. */
+bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload,
+                   uint32_t size);
+
 /* Sends one frame over c and expects the identical frame back. */
 bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
 

@@ -35,6 +35,8 @@
 #define IO_MS 10000 /* bound on any single exchange */
 #define LOG_MS 3000 /* bound on a log line's arrival */
 #define SETTLE_MS 150
+/* The case that shows a runtime bug not fixed yet (abuse.cmake). */
+#define KNOWN_BUG "*half_close_late_reader*"
 
 typedef struct fx {
   rb_server r;
@@ -347,6 +349,56 @@ static void test_tls_abuse_close_mid_handshake(void **state) {
   assert_unaffected(t);
 }
 
+/* ---- a peer that half-closes and reads late ---- */
+
+/* Over plain TCP a half-closed peer still gets every reply (the stream
+ * lingers until its output left). Over TLS, a reply that the socket took
+ * only in part is still being written below the stream when the peer's
+ * EOF comes; it must not be dropped. A client with a 4 KiB receive buffer
+ * sends k frames of 120 KiB, 5 ms apart (one reply per server turn), then
+ * its FIN, and reads all k echoes only 50 ms later; k grows from 1 until
+ * the replies overflow the server's send buffer (with Linux's default
+ * tcp_wmem, 4 MiB at most, by k = 35), so that some k ends on a reply the
+ * socket took in part. BUG: over TLS that reply is lost (k = 25 here):
+ * the transport's try_write counts its plaintext as taken while the
+ * ciphertext is still queued below, the stream sees no output left, closes
+ * at the EOF, and the close cancels the write. Skipped by default (see
+ * main) and registered as a disabled ctest until fixed. */
+static bool late_reader_served(fx *t, int k) {
+  static uint8_t big[120 * 1024];
+  int i, got = 0;
+  test_rng rng;
+  ab_tls c;
+
+  test_rng_seed(&rng, 7);
+  test_rng_fill(&rng, big, sizeof(big));
+  assert_int_equal(
+      ab_tls_connect_rcvbuf(&c, t->good, t->r.port, IO_MS, 4096), 1);
+  t->connects++;
+  for (i = 0; i < k; i++) {
+    assert_true(ab_tls_send(&c, 0x0303, big, sizeof(big)));
+    rb_sleep_ms(5);
+  }
+  assert_int_equal(shutdown(c.fd, SHUT_WR), 0);
+  rb_sleep_ms(50);
+  while (got < k && ab_tls_expect(&c, 0x0303, big, sizeof(big)))
+    got++;
+  ab_tls_close(&c);
+  if (got != k)
+    print_message("k = %d: %d of %d echoes came\n", k, got, k);
+  return got == k;
+}
+
+static void test_tls_abuse_half_close_late_reader(void **state) {
+  fx *t = *state;
+  int k;
+
+  start(t, false);
+  for (k = 1; k <= 48; k++)
+    assert_true(late_reader_served(t, k));
+  assert_unaffected(t);
+}
+
 /* ---- mutual TLS: certificates the server must refuse ---- */
 
 /* A client presenting cert/key (NULL: none) is refused with the alert
@@ -491,6 +543,8 @@ int main(int argc, char **argv) {
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_abuse_close_mid_handshake,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_tls_abuse_half_close_late_reader,
+                                      setup, teardown),
       cmocka_unit_test_setup_teardown(test_tls_abuse_mtls_expired, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_tls_abuse_mtls_other_ca, setup,
@@ -502,6 +556,8 @@ int main(int argc, char **argv) {
 
   signal(SIGPIPE, SIG_IGN);
   if (argc > 1)
-    cmocka_set_test_filter(argv[1]);
+    cmocka_set_test_filter(argv[1]); /* e.g. "*stall*" */
+  else
+    cmocka_set_skip_filter(KNOWN_BUG); /* its own disabled ctest */
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
