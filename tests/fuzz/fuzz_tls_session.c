@@ -119,7 +119,10 @@ static bool client_call(sess *x, int (*call)(SSL *ssl)) {
   return false;
 }
 
-/* Sends application data (as much as SENT_MAX leaves room for). */
+/* Sends application data (as much as SENT_MAX leaves room for). The
+ * bytes count as sent from the first try on: records of a write that had
+ * to wait may already have left, and their echo may come before the write
+ * is done. */
 static void client_write(sess *x, const uint8_t *p, size_t n) {
   int turns = 0, e;
 
@@ -127,12 +130,12 @@ static void client_write(sess *x, const uint8_t *p, size_t n) {
     return;
   if (n > SENT_MAX - x->sent_len)
     n = SENT_MAX - x->sent_len;
+  memcpy(sent + x->sent_len, p, n);
+  x->sent_len += n;
   while (n > 0 && turns++ < TURNS) {
     size_t w = 0;
     ERR_clear_error();
     if (SSL_write_ex(x->cli, p, n, &w) == 1) {
-      memcpy(sent + x->sent_len, p, w);
-      x->sent_len += w;
       p += w;
       n -= w;
       continue;
@@ -145,6 +148,8 @@ static void client_write(sess *x, const uint8_t *p, size_t n) {
     turn();
     drain(x);
   }
+  if (n > 0)
+    x->dead = true; /* never done: the server stopped reading */
 }
 
 /* The handshake with the server; true when both ends are done. */
