@@ -19,13 +19,3 @@ if(DEFINED NETFW_TLS_CERTS_DIR)
                        ENVIRONMENT NETFW_TLS_CERTS=${NETFW_TLS_CERTS_DIR})
 endif()
 
-# BUG: over TLS, the last reply to a half-closed peer is lost when the
-# socket took it only in part (the transport's try_write counts the
-# plaintext as taken while its ciphertext is still queued below; the
-# stream closes at the EOF and the close cancels that write). The case is
-# skipped by the test above and runs here once the runtime is fixed:
-# remove DISABLED and the KNOWN_BUG skip in test_tls_abuse.c.
-add_test(NAME test_tls_abuse_half_close_late_reader
-         COMMAND test_tls_abuse "*half_close_late_reader*")
-set_tests_properties(test_tls_abuse_half_close_late_reader PROPERTIES
-                     DISABLED TRUE TIMEOUT 120 LABELS "tls;robust")
