@@ -51,8 +51,7 @@ static void feed(tfk_conn *c, int server_fd, int peer, const uint8_t *data,
     if (w <= 0)
       return; /* the server closed its end */
     at += (size_t)w;
-    while (!c->closed && tfk_unread(server_fd) > 0 &&
-           turns++ < TURNS_PER_PIECE)
+    while (!c->closed && tfk_unread(server_fd) > 0 && turns++ < TURNS_PER_PIECE)
       uv_run(&tfk_loop, UV_RUN_NOWAIT);
   }
 }

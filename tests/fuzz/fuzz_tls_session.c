@@ -56,14 +56,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 typedef struct sess {
   tfk_conn c;
   SSL *cli;
-  int fd;           /* the client's end                           */
-  size_t sent_len;  /* plaintext the client sent (in sent[])      */
-  size_t echoed;    /* how much of it came back                   */
-  bool misbehaved;  /* raw bytes or a renegotiation: may fail     */
-  bool notified;    /* close_notify sent: no more data            */
-  bool fin;         /* the client's write side is shut            */
-  bool dead;        /* a client call failed: it writes no more    */
-  bool eof;         /* the client read its end                    */
+  int fd;          /* the client's end                           */
+  size_t sent_len; /* plaintext the client sent (in sent[])      */
+  size_t echoed;   /* how much of it came back                   */
+  bool misbehaved; /* raw bytes or a renegotiation: may fail     */
+  bool notified;   /* close_notify sent: no more data            */
+  bool fin;        /* the client's write side is shut            */
+  bool dead;       /* a client call failed: it writes no more    */
+  bool eof;        /* the client read its end                    */
 } sess;
 
 static uint8_t sent[SENT_MAX];
@@ -83,8 +83,7 @@ static void drain(sess *x) {
     int e;
     ERR_clear_error();
     if (SSL_read_ex(x->cli, buf, sizeof(buf), &n) == 1) {
-      if (n > x->sent_len - x->echoed ||
-          memcmp(buf, sent + x->echoed, n) != 0)
+      if (n > x->sent_len - x->echoed || memcmp(buf, sent + x->echoed, n) != 0)
         tfk_die("the echo is not what was sent");
       x->echoed += n;
       continue;
@@ -210,8 +209,7 @@ static size_t step(sess *x, const uint8_t *d, size_t left) {
   case 3:
     if (left < 2)
       return left;
-    n = (size_t)(d[1] % 32) + 1 < left - 2 ? (size_t)(d[1] % 32) + 1
-                                           : left - 2;
+    n = (size_t)(d[1] % 32) + 1 < left - 2 ? (size_t)(d[1] % 32) + 1 : left - 2;
     if (!x->fin && send(x->fd, d + 2, n, MSG_NOSIGNAL) > 0)
       x->misbehaved = true;
     return 2 + n;

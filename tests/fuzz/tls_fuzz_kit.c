@@ -28,6 +28,7 @@ void tfk_die(const char *what) {
 
 /* ---- the server connection's owner: an echo ---- */
 
+/* The handshake is done: read. */
 static void on_established(netfw__stream *s) {
   ((tfk_conn *)s)->established = true;
   if (netfw__stream_read_start(s) != 0)
@@ -50,10 +51,12 @@ static void on_readable(netfw__stream *s) {
     netfw__stream_fin(s, false);
 }
 
+/* Notes why the stream was lost (it closes itself). */
 static void on_lost(netfw__stream *s, int status) {
   ((tfk_conn *)s)->lost = status;
 }
 
+/* The last event of the connection. */
 static void on_closed(netfw__stream *s) {
   ((tfk_conn *)s)->closed = true;
 }
@@ -66,11 +69,13 @@ static const netfw__stream_events events = {
     .closed = on_closed,
 };
 
+/* Flushes the streams after the loop's I/O callbacks. */
 static void on_check(uv_check_t *h) {
   (void)h;
   netfw__stream_ctx_flush(&sctx);
 }
 
+/* Flushes the streams before the loop blocks. */
 static void on_prepare(uv_prepare_t *h) {
   (void)h;
   netfw__stream_ctx_flush(&sctx);
@@ -78,6 +83,7 @@ static void on_prepare(uv_prepare_t *h) {
 
 /* ---- once per process ---- */
 
+/* A log sink that drops every line. */
 static void quiet(netfw_log_level level, const char *line, void *arg) {
   (void)level;
   (void)line;

@@ -74,7 +74,8 @@ const char *ab_certs_dir(void) {
   }
   certs_owner = getpid();
   atexit(remove_certs);
-  snprintf(cmd, sizeof(cmd), "bash '%s/scripts/make-test-certs' '%s' >/dev/null",
+  snprintf(cmd, sizeof(cmd),
+           "bash '%s/scripts/make-test-certs' '%s' >/dev/null",
            NETFW_SOURCE_DIR, certs);
   if (system(cmd) != 0 || !has_certs(certs))
     return NULL;
@@ -178,6 +179,7 @@ int ab_log_count_settled(const char *needle, int timeout_ms, int settle_ms) {
   return ab_log_count(needle);
 }
 
+/* Prints one captured line (ab_log_dump). */
 static void print_line(const char *line) {
   print_message("  log: %s\n", line);
 }
@@ -397,8 +399,7 @@ bool ab_tls_send(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
   return ok;
 }
 
-bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload,
-                   uint32_t size) {
+bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload, uint32_t size) {
   uint8_t *f = NULL, *back = NULL;
   size_t len = frame_pack(id, payload, size, &f);
   bool ok = false;

@@ -59,8 +59,7 @@ uint64_t ab_now_us(void);
 /* Reads until the server closes (EOF or reset) or timeout_ms passes,
  * keeping up to cap bytes of what came in *got (may be NULL) and their
  * count in *n. Returns 0 (EOF), 1 (reset) or -1 (timeout). */
-int ab_wait_closed(int fd, int timeout_ms, uint8_t *got, size_t cap,
-                   size_t *n);
+int ab_wait_closed(int fd, int timeout_ms, uint8_t *got, size_t cap, size_t *n);
 
 /* True when p[0..n) is nothing but whole TLS alert records (content type
  * 21, two-byte body): all a refusing server may send. */
@@ -97,8 +96,7 @@ int ab_tls_connect_rcvbuf(ab_tls *c, SSL_CTX *ctx, uint16_t port,
 bool ab_tls_send(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
 
 /* Reads one frame of exactly id and payload[0..size) from c. */
-bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload,
-                   uint32_t size);
+bool ab_tls_expect(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
 
 /* Sends one frame over c and expects the identical frame back. */
 bool ab_tls_echo(ab_tls *c, uint16_t id, const void *payload, uint32_t size);
