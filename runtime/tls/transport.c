@@ -362,11 +362,33 @@ static void tls_read_stop(netfw__transport *t) {
     (void)lower_reading(tls, false);
 }
 
+/* A graceful close still says close_notify (RFC 8446 6.1: also in answer
+ * to the peer's): one small record, written now if the socket takes it. */
+static void say_close_notify(netfw__tls *tls) {
+  uv_buf_t b;
+
+  if ((tls->flags & (NETFW__TLS_NOTIFY_SENT | NETFW__TLS_FAILED |
+                     NETFW__TLS_WRITING)) ||
+      !(tls->flags & NETFW__TLS_ESTABLISHED) || tls->out.len > tls->out.off)
+    return;
+  tls->flags |= NETFW__TLS_NOTIFY_SENT;
+  ERR_clear_error();
+  (void)SSL_shutdown(tls->ssl);
+  ERR_clear_error();
+  if (tls->out.len > tls->out.off) {
+    b.base = (char *)tls->out.base + tls->out.off;
+    b.len = tls->out.len - tls->out.off;
+    (void)tls->lower->ops->try_write(tls->lower, &b, 1);
+  }
+}
+
 static void tls_close(netfw__transport *t, bool reset) {
   netfw__tls *tls = (netfw__tls *)t;
 
   if (tls->flags & NETFW__TLS_CLOSING)
     return;
+  if (!reset)
+    say_close_notify(tls);
   tls->flags |= NETFW__TLS_CLOSING;
   uv_close((uv_handle_t *)&tls->timer, on_timer_closed);
   tls->lower->ops->close(tls->lower, reset);

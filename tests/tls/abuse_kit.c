@@ -56,7 +56,7 @@ static bool has_certs(const char *dir) {
 }
 
 const char *ab_certs_dir(void) {
-  const char *env = getenv("NETFW_TLS_CERTS");
+  const char *env = getenv("NETFW_TEST_CERTS");
   const char *tmp = getenv("TMPDIR");
   char cmd[1200];
 

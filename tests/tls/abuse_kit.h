@@ -18,7 +18,7 @@
 /* ---- certificates ---- */
 
 /* The directory holding the certificates of scripts/make-test-certs: the
- * one named by $NETFW_TLS_CERTS when it holds server.pem (a ctest fixture
+ * one named by $NETFW_TEST_CERTS when it holds server.pem (a ctest fixture
  * made it), else a fresh temporary one made now (removed at exit). NULL
  * when the script failed. */
 const char *ab_certs_dir(void);
