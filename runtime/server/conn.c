@@ -171,13 +171,17 @@ static void on_lost(netfw__stream *s, int status) {
     netfw__worker_sweep_update(w); /* lingers within the drain bound */
 }
 
-/* A queued write completed: a draining connection is making progress. */
+/* A queued write completed: progress. A draining connection's bound
+ * restarts; so does the idle bound (a peer still taking a large reply is
+ * not idle, and gets a whole idle period once it has all of it). */
 static void on_written(netfw__stream *s) {
   netfw_conn *c = conn_of(s);
   netfw__worker *w = worker_of(c);
 
   if ((c->flags & NETFW__C_DRAINING) && c->deadline != 0)
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms;
+  else if (!(c->flags & NETFW__C_DRAINING) && w->cfg->idle_timeout_ms > 0)
+    c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
 }
 
 void netfw__conn_flush_all(netfw__worker *w) {
