@@ -79,10 +79,12 @@ int bench_tls_handshake(const char *prog, SSL *ssl, int timeout_ms,
   uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
 
   for (;;) {
-    int r = SSL_connect(ssl), err;
+    int r, err;
     struct pollfd p;
     uint64_t now;
 
+    errno = 0;
+    r = SSL_connect(ssl);
     if (r == 1)
       return 0;
     err = SSL_get_error(ssl, r);
@@ -90,6 +92,9 @@ int bench_tls_handshake(const char *prog, SSL *ssl, int timeout_ms,
       if (err == SSL_ERROR_SYSCALL && errno != 0)
         fprintf(stderr, "%s: %s: handshake: %s\n", prog, what,
                 strerror(errno));
+      else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)
+        fprintf(stderr, "%s: %s: handshake: the server closed the connection\n",
+                prog, what);
       else
         bench_tls_report(prog, what);
       return -1;

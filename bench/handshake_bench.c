@@ -12,7 +12,8 @@
  * After a warm-up of W seconds it counts, for T seconds, the cycles that
  * completed and their times (connect to handshake done: p50/p99), the CPU
  * the server's process tree used (--server-pid) and its own. Any failed
- * connect or handshake is an error (exit 1). The server does not need to
+ * connect or handshake is an error (exit 1), and so is a cycle still open
+ * at the end of the grace period that follows the window. The server does not need to
  * speak anything after the handshake: only TLS is exchanged.
  *
  * Plain C, epoll, one thread; it does not use netfw. */
@@ -186,8 +187,10 @@ static void slot_handshaken(hsbench *b, slot *s) {
 
 /* Drives the handshake as far as the socket allows. */
 static void slot_handshake(hsbench *b, slot *s) {
-  int r = SSL_connect(s->ssl), err;
+  int r, err;
 
+  errno = 0;
+  r = SSL_connect(s->ssl);
   if (r == 1) {
     slot_handshaken(b, s);
     return;
@@ -200,6 +203,8 @@ static void slot_handshake(hsbench *b, slot *s) {
   }
   if (err == SSL_ERROR_SYSCALL && errno != 0)
     slot_fail(b, s, "handshake", errno);
+  else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)
+    slot_fail(b, s, "handshake: the server closed the connection", 0);
   else {
     if (b->errors < 10)
       bench_tls_report(PROG, "handshake");
@@ -296,7 +301,7 @@ static void refill(hsbench *b) {
 }
 
 /* Warm-up, measured window, then up to the grace period for the cycles
- * still open; those are then dropped (not errors). */
+ * still open; those left after it are errors. */
 static void run(hsbench *b) {
   struct epoll_event evs[256];
   uint64_t start = bench_now_ns();
@@ -310,10 +315,11 @@ static void run(hsbench *b) {
     int n;
 
     window_marks(b, now);
-    if (now >= b->meas_end)
+    if (now >= b->meas_end || b->errors > 0) /* an error ends the run */
       b->starting = false;
     refill(b);
-    if (interrupted || b->active == 0 || now >= b->hard_end)
+    if (interrupted || (!b->starting && b->active == 0) ||
+        now >= b->hard_end)
       break;
     next = !b->win_started ? b->warm_end : b->starting ? b->meas_end
                                                        : b->hard_end;
@@ -333,7 +339,11 @@ static void run(hsbench *b) {
   }
   for (unsigned long i = 0; i < b->opt.conns; i++)
     if (b->slots[i].st != S_FREE)
-      slot_release(b, &b->slots[i]);
+      slot_fail(b, &b->slots[i],
+                b->slots[i].st == S_DRAIN
+                    ? "the server did not close within the grace period"
+                    : "handshake not done within the grace period",
+                0);
 }
 
 /* ---- command line, setup and report ------------------------------------- */
