@@ -17,6 +17,7 @@ endfunction()
 
 netfw_require_pkg(LIBUV libuv libuv1-dev)
 netfw_require_pkg(HIREDIS hiredis libhiredis-dev)
+netfw_require_pkg(OPENSSL openssl libssl-dev)
 find_package(Threads REQUIRED)
 
 if(NETFW_BUILD_TESTS)

@@ -66,8 +66,10 @@ NETFW_EXTERN int netfw_client_set_tls(netfw_client *c,
                                       const netfw_tls_config *t);
 
 /* Why the last failed call failed, in words ("certificate verify failed:
- * unable to get local issuer certificate", ...); "" when nothing more is
- * known than its code. Valid until the next call on c. */
+ * unable to get local issuer certificate", ...), or why TLS ended the
+ * connection (a recv or send that returned NETFW_ECONNRESET: e.g. the
+ * server's alert refusing our certificate); "" when nothing more is known
+ * than the code. Valid until the next call on c. */
 NETFW_EXTERN const char *netfw_client_error(const netfw_client *c);
 
 /* Fills *out with the server's identity and the TLS version and cipher.

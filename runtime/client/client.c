@@ -8,6 +8,8 @@
 #include "client_internal.h"
 #include "clock.h"
 #include "netfw/error.h"
+#include "netfw/log.h"
+#include "tls.h"
 
 netfw_client *netfw_client_new(void) {
   netfw_client *c = calloc(1, sizeof(*c));
@@ -73,18 +75,68 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
     return NETFW_ESTATE;
   if (ip == NULL || port == 0)
     return NETFW_EINVAL;
+  c->error[0] = '\0';
   rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
   if (rc != 0)
     return rc;
   c->lost = c->shutdown_req = c->abort_req = c->finished = false;
   c->result = 0;
-  rc = netfw__client_io_start(c, fd);
-  if (rc != 0)
+  rc = netfw__client_io_start(
+      c, fd,
+      c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
+          ? c->tls_cfg->server_name
+          : ip);
+  if (rc != 0) {
+    c->lost = false;
     return rc;
+  }
   pthread_mutex_lock(&c->lock);
   c->state = NETFW__CLIENT_CONNECTED;
   pthread_mutex_unlock(&c->lock);
   return 0;
+}
+
+int netfw_client_set_tls(netfw_client *c, const netfw_tls_config *t) {
+  netfw_tls_config *copy = NULL;
+  netfw__tls_ctx *x = NULL;
+
+  if (c == NULL || (t != NULL && t->size < sizeof(uint32_t)))
+    return NETFW_EINVAL;
+  if (c->state != NETFW__CLIENT_NEW)
+    return NETFW_ESTATE;
+  c->error[0] = '\0';
+  if (t != NULL) {
+    if ((copy = netfw__tls_config_dup(t)) == NULL)
+      return NETFW_ENOMEM;
+    if ((x = netfw__tls_ctx_new(copy, false, c->error)) == NULL) {
+      netfw_log(NETFW_LOG_ERROR, "client: %s", c->error);
+      netfw__tls_config_free(copy);
+      return NETFW_ETLS;
+    }
+  }
+  netfw__tls_ctx_unref(c->tls);
+  netfw__tls_config_free(c->tls_cfg);
+  c->tls = x;
+  c->tls_cfg = copy;
+  return 0;
+}
+
+const char *netfw_client_error(const netfw_client *c) {
+  return c != NULL ? c->error : "";
+}
+
+int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out) {
+  int rc;
+
+  if (c == NULL || out == NULL)
+    return NETFW_EINVAL;
+  pthread_mutex_lock(&c->lock);
+  rc = c->state == NETFW__CLIENT_CONNECTED && c->tls != NULL ? 0
+                                                              : NETFW_ESTATE;
+  if (rc == 0)
+    *out = c->peer;
+  pthread_mutex_unlock(&c->lock);
+  return rc;
 }
 
 /* Cost: one copy of the payload into the output buffer under the lock,
@@ -232,6 +284,8 @@ void netfw_client_free(netfw_client *c) {
     return;
   if (c->state == NETFW__CLIENT_CONNECTED)
     (void)netfw_client_shutdown(c, -1);
+  netfw__tls_ctx_unref(c->tls);
+  netfw__tls_config_free(c->tls_cfg);
   pthread_cond_destroy(&c->finished_cv);
   pthread_cond_destroy(&c->readable);
   pthread_mutex_destroy(&c->lock);

@@ -27,6 +27,9 @@ struct netfw_client {
   uint32_t max_payload;
   size_t max_inbox; /* 0: no limit */
   int connect_timeout_ms;
+  netfw_tls_config *tls_cfg; /* netfw_client_set_tls's copy; NULL: plain */
+  struct netfw__tls_ctx *tls; /* its context                          */
+  char error[512];            /* netfw_client_error                   */
 
   /* Shared: every field in this block is guarded by lock. */
   pthread_mutex_t lock;
@@ -59,6 +62,9 @@ struct netfw_client {
   bool s_closed;          /* the stream's closed callback ran        */
   bool aborted;           /* the connection was reset on abort_req   */
   int read_rc;            /* starting to read, when established      */
+  bool established;       /* the transport is up (TLS: handshake done) */
+  int hs_status;          /* the libuv status a handshake failed with */
+  netfw_tls_peer peer;    /* the server, as the handshake showed it   */
 };
 
 /* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the
@@ -66,9 +72,12 @@ struct netfw_client {
  * in *fd, or a NETFW_E* code naming the cause. */
 int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd);
 
-/* Sets up the loop around fd (taking ownership of it, even on failure) and
- * starts the I/O thread. Returns 0, NETFW_ENOMEM or NETFW_ESYS. */
-int netfw__client_io_start(netfw_client *c, int fd);
+/* Sets up the loop around fd (taking ownership of it, even on failure),
+ * runs the TLS handshake when TLS is on (server_name: what to verify and
+ * send as SNI) and starts the I/O thread. Returns 0, NETFW_ETLS,
+ * NETFW_ETIMEDOUT (no handshake in time), NETFW_ECONNRESET, NETFW_ENOMEM
+ * or NETFW_ESYS. */
+int netfw__client_io_start(netfw_client *c, int fd, const char *server_name);
 
 /* What one received message counts against max_inbox. */
 #define NETFW__INBOX_COST(size) ((size_t)(size) + sizeof(netfw__inbox_entry))

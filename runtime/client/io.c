@@ -12,6 +12,7 @@
  * connection ends, until shutdown is asked for, so that the wake handle
  * stays valid for every call the application may still make. */
 #include <errno.h>
+#include <stdio.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -21,6 +22,7 @@
 #include "client_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "tls.h"
 
 /* Buffers (of at most 1 MiB) the stream keeps for reuse: the read buffer
  * and the two output buffers that take turns. */
@@ -79,7 +81,16 @@ static void conn_lost(netfw_client *c, const char *why) {
  * keep writing to a half-closed connection); only the EOF that ends a
  * shutdown's drain does not, and the stream does not report that one. */
 static void on_lost(netfw__stream *s, int status) {
-  conn_lost(client_of(s),
+  netfw_client *c = client_of(s);
+
+  if (!c->established) /* the handshake failed: connect says why */
+    c->hs_status = status;
+  if (netfw__tls_failure(s)[0] != '\0') {
+    pthread_mutex_lock(&c->lock); /* read by netfw_client_error */
+    snprintf(c->error, sizeof(c->error), "%s", netfw__tls_failure(s));
+    pthread_mutex_unlock(&c->lock);
+  }
+  conn_lost(c,
             status == UV_EOF ? "closed by the peer" : uv_strerror(status));
 }
 
@@ -160,7 +171,10 @@ static void on_readable(netfw__stream *s) {
 }
 
 static void on_established(netfw__stream *s) {
-  client_of(s)->read_rc = netfw__stream_read_start(s);
+  netfw_client *c = client_of(s);
+
+  c->established = true;
+  c->read_rc = netfw__stream_read_start(s);
 }
 
 /* A write completed: what was sent meanwhile goes next. */
@@ -284,11 +298,24 @@ static void undo_setup(netfw_client *c, bool wake_inited, bool flush_inited) {
   netfw__stream_ctx_free(&c->sctx);
 }
 
-int netfw__client_io_start(netfw_client *c, int fd) {
+/* Runs the loop in the caller's thread until the TLS handshake is done
+ * or failed (bounded by the handshake timeout). Returns 0 or a NETFW_E*
+ * code. */
+static int handshake(netfw_client *c) {
+  while (!c->established && !c->lost)
+    uv_run(&c->loop, UV_RUN_ONCE);
+  if (c->established)
+    return netfw__tls_peer(&c->s, &c->peer) == 0 ? 0 : NETFW_ESTATE;
+  if (c->hs_status == UV_ETIMEDOUT)
+    return NETFW_ETIMEDOUT;
+  return c->hs_status == UV_EPROTO ? NETFW_ETLS : NETFW_ECONNRESET;
+}
+
+int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   int rc;
 
-  c->s_closed = c->aborted = false;
-  c->read_rc = 0;
+  c->s_closed = c->aborted = c->established = false;
+  c->read_rc = c->hs_status = 0;
   c->wake.data = c->flush.data = c;
   if ((rc = uv_loop_init(&c->loop)) < 0)
     goto failed_loop;
@@ -297,6 +324,10 @@ int netfw__client_io_start(netfw_client *c, int fd) {
     goto failed_stream;
   if ((rc = netfw__stream_open(&c->s, fd)) < 0)
     goto failed_open; /* fd is still ours */
+  if (c->tls != NULL && netfw__tls_wrap(&c->s, c->tls, server_name) != 0) {
+    rc = UV_ENOMEM;
+    goto failed_wake; /* closing the stream closes fd */
+  }
   /* From here closing the stream closes fd. */
   if ((rc = uv_async_init(&c->loop, &c->wake, on_wake)) < 0)
     goto failed_wake;
@@ -304,6 +335,10 @@ int netfw__client_io_start(netfw_client *c, int fd) {
     goto failed_flush;
   uv_check_start(&c->flush, on_flush);
   netfw__stream_start(&c->s); /* plain TCP: established, reading */
+  if (c->tls != NULL && (rc = handshake(c)) != 0) {
+    undo_setup(c, true, true);
+    return rc;
+  }
   if ((rc = c->read_rc) < 0)
     goto failed_read;
   if ((rc = start_thread(c)) < 0)

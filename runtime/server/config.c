@@ -23,14 +23,17 @@
 #define APP_SIZE_0_1 48
 #define CONFIG_SIZE_0_2 104 /* + bus_url, bus_queue */
 #define APP_SIZE_0_2 56     /* + on_bus */
+#define CONFIG_SIZE_0_3 112 /* + tls */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(netfw_config, bus_url) == CONFIG_SIZE_0_1,
                "bus_url must start where the 0.1 config ended");
 _Static_assert(offsetof(netfw_app, on_bus) == APP_SIZE_0_1,
                "on_bus must start where the 0.1 app ended");
-_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_2,
+_Static_assert(offsetof(netfw_config, tls) == CONFIG_SIZE_0_2,
+               "tls must start where the 0.2 config ended");
+_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_3,
                "netfw_config grew: append at the end, at or after offset "
-               "CONFIG_SIZE_0_2, and record the new size (config.c)");
+               "CONFIG_SIZE_0_3, and record the new size (config.c)");
 _Static_assert(sizeof(netfw_app) == APP_SIZE_0_2,
                "netfw_app grew: append at the end and record the new size "
                "(config.c)");
@@ -67,6 +70,7 @@ static void defaults(netfw_config *cfg, const netfw_app *app) {
   cfg->frame_timeout_ms = NETFW_DEFAULT_FRAME_TIMEOUT_MS;
   cfg->bus_url = NULL;
   cfg->bus_queue = NETFW_DEFAULT_BUS_QUEUE;
+  cfg->tls = NULL;
 }
 
 void netfw_config_init_sized(netfw_config *cfg, const netfw_app *app,

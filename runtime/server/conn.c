@@ -23,6 +23,7 @@
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
+#include "tls.h"
 
 /* close_reason before any cause is known. */
 #define REASON_UNSET 0xff
@@ -330,6 +331,11 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
   if (netfw__stream_open(&c->s, fd) != 0) {
     close(fd);
     netfw__conn_close(c, NETFW_CLOSE_RESET);
+    return;
+  }
+  if (w->tls != NULL && netfw__tls_wrap(&c->s, w->tls, NULL) != 0) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a TLS connection");
+    netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
   if (w->cfg->idle_timeout_ms > 0)

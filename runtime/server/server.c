@@ -61,8 +61,10 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
     goto failed_cv;
   s->cfg.ip = s->ip;
   s->cfg.bus_url = s->bus_url;
+  if (netfw__server_tls_setup(s) != 0)
+    goto failed_tls;
   if (netfw__cond_init_monotonic(&s->state_cv) != 0)
-    goto failed_cv;
+    goto failed_tls;
   atomic_init(&s->run_state, NETFW_RUN_NEW);
   s->listen_fd = -1;
   s->ready[0] = s->ready[1] = -1;
@@ -70,6 +72,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   pthread_cond_init(&s->cv, NULL);
   return s;
 
+failed_tls:
+  netfw__server_tls_free(s);
 failed_cv:
   free(s->bus_url);
   free(s->ip);
@@ -312,6 +316,7 @@ void netfw_server_free(netfw_server *s) {
   pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
+  netfw__server_tls_free(s);
   free(s->bus_url);
   free(s->ip);
   free(s);

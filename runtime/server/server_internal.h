@@ -39,6 +39,7 @@ typedef struct netfw__slot_load {
   atomic_int pid;        /* the current worker; 0 while the slot has none */
   _Atomic uint32_t gen;  /* its generation in the slot (1 = first fork)   */
   _Atomic uint64_t bus_dropped; /* bus messages the relay dropped for it  */
+  _Atomic uint32_t tls_reloads; /* TLS reloads the worker finished       */
 } netfw__slot_load;
 
 _Static_assert(sizeof(netfw__slot_load) == NETFW__CACHE_LINE,
@@ -86,6 +87,9 @@ struct netfw_server {
                          when the bus is local only                    */
   uint16_t bus_port;
   uint64_t bus_origin; /* this server's name on the broker (random)    */
+  netfw_tls_config *tls_cfg;  /* copy of cfg.tls (cfg.tls points here) */
+  struct netfw__tls_ctx *tls; /* the context forks inherit; NULL: plain;
+                                 swapped on the supervisor thread        */
 
   /* what netfw_server_state reports (a netfw_run_state): changed only by
    * netfw__server_publish, under mu, with state_cv broadcast */
@@ -139,6 +143,7 @@ typedef struct netfw__worker_args {
   const int *keep_fds; /* descriptors made for the workers: kept open */
   int nkeep;
   int bus_fd; /* the worker's end of its bus link; -1: none */
+  struct netfw__tls_ctx *tls; /* the server's TLS context; NULL: plain */
 } netfw__worker_args;
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
@@ -161,9 +166,22 @@ typedef struct netfw__module {
   void (*close)(netfw__worker *w);
 } netfw__module;
 
-/* The acceptor module (accept.c) and the bus module (runtime/bus). */
+/* The acceptor module (accept.c), the bus module (runtime/bus) and the
+ * TLS module (tls.c: reloads on SIGHUP). */
 extern const netfw__module netfw__accept_module;
 extern const netfw__module netfw__bus_module;
+extern const netfw__module netfw__tls_module;
+
+/* Copies cfg.tls and builds the server's context (tls.c); logs why not.
+ * Returns 0 (also without TLS), NETFW_EINVAL or NETFW_ETLS. */
+int netfw__server_tls_setup(netfw_server *s);
+
+/* Releases what netfw__server_tls_setup made. */
+void netfw__server_tls_free(netfw_server *s);
+
+/* On the supervisor thread: x (one reference, taken) becomes the context
+ * forks inherit, and every worker is told to reload (SIGHUP). */
+void netfw__server_tls_swap(netfw_server *s, struct netfw__tls_ctx *x);
 
 /* uv_close(h) unless it is closing already or was never initialised. */
 void netfw__close_handle(uv_handle_t *h);
@@ -229,7 +247,16 @@ struct netfw__worker {
   netfw_conn *conns;      /* all open connections                      */
   netfw__stream_ctx sctx; /* the streams' flush list, buffer cache (8
                              buffers of <= 1 MiB) and memory total     */
+  struct netfw__tls_ctx *tls; /* for new connections; NULL: plaintext  */
+  uv_signal_t sighup;         /* the tls module: reload the files      */
+  bool sighup_on;
+  bool tls_reloading;         /* a reload runs on the thread pool      */
+  bool tls_again;             /* and another SIGHUP came meanwhile     */
 };
+
+/* Re-reads the TLS files off the loop and swaps the worker's context
+ * (tls.c). */
+void netfw__worker_tls_reload(netfw__worker *w);
 
 /* The worker this process runs, or NULL outside a worker. */
 netfw__worker *netfw__worker_self(void);

@@ -193,6 +193,7 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->reuseport = s->cfg.reuseport;
   a->keep_fds = s->keep_fds;
   a->nkeep = s->nkeep;
+  a->tls = s->tls;
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {

@@ -264,6 +264,10 @@ void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
     else
       begin_stop(s, cmd);
     return;
+  case NETFW__CMD_TLS_RELOAD:
+    netfw__server_tls_swap(s, cmd->tls);
+    netfw__channel_answer(s, cmd, 0);
+    return;
   case NETFW__CMD_RELOAD: /* rolling restart: a later issue */
   case NETFW__CMD_STATS:  /* per-slot snapshot: a later issue */
   default:

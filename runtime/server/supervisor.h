@@ -102,13 +102,15 @@ void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status);
 typedef enum netfw__cmd_kind {
   NETFW__CMD_STOP = 1, /* stop every worker: SIGTERM, SIGKILL at timeout_ms */
   NETFW__CMD_RELOAD,   /* rolling restart (not yet: NETFW_ENOSYS)          */
-  NETFW__CMD_STATS     /* per-slot snapshot (not yet: NETFW_ENOSYS)        */
+  NETFW__CMD_STATS,    /* per-slot snapshot (not yet: NETFW_ENOSYS)        */
+  NETFW__CMD_TLS_RELOAD /* new forks get tls; every worker gets SIGHUP    */
 } netfw__cmd_kind;
 
 /* One command, owned by the caller (on its stack) until it is answered. */
 typedef struct netfw__cmd {
   netfw__cmd_kind kind;
   int timeout_ms;          /* STOP: SIGKILL what is left then; -1: never */
+  struct netfw__tls_ctx *tls; /* TLS_RELOAD: the new context (taken)    */
   int result;              /* the answer: 0 or a NETFW_E* code          */
   bool done;               /* guarded by mu: result is set              */
   struct netfw__cmd *next; /* guarded by mu: the queue                  */

@@ -94,8 +94,8 @@ static const netfw__module signal_module, flush_module, sweep_module;
  * too). The acceptor comes last: nothing is accepted before the rest is
  * up, and nothing is accepted before the loop first runs anyway. */
 static const netfw__module *const modules[] = {
-    &signal_module, &flush_module, &sweep_module, &netfw__bus_module,
-    &netfw__accept_module};
+    &signal_module, &flush_module,     &sweep_module,
+    &netfw__bus_module, &netfw__tls_module, &netfw__accept_module};
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
 /* The worker this process runs (NULL in any other process). */
@@ -267,6 +267,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->listen_fd = a->listen_fd;
   w->reuseport = a->reuseport;
   w->bus_fd = a->bus_fd;
+  w->tls = a->tls;
   *failed = "loop";
   netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);
