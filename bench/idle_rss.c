@@ -184,6 +184,8 @@ static int parse_args(int argc, char **argv, options *o) {
   o->sources = 0;
   o->settle = 1.0;
   o->json = false;
+  o->tls = false;
+  o->tls_ca = NULL;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
     int bad = 0;
