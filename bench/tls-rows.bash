@@ -20,7 +20,7 @@
 #   OPENSSL             default: openssl (row l's B and s_time)
 
 # run-bench's tables (declared again here for shellcheck; no effect).
-declare -A RESULT_A RESULT_B CPU_A CPU_B SERVER_SIGOK
+declare -A RESULT_A RESULT_B CPU_A CPU_B SERVER_ERR SERVER_SIGOK
 
 # tls_rows_setup: finds the programs and makes the certificates; exits 1
 # when something the asked rows need is missing.
@@ -119,6 +119,35 @@ s_time_rate() {
     if (n == "") print "nan"; else printf "%.0f\n", n / (b - a) }'
 }
 
+# start_s_server: openssl s_server (TLS 1.3 only, -quiet: no lines per
+# connection) on a free port it is told (it prints nothing with -quiet),
+# waited for until it accepts connections; sets SRV_PID and SRV_PORT.
+start_s_server() {
+  local try i err=$TMP/s_server.err
+  for ((try = 0; try < 10; try++)); do
+    SRV_PORT=$((20000 + RANDOM % 30000))
+    # shellcheck disable=SC2086
+    $PDEATHSIG "$OPENSSL" s_server -accept "$HOST:$SRV_PORT" -tls1_3 -rev -quiet \
+      -cert "$CERTS/server.pem" -key "$CERTS/server.key" > /dev/null 2> "$err" < /dev/null &
+    SRV_PID=$!
+    for ((i = 0; i < 50; i++)); do
+      if ! kill -0 "$SRV_PID" 2> /dev/null; then break; fi # port taken
+      if (exec 3<> "/dev/tcp/$HOST/$SRV_PORT") 2> /dev/null; then
+        SERVER_PIDS+=("$SRV_PID")
+        SERVER_ERR[$SRV_PID]=$err
+        SERVER_SIGOK[$SRV_PID]=1 # SIGTERM ends it with status 143
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill "$SRV_PID" 2> /dev/null
+    wait "$SRV_PID" 2> /dev/null
+  done
+  echo "run-bench: openssl s_server did not start:" >&2
+  cat "$err" >&2
+  return 1
+}
+
 # tls_handshake_row: row l, netfw's TLS server (1 worker) and openssl
 # s_server (one process) on the same certificate, in alternation.
 tls_handshake_row() {
@@ -127,10 +156,8 @@ tls_handshake_row() {
   start_server TLS "$NETFW_TLS_SERVER" 1; port_a=$SRV_PORT; pid_a=$SRV_PID
   if [ "$OPENSSL_OK" = 1 ]; then
     # -tls1_3: only TLS 1.3, so s_time's success below proves its version.
-    start_server s_server "$OPENSSL s_server -accept $HOST:0 -tls1_3 -rev \
-      -cert $CERTS/server.pem -key $CERTS/server.key" 1
+    start_s_server
     port_b=$SRV_PORT pid_b=$SRV_PID
-    SERVER_SIGOK[$pid_b]=1
   fi
   for ((r = 1; r <= ROUNDS; r++)); do
     read -r a acpu alg < <(hs_measure netfw "$port_a" "$pid_a")
@@ -187,10 +214,16 @@ tls_rows_run() {
 tls_rows_notes() {
   local row
   [[ " $ROWS " == *" "[jklm]" "* ]] || return 0
-  echo "(rows j, k: A = netfw's echo server in TLS (${TLS_CIPHER:-?}), B = the same server in plaintext, 1 worker)"
-  echo "(row l: full TLS 1.3 handshakes/s, ECDSA P-256, handshake-bench with $HS_CONNS at a time; A = netfw 1 worker, B = openssl s_server)"
-  [ -n "${STIME_NOTE:-}" ] && echo "(row l cross-check, $STIME_NOTE)"
-  echo "(row m: bytes of RSS per idle connection after handshake + one echo, $TLS_IDLE_CONNS connections; A = TLS, B = plaintext; target A <= 49152)"
+  if [[ " $ROWS " == *" "[jk]" "* ]]; then
+    echo "(rows j, k: A = netfw's echo server in TLS (${TLS_CIPHER:-?}), B = the same server in plaintext, 1 worker)"
+  fi
+  if [[ " $ROWS " == *" l "* ]]; then
+    echo "(row l: full TLS 1.3 handshakes/s, ECDSA P-256, handshake-bench with $HS_CONNS at a time; A = netfw 1 worker, B = openssl s_server)"
+    [ -n "${STIME_NOTE:-}" ] && echo "(row l cross-check, $STIME_NOTE)"
+  fi
+  if [[ " $ROWS " == *" m "* ]]; then
+    echo "(row m: bytes of RSS per idle connection after handshake + one echo, $TLS_IDLE_CONNS connections; A = TLS, B = plaintext; target A <= 49152)"
+  fi
   for row in j k l; do
     [[ " $ROWS " == *" $row "* ]] || continue
     printf '(row %s: server CPU per %s: A %s us, B %s us)\n' "$row" \
