@@ -120,14 +120,18 @@ s_time_rate() {
 }
 
 # start_s_server: openssl s_server (TLS 1.3 only, -quiet: no lines per
-# connection) on a free port it is told (it prints nothing with -quiet),
+# connection) on a free port we pick (it prints nothing with -quiet),
 # waited for until it accepts connections; sets SRV_PID and SRV_PORT.
 start_s_server() {
   local try i err=$TMP/s_server.err
   for ((try = 0; try < 10; try++)); do
     SRV_PORT=$((20000 + RANDOM % 30000))
     # shellcheck disable=SC2086
+    # -no-CA*: like netfw's server (no ca_file), it does not search the
+    # system's CA store for each handshake (which cost s_server a third of
+    # its CPU per handshake: a directory read each time).
     $PDEATHSIG "$OPENSSL" s_server -accept "$HOST:$SRV_PORT" -tls1_3 -rev -quiet \
+      -no-CAfile -no-CApath -no-CAstore \
       -cert "$CERTS/server.pem" -key "$CERTS/server.key" > /dev/null 2> "$err" < /dev/null &
     SRV_PID=$!
     for ((i = 0; i < 50; i++)); do
