@@ -23,6 +23,9 @@ void example_server_opts_init(example_server_opts *o) {
   o->drain_timeout_ms = -1;
   o->quota = -1;
   o->bus = NULL;
+  o->tls_cert = NULL;
+  o->tls_key = NULL;
+  o->tls_ca = NULL;
 }
 
 bool example_parse_bus(const char *url, char *host, size_t host_len,
@@ -95,7 +98,10 @@ enum {
   OPT_MAX_OUTPUT,
   OPT_FRAME_TIMEOUT,
   OPT_DRAIN_TIMEOUT,
-  OPT_BUS
+  OPT_BUS,
+  OPT_TLS_CERT,
+  OPT_TLS_KEY,
+  OPT_TLS_CA
 };
 
 /* Parses one limit option into o; false (with a message) on a bad value. */
@@ -151,6 +157,15 @@ static bool server_opt(example_server_opts *o, int code, const char *arg) {
       return false;
     o->workers = (int)v;
     return true;
+  case OPT_TLS_CERT:
+    o->tls_cert = arg;
+    return true;
+  case OPT_TLS_KEY:
+    o->tls_key = arg;
+    return true;
+  case OPT_TLS_CA:
+    o->tls_ca = arg;
+    return true;
   }
   return limit_opt(o, code, arg);
 }
@@ -194,6 +209,11 @@ static void limits_usage(FILE *out, bool dir) {
           (unsigned)NETFW_DEFAULT_MAX_PAYLOAD,
           (size_t)NETFW_DEFAULT_WORKER_MEMORY, (size_t)NETFW_DEFAULT_MAX_OUTPUT,
           NETFW_DEFAULT_FRAME_TIMEOUT_MS, NETFW_DEFAULT_DRAIN_MS);
+  fprintf(out,
+          "  --tls-cert FILE        serve TLS with this PEM certificate chain\n"
+          "  --tls-key FILE         and its private key (both or neither)\n"
+          "  --tls-ca FILE          require client certificates signed by\n"
+          "                         these PEM CAs (mutual TLS)\n");
   if (dir)
     fprintf(out,
             "  --quota BYTES          total size of the stored files; an ADD\n"
@@ -208,9 +228,11 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--max-payload BYTES] [--max-connections N]\n"
       "       [--idle-timeout MS] [--worker-memory BYTES]\n"
       "       [--max-output BYTES] [--frame-timeout MS]\n"
-      "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]%s\n%s"
+      "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
+      "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-      "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n%s"
+      "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n"
+      "SIGHUP re-reads the TLS files (open connections keep theirs).\n%s"
       "  --ip ADDR              address to bind (default 127.0.0.1)\n"
       "  --port N               port, 0 = any free port (default 54314)\n"
       "  --workers N            worker processes, 0 = one per CPU\n"
@@ -222,6 +244,20 @@ static void server_usage(FILE *out, const char *name, const char *about,
       dir ? "  --dir DIR              where files are stored (must exist)\n"
           : "");
   limits_usage(out, dir);
+}
+
+/* The TLS options go together: cert with key, ca only with them. Returns
+ * false, with a message on stderr, when they do not. */
+static bool tls_opts_ok(const example_server_opts *o) {
+  if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+    fprintf(stderr, "error: --tls-cert and --tls-key go together\n");
+    return false;
+  }
+  if (o->tls_ca != NULL && o->tls_cert == NULL) {
+    fprintf(stderr, "error: --tls-ca needs --tls-cert and --tls-key\n");
+    return false;
+  }
+  return true;
 }
 
 int example_server_args(int argc, char **argv, const char *name,
@@ -241,6 +277,9 @@ int example_server_args(int argc, char **argv, const char *name,
       {"frame-timeout", required_argument, NULL, OPT_FRAME_TIMEOUT},
       {"drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT},
       {"bus", required_argument, NULL, OPT_BUS},
+      {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+      {"tls-key", required_argument, NULL, OPT_TLS_KEY},
+      {"tls-ca", required_argument, NULL, OPT_TLS_CA},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
@@ -260,8 +299,9 @@ int example_server_args(int argc, char **argv, const char *name,
     else if (c == '?' || !server_opt(o, c, optarg))
       break;
   }
-  if (c != -1 || optind != argc || (dir != NULL && *dir == NULL)) {
-    if (c == -1 && optind == argc)
+  if (c != -1 || optind != argc || (dir != NULL && *dir == NULL) ||
+      !tls_opts_ok(o)) {
+    if (c == -1 && optind == argc && dir != NULL && *dir == NULL)
       fprintf(stderr, "error: --dir is required\n");
     server_usage(stderr, name, about, dir != NULL);
     return 2;
@@ -280,33 +320,100 @@ static void *watch_server(void *arg) {
   return NULL;
 }
 
-/* The signals are blocked before the server starts so that every thread
- * netfw creates (and the watcher) inherits the mask and sigwait() below is
- * the only place they are taken. SIGUSR1 comes from the watcher when the
- * server failed (its workers kept crashing); then the exit status is 1. */
-int example_serve(const example_server_opts *o, netfw_config *cfg) {
-  netfw_server *server;
-  sigset_t stop_signals;
-  pthread_t self = pthread_self(), watcher;
-  void *watch_args[2];
-  int sig = 0;
+/* Re-reads the server's TLS files (SIGHUP) and logs what came of it. Runs
+ * on the main thread, out of sigwait(), never in a signal handler. */
+static void reload_tls(netfw_server *server, const example_server_opts *o) {
   int err;
+
+  if (o->tls_cert == NULL) {
+    netfw_log(NETFW_LOG_WARN, "SIGHUP: TLS is off, nothing to reload");
+    return;
+  }
+  err = netfw_server_reload_tls(server);
+  if (err == 0)
+    netfw_log(NETFW_LOG_INFO,
+              "SIGHUP: TLS reloaded: new connections get %s (open ones "
+              "keep theirs)",
+              o->tls_cert);
+  else if (err == NETFW_ETIMEDOUT)
+    netfw_log(NETFW_LOG_ERROR,
+              "SIGHUP: TLS reload timed out: some workers may still use the "
+              "previous certificate");
+  else if (err == NETFW_ETLS) /* netfw logged the file and the reason */
+    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded, the previous "
+                               "certificate stays (the line above says why)");
+  else
+    netfw_log(NETFW_LOG_ERROR, "SIGHUP: TLS not reloaded: %s",
+              netfw_strerror(err));
+}
+
+/* Takes the blocked signals until one asks to stop: SIGINT, SIGTERM, or
+ * SIGUSR1 once the server failed. SIGHUP reloads TLS and waits on. Returns
+ * the signal. */
+static int wait_for_stop(netfw_server *server, const example_server_opts *o,
+                         const sigset_t *signals) {
+  int sig = 0;
+
+  for (;;) {
+    while (sigwait(signals, &sig) != 0)
+      ;
+    if (sig == SIGHUP)
+      reload_tls(server, o);
+    else if (sig != SIGUSR1 || netfw_server_state(server) == NETFW_RUN_FAILED)
+      return sig;
+  }
+}
+
+/* Creates the server from cfg, with TLS from the options (tls is filled
+ * and must outlive the call only: netfw_server_new copies it). Returns NULL
+ * with a message on stderr when netfw refuses the configuration. */
+static netfw_server *new_server(const example_server_opts *o,
+                                netfw_config *cfg, netfw_tls_config *tls) {
+  netfw_server *server;
 
   example_apply_limits(o, cfg);
   cfg->ip = o->ip;
   cfg->port = o->port;
   cfg->worker_num = o->workers;
-
-  server = netfw_server_new(cfg);
-  if (server == NULL) {
-    fprintf(stderr, "error: invalid server configuration\n");
-    return 1;
+  if (o->tls_cert != NULL) {
+    netfw_tls_config_init(tls);
+    tls->cert_file = o->tls_cert;
+    tls->key_file = o->tls_key;
+    tls->ca_file = o->tls_ca;
+    cfg->tls = tls;
   }
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGUSR1);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+  server = netfw_server_new(cfg);
+  if (server == NULL && o->tls_cert != NULL)
+    fprintf(stderr, "error: cannot serve TLS with %s, %s%s%s (the log line "
+                    "above says why)\n",
+            o->tls_cert, o->tls_key, o->tls_ca != NULL ? " and " : "",
+            o->tls_ca != NULL ? o->tls_ca : "");
+  else if (server == NULL)
+    fprintf(stderr, "error: invalid server configuration\n");
+  return server;
+}
+
+/* The signals are blocked before the server starts so that every thread
+ * netfw creates (and the watcher) inherits the mask and sigwait() is the
+ * only place they are taken. SIGUSR1 comes from the watcher when the
+ * server failed (its workers kept crashing); then the exit status is 1. */
+int example_serve(const example_server_opts *o, netfw_config *cfg) {
+  netfw_tls_config tls;
+  netfw_server *server = new_server(o, cfg, &tls);
+  sigset_t signals;
+  pthread_t self = pthread_self(), watcher;
+  void *watch_args[2];
+  int sig;
+  int err;
+
+  if (server == NULL)
+    return 1;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
   err = netfw_server_start(server);
   if (err != 0) {
@@ -326,10 +433,7 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   printf("listening on %s:%u\n", o->ip, (unsigned)netfw_server_port(server));
   fflush(stdout);
 
-  do {
-    while (sigwait(&stop_signals, &sig) != 0)
-      ;
-  } while (sig == SIGUSR1 && netfw_server_state(server) != NETFW_RUN_FAILED);
+  sig = wait_for_stop(server, o, &signals);
   if (netfw_server_state(server) == NETFW_RUN_FAILED)
     fprintf(stderr, "error: the server's workers keep crashing; it stopped "
                     "serving\n");
@@ -341,22 +445,4 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
     err = 1;
   netfw_server_free(server);
   return err == 0 ? 0 : 1;
-}
-
-netfw_client *example_connect(const char *ip, uint16_t port) {
-  netfw_client *c = netfw_client_new();
-  int err;
-
-  if (c == NULL) {
-    fprintf(stderr, "error: out of memory\n");
-    return NULL;
-  }
-  err = netfw_client_connect(c, ip, port);
-  if (err != 0) {
-    fprintf(stderr, "error: cannot connect to %s:%u: %s\n", ip, (unsigned)port,
-            netfw_strerror(err));
-    netfw_client_free(c);
-    return NULL;
-  }
-  return c;
 }

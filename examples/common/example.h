@@ -1,11 +1,13 @@
 /* Shared plumbing of the example programs: command-line numbers, the server
- * run loop (start, announce, wait for SIGINT/SIGTERM, stop gracefully). */
+ * run loop (start, announce, wait for SIGINT/SIGTERM, reload TLS on SIGHUP,
+ * stop gracefully), the clients' TLS options (example_tls.c). */
 #ifndef NETFW_EXAMPLE_H
 #define NETFW_EXAMPLE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <netfw/netfw.h>
 
@@ -24,6 +26,10 @@ typedef struct example_server_opts {
   long drain_timeout_ms; /* --drain-timeout MS                              */
   long quota;            /* --quota BYTES (the --dir variant only; -1 none)  */
   const char *bus;       /* --bus local|redis://HOST:PORT; NULL = local      */
+  const char *tls_cert;  /* --tls-cert FILE: TLS on (with tls_key); or NULL  */
+  const char *tls_key;   /* --tls-key FILE                                   */
+  const char *tls_ca;    /* --tls-ca FILE: client certificates required and
+                            verified against it (mutual TLS); or NULL        */
 } example_server_opts;
 
 /* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every
@@ -44,6 +50,7 @@ bool example_parse_bus(const char *url, char *host, size_t host_len,
 
 /* Parses a server's command line: --ip, --port, --workers, --bus, the limits
  * (--max-payload, --max-connections, --idle-timeout, --worker-memory),
+ * --tls-cert/--tls-key (both or neither) and --tls-ca (only with them),
  * --help and, when dir is not NULL, a required --dir DIR stored in *dir and
  * an optional --quota BYTES stored in o->quota. name and about
  * start the usage text. Returns -1 to go on, else the status to exit with
@@ -56,15 +63,68 @@ int example_server_args(int argc, char **argv, const char *name,
  * cfg's values, netfw's defaults after netfw_config_init). */
 void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
-/* Applies the options to cfg (app and context already set), starts the
- * server, prints "listening on ADDR:PORT" (flushed) once connectable, waits
- * for SIGINT or SIGTERM (or for the server to fail: its workers kept
- * crashing), stops it gracefully and returns the process exit status (0 on
- * a clean stop; 1, with "error: ..." on stderr, when the server failed). */
+/* Applies the options to cfg (app and context already set; with --tls-cert
+ * also cfg->tls), starts the server, prints "listening on ADDR:PORT"
+ * (flushed) once connectable, waits for SIGINT or SIGTERM (or for the
+ * server to fail: its workers kept crashing), stops it gracefully and
+ * returns the process exit status (0 on a clean stop; 1, with "error: ..."
+ * on stderr, when the server failed or could not start, e.g. an unusable
+ * TLS file: netfw logged which and why). While it waits, each SIGHUP
+ * re-reads the TLS files (netfw_server_reload_tls) and logs the result. */
 int example_serve(const example_server_opts *o, netfw_config *cfg);
+
+/* ---- The clients' TLS options (example_tls.c) ---- */
+
+/* What --tls, --tls-ca, --tls-cert, --tls-key and --tls-server-name set.
+ * Zeroed: plaintext. */
+typedef struct example_client_tls {
+  bool on;                 /* --tls, or any of the options below           */
+  const char *ca;          /* trust anchors; NULL: the system's store      */
+  const char *cert;        /* own certificate (mutual TLS), with key       */
+  const char *key;
+  const char *server_name; /* SNI and the name verified; NULL: the host    */
+} example_client_tls;
+
+/* getopt_long codes of the client TLS options (above any short option). */
+enum {
+  EXAMPLE_OPT_TLS = 0x1000,
+  EXAMPLE_OPT_TLS_CA,
+  EXAMPLE_OPT_TLS_CERT,
+  EXAMPLE_OPT_TLS_KEY,
+  EXAMPLE_OPT_TLS_SERVER_NAME
+};
+
+/* Entries for a client's struct option table. */
+#define EXAMPLE_CLIENT_TLS_LONGOPTS                                            \
+  {"tls", no_argument, NULL, EXAMPLE_OPT_TLS},                                 \
+      {"tls-ca", required_argument, NULL, EXAMPLE_OPT_TLS_CA},                 \
+      {"tls-cert", required_argument, NULL, EXAMPLE_OPT_TLS_CERT},             \
+      {"tls-key", required_argument, NULL, EXAMPLE_OPT_TLS_KEY},               \
+      {"tls-server-name", required_argument, NULL, EXAMPLE_OPT_TLS_SERVER_NAME}
+
+/* Records option code (with its argument) in t. Returns false when code is
+ * not one of the EXAMPLE_OPT_TLS* codes (t unchanged). */
+bool example_client_tls_opt(example_client_tls *t, int code, const char *arg);
+
+/* Checks the options go together (--tls-cert with --tls-key). Returns
+ * false, with a message on stderr, when they do not. */
+bool example_client_tls_check(const example_client_tls *t);
+
+/* Prints the usage lines of the client TLS options. */
+void example_client_tls_usage(FILE *out);
 
 /* Connects a new client to ip:port; prints the reason and returns NULL on
  * failure. */
 netfw_client *example_connect(const char *ip, uint16_t port);
+
+/* As example_connect, with TLS when tls is not NULL and tls->on. A TLS
+ * failure prints netfw_client_error()'s words ("certificate verify
+ * failed: ..."). */
+netfw_client *example_connect_tls(const char *ip, uint16_t port,
+                                  const example_client_tls *tls);
+
+/* Prints "error: WHAT: <netfw_strerror(err)>", and netfw_client_error(c)'s
+ * words when it has some, on stderr. */
+void example_client_fail(const netfw_client *c, const char *what, int err);
 
 #endif /* NETFW_EXAMPLE_H */

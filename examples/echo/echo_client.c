@@ -19,6 +19,7 @@ typedef struct echo_opts {
   long count;
   long size;
   long pipeline;
+  example_client_tls tls;
 } echo_opts;
 
 /* Message i has id i mod 65536 and payload bytes that depend on i and the
@@ -79,8 +80,11 @@ static long run(netfw_client *c, const echo_opts *o) {
     netfw_msg_free(got);
     matched++;
   }
-  if (err != 0)
-    fprintf(stderr, "error: after %ld echoes: %s\n", matched, netfw_strerror(err));
+  if (err != 0) {
+    char what[64];
+    snprintf(what, sizeof(what), "after %ld echoes", matched);
+    example_client_fail(c, what, err);
+  }
   netfw_msg_release(&out);
   netfw_msg_release(&want);
   return matched;
@@ -89,12 +93,16 @@ static long run(netfw_client *c, const echo_opts *o) {
 static void usage(FILE *out) {
   fprintf(out,
           "usage: echo_client [--ip ADDR] [--port N] [--count N] [--size BYTES]\n"
-          "                   [--pipeline D]\n"
-          "  --ip ADDR      server address (default 127.0.0.1)\n"
-          "  --port N       server port (default 54314)\n"
-          "  --count N      messages to send (default 1000)\n"
-          "  --size BYTES   payload size of each (default 64, at most 16 MiB)\n"
-          "  --pipeline D   messages in flight at once (default 1)\n");
+          "                   [--pipeline D] [--tls] [--tls-ca FILE]\n"
+          "                   [--tls-cert FILE --tls-key FILE]\n"
+          "                   [--tls-server-name NAME]\n"
+          "  --ip ADDR              server address (default 127.0.0.1)\n"
+          "  --port N               server port (default 54314)\n"
+          "  --count N              messages to send (default 1000)\n"
+          "  --size BYTES           payload size of each (default 64, at\n"
+          "                         most 16 MiB)\n"
+          "  --pipeline D           messages in flight at once (default 1)\n");
+  example_client_tls_usage(out);
 }
 
 static bool parse(int argc, char **argv, echo_opts *o) {
@@ -105,6 +113,7 @@ static bool parse(int argc, char **argv, echo_opts *o) {
       {"size", required_argument, NULL, 's'},
       {"pipeline", required_argument, NULL, 'd'},
       {"help", no_argument, NULL, 'h'},
+      EXAMPLE_CLIENT_TLS_LONGOPTS,
       {NULL, 0, NULL, 0}};
   long port = NETFW_DEFAULT_PORT;
   int c;
@@ -118,17 +127,17 @@ static bool parse(int argc, char **argv, echo_opts *o) {
     case 's': ok = example_parse_int("--size", optarg, 0, 16L << 20, &o->size); break;
     case 'd': ok = example_parse_int("--pipeline", optarg, 1, 1L << 20, &o->pipeline); break;
     case 'h': usage(stdout); exit(0);
-    default: ok = false;
+    default: ok = example_client_tls_opt(&o->tls, c, optarg);
     }
     if (!ok)
       return false;
   }
   o->port = (uint16_t)port;
-  return optind == argc;
+  return optind == argc && example_client_tls_check(&o->tls);
 }
 
 int main(int argc, char **argv) {
-  echo_opts o = {"127.0.0.1", NETFW_DEFAULT_PORT, 1000, 64, 1};
+  echo_opts o = {"127.0.0.1", NETFW_DEFAULT_PORT, 1000, 64, 1, {0}};
   netfw_client *c;
   double start, secs;
   long matched;
@@ -137,7 +146,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  c = example_connect(o.ip, o.port);
+  c = example_connect_tls(o.ip, o.port, &o.tls);
   if (c == NULL)
     return 1;
   start = now_s();

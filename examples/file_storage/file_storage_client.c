@@ -97,8 +97,7 @@ static int await(session *s, reply *r) {
                                      REPLY_TIMEOUT_MS);
   s->lost |= err == NETFW_ECONNRESET;
   if (err != 0) {
-    fprintf(stderr, "error: no valid reply from the server: %s\n",
-            netfw_strerror(err));
+    example_client_fail(s->c, "no valid reply from the server", err);
     return err;
   }
   return 0;
@@ -128,7 +127,7 @@ static bool do_put(session *s, const char *name, const uint8_t *data,
     return false;
   if ((err = file_storage_client_send_Add(s->c, &m)) != 0) {
     s->lost |= err == NETFW_ECONNRESET;
-    fprintf(stderr, "error: cannot send ADD: %s\n", netfw_strerror(err));
+    example_client_fail(s->c, "cannot send ADD", err);
     return false;
   }
   if (await(s, &r) != 0)
@@ -154,7 +153,7 @@ static bool do_get(session *s, const char *name, FILE *out, uint32_t *size) {
     return false;
   if ((err = file_storage_client_send_Get(s->c, &m)) != 0) {
     s->lost |= err == NETFW_ECONNRESET;
-    fprintf(stderr, "error: cannot send GET: %s\n", netfw_strerror(err));
+    example_client_fail(s->c, "cannot send GET", err);
     return false;
   }
   if (await(s, &r) != 0)
@@ -181,7 +180,7 @@ static bool do_del(session *s, const char *name) {
     return false;
   if ((err = file_storage_client_send_Del(s->c, &m)) != 0) {
     s->lost |= err == NETFW_ECONNRESET;
-    fprintf(stderr, "error: cannot send DEL: %s\n", netfw_strerror(err));
+    example_client_fail(s->c, "cannot send DEL", err);
     return false;
   }
   if (await(s, &r) != 0)
@@ -202,7 +201,7 @@ static bool do_list(session *s) {
 
   if ((err = file_storage_client_send_List(s->c, &m)) != 0) {
     s->lost |= err == NETFW_ECONNRESET;
-    fprintf(stderr, "error: cannot send LIST: %s\n", netfw_strerror(err));
+    example_client_fail(s->c, "cannot send LIST", err);
     return false;
   }
   if (await(s, &r) != 0)
@@ -359,7 +358,13 @@ static int menu(session *s) {
 
 static void usage(FILE *out) {
   fprintf(out,
-          "usage: file_storage_client [--ip ADDR] [--port N] [COMMAND]\n"
+          "usage: file_storage_client [--ip ADDR] [--port N] [--tls]\n"
+          "       [--tls-ca FILE] [--tls-cert FILE --tls-key FILE]\n"
+          "       [--tls-server-name NAME] [COMMAND]\n"
+          "  --ip ADDR              server address (default 127.0.0.1)\n"
+          "  --port N               server port (default 54314)\n");
+  example_client_tls_usage(out);
+  fprintf(out,
           "commands:\n"
           "  put NAME FILE       store FILE's bytes as NAME\n"
           "  get NAME [OUTFILE]  fetch NAME into OUTFILE (default stdout)\n"
@@ -375,10 +380,12 @@ int main(int argc, char **argv) {
       {"ip", required_argument, NULL, 'i'},
       {"port", required_argument, NULL, 'p'},
       {"help", no_argument, NULL, 'h'},
+      EXAMPLE_CLIENT_TLS_LONGOPTS,
       {NULL, 0, NULL, 0}};
   const char *ip = "127.0.0.1";
   long port = NETFW_DEFAULT_PORT;
   session s = {0};
+  example_client_tls tls = {0};
   int c, rc;
 
   while ((c = getopt_long(argc, argv, "+i:p:h", longopts, NULL)) != -1) {
@@ -388,10 +395,16 @@ int main(int argc, char **argv) {
     }
     if (c == 'i')
       ip = optarg;
+    else if (example_client_tls_opt(&tls, c, optarg))
+      continue;
     else if (c != 'p' || !example_parse_int("--port", optarg, 1, 65535, &port)) {
       usage(stderr);
       return 2;
     }
+  }
+  if (!example_client_tls_check(&tls)) {
+    usage(stderr);
+    return 2;
   }
   if (optind < argc && !command_ok(argc - optind, argv + optind)) {
     fprintf(stderr, "error: unknown command or wrong arguments: %s\n",
@@ -399,7 +412,7 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  s.c = example_connect(ip, (uint16_t)port);
+  s.c = example_connect_tls(ip, (uint16_t)port, &tls);
   if (s.c == NULL)
     return 1;
   netfw_arena_init(&s.arena);

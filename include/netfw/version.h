@@ -8,7 +8,7 @@
 #define NETFW_VERSION_H
 
 #define NETFW_VERSION_MAJOR 0
-#define NETFW_VERSION_MINOR 2
+#define NETFW_VERSION_MINOR 3
 #define NETFW_VERSION_PATCH 0
 
 #define NETFW__STR2(x) #x

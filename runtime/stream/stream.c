@@ -279,7 +279,8 @@ void netfw__stream_flush(netfw__stream *s) {
   if (s->wreq != NULL || (s->flags & NETFW__S_CLOSING))
     return;
   if (s->out_len == 0) {
-    after_flushed(s);
+    if (s->t->ops->write_queued(s->t) == 0) /* else `drained` comes */
+      after_flushed(s);
     return;
   }
   b.base = (char *)s->out;
@@ -287,7 +288,8 @@ void netfw__stream_flush(netfw__stream *s) {
   n = s->t->ops->try_write(s->t, &b, 1);
   if (n >= 0 && (size_t)n == s->out_len) {
     release_out(s);
-    after_flushed(s);
+    if (s->t->ops->write_queued(s->t) == 0)
+      after_flushed(s);
     return;
   }
   if (n < 0 && n != UV_EAGAIN) {
@@ -403,7 +405,8 @@ size_t netfw__stream_queued(const netfw__stream *s) {
 }
 
 bool netfw__stream_has_output(const netfw__stream *s) {
-  return s->out_len > 0 || s->wreq != NULL;
+  return s->out_len > 0 || s->wreq != NULL ||
+         s->t->ops->write_queued(s->t) > 0;
 }
 
 /* ---- input ---- */
@@ -490,12 +493,22 @@ static void on_established(void *up) {
   s->ctx->ev->established(s);
 }
 
+/* What a try_write left inside the transport has left: an end waiting
+ * for it goes on in the next flush. */
+static void on_drained(void *up) {
+  netfw__stream *s = up;
+
+  if (!(s->flags & NETFW__S_CLOSING))
+    mark_dirty(s);
+}
+
 static const netfw__transport_events stream_events = {
     .established = on_established,
     .alloc = on_alloc,
     .read = on_read,
     .written = on_written,
     .closed = on_closed,
+    .drained = on_drained,
 };
 
 void netfw__stream_ctx_init(netfw__stream_ctx *ctx, uv_loop_t *loop,

@@ -52,6 +52,10 @@ typedef struct netfw__transport_events {
   void (*written)(void *up, uv_write_t *req, int status);
   /* The transport is closed: nothing more comes from it. */
   void (*closed)(void *up);
+  /* Bytes a try_write took but left queued inside the transport (TLS:
+   * ciphertext the socket did not take yet) have all been written. Plain
+   * TCP never leaves any, and never calls it. */
+  void (*drained)(void *up);
 } netfw__transport_events;
 
 typedef struct netfw__transport_ops {
@@ -60,7 +64,8 @@ typedef struct netfw__transport_ops {
   int (*read_start)(netfw__transport *t);
   void (*read_stop)(netfw__transport *t);
   /* Writes what the socket takes now: bytes taken (>= 0), UV_EAGAIN, or an
-   * error. */
+   * error. A transport may take bytes it writes later (write_queued counts
+   * them; `drained` says when they left). */
   int (*try_write)(netfw__transport *t, const uv_buf_t *bufs, unsigned n);
   /* Queues the write of all of bufs (which stay valid until `written`);
    * one at a time. Returns 0 or an error (then no `written`). */
@@ -247,7 +252,8 @@ void netfw__stream_flush(netfw__stream *s);
 /* Bytes queued and not yet taken by the socket. */
 size_t netfw__stream_queued(const netfw__stream *s);
 
-/* True while output is queued or a write is in flight. */
+/* True while output is queued or a write is in flight (in the stream or,
+ * after a try_write, inside the transport). */
 bool netfw__stream_has_output(const netfw__stream *s);
 
 /* The graceful end: no more output; flush, shut the write side down, then

@@ -222,8 +222,11 @@ static bool set_protocol(netfw__tls_ctx *x, const netfw_tls_config *t,
   }
   SSL_CTX_set_min_proto_version(x->ctx, v == NETFW_TLS_1_3 ? TLS1_3_VERSION
                                                            : TLS1_2_VERSION);
+  /* idle connections hold no record buffers; the chain sent is cert_file
+   * as given (not completed from the trust store) */
   SSL_CTX_set_mode(x->ctx, SSL_MODE_RELEASE_BUFFERS |
-                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+                               SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                               SSL_MODE_NO_AUTO_CHAIN);
   SSL_CTX_set_options(x->ctx, SSL_OP_IGNORE_UNEXPECTED_EOF |
                                   SSL_OP_NO_RENEGOTIATION);
   x->handshake_ms = t->handshake_timeout_ms;

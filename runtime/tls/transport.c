@@ -151,11 +151,19 @@ static bool handshake(netfw__tls *tls) {
   return !(tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED));
 }
 
+/* True while OpenSSL may have something for SSL_read: ciphertext not yet
+ * taken, bytes inside it, or the socket's EOF to report. Asking the stream
+ * for room only then lets an idle connection hold no read buffer. */
+static bool input_left(const netfw__tls *tls) {
+  return tls->in.len > tls->in.off || SSL_has_pending(tls->ssl) ||
+         (tls->flags & NETFW__TLS_IN_EOF);
+}
+
 /* Decrypts into the stream's buffers while it reads. */
 static void deliver(netfw__tls *tls) {
   char why[256];
 
-  while ((tls->flags & NETFW__TLS_READING) &&
+  while ((tls->flags & NETFW__TLS_READING) && input_left(tls) &&
          !(tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED |
                          NETFW__TLS_EOF_SENT))) {
     uv_buf_t b = uv_buf_init(NULL, 0);
@@ -190,6 +198,17 @@ static void deliver(netfw__tls *tls) {
 static void pump_in(netfw__tls *tls) {
   int err;
 
+  if (!(tls->flags & NETFW__TLS_ESTABLISHED) &&
+      (tls->flags & NETFW__TLS_SHUT_WANTED)) {
+    tls->in.off = tls->in.len; /* ended before the handshake: discard */
+    netfw__tls_buf_trim(tls, &tls->in);
+    if ((tls->flags & NETFW__TLS_IN_EOF) &&
+        !(tls->flags & NETFW__TLS_EOF_SENT)) {
+      tls->flags |= NETFW__TLS_EOF_SENT;
+      tls->t.ev->read(tls->t.up, UV_EOF);
+    }
+    return;
+  }
   if (!(tls->flags & NETFW__TLS_ESTABLISHED) && !handshake(tls))
     return;
   deliver(tls);
@@ -285,6 +304,7 @@ static const netfw__transport_events lower_events = {
     .read = on_lower_read,
     .written = netfw__tls_on_lower_written,
     .closed = on_lower_closed,
+    .drained = NULL, /* TCP leaves nothing queued after a try_write */
 };
 
 /* ---- the operations the stream calls ---- */
@@ -327,8 +347,7 @@ static int tls_read_start(netfw__transport *t) {
   tls->flags |= NETFW__TLS_READING;
   if (!(tls->flags & NETFW__TLS_ESTABLISHED))
     return 0; /* reading already, for the handshake */
-  if (tls->in.len > tls->in.off || SSL_has_pending(tls->ssl) ||
-      (tls->flags & NETFW__TLS_IN_EOF))
+  if (input_left(tls))
     uv_timer_start(&tls->timer, on_timer, 0, 0);
   if (tls->flags & NETFW__TLS_IN_EOF)
     return 0;
@@ -343,11 +362,33 @@ static void tls_read_stop(netfw__transport *t) {
     (void)lower_reading(tls, false);
 }
 
+/* A graceful close still says close_notify (RFC 8446 6.1: also in answer
+ * to the peer's): one small record, written now if the socket takes it. */
+static void say_close_notify(netfw__tls *tls) {
+  uv_buf_t b;
+
+  if ((tls->flags & (NETFW__TLS_NOTIFY_SENT | NETFW__TLS_FAILED |
+                     NETFW__TLS_WRITING)) ||
+      !(tls->flags & NETFW__TLS_ESTABLISHED) || tls->out.len > tls->out.off)
+    return;
+  tls->flags |= NETFW__TLS_NOTIFY_SENT;
+  ERR_clear_error();
+  (void)SSL_shutdown(tls->ssl);
+  ERR_clear_error();
+  if (tls->out.len > tls->out.off) {
+    b.base = (char *)tls->out.base + tls->out.off;
+    b.len = tls->out.len - tls->out.off;
+    (void)tls->lower->ops->try_write(tls->lower, &b, 1);
+  }
+}
+
 static void tls_close(netfw__transport *t, bool reset) {
   netfw__tls *tls = (netfw__tls *)t;
 
   if (tls->flags & NETFW__TLS_CLOSING)
     return;
+  if (!reset)
+    say_close_notify(tls);
   tls->flags |= NETFW__TLS_CLOSING;
   uv_close((uv_handle_t *)&tls->timer, on_timer_closed);
   tls->lower->ops->close(tls->lower, reset);

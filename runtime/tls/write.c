@@ -220,5 +220,9 @@ void netfw__tls_on_lower_written(void *up, uv_write_t *req, int status) {
       complete_up(tls, err);
     else
       netfw__tls_fail(tls, uv_strerror(err), err);
+    return;
   }
+  if (!(tls->flags & (NETFW__TLS_WRITING | NETFW__TLS_CLOSING)) &&
+      tls->up_req == NULL && !out_pending(tls))
+    tls->t.ev->drained(tls->t.up); /* what try_write left is out */
 }

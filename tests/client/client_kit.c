@@ -9,11 +9,22 @@
 #include <cmocka.h>
 
 #include "client_kit.h"
+#include "tls_kit.h"
 
-netfw_client *connect_to(uint16_t port) {
+netfw_client *client_new(void) {
   netfw_client *c = netfw_client_new();
   assert_non_null(c);
+  assert_int_equal(tls_kit_client(c), 0);
+  return c;
+}
+
+netfw_client *connect_to(uint16_t port) {
+  netfw_client *c = client_new();
+  netfw_tls_peer peer;
   assert_int_equal(netfw_client_connect(c, LOCALHOST, port), 0);
+  /* over TLS only when the variant says so */
+  assert_int_equal(netfw_client_tls_peer(c, &peer),
+                   tls_kit_dir() != NULL ? 0 : NETFW_ESTATE);
   return c;
 }
 

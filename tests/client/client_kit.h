@@ -10,7 +10,11 @@
 #define LOCALHOST "127.0.0.1"
 #define WAIT_MS 20000 /* bound on a wait that must succeed (loaded machine) */
 
-/* A connected client (asserts on failure). */
+/* A new unconnected client, with TLS on in a _tls variant (tls_kit.h;
+ * asserts on failure). */
+netfw_client *client_new(void);
+
+/* A connected client_new() (asserts on failure). */
 netfw_client *connect_to(uint16_t port);
 
 /* Sends id seq (mod 65536) with the 4-byte payload seq. */

@@ -1,4 +1,5 @@
-/* The scripted peer: see peer.h. */
+/* The scripted peer: see peer.h. Its socket goes through wire.h, so that
+ * it speaks TLS in a _tls variant (tls_kit.h). */
 #include "peer.h"
 
 #include <arpa/inet.h>
@@ -13,6 +14,7 @@
 #include <unistd.h>
 
 #include "frame.h"
+#include "wire.h"
 
 #define PEER_IO_TIMEOUT_MS 60000
 
@@ -53,16 +55,8 @@ uint16_t peer_closed_port(void) {
 }
 
 static void write_all(int fd, const void *data, size_t len) {
-  const uint8_t *p = data;
-  while (len > 0) {
-    ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return; /* the client went away; the test's assertions tell */
-    p += n;
-    len -= (size_t)n;
-  }
+  /* a failure means the client went away; the test's assertions tell */
+  (void)wire_send_all(fd, data, len);
 }
 
 static void send_frame(int fd, uint16_t id, const char *text) {
@@ -75,19 +69,8 @@ static void send_frame(int fd, uint16_t id, const char *text) {
 /* Reads what is there (waiting at most PEER_IO_TIMEOUT_MS). Returns the
  * count, 0 on EOF, -1 on error or timeout. */
 static ssize_t read_some(int fd, void *buf, size_t len) {
-  struct pollfd pfd = {.fd = fd, .events = POLLIN};
-  for (;;) {
-    ssize_t n;
-    int r = poll(&pfd, 1, PEER_IO_TIMEOUT_MS);
-    if (r == 0)
-      return -1;
-    if (r < 0 && errno == EINTR)
-      continue;
-    n = recv(fd, buf, len, 0);
-    if (n < 0 && errno == EINTR)
-      continue;
-    return n;
-  }
+  ssize_t n = wire_read_some(fd, buf, len, PEER_IO_TIMEOUT_MS);
+  return n < 0 ? -1 : n;
 }
 
 /* Counts frames in the byte stream; in COUNT mode checks payload == seq. */
@@ -159,15 +142,12 @@ static void play_flood(test_peer *p, int fd) {
 
 static void *peer_main(void *arg) {
   test_peer *p = arg;
-  struct pollfd pfd = {.fd = p->listen_fd, .events = POLLIN};
+  struct pollfd pfd = {.fd = p->release[0], .events = POLLIN};
   char c;
-  int fd;
+  int fd = wire_accept(p->listen_fd, PEER_IO_TIMEOUT_MS);
 
-  if (poll(&pfd, 1, PEER_IO_TIMEOUT_MS) != 1)
-    return NULL; /* nobody came: the test fails on its own assertions */
-  fd = accept(p->listen_fd, NULL, NULL);
-  if (fd < 0)
-    die("accept");
+  if (fd < 0) /* nobody came, or (TLS) the handshake failed: printed */
+    return NULL; /* the test fails on its own assertions */
   switch (p->mode) {
   case PEER_REJECT:
     break;
@@ -181,7 +161,6 @@ static void *peer_main(void *arg) {
     break;
   case PEER_HOLD:
     serve_reads(p, fd);
-    pfd.fd = p->release[0];
     (void)poll(&pfd, 1, PEER_IO_TIMEOUT_MS);
     (void)!read(p->release[0], &c, 1);
     break;
@@ -193,7 +172,7 @@ static void *peer_main(void *arg) {
     serve_reads(p, fd);
     break;
   }
-  close(fd);
+  wire_close(fd);
   return NULL;
 }
 

@@ -1,6 +1,8 @@
 /* A scripted peer for client tests: a thread with plain blocking sockets that
- * listens on 127.0.0.1:0, accepts one connection and plays one part. It can
- * produce what a real server would not (a frame over the client's limit). */
+ * listens on 127.0.0.1:0, accepts one connection and plays one part (over
+ * TLS in a _tls variant: tls_kit.h; the handshake comes first, then the
+ * part). It can produce what a real server would not (a frame over the
+ * client's limit). */
 #ifndef NETFW_TEST_PEER_H
 #define NETFW_TEST_PEER_H
 

@@ -310,7 +310,7 @@ static void test_client_connect_by_name(void **state) {
   if (getaddrinfo("localhost", NULL, NULL, &res) != 0)
     skip(); /* no /etc/hosts (a bare chroot): nothing to test here */
   freeaddrinfo(res);
-  c = netfw_client_new();
+  c = client_new();
 
   assert_int_equal(
       netfw_client_connect(c, "localhost", peer_start(&p, PEER_ECHO)), 0);
@@ -322,7 +322,7 @@ static void test_client_connect_by_name(void **state) {
 }
 
 static void test_client_connect_closed_port_fails_fast(void **state) {
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   uint16_t port = peer_closed_port();
   int64_t t0 = peer_now_ms();
 
@@ -340,7 +340,7 @@ static void test_client_connect_timeout(void **state) {
   struct sockaddr_in a;
   socklen_t len = sizeof(a);
   int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[4];
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   int64_t t0, elapsed;
 
   memset(&a, 0, sizeof(a));
@@ -369,7 +369,7 @@ static void test_client_connect_timeout(void **state) {
 
 static void test_client_misuse_codes(void **state) {
   test_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *m = msg_text(1, "x");
   netfw_msg *got = m;
 

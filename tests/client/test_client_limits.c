@@ -18,7 +18,7 @@
 
 static void test_client_oversized_frame_drops_connection(void **state) {
   test_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *m;
 
   p.oversize = 1001;
@@ -52,7 +52,7 @@ static void test_client_huge_header_refused_without_allocating(void **state) {
 static void test_client_inbox_limit_holds_the_peer_back(void **state) {
   enum { FRAMES = 1000 }; /* 64 KiB each: 62.5 MiB */
   test_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *m = NULL;
   uint32_t sent;
 
@@ -86,7 +86,7 @@ static void test_client_inbox_limit_holds_the_peer_back(void **state) {
 /* Shutdown while reading is paused on a full inbox must still drain. */
 static void test_client_shutdown_with_full_inbox(void **state) {
   test_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   p.flood_frames = 400;
   assert_int_equal(netfw_client_set_max_inbox(c, 256 * 1024), 0);

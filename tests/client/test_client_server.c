@@ -17,6 +17,7 @@
 #include "netfw/netfw.h"
 #include "client_kit.h"
 #include "peer.h"
+#include "tls_kit.h"
 
 
 /* ---- apps (run in the forked worker) ---------------------------------- */
@@ -117,6 +118,7 @@ static netfw_server *start_server(const netfw_app *app, uint16_t *port) {
   cfg.port = 0;
   cfg.worker_num = 1;
   cfg.context = &fx.ctx;
+  tls_kit_server_config(&cfg); /* the _tls variant: TLS on */
   s = netfw_server_new(&cfg);
   if (s == NULL || netfw_server_start(s) != 0) {
     netfw_server_free(s);
@@ -300,7 +302,7 @@ static void test_client_server_send_and_recv_threads(void **state) {
 
 static void test_client_server_stopped_server_refuses(void **state) {
   uint16_t port = fx.port[SRV_DOOMED];
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   int64_t t0;
 
   assert_int_equal(netfw_server_stop(fx.server[SRV_DOOMED], WAIT_MS), 0);

@@ -70,7 +70,7 @@ int closed_sync(fx *f) {
   expect_echo(fd, 0x1, "sync", 4);
   assert_int_equal(wire_send(fd, T_SHUTDOWN, NULL, 0), 0);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_SHUTDOWN, 0);
   return port;
 }

@@ -1,5 +1,6 @@
 /* Per-test fixture of the server tests: a board, a config on 127.0.0.1 port
- * 0 running the test app, the server once started, and small helpers. */
+ * 0 running the test app (over TLS in a _tls variant: tls_kit.h), the
+ * server once started, and small helpers. */
 #ifndef NETFW_TEST_FIXTURE_H
 #define NETFW_TEST_FIXTURE_H
 
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "testapp.h"
+#include "tls_kit.h"
 #include "wire.h"
 
 typedef struct fx {
@@ -34,6 +36,7 @@ static inline int fx_setup(void **state) {
   f->cfg.ip = "127.0.0.1";
   f->cfg.port = 0;
   f->cfg.context = f->b;
+  tls_kit_server_config(&f->cfg); /* the _tls variant: TLS on */
   *state = f;
   return 0;
 }
@@ -107,7 +110,7 @@ static inline void fx_sync(fx *f) {
   /* a server-side close, so on_client_disconnect is not involved */
   assert_int_equal(wire_send(fd, T_SHUTDOWN, NULL, 0), 0);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   sleep_ms(50);
 }
 

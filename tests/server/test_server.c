@@ -110,7 +110,7 @@ static void test_server_echo_hello(void **state) {
   fx_start(f);
   fd = fx_connect(f);
   expect_echo(fd, 0xff, "hello", 5);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
   assert_int_equal(atomic_load(&f->b->connects), 1);
   assert_int_equal(atomic_load(&f->b->messages), 1);
@@ -125,7 +125,7 @@ static void test_server_reject_instant(void **state) {
   fd = fx_connect(f);
   wire_send(fd, 0xff, "hello", 5); /* may race the close: ignore */
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   atomic_store(&f->b->reject, 0);
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->connects), 2);
@@ -146,7 +146,7 @@ static void test_server_reject_after_3(void **state) {
   expect_frame(fd, 101, "pre-1", 5);
   expect_frame(fd, 102, "pre-2", 5);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   atomic_store(&f->b->reject, 0);
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->messages), FX_SYNC_MESSAGES);
@@ -165,7 +165,7 @@ static void test_server_shutdown_after_3(void **state) {
   expect_frame(fd, 2, "b", 1);
   expect_frame(fd, 3, "c", 1);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->after_shutdown_rc), NETFW_ESTATE);
   assert_int_equal(atomic_load(&f->b->messages), 1 + FX_SYNC_MESSAGES);
@@ -186,8 +186,8 @@ static void test_server_lost_tail_1024(void **state) {
     netfw__frame_hdr_pack(p, T_SEQ, 4);
     memcpy(p + 6, &i, 4);
   }
-  assert_int_equal(send(fd, buf, 1024 * 10, MSG_NOSIGNAL), 1024 * 10);
-  close(fd);
+  assert_int_equal(wire_send_all(fd, buf, 1024 * 10), 0);
+  wire_close(fd);
   free(buf);
   assert_int_equal(board_wait(&f->b->seq_received, 1024, 20000), 1024);
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
@@ -205,11 +205,11 @@ static void test_server_half_close_gets_replies(void **state) {
   fd = fx_connect(f);
   for (i = 0; i < 1024; i++)
     assert_int_equal(wire_send(fd, 0x42, &i, 4), 0);
-  shutdown(fd, SHUT_WR);
+  wire_shutdown_wr(fd);
   for (i = 0; i < 1024; i++)
     expect_frame(fd, 0x42, &i, 4);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
 }
 
@@ -238,7 +238,7 @@ static void test_server_max_payload(void **state) {
   expect_echo(fd, 0x10, p, 1024); /* the limit itself is allowed */
   assert_int_equal(wire_send_hdr(fd, 0x11, 1025), 0);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   free(p);
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->messages), 1 + FX_SYNC_MESSAGES);
@@ -261,10 +261,10 @@ static void test_server_max_payload_keeps_earlier_reply(void **state) {
   f->cfg.max_payload = 1024;
   fx_start(f);
   fd = fx_connect(f);
-  assert_int_equal(send(fd, buf, sizeof(buf), MSG_NOSIGNAL), sizeof(buf));
+  assert_int_equal(wire_send_all(fd, buf, sizeof(buf)), 0);
   expect_frame(fd, 0x22, "0123456789", 10);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->messages), 1 + FX_SYNC_MESSAGES);
   assert_int_equal(atomic_load(&f->b->disconnects), 0);
@@ -300,7 +300,7 @@ static void test_server_output_limit(void **state) {
   assert_int_equal(atomic_load(&f->b->flood_rc), NETFW_E2BIG);
   assert_true(requests > 1); /* the first ones went to the socket */
   assert_true(wire_wait_eof(fd, 20000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   assert_true(board_log_has(f->b, "output limit", "127.0.0.1:"));
   fx_sync(f);
   assert_int_equal(atomic_load(&f->b->disconnects), 0);
@@ -317,7 +317,7 @@ static void test_server_disconnect_callback_state(void **state) {
   fd = fx_connect(f);
   assert_int_equal(wire_send(fd, T_SETDATA, &v, 8), 0);
   expect_echo(fd, 1, "x", 1);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
   assert_int_equal(atomic_load(&f->b->disconnect_send_rc), NETFW_ESTATE);
   assert_int_equal(atomic_load(&f->b->disconnect_data), (long long)v);
@@ -342,7 +342,7 @@ static void test_server_conn_addr_and_data(void **state) {
   assert_int_equal(wire_send(fd, T_SETDATA, &v, 8), 0);
   assert_int_equal(wire_send(fd, T_GETDATA, NULL, 0), 0);
   expect_frame(fd, T_GETDATA, &v, 8);
-  close(fd);
+  wire_close(fd);
 }
 
 static void test_server_idle_timeout(void **state) {
@@ -361,7 +361,7 @@ static void test_server_idle_timeout(void **state) {
   }
   assert_int_equal(wire_wait_eof(idle, 10000, NULL), 0); /* closed by now */
   expect_echo(busy, 3, "still open", 10);
-  close(busy); /* a peer close: the one disconnect callback of this test */
+  wire_close(busy); /* a peer close: the one disconnect callback of this test */
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
   fresh = fx_connect(f);
   t0 = wire_now_ms();
@@ -370,8 +370,8 @@ static void test_server_idle_timeout(void **state) {
   print_message("a silent connection was closed after %llu ms (limit 300)\n",
                 (unsigned long long)waited);
   assert_true(waited >= 250);
-  close(fresh);
-  close(idle);
+  wire_close(fresh);
+  wire_close(idle);
   sleep_ms(100);
   assert_int_equal(atomic_load(&f->b->disconnects), 1); /* busy only */
   assert_true(board_log_has(f->b, "idle", "127.0.0.1:"));
@@ -390,10 +390,10 @@ static void test_server_max_connections(void **state) {
   expect_echo(b, 1, "b", 1);
   c = fx_connect(f);
   assert_int_equal(wire_wait_eof(c, 10000, NULL), 0);
-  close(c);
+  wire_close(c);
   assert_int_equal(atomic_load(&f->b->connects), 2);
   assert_true(board_log_has(f->b, "max_connections", "127.0.0.1:"));
-  close(a);
+  wire_close(a);
   assert_int_equal(board_wait(&f->b->disconnects, 1, 10000), 1);
   deadline = wire_now_ms() + 10000;
   while (wire_now_ms() < deadline) { /* a slot is free again */
@@ -407,14 +407,14 @@ static void test_server_max_connections(void **state) {
       free(p);
       break;
     }
-    close(d);
+    wire_close(d);
     d = -1;
     sleep_ms(20);
   }
   assert_true(d >= 0);
   expect_echo(b, 1, "b", 1);
-  close(b);
-  close(d);
+  wire_close(b);
+  wire_close(d);
   assert_int_equal(atomic_load(&f->b->connects), 3);
 }
 
@@ -427,7 +427,7 @@ static void test_server_start_then_connect_20(void **state) {
     fx_start(f);
     fd = fx_connect(f);
     expect_echo(fd, (uint16_t)i, "now", 3);
-    close(fd);
+    wire_close(fd);
     assert_int_equal(netfw_server_stop(f->s, -1), 0);
     netfw_server_free(f->s);
     f->s = NULL;

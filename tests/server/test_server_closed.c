@@ -63,7 +63,7 @@ static void test_server_closed_peer(void **state) {
   port = local_port(fd);
   assert_int_equal(wire_send(fd, T_SETDATA, &v, 8), 0);
   expect_echo(fd, 1, "x", 1);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_PEER, (long long)v);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_DISCONNECT_CLOSED, 3);
@@ -85,13 +85,13 @@ static void test_server_closed_peer_with_output_queued(void **state) {
   port = local_port(fd);
   assert_int_equal(wire_send(fd, T_BIG, &n, 4), 0);
   assert_int_equal(board_wait(&f->b->big_sent, 1, WAIT_MS), 1);
-  shutdown(fd, SHUT_WR); /* EOF now, with 4 MiB still to come */
+  wire_shutdown_wr(fd); /* EOF now, with 4 MiB still to come */
   {
     size_t got = 0;
     assert_int_equal(wire_wait_eof(fd, WAIT_MS, &got), 0);
     assert_int_equal(got, NETFW_FRAME_HDR_SIZE + n);
   }
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_PEER, 0);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_DISCONNECT_CLOSED, 3);
@@ -133,7 +133,7 @@ static void test_server_closed_shutdown(void **state) {
   expect_frame(fd, 2, "b", 1);
   expect_frame(fd, 3, "c", 1);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_SHUTDOWN, (long long)v);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_CLOSED, 2);
@@ -155,7 +155,7 @@ static void test_server_closed_shutdown_for_protocol(void **state) {
   expect_echo(fd, 99, "unknown", 7);
   assert_int_equal(wire_send(fd, T_SHUTDOWN_FOR, &why, 4), 0);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_PROTOCOL, 0);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_CLOSED, 2);
@@ -176,7 +176,7 @@ static void test_server_closed_shutdown_for_bad_reason(void **state) {
   port = local_port(fd);
   assert_int_equal(wire_send(fd, T_SHUTDOWN_FOR, &why, 4), 0);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_SHUTDOWN, 0);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_CLOSED, 2);
@@ -194,7 +194,7 @@ static void test_server_closed_not_for_refused(void **state) {
   a = fx_connect(f);
   pa = local_port(a);
   assert_int_equal(wire_wait_eof(a, WAIT_MS, NULL), 0);
-  close(a);
+  wire_close(a);
   atomic_store(&f->b->reject_send, 2);
   b = fx_connect(f);
   pb = local_port(b);
@@ -231,7 +231,7 @@ static void test_server_closed_once_each(void **state) {
   for (i = 0; i < N; i++) {
     switch (i % 4) {
     case 0:
-      close(fd[i]);
+      wire_close(fd[i]);
       break;
     case 1:
       wire_close_rst(fd[i]);
@@ -247,7 +247,7 @@ static void test_server_closed_once_each(void **state) {
   for (i = 0; i < N; i++)
     if (i % 4 >= 2) {
       assert_int_equal(wire_wait_eof(fd[i], WAIT_MS, NULL), 0);
-      close(fd[i]);
+      wire_close(fd[i]);
     }
   for (i = 0; i < N; i++)
     expect_closed(f->b, port[i], want[i % 4], 0);
@@ -280,10 +280,7 @@ static void test_server_send_begin_more_one_frame(void **state) {
   fd = fx_connect(f);
   assert_int_equal(wire_send(fd, T_STREAM, NULL, 0), 0);
   while (have < sizeof(want)) {
-    struct pollfd p = {fd, POLLIN, 0};
-    ssize_t n;
-    assert_int_equal(poll(&p, 1, WAIT_MS), 1);
-    n = recv(fd, got + have, sizeof(want) - have, 0);
+    ssize_t n = wire_read_some(fd, got + have, sizeof(want) - have, WAIT_MS);
     assert_true(n > 0);
     have += (size_t)n;
   }
@@ -300,7 +297,7 @@ static void test_server_send_begin_more_one_frame(void **state) {
   assert_int_equal(atomic_load(&f->b->stream_rc[SR_MORE3]), 0);
   assert_int_equal(atomic_load(&f->b->stream_rc[SR_MORE_DONE]), NETFW_EINVAL);
   assert_int_equal(atomic_load(&f->b->stream_rc[SR_SEND_AFTER]), 0);
-  close(fd);
+  wire_close(fd);
 }
 
 int main(void) {

@@ -31,7 +31,7 @@ static void test_server_closed_oversized_frame(void **state) {
   expect_echo(a, 0x10, "ok", 2);
   assert_int_equal(wire_send_hdr(a, 0x11, 1025), 0);
   assert_true(wire_wait_eof(a, WAIT_MS, NULL) >= 0);
-  close(a);
+  wire_close(a);
   expect_closed(f->b, pa, NETFW_CLOSE_PROTOCOL, 0);
 
   b = fx_connect(f); /* a good frame and the bad header in one write */
@@ -39,10 +39,10 @@ static void test_server_closed_oversized_frame(void **state) {
   netfw__frame_hdr_pack(buf, 0x22, 10);
   memcpy(buf + 6, "0123456789", 10);
   netfw__frame_hdr_pack(buf + 16, 0x23, 1025);
-  assert_int_equal(send(b, buf, sizeof(buf), MSG_NOSIGNAL), sizeof(buf));
+  assert_int_equal(wire_send_all(b, buf, sizeof(buf)), 0);
   expect_frame(b, 0x22, "0123456789", 10);
   assert_int_equal(wire_wait_eof(b, WAIT_MS, NULL), 0);
-  close(b);
+  wire_close(b);
   expect_closed(f->b, pb, NETFW_CLOSE_PROTOCOL, 0);
 
   closed_sync(f);
@@ -59,21 +59,12 @@ static void test_server_closed_output_limit(void **state) {
   fx *f = *state;
   uint32_t chunk = 64 * 1024;
   uint64_t deadline;
-  int fd, port, small = 4096, requests = 0;
-  struct sockaddr_in sa;
+  int fd, port, requests = 0;
 
   f->cfg.max_output = 512 * 1024;
   fx_start(f);
-  /* a small receive window, set before connecting */
-  fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  fd = wire_connect_rcvbuf(f->port, 4096); /* a small receive window */
   assert_true(fd >= 0);
-  assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)),
-                   0);
-  memset(&sa, 0, sizeof(sa));
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(f->port);
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
   port = local_port(fd);
   deadline = wire_now_ms() + 60000;
   while (atomic_load(&f->b->flood_rc) == 0 && wire_now_ms() < deadline) {
@@ -85,7 +76,7 @@ static void test_server_closed_output_limit(void **state) {
   expect_closed(f->b, port, NETFW_CLOSE_OUTPUT_LIMIT, 0);
   assert_int_equal(atomic_load(&f->b->flood_rc), NETFW_E2BIG);
   assert_true(requests >= 2);
-  close(fd);
+  wire_close(fd);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_CLOSED, 2);
   expect_totals(f, 2, 0, 1);
@@ -106,7 +97,7 @@ static void test_server_closed_idle(void **state) {
   assert_int_equal(wire_send(fd, T_SETDATA, &v, 8), 0);
   expect_echo(fd, 1, "then silence", 12);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_IDLE, 3);
   closed_sync(f); /* well within 300 ms: not idle itself */
   expect_events(f->b, port, CONNECT_CLOSED, 2);
@@ -149,10 +140,10 @@ static void test_server_closed_stopping(void **state) {
   st.s = f->s;
   assert_int_equal(pthread_create(&t, NULL, stop_thread, &st), 0);
   assert_int_equal(wire_wait_eof(a, WAIT_MS, NULL), 0);
-  close(a);
+  wire_close(a);
   assert_int_equal(wire_wait_eof(b, WAIT_MS, NULL), 0);
   pthread_join(t, NULL);
-  close(b);
+  wire_close(b);
   assert_int_equal(st.rc, 0);
   expect_closed(f->b, pa, NETFW_CLOSE_STOPPING, 0xa);
   expect_closed(f->b, pb, NETFW_CLOSE_STOPPING, 0xb);
@@ -187,7 +178,7 @@ static void test_server_closed_frame_timeout(void **state) {
   assert_int_equal(wire_send_hdr(fd, 5, 100), 0);
   assert_int_equal(wire_send_all(fd, "0123456789", 10), 0);
   assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
-  close(fd);
+  wire_close(fd);
   expect_closed(f->b, port, NETFW_CLOSE_FRAME_TIMEOUT, 0xf7);
   closed_sync(f);
   expect_events(f->b, port, CONNECT_CLOSED, 2);
@@ -216,7 +207,7 @@ static void test_server_closed_memory(void **state) {
     if (wire_send_all(big, chunk, sizeof(chunk)) != 0)
       break;
   assert_true(wire_wait_eof(big, WAIT_MS, NULL) >= 0);
-  close(big);
+  wire_close(big);
   expect_closed(f->b, pbig, NETFW_CLOSE_MEMORY, 0);
   expect_echo(small, 1, "still served", 12);
   closed_sync(f);
@@ -225,7 +216,7 @@ static void test_server_closed_memory(void **state) {
   expect_totals(f, 2, 0, 1);
   assert_int_equal(atomic_load(&f->b->closed_by[NETFW_CLOSE_MEMORY]), 1);
   assert_int_equal(atomic_load(&f->b->disconnects), 0);
-  close(small);
+  wire_close(small);
   expect_closed(f->b, psmall, NETFW_CLOSE_PEER, 0);
 }
 
@@ -245,7 +236,7 @@ static void test_server_closed_output_limit_inside_connect(void **state) {
   fd = fx_connect(f);
   port = local_port(fd);
   assert_true(wire_wait_eof(fd, WAIT_MS, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   assert_true(board_wait_event(f->b, EV_CONNECT, port, WAIT_MS) >= 0);
   atomic_store(&f->b->connect_send, 0);
   closed_sync(f); /* the first on_client_connect has returned */

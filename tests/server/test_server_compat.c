@@ -182,6 +182,28 @@ static void test_older_caller_tail_ignored(void **state) {
   free(app);
 }
 
+/* A netfw 0.2 program (its config ends before tls) whose struct tail holds
+ * garbage: the server runs in plaintext, never reading that tail as a
+ * netfw_tls_config pointer. */
+static void test_v02_caller_plaintext(void **state) {
+  enum { V02 = offsetof(netfw_config, tls) };
+  fx *f = *state;
+  netfw_config *cfg = malloc(sizeof(*cfg));
+
+  assert_non_null(cfg);
+  memset(cfg, 0xa5, sizeof(*cfg));
+  netfw_config_init_sized(cfg, &closing_app, V02, sizeof(netfw_app));
+  assert_int_equal(cfg->size, V02);
+  cfg->ip = "127.0.0.1";
+  cfg->port = 0;
+  cfg->context = f->b;
+  start_from(f, cfg);
+  free(cfg);
+  assert_null(f->s->cfg.tls);
+  serve_a_little(f);
+  assert_int_equal(board_wait(g_closed, 3, 10000), 3);
+}
+
 /* Sizes the library cannot handle are refused with a logged reason. */
 static void test_sizes_refused(void **state) {
   fx *f = *state;
@@ -225,7 +247,7 @@ int main(void) {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
       T(test_init_records_sizes),      T(test_current_caller),
       T(test_older_caller_exact_heap), T(test_older_caller_tail_ignored),
-      T(test_sizes_refused),
+      T(test_sizes_refused),           T(test_v02_caller_plaintext),
 #undef T
   };
   signal(SIGPIPE, SIG_IGN);

@@ -31,7 +31,7 @@ static void test_server_echo_sizes_and_ids(void **state) {
     echo_random(fd, &r, ids[i % 6], sizes[i]);
   for (i = 0; i < 6; i++)
     echo_random(fd, &r, ids[i], 3);
-  close(fd);
+  wire_close(fd);
 }
 
 /* Many frames in flight at once come back in order. */
@@ -46,7 +46,7 @@ static void test_server_echo_pipelined(void **state) {
     assert_int_equal(wire_send(fd, (uint16_t)i, &i, 4), 0);
   for (i = 0; i < 2000; i++)
     expect_frame(fd, (uint16_t)i, &i, 4);
-  close(fd);
+  wire_close(fd);
 }
 
 /* Small and large frames mixed, pipelined to a peer that reads only after
@@ -76,7 +76,7 @@ static void test_server_echo_mixed_sizes_slow_reader(void **state) {
     expect_frame(fd, (uint16_t)(i + 1), frames[i], sizes[i]);
     free(frames[i]);
   }
-  close(fd);
+  wire_close(fd);
 }
 
 static void test_server_echo_over_default_limit(void **state) {
@@ -87,7 +87,7 @@ static void test_server_echo_over_default_limit(void **state) {
   fd = fx_connect(f);
   assert_int_equal(wire_send_hdr(fd, 0xff, (16u << 20) + 1), 0);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   assert_true(board_log_has(f->b, "max_payload", "16777217"));
 }
 

@@ -58,7 +58,7 @@ static void test_server_stop_delivers_queued_output(void **state) {
   assert_int_equal(i, n);
   free(got);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   pthread_join(t, NULL);
   assert_int_equal(st.rc, 0);
   assert_int_equal(atomic_load(&f->b->destroys), 1);
@@ -79,7 +79,7 @@ static void test_server_stop_bounded_by_drain(void **state) {
   assert_int_equal(netfw_server_stop(f->s, -1), 0);
   assert_true(wire_now_ms() - t0 < 10000);
   assert_int_equal(wire_wait_eof(fd, 10000, NULL), 0);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(atomic_load(&f->b->destroys), 1);
   assert_int_equal(atomic_load(&f->b->disconnects), 0);
 }
@@ -101,7 +101,7 @@ static void test_server_stop_stuck_worker(void **state) {
   assert_true(elapsed >= 450);
   assert_true(elapsed < 500 + 4000);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(wire_connect(f->port), -1); /* nobody listens any more */
   assert_int_equal(atomic_load(&f->b->destroys), 0);
 }
@@ -118,7 +118,7 @@ static void test_server_respawn_after_abort(void **state) {
   t0 = wire_now_ms();
   assert_int_equal(wire_send(fd, T_ABORT, NULL, 0), 0);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   assert_int_equal(board_wait(&f->b->creates, 2, 10000), 2);
   took = wire_now_ms() - t0;
   print_message("worker replaced %llu ms after the abort\n",
@@ -126,7 +126,7 @@ static void test_server_respawn_after_abort(void **state) {
   assert_true(took < 5000);
   fd = fx_connect(f);
   expect_echo(fd, 1, "after", 5);
-  close(fd);
+  wire_close(fd);
   assert_true(board_log_has(f->b, "killed by signal 6", "respawning"));
 }
 
@@ -140,7 +140,7 @@ static void test_server_crash_loop_stops_respawning(void **state) {
   fd = fx_connect(f);
   assert_int_equal(wire_send(fd, T_ABORT, NULL, 0), 0);
   assert_true(wire_wait_eof(fd, 10000, NULL) >= 0);
-  close(fd);
+  wire_close(fd);
   deadline = wire_now_ms() + 15000;
   while (!board_log_has(f->b, "ERROR", "crash loop") &&
          wire_now_ms() < deadline)
