@@ -119,6 +119,8 @@ start_s_server() {
   local try i err=/dev/null
   for ((try = 0; try < 10; try++)); do
     SRV_PORT=$((20000 + RANDOM % 30000))
+    # Someone listens there already: another port.
+    if (exec 3<> "/dev/tcp/$HOST/$SRV_PORT") 2> /dev/null; then continue; fi
     # shellcheck disable=SC2086
     # -no-CA*: like netfw's server (no ca_file), it does not search the
     # system's CA store for each handshake (which cost s_server a third of
@@ -129,7 +131,8 @@ start_s_server() {
     SRV_PID=$!
     for ((i = 0; i < 50; i++)); do
       if ! kill -0 "$SRV_PID" 2> /dev/null; then break; fi # port taken
-      if (exec 3<> "/dev/tcp/$HOST/$SRV_PORT") 2> /dev/null; then
+      if (exec 3<> "/dev/tcp/$HOST/$SRV_PORT") 2> /dev/null &&
+         sleep 0.1 && kill -0 "$SRV_PID" 2> /dev/null; then
         SERVER_PIDS+=("$SRV_PID")
         SERVER_ERR[$SRV_PID]=$err
         SERVER_SIGOK[$SRV_PID]=1 # SIGTERM ends it with status 143
@@ -153,8 +156,11 @@ tls_handshake_row() {
   start_server TLS "$NETFW_TLS_SERVER" 1; port_a=$SRV_PORT; pid_a=$SRV_PID
   if [ "$OPENSSL_OK" = 1 ]; then
     # -tls1_3: only TLS 1.3, so s_time's success below proves its version.
-    start_s_server
-    port_b=$SRV_PORT pid_b=$SRV_PID
+    if start_s_server; then
+      port_b=$SRV_PORT pid_b=$SRV_PID
+    else
+      : > "$TMP/failed"
+    fi
   fi
   for ((r = 1; r <= ROUNDS; r++)); do
     read -r a acpu alg < <(hs_measure netfw "$port_a" "$pid_a")
