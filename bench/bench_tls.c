@@ -12,6 +12,7 @@
 #include "bench_common.h"
 #include "bench_tls.h"
 
+/* Prints and empties OpenSSL's error queue (bench_tls.h). */
 void bench_tls_report(const char *prog, const char *what) {
   unsigned long e;
   char buf[256];
@@ -26,6 +27,7 @@ void bench_tls_report(const char *prog, const char *what) {
     fprintf(stderr, "%s: %s: TLS failure (no OpenSSL error)\n", prog, what);
 }
 
+/* The TLS 1.3 client context the tools share (bench_tls.h). */
 SSL_CTX *bench_tls_client_ctx(const char *prog, const char *ca_file,
                               const char *ciphersuites) {
   SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
@@ -40,7 +42,8 @@ SSL_CTX *bench_tls_client_ctx(const char *prog, const char *ca_file,
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                             SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
   SSL_CTX_set_read_ahead(ctx, 1);
-  if (ciphersuites != NULL && SSL_CTX_set_ciphersuites(ctx, ciphersuites) != 1) {
+  if (ciphersuites != NULL &&
+      SSL_CTX_set_ciphersuites(ctx, ciphersuites) != 1) {
     bench_tls_report(prog, "bad TLS 1.3 ciphersuites");
     SSL_CTX_free(ctx);
     return NULL;
@@ -58,6 +61,7 @@ SSL_CTX *bench_tls_client_ctx(const char *prog, const char *ca_file,
   return ctx;
 }
 
+/* A client SSL on fd, SNI and name check when verifying (bench_tls.h). */
 SSL *bench_tls_new(const char *prog, SSL_CTX *ctx, int fd) {
   SSL *ssl = SSL_new(ctx);
 
@@ -74,6 +78,7 @@ SSL *bench_tls_new(const char *prog, SSL_CTX *ctx, int fd) {
   return ssl;
 }
 
+/* The client handshake, polled within timeout_ms (bench_tls.h). */
 int bench_tls_handshake(const char *prog, SSL *ssl, int timeout_ms,
                         const char *what) {
   uint64_t deadline = bench_now_ns() + (uint64_t)timeout_ms * 1000000u;
@@ -90,8 +95,7 @@ int bench_tls_handshake(const char *prog, SSL *ssl, int timeout_ms,
     err = SSL_get_error(ssl, r);
     if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
       if (err == SSL_ERROR_SYSCALL && errno != 0)
-        fprintf(stderr, "%s: %s: handshake: %s\n", prog, what,
-                strerror(errno));
+        fprintf(stderr, "%s: %s: handshake: %s\n", prog, what, strerror(errno));
       else if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)
         fprintf(stderr, "%s: %s: handshake: the server closed the connection\n",
                 prog, what);
@@ -138,6 +142,7 @@ static ssize_t io_error(const char *prog, SSL *ssl, int r, bool *want_write) {
   }
 }
 
+/* SSL_read_ex with read(2)'s conventions (bench_tls.h). */
 ssize_t bench_tls_read(const char *prog, SSL *ssl, void *buf, size_t len,
                        bool *want_write) {
   size_t n = 0;
@@ -148,6 +153,7 @@ ssize_t bench_tls_read(const char *prog, SSL *ssl, void *buf, size_t len,
   return r == 1 ? (ssize_t)n : io_error(prog, ssl, r, want_write);
 }
 
+/* SSL_write_ex with write(2)'s conventions (bench_tls.h). */
 ssize_t bench_tls_write(const char *prog, SSL *ssl, const void *buf,
                         size_t len) {
   size_t n = 0;

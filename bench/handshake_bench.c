@@ -13,8 +13,8 @@
  * completed and their times (connect to handshake done: p50/p99), the CPU
  * the server's process tree used (--server-pid) and its own. Any failed
  * connect or handshake is an error (exit 1), and so is a cycle still open
- * at the end of the grace period that follows the window. The server does not need to
- * speak anything after the handshake: only TLS is exchanged.
+ * at the end of the grace period that follows the window. The server does not
+ * need to speak anything after the handshake: only TLS is exchanged.
  *
  * Plain C, epoll, one thread; it does not use netfw. */
 #include <errno.h>
@@ -150,8 +150,8 @@ static void slot_fail(hsbench *b, slot *s, const char *what, int err) {
 static void slot_start(hsbench *b, slot *s) {
   int one = 1;
 
-  s->fd = socket(b->ai->ai_family, b->ai->ai_socktype | SOCK_NONBLOCK |
-                                       SOCK_CLOEXEC,
+  s->fd = socket(b->ai->ai_family,
+                 b->ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                  b->ai->ai_protocol);
   b->active++;
   s->st = S_CONNECTING;
@@ -318,11 +318,11 @@ static void run(hsbench *b) {
     if (now >= b->meas_end || b->errors > 0) /* an error ends the run */
       b->starting = false;
     refill(b);
-    if (interrupted || (!b->starting && b->active == 0) ||
-        now >= b->hard_end)
+    if (interrupted || (!b->starting && b->active == 0) || now >= b->hard_end)
       break;
-    next = !b->win_started ? b->warm_end : b->starting ? b->meas_end
-                                                       : b->hard_end;
+    next = !b->win_started ? b->warm_end
+           : b->starting   ? b->meas_end
+                           : b->hard_end;
     n = epoll_wait(b->epfd, evs, 256,
                    next <= now ? 0 : (int)((next - now) / 1000000 + 1));
     if (n < 0 && errno != EINTR) {
@@ -348,6 +348,7 @@ static void run(hsbench *b) {
 
 /* ---- command line, setup and report ------------------------------------- */
 
+/* Prints the command line's summary on f. */
 static void usage(FILE *f) {
   fprintf(f,
           "usage: " PROG " [--host IP] --port P [--conns N] [--seconds T]\n"
@@ -458,6 +459,7 @@ static int setup(hsbench *b) {
   return 0;
 }
 
+/* Prints the result on stdout (one JSON object with --json). */
 static void report(const hsbench *b) {
   const options *o = &b->opt;
   double rate = (double)b->done / o->seconds;
@@ -482,7 +484,8 @@ static void report(const hsbench *b) {
            b->version ? b->version : "", b->cipher ? b->cipher : "");
     return;
   }
-  printf(PROG " %s:%s  %lu at a time, %.1f s after %.1f s warm-up, %s %s\n"
+  printf(PROG
+         " %s:%s  %lu at a time, %.1f s after %.1f s warm-up, %s %s\n"
          "  %.0f full handshakes/s (%llu; connect to handshake done p50 %.1f "
          "us, p99 %.1f us)\n"
          "  errors %llu, server resets %llu; CPU: handshake-bench %.0f %% of "

@@ -215,8 +215,7 @@ static int parse_args(int argc, char **argv, options *o) {
     else if (strcmp(a, "--tls-ca") == 0) {
       o->tls_ca = val;
       o->tls = true;
-    }
-    else
+    } else
       return -1;
     if (bad)
       return -1;

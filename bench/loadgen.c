@@ -51,30 +51,30 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: netfw-loadgen [--host IP] --port P [--conns N] [--depth D]\n"
-          "                     [--size S] [--seconds T] [--warmup W]\n"
-          "                     [--grace G] [--id ID] [--json]\n"
-          "                     [--tls] [--tls-ca FILE] [--tls-ciphersuites L]\n"
-          "  --conns N    connections (default 1)\n"
-          "  --depth D    frames in flight per connection (default 1)\n"
-          "  --size S     payload bytes per frame (default 64)\n"
-          "  --seconds T  measured time after the warm-up (default 5)\n"
-          "  --warmup W   seconds not measured at the start (default 1)\n"
-          "  --grace G    seconds to wait for echoes still in flight (default "
-          "5)\n"
-          "  --id ID      send every frame with this id (default: the id "
-          "follows the sequence number)\n"
-          "  --server-pid PID  also report the CPU time the server (PID and "
-          "its children) spent per echo in the measured window\n"
-          "  --json       print the result as one JSON object\n"
-          "  --tls        speak TLS 1.3 (full handshakes, no resumption)\n"
-          "  --tls-ca FILE  verify the server's certificate (name "
-          "localhost) against FILE (implies --tls; default: no verification)\n"
-          "  --tls-ciphersuites L  TLS 1.3 suites (default OpenSSL's, "
-          "TLS_AES_256_GCM_SHA384 first)\n"
-          "Exit status: 0 all echoes verified, 1 errors (mismatch, loss, "
-          "connection), 2 usage.\n");
+  fprintf(
+      f, "usage: netfw-loadgen [--host IP] --port P [--conns N] [--depth D]\n"
+         "                     [--size S] [--seconds T] [--warmup W]\n"
+         "                     [--grace G] [--id ID] [--json]\n"
+         "                     [--tls] [--tls-ca FILE] [--tls-ciphersuites L]\n"
+         "  --conns N    connections (default 1)\n"
+         "  --depth D    frames in flight per connection (default 1)\n"
+         "  --size S     payload bytes per frame (default 64)\n"
+         "  --seconds T  measured time after the warm-up (default 5)\n"
+         "  --warmup W   seconds not measured at the start (default 1)\n"
+         "  --grace G    seconds to wait for echoes still in flight (default "
+         "5)\n"
+         "  --id ID      send every frame with this id (default: the id "
+         "follows the sequence number)\n"
+         "  --server-pid PID  also report the CPU time the server (PID and "
+         "its children) spent per echo in the measured window\n"
+         "  --json       print the result as one JSON object\n"
+         "  --tls        speak TLS 1.3 (full handshakes, no resumption)\n"
+         "  --tls-ca FILE  verify the server's certificate (name "
+         "localhost) against FILE (implies --tls; default: no verification)\n"
+         "  --tls-ciphersuites L  TLS 1.3 suites (default OpenSSL's, "
+         "TLS_AES_256_GCM_SHA384 first)\n"
+         "Exit status: 0 all echoes verified, 1 errors (mismatch, loss, "
+         "connection), 2 usage.\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -195,8 +195,8 @@ static void report(const loadgen *lg) {
              "\"server_cpu_us_per_msg\":%.3f",
              srv_cpu, srv_cpu / o->seconds, srv_us);
     if (lg->tls_version != NULL)
-      printf(",\"tls_version\":\"%s\",\"tls_cipher\":\"%s\"",
-             lg->tls_version, lg->tls_cipher);
+      printf(",\"tls_version\":\"%s\",\"tls_cipher\":\"%s\"", lg->tls_version,
+             lg->tls_cipher);
     printf("}\n");
   } else {
     printf("netfw-loadgen %s:%s  %lu conns x depth %lu x %lu B, %.1f s after "
