@@ -129,6 +129,18 @@ typedef struct netfw_config {
                            connection (netfw/tls.h; copied by
                            netfw_server_new, which fails, logged, when a
                            file cannot be used)                             */
+  bool proxy_protocol;  /* every connection starts with a PROXY protocol
+                           header (v1 or v2) from a load balancer, read
+                           before TLS and on_client_connect;
+                           netfw_conn_addr then gives the client's address
+                           from it (docs/deploy.md)                        */
+  const char *proxy_from; /* the sources trusted to send that header:
+                           comma-separated networks, "127.0.0.1/32,
+                           10.0.0.0/8,::1/128"; NULL: any source; a bad
+                           list makes netfw_server_new fail (logged)      */
+  int listen_fd;        /* -1 (default): bind ip:port; else serve this
+                           listening socket (systemd socket activation:
+                           netfw_listen_fd_from_env); ip and port unused  */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
@@ -238,6 +250,24 @@ NETFW_EXTERN void netfw_conn_set_data(netfw_conn *c, void *data);
 
 /* Returns what netfw_conn_set_data() stored (NULL at first). */
 NETFW_EXTERN void *netfw_conn_data(const netfw_conn *c);
+
+/* Replaces the workers one at a time without refusing a connection or
+ * losing a reply (docs/deploy.md, "Reload"): for each slot a new worker is
+ * forked and accepts before the old one stops accepting; the old one keeps
+ * serving its open connections until they end or drain_timeout_ms passes,
+ * then shuts them down gracefully. With TLS the files are re-read first.
+ * Tells systemd RELOADING=1, then READY=1. Returns 0 once every slot's new
+ * worker accepts; NETFW_ESTATE (not running, or a reload under way);
+ * NETFW_ETLS (a TLS file is unusable: logged, nothing changed);
+ * NETFW_ETIMEDOUT (a new worker was not ready within 30 s: the old one
+ * keeps serving that slot). */
+NETFW_EXTERN int netfw_server_reload(netfw_server *s);
+
+/* The listening socket systemd passed to this process (LISTEN_FDS and
+ * LISTEN_PID, socket activation): its descriptor, for netfw_config.
+ * listen_fd; -1 when there is none (or it is another process's). Uses
+ * libsystemd's sd_listen_fds where netfw was built with it. */
+NETFW_EXTERN int netfw_listen_fd_from_env(void);
 
 /* Re-reads the TLS certificate, key and CA files of a running server: the
  * parent checks them first, then every worker loads them for the

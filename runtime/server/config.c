@@ -23,7 +23,7 @@
 #define APP_SIZE_0_1 48
 #define CONFIG_SIZE_0_2 104 /* + bus_url, bus_queue */
 #define APP_SIZE_0_2 56     /* + on_bus */
-#define CONFIG_SIZE_0_3 112 /* + tls */
+#define CONFIG_SIZE_0_3 136 /* + tls, proxy_protocol, proxy_from, listen_fd */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(netfw_config, bus_url) == CONFIG_SIZE_0_1,
                "bus_url must start where the 0.1 config ended");
@@ -71,6 +71,9 @@ static void defaults(netfw_config *cfg, const netfw_app *app) {
   cfg->bus_url = NULL;
   cfg->bus_queue = NETFW_DEFAULT_BUS_QUEUE;
   cfg->tls = NULL;
+  cfg->proxy_protocol = false;
+  cfg->proxy_from = NULL;
+  cfg->listen_fd = -1;
 }
 
 void netfw_config_init_sized(netfw_config *cfg, const netfw_app *app,

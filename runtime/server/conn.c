@@ -23,6 +23,7 @@
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
+#include "proxy.h"
 #include "tls.h"
 
 /* close_reason before any cause is known. */
@@ -171,13 +172,17 @@ static void on_lost(netfw__stream *s, int status) {
     netfw__worker_sweep_update(w); /* lingers within the drain bound */
 }
 
-/* A queued write completed: a draining connection is making progress. */
+/* A queued write completed: progress. A draining connection's bound
+ * restarts; so does the idle bound (a peer still taking a large reply is
+ * not idle, and gets a whole idle period once it has all of it). */
 static void on_written(netfw__stream *s) {
   netfw_conn *c = conn_of(s);
   netfw__worker *w = worker_of(c);
 
   if ((c->flags & NETFW__C_DRAINING) && c->deadline != 0)
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms;
+  else if (!(c->flags & NETFW__C_DRAINING) && w->cfg->idle_timeout_ms > 0)
+    c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
 }
 
 void netfw__conn_flush_all(netfw__worker *w) {
@@ -333,8 +338,9 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
     netfw__conn_close(c, NETFW_CLOSE_RESET);
     return;
   }
-  if (w->tls != NULL && netfw__tls_wrap(&c->s, w->tls, NULL) != 0) {
-    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a TLS connection");
+  if ((w->proxy != NULL && netfw__proxy_wrap(&c->s, w->proxy) != 0) ||
+      (w->tls != NULL && netfw__tls_wrap(&c->s, w->tls, NULL) != 0)) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a connection");
     netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
