@@ -15,7 +15,7 @@ target_compile_definitions(test_tls_abuse PRIVATE
                            NETFW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 if(COMMAND netfw_tls_test_properties)
   netfw_tls_test_properties(test_tls_abuse 240)
-  set_property(TEST test_tls_abuse APPEND PROPERTY LABELS robust)
+  set_property(TEST test_tls_abuse APPEND PROPERTY LABELS robust tls-c)
 else()
   set_tests_properties(test_tls_abuse PROPERTIES TIMEOUT 240
                        LABELS "tls;robust")
