@@ -23,6 +23,7 @@
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
+#include "proxy.h"
 #include "tls.h"
 
 /* close_reason before any cause is known. */
@@ -337,8 +338,9 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
     netfw__conn_close(c, NETFW_CLOSE_RESET);
     return;
   }
-  if (w->tls != NULL && netfw__tls_wrap(&c->s, w->tls, NULL) != 0) {
-    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a TLS connection");
+  if ((w->proxy != NULL && netfw__proxy_wrap(&c->s, w->proxy) != 0) ||
+      (w->tls != NULL && netfw__tls_wrap(&c->s, w->tls, NULL) != 0)) {
+    netfw_log(NETFW_LOG_ERROR, "out of memory accepting a connection");
     netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }

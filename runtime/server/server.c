@@ -81,7 +81,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
     goto failed_cv;
   s->cfg.ip = s->ip;
   s->cfg.bus_url = s->bus_url;
-  if (netfw__server_tls_setup(s) != 0)
+  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0)
     goto failed_tls;
   if (netfw__cond_init_monotonic(&s->state_cv) != 0)
     goto failed_tls;
@@ -93,6 +93,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   return s;
 
 failed_tls:
+  netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
 failed_cv:
   free(s->bus_url);
@@ -421,6 +422,7 @@ void netfw_server_free(netfw_server *s) {
   pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
+  netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
   free(s->bus_url);
   free(s->ip);

@@ -90,6 +90,8 @@ struct netfw_server {
   netfw_tls_config *tls_cfg;  /* copy of cfg.tls (cfg.tls points here) */
   struct netfw__tls_ctx *tls; /* the context forks inherit; NULL: plain;
                                  swapped on the supervisor thread        */
+  char *proxy_from;           /* copy of cfg.proxy_from                  */
+  struct netfw__proxy_policy *proxy; /* set iff cfg.proxy_protocol      */
   uint64_t watchdog_usec; /* systemd's WatchdogSec for this process, read
                              at start (0: off); the supervisor pings at
                              half of it                                 */
@@ -182,6 +184,7 @@ typedef struct netfw__worker_args {
   int nkeep;
   int bus_fd; /* the worker's end of its bus link; -1: none */
   struct netfw__tls_ctx *tls; /* the server's TLS context; NULL: plain */
+  const struct netfw__proxy_policy *proxy; /* PROXY headers; NULL: off  */
 } netfw__worker_args;
 
 /* The worker process main: never returns (exits 0 after a graceful stop,
@@ -213,6 +216,13 @@ extern const netfw__module netfw__tls_module;
 /* Copies cfg.tls and builds the server's context (tls.c); logs why not.
  * Returns 0 (also without TLS), NETFW_EINVAL or NETFW_ETLS. */
 int netfw__server_tls_setup(netfw_server *s);
+
+/* Copies cfg.proxy_from and makes the PROXY policy (proxy.c); logs why
+ * not. Returns 0, NETFW_EINVAL or NETFW_ENOMEM. */
+int netfw__server_proxy_setup(netfw_server *s);
+
+/* Releases what netfw__server_proxy_setup made. */
+void netfw__server_proxy_free(netfw_server *s);
 
 /* Releases what netfw__server_tls_setup made. */
 void netfw__server_tls_free(netfw_server *s);
@@ -286,6 +296,7 @@ struct netfw__worker {
   netfw__stream_ctx sctx; /* the streams' flush list, buffer cache (8
                              buffers of <= 1 MiB) and memory total     */
   struct netfw__tls_ctx *tls; /* for new connections; NULL: plaintext  */
+  const struct netfw__proxy_policy *proxy; /* PROXY headers; NULL: off  */
   uv_signal_t sighup;         /* the tls module: reload the files      */
   bool sighup_on;
   bool tls_reloading;         /* a reload runs on the thread pool      */

@@ -194,6 +194,7 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->keep_fds = s->keep_fds;
   a->nkeep = s->nkeep;
   a->tls = s->tls;
+  a->proxy = s->proxy;
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {

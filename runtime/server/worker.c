@@ -268,6 +268,7 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->reuseport = a->reuseport;
   w->bus_fd = a->bus_fd;
   w->tls = a->tls;
+  w->proxy = a->proxy;
   *failed = "loop";
   netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);

@@ -221,8 +221,19 @@ static void pump_in(netfw__tls *tls) {
 
 /* ---- events from the TCP transport below ---- */
 
+/* The layer below is up (TCP at once; a PROXY preamble once its header
+ * was read): the handshake starts. */
 static void on_lower_established(void *up) {
-  (void)up; /* TCP is up at once: the handshake starts in tls_start */
+  netfw__tls *tls = up;
+  int err;
+
+  keep_peer_name(tls);
+  if ((err = lower_reading(tls, true)) != 0) {
+    netfw__tls_fail(tls, uv_strerror(err), err);
+    return;
+  }
+  if (!tls->x->server)
+    (void)handshake(tls); /* the ClientHello */
 }
 
 static void on_lower_alloc(void *up, uv_buf_t *buf) {
@@ -253,7 +264,9 @@ static void on_lower_read(void *up, ssize_t nread) {
     (void)lower_reading(tls, false);
   } else if (nread < 0) {
     (void)lower_reading(tls, false);
-    if (!(tls->flags & NETFW__TLS_ESTABLISHED))
+    if (nread == UV_EPROTO) /* the layer below refused, and logged why */
+      tls->flags |= NETFW__TLS_FAILED;
+    if (!(tls->flags & NETFW__TLS_ESTABLISHED) && nread != UV_EPROTO)
       netfw__tls_fail(tls, uv_strerror((int)nread), (int)nread);
     else
       tls->t.ev->read(tls->t.up, nread);
@@ -328,17 +341,11 @@ static void on_timer(uv_timer_t *h) {
 
 static void tls_start(netfw__transport *t) {
   netfw__tls *tls = (netfw__tls *)t;
-  int err;
 
-  keep_peer_name(tls);
+  snprintf(tls->peer, sizeof(tls->peer), "?");
   if (tls->x->handshake_ms > 0)
     uv_timer_start(&tls->timer, on_timer, (uint64_t)tls->x->handshake_ms, 0);
-  if ((err = lower_reading(tls, true)) != 0) {
-    netfw__tls_fail(tls, uv_strerror(err), err);
-    return;
-  }
-  if (!tls->x->server)
-    (void)handshake(tls); /* the ClientHello */
+  tls->lower->ops->start(tls->lower); /* on_lower_established follows */
 }
 
 static int tls_read_start(netfw__transport *t) {
