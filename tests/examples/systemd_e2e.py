@@ -20,7 +20,8 @@ Usage: systemd_e2e.py BIN_DIR CASE
                  WATCHDOG=1 every 100 ms (2 s: 20, slack for load); with
                  WATCHDOG_PID of another process: none.
   CASE config    examples/deploy is valid: `haproxy -c` accepts haproxy.cfg
-                 (both servers send-proxy-v2 with checks), `systemd-analyze
+                 (both servers send-proxy-v2 with checks) and haproxy runs
+                 it (on free ports) until it accepts, `systemd-analyze
                  verify` accepts echo.socket and echo.service without a
                  word (ExecStart pointed at BIN_DIR), and the service is
                  Type=notify with ExecReload, KillSignal and WatchdogSec.
@@ -352,6 +353,33 @@ def service_unit_for(bindir, tmp):
             f.write(text)
 
 
+def haproxy_starts(cfg, tmp):
+    """haproxy -c passes configurations that cannot start (a maxconn over
+    the descriptor limit): run it, on free ports, until its frontend
+    accepts."""
+    text = read(cfg)
+    for old in re.findall(r"127\.0\.0\.1:\d+", text):
+        text = text.replace(old, f"127.0.0.1:{free_port()}")
+    port = int(re.search(r"^\s*bind 127\.0\.0\.1:(\d+)", text, re.M)[1])
+    path, log = os.path.join(tmp, "haproxy.cfg"), os.path.join(tmp, "h.log")
+    with open(path, "w") as f:
+        f.write(text)
+    with open(log, "w") as o:
+        h = start(["haproxy", "-db", "-f", path], stdout=o,
+                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def accepts():
+        check(h.poll() is None, f"haproxy exited {h.poll()}:\n{read(log)}")
+        try:
+            connect(port).close()
+            return True
+        except OSError:
+            return False
+    wait_until(accepts, "haproxy to accept on its frontend")
+    h.send_signal(signal.SIGTERM)
+    h.wait(10)
+
+
 def case_config(bindir, tmp):
     cfg = os.path.join(DEPLOY, "haproxy.cfg")
     r = subprocess.run(["haproxy", "-c", "-f", cfg], capture_output=True,
@@ -362,6 +390,7 @@ def case_config(bindir, tmp):
     check(len(servers) == 2, f"two servers expected: {servers}")
     check(re.search(r"^\s*default-server .*\bsend-proxy-v2\b.*\bcheck\b",
                     read(cfg), re.M), "default-server: send-proxy-v2 check")
+    haproxy_starts(cfg, tmp)
     service_unit_for(bindir, tmp)
     r = subprocess.run(["systemd-analyze", "verify", "./echo.socket",
                         "./echo.service"], capture_output=True, text=True,
