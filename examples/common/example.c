@@ -439,8 +439,9 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
 
   err = netfw_server_start(server);
   if (err != 0 && cfg->listen_fd >= 0) {
-    fprintf(stderr, "error: cannot serve the socket systemd passed (fd %d): "
-                    "%s\n", cfg->listen_fd, netfw_strerror(err));
+    fprintf(stderr,
+            "error: cannot serve the socket systemd passed (fd %d): %s\n",
+            cfg->listen_fd, netfw_strerror(err));
     netfw_server_free(server);
     return 1;
   }

@@ -34,8 +34,7 @@
 static socklen_t notify_addr(const char *name, struct sockaddr_un *sa) {
   size_t n = strlen(name);
 
-  if ((name[0] != '/' && name[0] != '@') || n < 2 ||
-      n >= sizeof(sa->sun_path))
+  if ((name[0] != '/' && name[0] != '@') || n < 2 || n >= sizeof(sa->sun_path))
     return 0;
   memset(sa, 0, sizeof(*sa));
   sa->sun_family = AF_UNIX;
@@ -138,6 +137,7 @@ void netfw__watchdog_start(netfw_server *s) {
     ms = 1;
   s->sup.watchdog.data = s;
   uv_timer_start(&s->sup.watchdog, on_watchdog, ms, ms);
-  netfw_log(NETFW_LOG_INFO, "systemd: watchdog every %llu ms (WATCHDOG_USEC=%llu)",
+  netfw_log(NETFW_LOG_INFO,
+            "systemd: watchdog every %llu ms (WATCHDOG_USEC=%llu)",
             (unsigned long long)ms, (unsigned long long)s->watchdog_usec);
 }

@@ -71,9 +71,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   s = calloc(1, sizeof(*s));
   if (s == NULL)
     return NULL;
-  if (!netfw__config_take(cfg, &s->cfg, &s->app) ||
-      !config_valid(&s->cfg) || !listen_fd_valid(&s->cfg) ||
-      !bus_url_valid(s->cfg.bus_url))
+  if (!netfw__config_take(cfg, &s->cfg, &s->app) || !config_valid(&s->cfg) ||
+      !listen_fd_valid(&s->cfg) || !bus_url_valid(s->cfg.bus_url))
     goto failed_config;
   if (s->cfg.ip != NULL && (s->ip = strdup(s->cfg.ip)) == NULL)
     goto failed_config;
@@ -263,8 +262,7 @@ static int adopt_listener(netfw_server *s) {
 
 /* Writes "ADDR port N" of the listening socket into buf and returns it;
  * "an inherited socket (fd 3), ADDR port N" for cfg.listen_fd. */
-static const char *listener_name(const netfw_server *s, char *buf,
-                                 size_t len) {
+static const char *listener_name(const netfw_server *s, char *buf, size_t len) {
   struct sockaddr_storage ss;
   socklen_t slen = sizeof(ss);
   char ip[64] = "?";

@@ -27,9 +27,13 @@
 
 /* Drops every variable these tests set. */
 static void env_clear(void) {
-  static const char *const vars[] = {
-      "LISTEN_PID",    "LISTEN_FDS",   "LISTEN_FDNAMES", "NOTIFY_SOCKET",
-      "WATCHDOG_USEC", "WATCHDOG_PID", NULL};
+  static const char *const vars[] = {"LISTEN_PID",
+                                     "LISTEN_FDS",
+                                     "LISTEN_FDNAMES",
+                                     "NOTIFY_SOCKET",
+                                     "WATCHDOG_USEC",
+                                     "WATCHDOG_PID",
+                                     NULL};
   int i;
 
   for (i = 0; vars[i] != NULL; i++)
@@ -170,8 +174,7 @@ static void test_systemd_listen_fds_parse(void **state) {
   assert_int_equal(netfw__listen_fds_parse("42", " 1", 42), -1);
   assert_int_equal(netfw__listen_fds_parse("42", "1x", 42), -1);
   assert_int_equal(netfw__listen_fds_parse("42", "2147483645", 42), -1);
-  assert_int_equal(netfw__listen_fds_parse("42", "2147483644", 42),
-                   2147483644);
+  assert_int_equal(netfw__listen_fds_parse("42", "2147483644", 42), 2147483644);
   assert_int_equal(netfw__listen_fds_parse("abc", "1", 42), -1);
   assert_int_equal(netfw__listen_fds_parse("", "1", 42), -1);
   assert_int_equal(netfw__listen_fds_parse("0", "1", 42), -1);
@@ -444,8 +447,10 @@ static void test_systemd_notify_reloading(void **state) {
   assert_memory_equal(buf, "RELOADING=1\nMONOTONIC_USEC=", 27);
   us = strtoull(buf + 27, &end, 10);
   assert_int_equal(*end, '\0');
-  lo = (unsigned long long)a.tv_sec * 1000000ull + (unsigned long long)a.tv_nsec / 1000;
-  hi = (unsigned long long)b.tv_sec * 1000000ull + (unsigned long long)b.tv_nsec / 1000;
+  lo = (unsigned long long)a.tv_sec * 1000000ull +
+       (unsigned long long)a.tv_nsec / 1000;
+  hi = (unsigned long long)b.tv_sec * 1000000ull +
+       (unsigned long long)b.tv_nsec / 1000;
   assert_true(us >= lo && us <= hi);
   /* one given by the caller is kept as it is */
   assert_int_equal(netfw__notify("RELOADING=1\nMONOTONIC_USEC=5"), 1);
