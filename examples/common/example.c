@@ -441,7 +441,8 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   if (err != 0 && cfg->listen_fd >= 0) {
     fprintf(stderr,
             "error: cannot serve the socket systemd passed (fd %d): %s\n",
-            cfg->listen_fd, netfw_strerror(err));
+            cfg->listen_fd,
+            err == NETFW_ESYS ? strerror(errno) : netfw_strerror(err));
     netfw_server_free(server);
     return 1;
   }

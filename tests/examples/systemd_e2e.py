@@ -11,6 +11,7 @@ Usage: systemd_e2e.py BIN_DIR CASE
                  echo; READY=1 and STOPPING=1 reach NOTIFY_SOCKET; SIGTERM
                  exits 0 and the port then refuses. A second run gives
                  --ip 203.0.113.7 --port 1 (unbindable here): unused.
+                 A fd 3 that is not a socket: exit 1, saying so.
   CASE notify    echo_server --port 0 --workers 3 with NOTIFY_SOCKET naming a
                  unix datagram socket this test reads (abstract "@name",
                  then a path): READY=1 with the port, once all 3 workers are
@@ -238,6 +239,14 @@ def activate_once(bindir, tmp, extra):
 def case_activate(bindir, tmp):
     activate_once(bindir, tmp, [])
     activate_once(bindir, tmp, ["--ip", "203.0.113.7", "--port", "1"])
+    # fd 3 passed but not a socket: refused, exit 1, saying why
+    r = subprocess.run(["sh", "-c", 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" '
+                        '3</dev/null', os.path.join(bindir, "echo_server")],
+                       capture_output=True, text=True, timeout=WAIT)
+    check(r.returncode == 1, f"a non-socket fd 3: exit {r.returncode}")
+    check("ERROR: listen_fd 3 cannot be served: not a socket" in r.stderr and
+          "error: cannot serve the socket systemd passed (fd 3): Socket "
+          "operation on non-socket" in r.stderr, f"stderr: {r.stderr}")
 
 
 # ---- notify ----
