@@ -56,7 +56,9 @@ static int notify_other(const char *state) {
 }
 
 /* Sends state to NOTIFY_SOCKET without waiting. Returns 1, 0 (no
- * NOTIFY_SOCKET) or -errno. */
+ * NOTIFY_SOCKET) or -errno. getenv on the supervisor thread, as sd_notify
+ * would: the program must not change its environment from another thread
+ * while a server runs (docs/deploy.md). */
 static int notify_send(const char *state) {
   const char *name = getenv("NOTIFY_SOCKET");
   struct sockaddr_un sa;
