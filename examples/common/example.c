@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void example_server_opts_init(example_server_opts *o) {
   o->ip = "127.0.0.1";
@@ -231,11 +233,20 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
       "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-      "stop it gracefully: no new connection, the open ones shut down\n"
-      "with their output delivered, exit 0; exits 1 if its workers keep\n"
-      "crashing. SIGHUP reloads: new workers replace the old ones one at\n"
-      "a time (TLS files re-read); open connections finish on the old\n"
-      "ones, for up to --drain-timeout.\n%s"
+      "stop it gracefully: no new connection, the open ones shut down
+"
+      "with their output delivered, exit 0; exits 1 if its workers keep
+"
+      "crashing. SIGHUP reloads: new workers replace the old ones one at
+"
+      "a time (TLS files re-read); open connections finish on the old
+"
+      "ones, for up to --drain-timeout.
+"
+      "Under systemd it serves the socket a .socket unit passes (then
+"
+      "--ip/--port are unused) and reports READY=1/STOPPING=1.
+%s"
       "  --ip ADDR              address to bind (default 127.0.0.1)\n"
       "  --port N               port, 0 = any free port (default 54314)\n"
       "  --workers N            worker processes, 0 = one per CPU\n"
@@ -378,6 +389,7 @@ static netfw_server *new_server(const example_server_opts *o,
   cfg->ip = o->ip;
   cfg->port = o->port;
   cfg->worker_num = o->workers;
+  cfg->listen_fd = netfw_listen_fd_from_env(); /* systemd's socket, or -1 */
   if (o->tls_cert != NULL) {
     netfw_tls_config_init(tls);
     tls->cert_file = o->tls_cert;
@@ -396,6 +408,22 @@ static netfw_server *new_server(const example_server_opts *o,
   return server;
 }
 
+/* Writes the address clients reach: --ip, or the inherited socket's own
+ * address (systemd socket activation). */
+static const char *serving_ip(const example_server_opts *o,
+                              const netfw_config *cfg, char *buf,
+                              size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t slen = sizeof(ss);
+
+  if (cfg->listen_fd < 0 ||
+      getsockname(cfg->listen_fd, (struct sockaddr *)&ss, &slen) != 0 ||
+      getnameinfo((struct sockaddr *)&ss, slen, buf, (socklen_t)len, NULL, 0,
+                  NI_NUMERICHOST) != 0)
+    return o->ip;
+  return buf;
+}
+
 /* The signals are blocked before the server starts so that every thread
  * netfw creates (and the watcher) inherits the mask and sigwait() is the
  * only place they are taken. SIGUSR1 comes from the watcher when the
@@ -406,6 +434,7 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   sigset_t signals;
   pthread_t self = pthread_self(), watcher;
   void *watch_args[2];
+  char ip[64];
   int sig;
   int err;
 
@@ -419,6 +448,14 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
   err = netfw_server_start(server);
+  if (err != 0 && cfg->listen_fd >= 0) {
+    fprintf(stderr,
+            "error: cannot serve the socket systemd passed (fd %d): %s\n",
+            cfg->listen_fd,
+            err == NETFW_ESYS ? strerror(errno) : netfw_strerror(err));
+    netfw_server_free(server);
+    return 1;
+  }
   if (err != 0) {
     fprintf(stderr, "error: cannot start the server on %s:%u: %s\n", o->ip,
             (unsigned)o->port, netfw_strerror(err));
@@ -433,7 +470,8 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
     netfw_server_free(server);
     return 1;
   }
-  printf("listening on %s:%u\n", o->ip, (unsigned)netfw_server_port(server));
+  printf("listening on %s:%u\n", serving_ip(o, cfg, ip, sizeof(ip)),
+         (unsigned)netfw_server_port(server));
   fflush(stdout);
 
   sig = wait_for_stop(server, o, &signals);

@@ -13,7 +13,8 @@
  * respawned, never counted towards a crash loop. A new worker that dies
  * before it is ready, or is not ready within RELOAD_READY_MS, ends the
  * reload with an error and the old worker stays the slot's current one
- * (it never stopped accepting). */
+ * (it never stopped accepting). systemd hears RELOADING=1 when the reload
+ * begins and READY=1 when it ends (netfw__notify). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -65,6 +66,8 @@ static void finish(netfw__reload *r, int err, int sys_errno) {
     (void)netfw__procs_kill(s, SIGHUP);
   if (err == 0)
     netfw_log(NETFW_LOG_INFO, "reload: every worker replaced");
+  if (err != NETFW_ESTATE) /* ended by a stop: STOPPING=1 follows */
+    (void)netfw__notify("READY=1"); /* serving again, reloaded or not */
   r->cmd->sys_errno = sys_errno;
   netfw__channel_answer(s, r->cmd, err);
   s->sup.reload = NULL;
@@ -218,6 +221,7 @@ void netfw__reload_begin(netfw_server *s, netfw__cmd *cmd) {
   }
   netfw_log(NETFW_LOG_INFO, "reload: replacing %d worker%s", s->nworkers,
             s->nworkers == 1 ? "" : "s");
+  (void)netfw__notify("RELOADING=1");
   next_slot(r);
 }
 
@@ -263,9 +267,7 @@ int netfw_server_reload(netfw_server *s) {
     netfw_log(NETFW_LOG_ERROR, "reload: %s; nothing changed", why);
     return NETFW_ETLS;
   }
-  /* HOOK(systemd): sd_notify RELOADING=1 goes here */
-  rc = netfw__supervisor_call(s, &cmd);
-  /* HOOK(systemd): sd_notify READY=1 goes here */
+  rc = netfw__supervisor_call(s, &cmd); /* RELOADING=1 ... READY=1 */
   netfw__tls_ctx_unref(cmd.tls); /* NULL once the supervisor took it */
   if (rc == NETFW_ESYS)
     errno = cmd.sys_errno;
