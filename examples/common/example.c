@@ -233,20 +233,13 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
       "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
-      "stop it gracefully: no new connection, the open ones shut down
-"
-      "with their output delivered, exit 0; exits 1 if its workers keep
-"
-      "crashing. SIGHUP reloads: new workers replace the old ones one at
-"
-      "a time (TLS files re-read); open connections finish on the old
-"
-      "ones, for up to --drain-timeout.
-"
-      "Under systemd it serves the socket a .socket unit passes (then
-"
-      "--ip/--port are unused) and reports READY=1/STOPPING=1.
-%s"
+      "stop it gracefully: no new connection, the open ones shut down\n"
+      "with their output delivered, exit 0; exits 1 if its workers keep\n"
+      "crashing. SIGHUP reloads: new workers replace the old ones one at\n"
+      "a time (TLS files re-read); open connections finish on the old\n"
+      "ones, for up to --drain-timeout.\n"
+      "Under systemd it serves the socket a .socket unit passes (then\n"
+      "--ip/--port are unused) and reports READY=1/STOPPING=1.\n%s"
       "  --ip ADDR              address to bind (default 127.0.0.1)\n"
       "  --port N               port, 0 = any free port (default 54314)\n"
       "  --workers N            worker processes, 0 = one per CPU\n"
