@@ -54,16 +54,21 @@ static void addr_name(const struct sockaddr_storage *ss, char *out,
   snprintf(out, len, "%s:%u", ip, port);
 }
 
-/* Refuses the connection: logged once, reported up as UV_EPROTO. */
-static void fail(proxy_tr *p, const char *why) {
+/* Refuses the connection: logged once (at level), reported up as
+ * UV_EPROTO. */
+static void fail_at(proxy_tr *p, netfw_log_level level, const char *why) {
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
   p->flags |= P_FAILED;
   uv_timer_stop(&p->timer);
   p->lower->ops->read_stop(p->lower);
-  netfw_log(NETFW_LOG_WARN, "proxy: connection from %s refused: %s", p->peer,
-            why);
+  netfw_log(level, "proxy: connection from %s refused: %s", p->peer, why);
   p->t.ev->read(p->t.up, UV_EPROTO);
+}
+
+/* Refuses the connection with a warning (see fail_at). */
+static void fail(proxy_tr *p, const char *why) {
+  fail_at(p, NETFW_LOG_WARN, why);
 }
 
 /* Hands what came after the header to the layer above, while it reads. */
@@ -138,8 +143,9 @@ static void on_lower_read(void *up, ssize_t nread) {
   }
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
-  if (nread < 0) {
-    fail(p, nread == UV_EOF ? "closed before its PROXY header"
+  if (nread < 0) { /* gone without a byte (a TCP check, a scan): debug */
+    fail_at(p, p->len == 0 ? NETFW_LOG_DEBUG : NETFW_LOG_WARN,
+            nread == UV_EOF ? "closed before its PROXY header"
                             : uv_strerror((int)nread));
     return;
   }
@@ -215,9 +221,13 @@ static void proxy_start(netfw__transport *t) {
   int err;
 
   memset(&ss, 0, sizeof(ss));
-  (void)p->lower->ops->peer(p->lower, &ss);
+  err = p->lower->ops->peer(p->lower, &ss);
   addr_name(&ss, p->peer, sizeof(p->peer));
   uv_timer_start(&p->timer, on_timer, NETFW__PROXY_TIMEOUT_MS, 0);
+  if (err != 0) { /* reset before it was accepted (a TCP check): debug */
+    fail_at(p, NETFW_LOG_DEBUG, uv_strerror(err));
+    return;
+  }
   if (!netfw__proxy_trusted(p->policy, (const struct sockaddr *)&ss)) {
     fail(p, "not in proxy_from");
     return;
