@@ -72,7 +72,7 @@ fuzz: deps
 	  -DCMAKE_C_COMPILER=clang -DNETFW_FUZZ=ON -DNETFW_SANITIZE=ON \
 	  -DNETFW_BUILD_EXAMPLES=OFF -DNETFW_BUILD_BENCH=OFF
 	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) \
-	  --target fuzz_frame fuzz_decoders fuzz_netproto fuzz_bus
+	  --target fuzz_frame fuzz_decoders fuzz_netproto fuzz_bus fuzz_proxy
 	scripts/fuzz $(BUILD_DIR)-fuzz $(FUZZ_SECONDS)
 
 clean:
