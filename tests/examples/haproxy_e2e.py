@@ -9,6 +9,9 @@ usage: haproxy_e2e.py BIN_DIR CASE
           echoes through the other
   refuse  a direct connection without a header and a header from an
           untrusted source are refused and logged once each
+  flags   the three example servers: --help, --proxy-from without
+          --proxy-protocol, a bad list; file_storage_server and chat_server
+          serve after a v1 header and refuse a connection without one
 Every wait is bounded; the processes started are ended at exit."""
 import os
 import random
@@ -54,14 +57,15 @@ def wait_for(what, cond, limit=10.0):
     fail("timed out waiting for " + what)
 
 
-def start_echo(bin_dir, tmp, name, proxy_from):
-    """Starts echo_server --proxy-protocol; returns (proc, port, log)."""
+def start_echo(bin_dir, tmp, name, proxy_from, prog="echo_server",
+               extra=()):
+    """Starts prog --proxy-protocol; returns (proc, port, log)."""
     log = os.path.join(tmp, name + ".log")
     out = os.path.join(tmp, name + ".out")
     with open(log, "w") as err, open(out, "w") as so:
         p = subprocess.Popen(
-            [os.path.join(bin_dir, "echo_server"), "--port", "0",
-             "--workers", "1", "--proxy-protocol", "--proxy-from", proxy_from],
+            [os.path.join(bin_dir, prog), "--port", "0", "--workers", "1",
+             "--proxy-protocol", "--proxy-from", proxy_from] + list(extra),
             stdout=so, stderr=err, env=dict(os.environ, NETFW_LOG_LEVEL=os.environ.get("HX_LEVEL", "info")))
     procs.append(p)
     wait_for(name + " listening", lambda: "listening on" in read_log(out))
@@ -277,8 +281,57 @@ def case_refuse(bin_dir, tmp):
             fail("a refused connection reached the app: %r" % client_lines(lg))
 
 
+def run(bin_dir, prog, *args):
+    """(status, stdout + stderr) of prog args, bounded."""
+    r = subprocess.run([os.path.join(bin_dir, prog)] + list(args),
+                       capture_output=True, text=True, timeout=20)
+    return r.returncode, r.stdout + r.stderr
+
+
+def check_flags(bin_dir, prog, extra):
+    """--help lists both flags; misuse exits 2; a bad list exits 1."""
+    st, out = run(bin_dir, prog, "--help")
+    if st != 0 or "--proxy-protocol" not in out or "--proxy-from LIST" \
+            not in out:
+        fail("%s --help: %d %s" % (prog, st, out))
+    st, out = run(bin_dir, prog, "--port", "0", "--proxy-from",
+                  "127.0.0.1", *extra)
+    if st != 2 or "error: --proxy-from needs --proxy-protocol" not in out:
+        fail("%s --proxy-from alone: %d %s" % (prog, st, out))
+    st, out = run(bin_dir, prog, "--port", "0", "--proxy-protocol",
+                  "--proxy-from", "127.0.0.1/32,10.0.0.0/33", *extra)
+    if st != 1 or 'proxy_from: "10.0.0.0/33" is not an address' not in out:
+        fail("%s with a bad list: %d %s" % (prog, st, out))
+
+
+def case_flags(bin_dir, tmp):
+    store = os.path.join(tmp, "store")
+    os.mkdir(store)
+    for prog, extra in (("echo_server", []), ("chat_server", []),
+                        ("file_storage_server", ["--dir", store])):
+        check_flags(bin_dir, prog, extra)
+    _, port, log = start_echo(bin_dir, tmp, "fs", "127.0.0.1/32",
+                              "file_storage_server", ["--dir", store])
+    with socket.create_connection((LOCAL, port), timeout=10) as s:
+        s.sendall(b"PROXY TCP4 127.0.0.9 127.0.0.1 4242 %d\r\n" % port +
+                  HDR.pack(5, 0))  # LIST
+        mid, size = HDR.unpack(recv_exact(s, HDR.size))
+        if (mid, recv_exact(s, size)) != (6, b"\x00\x00"):
+            fail("file_storage_server LIST after a v1 header")
+    _, cport, clog = start_echo(bin_dir, tmp, "chat", "127.0.0.1/32",
+                                "chat_server")
+    for p, lg in ((port, log), (cport, clog)):
+        with socket.create_connection((LOCAL, p), timeout=10) as s:
+            s.sendall(HDR.pack(5, 0))
+            expect_closed(s)
+        wait_for("the refusal logged", lambda: proxy_lines(lg), 5)
+        if len(proxy_lines(lg)) != 1 or "no PROXY protocol header" not in \
+                proxy_lines(lg)[0]:
+            fail("headerless connection: %r" % proxy_lines(lg))
+
+
 CASES = {"v2": case_v2, "v1": case_v1, "health": case_health,
-         "refuse": case_refuse}
+         "refuse": case_refuse, "flags": case_flags}
 
 
 def main():
