@@ -1,6 +1,7 @@
 /* Who may send a PROXY header: cfg.proxy_from as a list of networks (see
  * proxy.h). A v4-mapped IPv6 peer (::ffff:a.b.c.d) is matched as IPv4. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +53,7 @@ static bool parse_net(const char *s, net *out) {
   out->bits = out->family == AF_INET ? 32 : 128;
   if (slash != NULL) {
     bits = strtoul(slash + 1, &end, 10);
-    if (slash[1] == '\0' || *end != '\0' || bits > out->bits)
+    if (!isdigit((unsigned char)slash[1]) || *end != '\0' || bits > out->bits)
       return false;
     out->bits = (unsigned)bits;
   }
@@ -60,8 +61,9 @@ static bool parse_net(const char *s, net *out) {
   return true;
 }
 
-/* Copies entry [b, e) of the list without surrounding spaces. */
-static void trimmed(const char *b, const char *e, char *out, size_t cap) {
+/* Copies entry [b, e) of the list without surrounding spaces. Returns
+ * false when it does not fit (out then holds its start). */
+static bool trimmed(const char *b, const char *e, char *out, size_t cap) {
   size_t n;
 
   while (b < e && *b == ' ')
@@ -71,6 +73,7 @@ static void trimmed(const char *b, const char *e, char *out, size_t cap) {
   n = (size_t)(e - b) < cap - 1 ? (size_t)(e - b) : cap - 1;
   memcpy(out, b, n);
   out[n] = '\0';
+  return (size_t)(e - b) < cap - 1;
 }
 
 netfw__proxy_policy *netfw__proxy_policy_new(const char *from, char *err,
@@ -91,8 +94,8 @@ netfw__proxy_policy *netfw__proxy_policy_new(const char *from, char *err,
     e = strchr(p, ',');
     if (e == NULL)
       e = p + strlen(p);
-    trimmed(p, e, entry, sizeof(entry));
-    if (!parse_net(entry, &pol->nets[pol->n])) {
+    if (!trimmed(p, e, entry, sizeof(entry)) ||
+        !parse_net(entry, &pol->nets[pol->n])) {
       snprintf(err, err_len,
                "proxy_from: \"%s\" is not an address or network "
                "(ADDR or ADDR/BITS)",
