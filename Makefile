@@ -54,7 +54,7 @@ check-sanitize: deps
 
 # valgrind memcheck over the tests labelled VALGRIND_LABELS (0 definitely
 # lost, 0 invalid accesses); end-to-end scripts and load tests are left out.
-VALGRIND_LABELS ?= ^(unit|server|client|gen|bus)$$
+VALGRIND_LABELS ?= ^(unit|server|client|gen|bus|tls-c)$$
 # Every process counts, forked workers included: the logs are searched.
 VALGRIND_DEFECTS = definitely lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched free
 check-valgrind: build
@@ -72,7 +72,8 @@ fuzz: deps
 	  -DCMAKE_C_COMPILER=clang -DNETFW_FUZZ=ON -DNETFW_SANITIZE=ON \
 	  -DNETFW_BUILD_EXAMPLES=OFF -DNETFW_BUILD_BENCH=OFF
 	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) \
-	  --target fuzz_frame fuzz_decoders fuzz_netproto fuzz_bus fuzz_proxy
+	  --target fuzz_frame fuzz_decoders fuzz_netproto fuzz_bus fuzz_tls \
+	    fuzz_tls_session fuzz_proxy
 	scripts/fuzz $(BUILD_DIR)-fuzz $(FUZZ_SECONDS)
 
 clean:

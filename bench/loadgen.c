@@ -12,6 +12,10 @@
  * reports. Any mismatch, loss or connection failure is an error: the exit
  * status is 1 when there was one.
  *
+ * With --tls it speaks TLS 1.3 (OpenSSL, bench_tls.c): every connection
+ * completes its handshake before the run starts, and the frames travel
+ * inside TLS records.
+ *
  * Plain C, epoll, one thread; it does not use netfw.
  *
  * This file holds the command line, the report and main(); the connection
@@ -47,24 +51,30 @@ static void on_signal(int sig) {
 }
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "usage: netfw-loadgen [--host IP] --port P [--conns N] [--depth D]\n"
-          "                     [--size S] [--seconds T] [--warmup W]\n"
-          "                     [--grace G] [--id ID] [--json]\n"
-          "  --conns N    connections (default 1)\n"
-          "  --depth D    frames in flight per connection (default 1)\n"
-          "  --size S     payload bytes per frame (default 64)\n"
-          "  --seconds T  measured time after the warm-up (default 5)\n"
-          "  --warmup W   seconds not measured at the start (default 1)\n"
-          "  --grace G    seconds to wait for echoes still in flight (default "
-          "5)\n"
-          "  --id ID      send every frame with this id (default: the id "
-          "follows the sequence number)\n"
-          "  --server-pid PID  also report the CPU time the server (PID and "
-          "its children) spent per echo in the measured window\n"
-          "  --json       print the result as one JSON object\n"
-          "Exit status: 0 all echoes verified, 1 errors (mismatch, loss, "
-          "connection), 2 usage.\n");
+  fprintf(
+      f, "usage: netfw-loadgen [--host IP] --port P [--conns N] [--depth D]\n"
+         "                     [--size S] [--seconds T] [--warmup W]\n"
+         "                     [--grace G] [--id ID] [--json]\n"
+         "                     [--tls] [--tls-ca FILE] [--tls-ciphersuites L]\n"
+         "  --conns N    connections (default 1)\n"
+         "  --depth D    frames in flight per connection (default 1)\n"
+         "  --size S     payload bytes per frame (default 64)\n"
+         "  --seconds T  measured time after the warm-up (default 5)\n"
+         "  --warmup W   seconds not measured at the start (default 1)\n"
+         "  --grace G    seconds to wait for echoes still in flight (default "
+         "5)\n"
+         "  --id ID      send every frame with this id (default: the id "
+         "follows the sequence number)\n"
+         "  --server-pid PID  also report the CPU time the server (PID and "
+         "its children) spent per echo in the measured window\n"
+         "  --json       print the result as one JSON object\n"
+         "  --tls        speak TLS 1.3 (full handshakes, no resumption)\n"
+         "  --tls-ca FILE  verify the server's certificate (name "
+         "localhost) against FILE (implies --tls; default: no verification)\n"
+         "  --tls-ciphersuites L  TLS 1.3 suites (default OpenSSL's, "
+         "TLS_AES_256_GCM_SHA384 first)\n"
+         "Exit status: 0 all echoes verified, 1 errors (mismatch, loss, "
+         "connection), 2 usage.\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -88,6 +98,10 @@ static int parse_args(int argc, char **argv, options *o) {
       o->json = true;
       continue;
     }
+    if (strcmp(a, "--tls") == 0) {
+      o->tls = true;
+      continue;
+    }
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
       usage(stdout);
       exit(0);
@@ -99,6 +113,11 @@ static int parse_args(int argc, char **argv, options *o) {
     i++;
     if (strcmp(a, "--host") == 0)
       o->host = val;
+    else if (strcmp(a, "--tls-ca") == 0) {
+      o->tls_ca = val;
+      o->tls = true;
+    } else if (strcmp(a, "--tls-ciphersuites") == 0)
+      o->tls_ciphersuites = val;
     else if (strcmp(a, "--port") == 0) {
       bad = bench_parse_ulong(val, 1, 65535, &v);
       o->port = val;
@@ -175,12 +194,17 @@ static void report(const loadgen *lg) {
       printf(",\"server_cpu_s\":%.3f,\"server_cpu_util\":%.3f,"
              "\"server_cpu_us_per_msg\":%.3f",
              srv_cpu, srv_cpu / o->seconds, srv_us);
+    if (lg->tls_version != NULL)
+      printf(",\"tls_version\":\"%s\",\"tls_cipher\":\"%s\"", lg->tls_version,
+             lg->tls_cipher);
     printf("}\n");
   } else {
     printf("netfw-loadgen %s:%s  %lu conns x depth %lu x %lu B, %.1f s after "
            "%.1f s warm-up\n",
            o->host, o->port, o->conns, o->depth, o->size, o->seconds,
            o->warmup);
+    if (lg->tls_version != NULL)
+      printf("  TLS         %s %s\n", lg->tls_version, lg->tls_cipher);
     printf("  throughput  %.0f msgs/s  %.2f MB/s (payload echoed)\n", rate,
            mbps);
     printf("  RTT         p50 %.1f us  p99 %.1f us  p99.9 %.1f us  max %.1f "

@@ -32,10 +32,17 @@ typedef struct options {
   long fixed_id;   /* -1: the id follows the sequence number */
   long server_pid; /* 0: do not measure the server's CPU time */
   bool json;
+  bool tls;                     /* speak TLS 1.3 (bench_tls.h)        */
+  const char *tls_ca;           /* verify the server against it, or NULL */
+  const char *tls_ciphersuites; /* TLS 1.3 suites, or NULL (default) */
 } options;
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 typedef struct conn {
   int fd;
+  struct ssl_st *ssl; /* NULL: plaintext */
   uint32_t index;
   bool open;
   bool want_out;      /* EPOLLOUT is registered */
@@ -61,6 +68,9 @@ typedef struct loadgen {
   uint64_t meas_end;
   uint64_t hard_end;
   bool sending;
+  struct ssl_ctx_st *tls_ctx; /* NULL: plaintext */
+  const char *tls_version;    /* what the first connection negotiated */
+  const char *tls_cipher;
   /* results */
   hist rtt;
   uint64_t msgs;     /* echoes received inside the measured window */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bench_common.h"
+#include "bench_tls.h"
 #include "histogram.h"
 #include "loadgen.h"
 #include "proc_tree.h"
@@ -126,6 +127,8 @@ static void conn_close(loadgen *lg, conn *c) {
   if (!c->open)
     return;
   epoll_ctl(lg->epfd, EPOLL_CTL_DEL, c->fd, NULL);
+  SSL_free(c->ssl);
+  c->ssl = NULL;
   close(c->fd);
   c->open = false;
   lg->open_conns--;
@@ -176,10 +179,21 @@ static void conn_fill(loadgen *lg, conn *c, uint64_t now) {
   }
 }
 
+/* One write of what is queued on c, through TLS when c has it; write(2)'s
+ * results. */
+static ssize_t conn_write(conn *c) {
+  const uint8_t *buf = c->out + c->out_start;
+  size_t len = c->out_end - c->out_start;
+
+  if (c->ssl == NULL)
+    return write(c->fd, buf, len);
+  return bench_tls_write("netfw-loadgen", c->ssl, buf, len);
+}
+
 /* Writes what is queued; registers EPOLLOUT for what the socket refuses. */
 static void conn_flush(loadgen *lg, conn *c) {
   while (c->open && c->out_end > c->out_start) {
-    ssize_t n = write(c->fd, c->out + c->out_start, c->out_end - c->out_start);
+    ssize_t n = conn_write(c);
     if (n < 0) {
       if (errno == EINTR)
         continue;
@@ -244,29 +258,66 @@ static bool conn_consume(loadgen *lg, conn *c, uint64_t now) {
   return true;
 }
 
-static void conn_on_readable(loadgen *lg, conn *c) {
-  ssize_t n;
+/* One read into c's input buffer (at most one TLS record's plaintext when
+ * c has TLS); read(2)'s results. */
+static ssize_t conn_read(const loadgen *lg, conn *c) {
+  uint8_t *buf = c->in + c->in_len;
+  size_t len = lg->in_cap - c->in_len;
+
+  if (c->ssl == NULL)
+    return read(c->fd, buf, len);
+  return bench_tls_read("netfw-loadgen", c->ssl, buf, len, NULL);
+}
+
+/* One read, its echoes checked, new frames queued and written. Returns
+ * false when there is nothing more to read now or c closed. */
+static bool conn_read_once(loadgen *lg, conn *c) {
+  ssize_t n = conn_read(lg, c);
   uint64_t now;
 
-  n = read(c->fd, c->in + c->in_len, lg->in_cap - c->in_len);
   if (n < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
       conn_fail(lg, c, "read", errno);
-    return;
+    return false;
   }
   if (n == 0) {
     if (c->next_send != c->next_recv || c->in_len > 0 || lg->sending)
       conn_fail(lg, c, "closed by the server", 0);
     else
       conn_close(lg, c);
-    return;
+    return false;
   }
   c->in_len += (size_t)n;
   now = bench_now_ns();
   if (!conn_consume(lg, c, now))
-    return;
+    return false;
   conn_fill(lg, c, now);
   conn_flush(lg, c);
+  return c->open;
+}
+
+/* Plaintext: one read per readiness event. TLS: reads on while OpenSSL
+ * holds bytes it already took from the socket (epoll cannot see those). */
+static void conn_on_readable(loadgen *lg, conn *c) {
+  while (conn_read_once(lg, c) && c->ssl != NULL && SSL_has_pending(c->ssl))
+    ;
+}
+
+/* Runs c's TLS handshake (bounded by CONNECT_TIMEOUT_MS); the first
+ * connection's version and cipher are kept for the report. 0 or -1. */
+static int conn_tls_start(loadgen *lg, conn *c) {
+  char what[48];
+
+  snprintf(what, sizeof(what), "connection %u", c->index);
+  c->ssl = bench_tls_new("netfw-loadgen", lg->tls_ctx, c->fd);
+  if (c->ssl == NULL || bench_tls_handshake("netfw-loadgen", c->ssl,
+                                            CONNECT_TIMEOUT_MS, what) < 0)
+    return -1;
+  if (lg->tls_version == NULL) {
+    lg->tls_version = SSL_get_version(c->ssl);
+    lg->tls_cipher = SSL_get_cipher_name(c->ssl);
+  }
+  return 0;
 }
 
 /* ---- the run ------------------------------------------------------------- */
@@ -300,6 +351,12 @@ int setup(loadgen *lg) {
             strerror(errno));
     goto failed;
   }
+  if (lg->opt.tls) {
+    lg->tls_ctx = bench_tls_client_ctx("netfw-loadgen", lg->opt.tls_ca,
+                                       lg->opt.tls_ciphersuites);
+    if (lg->tls_ctx == NULL)
+      goto failed;
+  }
   for (size_t i = 0; i < PATTERN_PERIOD + lg->opt.size; i++)
     lg->pattern[i] = (uint8_t)((i * 131u + 17u) ^ (i >> 8));
   for (unsigned long i = 0; i < lg->opt.conns; i++) {
@@ -323,6 +380,8 @@ int setup(loadgen *lg) {
     }
     c->open = true;
     lg->open_conns++;
+    if (lg->tls_ctx != NULL && conn_tls_start(lg, c) < 0)
+      goto failed;
     ev.events = EPOLLIN;
     ev.data.ptr = c;
     if (epoll_ctl(lg->epfd, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
@@ -355,6 +414,7 @@ void teardown(loadgen *lg) {
   if (lg->conns != NULL) {
     for (unsigned long i = 0; i < lg->opt.conns; i++) {
       conn *c = &lg->conns[i];
+      SSL_free(c->ssl);
       if (c->open)
         close(c->fd);
       free(c->sent_at);
@@ -365,6 +425,7 @@ void teardown(loadgen *lg) {
   free(lg->conns);
   free(lg->pattern);
   free(lg->server_pids);
+  SSL_CTX_free(lg->tls_ctx);
   if (lg->epfd >= 0)
     close(lg->epfd);
 }
