@@ -4,15 +4,17 @@ usage: haproxy_e2e.py BIN_DIR CASE
   v2      send-proxy-v2: exact echo through HAProxy; each server logs
           "client 127.0.0.X:PORT" with the client's own source address
   v1      the same with send-proxy (v1 text header)
-  health  check-send-proxy health checks (LOCAL headers) log nothing;
-          one server killed: HAProxy takes it out, every new connection
-          echoes through the other
+  health  check-send-proxy health checks (v2 LOCAL headers) log no
+          warning; one server killed: HAProxy marks it DOWN, and every new
+          connection echoes through the other
   refuse  a direct connection without a header and a header from an
           untrusted source are refused and logged once each
   flags   the three example servers: --help, --proxy-from without
           --proxy-protocol, a bad list; file_storage_server and chat_server
           serve after a v1 header and refuse a connection without one
-Every wait is bounded; the processes started are ended at exit."""
+Every wait is bounded; the processes started are ended at exit.
+HX_LEVEL=debug sets the servers' NETFW_LOG_LEVEL; HX_KEEP=1 keeps the
+temporary directory (configs and logs)."""
 import os
 import random
 import re
@@ -31,6 +33,7 @@ procs = []
 
 
 def fail(msg):
+    """Reports msg and exits 1 (the processes are ended by main)."""
     print("FAIL: " + msg)
     sys.exit(1)
 
@@ -43,6 +46,7 @@ def free_port():
 
 
 def read_log(path):
+    """The whole text of a log file."""
     with open(path, encoding="utf-8", errors="replace") as f:
         return f.read()
 
@@ -66,7 +70,9 @@ def start_echo(bin_dir, tmp, name, proxy_from, prog="echo_server",
         p = subprocess.Popen(
             [os.path.join(bin_dir, prog), "--port", "0", "--workers", "1",
              "--proxy-protocol", "--proxy-from", proxy_from] + list(extra),
-            stdout=so, stderr=err, env=dict(os.environ, NETFW_LOG_LEVEL=os.environ.get("HX_LEVEL", "info")))
+            stdout=so, stderr=err,
+            env=dict(os.environ,
+                     NETFW_LOG_LEVEL=os.environ.get("HX_LEVEL", "info")))
     procs.append(p)
     wait_for(name + " listening", lambda: "listening on" in read_log(out))
     port = int(re.search(r"listening on [\d.]+:(\d+)", read_log(out)).group(1))
@@ -119,6 +125,7 @@ def start_haproxy(tmp, ports, send, check):
 
 
 def recv_exact(s, n):
+    """Exactly n bytes from s; EOFError if the peer closes first."""
     buf = bytearray()
     while len(buf) < n:
         chunk = s.recv(n - len(buf))
@@ -145,6 +152,7 @@ def echo_via(port, src, mid, payload):
 
 
 def payload_for(i):
+    """The payload of client i: 1..3000 pseudo-random bytes."""
     rnd = random.Random(i)
     return bytes(rnd.randrange(256) for _ in range(1 + rnd.randrange(3000)))
 
@@ -191,6 +199,7 @@ def check_seen(servers, want, before=()):
 
 
 def srcs(n, first=2):
+    """n source addresses 127.0.0.first, 127.0.0.first+1, ..."""
     return ["127.0.0.%d" % (first + i) for i in range(n)]
 
 
@@ -216,6 +225,7 @@ def addresses(bin_dir, tmp, send, check):
 
 
 def case_v2(bin_dir, tmp):
+    """v2 header; checks with check-send-proxy (v2 LOCAL headers)."""
     addresses(bin_dir, tmp, "send-proxy-v2", "proxy")
 
 
@@ -226,13 +236,17 @@ def case_v1(bin_dir, tmp):
 
 
 def case_health(bin_dir, tmp):
-    """Kill s1: HAProxy marks it down (fall 2 x inter 200ms), then 20 new
+    """Kill s1: HAProxy marks it DOWN (fall 2 x inter 200ms), then 20 new
     connections all echo through s2, and s2 logs each of them."""
     servers, fport, first = addresses(bin_dir, tmp, "send-proxy-v2", "proxy")
+    hlog = os.path.join(tmp, "haproxy.log")
+    if "is DOWN" in read_log(hlog):
+        fail("a server went DOWN while both ran: " + read_log(hlog))
     s1 = servers[0][0]
     s1.send_signal(signal.SIGKILL)
     s1.wait(10)
-    time.sleep(1.5)  # well past 2 failed checks 200 ms apart
+    wait_for("HAProxy to mark s1 DOWN",
+             lambda: "Server be/s1 is DOWN" in read_log(hlog), 5)
     want = through(fport, srcs(20, 30), 100)
     check_seen([servers[1]], want, first)
     if proxy_lines(servers[1][2]):
@@ -305,6 +319,7 @@ def check_flags(bin_dir, prog, extra):
 
 
 def case_flags(bin_dir, tmp):
+    """The flags on all three servers, and the two others behind a header."""
     store = os.path.join(tmp, "store")
     os.mkdir(store)
     for prog, extra in (("echo_server", []), ("chat_server", []),
@@ -335,6 +350,7 @@ CASES = {"v2": case_v2, "v1": case_v1, "health": case_health,
 
 
 def main():
+    """Runs the case named on the command line; exit status 0 = passed."""
     if len(sys.argv) != 3:
         fail(__doc__)
     if shutil.which("haproxy") is None:
