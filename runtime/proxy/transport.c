@@ -30,6 +30,7 @@ typedef struct proxy_tr {
   unsigned char *buf;      /* the header, and what came after it     */
   size_t len, off;         /* bytes in buf; handed up after the header */
   netfw__proxy_hdr hdr;
+  struct sockaddr_storage tcp_peer; /* as accepted (family 0: unknown) */
   uint32_t flags;
   char peer[56];           /* the TCP peer, "ip:port", for the log   */
 } proxy_tr;
@@ -223,6 +224,8 @@ static void proxy_start(netfw__transport *t) {
   memset(&ss, 0, sizeof(ss));
   err = p->lower->ops->peer(p->lower, &ss);
   addr_name(&ss, p->peer, sizeof(p->peer));
+  if (err == 0)
+    memcpy(&p->tcp_peer, &ss, sizeof(ss));
   uv_timer_start(&p->timer, on_timer, NETFW__PROXY_TIMEOUT_MS, 0);
   if (err != 0) { /* reset before it was accepted (a TCP check): debug */
     fail_at(p, NETFW_LOG_DEBUG, uv_strerror(err));
@@ -291,12 +294,17 @@ static void proxy_close(netfw__transport *t, bool reset) {
   p->lower->ops->close(p->lower, reset);
 }
 
-/* The client the header named; the TCP peer when it named none. */
+/* The client the header named; the TCP peer (as accepted, so still known
+ * after a reset) when it named none. */
 static int proxy_peer(const netfw__transport *t, struct sockaddr_storage *ss) {
   const proxy_tr *p = (const proxy_tr *)t;
 
   if ((p->flags & P_DONE) && !p->hdr.local) {
     memcpy(ss, &p->hdr.src, sizeof(*ss));
+    return 0;
+  }
+  if (p->tcp_peer.ss_family != 0) {
+    memcpy(ss, &p->tcp_peer, sizeof(*ss));
     return 0;
   }
   return p->lower->ops->peer(p->lower, ss);

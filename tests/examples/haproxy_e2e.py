@@ -349,6 +349,29 @@ CASES = {"v2": case_v2, "v1": case_v1, "health": case_health,
          "refuse": case_refuse, "flags": case_flags}
 
 
+def check_sanitizers(tmp):
+    """No sanitizer report in any server's log (a sanitized build)."""
+    for name in sorted(os.listdir(tmp)):
+        path = os.path.join(tmp, name)
+        if name.endswith(".log") and re.search(
+                r"AddressSanitizer|LeakSanitizer|runtime error:",
+                read_log(path)):
+            fail("sanitizer report in %s:\n%s" % (name, read_log(path)))
+
+
+def stop_all():
+    """Ends every process started (SIGTERM, then SIGKILL after 10 s)."""
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
 def main():
     """Runs the case named on the command line; exit status 0 = passed."""
     if len(sys.argv) != 3:
@@ -359,17 +382,11 @@ def main():
     tmp = tempfile.mkdtemp(prefix="netfw-haproxy-")
     try:
         CASES[case](bin_dir, tmp)
+        stop_all()  # leaks are reported at exit
+        check_sanitizers(tmp)
         print("PASS: haproxy %s" % case)
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_all()
         if not os.environ.get("HX_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
 
