@@ -32,6 +32,11 @@ install(FILES ${PROJECT_BINARY_DIR}/netfwConfig.cmake
 # so `cmake --install build --prefix P` works for any P.
 file(RELATIVE_PATH NETFW_PC_TO_PREFIX
      /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+# libsystemd is there only when this build used it (optional).
+set(NETFW_PC_SYSTEMD "")
+if(NETFW_WITH_LIBSYSTEMD)
+  set(NETFW_PC_SYSTEMD " libsystemd")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/netfw.pc.in
                ${PROJECT_BINARY_DIR}/netfw.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/netfw.pc

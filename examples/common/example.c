@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 void example_server_opts_init(example_server_opts *o) {
   o->ip = "127.0.0.1";
@@ -252,7 +254,9 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--proxy-protocol [--proxy-from LIST]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
       "stop it gracefully (exit 0); exits 1 if its workers keep crashing.\n"
-      "SIGHUP re-reads the TLS files (open connections keep theirs).\n%s"
+      "SIGHUP re-reads the TLS files (open connections keep theirs).\n"
+      "Under systemd it serves the socket a .socket unit passes (then\n"
+      "--ip/--port are unused) and reports READY=1/STOPPING=1.\n%s"
       "  --ip ADDR              address to bind (default 127.0.0.1)\n"
       "  --port N               port, 0 = any free port (default 54314)\n"
       "  --workers N            worker processes, 0 = one per CPU\n"
@@ -402,6 +406,7 @@ static netfw_server *new_server(const example_server_opts *o,
   cfg->ip = o->ip;
   cfg->port = o->port;
   cfg->worker_num = o->workers;
+  cfg->listen_fd = netfw_listen_fd_from_env(); /* systemd's socket, or -1 */
   if (o->tls_cert != NULL) {
     netfw_tls_config_init(tls);
     tls->cert_file = o->tls_cert;
@@ -420,6 +425,22 @@ static netfw_server *new_server(const example_server_opts *o,
   return server;
 }
 
+/* Writes the address clients reach: --ip, or the inherited socket's own
+ * address (systemd socket activation). */
+static const char *serving_ip(const example_server_opts *o,
+                              const netfw_config *cfg, char *buf,
+                              size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t slen = sizeof(ss);
+
+  if (cfg->listen_fd < 0 ||
+      getsockname(cfg->listen_fd, (struct sockaddr *)&ss, &slen) != 0 ||
+      getnameinfo((struct sockaddr *)&ss, slen, buf, (socklen_t)len, NULL, 0,
+                  NI_NUMERICHOST) != 0)
+    return o->ip;
+  return buf;
+}
+
 /* The signals are blocked before the server starts so that every thread
  * netfw creates (and the watcher) inherits the mask and sigwait() is the
  * only place they are taken. SIGUSR1 comes from the watcher when the
@@ -430,6 +451,7 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   sigset_t signals;
   pthread_t self = pthread_self(), watcher;
   void *watch_args[2];
+  char ip[64];
   int sig;
   int err;
 
@@ -443,6 +465,14 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
   pthread_sigmask(SIG_BLOCK, &signals, NULL);
 
   err = netfw_server_start(server);
+  if (err != 0 && cfg->listen_fd >= 0) {
+    fprintf(stderr,
+            "error: cannot serve the socket systemd passed (fd %d): %s\n",
+            cfg->listen_fd,
+            err == NETFW_ESYS ? strerror(errno) : netfw_strerror(err));
+    netfw_server_free(server);
+    return 1;
+  }
   if (err != 0) {
     fprintf(stderr, "error: cannot start the server on %s:%u: %s\n", o->ip,
             (unsigned)o->port, netfw_strerror(err));
@@ -457,7 +487,8 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
     netfw_server_free(server);
     return 1;
   }
-  printf("listening on %s:%u\n", o->ip, (unsigned)netfw_server_port(server));
+  printf("listening on %s:%u\n", serving_ip(o, cfg, ip, sizeof(ip)),
+         (unsigned)netfw_server_port(server));
   fflush(stdout);
 
   sig = wait_for_stop(server, o, &signals);

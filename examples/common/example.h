@@ -67,7 +67,9 @@ int example_server_args(int argc, char **argv, const char *name,
 void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
 /* Applies the options to cfg (app and context already set; with --tls-cert
- * also cfg->tls), starts the server, prints "listening on ADDR:PORT"
+ * also cfg->tls; cfg->listen_fd from netfw_listen_fd_from_env, so that a
+ * socket systemd passes is served instead of --ip/--port), starts the
+ * server, prints "listening on ADDR:PORT"
  * (flushed) once connectable, waits for SIGINT or SIGTERM (or for the
  * server to fail: its workers kept crashing), stops it gracefully and
  * returns the process exit status (0 on a clean stop; 1, with "error: ..."

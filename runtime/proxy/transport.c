@@ -3,11 +3,11 @@
  * above it is established and from then on passes everything straight
  * through (reads land in the upper layer's own buffers). Bytes that came
  * with the header are handed up first. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "proxy.h"
@@ -36,24 +36,6 @@ typedef struct proxy_tr {
 } proxy_tr;
 
 static const netfw__transport_ops proxy_ops;
-
-/* "ip:port" of a socket address. */
-static void addr_name(const struct sockaddr_storage *ss, char *out,
-                      size_t len) {
-  char ip[INET6_ADDRSTRLEN] = "?";
-  unsigned port = 0;
-
-  if (ss->ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-    port = ntohs(a->sin_port);
-  } else if (ss->ss_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
-    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-    port = ntohs(a->sin6_port);
-  }
-  snprintf(out, len, "%s:%u", ip, port);
-}
 
 /* Refuses the connection: logged once (at level), reported up as
  * UV_EPROTO. */
@@ -105,7 +87,7 @@ static void header_done(proxy_tr *p, size_t hlen) {
   if (!(p->flags & P_READING))
     p->lower->ops->read_stop(p->lower);
   if (!p->hdr.local) {
-    addr_name(&p->hdr.src, src, sizeof(src));
+    netfw__addr_name(&p->hdr.src, src, sizeof(src));
     netfw_log(NETFW_LOG_DEBUG, "proxy: %s is %s (v%d)", p->peer, src,
               p->hdr.version);
   }
@@ -223,7 +205,7 @@ static void proxy_start(netfw__transport *t) {
 
   memset(&ss, 0, sizeof(ss));
   err = p->lower->ops->peer(p->lower, &ss);
-  addr_name(&ss, p->peer, sizeof(p->peer));
+  netfw__addr_name(&ss, p->peer, sizeof(p->peer));
   if (err == 0)
     memcpy(&p->tcp_peer, &ss, sizeof(ss));
   uv_timer_start(&p->timer, on_timer, NETFW__PROXY_TIMEOUT_MS, 0);

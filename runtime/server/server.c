@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,6 +27,24 @@ static bool config_valid(const netfw_config *cfg) {
          cfg->max_connections >= 0 && cfg->drain_timeout_ms >= 0 &&
          cfg->frame_timeout_ms >= 0 && cfg->max_output != 0 &&
          cfg->max_output <= (size_t)INT32_MAX && cfg->bus_queue > 0;
+}
+
+/* True unless listen_fd is below -1 or goes with reuseport (one inherited
+ * socket cannot be one socket per worker); logs why. */
+static bool listen_fd_valid(const netfw_config *cfg) {
+  if (cfg->listen_fd < -1) {
+    netfw_log(NETFW_LOG_ERROR,
+              "netfw_server_new: listen_fd %d is neither -1 nor a descriptor",
+              cfg->listen_fd);
+    return false;
+  }
+  if (cfg->listen_fd >= 0 && cfg->reuseport) {
+    netfw_log(NETFW_LOG_ERROR,
+              "netfw_server_new: listen_fd and reuseport exclude each other "
+              "(the workers share the one socket given)");
+    return false;
+  }
+  return true;
 }
 
 /* True for a bus_url netfw understands (NULL, "local", redis://...);
@@ -52,8 +71,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   s = calloc(1, sizeof(*s));
   if (s == NULL)
     return NULL;
-  if (!netfw__config_take(cfg, &s->cfg, &s->app) ||
-      !config_valid(&s->cfg) || !bus_url_valid(s->cfg.bus_url))
+  if (!netfw__config_take(cfg, &s->cfg, &s->app) || !config_valid(&s->cfg) ||
+      !listen_fd_valid(&s->cfg) || !bus_url_valid(s->cfg.bus_url))
     goto failed_config;
   if (s->cfg.ip != NULL && (s->ip = strdup(s->cfg.ip)) == NULL)
     goto failed_config;
@@ -187,6 +206,77 @@ static int bind_all(netfw_server *s) {
   return 0;
 }
 
+/* Checks that fd is a listening TCP socket (IPv4 or IPv6). Returns 0, or
+ * NETFW_ESYS with errno: EBADF/ENOTSOCK (not a socket), EPROTOTYPE (not a
+ * stream), EINVAL (not listening), EAFNOSUPPORT (not TCP/IP). Logs why. */
+static int check_listener(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(int), slen = sizeof(ss);
+  int type = 0, acc = 0, err = 0;
+  const char *why = NULL;
+
+  if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+    err = errno, why = "not a socket";
+  else if (type != SOCK_STREAM)
+    err = EPROTOTYPE, why = "not a stream socket";
+  else if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) != 0 ||
+           acc == 0)
+    err = EINVAL, why = "not listening";
+  else if (getsockname(fd, (struct sockaddr *)&ss, &slen) != 0 ||
+           (ss.ss_family != AF_INET && ss.ss_family != AF_INET6))
+    err = EAFNOSUPPORT, why = "not a TCP/IP socket";
+  if (why == NULL)
+    return 0;
+  netfw_log(NETFW_LOG_ERROR, "listen_fd %d cannot be served: %s (%s)", fd, why,
+            strerror(err));
+  errno = err;
+  return NETFW_ESYS;
+}
+
+/* Serves the caller's listening socket (cfg.listen_fd; systemd socket
+ * activation): through a close-on-exec duplicate, made non-blocking as a
+ * bound socket is (the flag is the socket's, so the caller's descriptor
+ * becomes non-blocking too), which every worker shares and stop closes;
+ * the caller's descriptor stays the caller's. */
+static int adopt_listener(netfw_server *s) {
+  int i, fd, fl, err = check_listener(s->cfg.listen_fd);
+
+  if (err != 0)
+    return err;
+  fd = fcntl(s->cfg.listen_fd, F_DUPFD_CLOEXEC, 3);
+  if (fd < 0)
+    return NETFW_ESYS;
+  fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+    err = errno;
+    close(fd);
+    errno = err;
+    return NETFW_ESYS;
+  }
+  s->listen_fd = fd;
+  s->port = bound_port(fd);
+  for (i = 0; i < s->nworkers; i++)
+    s->slots[i].listen_fd = fd;
+  return 0;
+}
+
+/* Writes "ADDR port N" of the listening socket into buf and returns it;
+ * "an inherited socket (fd 3), ADDR port N" for cfg.listen_fd. */
+static const char *listener_name(const netfw_server *s, char *buf, size_t len) {
+  struct sockaddr_storage ss;
+  socklen_t slen = sizeof(ss);
+  char ip[64] = "?";
+  int n = 0;
+
+  if (getsockname(s->listen_fd, (struct sockaddr *)&ss, &slen) == 0)
+    (void)getnameinfo((struct sockaddr *)&ss, slen, ip, sizeof(ip), NULL, 0,
+                      NI_NUMERICHOST);
+  if (s->cfg.listen_fd >= 0)
+    n = snprintf(buf, len, "inherited socket (fd %d), ", s->cfg.listen_fd);
+  snprintf(buf + n, len - (size_t)n, "%s port %u", ip, (unsigned)s->port);
+  return buf;
+}
+
 void netfw__close_listeners(netfw_server *s) {
   int i;
 
@@ -240,6 +330,19 @@ static void release_run_state(netfw_server *s) {
   s->slots = NULL;
 }
 
+/* Logs the start and tells systemd (sd_notify): READY=1, every worker
+ * accepts. */
+static void announce_ready(const netfw_server *s) {
+  char where[128], state[192];
+
+  listener_name(s, where, sizeof(where));
+  netfw_log(NETFW_LOG_INFO, "server started: %s, %d worker%s", where,
+            s->nworkers, s->nworkers == 1 ? "" : "s");
+  snprintf(state, sizeof(state), "READY=1\nSTATUS=serving %s, %d worker%s",
+           where, s->nworkers, s->nworkers == 1 ? "" : "s");
+  netfw__notify(state);
+}
+
 int netfw_server_start(netfw_server *s) {
   long ncpu;
   int i, err;
@@ -263,20 +366,19 @@ int netfw_server_start(netfw_server *s) {
     err = NETFW_ENOMEM;
     goto failed;
   }
-  err = bind_all(s);
+  err = s->cfg.listen_fd >= 0 ? adopt_listener(s) : bind_all(s);
   if (err == 0)
     err = bus_resolve(s);
   if (err != 0)
     goto failed;
   s->parent_pid = getpid();
+  s->watchdog_usec = netfw__watchdog_usec();
   err = netfw__supervisor_start(s);
   if (err != 0)
     goto failed;
   s->state = NETFW__SRV_RUNNING;
   netfw__server_publish(s, NETFW_RUN_RUNNING);
-  netfw_log(NETFW_LOG_INFO, "server started: %s port %u, %d worker%s",
-            s->cfg.ip != NULL ? s->cfg.ip : "host address", s->port,
-            s->nworkers, s->nworkers == 1 ? "" : "s");
+  announce_ready(s);
   return 0;
 
 failed:
@@ -302,6 +404,7 @@ int netfw_server_stop(netfw_server *s, int timeout_ms) {
     return NETFW_EINVAL;
   if (s->state != NETFW__SRV_RUNNING || foreign(s))
     return NETFW_ESTATE;
+  netfw__notify("STOPPING=1");
   netfw__supervisor_stop(s, timeout_ms < 0 ? -1 : timeout_ms);
   release_run_state(s);
   s->state = NETFW__SRV_STOPPED;

@@ -92,6 +92,9 @@ struct netfw_server {
                                  swapped on the supervisor thread        */
   char *proxy_from;           /* copy of cfg.proxy_from                  */
   struct netfw__proxy_policy *proxy; /* set iff cfg.proxy_protocol      */
+  uint64_t watchdog_usec; /* systemd's WatchdogSec for this process, read
+                             at start (0: off); the supervisor pings at
+                             half of it                                 */
 
   /* what netfw_server_state reports (a netfw_run_state): changed only by
    * netfw__server_publish, under mu, with state_cv broadcast */
@@ -119,6 +122,41 @@ void netfw__server_publish(netfw_server *s, netfw_run_state to);
 /* Closes the parent's listening socket(s); idempotent. Called on the
  * supervisor thread when a crash loop stops the server, else by stop. */
 void netfw__close_listeners(netfw_server *s);
+
+/* ---- systemd: socket activation and readiness (systemd.c, notify.c) ---- */
+
+/* Reads the socket-activation variables as sd_listen_fds does: pid and fds
+ * are LISTEN_PID and LISTEN_FDS (NULL when unset), self this process's pid.
+ * Returns how many sockets were passed (from fd 3 on), 0 when none or for
+ * another process, -1 for a value that is not a whole number in range. */
+int netfw__listen_fds_parse(const char *pid, const char *fds, pid_t self);
+
+/* Reads the watchdog variables as sd_watchdog_enabled does: usec and pid are
+ * WATCHDOG_USEC and WATCHDOG_PID (NULL when unset). Returns the interval in
+ * microseconds, or 0 when off, for another process or malformed. */
+uint64_t netfw__watchdog_parse(const char *usec, const char *pid, pid_t self);
+
+/* The watchdog interval systemd asked of this process (WATCHDOG_USEC, with
+ * libsystemd's sd_watchdog_enabled when built with it); 0 when off. */
+uint64_t netfw__watchdog_usec(void);
+
+/* Tells the service manager state ("READY=1", "STOPPING=1", "WATCHDOG=1",
+ * "RELOADING=1", several joined by newlines): one non-blocking datagram to
+ * the unix socket NOTIFY_SOCKET names (a path, or "@name" for an abstract
+ * one; other address kinds go to libsystemd's sd_notify when built with
+ * it). A state starting with "RELOADING=1" gets MONOTONIC_USEC=<now> added,
+ * as systemd 253 on asks. Never waits for the manager. Returns 1 when sent,
+ * 0 without NOTIFY_SOCKET, -1 when it failed (the first failure logged).
+ * Any thread of the parent: netfw_server_start (READY=1),
+ * netfw_server_stop (STOPPING=1), the supervisor's watchdog timer, and
+ * netfw_server_reload's steps on the supervisor thread (RELOADING=1 before
+ * the first new worker, READY=1 once every slot's new worker accepts). */
+int netfw__notify(const char *state);
+
+/* On the supervisor thread, once the first workers accept: starts the
+ * sup.watchdog timer (initialised by the loop) sending WATCHDOG=1 every
+ * watchdog_usec / 2 while the server serves; nothing when it is off. */
+void netfw__watchdog_start(netfw_server *s);
 
 /* Starts the supervisor thread, which forks the first workers, waits until
  * each one listens and reports the result. Returns 0 or a NETFW_E* code

@@ -234,6 +234,7 @@ static void finish_stop(netfw_server *s) {
   close_handle((uv_handle_t *)&s->sup.tick);
   close_handle((uv_handle_t *)&s->sup.retry);
   close_handle((uv_handle_t *)&s->sup.kill);
+  close_handle((uv_handle_t *)&s->sup.watchdog);
 }
 
 static void on_stop_deadline(uv_timer_t *t) {
@@ -302,6 +303,7 @@ static int loop_open(netfw_server *s) {
   uv_timer_init(&sup->loop, &sup->tick);
   uv_timer_init(&sup->loop, &sup->retry);
   uv_timer_init(&sup->loop, &sup->kill);
+  uv_timer_init(&sup->loop, &sup->watchdog); /* started by supervise */
   sup->wake.data = sup->tick.data = sup->retry.data = sup->kill.data = s;
   sup->loop_open = true;
   sup->relay = netfw__relay_new(
@@ -325,6 +327,7 @@ static void loop_close(netfw_server *s) {
   close_handle((uv_handle_t *)&sup->tick);
   close_handle((uv_handle_t *)&sup->retry);
   close_handle((uv_handle_t *)&sup->kill);
+  close_handle((uv_handle_t *)&sup->watchdog);
   netfw__relay_close(sup->relay);
   sup->relay = NULL;
   uv_run(&sup->loop, UV_RUN_DEFAULT);
@@ -349,8 +352,10 @@ static void *supervise(void *arg) {
   if (err == 0)
     err = start_workers(s);
   saved = errno;
-  if (err == 0)
+  if (err == 0) {
     netfw__channel_open(s);
+    netfw__watchdog_start(s); /* systemd's WATCHDOG=1 (notify.c) */
+  }
   announce_start(s, err, saved);
   if (err == 0)
     uv_run(&s->sup.loop, UV_RUN_DEFAULT);

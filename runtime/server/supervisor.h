@@ -123,6 +123,7 @@ typedef struct netfw__sup {
   uv_timer_t tick;   /* reaps processes without a pidfd every 50 ms  */
   uv_timer_t retry;  /* forks again after a failed fork              */
   uv_timer_t kill;   /* the stop deadline: SIGKILL what is left      */
+  uv_timer_t watchdog; /* WATCHDOG=1 to systemd (notify.c)           */
   bool loop_open;    /* loop and handles initialised                 */
   bool open;         /* guarded by mu: commands are taken            */
   netfw__cmd *queue; /* guarded by mu: commands not yet taken        */

@@ -102,30 +102,38 @@ void netfw__stream_account(netfw__stream *s) {
     ctx->over_budget(ctx);
 }
 
+int netfw__stream_buf_grow(netfw__stream_ctx *ctx, uint8_t **base,
+                           size_t *cap, size_t need, size_t min_cap) {
+  size_t c;
+  uint8_t *buf;
+
+  if (need <= *cap)
+    return 0;
+  if (*base == NULL) {
+    *base = netfw__stream_buf_take(ctx, need, cap);
+    if (*base != NULL)
+      return 0;
+    *cap = 0;
+  }
+  c = *cap * 2 > min_cap ? *cap * 2 : min_cap;
+  if (c < need)
+    c = need;
+  buf = realloc(*base, c);
+  if (buf == NULL)
+    return NETFW_ENOMEM;
+  *base = buf;
+  *cap = c;
+  return 0;
+}
+
 /* Makes room for n more bytes in s->out. Returns 0 or NETFW_ENOMEM. */
 static int reserve_out(netfw__stream *s, size_t n) {
-  size_t need = s->out_len + n, cap;
-  uint8_t *buf;
+  size_t need = s->out_len + n;
 
   if (need < n)
     return NETFW_ENOMEM;
-  if (need <= s->out_cap)
-    return 0;
-  if (s->out == NULL) {
-    s->out = netfw__stream_buf_take(s->ctx, need, &s->out_cap);
-    if (s->out != NULL)
-      return 0;
-    s->out_cap = 0;
-  }
-  cap = s->out_cap * 2 > OUT_MIN_CAP ? s->out_cap * 2 : OUT_MIN_CAP;
-  if (cap < need)
-    cap = need;
-  buf = realloc(s->out, cap);
-  if (buf == NULL)
-    return NETFW_ENOMEM;
-  s->out = buf;
-  s->out_cap = cap;
-  return 0;
+  return netfw__stream_buf_grow(s->ctx, &s->out, &s->out_cap, need,
+                                OUT_MIN_CAP);
 }
 
 /* ---- the end ---- */

@@ -278,6 +278,12 @@ int netfw__stream_peer(const netfw__stream *s, struct sockaddr_storage *ss);
 uint8_t *netfw__stream_buf_take(netfw__stream_ctx *ctx, size_t min,
                                 size_t *cap);
 
+/* Makes *base (capacity *cap) hold at least need bytes, keeping what it
+ * holds: a cached buffer when *base is NULL, else grown (doubling, at
+ * least min_cap). Returns 0 or NETFW_ENOMEM (*base unchanged). */
+int netfw__stream_buf_grow(netfw__stream_ctx *ctx, uint8_t **base,
+                           size_t *cap, size_t need, size_t min_cap);
+
 /* Keeps buf for reuse when the cache has room for it, else frees it. */
 void netfw__stream_buf_give(netfw__stream_ctx *ctx, uint8_t *buf, size_t cap);
 

@@ -88,29 +88,12 @@ BIO *netfw__tls_bio_new(netfw__tls *tls) {
 /* ---- buffers ---- */
 
 int netfw__tls_buf_reserve(netfw__tls *tls, netfw__tls_buf *b, size_t n) {
-  size_t need, cap;
-  uint8_t *p;
-
   if (b->off > 0 && b->off == b->len)
     b->off = b->len = 0;
-  need = b->len + n;
-  if (need <= b->cap)
-    return 0;
-  if (b->base == NULL) {
-    b->base = netfw__stream_buf_take(tls->sctx, need, &b->cap);
-    if (b->base != NULL)
-      return 0;
-    b->cap = 0;
-  }
-  cap = b->cap * 2 > NETFW__TLS_BUF_MIN ? b->cap * 2 : NETFW__TLS_BUF_MIN;
-  if (cap < need)
-    cap = need;
-  p = realloc(b->base, cap);
-  if (p == NULL)
-    return -1;
-  b->base = p;
-  b->cap = cap;
-  return 0;
+  return netfw__stream_buf_grow(tls->sctx, &b->base, &b->cap, b->len + n,
+                                NETFW__TLS_BUF_MIN) == 0
+             ? 0
+             : -1;
 }
 
 void netfw__tls_buf_release(netfw__tls *tls, netfw__tls_buf *b) {

@@ -65,7 +65,8 @@ typedef struct netfw__tls {
   size_t up_left;
   uint32_t flags;
   char *failure;            /* why the handshake failed (malloc)         */
-  char peer[56];            /* "ip:port" of the peer, kept for the log   */
+  char peer[56];            /* "ip:port" of the peer, kept for the log
+                               (NETFW__ADDR_NAME_LEN)                  */
 } netfw__tls;
 
 /* Writes OpenSSL's last reason into buf and clears its error queue. */

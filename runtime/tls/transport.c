@@ -18,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "addr.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "tls_internal.h"
@@ -42,21 +43,10 @@ const char *netfw__tls_failure(const netfw__stream *s) {
  * gone by the time one is written). */
 static void keep_peer_name(netfw__tls *tls) {
   struct sockaddr_storage ss;
-  char ip[INET6_ADDRSTRLEN] = "?";
-  unsigned port = 0;
 
-  if (tls->lower->ops->peer(tls->lower, &ss) == 0) {
-    if (ss.ss_family == AF_INET) {
-      const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
-      inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-      port = ntohs(a->sin_port);
-    } else if (ss.ss_family == AF_INET6) {
-      const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
-      inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-      port = ntohs(a->sin6_port);
-    }
-  }
-  snprintf(tls->peer, sizeof(tls->peer), "%s:%u", ip, port);
+  memset(&ss, 0, sizeof(ss));
+  (void)tls->lower->ops->peer(tls->lower, &ss);
+  netfw__addr_name(&ss, tls->peer, sizeof(tls->peer));
 }
 
 void netfw__tls_fail(netfw__tls *tls, const char *why, int status) {
