@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,18 +127,21 @@ static bool inside(const net *n, int family, const unsigned char *a) {
 
 bool netfw__proxy_trusted(const netfw__proxy_policy *p,
                           const struct sockaddr *sa) {
-  const unsigned char *a;
+  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                              0, 0, 0, 0, 0xff, 0xff};
+  unsigned char a[16];
   int family = sa->sa_family, i;
 
   if (p == NULL || p->n == 0)
     return true;
-  if (family == AF_INET) {
-    a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+  if (family == AF_INET) { /* copied out: sa may be only 2-aligned */
+    memcpy(a, (const char *)sa + offsetof(struct sockaddr_in, sin_addr), 4);
   } else if (family == AF_INET6) {
-    a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+    memcpy(a, (const char *)sa + offsetof(struct sockaddr_in6, sin6_addr),
+           16);
+    if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
       family = AF_INET;
-      a += 12;
+      memmove(a, a + 12, 4);
     }
   } else {
     return false;
