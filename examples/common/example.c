@@ -28,6 +28,8 @@ void example_server_opts_init(example_server_opts *o) {
   o->tls_cert = NULL;
   o->tls_key = NULL;
   o->tls_ca = NULL;
+  o->proxy_protocol = false;
+  o->proxy_from = NULL;
 }
 
 bool example_parse_bus(const char *url, char *host, size_t host_len,
@@ -103,7 +105,9 @@ enum {
   OPT_BUS,
   OPT_TLS_CERT,
   OPT_TLS_KEY,
-  OPT_TLS_CA
+  OPT_TLS_CA,
+  OPT_PROXY_PROTOCOL,
+  OPT_PROXY_FROM
 };
 
 /* Parses one limit option into o; false (with a message) on a bad value. */
@@ -168,6 +172,12 @@ static bool server_opt(example_server_opts *o, int code, const char *arg) {
   case OPT_TLS_CA:
     o->tls_ca = arg;
     return true;
+  case OPT_PROXY_PROTOCOL:
+    o->proxy_protocol = true;
+    return true;
+  case OPT_PROXY_FROM:
+    o->proxy_from = arg;
+    return true;
   }
   return limit_opt(o, code, arg);
 }
@@ -189,6 +199,8 @@ void example_apply_limits(const example_server_opts *o, netfw_config *cfg) {
     cfg->drain_timeout_ms = (int)o->drain_timeout_ms;
   if (o->bus != NULL)
     cfg->bus_url = o->bus;
+  cfg->proxy_protocol = o->proxy_protocol;
+  cfg->proxy_from = o->proxy_from;
 }
 
 /* The limit options' lines of the usage (defaults are netfw's). */
@@ -215,7 +227,14 @@ static void limits_usage(FILE *out, bool dir) {
           "  --tls-cert FILE        serve TLS with this PEM certificate chain\n"
           "  --tls-key FILE         and its private key (both or neither)\n"
           "  --tls-ca FILE          require client certificates signed by\n"
-          "                         these PEM CAs (mutual TLS)\n");
+          "                         these PEM CAs (mutual TLS)\n"
+          "  --proxy-protocol       every connection starts with a PROXY\n"
+          "                         protocol header (v1 or v2) from a load\n"
+          "                         balancer such as HAProxy; clients are\n"
+          "                         known by the address in it\n"
+          "  --proxy-from LIST      only these sources may send that header,\n"
+          "                         e.g. 127.0.0.1/32,10.0.0.0/8,::1/128\n"
+          "                         (default: any)\n");
   if (dir)
     fprintf(out,
             "  --quota BYTES          total size of the stored files; an ADD\n"
@@ -231,7 +250,8 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--idle-timeout MS] [--worker-memory BYTES]\n"
       "       [--max-output BYTES] [--frame-timeout MS]\n"
       "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
-      "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]%s\n%s"
+      "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]\n"
+      "       [--proxy-protocol [--proxy-from LIST]]%s\n%s"
       "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
       "stop it gracefully: no new connection, the open ones shut down\n"
       "with their output delivered, exit 0; exits 1 if its workers keep\n"
@@ -253,7 +273,8 @@ static void server_usage(FILE *out, const char *name, const char *about,
   limits_usage(out, dir);
 }
 
-/* The TLS options go together: cert with key, ca only with them. Returns
+/* The TLS options go together: cert with key, ca only with them; and
+ * --proxy-from needs --proxy-protocol. Returns
  * false, with a message on stderr, when they do not. */
 static bool tls_opts_ok(const example_server_opts *o) {
   if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
@@ -262,6 +283,10 @@ static bool tls_opts_ok(const example_server_opts *o) {
   }
   if (o->tls_ca != NULL && o->tls_cert == NULL) {
     fprintf(stderr, "error: --tls-ca needs --tls-cert and --tls-key\n");
+    return false;
+  }
+  if (o->proxy_from != NULL && !o->proxy_protocol) {
+    fprintf(stderr, "error: --proxy-from needs --proxy-protocol\n");
     return false;
   }
   return true;
@@ -287,6 +312,8 @@ int example_server_args(int argc, char **argv, const char *name,
       {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
       {"tls-key", required_argument, NULL, OPT_TLS_KEY},
       {"tls-ca", required_argument, NULL, OPT_TLS_CA},
+      {"proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL},
+      {"proxy-from", required_argument, NULL, OPT_PROXY_FROM},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;

@@ -30,6 +30,8 @@ typedef struct example_server_opts {
   const char *tls_key;   /* --tls-key FILE                                   */
   const char *tls_ca;    /* --tls-ca FILE: client certificates required and
                             verified against it (mutual TLS); or NULL        */
+  bool proxy_protocol;    /* --proxy-protocol: a PROXY header first        */
+  const char *proxy_from; /* --proxy-from LIST: who may send it; or NULL    */
 } example_server_opts;
 
 /* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every
@@ -51,7 +53,7 @@ bool example_parse_bus(const char *url, char *host, size_t host_len,
 /* Parses a server's command line: --ip, --port, --workers, --bus, the limits
  * (--max-payload, --max-connections, --idle-timeout, --worker-memory),
  * --tls-cert/--tls-key (both or neither) and --tls-ca (only with them),
- * --help and, when dir is not NULL, a required --dir DIR stored in *dir and
+ * --proxy-protocol and --proxy-from LIST (only with it), --help and, when dir is not NULL, a required --dir DIR stored in *dir and
  * an optional --quota BYTES stored in o->quota. name and about
  * start the usage text. Returns -1 to go on, else the status to exit with
  * (0 after --help; 2 on a usage error, with the usage on stderr). */
@@ -59,7 +61,8 @@ int example_server_args(int argc, char **argv, const char *name,
                         const char *about, example_server_opts *o,
                         const char **dir);
 
-/* Copies the limits that were given, and --bus, into cfg (the others keep
+/* Copies the limits that were given, --bus and --proxy-protocol/--proxy-from
+ * into cfg (the others keep
  * cfg's values, netfw's defaults after netfw_config_init). */
 void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 

@@ -286,7 +286,7 @@ store_rc store_list(store *s, size_t limit,
     n++;
   }
   closedir(d);
-  if (rc == STORE_OK)
+  if (rc == STORE_OK && n > 0) /* names is NULL when the directory is empty */
     qsort(names, n, sizeof(*names), by_name);
   for (size_t i = 0; i < n; i++) {
     struct stat st;

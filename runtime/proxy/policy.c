@@ -1,7 +1,9 @@
 /* Who may send a PROXY header: cfg.proxy_from as a list of networks (see
  * proxy.h). A v4-mapped IPv6 peer (::ffff:a.b.c.d) is matched as IPv4. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +54,7 @@ static bool parse_net(const char *s, net *out) {
   out->bits = out->family == AF_INET ? 32 : 128;
   if (slash != NULL) {
     bits = strtoul(slash + 1, &end, 10);
-    if (slash[1] == '\0' || *end != '\0' || bits > out->bits)
+    if (!isdigit((unsigned char)slash[1]) || *end != '\0' || bits > out->bits)
       return false;
     out->bits = (unsigned)bits;
   }
@@ -60,8 +62,9 @@ static bool parse_net(const char *s, net *out) {
   return true;
 }
 
-/* Copies entry [b, e) of the list without surrounding spaces. */
-static void trimmed(const char *b, const char *e, char *out, size_t cap) {
+/* Copies entry [b, e) of the list without surrounding spaces. Returns
+ * false when it does not fit (out then holds its start). */
+static bool trimmed(const char *b, const char *e, char *out, size_t cap) {
   size_t n;
 
   while (b < e && *b == ' ')
@@ -71,6 +74,7 @@ static void trimmed(const char *b, const char *e, char *out, size_t cap) {
   n = (size_t)(e - b) < cap - 1 ? (size_t)(e - b) : cap - 1;
   memcpy(out, b, n);
   out[n] = '\0';
+  return (size_t)(e - b) < cap - 1;
 }
 
 netfw__proxy_policy *netfw__proxy_policy_new(const char *from, char *err,
@@ -91,8 +95,8 @@ netfw__proxy_policy *netfw__proxy_policy_new(const char *from, char *err,
     e = strchr(p, ',');
     if (e == NULL)
       e = p + strlen(p);
-    trimmed(p, e, entry, sizeof(entry));
-    if (!parse_net(entry, &pol->nets[pol->n])) {
+    if (!trimmed(p, e, entry, sizeof(entry)) ||
+        !parse_net(entry, &pol->nets[pol->n])) {
       snprintf(err, err_len,
                "proxy_from: \"%s\" is not an address or network "
                "(ADDR or ADDR/BITS)",
@@ -123,18 +127,21 @@ static bool inside(const net *n, int family, const unsigned char *a) {
 
 bool netfw__proxy_trusted(const netfw__proxy_policy *p,
                           const struct sockaddr *sa) {
-  const unsigned char *a;
+  static const unsigned char v4_mapped[12] = {0, 0, 0, 0, 0, 0,
+                                              0, 0, 0, 0, 0xff, 0xff};
+  unsigned char a[16];
   int family = sa->sa_family, i;
 
   if (p == NULL || p->n == 0)
     return true;
-  if (family == AF_INET) {
-    a = (const unsigned char *)&((const struct sockaddr_in *)sa)->sin_addr;
+  if (family == AF_INET) { /* copied out: sa may be only 2-aligned */
+    memcpy(a, (const char *)sa + offsetof(struct sockaddr_in, sin_addr), 4);
   } else if (family == AF_INET6) {
-    a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-    if (IN6_IS_ADDR_V4MAPPED((const struct in6_addr *)a)) {
+    memcpy(a, (const char *)sa + offsetof(struct sockaddr_in6, sin6_addr),
+           16);
+    if (memcmp(a, v4_mapped, sizeof(v4_mapped)) == 0) {
       family = AF_INET;
-      a += 12;
+      memmove(a, a + 12, 4);
     }
   } else {
     return false;

@@ -30,22 +30,28 @@ typedef struct proxy_tr {
   unsigned char *buf;      /* the header, and what came after it     */
   size_t len, off;         /* bytes in buf; handed up after the header */
   netfw__proxy_hdr hdr;
+  struct sockaddr_storage tcp_peer; /* as accepted (family 0: unknown) */
   uint32_t flags;
   char peer[56];           /* the TCP peer, "ip:port", for the log   */
 } proxy_tr;
 
 static const netfw__transport_ops proxy_ops;
 
-/* Refuses the connection: logged once, reported up as UV_EPROTO. */
-static void fail(proxy_tr *p, const char *why) {
+/* Refuses the connection: logged once (at level), reported up as
+ * UV_EPROTO. */
+static void fail_at(proxy_tr *p, netfw_log_level level, const char *why) {
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
   p->flags |= P_FAILED;
   uv_timer_stop(&p->timer);
   p->lower->ops->read_stop(p->lower);
-  netfw_log(NETFW_LOG_WARN, "proxy: connection from %s refused: %s", p->peer,
-            why);
+  netfw_log(level, "proxy: connection from %s refused: %s", p->peer, why);
   p->t.ev->read(p->t.up, UV_EPROTO);
+}
+
+/* Refuses the connection with a warning (see fail_at). */
+static void fail(proxy_tr *p, const char *why) {
+  fail_at(p, NETFW_LOG_WARN, why);
 }
 
 /* Hands what came after the header to the layer above, while it reads. */
@@ -120,8 +126,9 @@ static void on_lower_read(void *up, ssize_t nread) {
   }
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
-  if (nread < 0) {
-    fail(p, nread == UV_EOF ? "closed before its PROXY header"
+  if (nread < 0) { /* gone without a byte (a TCP check, a scan): debug */
+    fail_at(p, p->len == 0 ? NETFW_LOG_DEBUG : NETFW_LOG_WARN,
+            nread == UV_EOF ? "closed before its PROXY header"
                             : uv_strerror((int)nread));
     return;
   }
@@ -197,9 +204,15 @@ static void proxy_start(netfw__transport *t) {
   int err;
 
   memset(&ss, 0, sizeof(ss));
-  (void)p->lower->ops->peer(p->lower, &ss);
+  err = p->lower->ops->peer(p->lower, &ss);
   netfw__addr_name(&ss, p->peer, sizeof(p->peer));
+  if (err == 0)
+    memcpy(&p->tcp_peer, &ss, sizeof(ss));
   uv_timer_start(&p->timer, on_timer, NETFW__PROXY_TIMEOUT_MS, 0);
+  if (err != 0) { /* reset before it was accepted (a TCP check): debug */
+    fail_at(p, NETFW_LOG_DEBUG, uv_strerror(err));
+    return;
+  }
   if (!netfw__proxy_trusted(p->policy, (const struct sockaddr *)&ss)) {
     fail(p, "not in proxy_from");
     return;
@@ -263,12 +276,17 @@ static void proxy_close(netfw__transport *t, bool reset) {
   p->lower->ops->close(p->lower, reset);
 }
 
-/* The client the header named; the TCP peer when it named none. */
+/* The client the header named; the TCP peer (as accepted, so still known
+ * after a reset) when it named none. */
 static int proxy_peer(const netfw__transport *t, struct sockaddr_storage *ss) {
   const proxy_tr *p = (const proxy_tr *)t;
 
   if ((p->flags & P_DONE) && !p->hdr.local) {
     memcpy(ss, &p->hdr.src, sizeof(*ss));
+    return 0;
+  }
+  if (p->tcp_peer.ss_family != 0) {
+    memcpy(ss, &p->tcp_peer, sizeof(*ss));
     return 0;
   }
   return p->lower->ops->peer(p->lower, ss);
