@@ -140,7 +140,9 @@ typedef struct netfw_config {
                            list makes netfw_server_new fail (logged)      */
   int listen_fd;        /* -1 (default): bind ip:port; else serve this
                            listening socket (systemd socket activation:
-                           netfw_listen_fd_from_env); ip and port unused  */
+                           netfw_listen_fd_from_env); ip and port unused;
+                           netfw serves a duplicate, the caller keeps fd
+                           (which becomes non-blocking)                   */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
@@ -252,15 +254,19 @@ NETFW_EXTERN void netfw_conn_set_data(netfw_conn *c, void *data);
 NETFW_EXTERN void *netfw_conn_data(const netfw_conn *c);
 
 /* Replaces the workers one at a time without refusing a connection or
- * losing a reply (docs/deploy.md, "Reload"): for each slot a new worker is
- * forked and accepts before the old one stops accepting; the old one keeps
- * serving its open connections until they end or drain_timeout_ms passes,
- * then shuts them down gracefully. With TLS the files are re-read first.
- * Tells systemd RELOADING=1, then READY=1. Returns 0 once every slot's new
- * worker accepts; NETFW_ESTATE (not running, or a reload under way);
- * NETFW_ETLS (a TLS file is unusable: logged, nothing changed);
- * NETFW_ETIMEDOUT (a new worker was not ready within 30 s: the old one
- * keeps serving that slot). */
+ * losing a reply (docs/server.md, "Reload"): for each slot a new worker is
+ * forked and accepts before the old one is told to retire (SIGUSR2); the
+ * old one stops accepting and keeps serving its open connections until
+ * they end or drain_timeout_ms passes, then shuts them down gracefully.
+ * With TLS the files are re-read first. Tells systemd RELOADING=1, then
+ * READY=1. Returns 0 once every slot's new worker accepts (an old one may
+ * still take a connection or two before it retires; those are served);
+ * NETFW_EINVAL (NULL); NETFW_ESTATE (not running, a reload under way, a
+ * slot with 4 generations still draining, or a stop or crash loop ended
+ * it); NETFW_ETLS (a TLS file is unusable: logged, nothing changed);
+ * NETFW_ETIMEDOUT (a new worker was not ready within 30 s: it is killed
+ * and the old one keeps serving that slot); NETFW_ESYS (errno ECHILD: a
+ * new worker exited before it was ready; the old one keeps serving). */
 NETFW_EXTERN int netfw_server_reload(netfw_server *s);
 
 /* The listening socket systemd passed to this process (LISTEN_FDS and
