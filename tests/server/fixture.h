@@ -19,6 +19,8 @@
 #include "tls_kit.h"
 #include "wire.h"
 
+#include <sys/mman.h>
+
 typedef struct fx {
   board *b;
   netfw_config cfg;
@@ -38,6 +40,26 @@ static inline int fx_setup(void **state) {
   f->cfg.context = f->b;
   tls_kit_server_config(&f->cfg); /* the _tls variant: TLS on */
   *state = f;
+  return 0;
+}
+
+/* fx_setup for a test that steers its workers: the app is testapp with
+ * create replaced (kept in *app, which must outlive the server) and a
+ * zeroed block of size bytes shared with the workers (MAP_SHARED) comes
+ * back in *shared (munmap it in the teardown). Returns 0 or -1. */
+static inline int fx_setup_steered(void **state, netfw_app *app,
+                                   void *(*create)(void *context),
+                                   void **shared, size_t size) {
+  fx *f;
+
+  *shared = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (*shared == MAP_FAILED || fx_setup(state) != 0)
+    return -1;
+  f = *state;
+  *app = testapp;
+  app->create = create;
+  f->cfg.app = app;
   return 0;
 }
 

@@ -38,17 +38,12 @@ static void *slow_create(void *context) {
 }
 
 static int setup(void **state) {
-  int rc = fx_setup(state);
-  fx *f = *state;
+  void *shared;
+  int rc = fx_setup_steered(state, &slow_app, slow_create, &shared,
+                            sizeof(*g_ctl));
 
-  g_ctl = mmap(NULL, sizeof(*g_ctl), PROT_READ | PROT_WRITE,
-               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (rc != 0 || g_ctl == MAP_FAILED)
-    return -1;
-  slow_app = testapp;
-  slow_app.create = slow_create;
-  f->cfg.app = &slow_app;
-  return 0;
+  g_ctl = shared;
+  return rc;
 }
 
 static int teardown(void **state) {
