@@ -35,17 +35,12 @@ static void *ctl_create(void *context) {
 }
 
 static int setup(void **state) {
-  int rc = fx_setup(state);
-  fx *f = *state;
+  void *shared;
+  int rc = fx_setup_steered(state, &ctl_app, ctl_create, &shared,
+                            sizeof(*g_ctl));
 
-  g_ctl = mmap(NULL, sizeof(*g_ctl), PROT_READ | PROT_WRITE,
-               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-  if (rc != 0 || g_ctl == MAP_FAILED)
-    return -1;
-  ctl_app = testapp;
-  ctl_app.create = ctl_create;
-  f->cfg.app = &ctl_app;
-  return 0;
+  g_ctl = shared;
+  return rc;
 }
 
 static int teardown(void **state) {
@@ -301,6 +296,10 @@ static void test_old_generation_drains(void **state) {
   assert_true(gone_within(old, 5000));
   print_message("old worker gone %llu ms after its last client left\n",
                 (unsigned long long)(wire_now_ms() - t0));
+  t0 = wire_now_ms(); /* the supervisor logs the exit once it reaped it */
+  while (!board_log_has(f->b, "generation 1) exited with status 0", NULL) &&
+         wire_now_ms() - t0 < 5000)
+    sleep_ms(2);
   assert_true(board_log_has(f->b, "generation 1) exited with status 0", NULL));
   expect_echo(b, 2, "after", 5);
   wire_close(b);
