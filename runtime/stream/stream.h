@@ -45,7 +45,9 @@ typedef struct netfw__transport_events {
    * UV_ENOBUFS). */
   void (*alloc)(void *up, uv_buf_t *buf);
   /* nread > 0 bytes landed in the last room given; < 0 is UV_EOF or an
-   * error (0 never comes). */
+   * error (0 never comes). UV_EPROTO from a transport means it refused
+   * the peer and logged why: the layers above report it without a second
+   * log line. */
   void (*read)(void *up, ssize_t nread);
   /* The write started by `write` finished (status 0 or a libuv error,
    * UV_ECANCELED when the transport was closed first). */
