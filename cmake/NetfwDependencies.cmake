@@ -18,6 +18,8 @@ endfunction()
 netfw_require_pkg(LIBUV libuv libuv1-dev)
 netfw_require_pkg(HIREDIS hiredis libhiredis-dev)
 netfw_require_pkg(OPENSSL openssl libssl-dev)
+netfw_require_pkg(MICROHTTPD libmicrohttpd libmicrohttpd-dev)
+netfw_require_pkg(JANSSON jansson libjansson-dev)
 find_package(Threads REQUIRED)
 
 # libsystemd is optional: with it, socket activation and the watchdog go

@@ -11,6 +11,7 @@
 #include "netfw/tls.h"
 #include "netfw/codec.h"
 #include "netfw/server.h"
+#include "netfw/stats.h"
 #include "netfw/client.h"
 
 #endif /* NETFW_NETFW_H */

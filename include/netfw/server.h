@@ -143,6 +143,16 @@ typedef struct netfw_config {
                            netfw_listen_fd_from_env); ip and port unused;
                            netfw serves a duplicate, the caller keeps fd
                            (which becomes non-blocking)                   */
+  const char *(*msg_name)(uint16_t id); /* the protocol's message names
+                           (<proto>_msg_name; the generated
+                           <proto>_server_config_init sets it): the
+                           statistics count those ids by name, the rest
+                           as "other" (netfw/stats.h); NULL: none         */
+  const char *metrics_addr; /* NULL (default): off; "127.0.0.1:9464": the
+                           parent serves GET /metrics (Prometheus text)
+                           and GET /healthz there (docs/observability.md;
+                           port 0: any free one, netfw_server_metrics_port)
+                           */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 

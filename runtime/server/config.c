@@ -24,6 +24,7 @@
 #define CONFIG_SIZE_0_2 104 /* + bus_url, bus_queue */
 #define APP_SIZE_0_2 56     /* + on_bus */
 #define CONFIG_SIZE_0_3 136 /* + tls, proxy_protocol, proxy_from, listen_fd */
+#define CONFIG_SIZE_0_4 152 /* + msg_name, metrics_addr */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(netfw_config, bus_url) == CONFIG_SIZE_0_1,
                "bus_url must start where the 0.1 config ended");
@@ -31,9 +32,11 @@ _Static_assert(offsetof(netfw_app, on_bus) == APP_SIZE_0_1,
                "on_bus must start where the 0.1 app ended");
 _Static_assert(offsetof(netfw_config, tls) == CONFIG_SIZE_0_2,
                "tls must start where the 0.2 config ended");
-_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_3,
+_Static_assert(offsetof(netfw_config, msg_name) == CONFIG_SIZE_0_3,
+               "msg_name must start where the 0.3 config ended");
+_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_4,
                "netfw_config grew: append at the end, at or after offset "
-               "CONFIG_SIZE_0_3, and record the new size (config.c)");
+               "CONFIG_SIZE_0_4, and record the new size (config.c)");
 _Static_assert(sizeof(netfw_app) == APP_SIZE_0_2,
                "netfw_app grew: append at the end and record the new size "
                "(config.c)");
