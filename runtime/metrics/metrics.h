@@ -189,6 +189,10 @@ static inline void netfw__count_sent(const netfw__metrics *m, netfw__wctr *b,
  * parent once it has been joined. Returns 0 or NETFW_ENOMEM. */
 int netfw__metrics_snapshot(netfw_server *s, netfw_stats *out);
 
+/* True while the server runs and every slot has a serving worker (what
+ * GET /healthz reports). Supervisor thread. */
+bool netfw__metrics_all_up(netfw_server *s);
+
 /* ---- Prometheus text (expose.c) ---- */
 
 /* A growing text buffer. */
