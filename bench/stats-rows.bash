@@ -14,8 +14,16 @@
 #                           --workers {W}
 #   NETFW_STATS_OFF_SERVER  default: the same from $BUILD/stats-off/bin
 
-# run-bench's tables (declared again here for shellcheck; no effect).
-declare -A RESULT_A RESULT_B CPU_A CPU_B
+# run-bench's tables (declared again here for shellcheck; no effect), and
+# row n's medians of the per-round ratios A/B (msgs/s, then CPU per echo).
+declare -A RESULT_A RESULT_B CPU_A CPU_B STATS_PAIRED
+
+# stats_ratio A B: A/B with 4 decimals ("nan" when either is not a number).
+stats_ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    if (a == "nan" || b == "nan" || a == "" || b == "" || b + 0 == 0) print "nan"
+    else printf "%.4f\n", a / b }'
+}
 
 # stats_cache_value CACHE NAME: NAME's value in a CMakeCache.txt (empty if
 # unset).
@@ -82,7 +90,7 @@ stats_rows_setup() {
 # stats_row_w W: row n with W workers: both servers started once, row (a)'s
 # load against them in alternation for $ROUNDS rounds.
 stats_row_w() {
-  local w=$1 r a b acpu bcpu alg blg va=() vb=() ca=() cb=()
+  local w=$1 r a b acpu bcpu alg blg va=() vb=() ca=() cb=() ra=() rc=()
   local port_a pid_a port_b pid_b
   start_server ON "$NETFW_STATS_ON_SERVER" "$w"; port_a=$SRV_PORT; pid_a=$SRV_PID
   start_server OFF "$NETFW_STATS_OFF_SERVER" "$w"; port_b=$SRV_PORT; pid_b=$SRV_PID
@@ -90,27 +98,36 @@ stats_row_w() {
     read -r a acpu alg < <(measure counting-on "$port_a" "$pid_a" a)
     read -r b bcpu blg < <(measure counting-off "$port_b" "$pid_b" a)
     va+=("$a") vb+=("$b") ca+=("$acpu") cb+=("$bcpu")
+    ra+=("$(stats_ratio "$a" "$b")") rc+=("$(stats_ratio "$acpu" "$bcpu")")
     printf '  W=%s row n round %d/%d: on %s, off %s msgs/s; server CPU per echo on %s us, off %s us; loadgen CPU %s, %s\n' \
       "$w" "$r" "$ROUNDS" "$a" "$b" "$acpu" "$bcpu" "$alg" "$blg" >&2
   done
   # shellcheck disable=SC2034 # run-bench's tables
   RESULT_A[$w,n]=$(median "${va[@]}") RESULT_B[$w,n]=$(median "${vb[@]}")
   CPU_A[$w,n]=$(median "${ca[@]}") CPU_B[$w,n]=$(median "${cb[@]}")
+  STATS_PAIRED[$w]="$(median "${ra[@]}") $(median "${rc[@]}")"
   stop_server "$pid_a"
   stop_server "$pid_b"
 }
 
 # stats_rows_run: row n for each worker count, when asked for.
 stats_rows_run() {
-  local w
+  local w a c
   [[ " $ROWS " == *" n "* ]] || return 0
   for w in $WORKERS; do
     stats_row_w "$w"
   done
 }
 
-# stats_rows_notes: what A and B are in row n.
+# stats_rows_notes: what A and B are in row n, and the medians of its
+# per-round ratios (each round's A and B ran back to back, so their ratio
+# is less disturbed by a machine whose load changes than the medians').
 stats_rows_notes() {
+  local w a c
   [[ " $ROWS " == *" n "* ]] || return 0
-  echo "(row n: A = echo_server counting (NETFW_STATS=ON), B = the same built with -DNETFW_STATS=OFF; row a's load; target A/B >= 0.98; server CPU per echo in the table above)"
+  echo "(row n: A = echo_server counting (NETFW_STATS=ON), B = the same built with -DNETFW_STATS=OFF; row a's load; target A/B >= 0.98)"
+  for w in $WORKERS; do
+    read -r a c <<< "${STATS_PAIRED[$w]:-nan nan}"
+    echo "(row n, W=$w: median of the rounds' A/B: msgs/s $a, server CPU per echo $c)"
+  done
 }
