@@ -221,14 +221,9 @@ static size_t utf8_clean(const char *src, size_t len, char *dst, size_t cap) {
   return o;
 }
 
-/* Shortens s (len bytes of valid UTF-8) by at least by bytes, at a
- * character boundary; returns the new length. */
-static size_t utf8_cut(const char *s, size_t len, size_t by) {
-  size_t n = len > by ? len - by : 0;
-
-  while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-    n--;
-  return n;
+/* Whether a prefix of n bytes of s (len bytes) ends between characters. */
+static bool utf8_boundary(const char *s, size_t len, size_t n) {
+  return n == 0 || n >= len || ((unsigned char)s[n] & 0xc0) != 0x80;
 }
 
 /* ---- building a line ---- */
@@ -273,18 +268,56 @@ static json_t *json_record(netfw_log_level level, const char *peer,
   return o;
 }
 
+/* Dumps o into out (cap bytes); returns the length the line needs (may
+ * exceed cap - 1: then out holds a cut copy), 0 when jansson failed. */
+static size_t dump(json_t *o, char *out, size_t cap) {
+  return json_dumpb(o, out, cap - 1, JSON_COMPACT);
+}
+
+/* Sets "msg" to the longest prefix of m (len bytes, valid UTF-8, cut at a
+ * character boundary) whose line fits cap - 1 bytes, and dumps it into
+ * out. The line only grows with the prefix: a binary search, about ten
+ * dumps, for messages that escaping makes too long (a control byte takes
+ * six). Returns the line's length, 0 when even an empty msg does not fit
+ * or jansson failed. */
+static size_t dump_cut(json_t *o, char *out, size_t cap, const char *m,
+                       size_t len) {
+  size_t lo = 0, hi = len, n;
+
+  /* lo and hi are boundaries; prefix lo fits (lo = 0 checked at the end),
+   * none longer than hi does. */
+  while (lo < hi) {
+    size_t mid = lo + (hi - lo + 1) / 2;
+    while (!utf8_boundary(m, len, mid)) /* up: some boundary <= hi */
+      mid++;
+    if (json_object_set_new(o, "msg", json_stringn(m, mid)) != 0)
+      return 0;
+    n = dump(o, out, cap);
+    if (n == 0)
+      return 0;
+    if (n <= cap - 1) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+      while (!utf8_boundary(m, len, hi)) /* down: some boundary >= lo */
+        hi--;
+    }
+  }
+  if (json_object_set_new(o, "msg", json_stringn(m, lo)) != 0)
+    return 0;
+  n = dump(o, out, cap);
+  return n <= cap - 1 ? n : 0;
+}
+
 /* Writes the JSON line into out (cap bytes, NUL-terminated); returns its
  * length, or 0 when jansson failed (out of memory). A message too long for
- * the line once escaped (control bytes take six) is cut at a character
- * boundary: each byte cut takes at least one off the line, so one cut
- * suffices; the loop allows a second for safety. */
+ * the line once escaped is cut (dump_cut). */
 static size_t json_line(char *out, size_t cap, netfw_log_level level,
                         const char *peer, const char *msg) {
   char clean[(MSG_MAX - 1) * 3];
-  size_t len = strlen(msg), n = 0;
+  size_t len = strlen(msg), n;
   const char *m = msg;
   json_t *o;
-  int tries;
 
   if (!netfw_utf8_check(msg, len)) {
     len = utf8_clean(msg, len, clean, sizeof(clean));
@@ -293,18 +326,11 @@ static size_t json_line(char *out, size_t cap, netfw_log_level level,
   o = json_record(level, peer, m, len);
   if (o == NULL)
     return 0;
-  for (tries = 0; tries < 3; tries++) {
-    n = json_dumpb(o, out, cap - 1, JSON_COMPACT);
-    if (n == 0 || n <= cap - 1)
-      break;
-    len = utf8_cut(m, len, n - (cap - 1));
-    if (json_object_set_new(o, "msg", json_stringn(m, len)) != 0) {
-      n = 0;
-      break;
-    }
-  }
-  json_decref(o);
+  n = dump(o, out, cap);
   if (n > cap - 1)
+    n = dump_cut(o, out, cap, m, len);
+  json_decref(o);
+  if (n == 0)
     return 0;
   out[n] = '\0';
   return n;
