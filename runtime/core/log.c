@@ -139,6 +139,11 @@ netfw_log_format netfw_log_get_format(void) {
   return (netfw_log_format)f;
 }
 
+void netfw__log_settle(void) {
+  (void)netfw_log_get_level();
+  (void)netfw_log_get_format();
+}
+
 /* Alternates between two slots so a concurrent reader never sees a half
  * written pair; sinks are meant to be set at start-up, not raced. */
 void netfw_log_set_sink(netfw_log_sink sink, void *arg) {

@@ -12,4 +12,10 @@
 void netfw__log_about(netfw_log_level level, const char *peer,
                       const char *fmt, ...) NETFW_PRINTF(3, 4);
 
+/* Reads NETFW_LOG_LEVEL and NETFW_LOG_FORMAT now if nothing did yet,
+ * reporting a bad value (once). A process calls it before it forks
+ * children that log, so they inherit the settled values and the report is
+ * written once, not once by each child. */
+void netfw__log_settle(void);
+
 #endif /* NETFW_LOG_INTERNAL_H */

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <jansson.h>
 
 #include "log_check.h"
+#include "log_internal.h"
 #include "netfw/netfw.h"
 
 static const char *self_path; /* argv[0]: /proc/self/exe is valgrind under it */
@@ -43,20 +45,39 @@ static void *thread_logs(void *arg) {
   return NULL;
 }
 
-/* A child's child: PROC_LINES lines of about 3 KB once escaped. */
-static void proc_logs(void) {
+/* A child's child: PROC_LINES lines of about 3 KB once escaped, or (short)
+ * 10 short ones. */
+static void proc_logs(bool short_lines) {
   char ctl[501];
   memset(ctl, '\x01', 500);
   ctl[500] = '\0';
-  for (int i = 0; i < PROC_LINES; i++)
-    netfw_log(NETFW_LOG_WARN, "%sx", ctl);
+  for (int i = 0; i < (short_lines ? 10 : PROC_LINES); i++)
+    netfw_log(NETFW_LOG_WARN, "%sx", short_lines ? "" : ctl);
+}
+
+/* Forks PROCS children that log (proc_logs), waits for them; returns
+ * nonzero if one failed. */
+static int fork_loggers(bool short_lines) {
+  pid_t kids[PROCS];
+  int i, st, failed = 0;
+
+  for (i = 0; i < PROCS; i++) {
+    kids[i] = fork();
+    if (kids[i] == 0) {
+      proc_logs(short_lines);
+      _exit(0);
+    }
+    failed |= kids[i] < 0;
+  }
+  for (i = 0; i < PROCS; i++)
+    failed |= kids[i] < 0 || waitpid(kids[i], &st, 0) != kids[i] || st != 0;
+  return failed;
 }
 
 /* What the child logs, by scenario. Returns its exit status. */
 static int child_main(const char *scenario) {
   pthread_t t[THREADS];
-  pid_t kids[PROCS];
-  int i, failed = 0, st;
+  int i, failed = 0;
 
   if (strcmp(scenario, "basic") == 0) {
     netfw_log(NETFW_LOG_INFO, "hello");
@@ -73,16 +94,10 @@ static int child_main(const char *scenario) {
     for (i = 0; i < THREADS && failed == 0; i++)
       pthread_join(t[i], NULL);
   } else if (strcmp(scenario, "procs") == 0) {
-    for (i = 0; i < PROCS; i++) {
-      kids[i] = fork();
-      if (kids[i] == 0) {
-        proc_logs();
-        _exit(0);
-      }
-      failed |= kids[i] < 0;
-    }
-    for (i = 0; i < PROCS; i++)
-      failed |= kids[i] < 0 || waitpid(kids[i], &st, 0) != kids[i] || st != 0;
+    failed = fork_loggers(false);
+  } else if (strcmp(scenario, "settle") == 0) {
+    netfw__log_settle(); /* as the server does before it forks workers */
+    failed = fork_loggers(true);
   } else {
     failed = 1;
   }
@@ -300,6 +315,30 @@ static void test_log_env_processes_keep_lines_whole(void **state) {
   free(out);
 }
 
+/* Settled before the fork, an unknown level is reported once by the
+ * parent, not once by each child. */
+static void test_log_env_settle_before_fork_reports_once(void **state) {
+  const char *env[] = {"NETFW_LOG_LEVEL=verbose", NULL};
+  char report[256];
+  int reports = 0, lines = 0;
+  long pid;
+  char *out = run_child("settle", env, &pid), *cur = out, *line;
+  (void)state;
+  snprintf(report, sizeof(report), "[%ld] WARN: " BAD_LEVEL("verbose"), pid);
+  while ((line = next_line(&cur)) != NULL) {
+    if (strstr(line, "NETFW_LOG_LEVEL") != NULL) {
+      assert_string_equal(line, report);
+      reports++;
+    } else {
+      assert_non_null(strstr(line, "] WARN: x"));
+      lines++;
+    }
+  }
+  assert_int_equal(reports, 1);
+  assert_int_equal(lines, PROCS * 10);
+  free(out);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_log_env_json_on_stderr),
@@ -308,6 +347,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(test_log_env_unknown_level_in_json),
       cmocka_unit_test(test_log_env_threads_report_once),
       cmocka_unit_test(test_log_env_processes_keep_lines_whole),
+      cmocka_unit_test(test_log_env_settle_before_fork_reports_once),
   };
 
   self_path = argv[0];
