@@ -61,8 +61,7 @@ static int level_from_env(const char **bad) {
   if (v == NULL || *v == '\0')
     return NETFW_LOG_INFO;
   for (i = 0; i < 4; i++)
-    if (strcasecmp(v, level_lower[i]) == 0 ||
-        (v[0] == '0' + i && v[1] == '\0'))
+    if (strcasecmp(v, level_lower[i]) == 0 || (v[0] == '0' + i && v[1] == '\0'))
       return i;
   if (strcasecmp(v, "warning") == 0)
     return NETFW_LOG_WARN;
@@ -382,8 +381,9 @@ static void emit(netfw_log_level level, char *line, size_t len) {
 /* The one path of every line: threshold, message, format, emit. peer is
  * NULL or the peer's name; peer_in_text says whether a text line shows it
  * (netfw__log_about's messages name it themselves). Keeps errno. */
-static void vlog(netfw_log_level level, const char *peer, bool peer_in_text,
-                 const char *fmt, va_list ap) {
+static NETFW_PRINTF(4, 0) void vlog(netfw_log_level level, const char *peer,
+                                    bool peer_in_text, const char *fmt,
+                                    va_list ap) {
   char msg[MSG_MAX];
   char line[LINE_MAX_BYTES];
   size_t n = 0;
@@ -420,8 +420,8 @@ void netfw_log_peer(netfw_log_level level, const char *peer, const char *fmt,
   va_end(ap);
 }
 
-void netfw__log_about(netfw_log_level level, const char *peer,
-                      const char *fmt, ...) {
+void netfw__log_about(netfw_log_level level, const char *peer, const char *fmt,
+                      ...) {
   va_list ap;
 
   va_start(ap, fmt);

@@ -9,8 +9,8 @@
  * message alone (as netfw_log), a JSON line adds the "peer" field as
  * netfw_log_peer does. For lines whose wording predates the peer field and
  * that tests and operators grep. */
-void netfw__log_about(netfw_log_level level, const char *peer,
-                      const char *fmt, ...) NETFW_PRINTF(3, 4);
+void netfw__log_about(netfw_log_level level, const char *peer, const char *fmt,
+                      ...) NETFW_PRINTF(3, 4);
 
 /* Reads NETFW_LOG_LEVEL and NETFW_LOG_FORMAT now if nothing did yet,
  * reporting a bad value (once). A process calls it before it forks

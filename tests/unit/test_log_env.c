@@ -190,16 +190,16 @@ static void test_log_env_json_on_stderr(void **state) {
 
 /* Unset, empty or "text": the text lines, exactly, and no report. */
 static void test_log_env_text_on_stderr(void **state) {
-  static const char *const values[] = {NULL, "NETFW_LOG_FORMAT=",
-                                       "NETFW_LOG_FORMAT=text"};
+  static const char *const values[] = {
+      NULL, "NETFW_LOG_FORMAT=", "NETFW_LOG_FORMAT=text"};
   (void)state;
   for (int v = 0; v < 3; v++) {
     const char *env[] = {values[v], NULL};
     char want[128];
     long pid;
     char *out = run_child("basic", env, &pid);
-    snprintf(want, sizeof(want), "[%ld] INFO: hello\n[%ld] WARN: 1.2.3.4:5: "
-             "bye 2\n", pid, pid);
+    snprintf(want, sizeof(want),
+             "[%ld] INFO: hello\n[%ld] WARN: 1.2.3.4:5: bye 2\n", pid, pid);
     assert_string_equal(out, want);
     free(out);
   }
@@ -207,7 +207,8 @@ static void test_log_env_text_on_stderr(void **state) {
 
 /* The output of "many": reports (each a format string taking the pid)
  * then 100 info lines, in text. */
-static void assert_many_text(const char *out, long pid, const char *const *reports) {
+static void assert_many_text(const char *out, long pid,
+                             const char *const *reports) {
   char want[8192], *w = want;
   for (; *reports != NULL; reports++) {
     w += sprintf(w, "[%ld] WARN: ", pid);
@@ -253,8 +254,8 @@ static void test_log_env_unknown_level_in_json(void **state) {
   long pid;
   char *out = run_child("many", env, &pid), *cur = out, msg[32];
   (void)state;
-  json_decref(assert_record(next_line(&cur), pid, "warn", BAD_LEVEL("loud"),
-                            NULL));
+  json_decref(
+      assert_record(next_line(&cur), pid, "warn", BAD_LEVEL("loud"), NULL));
   for (int i = 0; i < 100; i++) {
     snprintf(msg, sizeof(msg), "line %d", i);
     json_decref(assert_record(next_line(&cur), pid, "info", msg, NULL));

@@ -140,8 +140,9 @@ static void test_log_text_with_peer_exact(void **state) {
 static void test_log_about_keeps_text_adds_peer(void **state) {
   char want[96];
   (void)state;
-  netfw__log_about(NETFW_LOG_WARN, "1.2.3.4:5", "proxy: connection from %s "
-                   "refused: %s", "1.2.3.4:5", "no header");
+  netfw__log_about(NETFW_LOG_WARN, "1.2.3.4:5",
+                   "proxy: connection from %s refused: %s", "1.2.3.4:5",
+                   "no header");
   json_decref(assert_record(cap.lines[0], getpid(), "warn",
                             "proxy: connection from 1.2.3.4:5 refused: "
                             "no header",
@@ -161,16 +162,16 @@ static void test_log_json_hostile_bytes(void **state) {
   static const char in[] = "q\"b\\n\nt\tc\x01\x1f\x7f|\xff|\xc3|\xc0\xaf|"
                            "\xed\xa0\x80|caf\xc3\xa9 \xf0\x9f\x98\x80|"
                            "\xf0\x9f\x98";
-  static const char want[] = "q\"b\\n\nt\tc\x01\x1f\x7f|" FFFD "|" FFFD
-                             "|" FFFD FFFD "|" FFFD FFFD FFFD
-                             "|caf\xc3\xa9 \xf0\x9f\x98\x80|" FFFD FFFD FFFD;
+  static const char want[] =
+      "q\"b\\n\nt\tc\x01\x1f\x7f|" FFFD "|" FFFD "|" FFFD FFFD
+      "|" FFFD FFFD FFFD "|caf\xc3\xa9 \xf0\x9f\x98\x80|" FFFD FFFD FFFD;
   (void)state;
   netfw_log_peer(NETFW_LOG_WARN, "p\xfe\"\n", "%s", in);
   assert_int_equal(cap.count, 1);
   for (const char *p = cap.lines[0]; *p != '\0'; p++)
     assert_true((unsigned char)*p >= 0x20);
-  json_decref(assert_record(cap.lines[0], getpid(), "warn", want,
-                            "p" FFFD "\"\n"));
+  json_decref(
+      assert_record(cap.lines[0], getpid(), "warn", want, "p" FFFD "\"\n"));
 #undef FFFD
 }
 
@@ -228,8 +229,7 @@ static void test_log_json_out_of_memory_falls_back_to_text(void **state) {
   char text[96];
   int budget, texts = 0;
   (void)state;
-  snprintf(text, sizeof(text), "[%ld] WARN: 1.2.3.4:5: kept 1",
-           (long)getpid());
+  snprintf(text, sizeof(text), "[%ld] WARN: 1.2.3.4:5: kept 1", (long)getpid());
   for (budget = 0; budget < 64; budget++) {
     memset(&cap, 0, sizeof(cap));
     alloc_budget = budget;
@@ -238,8 +238,8 @@ static void test_log_json_out_of_memory_falls_back_to_text(void **state) {
     json_set_alloc_funcs(malloc, free);
     assert_int_equal(cap.count, 1);
     if (cap.lines[0][0] == '{') {
-      json_decref(assert_record(cap.lines[0], getpid(), "warn", "kept 1",
-                                "1.2.3.4:5"));
+      json_decref(
+          assert_record(cap.lines[0], getpid(), "warn", "kept 1", "1.2.3.4:5"));
       break;
     }
     assert_string_equal(cap.lines[0], text);
@@ -276,8 +276,8 @@ int main(int argc, char **argv) {
                                       setup_json, teardown),
       cmocka_unit_test_setup_teardown(test_log_peer_null_or_empty_is_none,
                                       setup_json, teardown),
-      cmocka_unit_test_setup_teardown(test_log_text_with_peer_exact,
-                                      setup_text, teardown),
+      cmocka_unit_test_setup_teardown(test_log_text_with_peer_exact, setup_text,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_log_about_keeps_text_adds_peer,
                                       setup_json, teardown),
       cmocka_unit_test_setup_teardown(test_log_json_hostile_bytes, setup_json,
@@ -287,8 +287,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test_setup_teardown(test_log_json_long_message_cut_at_1023,
                                       setup_json, teardown),
       cmocka_unit_test_setup_teardown(
-          test_log_json_out_of_memory_falls_back_to_text, setup_json,
-          teardown),
+          test_log_json_out_of_memory_falls_back_to_text, setup_json, teardown),
       cmocka_unit_test_setup_teardown(test_log_keeps_errno, setup_json,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_log_set_format_ignores_bad_value,
