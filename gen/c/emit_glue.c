@@ -118,8 +118,10 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "%s_server_app *app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
-      "it back */\n}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+      "it back */\n"
+      "  cfg->msg_name = %s_msg_name; /* statistics by message name */\n"
+      "}\n\n",
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 static void emit_server(em *e) {
   const char *p = e->p;
@@ -132,37 +134,41 @@ static void emit_server(em *e) {
                  "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : "
                  "\"?\";\n}\n\n",
                  p, p);
+  gen_buf_printf(o,
+                 "/* \"ip:port\" of conn's peer in buf, for a log line. */\n"
+                 "static const char *%s__peer(netfw_conn *conn, char *buf, "
+                 "size_t len) {\n"
+                 "  char ip[64];\n  uint16_t port = 0;\n\n"
+                 "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
+                 "    return \"?\";\n"
+                 "  snprintf(buf, len, \"%%s:%%u\", ip, (unsigned)port);\n"
+                 "  return buf;\n}\n\n",
+                 p);
   gen_buf_printf(
       o,
       "void %s_server_default_unknown(void *app, netfw_conn *conn, netfw_msg "
       "*msg) {\n"
-      "  char ip[64] = \"?\";\n  uint16_t port = 0;\n\n  (void)app;\n"
-      "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
-      "    strcpy(ip, \"?\");\n"
-      "  netfw_log(NETFW_LOG_WARN,\n"
-      "            \"%s: unexpected message id %%u (%%s) from %%s:%%u, closing "
-      "the connection\",\n"
-      "            (unsigned)netfw_msg_id(msg), "
-      "%s__name_or(netfw_msg_id(msg)), "
-      "ip,\n            (unsigned)port);\n"
+      "  char peer[80];\n\n  (void)app;\n"
+      "  netfw_log_peer(NETFW_LOG_WARN, %s__peer(conn, peer, sizeof(peer)),\n"
+      "                 \"%s: unexpected message id %%u (%%s), closing the "
+      "connection\",\n"
+      "                 (unsigned)netfw_msg_id(msg), "
+      "%s__name_or(netfw_msg_id(msg)));\n"
       "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
-      p, p, p);
+      p, p, p, p);
   gen_buf_printf(
       o,
       "void %s_server_default_malformed(void *app, netfw_conn *conn, "
       "netfw_msg *msg,\n                                 int err) {\n"
-      "  char ip[64] = \"?\";\n  uint16_t port = 0;\n\n  (void)app;\n"
-      "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
-      "    strcpy(ip, \"?\");\n"
-      "  netfw_log(NETFW_LOG_WARN,\n"
-      "            \"%s: malformed %%s (id %%u, %%u bytes) from %%s:%%u: %%s, "
-      "closing the connection\",\n"
-      "            %s__name_or(netfw_msg_id(msg)), "
+      "  char peer[80];\n\n  (void)app;\n"
+      "  netfw_log_peer(NETFW_LOG_WARN, %s__peer(conn, peer, sizeof(peer)),\n"
+      "                 \"%s: malformed %%s (id %%u, %%u bytes): %%s, closing "
+      "the connection\",\n"
+      "                 %s__name_or(netfw_msg_id(msg)), "
       "(unsigned)netfw_msg_id(msg),\n"
-      "            (unsigned)netfw_msg_size(msg), ip, (unsigned)port, "
-      "netfw_strerror(err));\n"
+      "                 (unsigned)netfw_msg_size(msg), netfw_strerror(err));\n"
       "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
-      p, p, p);
+      p, p, p, p);
   gen_buf_printf(
       o,
       "int %s_server_dispatch(const %s_server_handlers *h, void "
@@ -179,6 +185,7 @@ static void emit_server(em *e) {
   gen_buf_printf(
       o,
       "  default:\n    break;\n  }\n"
+      "  netfw_conn_count_bad(conn, msg, false);\n"
       "  if (h->on_unknown != NULL)\n    h->on_unknown(app, conn, msg);\n"
       "  else\n    %s_server_default_unknown(app, conn, msg);\n"
       "  return NETFW_EPROTO;\n",
@@ -187,6 +194,7 @@ static void emit_server(em *e) {
     gen_buf_printf(
         o,
         "\nfailed_decode:\n"
+        "  netfw_conn_count_bad(conn, msg, true);\n"
         "  if (h->on_malformed != NULL)\n"
         "    h->on_malformed(app, conn, msg, rc);\n"
         "  else\n    %s_server_default_malformed(app, conn, msg, rc);\n"
