@@ -80,7 +80,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
     goto failed_cv;
   s->cfg.ip = s->ip;
   s->cfg.bus_url = s->bus_url;
-  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0)
+  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0 ||
+      netfw__server_stats_setup(s) != 0)
     goto failed_tls;
   if (netfw__cond_init_monotonic(&s->state_cv) != 0)
     goto failed_tls;
@@ -92,6 +93,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   return s;
 
 failed_tls:
+  netfw__server_stats_free(s);
   netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
 failed_cv:
@@ -369,6 +371,8 @@ int netfw_server_start(netfw_server *s) {
   err = s->cfg.listen_fd >= 0 ? adopt_listener(s) : bind_all(s);
   if (err == 0)
     err = bus_resolve(s);
+  if (err == 0)
+    err = netfw__server_stats_start(s);
   if (err != 0)
     goto failed;
   s->parent_pid = getpid();
@@ -384,6 +388,8 @@ int netfw_server_start(netfw_server *s) {
 failed:
   i = errno;
   release_run_state(s);
+  netfw__metrics_free(s->metrics);
+  s->metrics = NULL;
   s->port = 0;
   errno = i;
   return err;
@@ -420,6 +426,7 @@ void netfw_server_free(netfw_server *s) {
   pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
+  netfw__server_stats_free(s);
   netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
   free(s->bus_url);
