@@ -55,7 +55,8 @@ typedef struct scrapers {
 /* Starts scrapers.py PORT SCRAPERS. */
 static void scrapers_start(scrapers *sc, uint16_t port) {
   char arg_port[16], arg_n[16];
-  char *argv[] = {"python3", SCRAPERS_PY, arg_port, arg_n, NULL};
+  char py[] = "python3", script[] = SCRAPERS_PY;
+  char *argv[] = {py, script, arg_port, arg_n, NULL};
   int in[2], out[2];
   posix_spawn_file_actions_t fa;
 
