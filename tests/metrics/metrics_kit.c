@@ -148,6 +148,8 @@ int mk_http(uint16_t port, const char *method, const char *path, mk_resp *r) {
   }
   unlink(body_path);
   unlink(hdr_path);
+  if (rc != 0)
+    mk_resp_free(r); /* nothing to free after a failure */
   return rc;
 }
 

@@ -22,8 +22,8 @@ typedef struct mk_resp {
 } mk_resp;
 
 /* Sends `method path` to 127.0.0.1:port with curl (5 s at most) and fills
- * *r. Returns 0, or -1 when curl could not be run or gave no status (r->code
- * 0). Free with mk_resp_free. */
+ * *r. Returns 0 (free r with mk_resp_free), or -1 when curl could not be
+ * run or gave no status (r->code 0, r->body NULL: nothing to free). */
 int mk_http(uint16_t port, const char *method, const char *path, mk_resp *r);
 
 /* Releases r->body. */
