@@ -286,7 +286,9 @@ void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
     netfw__reload_begin(s, cmd);
     return;
   case NETFW__CMD_STATS:
-    netfw__channel_answer(s, cmd, netfw__metrics_snapshot(s, cmd->stats));
+    netfw__channel_answer(s, cmd, cmd->stats == NULL
+                                      ? NETFW_EINVAL
+                                      : netfw__metrics_snapshot(s, cmd->stats));
     return;
   default:
     netfw__channel_answer(s, cmd, NETFW_ENOSYS);

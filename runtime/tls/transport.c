@@ -244,11 +244,27 @@ static void on_lower_alloc(void *up, uv_buf_t *buf) {
                      (unsigned)(in->cap - in->len));
 }
 
+/* The client left before sending a byte (a TCP health check, a scan):
+ * not a failed handshake; reported up as it came, logged at debug. */
+static void left_silently(netfw__tls *tls, int status) {
+  tls->flags |= NETFW__TLS_FAILED;
+  uv_timer_stop(&tls->timer);
+  (void)lower_reading(tls, false);
+  netfw_log(NETFW_LOG_DEBUG, "tls: %s left before its handshake: %s",
+            tls->peer, uv_strerror(status));
+  tls->t.ev->read(tls->t.up, status);
+}
+
 static void on_lower_read(void *up, ssize_t nread) {
   netfw__tls *tls = up;
 
   if (tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED))
     return;
+  if (nread < 0 && !(tls->flags & NETFW__TLS_HEARD) && nread != UV_EPROTO &&
+      SSL_is_server(tls->ssl)) {
+    left_silently(tls, (int)nread);
+    return;
+  }
   if (nread == UV_EOF) {
     tls->flags |= NETFW__TLS_IN_EOF;
     (void)lower_reading(tls, false);
@@ -263,6 +279,7 @@ static void on_lower_read(void *up, ssize_t nread) {
     return;
   } else {
     tls->in.len += (size_t)nread;
+    tls->flags |= NETFW__TLS_HEARD;
   }
   pump_in(tls);
 }
