@@ -96,24 +96,32 @@ static enum MHD_Result answer_metrics(netfw__http *h,
   return answer(c, MHD_HTTP_OK, EXPOSITION, &body, false);
 }
 
-/* The access handler: routes a request once its headers are in. A body a
- * client sends is never read: the answer goes first and MHD then closes
- * the connection. */
+/* The access handler: routes a request once its headers are in. GET and
+ * HEAD of a known path are answered on the second call (the first one
+ * only marks the request), which lets MHD keep the connection alive; any
+ * body is discarded. The other answers go on the first call: MHD then
+ * closes the connection rather than read a body. */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
                                   const char *url, const char *method,
                                   const char *version, const char *upload,
                                   size_t *upload_size, void **req) {
+  static int seen;
   netfw__http *h = cls;
   bool metrics = strcmp(url, "/metrics") == 0;
   bool health = strcmp(url, "/healthz") == 0;
 
-  (void)version, (void)upload, (void)upload_size, (void)req;
+  (void)version, (void)upload;
   if (!metrics && !health)
     return answer_text(c, MHD_HTTP_NOT_FOUND, "not found\n", false);
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
       strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
     return answer_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
                        true);
+  if (*req == NULL) {
+    *req = &seen;
+    return MHD_YES;
+  }
+  *upload_size = 0;
   if (metrics)
     return answer_metrics(h, c);
   if (h->cfg.healthy(h->cfg.arg))
@@ -138,14 +146,30 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
 
 static void on_timer(uv_timer_t *t);
 
+/* Connections the daemon holds now. */
+static unsigned connections(netfw__http *h) {
+  const union MHD_DaemonInfo *info =
+      MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+  return info != NULL ? info->num_connections : 0;
+}
+
 /* Runs the daemon, then arms the timer for its next deadline (0 when it
- * holds buffered work: it runs again on the next loop iteration). */
+ * holds buffered work: it runs again on the next loop iteration). At the
+ * connection limit the daemon takes its listening socket out of epoll and
+ * puts it back only at the start of a later run, which nothing would
+ * trigger (no I/O, no deadline): so when a run closed connections it runs
+ * once more, and a connection waiting in the backlog is accepted. */
 void netfw__http_run(netfw__http *h) {
   MHD_UNSIGNED_LONG_LONG ms;
+  unsigned before;
 
   if (h->d == NULL)
     return;
+  before = connections(h);
   MHD_run(h->d);
+  if (connections(h) < before)
+    MHD_run(h->d);
   if (MHD_get_timeout(h->d, &ms) != MHD_YES) {
     uv_timer_stop(&h->timer);
     return;
@@ -176,8 +200,9 @@ static void on_close(uv_handle_t *hd) {
 /* ---- the listening socket ---- */
 
 /* Makes a listening socket on host:port (SOCK_CLOEXEC, non-blocking) and
- * stores it in *fd. Returns 0, NETFW_EINVAL (host does not resolve),
- * NETFW_EADDRINUSE or NETFW_ESYS (errno kept), logged. */
+ * stores it in *fd. A host name is resolved here, once (getaddrinfo may
+ * block: this runs at start-up, before anything is served). Returns 0,
+ * NETFW_EADDRINFO, NETFW_EADDRINUSE or NETFW_ESYS (errno kept), logged. */
 static int listen_on(const char *host, uint16_t port, int *fd) {
   struct addrinfo hints = {0}, *res = NULL;
   char service[8];
@@ -190,7 +215,7 @@ static int listen_on(const char *host, uint16_t port, int *fd) {
   if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
     netfw_log(NETFW_LOG_ERROR, "metrics: cannot listen on %s:%u: %s", host,
               (unsigned)port, gai_strerror(rc));
-    return NETFW_EINVAL;
+    return NETFW_EADDRINFO;
   }
   *fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (*fd < 0)
@@ -239,16 +264,18 @@ static struct MHD_Daemon *daemon_start(netfw__http *h, int fd) {
     flags |= MHD_USE_NO_LISTEN_SOCKET;
   else
     return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_LISTEN_SOCKET, fd,
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+        on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit,
-        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+        MHD_OPTION_END);
   return MHD_start_daemon(
-      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_CONNECTION_LIMIT,
-      h->cfg.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
+      flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+      on_mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
+      MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit,
-      MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_END);
+      MHD_OPTION_END);
 }
 
 /* Copies cfg into h with the defaults for its zeros. */
