@@ -44,9 +44,10 @@ typedef struct netfw__http_config {
 } netfw__http_config;
 
 /* Listens (unless cfg->host is NULL) and starts serving on loop; *out is
- * the endpoint. Returns 0, NETFW_EADDRINUSE, NETFW_EINVAL (a host that does
- * not resolve, a bad config), NETFW_ENOMEM or NETFW_ESYS (errno kept);
- * failures are logged with the address. Loop thread. */
+ * the endpoint. Returns 0, NETFW_EADDRINUSE, NETFW_EADDRINFO (host does not
+ * resolve), NETFW_EINVAL (no callbacks), NETFW_ENOMEM or NETFW_ESYS (errno
+ * kept); failures are logged with the address. Loop thread (the loop need
+ * not run yet). */
 int netfw__http_start(uv_loop_t *loop, const netfw__http_config *cfg,
                       netfw__http **out);
 
