@@ -130,7 +130,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 }
 
 /* libmicrohttpd's messages (bad requests, limits reached) at debug level. */
-static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
+static NETFW_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt,
+                                           va_list ap) {
   char line[256];
   size_t n;
 
@@ -160,7 +161,7 @@ static unsigned connections(netfw__http *h) {
  * puts it back only at the start of a later run, which nothing would
  * trigger (no I/O, no deadline): so when a run closed connections it runs
  * once more, and a connection waiting in the backlog is accepted. */
-void netfw__http_run(netfw__http *h) {
+static void run(netfw__http *h) {
   MHD_UNSIGNED_LONG_LONG ms;
   unsigned before;
 
@@ -183,11 +184,11 @@ void netfw__http_run(netfw__http *h) {
  * finds out). */
 static void on_poll(uv_poll_t *p, int status, int events) {
   (void)status, (void)events;
-  netfw__http_run(p->data);
+  run(p->data);
 }
 
 /* A deadline of the daemon passed. */
-static void on_timer(uv_timer_t *t) { netfw__http_run(t->data); }
+static void on_timer(uv_timer_t *t) { run(t->data); }
 
 /* Frees h once both handles are closed. */
 static void on_close(uv_handle_t *hd) {
@@ -303,7 +304,7 @@ static int watch(netfw__http *h, uv_loop_t *loop) {
   h->timer.data = h;
   h->open_handles++;
   uv_poll_start(&h->poll, UV_READABLE, on_poll);
-  netfw__http_run(h);
+  run(h);
   return 0;
 }
 
@@ -357,7 +358,7 @@ int netfw__http_add_fd(netfw__http *h, int fd) {
   }
   if (MHD_add_connection(h->d, fd, (struct sockaddr *)&ss, len) != MHD_YES)
     return NETFW_ESYS;
-  netfw__http_run(h);
+  uv_timer_start(&h->timer, on_timer, 0, 0); /* MHD_run on the next turn */
   return 0;
 }
 

@@ -54,13 +54,10 @@ int netfw__http_start(uv_loop_t *loop, const netfw__http_config *cfg,
 /* The port it listens on (0: no listening socket). */
 uint16_t netfw__http_port(const netfw__http *h);
 
-/* Hands a connected socket to the endpoint (it takes fd, also on failure).
- * Returns 0 or NETFW_ESYS (errno kept). Loop thread. */
+/* Hands a connected socket to the endpoint (it takes fd, also on failure):
+ * served from the loop's next turn on (the fuzzer's way in). Returns 0 or
+ * NETFW_ESYS (errno kept). Loop thread. */
 int netfw__http_add_fd(netfw__http *h, int fd);
-
-/* Serves what is ready without waiting for the loop (the fuzzer drives it
- * this way). Loop thread. */
-void netfw__http_run(netfw__http *h);
 
 /* Closes every connection and the listening socket now and the loop's
  * handles; h is freed once the loop has run their close callbacks. NULL:

@@ -5,8 +5,8 @@
  * One core without a listening socket lives across inputs; each input gets
  * a socketpair whose one end is handed to the core (netfw__http_add_fd).
  * The input is written to the other end, which is shut for writing once
- * the core has read it, and the core is run until it closes the
- * connection. Checked: the core
+ * the core has read it, and the loop is turned (UV_RUN_NOWAIT) until the
+ * core closes the connection. Checked: the core
  * always ends the connection (within a bounded number of runs), what it
  * sends back is a sequence of HTTP/1.1 responses whose status codes are
  * ones it may answer with, a GET /metrics answered 200 carries the render
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -47,9 +48,11 @@ static bool healthy(void *arg) {
   return health;
 }
 
+/* The loop the core runs on, turned by the harness. */
+static uv_loop_t loop;
+
 /* The core, made on first use and kept (a process-wide fuzz fixture). */
 static netfw__http *core(void) {
-  static uv_loop_t loop;
   static netfw__http *h;
   netfw__http_config cfg = {.render = render, .healthy = healthy};
 
@@ -79,11 +82,20 @@ static bool drain(int fd, char *out, size_t *len) {
   }
 }
 
+/* Bytes queued for the core on its end of the pair (0 once it closed). */
+static int unread(int fd) {
+  int n = 0;
+
+  if (ioctl(fd, FIONREAD, &n) != 0)
+    return 0;
+  return n;
+}
+
 /* True when s (len bytes) begins with "HTTP/1.1 NNN " and NNN is a status
  * the core, or libmicrohttpd for a bad request, may send. */
 static bool status_ok(const char *s, size_t len, int *status) {
   static const int allowed[] = {100, 200, 400, 404, 405, 413, 414,
-                                417, 431, 500, 501, 505};
+                                417, 431, 500, 501, 503, 505};
 
   if (len < 13 || memcmp(s, "HTTP/1.1 ", 9) != 0 || s[12] != ' ')
     return false;
@@ -151,13 +163,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
       sent += (size_t)n;
     }
-    /* The end of the input comes after the core read it (as a peer's FIN
-     * usually does, a segment of its own): libmicrohttpd's epoll is
-     * edge-triggered, and an EOF that arrived with the last bytes is only
-     * noticed at its idle timeout. */
-    if (sent == size && ++idle == 3)
+    /* The end of the input comes a turn after the core read its last
+     * bytes, as a FIN of its own: libmicrohttpd 0.9.75 (edge-triggered
+     * epoll) misses an EOF queued behind the last bytes of an incomplete
+     * request, and only its idle timeout (10 s) ends such a connection
+     * (test_http checks that bound), too slow for a fuzzer. */
+    if (sent == size && unread(sv[1]) == 0 && ++idle == 2)
       shutdown(sv[0], SHUT_WR);
-    netfw__http_run(h);
+    uv_run(&loop, UV_RUN_NOWAIT); /* as the supervisor's loop would */
     closed = drain(sv[0], out, &len);
   }
   close(sv[0]);
