@@ -118,8 +118,10 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "%s_server_app *app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
-      "it back */\n}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+      "it back */\n"
+      "  cfg->msg_name = %s_msg_name; /* statistics by message name */\n"
+      "}\n\n",
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 static void emit_server(em *e) {
   const char *p = e->p;
@@ -179,6 +181,7 @@ static void emit_server(em *e) {
   gen_buf_printf(
       o,
       "  default:\n    break;\n  }\n"
+      "  netfw_conn_count_bad(conn, msg, false);\n"
       "  if (h->on_unknown != NULL)\n    h->on_unknown(app, conn, msg);\n"
       "  else\n    %s_server_default_unknown(app, conn, msg);\n"
       "  return NETFW_EPROTO;\n",
@@ -187,6 +190,7 @@ static void emit_server(em *e) {
     gen_buf_printf(
         o,
         "\nfailed_decode:\n"
+        "  netfw_conn_count_bad(conn, msg, true);\n"
         "  if (h->on_malformed != NULL)\n"
         "    h->on_malformed(app, conn, msg, rc);\n"
         "  else\n    %s_server_default_malformed(app, conn, msg, rc);\n"

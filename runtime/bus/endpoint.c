@@ -169,12 +169,14 @@ int netfw_bus_publish_bytes(const char *channel, uint16_t id,
     return NETFW_E2BIG;
   if (netfw__stream_queued(&e->s) + size > e->w->cfg->bus_queue) {
     e->stats.dropped_out++;
+    netfw__ctr_add(&e->w->ctr->bus_dropped_out, 1);
     return NETFW_EAGAIN;
   }
   rc = queue_pub(e, channel, len, id, payload, size, flags);
   if (rc != 0)
     return rc;
   e->stats.published++;
+  netfw__ctr_add(&e->w->ctr->bus_published, 1);
   if (e->has_broker && !e->stats.broker_up) {
     e->stats.broker_failed++;
     return NETFW_ENOTCONN;
@@ -218,6 +220,7 @@ static void deliver(endpoint *e, const netfw_frame *f) {
   name[p.chan_len] = '\0';
   netfw__msg_borrow(&msg, p.id, p.payload, p.size);
   e->stats.delivered++;
+  netfw__ctr_add(&e->w->ctr->bus_delivered, 1);
   if (e->w->cfg->app->on_bus != NULL)
     e->w->cfg->app->on_bus(e->w->app, name, &msg);
   netfw_msg_release(&msg);

@@ -28,6 +28,10 @@
 
 #include "netfw/stats.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
+
 #ifndef NETFW_STATS
 #define NETFW_STATS 1 /* 0: counting compiled out (the bench's A/B) */
 #endif
@@ -81,7 +85,7 @@ typedef struct netfw__wctr {
 typedef struct netfw__slot_ctr {
   uint64_t started, restarts;
   uint64_t died_signal[65], died_exit[256];
-  uint64_t bus_dropped_base; /* the relay's drops of ended workers         */
+  uint64_t bus_dropped_in; /* what the relay dropped for its workers      */
   netfw__wctr *ended;        /* the sum of its ended processes' blocks     */
 } netfw__slot_ctr;
 
@@ -122,25 +126,39 @@ void netfw__metrics_free(netfw__metrics *m);
  * the time-stamp counter is used). */
 void netfw__metrics_clock_init(netfw__metrics *m);
 
-/* Now, in ticks of the clock m->tsc chose. */
-uint64_t netfw__metrics_ticks(bool tsc);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t netfw__metrics_mono_ns(void);
+
+/* Now, in ticks of the clock m chose. */
+static inline uint64_t netfw__metrics_now(const netfw__metrics *m) {
+#if !NETFW_STATS
+  (void)m;
+  return 0;
+#endif
+#if defined(__x86_64__) || defined(__i386__)
+  if (m->tsc)
+    return __rdtsc();
+#endif
+  (void)m;
+  return netfw__metrics_mono_ns();
+}
 
 /* Nanoseconds in `ticks` ticks. */
 uint64_t netfw__metrics_ns(const netfw__metrics *m, uint64_t ticks);
 
 /* ---- supervisor side (table.c) ---- */
 
-/* Claims a zeroed block for a process forked into slot (counted as
- * started; a respawn also as a restart). Returns NULL when none is free
- * (logged: the process then counts into a private block). */
-netfw__wctr *netfw__metrics_claim(netfw__metrics *m, int slot, bool respawn);
+/* Claims a zeroed block for a process about to be forked into slot.
+ * Returns NULL when none is free (logged: the process then counts into a
+ * private block). */
+netfw__wctr *netfw__metrics_claim(netfw__metrics *m, int slot);
 
 /* Folds block b of an ended process of slot into the slot's totals and
- * frees it. bus_dropped: the relay's drop count of that process. */
+ * frees it (NULL: nothing). */
 void netfw__metrics_release(netfw__metrics *m, int slot, netfw__wctr *b);
 
-/* Counts an unexpected death of slot's worker (status as waitpid gives
- * it; -1 unknown). */
+/* Counts an unexpected death of a worker of slot (status as waitpid gives
+ * it; -1 unknown: not counted by cause). */
 void netfw__metrics_died(netfw__metrics *m, int slot, int status);
 
 /* ---- worker side: the message path ---- */

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "proxy.h"
@@ -37,21 +38,23 @@ typedef struct proxy_tr {
 
 static const netfw__transport_ops proxy_ops;
 
-/* Refuses the connection: logged once (at level), reported up as
- * UV_EPROTO. */
-static void fail_at(proxy_tr *p, netfw_log_level level, const char *why) {
+/* Ends the connection before its header: logged once (at level),
+ * reported up as status. */
+static void end_with(proxy_tr *p, netfw_log_level level, const char *why,
+                     int status) {
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
   p->flags |= P_FAILED;
   uv_timer_stop(&p->timer);
   p->lower->ops->read_stop(p->lower);
-  netfw_log(level, "proxy: connection from %s refused: %s", p->peer, why);
-  p->t.ev->read(p->t.up, UV_EPROTO);
+  netfw__log_about(level, p->peer, "proxy: connection from %s refused: %s",
+                   p->peer, why);
+  p->t.ev->read(p->t.up, status);
 }
 
-/* Refuses the connection with a warning (see fail_at). */
+/* Refuses the connection with a warning, reported up as UV_EPROTO. */
 static void fail(proxy_tr *p, const char *why) {
-  fail_at(p, NETFW_LOG_WARN, why);
+  end_with(p, NETFW_LOG_WARN, why, UV_EPROTO);
 }
 
 /* Hands what came after the header to the layer above, while it reads. */
@@ -88,8 +91,8 @@ static void header_done(proxy_tr *p, size_t hlen) {
     p->lower->ops->read_stop(p->lower);
   if (!p->hdr.local) {
     netfw__addr_name(&p->hdr.src, src, sizeof(src));
-    netfw_log(NETFW_LOG_DEBUG, "proxy: %s is %s (v%d)", p->peer, src,
-              p->hdr.version);
+    netfw__log_about(NETFW_LOG_DEBUG, p->peer, "proxy: %s is %s (v%d)",
+                     p->peer, src, p->hdr.version);
   }
   p->t.ev->established(p->t.up);
   hand_up_rest(p);
@@ -126,10 +129,12 @@ static void on_lower_read(void *up, ssize_t nread) {
   }
   if (p->flags & (P_FAILED | P_CLOSING))
     return;
-  if (nread < 0) { /* gone without a byte (a TCP check, a scan): debug */
-    fail_at(p, p->len == 0 ? NETFW_LOG_DEBUG : NETFW_LOG_WARN,
-            nread == UV_EOF ? "closed before its PROXY header"
-                            : uv_strerror((int)nread));
+  if (nread < 0) { /* gone without a byte (a TCP check, a scan): the
+                       peer left, logged at debug; else a refusal */
+    end_with(p, p->len == 0 ? NETFW_LOG_DEBUG : NETFW_LOG_WARN,
+             nread == UV_EOF ? "closed before its PROXY header"
+                             : uv_strerror((int)nread),
+             p->len == 0 ? (int)nread : UV_EPROTO);
     return;
   }
   p->len += (size_t)nread;
@@ -210,7 +215,7 @@ static void proxy_start(netfw__transport *t) {
     memcpy(&p->tcp_peer, &ss, sizeof(ss));
   uv_timer_start(&p->timer, on_timer, NETFW__PROXY_TIMEOUT_MS, 0);
   if (err != 0) { /* reset before it was accepted (a TCP check): debug */
-    fail_at(p, NETFW_LOG_DEBUG, uv_strerror(err));
+    end_with(p, NETFW_LOG_DEBUG, uv_strerror(err), UV_ECONNRESET);
     return;
   }
   if (!netfw__proxy_trusted(p->policy, (const struct sockaddr *)&ss)) {

@@ -122,6 +122,8 @@ static void on_accept(uv_poll_t *h, int status, int events) {
     }
     if (w->cfg->max_connections > 0 && w->nconns >= w->cfg->max_connections) {
       log_refused(fd, "max_connections reached", w->cfg->max_connections);
+      netfw__ctr_add(&w->ctr->accepted, 1);
+      netfw__ctr_add(&w->ctr->refused[NETFW_REFUSE_MAX_CONNECTIONS], 1);
       close(fd);
       continue;
     }

@@ -79,10 +79,42 @@ static void poison(netfw_conn *c) {
   c->magic = 0;
 }
 
+/* Why c, never the app's (or refused by it), ended. */
+static netfw_refuse_reason refuse_reason(const netfw_conn *c) {
+  if (c->flags & NETFW__C_REFUSED)
+    return NETFW_REFUSE_APP;
+  switch (c->close_reason) {
+  case NETFW_CLOSE_NOMEM:
+  case NETFW_CLOSE_MEMORY:
+    return NETFW_REFUSE_NOMEM;
+  case NETFW_CLOSE_STOPPING:
+    return NETFW_REFUSE_STOPPING;
+  case NETFW_CLOSE_IDLE: /* only a TLS or PROXY preamble can stall so */
+    return NETFW_REFUSE_HANDSHAKE;
+  default:
+    return (c->flags & NETFW__C_FAILED) ? NETFW_REFUSE_HANDSHAKE
+                                        : NETFW_REFUSE_LOST;
+  }
+}
+
+/* Counts the end of c: a close of the app's connection, or a refusal. */
+static void count_end(netfw__worker *w, const netfw_conn *c,
+                      netfw_close_reason why) {
+  if (c->flags & NETFW__C_OWNED) {
+    netfw__ctr_add(&w->ctr->closed[why], 1);
+    netfw__ctr_set(&w->ctr->open, netfw__ctr_get(&w->ctr->open) - 1);
+  } else {
+    netfw__ctr_add(&w->ctr->refused[refuse_reason(c)], 1);
+  }
+}
+
 /* The stream is closed and its buffers are released: the last word. */
 static void on_closed(netfw__stream *s) {
   netfw_conn *c = conn_of(s);
   netfw__worker *w = worker_of(c);
+  netfw_close_reason why = c->close_reason == REASON_UNSET
+                               ? NETFW_CLOSE_RESET
+                               : (netfw_close_reason)c->close_reason;
 
   if (c->prev != NULL)
     c->prev->next = c->next;
@@ -92,12 +124,10 @@ static void on_closed(netfw__stream *s) {
     c->next->prev = c->prev;
   if (c->flags & NETFW__C_DRAINING)
     w->ndraining--;
+  count_end(w, c, why);
   if ((c->flags & NETFW__C_OWNED) && w->cfg->app->on_client_closed != NULL) {
     c->flags &= ~(uint32_t)NETFW__C_OWNED;
-    w->cfg->app->on_client_closed(w->app, c,
-                                  c->close_reason == REASON_UNSET
-                                      ? NETFW_CLOSE_RESET
-                                      : (netfw_close_reason)c->close_reason);
+    w->cfg->app->on_client_closed(w->app, c, why);
   }
   poison(c);
   free(c);
@@ -162,6 +192,8 @@ static void on_lost(netfw__stream *s, int status) {
     return;
   }
   set_reason(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
+  if (status == UV_EPROTO || status == UV_ETIMEDOUT)
+    c->flags |= NETFW__C_FAILED; /* counts only before it is established */
   if (c->s.flags & NETFW__S_FIN)
     return; /* a shutdown of ours is in progress: the stream finishes it */
   c->flags &= ~(uint32_t)NETFW__C_ACCEPTED;
@@ -218,6 +250,8 @@ static void refuse_oversized(netfw_conn *c) {
  * handed over. */
 static unsigned deliver(netfw_conn *c) {
   netfw__worker *w = worker_of(c);
+  const netfw__metrics *mt = w->metrics;
+  uint64_t t0 = netfw__metrics_now(mt), t1;
   netfw_frame f;
   unsigned n = 0;
   int r;
@@ -236,6 +270,10 @@ static unsigned deliver(netfw_conn *c) {
     om.owner = c;
     om.msg = &m;
     w->cfg->app->on_message(w->app, &om);
+    t1 = netfw__metrics_now(mt); /* the handler, and framing this frame */
+    netfw__count_received(mt, netfw__metrics_msg(mt, w->ctr, f.id),
+                          NETFW_FRAME_HDR_SIZE + (size_t)f.size, t1 - t0);
+    t0 = t1;
     netfw_msg_release(&m); /* frees a copy the app's appends made */
     n++;
   }
@@ -281,8 +319,12 @@ static void on_established(netfw__stream *s) {
   else
     c->peer.sa.sa_family = AF_UNSPEC;
   ok = app->on_client_connect == NULL || app->on_client_connect(w->app, c);
-  if (ok) /* on_client_closed is owed from now on, even if the callback's */
-    c->flags |= NETFW__C_OWNED; /* own sends already closed it          */
+  if (ok) { /* on_client_closed is owed from now on, even if the callback's */
+    c->flags |= NETFW__C_OWNED; /* own sends already closed it            */
+    netfw__ctr_set(&w->ctr->open, netfw__ctr_get(&w->ctr->open) + 1);
+  } else {
+    c->flags |= NETFW__C_REFUSED;
+  }
   if (c->s.flags & NETFW__S_CLOSING)
     return;
   if (ok && !(c->s.flags & NETFW__S_FIN))
@@ -318,8 +360,10 @@ void netfw__conn_setup(netfw__worker *w) {
 void netfw__conn_accept(netfw__worker *w, int fd) {
   netfw_conn *c = calloc(1, sizeof(*c));
 
+  netfw__ctr_add(&w->ctr->accepted, 1);
   if (c == NULL ||
       netfw__stream_init(&c->s, &w->sctx, w->cfg->max_payload) != 0) {
+    netfw__ctr_add(&w->ctr->refused[NETFW_REFUSE_NOMEM], 1);
     netfw_log(NETFW_LOG_ERROR, "out of memory accepting a connection");
     free(c);
     close(fd);
@@ -374,6 +418,13 @@ static int check_output_limit(netfw_conn *c, size_t n) {
   return NETFW_E2BIG;
 }
 
+/* Counts a frame of id with size payload bytes queued for c's peer. */
+static void count_sent(netfw_conn *c, uint16_t id, uint32_t size) {
+  netfw__worker *w = worker_of(c);
+
+  netfw__count_sent(w->metrics, w->ctr, id, NETFW_FRAME_HDR_SIZE + (size_t)size);
+}
+
 int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
   bool broken;
   int err;
@@ -388,7 +439,9 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
     return err;
   err = netfw__stream_send(&c->s, netfw_msg_id(m), netfw_msg_payload(m),
                            netfw_msg_size(m), &broken);
-  if (err != 0 && broken) /* half a frame went out: the stream cannot go on */
+  if (err == 0)
+    count_sent(c, netfw_msg_id(m), netfw_msg_size(m));
+  else if (broken) /* half a frame went out: the stream cannot go on */
     netfw__conn_close(c, NETFW_CLOSE_NOMEM);
   return err;
 }
@@ -408,6 +461,7 @@ int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
   if ((err = netfw__stream_put(&c->s, hdr, sizeof(hdr))) != 0)
     return err;
   c->stream_left = size;
+  count_sent(c, id, size);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "broker.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
@@ -80,7 +81,8 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
     goto failed_cv;
   s->cfg.ip = s->ip;
   s->cfg.bus_url = s->bus_url;
-  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0)
+  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0 ||
+      netfw__server_stats_setup(s) != 0)
     goto failed_tls;
   if (netfw__cond_init_monotonic(&s->state_cv) != 0)
     goto failed_tls;
@@ -92,6 +94,7 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   return s;
 
 failed_tls:
+  netfw__server_stats_free(s);
   netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
 failed_cv:
@@ -351,6 +354,7 @@ int netfw_server_start(netfw_server *s) {
     return NETFW_EINVAL;
   if (s->state != NETFW__SRV_NEW)
     return NETFW_ESTATE;
+  netfw__log_settle(); /* the workers inherit the log settings: one report */
   ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s->nworkers =
       s->cfg.worker_num > 0 ? s->cfg.worker_num : (int)(ncpu > 0 ? ncpu : 1);
@@ -369,6 +373,8 @@ int netfw_server_start(netfw_server *s) {
   err = s->cfg.listen_fd >= 0 ? adopt_listener(s) : bind_all(s);
   if (err == 0)
     err = bus_resolve(s);
+  if (err == 0)
+    err = netfw__server_stats_start(s);
   if (err != 0)
     goto failed;
   s->parent_pid = getpid();
@@ -384,6 +390,8 @@ int netfw_server_start(netfw_server *s) {
 failed:
   i = errno;
   release_run_state(s);
+  netfw__metrics_free(s->metrics);
+  s->metrics = NULL;
   s->port = 0;
   errno = i;
   return err;
@@ -420,6 +428,7 @@ void netfw_server_free(netfw_server *s) {
   pthread_cond_destroy(&s->state_cv);
   pthread_cond_destroy(&s->cv);
   pthread_mutex_destroy(&s->mu);
+  netfw__server_stats_free(s);
   netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
   free(s->bus_url);

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "frame.h"
+#include "metrics.h"
 #include "stream.h"
 #include "netfw/server.h"
 #include "supervisor.h"
@@ -93,6 +94,9 @@ struct netfw_server {
                                  swapped on the supervisor thread        */
   char *proxy_from;           /* copy of cfg.proxy_from                  */
   struct netfw__proxy_policy *proxy; /* set iff cfg.proxy_protocol      */
+  netfw__metrics *metrics; /* the counters (runtime/metrics): made by
+                              start, kept after stop until free           */
+  char *metrics_addr;      /* copy of cfg.metrics_addr                    */
   uint64_t watchdog_usec; /* systemd's WatchdogSec for this process, read
                              at start (0: off); the supervisor pings at
                              half of it                                 */
@@ -188,6 +192,8 @@ typedef struct netfw__worker_args {
   struct netfw__tls_ctx *tls; /* the server's TLS context; NULL: plain */
   uint32_t gen; /* the slot's generation this worker is forked as */
   const struct netfw__proxy_policy *proxy; /* PROXY headers; NULL: off  */
+  const netfw__metrics *metrics; /* the counter table                  */
+  netfw__wctr *ctr; /* this worker's block; NULL: count privately       */
 } netfw__worker_args;
 
 /* The signal that retires a worker (a reload): stop accepting, serve the
@@ -216,8 +222,10 @@ typedef struct netfw__module {
   void (*close)(netfw__worker *w);
 } netfw__module;
 
-/* The acceptor module (accept.c), the bus module (runtime/bus) and the
- * TLS module (tls.c: reloads on SIGHUP). */
+/* The acceptor module (accept.c), the bus module (runtime/bus), the
+ * TLS module (tls.c: reloads on SIGHUP) and the statistics module (stats.c:
+ * the worker's counter block and its gauges). */
+extern const netfw__module netfw__stats_module;
 extern const netfw__module netfw__accept_module;
 extern const netfw__module netfw__bus_module;
 extern const netfw__module netfw__tls_module;
@@ -229,6 +237,17 @@ int netfw__server_tls_setup(netfw_server *s);
 /* Copies cfg.proxy_from and makes the PROXY policy (proxy.c); logs why
  * not. Returns 0, NETFW_EINVAL or NETFW_ENOMEM. */
 int netfw__server_proxy_setup(netfw_server *s);
+
+/* Checks and copies cfg.metrics_addr (stats.c); logs why not. Returns 0,
+ * NETFW_EINVAL or NETFW_ENOMEM. */
+int netfw__server_stats_setup(netfw_server *s);
+
+/* Makes the counter table for s->nworkers slots (stats.c). Returns 0 or
+ * NETFW_ENOMEM (logged). */
+int netfw__server_stats_start(netfw_server *s);
+
+/* Releases what netfw__server_stats_setup and _start made. */
+void netfw__server_stats_free(netfw_server *s);
 
 /* Releases what netfw__server_proxy_setup made. */
 void netfw__server_proxy_free(netfw_server *s);
@@ -248,6 +267,9 @@ enum {
   NETFW__C_ACCEPTED = 1u << 0, /* on_client_connect said yes: app-visible  */
   NETFW__C_DRAINING = 1u << 1, /* counted in ndraining: shut down by us, or
                                   the peer left (a drain deadline applies) */
+  NETFW__C_REFUSED = 1u << 2,  /* on_client_connect said no               */
+  NETFW__C_FAILED = 1u << 3,   /* the TLS or PROXY layer refused it or
+                                  timed out before it was established    */
   NETFW__C_OWNED = 1u << 8     /* accepted: on_client_closed still owed    */
 };
 
@@ -316,6 +338,10 @@ struct netfw__worker {
   bool sighup_on;
   bool tls_reloading;         /* a reload runs on the thread pool      */
   bool tls_again;             /* and another SIGHUP came meanwhile     */
+  const netfw__metrics *metrics; /* the counter table                    */
+  netfw__wctr *ctr;           /* this process's block (never NULL once
+                                 the stats module ran)                 */
+  uv_prepare_t stats_prepare; /* publishes the gauges each iteration  */
 };
 
 /* Re-reads the TLS files off the loop and swaps the worker's context

@@ -209,6 +209,7 @@ static void worker_args(netfw_server *s, int i, int ready_fd,
   a->tls = s->tls;
   a->gen = s->slots[i].gen + 1; /* what netfw__slot_install will make it */
   a->proxy = s->proxy;
+  a->metrics = s->metrics;
 }
 
 int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
@@ -221,6 +222,7 @@ int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
   if (p == NULL)
     return NETFW_ENOMEM;
   worker_args(s, i, ready_fd, &a);
+  a.ctr = p->ctr = netfw__metrics_claim(s->metrics, i);
   /* the new generation owns the slot's record from now on: an older one
    * still running (a reload) publishes into its own spare instead */
   atomic_store(&l->gen, a.gen);
@@ -237,6 +239,7 @@ int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
       close(link[0]);
     if (link[1] >= 0)
       close(link[1]);
+    netfw__metrics_release(s->metrics, i, p->ctr);
     free(p);
     errno = saved;
     return NETFW_ESYS;
@@ -249,6 +252,7 @@ int netfw__proc_spawn(netfw_server *s, int i, int ready_fd) {
   p->started_ms = netfw__now_ms();
   p->slot = i;
   p->s = s;
+  s->metrics->slots[i].started++;
   atomic_store(&l->gen, netfw__slot_install(&s->slots[i], p));
   atomic_store(&l->pid, (int)pid);
   watch(s, p);
@@ -307,6 +311,8 @@ static void on_watch_closed(uv_handle_t *h) {
 }
 
 void netfw__proc_release(netfw__proc *p) {
+  netfw__metrics_release(p->s->metrics, p->slot, p->ctr);
+  p->ctr = NULL;
   if (p->watched) {
     uv_close((uv_handle_t *)&p->watch, on_watch_closed);
     return;

@@ -161,6 +161,7 @@ static void fill_slots(netfw_server *s) {
         uv_timer_start(&s->sup.retry, on_retry, RETRY_MS, 0);
       continue;
     }
+    s->metrics->slots[i].restarts++;
     netfw_log(NETFW_LOG_INFO, "worker %d respawned (pid %ld)", i,
               (long)s->slots[i].cur->pid);
   }
@@ -181,6 +182,7 @@ static void current_died(netfw_server *s, const netfw__proc *p, int status) {
               "worker %d (pid %ld) %s", p->slot, (long)p->pid, what);
     return;
   }
+  netfw__metrics_died(s->metrics, p->slot, status);
   loop = crash_loop(s, netfw__now_ms() - p->started_ms);
   netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s%s", p->slot, (long)p->pid,
             what, loop ? "" : "; respawning");
@@ -204,6 +206,8 @@ void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status) {
       netfw_log(NETFW_LOG_WARN, "worker %d (pid %ld) %s while stopping",
                 p->slot, (long)p->pid, what);
   } else if (!current) { /* an older generation finished draining */
+    if (status != 0)
+      netfw__metrics_died(s->metrics, p->slot, status);
     netfw_log(status == 0 ? NETFW_LOG_INFO : NETFW_LOG_WARN,
               "worker %d (pid %ld, generation %u) %s", p->slot, (long)p->pid,
               p->gen, what);
@@ -238,6 +242,7 @@ static void finish_stop(netfw_server *s) {
   close_handle((uv_handle_t *)&s->sup.retry);
   close_handle((uv_handle_t *)&s->sup.kill);
   close_handle((uv_handle_t *)&s->sup.watchdog);
+  netfw__metrics_http_stop(s);
 }
 
 static void on_stop_deadline(uv_timer_t *t) {
@@ -280,7 +285,11 @@ void netfw__supervisor_run(netfw_server *s, netfw__cmd *cmd) {
   case NETFW__CMD_RELOAD:
     netfw__reload_begin(s, cmd);
     return;
-  case NETFW__CMD_STATS: /* per-slot snapshot: a later issue */
+  case NETFW__CMD_STATS:
+    netfw__channel_answer(s, cmd, cmd->stats == NULL
+                                      ? NETFW_EINVAL
+                                      : netfw__metrics_snapshot(s, cmd->stats));
+    return;
   default:
     netfw__channel_answer(s, cmd, NETFW_ENOSYS);
     return;
@@ -294,6 +303,7 @@ static void count_drop(void *arg, int slot, uint64_t n) {
   netfw_server *s = arg;
 
   atomic_fetch_add(&s->load[slot].bus_dropped, n);
+  s->metrics->slots[slot].bus_dropped_in += n;
 }
 
 /* Initialises the loop and its handles. Returns 0 or NETFW_ESYS. */
@@ -338,6 +348,7 @@ static void loop_close(netfw_server *s) {
   close_handle((uv_handle_t *)&sup->retry);
   close_handle((uv_handle_t *)&sup->kill);
   close_handle((uv_handle_t *)&sup->watchdog);
+  netfw__metrics_http_stop(s);
   netfw__relay_close(sup->relay);
   sup->relay = NULL;
   uv_run(&sup->loop, UV_RUN_DEFAULT);
@@ -359,6 +370,8 @@ static void *supervise(void *arg) {
   netfw_server *s = arg;
   int err = loop_open(s), saved;
 
+  if (err == 0 && s->cfg.metrics_addr != NULL)
+    err = netfw__metrics_http_start(s, s->cfg.metrics_addr);
   if (err == 0)
     err = start_workers(s);
   saved = errno;

@@ -33,6 +33,8 @@ typedef struct netfw__proc {
   bool polled;         /* no usable pidfd: the tick timer reaps it    */
   uv_poll_t watch;     /* on pidfd: readable once the process ended   */
   netfw_server *s;
+  struct netfw__wctr *ctr; /* its counter block (runtime/metrics); NULL:
+                              none was free, it counts privately         */
 } netfw__proc;
 
 /* Draining workers a slot can hold beside its current one: a reload starts
@@ -108,7 +110,7 @@ void netfw__supervisor_exited(netfw_server *s, netfw__proc *p, int status);
 typedef enum netfw__cmd_kind {
   NETFW__CMD_STOP = 1, /* stop every worker: SIGTERM, SIGKILL at timeout_ms */
   NETFW__CMD_RELOAD,   /* rolling restart, one slot at a time (reload.c)   */
-  NETFW__CMD_STATS,    /* per-slot snapshot (not yet: NETFW_ENOSYS)        */
+  NETFW__CMD_STATS,    /* a netfw_stats snapshot (runtime/metrics)         */
   NETFW__CMD_TLS_RELOAD /* new forks get tls; every worker gets SIGHUP    */
 } netfw__cmd_kind;
 
@@ -119,6 +121,7 @@ typedef struct netfw__cmd {
   struct netfw__tls_ctx *tls; /* TLS_RELOAD: the new context (taken);
                               RELOAD: taken (set NULL) once swapped in */
   int sys_errno;           /* RELOAD: errno with a NETFW_ESYS result    */
+  struct netfw_stats *stats; /* STATS: filled (the caller's)            */
   int result;              /* the answer: 0 or a NETFW_E* code          */
   bool done;               /* guarded by mu: result is set              */
   struct netfw__cmd *next; /* guarded by mu: the queue                  */

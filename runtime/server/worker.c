@@ -96,8 +96,9 @@ static const netfw__module signal_module, flush_module, sweep_module;
  * too). The acceptor comes last: nothing is accepted before the rest is
  * up, and nothing is accepted before the loop first runs anyway. */
 static const netfw__module *const modules[] = {
-    &signal_module, &flush_module,     &sweep_module,
-    &netfw__bus_module, &netfw__tls_module, &netfw__accept_module};
+    &netfw__stats_module, &signal_module,     &flush_module,
+    &sweep_module,        &netfw__bus_module, &netfw__tls_module,
+    &netfw__accept_module};
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
 /* The worker this process runs (NULL in any other process). */
@@ -329,6 +330,8 @@ static int worker_setup(netfw__worker *w, const netfw__worker_args *a,
   w->tls = a->tls;
   w->gen = a->gen;
   w->proxy = a->proxy;
+  w->metrics = a->metrics;
+  w->ctr = a->ctr;
   *failed = "loop";
   netfw__conn_setup(w);
   err = uv_loop_init(&w->loop);

@@ -90,10 +90,18 @@ static void release_out(netfw__stream *s) {
 
 void netfw__stream_account(netfw__stream *s) {
   netfw__stream_ctx *ctx = s->ctx;
-  size_t held = 0;
+  size_t held = 0, out = 0;
 
-  if (!(s->flags & NETFW__S_CLOSING))
-    held = s->in.end + s->out_len + (s->wreq != NULL ? s->wreq->len : 0);
+  if (!(s->flags & NETFW__S_CLOSING)) {
+    out = s->out_len + (s->wreq != NULL ? s->wreq->len : 0);
+    held = s->in.end + out;
+  }
+  if (out != s->out_held) {
+    ctx->out_mem = ctx->out_mem - s->out_held + out;
+    s->out_held = out;
+    if (ctx->out_mem > ctx->out_peak)
+      ctx->out_peak = ctx->out_mem;
+  }
   if (held == s->held)
     return;
   ctx->mem = ctx->mem - s->held + held;

@@ -148,6 +148,8 @@ struct netfw__stream_ctx {
   int max_cache;    /* at most NETFW__BUF_CACHE                          */
   uint8_t *scratch; /* where input being discarded is read, lazily       */
   size_t mem;       /* sum of the streams' held bytes                    */
+  size_t out_mem;   /* the part of mem that is output (queued, in flight) */
+  size_t out_peak;  /* the most out_mem has been                         */
   size_t budget;    /* 0: none; over it, over_budget is called           */
   void (*over_budget)(netfw__stream_ctx *ctx);
 };
@@ -185,6 +187,7 @@ struct netfw__stream {
   struct netfw__stream_wreq *wreq; /* the write in flight, if any      */
   netfw__stream *dirty_next;
   size_t held; /* buffer bytes counted in ctx->mem        */
+  size_t out_held; /* of which output, in ctx->out_mem      */
   uint32_t flags;
 };
 

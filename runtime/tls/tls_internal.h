@@ -43,7 +43,8 @@ enum {
   NETFW__TLS_CLOSING = 1u << 9,
   NETFW__TLS_TIMER_CLOSED = 1u << 10,
   NETFW__TLS_LOWER_CLOSED = 1u << 11,
-  NETFW__TLS_EOF_SENT = 1u << 12    /* the stream got its EOF             */
+  NETFW__TLS_EOF_SENT = 1u << 12,   /* the stream got its EOF             */
+  NETFW__TLS_HEARD = 1u << 13       /* a byte came from the peer          */
 };
 
 /* The TLS transport of one connection (transport.c). */

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "tls_internal.h"
@@ -58,10 +59,10 @@ void netfw__tls_fail(netfw__tls *tls, const char *why, int status) {
   uv_timer_stop(&tls->timer);
   free(tls->failure);
   tls->failure = strdup(why);
-  netfw_log(NETFW_LOG_WARN, "tls: %s %s failed: %s",
-            (tls->flags & NETFW__TLS_ESTABLISHED) ? "connection with"
-                                                  : "handshake with",
-            tls->peer, why);
+  netfw__log_about(NETFW_LOG_WARN, tls->peer, "tls: %s %s failed: %s",
+                   (tls->flags & NETFW__TLS_ESTABLISHED) ? "connection with"
+                                                         : "handshake with",
+                   tls->peer, why);
   if (!(tls->flags & NETFW__TLS_WRITING) && tls->out.len > tls->out.off) {
     alert.base = (char *)tls->out.base + tls->out.off; /* best effort */
     alert.len = tls->out.len - tls->out.off;
@@ -244,11 +245,27 @@ static void on_lower_alloc(void *up, uv_buf_t *buf) {
                      (unsigned)(in->cap - in->len));
 }
 
+/* The client left before sending a byte (a TCP health check, a scan):
+ * not a failed handshake; reported up as it came, logged at debug. */
+static void left_silently(netfw__tls *tls, int status) {
+  tls->flags |= NETFW__TLS_FAILED;
+  uv_timer_stop(&tls->timer);
+  (void)lower_reading(tls, false);
+  netfw_log(NETFW_LOG_DEBUG, "tls: %s left before its handshake: %s",
+            tls->peer, uv_strerror(status));
+  tls->t.ev->read(tls->t.up, status);
+}
+
 static void on_lower_read(void *up, ssize_t nread) {
   netfw__tls *tls = up;
 
   if (tls->flags & (NETFW__TLS_CLOSING | NETFW__TLS_FAILED))
     return;
+  if (nread < 0 && !(tls->flags & NETFW__TLS_HEARD) && nread != UV_EPROTO &&
+      SSL_is_server(tls->ssl)) {
+    left_silently(tls, (int)nread);
+    return;
+  }
   if (nread == UV_EOF) {
     tls->flags |= NETFW__TLS_IN_EOF;
     (void)lower_reading(tls, false);
@@ -263,6 +280,7 @@ static void on_lower_read(void *up, ssize_t nread) {
     return;
   } else {
     tls->in.len += (size_t)nread;
+    tls->flags |= NETFW__TLS_HEARD;
   }
   pump_in(tls);
 }
