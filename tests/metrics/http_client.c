@@ -109,14 +109,28 @@ static bool wait_eof(int fd, int64_t deadline) {
   return false;
 }
 
+/* Makes room for more bytes after len in *buf (cap bytes, doubled up to
+ * MAX_RESPONSE; a NUL always fits). Returns the room, 0 when full. */
+static size_t room(char **buf, size_t *cap, size_t len) {
+  if (len + 1 >= *cap && *cap < MAX_RESPONSE) {
+    char *bigger = realloc(*buf, *cap * 2);
+    if (bigger == NULL)
+      return 0;
+    *buf = bigger;
+    *cap *= 2;
+  }
+  return *cap - len - 1;
+}
+
 int http_read(int fd, bool head, bool close_wait, int timeout_ms,
               http_resp *r) {
   int64_t deadline = http_now_ms() + timeout_ms;
-  char *buf = malloc(MAX_RESPONSE + 1), *end;
-  size_t len = 0, hdr = 0, clen = 0;
+  size_t cap = 4096, len = 0, hdr = 0, clen = 0;
+  char *buf = malloc(cap), *end;
 
   memset(r, 0, sizeof(*r));
   for (;;) {
+    size_t free_bytes;
     ssize_t n;
     if (hdr > 0 && len >= hdr + clen)
       break;
@@ -124,10 +138,14 @@ int http_read(int fd, bool head, bool close_wait, int timeout_ms,
       free(buf);
       return -1;
     }
-    n = recv(fd, buf + len, MAX_RESPONSE - len, MSG_DONTWAIT);
+    if ((free_bytes = room(&buf, &cap, len)) == 0) {
+      free(buf);
+      return -2;
+    }
+    n = recv(fd, buf + len, free_bytes, MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR))
       continue;
-    if (n <= 0 || len + (size_t)n >= MAX_RESPONSE) {
+    if (n <= 0) {
       free(buf);
       return -2;
     }

@@ -273,8 +273,8 @@ static void test_http_404(void **state) {
  * body sent along is not waited for). */
 static void test_http_405(void **state) {
   static const char *const reqs[] = {
-      "POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-      "Content-Length: 5\r\n\r\nhello",
+      ("POST /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+       "Content-Length: 5\r\n\r\nhello"),
       "PUT /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
       "DELETE /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
       "OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
