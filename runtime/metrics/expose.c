@@ -39,8 +39,7 @@ static const msg_family msg_families[] = {
 /* Writes the HELP and TYPE lines of a family. */
 static void family(netfw__text *t, const char *name, const char *type,
                    const char *help) {
-  netfw__text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
-                     type);
+  netfw__text_printf(t, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* Writes a family of one unlabelled sample. */
@@ -161,8 +160,7 @@ static void deaths(netfw__text *t, const netfw_worker_stats *w) {
       netfw__text_printf(t, "netfw_worker_deaths_total{reason=\"SIG%s\"}",
                          abbrev);
     else
-      netfw__text_printf(t, "netfw_worker_deaths_total{reason=\"SIG%d\"}",
-                         sig);
+      netfw__text_printf(t, "netfw_worker_deaths_total{reason=\"SIG%d\"}", sig);
     netfw__text_printf(t, " %llu\n", (unsigned long long)w->died_signal[sig]);
   }
   for (int code = 0; code < 256; code++)
@@ -191,8 +189,7 @@ static void connections(netfw__text *t, const netfw_worker_stats *w) {
 static void messages(netfw__text *t, const netfw_worker_stats *w) {
   for (size_t f = 0; f < sizeof(msg_families) / sizeof(msg_families[0]); f++)
     per_msg(t, w, &msg_families[f]);
-  family(t, HISTOGRAM, "histogram",
-         "Time spent in on_message, per message.");
+  family(t, HISTOGRAM, "histogram", "Time spent in on_message, per message.");
   for (size_t i = 0; i < w->nmessages; i++)
     histogram(t, msg_at(w, i));
 }
@@ -226,8 +223,8 @@ int netfw__metrics_expose(const netfw_stats *st, netfw__text *out) {
          "The most output bytes any one worker process queued at once.",
          w->output_queued_max);
   workers(out, st);
-  scalar(out, "netfw_bus_published_total", "counter",
-         "Bus messages published.", w->bus_published);
+  scalar(out, "netfw_bus_published_total", "counter", "Bus messages published.",
+         w->bus_published);
   scalar(out, "netfw_bus_delivered_total", "counter",
          "Bus messages handed to on_bus.", w->bus_delivered);
   scalar(out, "netfw_bus_dropped_total", "counter",

@@ -29,9 +29,9 @@
 
 struct netfw__http {
   struct MHD_Daemon *d;
-  uv_poll_t poll;    /* the daemon's epoll descriptor                   */
-  uv_timer_t timer;  /* MHD_get_timeout                                 */
-  int open_handles;  /* handles not yet closed; freed at 0              */
+  uv_poll_t poll;   /* the daemon's epoll descriptor                   */
+  uv_timer_t timer; /* MHD_get_timeout                                 */
+  int open_handles; /* handles not yet closed; freed at 0              */
   uint16_t port;
   netfw__http_config cfg; /* host is not kept                           */
 };
@@ -43,8 +43,7 @@ struct netfw__http {
 
 /* Queues status with body (taken: freed by MHD) and its headers. */
 static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
-                              const char *type, netfw__text *body,
-                              bool allow) {
+                              const char *type, netfw__text *body, bool allow) {
   struct MHD_Response *r;
   enum MHD_Result ok;
 
@@ -57,9 +56,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status,
   memset(body, 0, sizeof(*body)); /* the response owns the buffer */
   if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) !=
           MHD_YES ||
-      (allow &&
-       MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") !=
-           MHD_YES)) {
+      (allow && MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                        "GET, HEAD") != MHD_YES)) {
     MHD_destroy_response(r);
     return MHD_NO;
   }
@@ -131,7 +129,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c,
 
 /* libmicrohttpd's messages (bad requests, limits reached) at debug level. */
 static NETFW_PRINTF(2, 0) void on_mhd_log(void *cls, const char *fmt,
-                                           va_list ap) {
+                                          va_list ap) {
   char line[256];
   size_t n;
 
@@ -188,7 +186,9 @@ static void on_poll(uv_poll_t *p, int status, int events) {
 }
 
 /* A deadline of the daemon passed. */
-static void on_timer(uv_timer_t *t) { run(t->data); }
+static void on_timer(uv_timer_t *t) {
+  run(t->data);
+}
 
 /* Frees h once both handles are closed. */
 static void on_close(uv_handle_t *hd) {
@@ -264,19 +264,18 @@ static struct MHD_Daemon *daemon_start(netfw__http *h, int fd) {
   if (fd < 0)
     flags |= MHD_USE_NO_LISTEN_SOCKET;
   else
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit,
-        MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+                            MHD_OPTION_LISTEN_SOCKET, fd,
+                            MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
+                            MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                            h->cfg.memory_limit, MHD_OPTION_END);
   return MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
       on_mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit,
-      MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit, MHD_OPTION_END);
 }
 
 /* Copies cfg into h with the defaults for its zeros. */
@@ -383,8 +382,8 @@ static bool host_chars(const char *s, size_t n, bool brackets) {
   for (size_t i = 0; i < n; i++) {
     char ch = s[i];
     bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
-              ch == '_' || (brackets && (ch == ':' || ch == '%'));
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' ||
+              (brackets && (ch == ':' || ch == '%'));
     if (!ok)
       return false;
   }

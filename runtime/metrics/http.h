@@ -18,8 +18,9 @@
 /* The bounds used when a config leaves them 0. */
 #define NETFW__HTTP_MAX_CONNECTIONS 64 /* connections at once            */
 #define NETFW__HTTP_TIMEOUT_S 10       /* idle seconds before a close    */
-#define NETFW__HTTP_MEMORY 32768       /* bytes per connection (request
-                                          line and headers included)     */
+#define NETFW__HTTP_MEMORY                                                     \
+  32768 /* bytes per connection (request                                       \
+           line and headers included)     */
 
 /* What render is asked for. */
 enum { NETFW__HTTP_METRICS = 1 /* the body of GET /metrics */ };
@@ -31,10 +32,10 @@ typedef struct netfw__http netfw__http;
  * socket, connections come only from netfw__http_add_fd. */
 typedef struct netfw__http_config {
   const char *host;
-  uint16_t port;             /* 0: any free port                         */
-  unsigned max_connections;  /* 0: NETFW__HTTP_MAX_CONNECTIONS           */
-  unsigned timeout_s;        /* 0: NETFW__HTTP_TIMEOUT_S                 */
-  size_t memory_limit;       /* 0: NETFW__HTTP_MEMORY                    */
+  uint16_t port;            /* 0: any free port                         */
+  unsigned max_connections; /* 0: NETFW__HTTP_MAX_CONNECTIONS           */
+  unsigned timeout_s;       /* 0: NETFW__HTTP_TIMEOUT_S                 */
+  size_t memory_limit;      /* 0: NETFW__HTTP_MEMORY                    */
   /* Appends the body of `what` to out; returns 0, or a NETFW_E* code for
    * a 500 answer. Called on the loop's thread, per request. */
   int (*render)(void *arg, int what, netfw__text *out);

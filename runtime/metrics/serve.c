@@ -27,7 +27,9 @@ static int render(void *arg, int what, netfw__text *out) {
 }
 
 /* GET /healthz. */
-static bool healthy(void *arg) { return netfw__metrics_all_up(arg); }
+static bool healthy(void *arg) {
+  return netfw__metrics_all_up(arg);
+}
 
 int netfw__metrics_http_start(netfw_server *s, const char *addr) {
   netfw__http_config cfg = {0};
@@ -37,10 +39,11 @@ int netfw__metrics_http_start(netfw_server *s, const char *addr) {
   if (s->metrics == NULL || s->metrics->http != NULL)
     return NETFW_ESTATE;
   if (netfw__metrics_addr_parse(addr, host, sizeof(host), &cfg.port) != 0) {
-    netfw_log(NETFW_LOG_ERROR,
-              "metrics: metrics_addr \"%s\" is not HOST:PORT (\"127.0.0.1:9464\","
-              " \"[::1]:9464\"; port 0: any free one)",
-              addr != NULL ? addr : "(null)");
+    netfw_log(
+        NETFW_LOG_ERROR,
+        "metrics: metrics_addr \"%s\" is not HOST:PORT (\"127.0.0.1:9464\","
+        " \"[::1]:9464\"; port 0: any free one)",
+        addr != NULL ? addr : "(null)");
     return NETFW_EINVAL;
   }
   cfg.host = host;
@@ -49,7 +52,8 @@ int netfw__metrics_http_start(netfw_server *s, const char *addr) {
   cfg.arg = s;
   if ((rc = netfw__http_start(&s->sup.loop, &cfg, &s->metrics->http)) != 0)
     return rc; /* logged, with the address and errno */
-  netfw_log(NETFW_LOG_INFO, "metrics: serving /metrics and /healthz on %s%s%s:%u",
+  netfw_log(NETFW_LOG_INFO,
+            "metrics: serving /metrics and /healthz on %s%s%s:%u",
             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
             (unsigned)netfw__http_port(s->metrics->http));
   return 0;

@@ -71,8 +71,8 @@ int netfw__text_label(netfw__text *t, const char *s) {
   const char *run = s;
 
   for (; *s != '\0'; s++) {
-    const char *esc = *s == '\\' ? "\\\\"
-                      : *s == '"' ? "\\\""
+    const char *esc = *s == '\\'   ? "\\\\"
+                      : *s == '"'  ? "\\\""
                       : *s == '\n' ? "\\n"
                                    : NULL;
     if (esc == NULL)

@@ -18,8 +18,7 @@ int netfw__text_append(netfw__text *t, const char *s, size_t n);
 int netfw__text_puts(netfw__text *t, const char *s);
 
 /* Appends printf-style output (as netfw__text_append). */
-int netfw__text_printf(netfw__text *t, const char *fmt, ...)
-    NETFW_PRINTF(2, 3);
+int netfw__text_printf(netfw__text *t, const char *fmt, ...) NETFW_PRINTF(2, 3);
 
 /* Appends s as a label value of the text format 0.0.4: backslash, double
  * quote and newline are escaped (\\, \", \n). Returns 0 or NETFW_ENOMEM. */

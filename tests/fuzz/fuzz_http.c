@@ -70,8 +70,8 @@ static bool drain(int fd, char *out, size_t *len) {
 
   for (;;) {
     size_t room = MAX_OUT - *len;
-    ssize_t n = room > 0 ? read(fd, out + *len, room)
-                         : read(fd, junk, sizeof(junk));
+    ssize_t n =
+        room > 0 ? read(fd, out + *len, room) : read(fd, junk, sizeof(junk));
     if (n > 0 && room > 0)
       *len += (size_t)n;
     if (n > 0)

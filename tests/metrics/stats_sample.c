@@ -24,9 +24,9 @@ void sample_stats_small(netfw_stats *st) {
   ping->sent = 2;
   ping->sent_bytes = 24;
   ping->malformed = 1;
-  ping->handler_ns = 1500000123; /* 1.500000123 s */
-  ping->handler_buckets[0] = 1;  /* <= 1 µs   */
-  ping->handler_buckets[2] = 1;  /* <= 5 µs   */
+  ping->handler_ns = 1500000123;                  /* 1.500000123 s */
+  ping->handler_buckets[0] = 1;                   /* <= 1 µs   */
+  ping->handler_buckets[2] = 1;                   /* <= 5 µs   */
   ping->handler_buckets[NETFW_STATS_BUCKETS] = 1; /* > 1 s */
   st->total.slot = -1;
   st->total.up = true;

@@ -130,8 +130,7 @@ static void test_expose_buckets_cumulative(void **state) {
       char le[32];
       cum += m->handler_buckets[b];
       if (b < NETFW_STATS_BUCKETS)
-        snprintf(le, sizeof(le), "%g",
-                 (double)netfw_stats_bucket_ns[b] / 1e9);
+        snprintf(le, sizeof(le), "%g", (double)netfw_stats_bucket_ns[b] / 1e9);
       else
         snprintf(le, sizeof(le), "+Inf");
       snprintf(line, sizeof(line),

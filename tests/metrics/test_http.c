@@ -2,8 +2,8 @@
  * libuv loop in a thread, against real loopback sockets: routing, exact
  * status lines, headers and bodies, HEAD, keep-alive, a render failure, a
  * 1 MiB header (answered 431 or closed, memory bounded), a slow client
- * that does not delay another's scrape, the connection limit, address in
- * use, and netfw__metrics_addr_parse. */
+ * that does not delay another's scrape, the connection limit, the idle
+ * timeout. Addresses: test_http_addr.c. */
 #include <errno.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -55,7 +55,9 @@ static int render(void *arg, int what, netfw__text *out) {
 }
 
 /* What /healthz reports. */
-static bool healthy(void *arg) { return atomic_load(&((fx *)arg)->healthy); }
+static bool healthy(void *arg) {
+  return atomic_load(&((fx *)arg)->healthy);
+}
 
 /* Stops the core and lets the loop end (the loop's thread). */
 static void on_stop(uv_async_t *a) {
@@ -280,8 +282,8 @@ static void test_http_405(void **state) {
       "OPTIONS /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
       "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n",
   };
-  static const char *const want[] = {"Allow", "Connection", "Content-Length",
-                                     "Content-Type", "Date", NULL};
+  static const char *const want[] = {
+      "Allow", "Connection", "Content-Length", "Content-Type", "Date", NULL};
   fx *f = *state;
 
   for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
@@ -440,11 +442,10 @@ static void test_http_connection_limit(void **state) {
   assert_true(fd >= 0); /* the kernel's backlog */
   assert_true(send_str(fd, "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
   rc = http_read(fd, false, false, 500, &r);
-  print_message("fifth connection at the limit: %s\n",
-                rc == -1 ? "waits" : rc == -2 ? "closed" : "answered");
+  print_message("fifth connection at the limit: %s\n", rc == -1   ? "waits"
+                                                       : rc == -2 ? "closed"
+                                                                  : "answered");
   assert_int_not_equal(rc, 0);
-  if (rc == 0)
-    http_resp_free(&r);
   /* one of the four completes its request and is answered */
   assert_true(send_str(held[0], "Connection: close\r\n\r\n"));
   assert_int_equal(http_read(held[0], false, true, 2000, &r), 0);
@@ -492,102 +493,6 @@ static void test_http_idle_timeout(void **state) {
   fx_stop(f);
 }
 
-/* Log lines at ERROR, kept for the assertions below. */
-static char logged[1024];
-static void log_sink(netfw_log_level level, const char *line, void *arg) {
-  (void)arg;
-  if (level == NETFW_LOG_ERROR)
-    snprintf(logged, sizeof(logged), "%s", line);
-}
-
-/* Starts a core on host:port on loop (not run); returns the result. */
-static int try_start(uv_loop_t *loop, const char *host, uint16_t port,
-                     netfw__http **h) {
-  netfw__http_config cfg = {.host = host, .port = port, .render = render,
-                            .healthy = healthy};
-  fx dummy;
-
-  memset(&dummy, 0, sizeof(dummy));
-  cfg.arg = &dummy;
-  return netfw__http_start(loop, &cfg, h);
-}
-
-/* A port already taken: NETFW_EADDRINUSE, logged with the address and
- * strerror; another core on the same port likewise. */
-static void test_http_addr_in_use(void **state) {
-  uv_loop_t loop;
-  netfw__http *a, *b;
-  char want[64];
-  uint16_t port;
-
-  (void)state;
-  assert_int_equal(uv_loop_init(&loop), 0);
-  netfw_log_set_sink(log_sink, NULL);
-  assert_int_equal(try_start(&loop, "127.0.0.1", 0, &a), 0);
-  port = netfw__http_port(a);
-  logged[0] = '\0';
-  assert_int_equal(try_start(&loop, "127.0.0.1", port, &b), NETFW_EADDRINUSE);
-  assert_null(b);
-  snprintf(want, sizeof(want), "127.0.0.1:%u: Address already in use",
-           (unsigned)port);
-  assert_non_null(strstr(logged, want));
-  assert_non_null(strstr(logged, "metrics"));
-  netfw__http_stop(a);
-  assert_int_equal(try_start(&loop, "localhost", 0, &a), 0);
-  assert_true(netfw__http_port(a) > 0);
-  netfw__http_stop(a);
-  assert_int_equal(try_start(&loop, NULL, 0, &a), 0); /* no socket */
-  assert_int_equal(netfw__http_port(a), 0);
-  netfw__http_stop(a);
-  netfw__http_stop(NULL);
-  netfw_log_set_sink(NULL, NULL);
-  assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-  assert_int_equal(uv_loop_close(&loop), 0);
-}
-
-/* netfw__metrics_addr_parse: good and bad "HOST:PORT" strings. */
-static void test_http_addr_parse(void **state) {
-  static const struct {
-    const char *addr, *host;
-    int port;
-  } good[] = {{"127.0.0.1:9464", "127.0.0.1", 9464},
-              {"[::1]:0", "::1", 0},
-              {"[::]:65535", "::", 65535},
-              {"0.0.0.0:1", "0.0.0.0", 1},
-              {"localhost:80", "localhost", 80},
-              {"my-host.example_1:00080", "my-host.example_1", 80},
-              {"[fe80::1%eth0]:9", "fe80::1%eth0", 9}};
-  static const char *const bad[] = {
-      "host:", ":9", "1.2.3.4:70000", "1.2.3.4:65536", "1.2.3.4", "",
-      "::1:80", "[::1]", "[::1]80", "[::1:80", "[]:80", "1.2.3.4:+80",
-      "1.2.3.4:-1", "1.2.3.4: 80", "1.2.3.4:80 ", " 1.2.3.4:80",
-      "1.2.3.4:080080", "1.2.3.4:0x50", "a b:80", "h/x:80", "[::1]:",
-      "1.2.3.4:80:80"};
-  char host[64];
-  uint16_t port;
-
-  (void)state;
-  for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-    memset(host, 'x', sizeof(host));
-    port = 1234;
-    if (netfw__metrics_addr_parse(good[i].addr, host, sizeof(host), &port))
-      fail_msg("\"%s\" refused", good[i].addr);
-    assert_string_equal(host, good[i].host);
-    assert_int_equal(port, good[i].port);
-  }
-  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    if (netfw__metrics_addr_parse(bad[i], host, sizeof(host), &port) !=
-        NETFW_EINVAL)
-      fail_msg("\"%s\" accepted", bad[i]);
-  assert_int_equal(netfw__metrics_addr_parse(NULL, host, sizeof(host), &port),
-                   NETFW_EINVAL);
-  /* the host must fit with its NUL */
-  assert_int_equal(netfw__metrics_addr_parse("abcd:1", host, 4, &port),
-                   NETFW_EINVAL);
-  assert_int_equal(netfw__metrics_addr_parse("abc:1", host, 4, &port), 0);
-  assert_string_equal(host, "abc");
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_http_metrics_200, setup, teardown),
@@ -601,8 +506,6 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_http_slow_client, setup, teardown),
       cmocka_unit_test(test_http_connection_limit),
       cmocka_unit_test(test_http_idle_timeout),
-      cmocka_unit_test(test_http_addr_in_use),
-      cmocka_unit_test(test_http_addr_parse),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
