@@ -22,7 +22,6 @@
 
 #include <microhttpd.h>
 
-#include "addr.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "text.h"
@@ -200,6 +199,10 @@ static void on_close(uv_handle_t *hd) {
 
 /* ---- the listening socket ---- */
 
+/* Brackets around an IPv6 address in "HOST:PORT" log text. */
+#define V6_OPEN(host) (strchr(host, ':') != NULL ? "[" : "")
+#define V6_CLOSE(host) (strchr(host, ':') != NULL ? "]" : "")
+
 /* Makes a listening socket on host:port (SOCK_CLOEXEC, non-blocking) and
  * stores it in *fd. A host name is resolved here, once (getaddrinfo may
  * block: this runs at start-up, before anything is served). Returns 0,
@@ -214,8 +217,9 @@ static int listen_on(const char *host, uint16_t port, int *fd) {
   hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
   snprintf(service, sizeof(service), "%u", (unsigned)port);
   if ((rc = getaddrinfo(host, service, &hints, &res)) != 0) {
-    netfw_log(NETFW_LOG_ERROR, "metrics: cannot listen on %s:%u: %s", host,
-              (unsigned)port, gai_strerror(rc));
+    netfw_log(NETFW_LOG_ERROR, "metrics: cannot listen on %s%s%s:%u: %s",
+              V6_OPEN(host), host, V6_CLOSE(host), (unsigned)port,
+              gai_strerror(rc));
     return NETFW_EADDRINFO;
   }
   *fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -234,8 +238,8 @@ failed_bind:
   errno = err;
 failed_socket:
   err = errno;
-  netfw_log(NETFW_LOG_ERROR, "metrics: cannot listen on %s:%u: %s", host,
-            (unsigned)port, strerror(err));
+  netfw_log(NETFW_LOG_ERROR, "metrics: cannot listen on %s%s%s:%u: %s",
+            V6_OPEN(host), host, V6_CLOSE(host), (unsigned)port, strerror(err));
   freeaddrinfo(res);
   errno = err;
   return err == EADDRINUSE ? NETFW_EADDRINUSE : NETFW_ESYS;

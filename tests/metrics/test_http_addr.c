@@ -47,8 +47,9 @@ static int try_start(uv_loop_t *loop, const char *host, uint16_t port,
   return netfw__http_start(loop, &cfg, h);
 }
 
-/* A port already taken: NETFW_EADDRINUSE, logged with the address and
- * strerror; another core on the same port likewise. */
+/* A port already taken by another core: NETFW_EADDRINUSE, logged with the
+ * address and strerror (IPv4, and IPv6 where the loopback has it); a
+ * name; no listening socket at all. */
 static void test_http_addr_in_use(void **state) {
   uv_loop_t loop;
   netfw__http *a, *b;
@@ -71,6 +72,17 @@ static void test_http_addr_in_use(void **state) {
   assert_int_equal(try_start(&loop, "localhost", 0, &a), 0);
   assert_true(netfw__http_port(a) > 0);
   netfw__http_stop(a);
+  /* IPv6, where the loopback has it: the log brackets the address */
+  if (try_start(&loop, "::1", 0, &a) == 0) {
+    port = netfw__http_port(a);
+    assert_int_equal(try_start(&loop, "::1", port, &b), NETFW_EADDRINUSE);
+    snprintf(want, sizeof(want), "[::1]:%u: Address already in use",
+             (unsigned)port);
+    assert_non_null(strstr(logged, want));
+    netfw__http_stop(a);
+  } else {
+    print_message("no IPv6 loopback: the [::1] case is skipped\n");
+  }
   assert_int_equal(try_start(&loop, NULL, 0, &a), 0); /* no socket */
   assert_int_equal(netfw__http_port(a), 0);
   netfw__http_stop(a);
