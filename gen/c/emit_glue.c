@@ -134,37 +134,41 @@ static void emit_server(em *e) {
                  "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : "
                  "\"?\";\n}\n\n",
                  p, p);
+  gen_buf_printf(o,
+                 "/* \"ip:port\" of conn's peer in buf, for a log line. */\n"
+                 "static const char *%s__peer(netfw_conn *conn, char *buf, "
+                 "size_t len) {\n"
+                 "  char ip[64];\n  uint16_t port = 0;\n\n"
+                 "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
+                 "    return \"?\";\n"
+                 "  snprintf(buf, len, \"%%s:%%u\", ip, (unsigned)port);\n"
+                 "  return buf;\n}\n\n",
+                 p);
   gen_buf_printf(
       o,
       "void %s_server_default_unknown(void *app, netfw_conn *conn, netfw_msg "
       "*msg) {\n"
-      "  char ip[64] = \"?\";\n  uint16_t port = 0;\n\n  (void)app;\n"
-      "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
-      "    strcpy(ip, \"?\");\n"
-      "  netfw_log(NETFW_LOG_WARN,\n"
-      "            \"%s: unexpected message id %%u (%%s) from %%s:%%u, closing "
-      "the connection\",\n"
-      "            (unsigned)netfw_msg_id(msg), "
-      "%s__name_or(netfw_msg_id(msg)), "
-      "ip,\n            (unsigned)port);\n"
+      "  char peer[80];\n\n  (void)app;\n"
+      "  netfw_log_peer(NETFW_LOG_WARN, %s__peer(conn, peer, sizeof(peer)),\n"
+      "                 \"%s: unexpected message id %%u (%%s), closing the "
+      "connection\",\n"
+      "                 (unsigned)netfw_msg_id(msg), "
+      "%s__name_or(netfw_msg_id(msg)));\n"
       "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
-      p, p, p);
+      p, p, p, p);
   gen_buf_printf(
       o,
       "void %s_server_default_malformed(void *app, netfw_conn *conn, "
       "netfw_msg *msg,\n                                 int err) {\n"
-      "  char ip[64] = \"?\";\n  uint16_t port = 0;\n\n  (void)app;\n"
-      "  if (netfw_conn_addr(conn, ip, sizeof(ip), &port) != 0)\n"
-      "    strcpy(ip, \"?\");\n"
-      "  netfw_log(NETFW_LOG_WARN,\n"
-      "            \"%s: malformed %%s (id %%u, %%u bytes) from %%s:%%u: %%s, "
-      "closing the connection\",\n"
-      "            %s__name_or(netfw_msg_id(msg)), "
+      "  char peer[80];\n\n  (void)app;\n"
+      "  netfw_log_peer(NETFW_LOG_WARN, %s__peer(conn, peer, sizeof(peer)),\n"
+      "                 \"%s: malformed %%s (id %%u, %%u bytes): %%s, closing "
+      "the connection\",\n"
+      "                 %s__name_or(netfw_msg_id(msg)), "
       "(unsigned)netfw_msg_id(msg),\n"
-      "            (unsigned)netfw_msg_size(msg), ip, (unsigned)port, "
-      "netfw_strerror(err));\n"
+      "                 (unsigned)netfw_msg_size(msg), netfw_strerror(err));\n"
       "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
-      p, p, p);
+      p, p, p, p);
   gen_buf_printf(
       o,
       "int %s_server_dispatch(const %s_server_handlers *h, void "

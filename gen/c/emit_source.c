@@ -526,8 +526,9 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
 
   snprintf(file, sizeof(file), "%s.netfw.c", o->base);
   gen_emit_banner(b, s, o, file);
-  gen_buf_printf(b, "#include <stdlib.h>\n#include <string.h>\n\n"
-                    "#include \"%s.netfw.h\"\n\n",
+  gen_buf_printf(b,
+                 "#include <stdio.h>\n#include <stdlib.h>\n"
+                 "#include <string.h>\n\n#include \"%s.netfw.h\"\n\n",
                  o->base);
 
   gen_buf_puts(b, "/* ---- helpers, in declaration order ---- */\n\n");

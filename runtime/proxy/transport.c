@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "proxy.h"
@@ -46,7 +47,8 @@ static void end_with(proxy_tr *p, netfw_log_level level, const char *why,
   p->flags |= P_FAILED;
   uv_timer_stop(&p->timer);
   p->lower->ops->read_stop(p->lower);
-  netfw_log(level, "proxy: connection from %s refused: %s", p->peer, why);
+  netfw__log_about(level, p->peer, "proxy: connection from %s refused: %s",
+                   p->peer, why);
   p->t.ev->read(p->t.up, status);
 }
 
@@ -89,8 +91,8 @@ static void header_done(proxy_tr *p, size_t hlen) {
     p->lower->ops->read_stop(p->lower);
   if (!p->hdr.local) {
     netfw__addr_name(&p->hdr.src, src, sizeof(src));
-    netfw_log(NETFW_LOG_DEBUG, "proxy: %s is %s (v%d)", p->peer, src,
-              p->hdr.version);
+    netfw__log_about(NETFW_LOG_DEBUG, p->peer, "proxy: %s is %s (v%d)",
+                     p->peer, src, p->hdr.version);
   }
   p->t.ev->established(p->t.up);
   hand_up_rest(p);

@@ -15,10 +15,12 @@
 #include <errno.h>
 #include <netdb.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "log_internal.h"
 #include "netfw/log.h"
 #include "server_internal.h"
 
@@ -83,13 +85,14 @@ static bool should_step_aside(netfw__worker *w) {
 static void log_refused(int fd, const char *why, int limit) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);
-  char host[64] = "?", serv[16] = "?";
+  char host[64] = "?", serv[16] = "?", peer[96];
 
   if (getpeername(fd, (struct sockaddr *)&ss, &len) == 0)
     getnameinfo((struct sockaddr *)&ss, len, host, sizeof(host), serv,
                 sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV);
-  netfw_log(NETFW_LOG_WARN, "connection from %s:%s refused: %s (%d)", host,
-            serv, why, limit);
+  snprintf(peer, sizeof(peer), "%s:%s", host, serv);
+  netfw__log_about(NETFW_LOG_WARN, peer, "connection from %s refused: %s (%d)",
+                   peer, why, limit);
 }
 
 static void on_accept(uv_poll_t *h, int status, int events) {

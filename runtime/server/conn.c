@@ -230,11 +230,10 @@ static void refuse_oversized(netfw_conn *c) {
   uint32_t size;
 
   netfw__frame_hdr_unpack(in->base + in->start, &id, &size);
-  netfw_log(NETFW_LOG_WARN,
-            "%s: frame id %u announces %u bytes, over max_payload (%u); "
-            "closing the connection",
-            netfw__conn_peer_name(c, peer, sizeof(peer)), id, size,
-            in->max_payload);
+  netfw_log_peer(NETFW_LOG_WARN, netfw__conn_peer_name(c, peer, sizeof(peer)),
+                 "frame id %u announces %u bytes, over max_payload (%u); "
+                 "closing the connection",
+                 id, size, in->max_payload);
   /* Replies the app queued for the frames before the bad header still
    * leave: a graceful close then (its drain also keeps the unread payload
    * from turning the close into a reset that could destroy them). With
@@ -411,9 +410,9 @@ static int check_output_limit(netfw_conn *c, size_t n) {
 
   if (unsent + n <= limit)
     return 0;
-  netfw_log(NETFW_LOG_WARN,
-            "%s: output limit reached (%zu bytes unsent, limit %zu); closing",
-            netfw__conn_peer_name(c, peer, sizeof(peer)), unsent + n, limit);
+  netfw_log_peer(NETFW_LOG_WARN, netfw__conn_peer_name(c, peer, sizeof(peer)),
+                 "output limit reached (%zu bytes unsent, limit %zu); closing",
+                 unsent + n, limit);
   netfw__conn_close(c, NETFW_CLOSE_OUTPUT_LIMIT);
   return NETFW_E2BIG;
 }

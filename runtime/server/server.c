@@ -16,6 +16,7 @@
 #include <sys/random.h>
 
 #include "broker.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
@@ -353,6 +354,7 @@ int netfw_server_start(netfw_server *s) {
     return NETFW_EINVAL;
   if (s->state != NETFW__SRV_NEW)
     return NETFW_ESTATE;
+  netfw__log_settle(); /* the workers inherit the log settings: one report */
   ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   s->nworkers =
       s->cfg.worker_num > 0 ? s->cfg.worker_num : (int)(ncpu > 0 ? ncpu : 1);

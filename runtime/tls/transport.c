@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "addr.h"
+#include "log_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "tls_internal.h"
@@ -58,10 +59,10 @@ void netfw__tls_fail(netfw__tls *tls, const char *why, int status) {
   uv_timer_stop(&tls->timer);
   free(tls->failure);
   tls->failure = strdup(why);
-  netfw_log(NETFW_LOG_WARN, "tls: %s %s failed: %s",
-            (tls->flags & NETFW__TLS_ESTABLISHED) ? "connection with"
-                                                  : "handshake with",
-            tls->peer, why);
+  netfw__log_about(NETFW_LOG_WARN, tls->peer, "tls: %s %s failed: %s",
+                   (tls->flags & NETFW__TLS_ESTABLISHED) ? "connection with"
+                                                         : "handshake with",
+                   tls->peer, why);
   if (!(tls->flags & NETFW__TLS_WRITING) && tls->out.len > tls->out.off) {
     alert.base = (char *)tls->out.base + tls->out.off; /* best effort */
     alert.len = tls->out.len - tls->out.off;

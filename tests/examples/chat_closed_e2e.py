@@ -284,12 +284,12 @@ def ghost_round(srv, rnd):
     # the attack: a frame the server closes the connection for, then go
     if kind == "malformed-close":  # a Say whose text runs past the payload
         ghost.send(frame(SAY, struct.pack("<H", 10) + b"ab"))
-        log = (f"WARN: chat: malformed Say (id 4, 4 bytes) from "
-               f"127.0.0.1:{ghost.port}: ")
+        log = (f"WARN: 127.0.0.1:{ghost.port}: chat: malformed Say "
+               f"(id 4, 4 bytes): ")
     else:
         ghost.send(frame(UNKNOWN_ID, b"boo"))
-        log = (f"WARN: chat: unexpected message id 99 (?) from "
-               f"127.0.0.1:{ghost.port}, closing the connection")
+        log = (f"WARN: 127.0.0.1:{ghost.port}: chat: unexpected message id "
+               f"99 (?), closing the connection")
     if kind == "unknown-rst":
         ghost.close_rst()  # the server may see the reset before the frame
         log = None
@@ -364,8 +364,8 @@ def case_ghost(srv):
     for log in logs:
         if log is not None:
             check(log in err, f"no log line '{log}'")
-    n_closed = len(re.findall(r"WARN: chat: (unexpected message id 99|"
-                              r"malformed Say)", err))
+    n_closed = len(re.findall(r"WARN: [0-9.]+:[0-9]+: chat: (unexpected "
+                              r"message id 99|malformed Say)", err))
     check(n_closed >= sum(1 for log in logs if log is not None)
           and n_closed <= ROUNDS, f"{n_closed} protocol closes logged")
     print(f"chat ghost e2e: {ROUNDS} rounds passed")
