@@ -5,7 +5,8 @@ Usage: scrapers.py PORT N
 
 Starts N threads, each GETting http://127.0.0.1:PORT/metrics in a loop
 (http.client, a new connection per scrape) until its standard input
-closes, and checks every answer: status 200, the 0.0.4 content type, a
+closes; prints "running" once every thread has had an answer; checks
+every answer: status 200, the 0.0.4 content type, a
 complete exposition (every line well formed, each family announced once by
 # HELP then # TYPE before its samples, the text ends with a newline and
 with the samples of the family announced last, every family of the
@@ -68,9 +69,10 @@ def check(text):
 class Scraper(threading.Thread):
     """One scraper: counts its scrapes and keeps its first problems."""
 
-    def __init__(self, port, stop, problems):
+    def __init__(self, port, stop, problems, started):
         super().__init__(daemon=True)
         self.port, self.stop, self.problems = port, stop, problems
+        self.started = started
         self.ok = self.bad = 0
 
     def one(self, prev):
@@ -99,6 +101,8 @@ class Scraper(threading.Thread):
                 problem, prev = self.one(prev)
             except (OSError, http.client.HTTPException) as e:
                 problem = f"{type(e).__name__}: {e}"
+            if self.ok + self.bad == 0:
+                self.started.release()
             if problem is None:
                 self.ok += 1
             else:
@@ -109,10 +113,14 @@ class Scraper(threading.Thread):
 
 def main():
     port, n = int(sys.argv[1]), int(sys.argv[2])
-    stop, problems = threading.Event(), []
-    threads = [Scraper(port, stop, problems) for _ in range(n)]
+    stop, problems, started = threading.Event(), [], threading.Semaphore(0)
+    threads = [Scraper(port, stop, problems, started) for _ in range(n)]
     for t in threads:
         t.start()
+    for _ in threads:
+        if not started.acquire(timeout=30):
+            break
+    print("running", flush=True)
     sys.stdin.read()  # until the test closes our stdin
     stop.set()
     for t in threads:

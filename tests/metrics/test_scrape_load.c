@@ -32,7 +32,7 @@
 #error "SCRAPERS_PY (the path of scrapers.py) must be defined"
 #endif
 
-enum { SCRAPERS = 20, CONNS = 50, MSGS = 1000, HDR = NETFW_FRAME_HDR_SIZE };
+enum { SCRAPERS = 20, CONNS = 50, MSGS = 3000, HDR = NETFW_FRAME_HDR_SIZE };
 
 extern char **environ;
 
@@ -52,7 +52,18 @@ typedef struct scrapers {
   int stop_fd, out_fd;
 } scrapers;
 
-/* Starts scrapers.py PORT SCRAPERS. */
+/* Waits for the scrapers' "running" line (every one has scraped once). */
+static void scrapers_running(scrapers *sc) {
+  char line[16];
+  size_t got = 0;
+
+  while (got < 8 && read(sc->out_fd, line + got, 1) == 1)
+    got++;
+  assert_int_equal(got, 8);
+  assert_memory_equal(line, "running\n", 8);
+}
+
+/* Starts scrapers.py PORT SCRAPERS; returns once they all scrape. */
 static void scrapers_start(scrapers *sc, uint16_t port) {
   char arg_port[16], arg_n[16];
   char py[] = "python3", script[] = SCRAPERS_PY;
@@ -76,6 +87,7 @@ static void scrapers_start(scrapers *sc, uint16_t port) {
   close(out[1]);
   sc->stop_fd = in[1];
   sc->out_fd = out[0];
+  scrapers_running(sc);
 }
 
 /* Stops the scrapers and reads their report into buf; returns their exit
@@ -172,7 +184,7 @@ static void test_scrape_load(void **state) {
   char report[4096], err[256] = "";
   mk_resp resp;
   mk_prom *p;
-  int rc;
+  int rc, total = 0, ok = 0, bad = -1;
 
   (void)state;
   netfw_config_init(&cfg, &echo_app);
@@ -190,7 +202,10 @@ static void test_scrape_load(void **state) {
   rc = scrapers_stop(&sc, report, sizeof(report));
   printf("scrapers: %s", report);
   assert_int_equal(rc, 0);
-  assert_true(strncmp(report, "scrapes ", 8) == 0);
+  assert_int_equal(sscanf(report, "scrapes %d ok %d bad %d", &total, &ok, &bad),
+                   3);
+  assert_int_equal(bad, 0);
+  assert_true(ok >= 2 * SCRAPERS); /* each scraped during the load */
 
   /* the load's own checks: every echo exact, every connection done */
   assert_int_equal(s.sent, (long)CONNS * MSGS);
