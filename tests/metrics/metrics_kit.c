@@ -161,6 +161,8 @@ void mk_resp_free(mk_resp *r) {
 /* ---- the Prometheus text format ---- */
 
 /* Writes a formatted reason into err; returns false. */
+static bool fail(char *err, size_t len, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static bool fail(char *err, size_t len, int line, const char *fmt, ...) {
   va_list ap;
   int n = snprintf(err, len, "line %d: ", line);
