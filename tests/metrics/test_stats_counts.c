@@ -2,7 +2,8 @@
  * workers on the st protocol (stats.netproto: Ping, Put, Flag answered
  * with one Reply each) — K connections sending N frames of each of the
  * three ids, one malformed Flag, one frame of an unregistered id, one
- * connection refused by on_connect, then one worker killed with SIGKILL
+ * Reply (registered, but a message only clients receive) sent to the
+ * server, one connection refused by on_connect, then one worker killed with SIGKILL
  * after its traffic — and the numbers read back through
  * netfw_server_stats and through GET /metrics are exactly the ones the
  * script implies. Connections land on whichever worker accepts them: the
@@ -47,7 +48,7 @@ static const want_msg want[] = {
     {1, "Ping", KN, KN * (HDR + 4), 0, 0, 0, 0},
     {2, "Put", KN, KN * (HDR + 6), 0, 0, 0, 0},
     {3, "Flag", KN + 1, (KN + 1) * (HDR + 3), 0, 0, 1, 0},
-    {9, "Reply", 0, 0, 3 * KN, 3 * KN * (HDR + 4), 0, 0},
+    {9, "Reply", 1, HDR + 4, 3 * KN, 3 * KN * (HDR + 4), 0, 1},
 };
 #define NWANT (sizeof(want) / sizeof(want[0]))
 
@@ -205,7 +206,7 @@ static void refused_conn(uint16_t port) {
 
 /* Every connection of the script accepted and ended. */
 static bool script_settled(const netfw_stats *st) {
-  return st->total.accepted == K + 3 && closed_sum(&st->total) == K + 2 &&
+  return st->total.accepted == K + 4 && closed_sum(&st->total) == K + 3 &&
          st->total.refused[NETFW_REFUSE_APP] == 1 && st->total.open == 0;
 }
 
@@ -216,13 +217,13 @@ static void assert_script_counts(const netfw_worker_stats *w) {
   size_t i;
   int r;
 
-  assert_int_equal(w->accepted, K + 3);
+  assert_int_equal(w->accepted, K + 4);
   assert_int_equal(w->open, 0);
   for (r = 0; r < NETFW_REFUSE_REASON_COUNT; r++)
     assert_int_equal(w->refused[r], r == NETFW_REFUSE_APP ? 1 : 0);
   for (r = 0; r < NETFW_CLOSE_REASON_COUNT; r++)
     assert_int_equal(w->closed[r], r == NETFW_CLOSE_PEER       ? K
-                                   : r == NETFW_CLOSE_PROTOCOL ? 2
+                                   : r == NETFW_CLOSE_PROTOCOL ? 3
                                                                : 0);
   assert_int_equal(w->nmessages, NWANT);
   for (i = 0; i < NWANT; i++) {
@@ -246,13 +247,13 @@ static void assert_script_counts(const netfw_worker_stats *w) {
     if (m->id != 0 && m->received > 0)
       assert_true(m->handler_ns > 0);
   }
-  assert_int_equal(w->all.received, 2 + 3 * KN);
-  assert_int_equal(w->all.received_bytes,
-                   KN * (3 * HDR + 4 + 6 + 3) + (HDR + 3) + (HDR + 5));
+  assert_int_equal(w->all.received, 3 + 3 * KN);
+  assert_int_equal(w->all.received_bytes, KN * (3 * HDR + 4 + 6 + 3) +
+                                              (HDR + 3) + (HDR + 5) + (HDR + 4));
   assert_int_equal(w->all.sent, 3 * KN);
   assert_int_equal(w->all.sent_bytes, 3 * KN * (HDR + 4));
   assert_int_equal(w->all.malformed, 1);
-  assert_int_equal(w->all.unhandled, 1);
+  assert_int_equal(w->all.unhandled, 2);
   assert_int_equal(w->bus_published, 0);
   assert_int_equal(w->bus_delivered, 0);
   assert_int_equal(w->bus_dropped, 0);
@@ -340,6 +341,7 @@ static void test_stats_counts_api(void **state) {
     client_round(r->port, c);
   bad_frame(r->port, ST_FLAG_ID, flag_malformed, 3);
   bad_frame(r->port, UNKNOWN_ID, "abcde", 5);
+  bad_frame(r->port, ST_REPLY_ID, "\x09\0\0\0", 4); /* not for servers */
   refused_conn(r->port);
   stats_wait(r->s, st, script_settled, 10000);
 
@@ -442,7 +444,7 @@ static void test_stats_counts_metrics(void **state) {
     fail_msg("/metrics does not parse: %s", err);
   mk_assert_exposition(p, &r->before);
   assert_true(mk_prom_u64(p, "netfw_connections_accepted_total", "", &v));
-  assert_int_equal(v, K + 3);
+  assert_int_equal(v, K + 4);
   assert_true(mk_prom_u64(p, "netfw_connections_refused_total",
                           "reason=\"app\"", &v));
   assert_int_equal(v, 1);
@@ -451,7 +453,7 @@ static void test_stats_counts_metrics(void **state) {
   assert_int_equal(v, K);
   assert_true(mk_prom_u64(p, "netfw_connections_closed_total",
                           "reason=\"protocol\"", &v));
-  assert_int_equal(v, 2);
+  assert_int_equal(v, 3);
   assert_true(mk_prom_u64(p, "netfw_messages_received_total",
                           "message=\"Flag\",id=\"3\"", &v));
   assert_int_equal(v, KN + 1);
@@ -466,6 +468,9 @@ static void test_stats_counts_metrics(void **state) {
   assert_int_equal(v, 1);
   assert_true(mk_prom_u64(p, "netfw_messages_unhandled_total",
                           "message=\"?\",id=\"other\"", &v));
+  assert_int_equal(v, 1);
+  assert_true(mk_prom_u64(p, "netfw_messages_unhandled_total",
+                          "message=\"Reply\",id=\"9\"", &v));
   assert_int_equal(v, 1);
   assert_true(mk_prom_u64(p, "netfw_handler_duration_seconds_count",
                           "message=\"Ping\",id=\"1\"", &v));
