@@ -78,8 +78,8 @@ static void want_histogram(const mk_prom *p, const netfw_msg_stats *m,
     fail_msg("/metrics has no netfw_handler_duration_seconds_sum{%s}", ml);
   if (fabs(sum - (double)m->handler_ns / 1e9) >
       1e-9 + 1e-6 * (double)m->handler_ns / 1e9)
-    fail_msg("/metrics: handler _sum{%s} is %.9g, the snapshot says %.9g s",
-             ml, sum, (double)m->handler_ns / 1e9);
+    fail_msg("/metrics: handler _sum{%s} is %.9g, the snapshot says %.9g s", ml,
+             sum, (double)m->handler_ns / 1e9);
 }
 
 /* Every per-message family, for every entry. */

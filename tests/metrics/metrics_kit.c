@@ -107,7 +107,8 @@ static int run_curl(const char *method, const char *url, const char *body_path,
     pid = -1;
   posix_spawn_file_actions_destroy(&fa);
   close(pfd[1]);
-  while (pid > 0 && (n = read(pfd[0], out + got, sizeof(out) - 1 - (size_t)got)) != 0) {
+  while (pid > 0 &&
+         (n = read(pfd[0], out + got, sizeof(out) - 1 - (size_t)got)) != 0) {
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0 || (got += n) >= (ssize_t)sizeof(out) - 1)
@@ -134,9 +135,8 @@ int mk_http(uint16_t port, const char *method, const char *path, mk_resp *r) {
   if (fh >= 0)
     close(fh);
   snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", (unsigned)port, path);
-  rc = fb >= 0 && fh >= 0
-           ? run_curl(method, url, body_path, hdr_path, &r->code)
-           : -1;
+  rc = fb >= 0 && fh >= 0 ? run_curl(method, url, body_path, hdr_path, &r->code)
+                          : -1;
   r->body = slurp(body_path, &r->body_len);
   if (r->body == NULL)
     r->body = calloc(1, 1), r->body_len = 0;

@@ -14,10 +14,10 @@
 
 /* One HTTP response. */
 typedef struct mk_resp {
-  int code;            /* the status; 0 when curl failed (no answer)      */
-  char ctype[128];     /* Content-Type ("" when none)                     */
-  char allow[128];     /* Allow ("" when none)                            */
-  char *body;          /* malloc'ed, NUL-terminated (also when empty)     */
+  int code;        /* the status; 0 when curl failed (no answer)      */
+  char ctype[128]; /* Content-Type ("" when none)                     */
+  char allow[128]; /* Allow ("" when none)                            */
+  char *body;      /* malloc'ed, NUL-terminated (also when empty)     */
   size_t body_len;
 } mk_resp;
 

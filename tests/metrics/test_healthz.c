@@ -57,8 +57,7 @@ static void app_message(void *app, netfw_owned_msg *m) {
     netfw_conn_shutdown(m->owner);
 }
 
-static const netfw_app app = {.create = app_create,
-                              .on_message = app_message};
+static const netfw_app app = {.create = app_create, .on_message = app_message};
 
 typedef struct hz {
   netfw_server *s;

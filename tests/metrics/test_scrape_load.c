@@ -167,7 +167,8 @@ static void assert_counts(const netfw_stats *st, const acct_stats *s) {
   assert_int_equal(t->all.received_bytes,
                    s->bytes_out + (uint64_t)s->sent * HDR);
   assert_int_equal(t->all.sent, (uint64_t)s->received);
-  assert_int_equal(t->all.sent_bytes, s->bytes_in + (uint64_t)s->received * HDR);
+  assert_int_equal(t->all.sent_bytes,
+                   s->bytes_in + (uint64_t)s->received * HDR);
   assert_int_equal(t->all.malformed, 0);
   assert_int_equal(t->all.unhandled, 0);
   assert_int_equal(t->messages[0].received, t->all.received);
@@ -211,15 +212,14 @@ static void test_scrape_load(void **state) {
   assert_int_equal(s.sent, (long)CONNS * MSGS);
   assert_int_equal(s.ok, s.sent);
   assert_int_equal(s.received, s.sent);
-  assert_int_equal(s.lost + s.unanswered + s.corrupted + s.duplicated +
-                       s.reordered,
-                   0);
+  assert_int_equal(
+      s.lost + s.unanswered + s.corrupted + s.duplicated + s.reordered, 0);
   assert_int_equal(s.conns_done, CONNS);
 
   settled_stats(srv, &st);
   assert_counts(&st, &s);
-  assert_int_equal(mk_http(netfw_server_metrics_port(srv), "GET", "/metrics",
-                           &resp), 0);
+  assert_int_equal(
+      mk_http(netfw_server_metrics_port(srv), "GET", "/metrics", &resp), 0);
   assert_int_equal(resp.code, 200);
   p = mk_prom_parse(resp.body, err, sizeof(err));
   if (p == NULL)

@@ -3,8 +3,8 @@
  * with one Reply each) — K connections sending N frames of each of the
  * three ids, one malformed Flag, one frame of an unregistered id, one
  * Reply (registered, but a message only clients receive) sent to the
- * server, one connection refused by on_connect, then one worker killed with SIGKILL
- * after its traffic — and the numbers read back through
+ * server, one connection refused by on_connect, then one worker killed with
+ * SIGKILL after its traffic — and the numbers read back through
  * netfw_server_stats and through GET /metrics are exactly the ones the
  * script implies. Connections land on whichever worker accepts them: the
  * totals do not depend on that, and the per-worker breakdown must sum to
@@ -45,10 +45,10 @@ typedef struct want_msg {
 
 static const want_msg want[] = {
     {0, NULL, 1, HDR + 5, 0, 0, 0, 1},
-    {1, "Ping", KN, KN * (HDR + 4), 0, 0, 0, 0},
-    {2, "Put", KN, KN * (HDR + 6), 0, 0, 0, 0},
+    {1, "Ping", KN, KN *(HDR + 4), 0, 0, 0, 0},
+    {2, "Put", KN, KN *(HDR + 6), 0, 0, 0, 0},
     {3, "Flag", KN + 1, (KN + 1) * (HDR + 3), 0, 0, 1, 0},
-    {9, "Reply", 1, HDR + 4, 3 * KN, 3 * KN * (HDR + 4), 0, 1},
+    {9, "Reply", 1, HDR + 4, 3 * KN, 3 * KN *(HDR + 4), 0, 1},
 };
 #define NWANT (sizeof(want) / sizeof(want[0]))
 
@@ -249,7 +249,8 @@ static void assert_script_counts(const netfw_worker_stats *w) {
   }
   assert_int_equal(w->all.received, 3 + 3 * KN);
   assert_int_equal(w->all.received_bytes, KN * (3 * HDR + 4 + 6 + 3) +
-                                              (HDR + 3) + (HDR + 5) + (HDR + 4));
+                                              (HDR + 3) + (HDR + 5) +
+                                              (HDR + 4));
   assert_int_equal(w->all.sent, 3 * KN);
   assert_int_equal(w->all.sent_bytes, 3 * KN * (HDR + 4));
   assert_int_equal(w->all.malformed, 1);
@@ -435,8 +436,8 @@ static void test_stats_counts_metrics(void **state) {
   char err[256] = "";
   uint64_t v;
 
-  assert_int_equal(mk_http(netfw_server_metrics_port(r->s), "GET", "/metrics",
-                           &resp), 0);
+  assert_int_equal(
+      mk_http(netfw_server_metrics_port(r->s), "GET", "/metrics", &resp), 0);
   assert_int_equal(resp.code, 200);
   assert_string_equal(resp.ctype, "text/plain; version=0.0.4; charset=utf-8");
   p = mk_prom_parse(resp.body, err, sizeof(err));
@@ -445,11 +446,11 @@ static void test_stats_counts_metrics(void **state) {
   mk_assert_exposition(p, &r->before);
   assert_true(mk_prom_u64(p, "netfw_connections_accepted_total", "", &v));
   assert_int_equal(v, K + 4);
-  assert_true(mk_prom_u64(p, "netfw_connections_refused_total",
-                          "reason=\"app\"", &v));
+  assert_true(
+      mk_prom_u64(p, "netfw_connections_refused_total", "reason=\"app\"", &v));
   assert_int_equal(v, 1);
-  assert_true(mk_prom_u64(p, "netfw_connections_closed_total",
-                          "reason=\"peer\"", &v));
+  assert_true(
+      mk_prom_u64(p, "netfw_connections_closed_total", "reason=\"peer\"", &v));
   assert_int_equal(v, K);
   assert_true(mk_prom_u64(p, "netfw_connections_closed_total",
                           "reason=\"protocol\"", &v));
@@ -475,8 +476,8 @@ static void test_stats_counts_metrics(void **state) {
   assert_true(mk_prom_u64(p, "netfw_handler_duration_seconds_count",
                           "message=\"Ping\",id=\"1\"", &v));
   assert_int_equal(v, KN);
-  assert_true(mk_prom_u64(p, "netfw_worker_deaths_total",
-                          "reason=\"SIGKILL\"", &v));
+  assert_true(
+      mk_prom_u64(p, "netfw_worker_deaths_total", "reason=\"SIGKILL\"", &v));
   assert_int_equal(v, 1);
   assert_int_equal(mk_prom_count(p, "netfw_worker_deaths_total"), 1);
   assert_true(mk_prom_u64(p, "netfw_worker_restarts_total", "", &v));
