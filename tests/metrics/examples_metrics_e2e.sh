@@ -7,7 +7,9 @@
 #     127.0.0.1:P" (P the port bound, not 0) just before "listening on",
 #     GET /healthz there answers 200 "ok\n" and GET /metrics 200 with
 #     netfw_workers 2; without --metrics there is no such line;
-#  4. SIGTERM: exit 0.
+#  4. SIGTERM: exit 0;
+#  5. echo_server's counts survive a SIGHUP reload (5 echoes, then new
+#     workers: started 4, restarts 0, no death, accepted 1, 5 received).
 # Every wait is bounded; every process is stopped by its pid.
 BIN=$1
 # shellcheck source=../examples/lib.sh
@@ -56,6 +58,30 @@ for srv in echo_server file_storage_server chat_server; do
   stop_server "$SERVER_PID"
   echo "$srv: --metrics on port $MPORT: /healthz ok, /metrics ok"
 done
+
+# counts survive a SIGHUP reload: the new workers are started, not
+# restarted, nobody died, and what the old ones counted is still there
+start_server reload "$BIN/echo_server" --port 0 --workers 2 --metrics 127.0.0.1:0
+MPORT=$(sed -n 's/^metrics on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$TMP/reload.out")
+"$BIN/echo_client" --port "$PORT" --count 5 --size 10 >"$TMP/client.out" 2>&1 ||
+  fail "echo_client: $(cat "$TMP/client.out")"
+kill -HUP "$SERVER_PID"
+for _ in $(seq 1 100); do
+  curl -sS --max-time 5 "http://127.0.0.1:$MPORT/metrics" >"$TMP/metrics" || true
+  grep -q '^netfw_workers_started_total 4$' "$TMP/metrics" && break
+  sleep 0.1
+done
+for want in 'netfw_workers_started_total 4' 'netfw_worker_restarts_total 0' \
+  'netfw_connections_accepted_total 1' \
+  'netfw_connections_closed_total{reason="peer"} 1' \
+  'netfw_messages_received_total{message="?",id="other"} 5' \
+  'netfw_bytes_sent_total{message="?",id="other"} 80' \
+  'netfw_worker_up{worker="0"} 1' 'netfw_worker_up{worker="1"} 1'; do
+  grep -qxF "$want" "$TMP/metrics" || fail "after SIGHUP, no '$want' in /metrics"
+done
+! grep -q '^netfw_worker_deaths_total{' "$TMP/metrics" || fail "a death after SIGHUP"
+stop_server "$SERVER_PID"
+echo "echo_server: counts kept over a SIGHUP reload (started 4, restarts 0)"
 
 # without --metrics: the one line it always printed
 start_server plain "$BIN/echo_server" --port 0
