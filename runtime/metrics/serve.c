@@ -52,6 +52,7 @@ int netfw__metrics_http_start(netfw_server *s, const char *addr) {
   cfg.arg = s;
   if ((rc = netfw__http_start(&s->sup.loop, &cfg, &s->metrics->http)) != 0)
     return rc; /* logged, with the address and errno */
+  atomic_store(&s->metrics->http_port, netfw__http_port(s->metrics->http));
   netfw_log(NETFW_LOG_INFO,
             "metrics: serving /metrics and /healthz on %s%s%s:%u",
             strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
@@ -60,12 +61,13 @@ int netfw__metrics_http_start(netfw_server *s, const char *addr) {
 }
 
 uint16_t netfw__metrics_http_port(const netfw_server *s) {
-  return s->metrics != NULL ? netfw__http_port(s->metrics->http) : 0;
+  return s->metrics != NULL ? atomic_load(&s->metrics->http_port) : 0;
 }
 
 void netfw__metrics_http_stop(netfw_server *s) {
   if (s->metrics == NULL)
     return;
+  atomic_store(&s->metrics->http_port, 0);
   netfw__http_stop(s->metrics->http);
   s->metrics->http = NULL;
 }
