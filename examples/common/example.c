@@ -30,6 +30,7 @@ void example_server_opts_init(example_server_opts *o) {
   o->tls_ca = NULL;
   o->proxy_protocol = false;
   o->proxy_from = NULL;
+  o->metrics = NULL;
 }
 
 bool example_parse_bus(const char *url, char *host, size_t host_len,
@@ -74,6 +75,23 @@ bad:
   return false;
 }
 
+/* Checks a --metrics value: HOST:PORT ([IPv6]:PORT), PORT 0..65535. false,
+ * with a message on stderr, when it is not one (netfw checks the host). */
+static bool metrics_addr_ok(const char *addr) {
+  const char *colon = strrchr(addr, ':');
+  long v;
+
+  if (colon != NULL && colon != addr &&
+      (addr[0] != '[' || colon[-1] == ']') &&
+      example_parse_int("the --metrics port", colon + 1, 0, 65535, &v))
+    return true;
+  fprintf(stderr,
+          "error: --metrics must be ADDR:PORT (e.g. 127.0.0.1:9464), not "
+          "'%s'\n",
+          addr);
+  return false;
+}
+
 bool example_parse_int(const char *what, const char *text, long min, long max,
                        long *out) {
   char *end;
@@ -107,7 +125,8 @@ enum {
   OPT_TLS_KEY,
   OPT_TLS_CA,
   OPT_PROXY_PROTOCOL,
-  OPT_PROXY_FROM
+  OPT_PROXY_FROM,
+  OPT_METRICS
 };
 
 /* Parses one limit option into o; false (with a message) on a bad value. */
@@ -178,6 +197,9 @@ static bool server_opt(example_server_opts *o, int code, const char *arg) {
   case OPT_PROXY_FROM:
     o->proxy_from = arg;
     return true;
+  case OPT_METRICS:
+    o->metrics = arg;
+    return metrics_addr_ok(arg);
   }
   return limit_opt(o, code, arg);
 }
@@ -201,6 +223,7 @@ void example_apply_limits(const example_server_opts *o, netfw_config *cfg) {
     cfg->bus_url = o->bus;
   cfg->proxy_protocol = o->proxy_protocol;
   cfg->proxy_from = o->proxy_from;
+  cfg->metrics_addr = o->metrics;
 }
 
 /* The limit options' lines of the usage (defaults are netfw's). */
@@ -234,7 +257,12 @@ static void limits_usage(FILE *out, bool dir) {
           "                         known by the address in it\n"
           "  --proxy-from LIST      only these sources may send that header,\n"
           "                         e.g. 127.0.0.1/32,10.0.0.0/8,::1/128\n"
-          "                         (default: any)\n");
+          "                         (default: any)\n"
+          "  --metrics ADDR:PORT    serve Prometheus metrics (GET /metrics)\n"
+          "                         and GET /healthz (200 while every\n"
+          "                         worker is up, else 503) over HTTP\n"
+          "                         there, e.g. 127.0.0.1:9464; port 0 =\n"
+          "                         any free port (default: off)\n");
   if (dir)
     fprintf(out,
             "  --quota BYTES          total size of the stored files; an ADD\n"
@@ -251,8 +279,10 @@ static void server_usage(FILE *out, const char *name, const char *about,
       "       [--max-output BYTES] [--frame-timeout MS]\n"
       "       [--drain-timeout MS] [--bus local|redis://HOST:PORT]\n"
       "       [--tls-cert FILE --tls-key FILE [--tls-ca FILE]]\n"
-      "       [--proxy-protocol [--proxy-from LIST]]%s\n%s"
-      "Prints 'listening on ADDR:PORT' once connectable; SIGINT/SIGTERM\n"
+      "       [--proxy-protocol [--proxy-from LIST]]\n"
+      "       [--metrics ADDR:PORT]%s\n%s"
+      "Prints 'listening on ADDR:PORT' once connectable (after\n"
+      "'metrics on ADDR:PORT' with --metrics); SIGINT/SIGTERM\n"
       "stop it gracefully: no new connection, the open ones shut down\n"
       "with their output delivered, exit 0; exits 1 if its workers keep\n"
       "crashing. SIGHUP reloads: new workers replace the old ones one at\n"
@@ -314,6 +344,7 @@ int example_server_args(int argc, char **argv, const char *name,
       {"tls-ca", required_argument, NULL, OPT_TLS_CA},
       {"proxy-protocol", no_argument, NULL, OPT_PROXY_PROTOCOL},
       {"proxy-from", required_argument, NULL, OPT_PROXY_FROM},
+      {"metrics", required_argument, NULL, OPT_METRICS},
       {"help", no_argument, NULL, 'h'},
       {NULL, 0, NULL, 0}};
   int c;
@@ -490,6 +521,10 @@ int example_serve(const example_server_opts *o, netfw_config *cfg) {
     netfw_server_free(server);
     return 1;
   }
+  if (o->metrics != NULL) /* its host, then the port bound */
+    printf("metrics on %.*s:%u\n",
+           (int)(strrchr(o->metrics, ':') - o->metrics), o->metrics,
+           (unsigned)netfw_server_metrics_port(server));
   printf("listening on %s:%u\n", serving_ip(o, cfg, ip, sizeof(ip)),
          (unsigned)netfw_server_port(server));
   fflush(stdout);

@@ -32,6 +32,8 @@ typedef struct example_server_opts {
                             verified against it (mutual TLS); or NULL        */
   bool proxy_protocol;    /* --proxy-protocol: a PROXY header first        */
   const char *proxy_from; /* --proxy-from LIST: who may send it; or NULL    */
+  const char *metrics;    /* --metrics ADDR:PORT: GET /metrics and /healthz
+                             served there (port 0: any free one); or NULL */
 } example_server_opts;
 
 /* Sets the examples' defaults: 127.0.0.1, port 54314, 1 worker, every
@@ -53,29 +55,31 @@ bool example_parse_bus(const char *url, char *host, size_t host_len,
 /* Parses a server's command line: --ip, --port, --workers, --bus, the limits
  * (--max-payload, --max-connections, --idle-timeout, --worker-memory),
  * --tls-cert/--tls-key (both or neither) and --tls-ca (only with them),
- * --proxy-protocol and --proxy-from LIST (only with it), --help and, when dir is not NULL, a required --dir DIR stored in *dir and
- * an optional --quota BYTES stored in o->quota. name and about
+ * --proxy-protocol and --proxy-from LIST (only with it), --metrics
+ * ADDR:PORT, --help and, when dir is not NULL, a required --dir DIR stored
+ * in *dir and an optional --quota BYTES stored in o->quota. name and about
  * start the usage text. Returns -1 to go on, else the status to exit with
  * (0 after --help; 2 on a usage error, with the usage on stderr). */
 int example_server_args(int argc, char **argv, const char *name,
                         const char *about, example_server_opts *o,
                         const char **dir);
 
-/* Copies the limits that were given, --bus and --proxy-protocol/--proxy-from
- * into cfg (the others keep
- * cfg's values, netfw's defaults after netfw_config_init). */
+/* Copies the limits that were given, --bus, --proxy-protocol/--proxy-from
+ * and --metrics into cfg (the others keep cfg's values, netfw's defaults
+ * after netfw_config_init). */
 void example_apply_limits(const example_server_opts *o, netfw_config *cfg);
 
 /* Applies the options to cfg (app and context already set; with --tls-cert
  * also cfg->tls; cfg->listen_fd from netfw_listen_fd_from_env, so that a
  * socket systemd passes is served instead of --ip/--port), starts the
- * server, prints "listening on ADDR:PORT"
- * (flushed) once connectable, waits for SIGINT or SIGTERM (or for the
- * server to fail: its workers kept crashing), stops it gracefully and
- * returns the process exit status (0 on a clean stop; 1, with "error: ..."
- * on stderr, when the server failed or could not start, e.g. an unusable
- * TLS file: netfw logged which and why). While it waits, each SIGHUP
- * re-reads the TLS files (netfw_server_reload_tls) and logs the result. */
+ * server, prints "listening on ADDR:PORT" (flushed) once connectable,
+ * preceded, with --metrics, by "metrics on ADDR:PORT" (the port bound, also
+ * when --metrics gave 0), waits for SIGINT or SIGTERM (or for the server
+ * to fail: its workers kept crashing), stops it gracefully and returns the
+ * process exit status (0 on a clean stop; 1, with "error: ..." on stderr,
+ * when the server failed or could not start, e.g. an unusable TLS file:
+ * netfw logged which and why). While it waits, each SIGHUP re-reads the TLS
+ * files (netfw_server_reload_tls) and logs the result. */
 int example_serve(const example_server_opts *o, netfw_config *cfg);
 
 /* ---- The clients' TLS options (example_tls.c) ---- */

@@ -106,7 +106,10 @@ typedef struct netfw__metrics {
   uint8_t *map;        /* nblocks * stride bytes, MAP_SHARED                */
   bool *used;          /* supervisor: blocks claimed by a live process      */
   netfw__slot_ctr *slots; /* supervisor: nslots entries                     */
-  struct netfw__http *http; /* the metrics endpoint, or NULL (http.c)      */
+  struct netfw__http *http; /* the metrics endpoint, or NULL (http.c;
+                               supervisor thread)                         */
+  _Atomic uint16_t http_port; /* its port while it serves; 0: not serving
+                               (any thread)                               */
 } netfw__metrics;
 
 /* Makes the table for nslots worker slots, each with up to `per_slot`
@@ -235,7 +238,7 @@ int netfw__metrics_addr_parse(const char *addr, char *host, size_t host_len,
  * loop. Returns 0 or a NETFW_E* code (logged). Supervisor thread. */
 int netfw__metrics_http_start(netfw_server *s, const char *addr);
 
-/* The port it listens on (0: not serving). */
+/* The port it listens on (0: not serving). Any thread. */
 uint16_t netfw__metrics_http_port(const netfw_server *s);
 
 /* Stops serving and closes its handles (idempotent). Supervisor thread. */

@@ -204,6 +204,35 @@ static void test_v02_caller_plaintext(void **state) {
   assert_int_equal(board_wait(g_closed, 3, 10000), 3);
 }
 
+/* A netfw 0.3 program (its config ends before msg_name) whose struct tail
+ * holds garbage: no names are registered, no metrics endpoint is served,
+ * and the server counts every id as "other". */
+static void test_v03_caller_no_metrics(void **state) {
+  enum { V03 = offsetof(netfw_config, msg_name) };
+  fx *f = *state;
+  netfw_config *cfg = malloc(sizeof(*cfg));
+  netfw_stats st;
+
+  assert_non_null(cfg);
+  memset(cfg, 0xa5, sizeof(*cfg));
+  netfw_config_init_sized(cfg, &closing_app, V03, sizeof(netfw_app));
+  assert_int_equal(cfg->size, V03);
+  cfg->ip = "127.0.0.1";
+  cfg->port = 0;
+  cfg->context = f->b;
+  start_from(f, cfg);
+  free(cfg);
+  assert_null(f->s->cfg.msg_name);
+  assert_null(f->s->cfg.metrics_addr);
+  assert_int_equal(netfw_server_metrics_port(f->s), 0);
+  serve_a_little(f);
+  assert_int_equal(board_wait(g_closed, 3, 10000), 3);
+  assert_int_equal(netfw_server_stats(f->s, &st), 0);
+  assert_int_equal(st.total.nmessages, 1);
+  assert_true(st.total.messages[0].received > 0);
+  netfw_stats_free(&st);
+}
+
 /* Sizes the library cannot handle are refused with a logged reason. */
 static void test_sizes_refused(void **state) {
   fx *f = *state;
@@ -248,6 +277,7 @@ int main(void) {
       T(test_init_records_sizes),      T(test_current_caller),
       T(test_older_caller_exact_heap), T(test_older_caller_tail_ignored),
       T(test_sizes_refused),           T(test_v02_caller_plaintext),
+      T(test_v03_caller_no_metrics),
 #undef T
   };
   signal(SIGPIPE, SIG_IGN);
