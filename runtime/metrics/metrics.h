@@ -67,13 +67,14 @@ typedef struct netfw__mctr {
   netfw__ctr buckets[NETFW_STATS_BUCKETS + 1];
 } netfw__mctr;
 
-/* One worker process's block. The gauges (open, queued) describe the
- * process while it lives and are dropped when it ends. */
+/* One worker process's block. The gauges (open, queued, ready) describe
+ * the process while it lives and are dropped when it ends. */
 typedef struct netfw__wctr {
   netfw__ctr accepted;
   netfw__ctr open;       /* gauge: connections the app holds            */
   netfw__ctr queued;     /* gauge: output bytes queued                   */
   netfw__ctr queued_max; /* the most this process queued at once         */
+  netfw__ctr ready;      /* 1 once create() returned: the worker serves   */
   netfw__ctr refused[NETFW_REFUSE_REASON_COUNT];
   netfw__ctr closed[NETFW_CLOSE_REASON_COUNT];
   netfw__ctr bus_published, bus_delivered, bus_dropped_out;
@@ -210,8 +211,9 @@ static inline void netfw__count_sent(const netfw__metrics *m, netfw__wctr *b,
  * parent once it has been joined. Returns 0 or NETFW_ENOMEM. */
 int netfw__metrics_snapshot(netfw_server *s, netfw_stats *out);
 
-/* True while the server runs and every slot has a serving worker (what
- * GET /healthz reports). Supervisor thread. */
+/* True while the server runs and every slot has a serving worker, one
+ * whose app's create() returned (what GET /healthz reports). Supervisor
+ * thread. */
 bool netfw__metrics_all_up(netfw_server *s);
 
 /* ---- Prometheus text (expose.c) ---- */

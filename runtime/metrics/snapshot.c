@@ -140,6 +140,14 @@ static void sum_all(netfw_worker_stats *ws) {
   }
 }
 
+/* True when slot i has a current worker whose app's create() returned
+ * (one counting privately is taken at its word once forked). */
+static bool slot_up(const netfw_server *s, int i) {
+  const netfw__proc *p = s->slots != NULL ? s->slots[i].cur : NULL;
+
+  return p != NULL && (p->ctr == NULL || netfw__ctr_get(&p->ctr->ready) != 0);
+}
+
 /* Fills ws with slot i's counts: its ended processes, its live ones, the
  * supervisor's. */
 static void slot_stats(netfw_server *s, int i, netfw_worker_stats *ws) {
@@ -148,7 +156,7 @@ static void slot_stats(netfw_server *s, int i, netfw_worker_stats *ws) {
   int j, n = s->slots != NULL ? netfw__slot_procs(&s->slots[i], ps) : 0;
 
   ws->slot = i;
-  ws->up = s->slots != NULL && s->slots[i].cur != NULL;
+  ws->up = slot_up(s, i);
   ws->pid = ws->up ? (long)s->slots[i].cur->pid : 0;
   ws->generation = ws->up ? s->slots[i].cur->gen : 0;
   add_block(m, ws, m->slots[i].ended);
@@ -191,7 +199,7 @@ bool netfw__metrics_all_up(netfw_server *s) {
   if (netfw_server_state(s) != NETFW_RUN_RUNNING)
     return false;
   for (i = 0; i < s->nworkers; i++)
-    if (s->slots[i].cur == NULL)
+    if (!slot_up(s, i))
       return false;
   return true;
 }

@@ -136,6 +136,7 @@ static void fold(const netfw__metrics *m, netfw__wctr *acc,
     netfw__ctr_add(&dst[i], netfw__ctr_get(&src[i]));
   netfw__ctr_set(&acc->open, 0);
   netfw__ctr_set(&acc->queued, 0);
+  netfw__ctr_set(&acc->ready, 0);
   netfw__ctr_set(&acc->queued_max, max);
 }
 

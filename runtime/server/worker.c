@@ -395,6 +395,7 @@ void netfw__worker_main(const netfw__worker_args *a) {
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL); /* a pending SIGTERM lands now */
   tell_ready(a);
+  netfw__ctr_set(&w->ctr->ready, 1); /* what /healthz reports */
   netfw_log(NETFW_LOG_INFO, "worker started (slot %d)", w->slot);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   if (app->destroy != NULL)
