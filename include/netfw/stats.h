@@ -69,7 +69,9 @@ typedef struct netfw_worker_stats {
   int slot;        /* the slot's index; -1 in the total                  */
   long pid;        /* its serving worker now; 0 when none (or the total) */
   uint32_t generation; /* that worker's generation (1 = the first fork)   */
-  bool up;         /* a worker serves the slot (total: every slot's)     */
+  bool up;         /* a worker serves the slot (its app's create()
+                      returned; total: every slot's, while the server
+                      runs)                                             */
   uint64_t accepted;   /* sockets accepted                               */
   uint64_t open;       /* connections of the app now (a gauge)           */
   uint64_t refused[NETFW_REFUSE_REASON_COUNT];

@@ -74,7 +74,8 @@ typedef struct netfw__wctr {
   netfw__ctr open;       /* gauge: connections the app holds            */
   netfw__ctr queued;     /* gauge: output bytes queued                   */
   netfw__ctr queued_max; /* the most this process queued at once         */
-  netfw__ctr ready;      /* 1 once create() returned: the worker serves   */
+  netfw__ctr ready;      /* 1 from create()'s return until it retires or
+                            stops: the worker serves its slot             */
   netfw__ctr refused[NETFW_REFUSE_REASON_COUNT];
   netfw__ctr closed[NETFW_CLOSE_REASON_COUNT];
   netfw__ctr bus_published, bus_delivered, bus_dropped_out;

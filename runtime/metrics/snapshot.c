@@ -140,12 +140,23 @@ static void sum_all(netfw_worker_stats *ws) {
   }
 }
 
-/* True when slot i has a current worker whose app's create() returned
- * (one counting privately is taken at its word once forked). */
+/* True when a worker serves slot i: its current one once its app's
+ * create() returned, or, while that one starts (a reload), the older
+ * generation it replaces until that one retires. A current worker counting
+ * privately is taken at its word once forked. */
 static bool slot_up(const netfw_server *s, int i) {
-  const netfw__proc *p = s->slots != NULL ? s->slots[i].cur : NULL;
+  netfw__proc *ps[1 + NETFW__SLOT_OLD];
+  int j, n;
 
-  return p != NULL && (p->ctr == NULL || netfw__ctr_get(&p->ctr->ready) != 0);
+  if (s->slots == NULL || s->slots[i].cur == NULL)
+    return false;
+  if (s->slots[i].cur->ctr == NULL)
+    return true;
+  n = netfw__slot_procs(&s->slots[i], ps);
+  for (j = 0; j < n; j++)
+    if (ps[j]->ctr != NULL && netfw__ctr_get(&ps[j]->ctr->ready) != 0)
+      return true;
+  return false;
 }
 
 /* Fills ws with slot i's counts: its ended processes, its live ones, the
@@ -177,15 +188,14 @@ int netfw__metrics_snapshot(netfw_server *s, netfw_stats *out) {
   out->workers = calloc((size_t)m->nslots, sizeof(*out->workers));
   if (out->workers == NULL || !messages_init(&out->total, m))
     goto nomem;
-  out->total.up = m->nslots > 0;
   for (i = 0; i < m->nslots; i++) {
     netfw_worker_stats *ws = &out->workers[i];
     if (!messages_init(ws, m))
       goto nomem;
     slot_stats(s, i, ws);
     add_worker(&out->total, ws);
-    out->total.up = out->total.up && ws->up;
   }
+  out->total.up = netfw__metrics_all_up(s);
   sum_all(&out->total);
   return 0;
 nomem:

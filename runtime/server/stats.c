@@ -108,9 +108,17 @@ static int stats_init(netfw__worker *w) {
   return 0;
 }
 
+/* A graceful stop: the worker no longer serves its slot. */
+static void stats_stop(netfw__worker *w) {
+  netfw__ctr_set(&w->ctr->ready, 0);
+}
+
 static void stats_close(netfw__worker *w) {
   netfw__close_handle((uv_handle_t *)&w->stats_prepare);
 }
 
 const netfw__module netfw__stats_module = {
-    .name = "stats", .init = stats_init, .close = stats_close};
+    .name = "stats",
+    .init = stats_init,
+    .stop = stats_stop,
+    .close = stats_close};

@@ -163,6 +163,7 @@ static void worker_retire(netfw__worker *w) {
   if (w->stopping || w->retiring)
     return;
   w->retiring = true;
+  netfw__ctr_set(&w->ctr->ready, 0); /* it no longer serves the slot */
   netfw__accept_module.stop(w);
   netfw_log(NETFW_LOG_INFO, "worker %d retired: %d open connection%s", w->slot,
             w->nconns, w->nconns == 1 ? "" : "s");

@@ -5,6 +5,7 @@
  * long as the test wants), and workers that exit at start until the
  * crash-loop guard stops the server (FAILED: no worker at all). Also the
  * endpoint's other answers: HEAD, 405 with Allow, 404. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -233,12 +234,55 @@ static void test_healthz_503_after_crash_loop(void **state) {
 
 /* argv[1]: a cmocka filter ("*crash*"); NETFW_TEST_SKIP: tests to skip
  * (a pattern too). */
+typedef struct reload_job {
+  netfw_server *s;
+  int rc;
+} reload_job;
+
+static void *reload_thread(void *arg) {
+  reload_job *j = arg;
+
+  j->rc = netfw_server_reload(j->s);
+  return NULL;
+}
+
+/* A reload whose new workers stay inside create() for a while: the old
+ * ones still serve their slots, so /healthz stays 200 throughout (checked
+ * repeatedly while the first new worker hangs), and after the reload. */
+static void test_healthz_ok_during_reload(void **state) {
+  hz *h = *state;
+  reload_job j = {.s = h->s, .rc = -99};
+  char body[64];
+  pthread_t t;
+  int i;
+
+  assert_int_equal(healthz_until(h, 200, 10000), 200);
+  atomic_store(&g_ctl->hang, 1);
+  assert_int_equal(pthread_create(&t, NULL, reload_thread, &j), 0);
+  for (i = 0; i < 500 && atomic_load(&g_ctl->hanging) == 0; i++)
+    sleep_ms(10);
+  assert_int_equal(atomic_load(&g_ctl->hanging), 1); /* slot 0's new one */
+  for (i = 0; i < 10; i++) {
+    assert_int_equal(get(h, "/healthz", body, sizeof(body)), 200);
+    sleep_ms(30);
+  }
+  atomic_store(&g_ctl->hang, 0);
+  assert_int_equal(pthread_join(t, NULL), 0);
+  assert_int_equal(j.rc, 0);
+  assert_int_equal(get(h, "/healthz", body, sizeof(body)), 200);
+  assert_string_equal(body, "ok\n");
+  assert_int_equal(metrics_worker_up(h, 0), 1);
+  assert_int_equal(metrics_worker_up(h, 1), 1);
+}
+
 int main(int argc, char **argv) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_healthz_ok_while_up, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_healthz_503_while_a_slot_starts,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_healthz_ok_during_reload, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_healthz_503_after_crash_loop, setup,
                                       teardown),
   };
