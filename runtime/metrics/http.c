@@ -274,12 +274,15 @@ static struct MHD_Daemon *daemon_start(netfw__http *h, int fd) {
                             MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-                            h->cfg.memory_limit, MHD_OPTION_END);
+                            h->cfg.memory_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.per_ip,
+                            MHD_OPTION_END);
   return MHD_start_daemon(
       flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
       on_mhd_log, NULL, MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
       MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
-      MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit, MHD_OPTION_END);
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, h->cfg.memory_limit,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->cfg.per_ip, MHD_OPTION_END);
 }
 
 /* Copies cfg into h with the defaults for its zeros. */

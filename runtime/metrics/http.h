@@ -36,6 +36,8 @@ typedef struct netfw__http_config {
   unsigned max_connections; /* 0: NETFW__HTTP_MAX_CONNECTIONS           */
   unsigned timeout_s;       /* 0: NETFW__HTTP_TIMEOUT_S                 */
   size_t memory_limit;      /* 0: NETFW__HTTP_MEMORY                    */
+  unsigned per_ip;          /* connections from one address at once, more
+                               are closed at accept; 0: no such bound  */
   /* Appends the body of `what` to out; returns 0, or a NETFW_E* code for
    * a 500 answer. Called on the loop's thread, per request. */
   int (*render)(void *arg, int what, netfw__text *out);

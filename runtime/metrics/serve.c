@@ -47,6 +47,8 @@ int netfw__metrics_http_start(netfw_server *s, const char *addr) {
     return NETFW_EINVAL;
   }
   cfg.host = host;
+  cfg.per_ip = NETFW__HTTP_MAX_CONNECTIONS / 2; /* one source that holds
+                         its connections open cannot take every slot */
   cfg.render = render;
   cfg.healthy = healthy;
   cfg.arg = s;
