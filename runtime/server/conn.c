@@ -249,12 +249,12 @@ static void refuse_oversized(netfw_conn *c) {
  * handed over. */
 static unsigned deliver(netfw_conn *c) {
   netfw__worker *w = worker_of(c);
-  const netfw__metrics *mt = w->metrics;
-  uint64_t t0 = netfw__metrics_now(mt), t1;
+  netfw__run run; /* the statistics: frames of one id in a row */
   netfw_frame f;
   unsigned n = 0;
   int r;
 
+  netfw__run_begin(w->metrics, &run);
   while (!stopped(c)) {
     netfw_msg m;
     netfw_owned_msg om;
@@ -265,17 +265,16 @@ static unsigned deliver(netfw_conn *c) {
       refuse_oversized(c);
       break;
     }
+    netfw__run_add(w->metrics, w->ctr, &run, f.id,
+                   NETFW_FRAME_HDR_SIZE + (size_t)f.size);
     netfw__msg_borrow(&m, f.id, f.payload, f.size);
     om.owner = c;
     om.msg = &m;
     w->cfg->app->on_message(w->app, &om);
-    t1 = netfw__metrics_now(mt); /* the handler, and framing this frame */
-    netfw__count_received(mt, netfw__metrics_msg(mt, w->ctr, f.id),
-                          NETFW_FRAME_HDR_SIZE + (size_t)f.size, t1 - t0);
-    t0 = t1;
     netfw_msg_release(&m); /* frees a copy the app's appends made */
     n++;
   }
+  netfw__run_flush(w->metrics, w->ctr, &run);
   return n;
 }
 
