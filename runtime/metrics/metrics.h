@@ -174,9 +174,10 @@ static inline netfw__mctr *netfw__metrics_msg(const netfw__metrics *m,
   return &b->msg[m->index[id]];
 }
 
-/* Frames of one message id handed to on_message one after another, in one
- * read: they are counted together, with one clock reading at the end of
- * the run (the handlers' time, and framing them). Each frame of a run gets
+/* Frames of one entry (one registered id, or "other") handed to
+ * on_message one after another, in one read: they are counted together,
+ * with one clock reading at the end of the run (the handlers' time, and
+ * framing them). Each frame of a run gets
  * the run's average in the histogram; their sum is exact. A frame that
  * arrives alone (request and response) is a run of one: timed exactly.
  * Pipelined frames of one message share a reading, which keeps counting
@@ -185,7 +186,7 @@ typedef struct netfw__run {
   uint64_t start;  /* ticks when the run began                          */
   size_t bytes;    /* frame bytes in the run                            */
   uint32_t frames; /* frames in the run                                 */
-  uint16_t id;     /* their message id                                  */
+  uint16_t entry;  /* their entry in the table                          */
 } netfw__run;
 
 /* Starts counting frames from now. */
@@ -193,7 +194,7 @@ static inline void netfw__run_begin(const netfw__metrics *m, netfw__run *r) {
   r->start = netfw__metrics_now(m);
   r->bytes = 0;
   r->frames = 0;
-  r->id = 0;
+  r->entry = 0;
 }
 
 /* Counts the run so far (its handlers took until now) and starts the next
@@ -212,7 +213,7 @@ static inline void netfw__run_flush(const netfw__metrics *m, netfw__wctr *b,
   each = r->frames == 1 ? ticks : ticks / r->frames;
   while (i < NETFW_STATS_BUCKETS && each > m->bucket_ticks[i])
     i++;
-  e = netfw__metrics_msg(m, b, r->id);
+  e = &b->msg[r->entry];
   netfw__ctr_add(&e->received, r->frames);
   netfw__ctr_add(&e->received_bytes, r->bytes);
   netfw__ctr_add(&e->handler_ticks, ticks);
@@ -226,13 +227,15 @@ static inline void netfw__run_flush(const netfw__metrics *m, netfw__wctr *b,
 }
 
 /* Adds a frame of id and `bytes` about to be handed to on_message; a frame
- * of another id ends the run before it. */
+ * of another entry ends the run before it. */
 static inline void netfw__run_add(const netfw__metrics *m, netfw__wctr *b,
                                   netfw__run *r, uint16_t id, size_t bytes) {
 #if NETFW_STATS
-  if (r->frames > 0 && id != r->id)
+  uint16_t entry = m->index[id];
+
+  if (r->frames > 0 && entry != r->entry)
     netfw__run_flush(m, b, r);
-  r->id = id;
+  r->entry = entry;
   r->frames++;
   r->bytes += bytes;
 #else
