@@ -1,4 +1,4 @@
-/* Socket addresses as text (see addr.h). */
+/* Socket addresses (see addr.h). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -21,4 +21,17 @@ char *netfw__addr_name(const struct sockaddr_storage *ss, char *out,
   }
   snprintf(out, len, "%s:%u", ip, port);
   return out;
+}
+
+uint16_t netfw__addr_bound_port(int fd) {
+  struct sockaddr_storage ss;
+  socklen_t len = sizeof(ss);
+
+  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+    return 0;
+  if (ss.ss_family == AF_INET)
+    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+  if (ss.ss_family == AF_INET6)
+    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+  return 0;
 }

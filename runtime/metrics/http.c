@@ -9,6 +9,7 @@
  * one-shot uv_timer honours. MHD_run never blocks. The listening socket is
  * ours (bound with SOCK_CLOEXEC, so a failed bind reports its errno
  * exactly); MHD takes it and closes it when stopped. */
+#include "addr.h"
 #include "http.h"
 
 #include <errno.h>
@@ -245,20 +246,6 @@ failed_socket:
   return err == EADDRINUSE ? NETFW_EADDRINUSE : NETFW_ESYS;
 }
 
-/* The port fd is bound to. */
-static uint16_t bound_port(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof(ss);
-
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return 0;
-  if (ss.ss_family == AF_INET)
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  if (ss.ss_family == AF_INET6)
-    return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-  return 0;
-}
-
 /* ---- start, stop ---- */
 
 /* Starts the daemon on listening socket fd (-1: none; taken). */
@@ -328,7 +315,7 @@ int netfw__http_start(uv_loop_t *loop, const netfw__http_config *cfg,
   if (cfg->host != NULL) {
     if ((rc = listen_on(cfg->host, cfg->port, &fd)) != 0)
       goto failed_listen;
-    h->port = bound_port(fd);
+    h->port = netfw__addr_bound_port(fd);
   }
   /* On failure MHD may or may not have closed fd: it is left alone (a rare
    * leak beats a double close). */

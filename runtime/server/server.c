@@ -15,6 +15,7 @@
 
 #include <sys/random.h>
 
+#include "addr.h"
 #include "broker.h"
 #include "log_internal.h"
 #include "netfw/error.h"
@@ -158,17 +159,6 @@ failed:
   return err == EADDRINUSE ? NETFW_EADDRINUSE : NETFW_ESYS;
 }
 
-static uint16_t bound_port(int fd) {
-  struct sockaddr_storage ss;
-  socklen_t len = sizeof(ss);
-
-  if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-    return 0;
-  if (ss.ss_family == AF_INET)
-    return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-  return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-}
-
 /* Binds the listening socket(s): one shared by every worker, or with
  * reuseport one per worker slot, all on the port the first one got. */
 static int bind_all(netfw_server *s) {
@@ -195,7 +185,7 @@ static int bind_all(netfw_server *s) {
     err = listen_one(res, s->port, s->cfg.reuseport, &fd);
     if (err != 0)
       break;
-    s->port = bound_port(fd);
+    s->port = netfw__addr_bound_port(fd);
     s->slots[i].listen_fd = fd;
     if (!s->cfg.reuseport)
       break;
@@ -257,7 +247,7 @@ static int adopt_listener(netfw_server *s) {
     return NETFW_ESYS;
   }
   s->listen_fd = fd;
-  s->port = bound_port(fd);
+  s->port = netfw__addr_bound_port(fd);
   for (i = 0; i < s->nworkers; i++)
     s->slots[i].listen_fd = fd;
   return 0;

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "metrics_kit.h"
 #include "metrics.h"
 #include "stats_sample.h"
 #include "text.h"
@@ -188,42 +189,17 @@ static void test_expose_sum_seconds(void **state) {
   }
 }
 
-/* The contract's families, in order. */
-static const struct {
-  const char *name, *type;
-} families[] = {
-    {"netfw_connections_accepted_total", "counter"},
-    {"netfw_connections_open", "gauge"},
-    {"netfw_connections_refused_total", "counter"},
-    {"netfw_connections_closed_total", "counter"},
-    {"netfw_messages_received_total", "counter"},
-    {"netfw_messages_sent_total", "counter"},
-    {"netfw_bytes_received_total", "counter"},
-    {"netfw_bytes_sent_total", "counter"},
-    {"netfw_messages_malformed_total", "counter"},
-    {"netfw_messages_unhandled_total", "counter"},
-    {"netfw_handler_duration_seconds", "histogram"},
-    {"netfw_output_queued_bytes", "gauge"},
-    {"netfw_output_queued_bytes_max", "gauge"},
-    {"netfw_workers", "gauge"},
-    {"netfw_worker_up", "gauge"},
-    {"netfw_workers_started_total", "counter"},
-    {"netfw_worker_restarts_total", "counter"},
-    {"netfw_worker_deaths_total", "counter"},
-    {"netfw_bus_published_total", "counter"},
-    {"netfw_bus_delivered_total", "counter"},
-    {"netfw_bus_dropped_total", "counter"},
-};
-#define NFAMILIES (sizeof(families) / sizeof(families[0]))
+/* The contract's families, in order: mk_families (families.c). */
+#define NFAMILIES MK_NFAMILIES
 
 /* True when sample line l (name, then '{' or ' ') belongs to family f. */
 static bool in_family(const char *l, size_t len, size_t f) {
   static const char *const hist[] = {"_bucket", "_sum", "_count"};
-  size_t n = strlen(families[f].name), i = 0;
+  size_t n = strlen(mk_families[f][0]), i = 0;
 
-  if (len <= n || memcmp(l, families[f].name, n) != 0)
+  if (len <= n || memcmp(l, mk_families[f][0], n) != 0)
     return false;
-  if (strcmp(families[f].type, "histogram") == 0)
+  if (strcmp(mk_families[f][1], "histogram") == 0)
     for (; i < 3; i++)
       if (strncmp(l + n, hist[i], strlen(hist[i])) == 0) {
         n += strlen(hist[i]);
@@ -251,20 +227,20 @@ static int check_families(const char *text) {
     }
     assert_true(f < NFAMILIES);
     if (state == 0) {
-      snprintf(want, sizeof(want), "# HELP %s ", families[f].name);
+      snprintf(want, sizeof(want), "# HELP %s ", mk_families[f][0]);
       assert_memory_equal(p, want, strlen(want));
       assert_true(len > strlen(want));
       state = 1;
     } else if (state == 1) {
-      snprintf(want, sizeof(want), "# TYPE %s %s", families[f].name,
-               families[f].type);
+      snprintf(want, sizeof(want), "# TYPE %s %s", mk_families[f][0],
+               mk_families[f][1]);
       assert_int_equal(len, strlen(want));
       assert_memory_equal(p, want, len);
       state = 2;
     } else {
       if (!in_family(p, len, f))
         fail_msg("line \"%.*s\" outside family %s", (int)len, p,
-                 families[f].name);
+                 mk_families[f][0]);
       samples++;
     }
     p = eol + 1;
