@@ -81,6 +81,21 @@ static void add_slot(const netfw__slot_ctr *c, netfw_worker_stats *ws) {
     ws->died_exit[i] += c->died_exit[i];
 }
 
+/* dst += src, entry by entry (the id and name stay dst's). */
+static void msg_add(netfw_msg_stats *dst, const netfw_msg_stats *src) {
+  int j;
+
+  dst->received += src->received;
+  dst->received_bytes += src->received_bytes;
+  dst->sent += src->sent;
+  dst->sent_bytes += src->sent_bytes;
+  dst->malformed += src->malformed;
+  dst->unhandled += src->unhandled;
+  dst->handler_ns += src->handler_ns;
+  for (j = 0; j <= NETFW_STATS_BUCKETS; j++)
+    dst->handler_buckets[j] += src->handler_buckets[j];
+}
+
 /* Sums what is counted elsewhere in ws into dst (the total). */
 static void add_worker(netfw_worker_stats *dst, const netfw_worker_stats *ws) {
   size_t i;
@@ -104,40 +119,18 @@ static void add_worker(netfw_worker_stats *dst, const netfw_worker_stats *ws) {
   dst->bus_published += ws->bus_published;
   dst->bus_delivered += ws->bus_delivered;
   dst->bus_dropped += ws->bus_dropped;
-  for (i = 0; i < ws->nmessages; i++) {
-    netfw_msg_stats *e = &dst->messages[i];
-    const netfw_msg_stats *w = &ws->messages[i];
-    e->received += w->received;
-    e->received_bytes += w->received_bytes;
-    e->sent += w->sent;
-    e->sent_bytes += w->sent_bytes;
-    e->malformed += w->malformed;
-    e->unhandled += w->unhandled;
-    e->handler_ns += w->handler_ns;
-    for (j = 0; j <= NETFW_STATS_BUCKETS; j++)
-      e->handler_buckets[j] += w->handler_buckets[j];
-  }
+  for (i = 0; i < ws->nmessages; i++)
+    msg_add(&dst->messages[i], &ws->messages[i]);
 }
 
 /* ws->all: the sum of its messages. */
 static void sum_all(netfw_worker_stats *ws) {
   netfw_msg_stats *a = &ws->all;
   size_t i;
-  int j;
 
   memset(a, 0, sizeof(*a));
-  for (i = 0; i < ws->nmessages; i++) {
-    const netfw_msg_stats *e = &ws->messages[i];
-    a->received += e->received;
-    a->received_bytes += e->received_bytes;
-    a->sent += e->sent;
-    a->sent_bytes += e->sent_bytes;
-    a->malformed += e->malformed;
-    a->unhandled += e->unhandled;
-    a->handler_ns += e->handler_ns;
-    for (j = 0; j <= NETFW_STATS_BUCKETS; j++)
-      a->handler_buckets[j] += e->handler_buckets[j];
-  }
+  for (i = 0; i < ws->nmessages; i++)
+    msg_add(a, &ws->messages[i]);
 }
 
 /* True when a worker serves slot i: its current one once its app's
