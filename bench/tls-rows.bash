@@ -56,9 +56,10 @@ tls_echo_rows() {
   for row in j k; do
     [[ " $ROWS " == *" $row "* ]] || continue
     va=() vb=() ca=() cb=()
-    for ((r = 1; r <= ROUNDS; r++)); do
+    for ((r = 1; r <= ROUNDS; r++)); do # A B, then B A (as run-bench)
+      ((r % 2)) || read -r b bcpu blg < <(measure plaintext "$port_b" "$pid_b" "$row")
       read -r a acpu alg < <(measure TLS "$port_a" "$pid_a" "$row" --tls)
-      read -r b bcpu blg < <(measure plaintext "$port_b" "$pid_b" "$row")
+      ((r % 2)) && read -r b bcpu blg < <(measure plaintext "$port_b" "$pid_b" "$row")
       va+=("$a") vb+=("$b") ca+=("$acpu") cb+=("$bcpu")
       printf '  row %s round %d/%d: TLS %s, plaintext %s %s; server CPU per echo TLS %s us, plaintext %s us; loadgen CPU %s, %s\n' \
         "$row" "$r" "$ROUNDS" "$a" "$b" "$(row_unit "$row")" "$acpu" "$bcpu" \
