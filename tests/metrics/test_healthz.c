@@ -152,6 +152,25 @@ static uint64_t metrics_worker_up(const hz *h, int w) {
   return v;
 }
 
+/* Once both workers serve: sets *sw (a switch the next create() obeys)
+ * and SIGKILLs slot 0's worker. */
+static void kill_worker0(const hz *h, atomic_int *sw) {
+  long pid;
+
+  assert_int_equal(healthz_until(h, 200, 10000), 200);
+  pid = worker_pid(h, 0);
+  assert_true(pid > 0);
+  atomic_store(sw, 1);
+  assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+}
+
+/* Waits (up to 5 s) until one create() hangs on the switch. */
+static void wait_hanging(void) {
+  for (int i = 0; i < 500 && atomic_load(&g_ctl->hanging) == 0; i++)
+    sleep_ms(10);
+  assert_int_equal(atomic_load(&g_ctl->hanging), 1);
+}
+
 /* Both workers up: 200 "ok\n", for GET and HEAD; other methods 405 with
  * Allow, other paths 404. */
 static void test_healthz_ok_while_up(void **state) {
@@ -181,17 +200,10 @@ static void test_healthz_ok_while_up(void **state) {
 static void test_healthz_503_while_a_slot_starts(void **state) {
   hz *h = *state;
   char body[64];
-  long pid;
   int i;
 
-  assert_int_equal(healthz_until(h, 200, 10000), 200);
-  pid = worker_pid(h, 0);
-  assert_true(pid > 0);
-  atomic_store(&g_ctl->hang, 1);
-  assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
-  for (i = 0; i < 500 && atomic_load(&g_ctl->hanging) == 0; i++)
-    sleep_ms(10);
-  assert_int_equal(atomic_load(&g_ctl->hanging), 1); /* the replacement */
+  kill_worker0(h, &g_ctl->hang);
+  wait_hanging(); /* the replacement */
   assert_int_equal(healthz_until(h, 503, 5000), 503);
   for (i = 0; i < 5; i++) { /* and it stays so */
     assert_int_equal(get(h, "/healthz", body, sizeof(body)), 503);
@@ -213,13 +225,8 @@ static void test_healthz_503_after_crash_loop(void **state) {
   hz *h = *state;
   char body[64];
   netfw_stats st;
-  long pid;
 
-  assert_int_equal(healthz_until(h, 200, 10000), 200);
-  pid = worker_pid(h, 0);
-  assert_true(pid > 0);
-  atomic_store(&g_ctl->crash, 1);
-  assert_int_equal(kill((pid_t)pid, SIGKILL), 0);
+  kill_worker0(h, &g_ctl->crash);
   assert_int_equal(netfw_server_wait(h->s, 20000), NETFW_RUN_FAILED);
   assert_int_equal(get(h, "/healthz", body, sizeof(body)), 503);
   assert_string_equal(body, "unavailable\n");
@@ -259,9 +266,7 @@ static void test_healthz_ok_during_reload(void **state) {
   assert_int_equal(healthz_until(h, 200, 10000), 200);
   atomic_store(&g_ctl->hang, 1);
   assert_int_equal(pthread_create(&t, NULL, reload_thread, &j), 0);
-  for (i = 0; i < 500 && atomic_load(&g_ctl->hanging) == 0; i++)
-    sleep_ms(10);
-  assert_int_equal(atomic_load(&g_ctl->hanging), 1); /* slot 0's new one */
+  wait_hanging(); /* slot 0's new worker */
   for (i = 0; i < 10; i++) {
     assert_int_equal(get(h, "/healthz", body, sizeof(body)), 200);
     sleep_ms(30);
