@@ -18,7 +18,9 @@
 /* The handler-time histogram: bucket i counts handler calls that took at
  * most netfw_stats_bucket_ns[i] nanoseconds (and more than bucket i-1's
  * bound); bucket NETFW_STATS_BUCKETS counts the longer ones. The bounds go
- * from 1 µs to 1 s in 1-2.5-5 steps. */
+ * from 1 µs to 1 s in 1-2.5-5 steps. Frames of one message handed over one
+ * after another from one read share one clock reading: each counts their
+ * average (docs/observability.md, "Handler time"). */
 #define NETFW_STATS_BUCKETS 19
 NETFW_EXTERN extern const uint64_t netfw_stats_bucket_ns[NETFW_STATS_BUCKETS];
 

@@ -13,6 +13,7 @@
  * Handler time uses a tick clock (clock.c): the CPU's time-stamp counter
  * where the kernel trusts it (clocksource "tsc"), calibrated against
  * CLOCK_MONOTONIC in the parent; CLOCK_MONOTONIC nanoseconds elsewhere.
+ * It is read once per run of frames of one entry (netfw__run below).
  *
  * The parent side runs on the supervisor's loop: netfw_server_stats is a
  * supervisor command (snapshot.c), and metrics_addr serves GET /metrics
