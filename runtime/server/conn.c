@@ -34,8 +34,7 @@ static netfw_conn *conn_of(const netfw__stream *s) {
 }
 
 static netfw__worker *worker_of(const netfw_conn *c) {
-  return (netfw__worker *)(void *)((char *)c->s.ctx -
-                                   offsetof(netfw__worker, sctx));
+  return netfw__conn_worker(c);
 }
 
 /* No more input is delivered and no more output is taken. */

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -343,6 +344,12 @@ struct netfw__worker {
                                  the stats module ran)                 */
   uv_prepare_t stats_prepare; /* publishes the gauges each iteration  */
 };
+
+/* The worker that owns c (its stream context is the worker's sctx). */
+static inline netfw__worker *netfw__conn_worker(const netfw_conn *c) {
+  return (netfw__worker *)(void *)((char *)c->s.ctx -
+                                   offsetof(netfw__worker, sctx));
+}
 
 /* Re-reads the TLS files off the loop and swaps the worker's context
  * (tls.c). */

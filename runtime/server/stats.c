@@ -80,8 +80,7 @@ void netfw_conn_count_bad(netfw_conn *c, const netfw_msg *m, bool malformed) {
 
   if (c == NULL || m == NULL || c->magic != NETFW__CONN_MAGIC)
     return;
-  w = (netfw__worker *)(void *)((char *)c->s.ctx -
-                                offsetof(netfw__worker, sctx));
+  w = netfw__conn_worker(c);
   e = netfw__metrics_msg(w->metrics, w->ctr, netfw_msg_id(m));
   netfw__ctr_add(malformed ? &e->malformed : &e->unhandled, 1);
 }

@@ -47,7 +47,10 @@ typedef struct netfw__transport_events {
   /* nread > 0 bytes landed in the last room given; < 0 is UV_EOF or an
    * error (0 never comes). UV_EPROTO from a transport means it refused
    * the peer and logged why: the layers above report it without a second
-   * log line. */
+   * log line. A peer that left before a preamble's (PROXY header, TLS
+   * ClientHello) first byte is not refused: its UV_EOF or error comes up
+   * as it came (the server counts it as lost, not as a failed
+   * handshake). */
   void (*read)(void *up, ssize_t nread);
   /* The write started by `write` finished (status 0 or a libuv error,
    * UV_ECANCELED when the transport was closed first). */
