@@ -20,6 +20,7 @@ static bool parse_enum_const(parser *p, gen_enum_const *c) {
   return par_expect(p, TOK_SEMI, " after the enum constant");
 }
 
+/* enum NAME ':' P [open] '{' { NAME '=' N ';' } '}' [';'] */
 void par_enum(parser *p, const char *doc) {
   gen_decl *d;
   const char *name;
@@ -44,6 +45,11 @@ void par_enum(parser *p, const char *doc) {
   d->pos = pos;
   d->underlying = bytes == 1 ? TY_U8 : bytes == 2 ? TY_U16 : TY_U32;
   d->underlying_pos = upos;
+  if (par_is_word(p, "open")) {
+    d->open = true;
+    d->open_pos = p->tok.pos;
+    par_next(p);
+  }
   open = p->tok.pos;
   if (!par_expect(p, TOK_LBRACE, "")) {
     par_recover_statement(p);
@@ -73,6 +79,7 @@ void par_enum(parser *p, const char *doc) {
     par_next(p);
 }
 
+/* struct NAME [extensible ['<' P '>']] body */
 void par_struct(parser *p, const char *doc) {
   const char *name;
   gen_pos pos;
@@ -86,6 +93,15 @@ void par_struct(parser *p, const char *doc) {
   d = par_new_decl(p, D_STRUCT, doc);
   d->name = name;
   d->pos = pos;
+  if (par_is_word(p, "extensible")) {
+    d->ext_pos = p->tok.pos;
+    par_next(p);
+    d->ext_prefix = par_opt_prefix(p, "an extensible struct's length prefix");
+    if (d->ext_prefix == 0) {
+      par_recover_statement(p);
+      return;
+    }
+  }
   par_fields(p, d);
 }
 

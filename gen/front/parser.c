@@ -24,6 +24,7 @@ void *par_grow(gen_pool *pool, void *arr, size_t n, size_t *cap,
 }
 
 void par_next(parser *p) {
+  p->prev_end = p->tok.start != NULL ? p->tok.start + p->tok.len : NULL;
   for (;;) {
     gen_lex(&p->lx, &p->tok);
     if (p->tok.kind != TOK_DOC)
@@ -164,18 +165,36 @@ static void parse_protocol(parser *p) {
   p->s->doc = doc;
 }
 
-static void parse_option(parser *p) {
-  gen_pos at = p->tok.pos;
+/* option version = N; (N checked by evolve.c) */
+static void parse_version(parser *p, gen_pos at) {
   par_next(p);
-  if (!par_is_word(p, "endian")) {
-    if (p->tok.kind == TOK_IDENT)
-      gen_error(p->d, p->tok.pos, "unknown option %s (the only option is 'endian')",
-                par_found(p));
-    else
-      gen_error(p->d, p->tok.pos, "expected an option name, found %s", par_found(p));
+  if (!par_expect(p, TOK_EQ, " after 'version'")) {
     par_recover_statement(p);
     return;
   }
+  if (p->tok.kind != TOK_INT) {
+    gen_error(p->d, p->tok.pos, "expected a version number, found %s",
+              par_found(p));
+    par_recover_statement(p);
+    return;
+  }
+  if (p->s->version_set) {
+    gen_error(p->d, at, "option 'version' is already set at %d:%d",
+              p->s->version_pos.line, p->s->version_pos.col);
+  } else {
+    p->s->version_set = true;
+    p->s->version_pos = p->tok.pos;
+    p->s->version = p->tok.value > 0xffffffffu ? 0xffffffffu
+                                               : (unsigned)p->tok.value;
+    p->s->version_overflow = p->tok.overflow;
+  }
+  par_next(p);
+  if (!par_expect(p, TOK_SEMI, " after the option"))
+    par_recover_statement(p);
+}
+
+/* option endian = little|big; */
+static void parse_endian(parser *p, gen_pos at) {
   par_next(p);
   if (!par_expect(p, TOK_EQ, " after 'endian'")) {
     par_recover_statement(p);
@@ -197,6 +216,69 @@ static void parse_option(parser *p) {
   }
   par_next(p);
   if (!par_expect(p, TOK_SEMI, " after the option"))
+    par_recover_statement(p);
+}
+
+static void parse_option(parser *p) {
+  gen_pos at = p->tok.pos;
+  par_next(p);
+  if (par_is_word(p, "endian")) {
+    parse_endian(p, at);
+  } else if (par_is_word(p, "version")) {
+    parse_version(p, at);
+  } else {
+    if (p->tok.kind == TOK_IDENT)
+      gen_error(p->d, p->tok.pos,
+                "unknown option %s (the options are 'endian' and 'version')",
+                par_found(p));
+    else
+      gen_error(p->d, p->tok.pos, "expected an option name, found %s",
+                par_found(p));
+    par_recover_statement(p);
+  }
+}
+
+/* One entry of `reserved`: a message id, or (names) a message name. */
+static bool parse_reserved_one(parser *p, bool names) {
+  gen_reserved r;
+  memset(&r, 0, sizeof(r));
+  r.is_name = names;
+  r.pos = p->tok.pos;
+  if (names) {
+    if (!par_expect_name(p, "a message name", &r.name, &r.pos))
+      return false;
+  } else if (p->tok.kind != TOK_INT) {
+    gen_error(p->d, p->tok.pos, "expected a message id, found %s",
+              par_found(p));
+    return false;
+  } else {
+    r.id = p->tok.value;
+    r.overflow = p->tok.overflow;
+    par_next(p);
+  }
+  p->s->reserved = par_grow(p->pool, p->s->reserved, p->s->nreserved,
+                            &p->reserved_cap, sizeof(r));
+  p->s->reserved[p->s->nreserved++] = r;
+  return true;
+}
+
+/* reserved ID {, ID} ;  |  reserved name NAME {, NAME} ; */
+static void parse_reserved(parser *p) {
+  bool names;
+  par_next(p);
+  names = par_is_word(p, "name");
+  if (names)
+    par_next(p);
+  for (;;) {
+    if (!parse_reserved_one(p, names)) {
+      par_recover_statement(p);
+      return;
+    }
+    if (p->tok.kind != TOK_COMMA)
+      break;
+    par_next(p);
+  }
+  if (!par_expect(p, TOK_SEMI, " after the reserved list"))
     par_recover_statement(p);
 }
 
@@ -257,6 +339,8 @@ void gen_parse(gen_schema *s, const char *src, size_t len, gen_diag *d,
     doc = par_take_doc(&p);
     if (par_is_word(&p, "option"))
       parse_option(&p);
+    else if (par_is_word(&p, "reserved"))
+      parse_reserved(&p);
     else if (par_is_word(&p, "const"))
       parse_const(&p, doc);
     else if (par_is_word(&p, "enum"))
@@ -267,8 +351,8 @@ void gen_parse(gen_schema *s, const char *src, size_t len, gen_diag *d,
       par_message(&p, doc);
     else {
       gen_error(d, p.tok.pos,
-                "expected a statement (protocol, option, const, enum, struct "
-                "or message), found %s",
+                "expected a statement (protocol, option, reserved, const, enum, "
+                "struct or message), found %s",
                 par_found(&p));
       par_recover_statement(&p);
     }

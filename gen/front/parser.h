@@ -13,6 +13,7 @@
 typedef struct parser {
   gen_lexer lx;
   gen_token tok;
+  const char *prev_end; /* just after the token before tok */
   gen_diag *d;
   gen_pool *pool;
   gen_schema *s;
