@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "bench_common.h"
 #include "codec_floor.h"
@@ -24,12 +25,13 @@
 #include <netfw/netfw.h>
 
 #include "file_storage.netfw.h"
+#include "file_storage_bytes.netfw.h"
 #endif
 
 #define LIST_ENTRIES 16
 #define ADD_FILE_SIZE 1024
 #define BUF_SIZE 8192
-#define MIN_RUN_NS 20000000ull /* 20 ms per timed run */
+#define MIN_RUN_NS 10000000ull /* 10 ms of CPU time per timed run */
 
 static int runs = 9;
 static uint64_t fixed_iters;   /* --iters: no calibration (for profilers) */
@@ -63,7 +65,16 @@ static void make_messages(void) {
 }
 
 /* ---- timing -----------------------------------------------------------------
- */
+ * The clock is the thread's CPU time, not the wall clock: on a shared machine
+ * a 10 ms run is often preempted, and the time the thread waited for a core
+ * would count as the codec's. (A busy machine still costs some cache misses
+ * after each preemption.) */
+
+static uint64_t cpu_now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 typedef int (*op_fn)(void); /* one encode+decode; < 0 on failure */
 
@@ -72,35 +83,67 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* Median ns per call of op over `runs` runs (*best: the fastest run, less
- * disturbed by a busy machine); negative if op failed. */
-static double time_op(op_fn op, double *best) {
+/* Iterations that make one run of op last MIN_RUN_NS (or --iters); 0 if op
+ * failed. */
+static uint64_t calibrate(op_fn op) {
   uint64_t iters = fixed_iters ? fixed_iters : 64;
-  double ns[64];
 
-  while (!fixed_iters) { /* calibrate: grow until one run lasts MIN_RUN_NS */
-    uint64_t t0 = bench_now_ns(), t;
+  while (!fixed_iters) { /* grow until one run lasts MIN_RUN_NS */
+    uint64_t t0 = cpu_now_ns(), t;
     for (uint64_t i = 0; i < iters; i++)
       if (op() < 0)
-        return -1;
-    t = bench_now_ns() - t0;
+        return 0;
+    t = cpu_now_ns() - t0;
     if (t >= MIN_RUN_NS || iters >= (1ull << 40))
       break;
     iters *= 2;
   }
-  for (int r = 0; r < runs; r++) {
-    uint64_t t0 = bench_now_ns();
-    for (uint64_t i = 0; i < iters; i++) {
-      int v = op();
-      if (v < 0)
-        return -1;
-      sink += (uint64_t)v;
-    }
-    ns[r] = (double)(bench_now_ns() - t0) / (double)iters;
+  return iters;
+}
+
+/* ns per call of one run of op; negative if op failed. */
+static double time_run(op_fn op, uint64_t iters) {
+  uint64_t t0 = cpu_now_ns();
+  for (uint64_t i = 0; i < iters; i++) {
+    int v = op();
+    if (v < 0)
+      return -1;
+    sink += (uint64_t)v;
   }
-  qsort(ns, (size_t)runs, sizeof(ns[0]), cmp_double);
-  *best = ns[0];
-  return ns[runs / 2];
+  return (double)(cpu_now_ns() - t0) / (double)iters;
+}
+
+/* Times the nops operations of ops[] (NULL: not built or not wanted) in
+ * rounds: each round runs every operation once, in an order that is
+ * reversed every other round, so that a busy machine disturbs all of them
+ * alike. med[k] and best[k] get the median and the fastest run of ops[k]
+ * (0 when not timed); false if an operation failed. */
+static bool time_ops(op_fn *ops, int nops, double *med, double *best) {
+  uint64_t iters[16];
+  double ns[16][64];
+
+  for (int k = 0; k < nops; k++) {
+    med[k] = best[k] = 0;
+    iters[k] = ops[k] != NULL ? calibrate(ops[k]) : 0;
+    if (ops[k] != NULL && iters[k] == 0)
+      return false;
+  }
+  for (int r = 0; r < runs; r++)
+    for (int j = 0; j < nops; j++) {
+      int k = r % 2 ? nops - 1 - j : j;
+      if (ops[k] == NULL)
+        continue;
+      if ((ns[k][r] = time_run(ops[k], iters[k])) < 0)
+        return false;
+    }
+  for (int k = 0; k < nops; k++) {
+    if (ops[k] == NULL)
+      continue;
+    qsort(ns[k], (size_t)runs, sizeof(ns[k][0]), cmp_double);
+    best[k] = ns[k][0];
+    med[k] = ns[k][runs / 2];
+  }
+  return true;
 }
 
 /* ---- floor ------------------------------------------------------------------
@@ -108,6 +151,7 @@ static double time_op(op_fn op, double *best) {
 
 static uint8_t floor_buf[BUF_SIZE];
 
+/* With UTF-8 validation of the names on decode (`string` fields). */
 static int floor_list(void) {
   cf_file_entry out[LIST_ENTRIES];
   size_t n, count;
@@ -119,12 +163,35 @@ static int floor_list(void) {
   return (int)(count + out[count - 1].size + out[0].name_len);
 }
 
+/* Without (`bytes` fields). */
+static int floor_list_b(void) {
+  cf_file_entry out[LIST_ENTRIES];
+  size_t n, count;
+
+  if (cf_list_resp_encode(entries, LIST_ENTRIES, floor_buf, sizeof(floor_buf),
+                          &n) != CF_OK ||
+      cf_list_resp_decode_bytes(floor_buf, n, out, LIST_ENTRIES, &count) !=
+          CF_OK)
+    return -1;
+  return (int)(count + out[count - 1].size + out[0].name_len);
+}
+
 static int floor_add(void) {
   cf_add out;
   size_t n;
 
   if (cf_add_encode(&add_msg, floor_buf, sizeof(floor_buf), &n) != CF_OK ||
       cf_add_decode(floor_buf, n, &out) != CF_OK)
+    return -1;
+  return (int)(out.file_len + out.file[ADD_FILE_SIZE - 1]);
+}
+
+static int floor_add_b(void) {
+  cf_add out;
+  size_t n;
+
+  if (cf_add_encode(&add_msg, floor_buf, sizeof(floor_buf), &n) != CF_OK ||
+      cf_add_decode_bytes(floor_buf, n, &out) != CF_OK)
     return -1;
   return (int)(out.file_len + out.file[ADD_FILE_SIZE - 1]);
 }
@@ -167,8 +234,25 @@ static file_storage_FileEntry gen_entries[LIST_ENTRIES];
 static file_storage_ListResp gen_list;
 static file_storage_Add gen_add;
 
+/* The same messages with the names as bytes (bench/file_storage_bytes.netproto):
+ * no UTF-8 validation. */
+static fs_bytes_FileEntry genb_entries[LIST_ENTRIES];
+static fs_bytes_ListResp genb_list;
+static fs_bytes_Add genb_add;
+
 static void gen_setup(void) {
   netfw_msg_init(&gen_msg, 0);
+  for (int i = 0; i < LIST_ENTRIES; i++) {
+    genb_entries[i].name.ptr = (const uint8_t *)entries[i].name;
+    genb_entries[i].name.len = entries[i].name_len;
+    genb_entries[i].size = entries[i].size;
+  }
+  genb_list.files = genb_entries;
+  genb_list.files_count = LIST_ENTRIES;
+  genb_add.filename.ptr = (const uint8_t *)add_msg.filename;
+  genb_add.filename.len = add_msg.filename_len;
+  genb_add.file.ptr = add_msg.file;
+  genb_add.file.len = add_msg.file_len;
   netfw_arena_init(&gen_arena);
   for (int i = 0; i < LIST_ENTRIES; i++) {
     gen_entries[i].name.ptr = entries[i].name;
@@ -210,6 +294,28 @@ static int gen_add_op(void) {
   return (int)(out.file.len + out.file.ptr[ADD_FILE_SIZE - 1]);
 }
 
+static int genb_list_op(void) {
+  fs_bytes_ListResp out;
+
+  netfw_msg_clear(&gen_msg);
+  netfw_arena_reset(&gen_arena);
+  if (fs_bytes_ListResp_encode(&genb_list, &gen_msg) != 0 ||
+      fs_bytes_ListResp_decode(&gen_msg, &out, &gen_arena) != 0)
+    return -1;
+  return (int)(out.files_count + out.files[out.files_count - 1].size +
+               out.files[0].name.len);
+}
+
+static int genb_add_op(void) {
+  fs_bytes_Add out;
+
+  netfw_msg_clear(&gen_msg);
+  if (fs_bytes_Add_encode(&genb_add, &gen_msg) != 0 ||
+      fs_bytes_Add_decode(&gen_msg, &out, &gen_arena) != 0)
+    return -1;
+  return (int)(out.file.len + out.file.ptr[ADD_FILE_SIZE - 1]);
+}
+
 /* The generated bytes must be the floor's bytes: same schema, same layout. */
 static bool gen_check(void) {
   size_t n;
@@ -227,7 +333,15 @@ static bool gen_check(void) {
       netfw_msg_size(&gen_msg) != n ||
       memcmp(netfw_msg_payload(&gen_msg), floor_buf, n) != 0)
     return false;
-  return gen_list_op() >= 0 && gen_add_op() >= 0;
+  netfw_msg_clear(&gen_msg);
+  if (fs_bytes_ListResp_encode(&genb_list, &gen_msg) != 0 ||
+      cf_list_resp_encode(entries, LIST_ENTRIES, floor_buf, sizeof(floor_buf),
+                          &n) != CF_OK ||
+      netfw_msg_size(&gen_msg) != n ||
+      memcmp(netfw_msg_payload(&gen_msg), floor_buf, n) != 0)
+    return false;
+  return gen_list_op() >= 0 && gen_add_op() >= 0 && genb_list_op() >= 0 &&
+         genb_add_op() >= 0;
 }
 #endif
 
@@ -342,36 +456,39 @@ static void print_ratio(double num, double den) {
 
 static void print_ns(double ns) {
   if (ns > 0)
-    printf(" %11.1f", ns);
+    printf(" %10.1f", ns);
   else
-    printf(" %11s", "n/a");
+    printf(" %10s", "n/a");
 }
 
 static bool wanted(const char *codec) {
   return only == NULL || strcmp(only, codec) == 0;
 }
 
-static void print_table(const char *what, const double *fl, const double *gen,
-                        const double *pb) {
-  static const char *msg_names[2] = {"ListResp(16)", "Add(1 KiB)"};
+/* The timed operations, in table order: per row floor, generated,
+ * protobuf-c. */
+enum { ROWS = 4, COLS = 3 };
+static const char *const row_names[ROWS] = {
+    "ListResp(16)", "ListResp(16) bytes", "Add(1 KiB)", "Add(1 KiB) bytes"};
 
-  printf("%-13s %11s %11s %11s %10s %10s %10s   (%s)\n", "message", "floor",
-         "generated", "protobuf-c", "gen/floor", "pbc/gen", "pbc/floor", what);
-  for (int i = 0; i < 2; i++) {
-    printf("%-13s", msg_names[i]);
-    print_ns(fl[i]);
-    print_ns(gen[i]);
-    print_ns(pb[i]);
-    print_ratio(gen[i], fl[i]);
-    print_ratio(pb[i], gen[i]);
-    print_ratio(pb[i], fl[i]);
+static void print_table(const char *what, const double *t) {
+  printf("%-19s %10s %10s %11s %10s %10s   (%s)\n", "message", "floor",
+         "generated", "protobuf-c", "gen/floor", "pbc/gen", what);
+  for (int i = 0; i < ROWS; i++) {
+    const double *c = t + i * COLS;
+    printf("%-19s", row_names[i]);
+    print_ns(c[0]);
+    print_ns(c[1]);
+    print_ns(c[2]);
+    print_ratio(c[1], c[0]);
+    print_ratio(c[2], c[1]);
     printf("\n");
   }
 }
 
 int main(int argc, char **argv) {
-  double t_floor[2], t_gen[2] = {0, 0}, t_pb[2] = {0, 0};
-  double b_floor[2], b_gen[2] = {0, 0}, b_pb[2] = {0, 0};
+  op_fn ops[ROWS * COLS] = {0};
+  double med[ROWS * COLS], best[ROWS * COLS];
   size_t floor_bytes[2], pb_bytes[2] = {0, 0};
   unsigned long v;
 
@@ -407,10 +524,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "codec-bench: the floor codec failed its round trip\n");
     return 1;
   }
-  t_floor[0] = t_floor[1] = b_floor[0] = b_floor[1] = 0;
   if (wanted("floor")) {
-    t_floor[0] = time_op(floor_list, &b_floor[0]);
-    t_floor[1] = time_op(floor_add, &b_floor[1]);
+    ops[0] = floor_list;
+    ops[3] = floor_list_b;
+    ops[6] = floor_add;
+    ops[9] = floor_add_b;
   }
 #ifdef NETFW_BENCH_HAVE_GEN
   gen_setup();
@@ -420,10 +538,11 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (wanted("gen")) {
-    t_gen[0] = time_op(gen_list_op, &b_gen[0]);
-    t_gen[1] = time_op(gen_add_op, &b_gen[1]);
+    ops[1] = gen_list_op;
+    ops[4] = genb_list_op;
+    ops[7] = gen_add_op;
+    ops[10] = genb_add_op;
   }
-  gen_teardown();
 #endif
 #ifdef NETFW_BENCH_HAVE_PROTOBUF_C
   pb_setup();
@@ -432,17 +551,20 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (wanted("pbc")) {
-    t_pb[0] = time_op(pb_list_op, &b_pb[0]);
-    t_pb[1] = time_op(pb_add_op, &b_pb[1]);
+    ops[2] = pb_list_op;
+    ops[8] = pb_add_op;
   }
 #endif
-  if (t_floor[0] < 0 || t_floor[1] < 0 || t_gen[0] < 0 || t_gen[1] < 0 ||
-      t_pb[0] < 0 || t_pb[1] < 0) {
+  if (!time_ops(ops, ROWS * COLS, med, best)) {
     fprintf(stderr, "codec-bench: an operation failed while timed\n");
     return 1;
   }
+#ifdef NETFW_BENCH_HAVE_GEN
+  gen_teardown();
+#endif
 
-  printf("codec-bench: ns per encode+decode; median and fastest of %d runs\n",
+  printf("codec-bench: ns (thread CPU time) per encode+decode; median and "
+         "fastest of %d runs\n",
          runs);
 #ifndef NETFW_BENCH_HAVE_GEN
   printf("  generated: not built (netfw-gen's file_storage code not enabled; "
@@ -452,8 +574,10 @@ int main(int argc, char **argv) {
   printf("  protobuf-c: not built (install protobuf-c-compiler and "
          "libprotobuf-c-dev, then reconfigure)\n");
 #endif
-  print_table("median", t_floor, t_gen, t_pb);
-  print_table("fastest run", b_floor, b_gen, b_pb);
+  printf("  (\"bytes\": the names as bytes, no UTF-8 validation; "
+         "floor and generated\n   alternate within each round)\n");
+  print_table("median", med);
+  print_table("fastest run", best);
   printf("encoded bytes: ListResp(16) %zu (protobuf %zu), Add(1 KiB) %zu "
          "(protobuf %zu)\n",
          floor_bytes[0], pb_bytes[0], floor_bytes[1], pb_bytes[1]);

@@ -10,7 +10,10 @@
  * every length against the bytes left before reading, return views into the
  * input (zero-copy: names and file bytes point into it), allocate nothing,
  * reject trailing bytes, and validate strings as UTF-8 like the generated
- * decoders must. */
+ * decoders must. The *_bytes decoders are the same without UTF-8 validation
+ * (the names taken as bytes): the floor of a schema with `bytes` fields.
+ * The encoders do not validate (the generated ones do: their contract
+ * refuses invalid UTF-8 on encode too). */
 #ifndef NETFW_BENCH_CODEC_FLOOR_H
 #define NETFW_BENCH_CODEC_FLOOR_H
 
@@ -50,6 +53,11 @@ int cf_list_resp_encode(const cf_file_entry *files, size_t count, uint8_t *out,
 int cf_list_resp_decode(const uint8_t *in, size_t len, cf_file_entry *files,
                         size_t cap, size_t *count);
 
+/* cf_list_resp_decode() without UTF-8 validation of the names. */
+int cf_list_resp_decode_bytes(const uint8_t *in, size_t len,
+                              cf_file_entry *files, size_t cap,
+                              size_t *count);
+
 /* Bytes Add takes (no checks). */
 size_t cf_add_size(const cf_add *m);
 
@@ -60,6 +68,9 @@ int cf_add_encode(const cf_add *m, uint8_t *out, size_t cap, size_t *written);
 /* Decodes an Add from in[0, len) into *m (views into in); CF_OK or
  * CF_EPROTO. */
 int cf_add_decode(const uint8_t *in, size_t len, cf_add *m);
+
+/* cf_add_decode() without UTF-8 validation of the filename. */
+int cf_add_decode_bytes(const uint8_t *in, size_t len, cf_add *m);
 
 /* True when s[0, len) is well-formed UTF-8 (no overlongs, no surrogates,
  * nothing above U+10FFFF). */

@@ -132,6 +132,18 @@ static void test_codec_floor_list_decode_bad_utf8(void **state) {
   (void)state;
   assert_int_equal(cf_list_resp_decode(in, sizeof(in), out, 1, &count),
                    CF_EPROTO);
+  /* the bytes variant takes any name, and refuses what the other does */
+  assert_int_equal(cf_list_resp_decode_bytes(in, sizeof(in), out, 1, &count),
+                   CF_OK);
+  assert_int_equal(count, 1);
+  assert_ptr_equal(out[0].name, (const char *)in + 3);
+  assert_int_equal(out[0].name_len, 2);
+  for (size_t len = 0; len < sizeof(in); len++)
+    assert_int_equal(cf_list_resp_decode_bytes(in, len, out, 1, &count),
+                     CF_EPROTO);
+  assert_int_equal(cf_list_resp_decode_bytes(list2, sizeof(list2), out, 1,
+                                             &count),
+                   CF_ENOSPC);
 }
 
 static const uint8_t add1[] = {
@@ -172,9 +184,20 @@ static void test_codec_floor_add_decode_malformed(void **state) {
   memcpy(in, add1, sizeof(add1));
   in[sizeof(add1)] = 0;
   assert_int_equal(cf_add_decode(in, sizeof(in), &d), CF_EPROTO);
+  assert_int_equal(cf_add_decode_bytes(in, sizeof(in), &d), CF_EPROTO);
   in[3] = 0xff; /* file_len far beyond the input */
   in[6] = 0xff;
   assert_int_equal(cf_add_decode(in, sizeof(add1), &d), CF_EPROTO);
+  assert_int_equal(cf_add_decode_bytes(in, sizeof(add1), &d), CF_EPROTO);
+  for (size_t len = 0; len < sizeof(add1); len++)
+    assert_int_equal(cf_add_decode_bytes(add1, len, &d), CF_EPROTO);
+  /* a filename that is not UTF-8: refused, or taken as bytes */
+  memcpy(in, add1, sizeof(add1));
+  in[1] = 0xc0;
+  in[2] = 0x80;
+  assert_int_equal(cf_add_decode(in, sizeof(add1), &d), CF_EPROTO);
+  assert_int_equal(cf_add_decode_bytes(in, sizeof(add1), &d), CF_OK);
+  assert_int_equal(d.file_len, 3);
 }
 
 static void test_codec_floor_utf8(void **state) {
@@ -201,6 +224,11 @@ static void test_codec_floor_utf8(void **state) {
       {"\xe2\x82", 2, 0},             /* truncated */
       {"\xe2\x28\xac", 3, 0},         /* bad continuation */
       {"abcdefghijklmno\xc3", 16, 0}, /* truncated at the end */
+      {"abcdefgh\xc3", 9, 0},         /* in the overlapping last word */
+      {"abcdefghijklmn\xc3\xa9", 16, 1},
+      {"abc\xff", 4, 0},
+      {"\xed\x9f\xbf", 3, 1},         /* U+D7FF, below the surrogates */
+      {"\xef\xbf\xbf", 3, 1},         /* U+FFFF */
   };
 
   (void)state;

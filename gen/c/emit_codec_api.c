@@ -1,6 +1,7 @@
-/* Emits the public codec of each struct and message: P_T_encode (check,
- * size, one allocation, encode), P_T_decode (a reader over the payload,
- * the output zeroed on error, the read cursor moved past what was read)
+/* Emits the public codec of each struct and message: P_T_encode (check and
+ * size in one pass, one allocation, encode), P_T_decode (a reader over the
+ * payload, every member set on success, the output zeroed on error, the
+ * read cursor moved past what was read)
  * and P_T_encoded_size, over the static functions of emit_source.c. */
 #include "emit.h"
 
@@ -13,15 +14,15 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
                  "int %s_%s_encode(const %s_%s *in, netfw_msg *out) {\n"
                  "  size_t n;\n  uint8_t *w;\n  int rc;\n\n"
                  "  if (in == NULL || out == NULL)\n    return NETFW_EINVAL;\n"
-                 "  rc = %s__chk_%s(in);\n  if (rc != 0)\n    return rc;\n"
-                 "  n = %s__sz_%s(in);\n"
-                 "  if (n > UINT32_MAX - netfw_msg_size(out))\n"
+                 "  n = 0;\n"
+                 "  rc = %s__cs_%s(in, &n);\n  if (rc != 0)\n    return rc;\n"
+                 "  if (n > UINT32_MAX - netfw__msg_size(out))\n"
                  "    return NETFW_E2BIG;\n"
                  "  w = netfw_msg_append_space(out, n);\n"
                  "  if (w == NULL)\n    return NETFW_ENOMEM;\n",
-                 p, n, p, n, p, n, p, n);
+                 p, n, p, n, p, n);
   if (msg)
-    gen_buf_printf(o, "  netfw_msg_set_id(out, %s_%s_ID);\n",
+    gen_buf_printf(o, "  netfw__msg_set_id(out, %s_%s_ID);\n",
                    gen_upper(pool, p), gen_upper(pool, n));
   gen_buf_printf(o, "  %s__enc_%s(in, w);\n  return 0;\n}\n\n", p, n);
 
@@ -34,17 +35,16 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
   if (msg)
     gen_buf_puts(o, "  start = 0;\n");
   else
-    gen_buf_puts(o, "  start = netfw_msg_size(in) - netfw_msg_remaining(in);\n");
+    gen_buf_puts(o, "  start = netfw__msg_cursor(in);\n");
   gen_buf_printf(o,
-                 "  r.p = netfw_msg_payload(in);\n"
+                 "  r.p = netfw__msg_data(in);\n"
                  "  r.p = r.p != NULL ? r.p + start : (const uint8_t *)\"\";\n"
-                 "  r.left = netfw_msg_size(in) - start;\n"
-                 "  memset(out, 0, sizeof(*out));\n"
+                 "  r.left = netfw__msg_size(in) - start;\n"
+                 "  /* the decoder sets every member: no zeroing first */\n"
                  "  rc = %s__dec_%s(&r, out, arena, 0);\n"
                  "  if (rc != 0) {\n    memset(out, 0, sizeof(*out));\n"
                  "    return rc;\n  }\n"
-                 "  netfw_msg_rewind(in);\n"
-                 "  (void)netfw_msg_pop(in, NULL, netfw_msg_size(in) - r.left);\n"
+                 "  netfw__msg_seek(in, netfw__msg_size(in) - (uint32_t)r.left);\n"
                  "  return 0;\n}\n\n",
                  p, n);
 

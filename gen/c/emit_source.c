@@ -1,7 +1,8 @@
-/* Emits the codec half of <proto>.netfw.c: per type a checker (chk), a sizer
- * (sz), an encoder (enc) writing into space reserved once, and a decoder
- * (dec) reading through a bounds-checked netfw_reader; then the public
- * wrappers. emit_glue.c appends the rest (msg_name, dispatch, app glue). */
+/* Emits the codec half of <proto>.netfw.c: per type a sizer (sz), a
+ * checker that sizes in the same pass (cs), an encoder (enc) writing into
+ * space reserved once, and a decoder (dec) reading through a bounds-checked
+ * netfw_reader that sets every field (it does not rely on a zeroed output);
+ * then the public wrappers. emit_glue.c appends the rest (msg_name, dispatch, app glue). */
 #include <stdio.h>
 #include <string.h>
 
@@ -32,6 +33,8 @@ static const char *maxof(int bytes) {
 
 /* ---- checks --------------------------------------------------------- */
 
+/* The refusals of one string, bytes or closed enum value, as the encoder's
+ * contract lists them. */
 static void chk_value(em *e, const gen_type *t, const char *L,
                       const char *ind) {
   if (t->kind == TY_STRING || t->kind == TY_BYTES) {
@@ -50,53 +53,8 @@ static void chk_value(em *e, const gen_type *t, const char *L,
       return; /* any value of its type is one */
     OUT("%sif (!%s__ok_%s((uint32_t)%s))\n%s  return NETFW_EINVAL;\n", ind,
         e->p, t->decl->name, L, ind);
-  } else if (t->kind == TY_NAMED) {
-    e->use_rc = true;
-    OUT("%sif ((rc = %s__chk_%s(&%s)) != 0)\n%s  return rc;\n", ind, e->p,
-        t->decl->name, L, ind);
   }
-}
-
-static void chk_field(em *e, const gen_field *f) {
-  char L[300];
-  const gen_type *t = &f->type;
-  switch (f->mode) {
-  case F_PLAIN:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    chk_value(e, t, L, "  ");
-    break;
-  case F_OPTIONAL:
-    if (!needs_chk(t))
-      break;
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    OUT("  if (in->has_%s) {\n", f->name);
-    chk_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_ARRAY:
-    if (!needs_chk(t))
-      break;
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
-    chk_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_REPEATED:
-    if (f->count_prefix < 4)
-      OUT("  if (in->%s_count > %s)\n    return NETFW_E2BIG;\n", f->name,
-          maxof(f->count_prefix));
-    OUT("  if (in->%s_count > 0 && in->%s == NULL)\n    return NETFW_EINVAL;\n",
-        f->name, f->name);
-    if (!needs_chk(t))
-      break;
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
-    chk_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  }
+  /* a struct is checked by its __cs_ function (cs_value) */
 }
 
 /* ---- sizes ---------------------------------------------------------- */
@@ -147,6 +105,72 @@ static void sz_field(em *e, const gen_field *f) {
     snprintf(L, sizeof(L), "in->%s[i]", f->name);
     OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
     sz_value(e, t, L, "    ");
+    OUT("  }\n");
+    break;
+  }
+}
+
+/* ---- checks and sizes in one pass (the encoder's) -------------------- */
+
+/* The checks of chk_value and the size of sz_value on one walk over the
+ * value, adding to the local n. */
+static void cs_value(em *e, const gen_type *t, const char *L, const char *ind) {
+  int k = gen_wire_fixed(t);
+  if (t->kind == TY_NAMED && t->decl->kind != D_ENUM) {
+    e->use_rc = true;
+    OUT("%sif ((rc = %s__cs_%s(&%s, &n)) != 0)\n%s  return rc;\n", ind, e->p,
+        t->decl->name, L, ind);
+    return;
+  }
+  chk_value(e, t, L, ind);
+  if (k > 0)
+    OUT("%sn += %d;\n", ind, k);
+  else
+    OUT("%sn += %d + (size_t)%s.len;\n", ind, t->prefix, L);
+}
+
+static void cs_field(em *e, const gen_field *f) {
+  char L[300];
+  const gen_type *t = &f->type;
+  int k = gen_wire_fixed(t);
+  bool walk = needs_chk(t) || k <= 0; /* else a product does */
+  switch (f->mode) {
+  case F_PLAIN:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    cs_value(e, t, L, "  ");
+    break;
+  case F_OPTIONAL:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    OUT("  n += 1;\n  if (in->has_%s) {\n", f->name);
+    cs_value(e, t, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_ARRAY:
+    if (!walk) {
+      OUT("  n += (size_t)%llu * %d;\n", (unsigned long long)f->array_len, k);
+      break;
+    }
+    e->use_i = true;
+    snprintf(L, sizeof(L), "in->%s[i]", f->name);
+    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
+    cs_value(e, t, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_REPEATED:
+    if (f->count_prefix < 4)
+      OUT("  if (in->%s_count > %s)\n    return NETFW_E2BIG;\n", f->name,
+          maxof(f->count_prefix));
+    OUT("  if (in->%s_count > 0 && in->%s == NULL)\n    return NETFW_EINVAL;\n",
+        f->name, f->name);
+    OUT("  n += %d;\n", f->count_prefix);
+    if (!walk) {
+      OUT("  n += (size_t)in->%s_count * %d;\n", f->name, k);
+      break;
+    }
+    e->use_i = true;
+    snprintf(L, sizeof(L), "in->%s[i]", f->name);
+    OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
+    cs_value(e, t, L, "    ");
     OUT("  }\n");
     break;
   }
@@ -331,7 +355,8 @@ static void dec_field(em *e, const gen_field *f) {
         "  out->has_%s = b[0] == 1;\n  if (out->has_%s) {\n",
         f->name, f->name);
     dec_value(e, t, L, "    ");
-    OUT("  }\n");
+    OUT("  } else {\n    memset(&out->%s, 0, sizeof(out->%s));\n  }\n", f->name,
+        f->name);
     break;
   case F_ARRAY:
     e->use_i = true;
@@ -358,14 +383,18 @@ static void dec_field(em *e, const gen_field *f) {
     snprintf(L, sizeof(L), "out->%s[i]", f->name);
     OUT("      for (i = 0; i < c_; i++) {\n");
     dec_value(e, t, L, "        ");
-    OUT("      }\n    }\n    out->%s_count = c_;\n  }\n", f->name);
+    OUT("      }\n    } else {\n      out->%s = NULL;\n    }\n"
+        "    out->%s_count = c_;\n  }\n",
+        f->name, f->name);
     break;
   }
   }
 }
 
 /* The decoder's body: the window of an extensible struct, the fields, and
- * a boundary before each [since] group where an older peer's bytes end. */
+ * a boundary before each [since] group where an older peer's bytes end.
+ * Every member of *out is set on success (an absent optional's value and an
+ * empty array's pointer to zero), so the caller need not zero it first. */
 static void dec_fields(em *e, const gen_decl *d) {
   unsigned group = 0;
   if (d->ext_prefix > 0) {
@@ -374,6 +403,8 @@ static void dec_fields(em *e, const gen_decl *d) {
   }
   if (d->max_since > 0)
     OUT("  out->present_version = 1;\n");
+  if (d->nfields == 0)
+    OUT("  out->empty_ = 0;\n");
   for (size_t i = 0; i < d->nfields; i++) {
     const gen_field *f = &d->fields[i];
     if (f->since != group) {
@@ -429,14 +460,6 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   gen_buf *o = e->out;
 
   gen_buf_printf(o, "/* %s */\n\n", n);
-  begin(e);
-  for (size_t i = 0; i < d->nfields; i++)
-    chk_field(e, &d->fields[i]);
-  if (d->ext_prefix > 0)
-    gen_emit_window_chk(&e->body, e->s, d);
-  gen_buf_printf(o, "static int %s__chk_%s(const %s_%s *in) {\n", p, n, p, n);
-  finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
-  gen_buf_puts(o, "  return 0;\n}\n\n");
 
   begin(e);
   if (d->ext_prefix > 0)
@@ -446,6 +469,27 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   gen_buf_printf(o, "static size_t %s__sz_%s(const %s_%s *in) {\n", p, n, p, n);
   finish(e, "  size_t n = 0;\n", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  return n;\n}\n\n");
+
+  /* the encoder's pass: chk's refusals in chk's order, sz's sum */
+  begin(e);
+  for (size_t i = 0; i < d->nfields; i++)
+    cs_field(e, &d->fields[i]);
+  if (d->ext_prefix > 0) {
+    const char *max = d->ext_prefix == 1 ? "255u"
+                      : d->ext_prefix == 2 ? "65535u"
+                                           : NULL;
+    if (max != NULL)
+      OUT("  if (n > %s)\n    return NETFW_E2BIG; /* more than its length "
+          "prefix can say */\n", max);
+    OUT("  n += %d; /* the length prefix */\n", d->ext_prefix);
+  }
+  gen_buf_printf(o,
+                 "/* Refuses what cannot be encoded and adds %s__sz_%s(in) "
+                 "to *np. */\n"
+                 "static int %s__cs_%s(const %s_%s *in, size_t *np) {\n",
+                 p, n, p, n, p, n);
+  finish(e, "  size_t n = 0;\n", body_uses_in(e) ? "" : "  (void)in;\n");
+  gen_buf_puts(o, "  *np += n;\n  return 0;\n}\n\n");
 
   begin(e);
   if (d->ext_prefix > 0)
@@ -534,8 +578,8 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
     if (d->kind != D_STRUCT && d->kind != D_MESSAGE)
       continue;
     gen_buf_printf(b,
-                   "static int %s__chk_%s(const %s_%s *in);\n"
                    "static size_t %s__sz_%s(const %s_%s *in);\n"
+                   "static int %s__cs_%s(const %s_%s *in, size_t *np);\n"
                    "static uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w);\n"
                    "static int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                    "netfw_arena *arena,\n                      int depth);\n",

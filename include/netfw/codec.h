@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "netfw/export.h"
+#include "netfw/message.h"
 
 typedef struct netfw_str {
   const char *ptr; /* not NUL-terminated */
@@ -29,6 +30,21 @@ typedef struct netfw_arena {
   netfw_arena_chunk *head; /* newest chunk first */
   size_t used;             /* bytes used in head */
 } netfw_arena;
+
+/* A chunk's header; its memory follows at NETFW_ARENA_HDR bytes from the
+ * start. Public only so that the bump in netfw_arena_alloc_array() can be
+ * inline: use the functions. */
+struct netfw_arena_chunk {
+  netfw_arena_chunk *next;
+  size_t size; /* usable bytes after the header */
+};
+
+/* Every allocation takes a multiple of NETFW_ARENA_ALIGN bytes, so each is
+ * aligned like malloc's, for any scalar type (arena.c checks). */
+#define NETFW_ARENA_ALIGN 16u
+#define NETFW_ARENA_HDR                                                        \
+  ((sizeof(netfw_arena_chunk) + NETFW_ARENA_ALIGN - 1) &                       \
+   ~(size_t)(NETFW_ARENA_ALIGN - 1))
 
 /* Makes an empty arena; it allocates on first use. */
 NETFW_EXTERN void netfw_arena_init(netfw_arena *a);
@@ -121,11 +137,21 @@ static inline const uint8_t *netfw_reader_take(netfw_reader *r, size_t n) {
 }
 
 /* netfw_arena_alloc() for n items of size bytes; NULL when n * size
- * overflows or memory runs out. */
+ * overflows or memory runs out. The common case, room left in the newest
+ * chunk, is a bump here; the rest is netfw_arena_alloc()'s. */
 static inline void *netfw_arena_alloc_array(netfw_arena *a, size_t n,
                                             size_t size) {
-  if (size != 0 && n > SIZE_MAX / size)
+  netfw_arena_chunk *c = a->head;
+  size_t bytes;
+
+  if (size != 0 && n > (SIZE_MAX - NETFW_ARENA_ALIGN) / size)
     return NULL;
+  bytes = (n * size + NETFW_ARENA_ALIGN - 1) & ~(size_t)(NETFW_ARENA_ALIGN - 1);
+  if (c != NULL && c->size - a->used >= bytes) {
+    void *p = (unsigned char *)c + NETFW_ARENA_HDR + a->used;
+    a->used += bytes;
+    return p;
+  }
   return netfw_arena_alloc(a, n * size);
 }
 
@@ -133,23 +159,60 @@ static inline void *netfw_arena_alloc_array(netfw_arena *a, size_t n,
  * surrogates, nothing above U+10FFFF), else 0. len 0 is valid. */
 NETFW_EXTERN int netfw_utf8_valid(const void *s, size_t len);
 
-/* netfw_utf8_valid() with its common case inline: an ASCII string is checked
- * here 8 bytes at a time and only text with other bytes pays for the call.
- * Generated encoders and decoders use this one. */
+/* netfw_utf8_valid() with its common case inline: an ASCII string of up to
+ * 32 bytes (a name, a key) is checked here with two or four 8-byte loads
+ * (the last ones may overlap the first), whatever its length, and no loop;
+ * longer strings and text with other bytes go to the call. Generated
+ * encoders and decoders use this one. */
 static inline int netfw_utf8_check(const void *s, size_t len) {
   const uint8_t *p = (const uint8_t *)s;
-  size_t i = 0;
+  uint64_t x;
 
-  for (; i + 8 <= len; i += 8) {
-    uint64_t w;
-    memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ull)
-      return netfw_utf8_valid(p + i, len - i);
+  if (len >= 8) {
+    uint64_t y;
+    if (len > 32)
+      return netfw_utf8_valid(p, len);
+    memcpy(&x, p, 8);
+    memcpy(&y, p + len - 8, 8);
+    x |= y;
+    if (len > 16) {
+      uint64_t z, t;
+      memcpy(&z, p + 8, 8);
+      memcpy(&t, p + len - 16, 8);
+      x |= z | t;
+    }
+    x &= 0x8080808080808080ull;
+  } else if (len >= 4) {
+    uint32_t u, v;
+    memcpy(&u, p, 4);
+    memcpy(&v, p + len - 4, 4);
+    x = (u | v) & 0x80808080u;
+  } else if (len > 0) { /* 1 to 3 bytes: the first, the middle, the last */
+    x = (uint64_t)((p[0] | p[len / 2] | p[len - 1]) & 0x80);
+  } else {
+    return 1;
   }
-  for (; i < len; i++)
-    if (p[i] & 0x80)
-      return netfw_utf8_valid(p + i, len - i);
-  return 1;
+  return x == 0 ? 1 : netfw_utf8_valid(p, len);
+}
+
+/* ---- the generated wrappers' view of a netfw_msg ----------------------
+ * Inline reads and writes of the fields that netfw_msg_payload(),
+ * netfw_msg_size(), netfw_msg_set_id() and the read cursor's functions
+ * reach through calls into the library: every encode and decode does a few
+ * of them. For generated code only (applications use the functions). */
+static inline const uint8_t *netfw__msg_data(const netfw_msg *m) {
+  return m->data_;
+}
+static inline uint32_t netfw__msg_size(const netfw_msg *m) { return m->size_; }
+static inline uint32_t netfw__msg_cursor(const netfw_msg *m) {
+  return m->cursor_;
+}
+/* Moves the read cursor to pos (at most the size). */
+static inline void netfw__msg_seek(netfw_msg *m, uint32_t pos) {
+  m->cursor_ = pos;
+}
+static inline void netfw__msg_set_id(netfw_msg *m, uint16_t id) {
+  m->id_ = id;
 }
 
 #endif /* NETFW_CODEC_H */

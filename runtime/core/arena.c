@@ -1,14 +1,20 @@
 /* Bump allocator for decoded arrays: one malloc per chunk, nothing per item. */
+#include <assert.h>
 #include <stdalign.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 #include "netfw/codec.h"
 
-struct netfw_arena_chunk {
-  netfw_arena_chunk *next;
-  size_t size; /* usable bytes after the header */
-  alignas(max_align_t) unsigned char mem[];
-};
+/* The header is in codec.h (the inline bump of netfw_arena_alloc_array()
+ * reads it); a chunk's memory starts NETFW_ARENA_HDR bytes after it. */
+static_assert(NETFW_ARENA_ALIGN % alignof(max_align_t) == 0,
+              "arena allocations must be aligned for any scalar type");
+static_assert(NETFW_ARENA_HDR % NETFW_ARENA_ALIGN == 0, "chunk header");
+
+static unsigned char *chunk_mem(netfw_arena_chunk *c) {
+  return (unsigned char *)c + NETFW_ARENA_HDR;
+}
 
 enum { FIRST_CHUNK = 4096 };
 
@@ -48,7 +54,7 @@ void netfw_arena_free(netfw_arena *a) {
 }
 
 void *netfw_arena_alloc(netfw_arena *a, size_t size) {
-  const size_t align = alignof(max_align_t);
+  const size_t align = NETFW_ARENA_ALIGN;
   size_t need;
   size_t chunk;
   netfw_arena_chunk *c;
@@ -57,21 +63,21 @@ void *netfw_arena_alloc(netfw_arena *a, size_t size) {
     return NULL;
   need = (size + align - 1) & ~(align - 1);
   if (a->head != NULL && a->head->size - a->used >= need) {
-    void *p = a->head->mem + a->used;
+    void *p = chunk_mem(a->head) + a->used;
     a->used += need;
     return p;
   }
   chunk = a->head != NULL ? a->head->size * 2 : FIRST_CHUNK;
   if (chunk < need)
     chunk = need;
-  if (chunk > SIZE_MAX - sizeof(*c))
+  if (chunk > SIZE_MAX - NETFW_ARENA_HDR)
     return NULL;
-  c = malloc(sizeof(*c) + chunk);
+  c = malloc(NETFW_ARENA_HDR + chunk);
   if (c == NULL)
     return NULL;
   c->size = chunk;
   c->next = a->head;
   a->head = c;
   a->used = need;
-  return c->mem;
+  return chunk_mem(c);
 }
