@@ -223,6 +223,31 @@ static void test_evolve_codec_extra_v2_only(void **state) {
     netfw_arena_free(&a_);                                                     \
   } while (0)
 
+/* Every prefix of a version 2 payload read by version 1: it decodes once
+ * the version 1 fields (v1_end bytes) are there, leaving the rest unread. */
+#define EVERY_CUT_V1(TYPE, bytes, v1_end)                                      \
+  do {                                                                         \
+    TYPE out_;                                                                 \
+    netfw_arena a_;                                                            \
+    netfw_arena_init(&a_);                                                     \
+    for (size_t n_ = 0; n_ <= sizeof(bytes); n_++) {                           \
+      netfw_msg *in_;                                                          \
+      bool ok_ = n_ >= (v1_end);                                               \
+      DECODE(TYPE, &in_, bytes, n_, &out_, &a_, ok_ ? 0 : NETFW_EPROTO,        \
+             n_ - (v1_end));                                                   \
+      borrowed_free(in_);                                                      \
+    }                                                                          \
+    netfw_arena_free(&a_);                                                     \
+  } while (0)
+
+static void test_evolve_codec_cut_v2_read_by_v1(void **state) {
+  EVERY_CUT_V1(ev1_Hello, hello_v2, HELLO_SINCE2);
+  EVERY_CUT_V1(ev1_Welcome, welcome_v2, WELCOME_SINCE2);
+  EVERY_CUT_V1(ev1_Ping, ping_v2, PING_SINCE2);
+  EVERY_CUT_V1(ev1_Items, items_v2, ITEMS_SINCE2);
+  EVERY_CUT_V1(ev1_Status, status_v2, STATUS_SINCE2);
+}
+
 static void test_evolve_codec_cut_inside_a_group_is_eproto(void **state) {
   EVERY_CUT(ev2_Hello, hello_v2, HELLO_SINCE2, HELLO_SINCE3);
   EVERY_CUT(ev2_Welcome, welcome_v2, WELCOME_SINCE2, WELCOME_SINCE3);
@@ -401,6 +426,37 @@ static void test_evolve_codec_struct_length_at_each_place(void **state) {
   netfw_arena_free(&a);
 }
 
+/* A struct's decoder reads from the cursor and moves it past the length:
+ * a version 1 Item then a version 2 Item, back to back, read by version 2
+ * and by version 1. */
+static void test_evolve_codec_struct_decode_moves_the_cursor(void **state) {
+  static const uint8_t two[] = {
+      0x06, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 'a',       /* v1 {1,"a"} */
+      0x0a, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x09,      /* v2 {2,"",9, */
+      0x00, 0x01, 'B',  0x00};                             /* "B",no tag} */
+  ev2_Item i2;
+  ev1_Item i1;
+  netfw_msg *in = borrowed(0, two, sizeof(two));
+
+  assert_int_equal(ev2_Item_decode(in, &i2, NULL), 0);
+  assert_int_equal(netfw_msg_remaining(in), 12);
+  assert_true(i2.id == 1 && str_eq(i2.name, "a") && i2.weight == 7);
+  assert_int_equal(i2.present_version, 1);
+  assert_int_equal(ev2_Item_decode(in, &i2, NULL), 0);
+  assert_int_equal(netfw_msg_remaining(in), 0);
+  assert_true(i2.id == 2 && i2.weight == 9 && str_eq(i2.label, "B"));
+  assert_int_equal(i2.present_version, 3);
+  assert_int_equal(ev2_Item_decode(in, &i2, NULL), NETFW_EPROTO);
+
+  netfw_msg_rewind(in);
+  assert_int_equal(ev1_Item_decode(in, &i1, NULL), 0);
+  assert_int_equal(netfw_msg_remaining(in), 12);
+  assert_int_equal(ev1_Item_decode(in, &i1, NULL), 0);
+  assert_int_equal(netfw_msg_remaining(in), 0);
+  assert_true(i1.id == 2 && i1.name.len == 0);
+  borrowed_free(in);
+}
+
 /* ---- open enums -------------------------------------------------------- */
 
 /* LATER (300) is a v2 constant: v1 keeps the number through a decode and
@@ -457,11 +513,13 @@ int main(void) {
       cmocka_unit_test(test_evolve_codec_status_both_ways),
       cmocka_unit_test(test_evolve_codec_bye_both_ways),
       cmocka_unit_test(test_evolve_codec_extra_v2_only),
+      cmocka_unit_test(test_evolve_codec_cut_v2_read_by_v1),
       cmocka_unit_test(test_evolve_codec_cut_inside_a_group_is_eproto),
       cmocka_unit_test(test_evolve_codec_cut_at_since3_is_version_2),
       cmocka_unit_test(test_evolve_codec_struct_length_past_the_end),
       cmocka_unit_test(test_evolve_codec_struct_length_bounds_its_fields),
       cmocka_unit_test(test_evolve_codec_struct_length_at_each_place),
+      cmocka_unit_test(test_evolve_codec_struct_decode_moves_the_cursor),
       cmocka_unit_test(test_evolve_codec_open_enum_survives_v1),
   };
   return cmocka_run_group_tests_name("evolve_codec", tests, NULL, NULL);
