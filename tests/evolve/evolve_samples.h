@@ -1,9 +1,11 @@
 /* The values the cross-version tests send (tests/evolve): one sample per
  * message and version, and the checks a receiver applies to what it
  * decoded, as EV_CHECKs into a tally so that a forked server worker can run
- * them too. Version 2 samples hold the version 1 sample's values in the
- * version 1 fields (except Welcome.rc: LATER, which version 1 does not
- * name) and values other than the defaults in every [since] field. */
+ * them too. "Version 1" and "version 2" name the two schemas (ev1 at
+ * protocol version 1, ev2 at protocol version 3). Version 2 samples hold
+ * the version 1 sample's values in the version 1 fields (except
+ * Welcome.rc: LATER, which version 1 does not name) and values other than
+ * the defaults in every [since] field. */
 #ifndef NETFW_TEST_EVOLVE_SAMPLES_H
 #define NETFW_TEST_EVOLVE_SAMPLES_H
 
