@@ -486,7 +486,7 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   gen_buf_printf(o,
                  "/* Refuses what cannot be encoded and adds %s__sz_%s(in) "
                  "to *np. */\n"
-                 "static int %s__cs_%s(const %s_%s *in, size_t *np) {\n",
+                 "static inline int %s__cs_%s(const %s_%s *in, size_t *np) {\n",
                  p, n, p, n, p, n);
   finish(e, "  size_t n = 0;\n", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  *np += n;\n  return 0;\n}\n\n");
@@ -498,7 +498,7 @@ static void emit_type_statics(em *e, const gen_decl *d) {
     enc_field(e, &d->fields[i]);
   if (d->ext_prefix > 0)
     gen_emit_window_enc(&e->body, e->s, d, false);
-  gen_buf_printf(o, "static uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w) {\n",
+  gen_buf_printf(o, "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w) {\n",
                  p, n, p, n);
   finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  return w;\n}\n\n");
@@ -511,7 +511,7 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   }
   dec_fields(e, d);
   gen_buf_printf(o,
-                 "static int %s__dec_%s(netfw_reader *r, %s_%s *out, "
+                 "static inline int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                  "netfw_arena *arena,\n"
                  "                      int depth) {\n",
                  p, n, p, n);
@@ -579,9 +579,9 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
       continue;
     gen_buf_printf(b,
                    "static size_t %s__sz_%s(const %s_%s *in);\n"
-                   "static int %s__cs_%s(const %s_%s *in, size_t *np);\n"
-                   "static uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w);\n"
-                   "static int %s__dec_%s(netfw_reader *r, %s_%s *out, "
+                   "static inline int %s__cs_%s(const %s_%s *in, size_t *np);\n"
+                   "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w);\n"
+                   "static inline int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                    "netfw_arena *arena,\n                      int depth);\n",
                    p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n);
   }
