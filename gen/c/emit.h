@@ -49,6 +49,10 @@ void gen_emit_header(gen_buf *b, const gen_schema *s, const gen_out *o,
 /* NAME.netfw.c: the codec, then gen_emit_glue's part. */
 void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
+/* The public encode/decode/encoded_size of struct or message d
+ * (emit_codec_api.c), over the static codec gen_emit_source writes. */
+void gen_emit_codec_api(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                        gen_pool *pool);
 /* The dispatch/app/send-helper part of the .c file (emit_glue.c); called by
  * gen_emit_source after the codec. */
 void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
@@ -59,6 +63,24 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_protos(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
+/* ---- schema evolution in the codec (emit_evolve.c) -------------------- */
+
+/* `static void P__def_T(P_T *out, unsigned from)`: the defaults of the
+ * [since] fields of d from version `from` on; nothing if d has none. */
+void gen_emit_defaults(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                       gen_pool *pool);
+/* In d's decoder, between [since] groups: present_version = prev (if
+ * > 0), then, if next > 0, "no byte left: defaults from next, done". */
+void gen_emit_since_boundary(gen_buf *b, const gen_schema *s,
+                             const gen_decl *d, unsigned prev, unsigned next);
+/* Extensible struct d: the checker's bound on its length prefix; the
+ * encoder's prefix (open: reserve it, else: fill it in); the decoder's
+ * window (needs locals b and netfw_reader w_). */
+void gen_emit_window_chk(gen_buf *b, const gen_schema *s, const gen_decl *d);
+void gen_emit_window_enc(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                         bool open);
+void gen_emit_window_dec(gen_buf *b, const gen_schema *s, const gen_decl *d);
+
 /* --stubs: a handler skeleton for the messages the server receives. */
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);
