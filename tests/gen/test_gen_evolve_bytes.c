@@ -184,53 +184,62 @@ static void test_evolve_doc_fixtures_match(void **state) {
 
 /* ---- Put: a message growing by [since] groups ------------------------- */
 
+/* The last message decoded: its views stay valid until the next one. */
+static netfw_msg *held;
+
+/* A borrowed() copy of b kept until the next call (or the group's end). */
+static netfw_msg *hold(uint16_t id, const uint8_t *b, size_t n) {
+  if (held != NULL)
+    borrowed_free(held);
+  held = borrowed(id, b, n);
+  return held;
+}
+
+static int release_held(void **state) {
+  (void)state;
+  if (held != NULL)
+    borrowed_free(held);
+  held = NULL;
+  return 0;
+}
+
 /* Decodes the n bytes b as a Put; returns the decoder's result, and the
  * bytes it left unread in *left. */
 static int decode_put(const uint8_t *b, size_t n, ev_Put *out, size_t *left) {
-  netfw_msg *m = borrowed(EV_PUT_ID, b, n);
+  netfw_msg *m = hold(EV_PUT_ID, b, n);
   int rc = ev_Put_decode(m, out, NULL);
   if (left != NULL)
     *left = netfw_msg_remaining(m);
-  borrowed_free(m);
   return rc;
 }
 
-static void test_evolve_put_v1_gets_the_defaults(void **state) {
+/* Decodes n bytes as a Put, whole, and expects these values; mtime < 0:
+ * absent. */
+static void assert_put(const uint8_t *b, size_t n, uint32_t mode,
+                       ev_Access access, const char *note, int64_t mtime,
+                       unsigned pv) {
   ev_Put p;
   size_t left = 99;
 
-  (void)state;
   memset(&p, 0x5a, sizeof(p));
-  assert_int_equal(decode_put(put_v1, sizeof(put_v1), &p, &left), 0);
+  assert_int_equal(decode_put(b, n, &p, &left), 0);
   assert_int_equal(left, 0);
   assert_true(str_eq(p.path, "a"));
-  assert_int_equal(p.mode, 420);
-  assert_int_equal(p.access, EV_ACCESS_READ);
-  assert_true(str_eq(p.note, "none"));
-  assert_false(p.has_mtime);
-  assert_int_equal(p.present_version, 1);
+  assert_int_equal(p.mode, mode);
+  assert_int_equal(p.access, access);
+  assert_true(str_eq(p.note, note));
+  assert_int_equal(p.has_mtime, mtime >= 0);
+  if (mtime >= 0)
+    assert_true(p.mtime == (uint64_t)mtime);
+  assert_int_equal(p.present_version, pv);
 }
 
-static void test_evolve_put_v2_and_v3(void **state) {
-  ev_Put p;
-
+static void test_evolve_put_from_each_version(void **state) {
   (void)state;
-  assert_int_equal(decode_put(put_v2, sizeof(put_v2), &p, NULL), 0);
-  assert_true(str_eq(p.path, "a"));
-  assert_int_equal(p.mode, 493);
-  assert_int_equal(p.access, EV_ACCESS_WRITE);
-  assert_true(str_eq(p.note, "none")); /* group 3 missing: defaults */
-  assert_false(p.has_mtime);
-  assert_int_equal(p.present_version, 2);
-
-  assert_int_equal(decode_put(put_v3, sizeof(put_v3), &p, NULL), 0);
-  assert_true(str_eq(p.path, "a"));
-  assert_int_equal(p.mode, 493);
-  assert_int_equal(p.access, EV_ACCESS_WRITE);
-  assert_true(str_eq(p.note, "hi"));
-  assert_true(p.has_mtime);
-  assert_true(p.mtime == 42);
-  assert_int_equal(p.present_version, 3);
+  /* version 1: groups 2 and 3 take their defaults */
+  assert_put(put_v1, sizeof(put_v1), 420, EV_ACCESS_READ, "none", -1, 1);
+  assert_put(put_v2, sizeof(put_v2), 493, EV_ACCESS_WRITE, "none", -1, 2);
+  assert_put(put_v3, sizeof(put_v3), 493, EV_ACCESS_WRITE, "hi", 42, 3);
 }
 
 static void test_evolve_put_encoder_writes_every_field(void **state) {
@@ -311,10 +320,11 @@ static void test_evolve_put_truncations(void **state) {
 static void test_evolve_closed_enum_still_refuses(void **state) {
   static const uint8_t bad[] = {0x01, 'a', 0xed, 0x01, 0x00, 0x00, 0x02};
   ev_Put p = {.path = str("a"), .access = (ev_Access)2};
+  ev_Put back;
   netfw_msg m;
 
   (void)state;
-  assert_int_equal(decode_put(bad, sizeof(bad), &p, NULL), NETFW_EPROTO);
+  assert_int_equal(decode_put(bad, sizeof(bad), &back, NULL), NETFW_EPROTO);
   netfw_msg_init(&m, 0);
   assert_int_equal(ev_Put_encode(&p, &m), NETFW_EINVAL);
   assert_int_equal(netfw_msg_size(&m), 0);
@@ -325,11 +335,10 @@ static void test_evolve_closed_enum_still_refuses(void **state) {
 
 static int decode_list(const uint8_t *b, size_t n, ev_List *out,
                        netfw_arena *a, size_t *left) {
-  netfw_msg *m = borrowed(EV_LIST_ID, b, n);
+  netfw_msg *m = hold(EV_LIST_ID, b, n);
   int rc = ev_List_decode(m, out, a);
   if (left != NULL)
     *left = netfw_msg_remaining(m);
-  borrowed_free(m);
   return rc;
 }
 
@@ -610,8 +619,7 @@ static void test_evolve_random_payloads_reencode_canonically(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_evolve_doc_fixtures_match),
-      cmocka_unit_test(test_evolve_put_v1_gets_the_defaults),
-      cmocka_unit_test(test_evolve_put_v2_and_v3),
+      cmocka_unit_test(test_evolve_put_from_each_version),
       cmocka_unit_test(test_evolve_put_encoder_writes_every_field),
       cmocka_unit_test(test_evolve_put_reencoding_is_canonical),
       cmocka_unit_test(test_evolve_put_truncations),
@@ -625,5 +633,5 @@ int main(void) {
       cmocka_unit_test(test_evolve_hello_empty_payload_is_all_defaults),
       cmocka_unit_test(test_evolve_random_payloads_reencode_canonically),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, NULL, release_held);
 }
