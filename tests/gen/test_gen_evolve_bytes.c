@@ -8,7 +8,6 @@
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,48 +83,33 @@ static const fixture fixtures[] = {
 
 /* ---- the page against the table --------------------------------------- */
 
-static char *read_text(const char *path) {
-  FILE *f = fopen(path, "rb");
-  char *data;
-  long n;
+/* docs/evolution.md, NUL-terminated, in a static buffer. */
+static char *read_doc(void) {
+  static char buf[1 << 16];
+  FILE *f = fopen(NETFW_SOURCE_DIR "/docs/evolution.md", "rb");
+  size_t n;
   assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  data[n] = '\0';
+  n = fread(buf, 1, sizeof(buf) - 1, f);
   fclose(f);
-  return data;
+  assert_true(n > 0 && n < sizeof(buf) - 1);
+  buf[n] = '\0';
+  return buf;
 }
 
-/* Appends the hex pairs of s (or nothing for "(empty payload)") to out. */
+/* Appends the hex pairs of s (spaces around them; nothing for "(empty
+ * payload)") to out, which holds cap bytes and has *n already. */
 static void parse_hex(const char *s, uint8_t *out, size_t *n, size_t cap) {
+  unsigned v;
+  s += strspn(s, " ");
   if (strcmp(s, "(empty payload)") == 0)
     return;
   while (*s != '\0') {
-    unsigned v;
     assert_true(isxdigit((unsigned char)s[0]) && isxdigit((unsigned char)s[1]));
+    assert_true((s[2] == ' ' || s[2] == '\0') && *n < cap);
     assert_int_equal(sscanf(s, "%2x", &v), 1);
-    assert_true(*n < cap);
     out[(*n)++] = (uint8_t)v;
-    s += 2;
-    assert_true(*s == ' ' || *s == '\0');
-    while (*s == ' ')
-      s++;
+    s += 2 + strspn(s + 2, " ");
   }
-}
-
-/* Trims spaces at both ends of s in place. */
-static char *trim(char *s) {
-  char *e = s + strlen(s);
-  while (*s == ' ')
-    s++;
-  while (e > s && e[-1] == ' ')
-    *--e = '\0';
-  return s;
 }
 
 /* The fixture block of docs/evolution.md: the fenced block after the line
@@ -133,53 +117,40 @@ static char *trim(char *s) {
  * label starts a fixture, its bytes after two spaces or more (none when the
  * label fills the line); a line starting with spaces holds more bytes. */
 static void test_evolve_doc_fixtures_match(void **state) {
-  char *doc = read_text(NETFW_SOURCE_DIR "/docs/evolution.md");
-  char *p = strstr(doc, "Whole messages of tests/gen/evolution.netproto");
-  size_t k = 0, ngot = 0;
-  char *next;
-  uint8_t got[64];
-  bool started = false;
+  char *p = strstr(read_doc(), "Whole messages of tests/gen/evolution.netproto");
+  uint8_t got[NFIXTURES][64];
+  size_t ngot[NFIXTURES] = {0}, k = 0;
 
   (void)state;
   assert_non_null(p);
   p = strstr(p, "```\n");
   assert_non_null(p);
-  for (p += 4;; p = next) {
-    char *nl = strchr(p, '\n');
-    char *hex = p;
+  for (p += 4; strncmp(p, "```\n", 4) != 0;) {
+    char *nl = strchr(p, '\n'), *hex = p;
     assert_non_null(nl);
     *nl = '\0';
-    next = nl + 1;
-    if (strcmp(p, "```") == 0)
-      break;
-    if (*p != ' ') { /* a new fixture: check the one before */
-      char *gap = strstr(p, "  ");
-      hex = gap != NULL ? gap : nl;
-      *hex = '\0';
-      if (gap != NULL)
-        hex++;
-      if (started) {
-        assert_int_equal(ngot, fixtures[k].n);
-        if (ngot > 0)
-          assert_memory_equal(got, fixtures[k].bytes, ngot);
-        k++;
-      }
-      started = true;
+    if (*p != ' ') { /* a label: the next fixture */
       assert_true(k < NFIXTURES);
+      hex = strstr(p, "  ");
+      if (hex != NULL)
+        *hex++ = '\0';
+      else
+        hex = nl;
       if (strcmp(p, fixtures[k].label) != 0)
         fail_msg("fixture %zu: the page says '%s', the test '%s'", k, p,
                  fixtures[k].label);
-      ngot = 0;
+      k++;
     }
-    assert_true(started);
-    parse_hex(trim(hex), got, &ngot, sizeof(got));
+    assert_true(k > 0);
+    parse_hex(hex, got[k - 1], &ngot[k - 1], sizeof(got[0]));
+    p = nl + 1;
   }
-  assert_true(started);
-  assert_int_equal(k + 1, NFIXTURES);
-  assert_int_equal(ngot, fixtures[k].n);
-  if (ngot > 0)
-    assert_memory_equal(got, fixtures[k].bytes, ngot);
-  free(doc);
+  assert_int_equal(k, NFIXTURES);
+  for (k = 0; k < NFIXTURES; k++) {
+    assert_int_equal(ngot[k], fixtures[k].n);
+    if (ngot[k] > 0)
+      assert_memory_equal(got[k], fixtures[k].bytes, ngot[k]);
+  }
 }
 
 /* ---- Put: a message growing by [since] groups ------------------------- */
@@ -293,7 +264,6 @@ static void test_evolve_put_truncations(void **state) {
   uint8_t longer[sizeof(put_v3) + 2];
   ev_Put p;
   size_t left;
-  int ok = 0;
 
   (void)state;
   for (size_t n = 0; n <= sizeof(put_v3); n++) {
@@ -302,13 +272,10 @@ static void test_evolve_put_truncations(void **state) {
       assert_int_equal(rc, 0);
       assert_int_equal(left, 0);
       assert_int_equal(p.present_version, n == 2 ? 1 : n == 7 ? 2 : 3);
-      ok++;
-    } else {
-      if (rc != NETFW_EPROTO)
-        fail_msg("%zu bytes of put_v3: %d, expected NETFW_EPROTO", n, rc);
+    } else if (rc != NETFW_EPROTO) {
+      fail_msg("%zu bytes of put_v3: %d, expected NETFW_EPROTO", n, rc);
     }
   }
-  assert_int_equal(ok, 3);
   memcpy(longer, put_v3, sizeof(put_v3));
   longer[sizeof(put_v3)] = 0xee;
   longer[sizeof(put_v3) + 1] = 0xff;
