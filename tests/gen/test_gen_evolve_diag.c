@@ -353,6 +353,28 @@ static void test_evolve_diag_repository_schemas(void **state) {
   }
 }
 
+/* The generated C that docs/evolution.md section 4 shows, as it shows it. */
+static void test_evolve_diag_generated_c_of_the_page(void **state) {
+  static const char src[] =
+      "protocol fs;\noption version = 2;\n"
+      "enum Rc : u8 open { OK = 0; DENIED = 1; }\n"
+      "message Put = 1 { Rc rc; u32 mode = 420 [since 2]; }\n";
+  gen_result r;
+
+  (void)state;
+  assert_int_equal(gen_compile(&r, "t.netproto", src, strlen(src)), 0);
+  assert_non_null(strstr(
+      r.header.data,
+      "/* encoded as u8; open: a peer may send a value not listed here (from "
+      "a newer\n * schema), so a switch on one needs a default branch */\n"
+      "enum fs_Rc_value {\n  FS_RC_OK = 0,\n  FS_RC_DENIED = 1\n};\n"
+      "typedef uint8_t fs_Rc;\n"));
+  assert_non_null(strstr(r.header.data, "  /* since version 2; default 420 */\n"
+                                        "  uint32_t mode;\n"));
+  assert_non_null(strstr(r.header.data, "  uint16_t present_version;\n};\n"));
+  gen_result_free(&r);
+}
+
 /* One run reports every evolution error, not only the first. */
 static void test_evolve_diag_several_errors(void **state) {
   static const char src[] = P "option version = 2;\n"
@@ -388,6 +410,7 @@ int main(void) {
       cmocka_unit_test(test_evolve_diag_accepted),
       cmocka_unit_test(test_evolve_diag_repository_schemas),
       cmocka_unit_test(test_evolve_diag_several_errors),
+      cmocka_unit_test(test_evolve_diag_generated_c_of_the_page),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
