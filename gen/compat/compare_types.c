@@ -1,0 +1,510 @@
+/* --check-compat below the messages: the fields of a message or struct
+ * position by position (names only explain what moved), and the structs
+ * and enums they use by shape, not by name, recursively. Every (old, new)
+ * pair of types is compared once: findings inside a struct are reported
+ * once however many fields use it, and a struct that reaches itself
+ * (through `repeated` or `optional`) ends the walk. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+
+/* A type or field as written, for messages ("repeated<u16> Entry"); each
+ * longer than what it holds, so nothing is cut but an absurd name. */
+typedef struct text {
+  char s[128];
+} text;
+typedef struct text2 {
+  char s[192];
+} text2;
+typedef struct text3 {
+  char s[256];
+} text3;
+
+static const char *prefix_name(int bytes) {
+  return bytes == 1 ? "u8" : bytes == 2 ? "u16" : bytes == 4 ? "u32" : "u?";
+}
+
+static const char *scalar_name(gen_tykind k) {
+  static const char *const names[] = {
+      [TY_U8] = "u8",     [TY_U16] = "u16",   [TY_U32] = "u32",
+      [TY_U64] = "u64",   [TY_I8] = "i8",     [TY_I16] = "i16",
+      [TY_I32] = "i32",   [TY_I64] = "i64",   [TY_F32] = "f32",
+      [TY_F64] = "f64",   [TY_BOOL] = "bool", [TY_STRING] = "string",
+      [TY_BYTES] = "bytes"};
+  return k < TY_NAMED ? names[k] : "?";
+}
+
+/* "string<u8>", "Entry", "u32" */
+static text type_text(const gen_type *t) {
+  text r;
+  if (t->kind == TY_NAMED)
+    snprintf(r.s, sizeof(r.s), "%s", t->name);
+  else if (t->kind == TY_STRING || t->kind == TY_BYTES)
+    snprintf(r.s, sizeof(r.s), "%s<%s>", scalar_name(t->kind),
+             prefix_name(t->prefix));
+  else
+    snprintf(r.s, sizeof(r.s), "%s", scalar_name(t->kind));
+  return r;
+}
+
+/* "optional u32", "repeated<u16> Entry", "u8[4]" */
+static text2 field_type(const gen_field *f) {
+  text t = type_text(&f->type);
+  text2 r;
+  if (f->mode == F_OPTIONAL)
+    snprintf(r.s, sizeof(r.s), "optional %s", t.s);
+  else if (f->mode == F_REPEATED)
+    snprintf(r.s, sizeof(r.s), "repeated<%s> %s", prefix_name(f->count_prefix),
+             t.s);
+  else if (f->mode == F_ARRAY)
+    snprintf(r.s, sizeof(r.s), "%s[%" PRIu64 "]", t.s, f->array_len);
+  else
+    snprintf(r.s, sizeof(r.s), "%s", t.s);
+  return r;
+}
+
+/* "'u32 x'": a field as a note shows it */
+static text3 field_decl(const gen_field *f) {
+  text3 r;
+  snprintf(r.s, sizeof(r.s), "'%s %s'", field_type(f).s, f->name);
+  return r;
+}
+
+static const char *kind_name(const gen_decl *d) {
+  return d->kind == D_MESSAGE ? "message" : "struct";
+}
+
+static const char *mode_name(gen_field_mode m) {
+  return m == F_OPTIONAL   ? "optional"
+         : m == F_REPEATED ? "repeated"
+         : m == F_ARRAY    ? "a fixed array"
+                           : "a plain field";
+}
+
+/* Records the pair (o, n); true if it was already there. */
+static bool seen(compat_ctx *c, const gen_decl *o, const gen_decl *n) {
+  for (size_t i = 0; i < c->nseen; i++)
+    if (c->seen_old[i] == o && c->seen_new[i] == n)
+      return true;
+  if (c->nseen == c->capseen) {
+    size_t cap = c->capseen ? c->capseen * 2 : 16;
+    const gen_decl **a = realloc(c->seen_old, cap * sizeof(*a));
+    const gen_decl **b;
+    if (a == NULL)
+      abort(); /* out of memory, as gen_pool_alloc */
+    c->seen_old = a;
+    b = realloc(c->seen_new, cap * sizeof(*b));
+    if (b == NULL)
+      abort();
+    c->seen_new = b;
+    c->capseen = cap;
+  }
+  c->seen_old[c->nseen] = o;
+  c->seen_new[c->nseen++] = n;
+  return false;
+}
+
+/* ---- enums ------------------------------------------------------------ */
+
+static const gen_enum_const *const_named(const gen_decl *e, const char *name) {
+  for (size_t i = 0; i < e->nconsts; i++)
+    if (strcmp(e->consts[i].name, name) == 0)
+      return &e->consts[i];
+  return NULL;
+}
+
+static const gen_enum_const *const_valued(const gen_decl *e, uint64_t v) {
+  for (size_t i = 0; i < e->nconsts; i++)
+    if (e->consts[i].value == v)
+      return &e->consts[i];
+  return NULL;
+}
+
+/* What became of constant k of OLD's enum eo in NEW's en: a value means
+ * the same thing for ever; a closed receiver refuses one it lacks. */
+static void compare_const(compat_ctx *c, const gen_decl *eo,
+                          const gen_decl *en, const gen_enum_const *k) {
+  const gen_enum_const *byname = const_named(en, k->name);
+  const gen_enum_const *byval = const_valued(en, k->value);
+  compat_finding *f;
+
+  if (byname != NULL && byname->value != k->value) {
+    f = compat_err(c, "enum-constant-renumbered", byname->value_pos,
+                   "constant '%s' of enum '%s' renumbered from %" PRIu64
+                   " to %" PRIu64,
+                   k->name, en->name, k->value, byname->value);
+    compat_was(c, f, k->value_pos, "was %" PRIu64, k->value);
+  } else if (byname == NULL && byval != NULL) {
+    if (const_named(eo, byval->name) != NULL)
+      return; /* that name was renumbered: reported with it */
+    f = compat_warn(c, "enum-constant-renamed", byval->pos,
+                    "constant %" PRIu64 " of enum '%s' renamed from '%s' "
+                    "to '%s'",
+                    k->value, en->name, k->name, byval->name);
+    compat_was(c, f, k->pos, "was '%s'", k->name);
+  } else if (byname == NULL) {
+    f = compat_add(c->r, !en->open, "enum-constant-removed", c->new_->path,
+                   en->pos,
+                   "constant '%s' (%" PRIu64 ") removed from %s enum '%s'%s",
+                   k->name, k->value, en->open ? "open" : "closed", en->name,
+                   en->open ? "" : ": new peers refuse it");
+    compat_was(c, f, k->pos, "was '%s = %" PRIu64 "'", k->name, k->value);
+  }
+}
+
+/* Constants of NEW that an old, closed receiver would refuse. */
+static void check_added_consts(compat_ctx *c, const gen_decl *eo,
+                               const gen_decl *en) {
+  compat_finding *f;
+
+  if (eo->open)
+    return;
+  for (size_t i = 0; i < en->nconsts; i++) {
+    const gen_enum_const *k = &en->consts[i];
+    if (const_valued(eo, k->value) != NULL || const_named(eo, k->name) != NULL)
+      continue;
+    f = compat_err(c, "enum-constant-added", k->pos,
+                   "constant '%s' (%" PRIu64 ") added to enum '%s', which "
+                   "was closed: old peers refuse it",
+                   k->name, k->value, en->name);
+    compat_was(c, f, eo->pos, "was closed");
+  }
+}
+
+static void compare_enum(compat_ctx *c, const gen_decl *eo,
+                         const gen_decl *en) {
+  compat_finding *f;
+
+  if (seen(c, eo, en))
+    return;
+  if (eo->underlying != en->underlying) {
+    f = compat_err(c, "enum-width-changed", en->underlying_pos,
+                   "enum '%s' changed its type from %s to %s", en->name,
+                   scalar_name(eo->underlying), scalar_name(en->underlying));
+    compat_was(c, f, eo->underlying_pos, "was %s",
+               scalar_name(eo->underlying));
+  }
+  if (eo->open && !en->open) {
+    f = compat_err(c, "enum-closed", en->pos,
+                   "enum '%s' is no longer open: new peers refuse values "
+                   "old peers may send",
+                   en->name);
+    compat_was(c, f, eo->open_pos, "was open");
+  } else if (!eo->open && en->open) {
+    f = compat_warn(c, "enum-opened", en->open_pos,
+                    "enum '%s' is now open (its C type becomes its "
+                    "underlying integer)",
+                    en->name);
+    compat_was(c, f, eo->pos, "was closed");
+  }
+  for (size_t i = 0; i < eo->nconsts; i++)
+    compare_const(c, eo, en, &eo->consts[i]);
+  check_added_consts(c, eo, en);
+}
+
+/* ---- structs ---------------------------------------------------------- */
+
+static gen_pos ext_pos(const gen_decl *s) {
+  return s->ext_prefix != 0 ? s->ext_pos : s->pos;
+}
+
+static text ext_text(const gen_decl *s) {
+  text r;
+  if (s->ext_prefix == 0)
+    snprintf(r.s, sizeof(r.s), "not extensible");
+  else
+    snprintf(r.s, sizeof(r.s), "extensible<%s>", prefix_name(s->ext_prefix));
+  return r;
+}
+
+static void compare_struct(compat_ctx *c, const gen_decl *so,
+                           const gen_decl *sn) {
+  compat_finding *f;
+
+  if (seen(c, so, sn))
+    return;
+  if ((so->ext_prefix == 0) != (sn->ext_prefix == 0)) {
+    f = compat_err(c, "struct-extensibility-changed", ext_pos(sn),
+                   "struct '%s' is %s (its encoding %s a length prefix)",
+                   sn->name,
+                   sn->ext_prefix ? "now extensible" : "no longer extensible",
+                   sn->ext_prefix ? "gains" : "loses");
+    compat_was(c, f, ext_pos(so), "was %s", ext_text(so).s);
+    return; /* the layouts differ from the first byte on */
+  }
+  if (so->ext_prefix != sn->ext_prefix) {
+    f = compat_err(c, "prefix-width-changed", ext_pos(sn),
+                   "struct '%s' changed its length prefix from %s to %s",
+                   sn->name, prefix_name(so->ext_prefix),
+                   prefix_name(sn->ext_prefix));
+    compat_was(c, f, ext_pos(so), "was %s", ext_text(so).s);
+  }
+  compat_compare_fields(c, so, sn);
+}
+
+/* ---- one field -------------------------------------------------------- */
+
+/* Types of fo and fn (same mode); false after a finding about the field
+ * itself (what a struct or enum it uses reports does not count). */
+static bool compare_type(compat_ctx *c, const gen_decl *n,
+                         const gen_field *fo, const gen_field *fn) {
+  const gen_type *ot = &fo->type, *nt = &fn->type;
+  compat_finding *f;
+
+  if (ot->kind != nt->kind ||
+      (ot->kind == TY_NAMED && ot->decl->kind != nt->decl->kind)) {
+    f = compat_err(c, "field-type-changed", nt->pos,
+                   "field '%s' of %s '%s' changed type from %s to %s",
+                   fn->name, kind_name(n), n->name, type_text(ot).s,
+                   type_text(nt).s);
+    compat_was(c, f, ot->pos, "was %s", field_decl(fo).s);
+    return false;
+  }
+  if ((ot->kind == TY_STRING || ot->kind == TY_BYTES) &&
+      ot->prefix != nt->prefix) {
+    f = compat_err(c, "prefix-width-changed", nt->pos,
+                   "field '%s' of %s '%s' changed its length prefix from "
+                   "%s to %s",
+                   fn->name, kind_name(n), n->name, prefix_name(ot->prefix),
+                   prefix_name(nt->prefix));
+    compat_was(c, f, ot->pos, "was %s", field_decl(fo).s);
+    return false;
+  }
+  if (ot->kind == TY_NAMED && ot->decl->kind == D_ENUM)
+    compare_enum(c, ot->decl, nt->decl);
+  else if (ot->kind == TY_NAMED)
+    compare_struct(c, ot->decl, nt->decl);
+  return true;
+}
+
+/* Mode, array length, count prefix, then the type; false after a finding
+ * about the field itself. */
+static bool compare_shape(compat_ctx *c, const gen_decl *n,
+                          const gen_field *fo, const gen_field *fn) {
+  compat_finding *f = NULL;
+
+  if (fo->mode != fn->mode)
+    f = compat_err(c, "field-mode-changed", fn->type.pos,
+                   "field '%s' of %s '%s' changed from %s to %s", fn->name,
+                   kind_name(n), n->name, mode_name(fo->mode),
+                   mode_name(fn->mode));
+  else if (fn->mode == F_ARRAY && fo->array_len != fn->array_len)
+    f = compat_err(c, "array-length-changed", fn->type.pos,
+                   "field '%s' of %s '%s' changed its array length from "
+                   "%" PRIu64 " to %" PRIu64,
+                   fn->name, kind_name(n), n->name, fo->array_len,
+                   fn->array_len);
+  else if (fn->mode == F_REPEATED && fo->count_prefix != fn->count_prefix)
+    f = compat_err(c, "prefix-width-changed", fn->type.pos,
+                   "field '%s' of %s '%s' changed its count prefix from %s "
+                   "to %s",
+                   fn->name, kind_name(n), n->name,
+                   prefix_name(fo->count_prefix),
+                   prefix_name(fn->count_prefix));
+  if (f != NULL) {
+    compat_was(c, f, fo->type.pos, "was %s", field_decl(fo).s);
+    return false;
+  }
+  return compare_type(c, n, fo, fn);
+}
+
+/* The default a [since] field takes when a payload ends before it. */
+typedef struct dflt {
+  bool neg;
+  uint64_t u; /* integers, enums, bools */
+  double f;
+  const char *str; /* strings, bytes */
+  size_t len;
+  const char *text; /* as written, or the zero value's */
+} dflt;
+
+static dflt default_of(const gen_field *fl) {
+  const gen_value *v = &fl->def;
+  const gen_tykind k = fl->type.kind;
+  dflt d = {.text = v->text != NULL ? v->text : "0", .str = ""};
+
+  if (v->kind == V_NONE) {
+    bool is_enum = k == TY_NAMED && fl->type.decl->kind == D_ENUM;
+    d.text = k == TY_BOOL ? "false"
+             : k == TY_STRING || k == TY_BYTES ? "\"\""
+             : k == TY_F32 || k == TY_F64      ? "0.0"
+             : is_enum && fl->def_konst != NULL ? fl->def_konst->name
+                                                : "0";
+    if (is_enum && fl->def_konst != NULL)
+      d.u = fl->def_konst->value;
+    return d;
+  }
+  d.neg = v->negative && v->u != 0;
+  d.u = v->kind == V_BOOL ? (uint64_t)v->b
+        : v->kind == V_NAME && v->konst != NULL ? v->konst->value
+                                                : v->u;
+  d.f = v->negative && v->f > 0 ? -v->f : v->f;
+  if (v->kind == V_STRING) {
+    d.str = v->str;
+    d.len = v->len;
+  }
+  return d;
+}
+
+static bool same_default(const gen_field *fl, dflt a, dflt b) {
+  switch (fl->type.kind) {
+  case TY_F32:
+  case TY_F64:
+    return a.f == b.f;
+  case TY_STRING:
+  case TY_BYTES:
+    return a.len == b.len && memcmp(a.str, b.str, a.len) == 0;
+  default:
+    return a.neg == b.neg && a.u == b.u;
+  }
+}
+
+/* A [since] plain field's default: peers of each version would fill in a
+ * different value for the same missing bytes. */
+static void compare_default(compat_ctx *c, const gen_decl *n,
+                            const gen_field *fo, const gen_field *fn) {
+  dflt a, b;
+  compat_finding *f;
+
+  if (fn->mode != F_PLAIN ||
+      (fn->type.kind == TY_NAMED && fn->type.decl->kind == D_STRUCT))
+    return; /* absent, empty, zeros: no literal possible */
+  a = default_of(fo);
+  b = default_of(fn);
+  if (same_default(fn, a, b))
+    return;
+  f = compat_warn(c, "field-default-changed",
+                  fn->def.kind != V_NONE ? fn->def.pos : fn->pos,
+                  "default of field '%s' of %s '%s' changed from %s to %s",
+                  fn->name, kind_name(n), n->name, a.text, b.text);
+  compat_was(c, f, fo->def.kind != V_NONE ? fo->def.pos : fo->pos, "was %s",
+             a.text);
+}
+
+static text since_text(unsigned since) {
+  text r;
+  if (since == 0)
+    snprintf(r.s, sizeof(r.s), "no [since]");
+  else
+    snprintf(r.s, sizeof(r.s), "[since %u]", since);
+  return r;
+}
+
+static gen_pos since_pos(const gen_field *f) {
+  return f->since != 0 ? f->since_pos : f->pos;
+}
+
+/* Two fields at the same position (possibly renamed). */
+static void compare_field(compat_ctx *c, const gen_decl *n,
+                          const gen_field *fo, const gen_field *fn) {
+  bool same = compare_shape(c, n, fo, fn);
+  compat_finding *f;
+
+  if (fo->since != fn->since) {
+    f = compat_err(c, "field-since-changed", since_pos(fn),
+                   "field '%s' of %s '%s' changed from %s to %s", fn->name,
+                   kind_name(n), n->name, since_text(fo->since).s,
+                   since_text(fn->since).s);
+    compat_was(c, f, since_pos(fo), "was %s", since_text(fo->since).s);
+  } else if (same && fn->since != 0) {
+    compare_default(c, n, fo, fn);
+  }
+}
+
+/* ---- the field lists -------------------------------------------------- */
+
+static long field_index(const gen_decl *d, const char *name) {
+  for (size_t i = 0; i < d->nfields; i++)
+    if (strcmp(d->fields[i].name, name) == 0)
+      return (long)i;
+  return -1;
+}
+
+/* Position i holds differently named fields: if either name is found
+ * elsewhere in the other list, a field was inserted, removed or moved
+ * (reported; true). Otherwise it is a rename (false: compare shapes). */
+static bool misplaced(compat_ctx *c, const gen_decl *o, const gen_decl *n,
+                      size_t i) {
+  const gen_field *fo = &o->fields[i], *fn = &n->fields[i];
+  long fo_in_new = field_index(n, fo->name);
+  long fn_in_old = field_index(o, fn->name);
+  compat_finding *f;
+
+  if (fo_in_new >= 0 && fn_in_old >= 0) {
+    f = compat_err(c, "field-order-changed", fn->pos,
+                   "field '%s' of %s '%s' moved before '%s'", fn->name,
+                   kind_name(n), n->name, fo->name);
+    compat_was(c, f, o->fields[fn_in_old].pos, "was %s",
+               field_decl(&o->fields[fn_in_old]).s);
+  } else if (fo_in_new >= 0) {
+    f = compat_err(c, "field-inserted", fn->pos,
+                   "field '%s' of %s '%s' inserted before '%s' (fields are "
+                   "added at the end, with [since])",
+                   fn->name, kind_name(n), n->name, fo->name);
+    compat_was(c, f, fo->pos, "was %s", field_decl(fo).s);
+  } else if (fn_in_old >= 0) {
+    f = compat_err(c, "field-removed", fn->pos,
+                   "field '%s' of %s '%s' removed", fo->name, kind_name(n),
+                   n->name);
+    compat_was(c, f, fo->pos, "was %s", field_decl(fo).s);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/* A field of NEW after OLD's last: old decoders skip it (messages,
+ * extensible structs), new decoders need its [since] group to start where
+ * an old payload ends. */
+static void check_added(compat_ctx *c, const gen_decl *o, const gen_decl *n,
+                        const gen_field *fn) {
+  unsigned old_version = c->old->version;
+  compat_finding *f;
+
+  if (fn->since == 0) {
+    if (n->kind == D_STRUCT && n->ext_prefix == 0)
+      f = compat_err(c, "field-added-without-since", fn->pos,
+                     "field '%s' added to struct '%s', which is not "
+                     "extensible",
+                     fn->name, n->name);
+    else
+      f = compat_err(c, "field-added-without-since", fn->pos,
+                     "field '%s' added to %s '%s' without [since N]",
+                     fn->name, kind_name(n), n->name);
+    compat_was(c, f, o->pos, "was %s '%s' without it", kind_name(o), o->name);
+  } else if (fn->since <= old_version) {
+    f = compat_err(c, "field-since-not-new", fn->since_pos,
+                   "field '%s' added to %s '%s' with [since %u], not above "
+                   "the old version %u",
+                   fn->name, kind_name(n), n->name, fn->since, old_version);
+    compat_was(c, f,
+               c->old->s.version_set ? c->old->s.version_pos
+                                     : c->old->s.proto_pos,
+               "was version %u%s", old_version,
+               c->old->s.version_set ? "" : " (the default)");
+  }
+}
+
+void compat_compare_fields(compat_ctx *c, const gen_decl *o,
+                           const gen_decl *n) {
+  size_t i;
+  compat_finding *f;
+
+  for (i = 0; i < o->nfields && i < n->nfields; i++) {
+    if (strcmp(o->fields[i].name, n->fields[i].name) != 0 &&
+        misplaced(c, o, n, i))
+      return; /* what follows is shifted: one finding says it */
+    compare_field(c, n, &o->fields[i], &n->fields[i]);
+  }
+  for (size_t j = i; j < o->nfields; j++) {
+    f = compat_err(c, "field-removed", n->pos,
+                   "field '%s' of %s '%s' removed", o->fields[j].name,
+                   kind_name(n), n->name);
+    compat_was(c, f, o->fields[j].pos, "was %s", field_decl(&o->fields[j]).s);
+  }
+  for (size_t j = i; j < n->nfields; j++)
+    check_added(c, o, n, &n->fields[j]);
+}
