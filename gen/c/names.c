@@ -86,7 +86,8 @@ static bool keyword_field(gen_diag *d, const gen_field *f) {
   return true;
 }
 
-/* The members the C struct adds: x_count for repeated, has_x for optional.
+/* The members the C struct adds: x_count for repeated, has_x for optional,
+ * present_version when a field has [since].
  * A field takes the member's name only if the checker accepted its name:
  * not '_'-prefixed, not a keyword, the first of its name. */
 static void member_clashes(gen_diag *d, const gen_decl *decl) {
@@ -114,6 +115,15 @@ static void member_clashes(gen_diag *d, const gen_decl *decl) {
                 "(%d:%d)",
                 old->name, extra, f->name, f->pos.line, f->pos.col);
   }
+  for (size_t i = 0; i < decl->nfields; i++)
+    if (decl->fields[i].since_pos.line != 0) {
+      const gen_field *old = gen_map_get(&fields, "present_version");
+      if (old != NULL)
+        gen_error(d, old->pos,
+                  "field 'present_version' collides with the member the C "
+                  "struct gets for its fields added with [since]");
+      break;
+    }
   gen_map_free(&fields);
   gen_pool_free(&pool);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "evolve.h"
 #include "layout.h"
 
 enum {
@@ -395,6 +396,7 @@ void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool,
       gen_error(d, decl->id_pos, "value of const '%s' does not fit 64 bits",
                 decl->name);
   }
+  gen_check_evolution(s, d, pool);
   order_types(&c);
   for (size_t i = 0; i < s->ndecls; i++)
     if (s->decls[i]->kind == D_STRUCT || s->decls[i]->kind == D_MESSAGE)

@@ -107,7 +107,8 @@ void gen_layout_decl(gen_decl *d) {
   for (size_t i = 0; i < d->nfields; i++) {
     const gen_field *f = &d->fields[i];
     const gen_decl *dep = gen_value_dep(f);
-    min = sat_add(min, gen_field_wire_min(f));
+    if (f->since_pos.line == 0) /* an older peer leaves [since] fields out */
+      min = sat_add(min, gen_field_wire_min(f));
     mem = sat_add(mem, field_mem_size(f));
     if (f->mode == F_REPEATED)
       d->needs_arena = true;
@@ -118,7 +119,7 @@ void gen_layout_decl(gen_decl *d) {
         depth = dep->nesting + 1;
     }
   }
-  d->min_size = min;
+  d->min_size = sat_add(min, (uint64_t)d->ext_prefix);
   d->mem_size = mem == 0 ? 1 : mem;
   d->checked_size = true;
   d->nesting = depth;

@@ -22,6 +22,10 @@ typedef enum gen_tok_kind {
   TOK_RBRACKET,
   TOK_COLON,
   TOK_ARROW,
+  TOK_COMMA,
+  TOK_MINUS,
+  TOK_FLOAT,  /* 1.5, 2e3: the text only; the parser converts it */
+  TOK_STRING, /* "...": start/len include the quotes, escapes undone later */
   TOK_DOC /* a `///` comment; the parser attaches it to what follows */
 } gen_tok_kind;
 

@@ -108,6 +108,9 @@ void gen_lex(gen_lexer *lx, gen_token *t) {
       ident = [A-Za-z_][A-Za-z0-9_]*;
       dec   = [0-9]+;
       hex   = "0" [xX] [0-9a-fA-F]+;
+      exp   = [eE] [+-]? [0-9]+;
+      float = [0-9]+ "." [0-9]+ exp? | [0-9]+ exp;
+      str   = "\"" ([^"\\\n\x00] | "\\" [^\n\x00])* "\"";
 
       "\x00"              { if (start >= lx->end) { cur = (const unsigned char *)lx->end;
                                                   TOK(TOK_EOF); }
@@ -121,6 +124,12 @@ void gen_lex(gen_lexer *lx, gen_token *t) {
       ident               { TOK(TOK_IDENT); }
       dec | hex           { t->value = parse_int(start, (const char *)cur, &t->overflow);
                             TOK(TOK_INT); }
+      float               { TOK(TOK_FLOAT); }
+      str                 { TOK(TOK_STRING); }
+      "\"" ([^"\\\n\x00] | "\\" [^\n\x00])*
+                          { SYNC(); gen_error(lx->diag, pos_of(lx, start),
+                                              "unterminated string literal");
+                            continue; }
       ";"                 { TOK(TOK_SEMI); }
       "{"                 { TOK(TOK_LBRACE); }
       "}"                 { TOK(TOK_RBRACE); }
@@ -131,6 +140,8 @@ void gen_lex(gen_lexer *lx, gen_token *t) {
       "]"                 { TOK(TOK_RBRACKET); }
       ":"                 { TOK(TOK_COLON); }
       "->"                { TOK(TOK_ARROW); }
+      ","                 { TOK(TOK_COMMA); }
+      "-"                 { TOK(TOK_MINUS); }
       *                   { SYNC(); stray(lx, start); continue; }
     */
 #undef TOK
@@ -153,6 +164,10 @@ const char *gen_tok_name(gen_tok_kind k) {
   case TOK_RBRACKET: return "']'";
   case TOK_COLON: return "':'";
   case TOK_ARROW: return "'->'";
+  case TOK_COMMA: return "','";
+  case TOK_MINUS: return "'-'";
+  case TOK_FLOAT: return "a decimal number";
+  case TOK_STRING: return "a string";
   case TOK_DOC: return "a doc comment";
   }
   return "?";

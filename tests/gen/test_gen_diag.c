@@ -180,10 +180,10 @@ static const bad_case cases[] = {
     {P "option endian = big;\noption endian = little;\nmessage M = 1 {}\n",
      "3:1: error: option 'endian' is already set at 2:1"},
     {P "option speed = fast;\n",
-     "2:8: error: unknown option 'speed' (the only option is 'endian')"},
+     "2:8: error: unknown option 'speed' (the options are 'endian' and 'version')"},
     {P "foo bar;\n",
-     "2:1: error: expected a statement (protocol, option, const, enum, struct "
-     "or message), found 'foo'"},
+     "2:1: error: expected a statement (protocol, option, reserved, const, "
+     "enum, struct or message), found 'foo'"},
     {P "message A = 1 { u8 x; }\nmessage B = 2 { A a; }\n",
      "3:17: error: 'A' is a message; only structs and enums can be field "
      "types"},
