@@ -95,7 +95,8 @@ static void compare_direction(compat_ctx *c, const gen_decl *mo,
                  "no longer does",
                  mn->name, mo->dir == DIR_BOTH ? "narrowed" : "turned",
                  dir_text(mo->dir), dir_text(mn->dir));
-  compat_was(c, f, mo->pos, "was %s", dir_text(mo->dir));
+  compat_was(c, f, mo->pos, "was %s",
+             mo->dir == DIR_BOTH ? "received by both sides" : dir_text(mo->dir));
 }
 
 /* One message of OLD against NEW: the message with its id, or what became

@@ -66,10 +66,14 @@ static text2 field_type(const gen_field *f) {
   return r;
 }
 
-/* "'u32 x'": a field as a note shows it */
+/* "'u32 x'", "'u8 key[16]'": a field as written, for notes */
 static text3 field_decl(const gen_field *f) {
   text3 r;
-  snprintf(r.s, sizeof(r.s), "'%s %s'", field_type(f).s, f->name);
+  if (f->mode == F_ARRAY)
+    snprintf(r.s, sizeof(r.s), "'%s %s[%" PRIu64 "]'", type_text(&f->type).s,
+             f->name, f->array_len);
+  else
+    snprintf(r.s, sizeof(r.s), "'%s %s'", field_type(f).s, f->name);
   return r;
 }
 
@@ -280,7 +284,7 @@ static bool compare_type(compat_ctx *c, const gen_decl *n,
   return true;
 }
 
-/* Mode, array length, count prefix, then the type; false after a finding
+/* Mode, array length, count prefix, and the type; false after a finding
  * about the field itself. */
 static bool compare_shape(compat_ctx *c, const gen_decl *n,
                           const gen_field *fo, const gen_field *fn) {
@@ -304,11 +308,10 @@ static bool compare_shape(compat_ctx *c, const gen_decl *n,
                    fn->name, kind_name(n), n->name,
                    prefix_name(fo->count_prefix),
                    prefix_name(fn->count_prefix));
-  if (f != NULL) {
+  if (f != NULL)
     compat_was(c, f, fo->type.pos, "was %s", field_decl(fo).s);
-    return false;
-  }
-  return compare_type(c, n, fo, fn);
+  /* the element type too: a struct it uses may have changed as well */
+  return compare_type(c, n, fo, fn) && f == NULL;
 }
 
 /* The default a [since] field takes when a payload ends before it. */
