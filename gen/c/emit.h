@@ -59,6 +59,24 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_protos(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
+/* ---- schema evolution in the codec (emit_evolve.c) -------------------- */
+
+/* `static void P__def_T(P_T *out, unsigned from)`: the defaults of the
+ * [since] fields of d from version `from` on; nothing if d has none. */
+void gen_emit_defaults(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                       gen_pool *pool);
+/* In d's decoder, between [since] groups: present_version = prev (if
+ * > 0), then, if next > 0, "no byte left: defaults from next, done". */
+void gen_emit_since_boundary(gen_buf *b, const gen_schema *s,
+                             const gen_decl *d, unsigned prev, unsigned next);
+/* Extensible struct d: the checker's bound on its length prefix; the
+ * encoder's prefix (open: reserve it, else: fill it in); the decoder's
+ * window (needs locals b and netfw_reader w_). */
+void gen_emit_window_chk(gen_buf *b, const gen_schema *s, const gen_decl *d);
+void gen_emit_window_enc(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                         bool open);
+void gen_emit_window_dec(gen_buf *b, const gen_schema *s, const gen_decl *d);
+
 /* --stubs: a handler skeleton for the messages the server receives. */
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);

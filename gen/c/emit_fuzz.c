@@ -2,13 +2,62 @@
  * input byte picks a struct or message, the rest is its payload. Every
  * decoder must either refuse the payload or accept it, and an accepted value
  * must encode back to exactly the bytes the decoder consumed (the encoding is
- * canonical); anything else aborts. Built with -DNETFW_FUZZ_MAIN it is a
+ * canonical) -- or, for a type that evolves (defaults filled in, bytes of an
+ * extensible struct skipped), to a canonical form that decodes whole and
+ * re-encodes to itself; anything else aborts. Built with -DNETFW_FUZZ_MAIN it is a
  * plain program replaying the files named on its command line. */
 #include <stdio.h>
 
 #include "netfw/version.h"
 
 #include "emit.h"
+
+/* A type whose decoding fills no default and skips no byte: what it
+ * accepts must re-encode to exactly the bytes it consumed. */
+static void emit_check_exact(gen_buf *b, const char *p, const char *n) {
+  gen_buf_printf(
+      b,
+      "static void check_%s(netfw_msg *in) {\n"
+      "  %s_%s v;\n  netfw_msg out;\n  size_t used;\n\n"
+      "  if (%s_%s_decode(in, &v, &arena) != 0)\n    return;\n"
+      "  used = netfw_msg_size(in) - netfw_msg_remaining(in);\n"
+      "  netfw_msg_init(&out, 0);\n"
+      "  if (%s_%s_encode(&v, &out) != 0 || netfw_msg_size(&out) != used ||\n"
+      "      (used > 0 && memcmp(netfw_msg_payload(&out), "
+      "netfw_msg_payload(in), used) != 0)) {\n"
+      "    fprintf(stderr, \"%s: %s does not re-encode to the bytes it "
+      "decoded\\n\");\n"
+      "    abort();\n  }\n"
+      "  if (%s_%s_encoded_size(&v) != used)\n    abort();\n"
+      "  netfw_msg_release(&out);\n}\n\n",
+      n, p, n, p, n, p, n, p, n, p, n);
+}
+
+/* A type that may fill defaults (a shorter, older payload) or skip bytes
+ * (an extensible struct from a newer peer): what it accepts re-encodes to
+ * its canonical form, which decodes whole and re-encodes to itself. */
+static void emit_check_evolving(gen_buf *b, const char *p, const char *n) {
+  gen_buf_printf(
+      b,
+      "static void check_%s(netfw_msg *in) {\n"
+      "  %s_%s v, again;\n  netfw_msg out, out2;\n\n"
+      "  if (%s_%s_decode(in, &v, &arena) != 0)\n    return;\n"
+      "  netfw_msg_init(&out, 0);\n  netfw_msg_init(&out2, 0);\n"
+      "  if (%s_%s_encode(&v, &out) != 0 ||\n"
+      "      %s_%s_encoded_size(&v) != netfw_msg_size(&out) ||\n"
+      "      %s_%s_decode(&out, &again, &arena) != 0 ||\n"
+      "      netfw_msg_remaining(&out) != 0 ||\n"
+      "      %s_%s_encode(&again, &out2) != 0 ||\n"
+      "      netfw_msg_size(&out2) != netfw_msg_size(&out) ||\n"
+      "      (netfw_msg_size(&out) > 0 &&\n"
+      "       memcmp(netfw_msg_payload(&out), netfw_msg_payload(&out2),\n"
+      "              netfw_msg_size(&out)) != 0)) {\n"
+      "    fprintf(stderr, \"%s: %s's canonical form does not decode and "
+      "re-encode to itself\\n\");\n"
+      "    abort();\n  }\n"
+      "  netfw_msg_release(&out);\n  netfw_msg_release(&out2);\n}\n\n",
+      n, p, n, p, n, p, n, p, n, p, n, p, n, p, n);
+}
 
 void gen_emit_fuzz(gen_buf *b, const gen_schema *s, const gen_out *o,
                    gen_pool *pool) {
@@ -31,22 +80,10 @@ void gen_emit_fuzz(gen_buf *b, const gen_schema *s, const gen_out *o,
     if (d->kind != D_STRUCT && d->kind != D_MESSAGE)
       continue;
     n++;
-    gen_buf_printf(
-        b,
-        "static void check_%s(netfw_msg *in) {\n"
-        "  %s_%s v;\n  netfw_msg out;\n  size_t used;\n\n"
-        "  if (%s_%s_decode(in, &v, &arena) != 0)\n    return;\n"
-        "  used = netfw_msg_size(in) - netfw_msg_remaining(in);\n"
-        "  netfw_msg_init(&out, 0);\n"
-        "  if (%s_%s_encode(&v, &out) != 0 || netfw_msg_size(&out) != used ||\n"
-        "      (used > 0 && memcmp(netfw_msg_payload(&out), "
-        "netfw_msg_payload(in), used) != 0)) {\n"
-        "    fprintf(stderr, \"%s: %s does not re-encode to the bytes it "
-        "decoded\\n\");\n"
-        "    abort();\n  }\n"
-        "  if (%s_%s_encoded_size(&v) != used)\n    abort();\n"
-        "  netfw_msg_release(&out);\n}\n\n",
-        d->name, p, d->name, p, d->name, p, d->name, p, d->name, p, d->name);
+    if (d->evolving)
+      emit_check_evolving(b, p, d->name);
+    else
+      emit_check_exact(b, p, d->name);
   }
   gen_buf_printf(b,
                  "int LLVMFuzzerTestOneInput(const uint8_t *data, size_t "

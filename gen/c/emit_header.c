@@ -105,26 +105,79 @@ static void section(gen_buf *b, const char *title) {
   gen_buf_puts(b, " */\n\n");
 }
 
+/* A closed enum: a C enum type, which a switch can check for coverage. */
+static void emit_closed_enum(gen_buf *b, const gen_schema *s, const char *P,
+                             const gen_decl *d, gen_pool *pool) {
+  const char *U = gen_upper(pool, d->name);
+  gen_buf_printf(b, "/* encoded as %s */\n", gen_scalar_name(d->underlying));
+  gen_buf_printf(b, "typedef enum %s_%s {\n", s->proto, d->name);
+  for (size_t k = 0; k < d->nconsts; k++) {
+    gen_emit_doc(b, d->consts[k].doc, "  ");
+    gen_buf_printf(b, "  %s_%s_%s = %llu%s\n", P, U,
+                   gen_upper(pool, d->consts[k].name),
+                   (unsigned long long)d->consts[k].value,
+                   k + 1 < d->nconsts ? "," : "");
+  }
+  gen_buf_printf(b, "} %s_%s;\n\n", s->proto, d->name);
+}
+
+/* An open enum: its constants, and the type as its unsigned integer, since
+ * a value the schema does not list can arrive. */
+static void emit_open_enum(gen_buf *b, const gen_schema *s, const char *P,
+                           const gen_decl *d, gen_pool *pool) {
+  const char *U = gen_upper(pool, d->name);
+  gen_emit_comment(b, "",
+                   "encoded as %s; open: a peer may send a value not listed "
+                   "here (from a newer schema), so a switch on a %s_%s needs "
+                   "a default branch",
+                   gen_scalar_name(d->underlying), s->proto, d->name);
+  gen_buf_printf(b, "enum %s_%s_value {\n", s->proto, d->name);
+  for (size_t k = 0; k < d->nconsts; k++) {
+    gen_emit_doc(b, d->consts[k].doc, "  ");
+    gen_buf_printf(b, "  %s_%s_%s = %llu%s\n", P, U,
+                   gen_upper(pool, d->consts[k].name),
+                   (unsigned long long)d->consts[k].value,
+                   k + 1 < d->nconsts ? "," : "");
+  }
+  gen_type under = {.kind = d->underlying};
+  gen_buf_printf(b, "};\ntypedef %s %s_%s;\n\n", gen_ctype(pool, s, &under),
+                 s->proto, d->name);
+}
+
 static void emit_enums(gen_buf *b, const gen_schema *s, const char *P,
                        gen_pool *pool) {
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
-    const char *U;
     if (d->kind != D_ENUM)
       continue;
-    U = gen_upper(pool, d->name);
     gen_emit_doc(b, d->doc, "");
-    gen_buf_printf(b, "/* encoded as %s */\n", gen_scalar_name(d->underlying));
-    gen_buf_printf(b, "typedef enum %s_%s {\n", s->proto, d->name);
-    for (size_t k = 0; k < d->nconsts; k++) {
-      gen_emit_doc(b, d->consts[k].doc, "  ");
-      gen_buf_printf(b, "  %s_%s_%s = %llu%s\n", P, U,
-                     gen_upper(pool, d->consts[k].name),
-                     (unsigned long long)d->consts[k].value,
-                     k + 1 < d->nconsts ? "," : "");
-    }
-    gen_buf_printf(b, "} %s_%s;\n\n", s->proto, d->name);
+    if (d->open)
+      emit_open_enum(b, s, P, d, pool);
+    else
+      emit_closed_enum(b, s, P, d, pool);
   }
+}
+
+/* "since version 2; default 420" above a field added later. */
+static void emit_since_note(gen_buf *b, const gen_field *f) {
+  const char *def = f->mode == F_OPTIONAL   ? "absent"
+                    : f->mode == F_REPEATED ? "empty"
+                    : f->mode == F_ARRAY    ? "zeros"
+                    : f->def.kind != V_NONE ? f->def.text
+                    : f->def_konst != NULL  ? f->def_konst->name
+                    : f->type.kind == TY_STRING || f->type.kind == TY_BYTES
+                        ? "empty"
+                    : f->type.kind == TY_BOOL ? "false"
+                                              : "0";
+  gen_buf safe = {0};
+  for (const char *c = def; *c != '\0'; c++) { /* no comment end inside */
+    gen_buf_append(&safe, c, 1);
+    if ((c[0] == '*' && c[1] == '/') || (c[0] == '/' && c[1] == '*'))
+      gen_buf_puts(&safe, " ");
+  }
+  gen_emit_comment(b, "  ", "since version %u; default %s", f->since,
+                   safe.data);
+  gen_buf_free(&safe);
 }
 
 static void emit_struct(gen_buf *b, const gen_schema *s, const gen_decl *d,
@@ -143,6 +196,8 @@ static void emit_struct(gen_buf *b, const gen_schema *s, const gen_decl *d,
     const gen_field *f = &d->fields[i];
     const char *ct = gen_ctype(pool, s, &f->type);
     gen_emit_doc(b, f->doc, "  ");
+    if (f->since > 0)
+      emit_since_note(b, f);
     switch (f->mode) {
     case F_PLAIN:
       gen_buf_printf(b, "  %s %s;\n", ct, f->name);
@@ -160,6 +215,14 @@ static void emit_struct(gen_buf *b, const gen_schema *s, const gen_decl *d,
       break;
     }
   }
+  if (d->max_since > 0)
+    gen_emit_comment(b, "  ",
+                     "the newest version whose fields the decoded bytes held: "
+                     "1 to %u (fields of a later version have their "
+                     "defaults); encode ignores it and writes every field",
+                     d->max_since);
+  if (d->max_since > 0)
+    gen_buf_puts(b, "  uint16_t present_version;\n");
   gen_buf_puts(b, "};\n\n");
 }
 

@@ -22,7 +22,8 @@ typedef struct em {
 #define OUT(...) gen_buf_printf(&e->body, __VA_ARGS__)
 
 static bool needs_chk(const gen_type *t) {
-  return t->kind == TY_STRING || t->kind == TY_BYTES || t->kind == TY_NAMED;
+  return t->kind == TY_STRING || t->kind == TY_BYTES ||
+         (t->kind == TY_NAMED && !t->decl->open);
 }
 
 static const char *maxof(int bytes) {
@@ -45,6 +46,8 @@ static void chk_value(em *e, const gen_type *t, const char *L,
       OUT("%sif (%s.len > 0 && %s.ptr == NULL)\n%s  return NETFW_EINVAL;\n",
           ind, L, L, ind);
   } else if (t->kind == TY_NAMED && t->decl->kind == D_ENUM) {
+    if (t->decl->open)
+      return; /* any value of its type is one */
     OUT("%sif (!%s__ok_%s((uint32_t)%s))\n%s  return NETFW_EINVAL;\n", ind,
         e->p, t->decl->name, L, ind);
   } else if (t->kind == TY_NAMED) {
@@ -291,7 +294,12 @@ static void dec_value(em *e, const gen_type *t, const char *L,
     OUT("%s  %s.len = n_;\n%s}\n", ind, L, ind);
     break;
   case TY_NAMED:
-    if (t->decl->kind == D_ENUM) {
+    if (t->decl->kind == D_ENUM && t->decl->open) {
+      int k = gen_wire_fixed(t);
+      take(e, k, ind);
+      OUT("%s%s = (%s_%s)%s; /* open: any value */\n", ind, L, e->p,
+          t->decl->name, get_uint(e, k));
+    } else if (t->decl->kind == D_ENUM) {
       int k = gen_wire_fixed(t);
       take(e, k, ind);
       OUT("%s{\n%s  uint32_t v_ = %s;\n%s  if (!%s__ok_%s(v_))\n%s    return "
@@ -356,6 +364,28 @@ static void dec_field(em *e, const gen_field *f) {
   }
 }
 
+/* The decoder's body: the window of an extensible struct, the fields, and
+ * a boundary before each [since] group where an older peer's bytes end. */
+static void dec_fields(em *e, const gen_decl *d) {
+  unsigned group = 0;
+  if (d->ext_prefix > 0) {
+    e->use_b = true;
+    gen_emit_window_dec(&e->body, e->s, d);
+  }
+  if (d->max_since > 0)
+    OUT("  out->present_version = 1;\n");
+  for (size_t i = 0; i < d->nfields; i++) {
+    const gen_field *f = &d->fields[i];
+    if (f->since != group) {
+      gen_emit_since_boundary(&e->body, e->s, d, group, f->since);
+      group = f->since;
+    }
+    dec_field(e, f);
+  }
+  if (group > 0)
+    gen_emit_since_boundary(&e->body, e->s, d, group, 0);
+}
+
 /* ---- per-type functions --------------------------------------------- */
 
 static void begin(em *e) {
@@ -402,11 +432,15 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   begin(e);
   for (size_t i = 0; i < d->nfields; i++)
     chk_field(e, &d->fields[i]);
+  if (d->ext_prefix > 0)
+    gen_emit_window_chk(&e->body, e->s, d);
   gen_buf_printf(o, "static int %s__chk_%s(const %s_%s *in) {\n", p, n, p, n);
   finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  return 0;\n}\n\n");
 
   begin(e);
+  if (d->ext_prefix > 0)
+    OUT("  n += %d; /* the length prefix */\n", d->ext_prefix);
   for (size_t i = 0; i < d->nfields; i++)
     sz_field(e, &d->fields[i]);
   gen_buf_printf(o, "static size_t %s__sz_%s(const %s_%s *in) {\n", p, n, p, n);
@@ -414,20 +448,24 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   gen_buf_puts(o, "  return n;\n}\n\n");
 
   begin(e);
+  if (d->ext_prefix > 0)
+    gen_emit_window_enc(&e->body, e->s, d, true);
   for (size_t i = 0; i < d->nfields; i++)
     enc_field(e, &d->fields[i]);
+  if (d->ext_prefix > 0)
+    gen_emit_window_enc(&e->body, e->s, d, false);
   gen_buf_printf(o, "static uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w) {\n",
                  p, n, p, n);
   finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  return w;\n}\n\n");
 
+  gen_emit_defaults(o, e->s, d, e->pool);
   begin(e);
   if (may_recurse(d)) {
     e->use_depth = true;
     OUT("  if (depth > NETFW_MAX_DECODE_DEPTH)\n    return NETFW_EPROTO;\n");
   }
-  for (size_t i = 0; i < d->nfields; i++)
-    dec_field(e, &d->fields[i]);
+  dec_fields(e, d);
   gen_buf_printf(o,
                  "static int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                  "netfw_arena *arena,\n"
@@ -435,8 +473,11 @@ static void emit_type_statics(em *e, const gen_decl *d) {
                  p, n, p, n);
   {
     char casts[128];
-    snprintf(casts, sizeof(casts), "%s%s%s",
-             d->nfields == 0 ? "  (void)r;\n  (void)out;\n" : "",
+    snprintf(casts, sizeof(casts), "%s%s%s%s",
+             d->ext_prefix > 0 ? "  netfw_reader w_;\n" : "",
+             d->nfields > 0         ? ""
+             : d->ext_prefix > 0    ? "  (void)out;\n"
+                                    : "  (void)r;\n  (void)out;\n",
              e->use_arena ? "" : "  (void)arena;\n",
              e->use_depth ? "" : "  (void)depth;\n");
     finish(e, "", casts);
@@ -534,7 +575,7 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
   gen_buf_puts(b, "/* ---- helpers, in declaration order ---- */\n\n");
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
-    if (d->kind == D_ENUM && enum_referenced(s, d))
+    if (d->kind == D_ENUM && !d->open && enum_referenced(s, d))
       emit_enum_check(&e, d);
   }
   for (size_t i = 0; i < s->ndecls; i++) {
