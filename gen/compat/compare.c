@@ -103,8 +103,8 @@ static void compare_direction(compat_ctx *c, const gen_decl *mo,
  * of it. */
 static void compare_message(compat_ctx *c, const gen_decl *mo) {
   const gen_schema *n = &c->new_->s;
-  const gen_decl *byname = gen_message_by_name(n, mo->name);
-  const gen_decl *mn = gen_message_by_id(n, mo->id);
+  const gen_decl *byname = compat_message_by_name(c->new_, mo->name);
+  const gen_decl *mn = compat_message_by_id(c->new_, mo->id);
   const gen_decl *was;
   compat_finding *f;
 
@@ -116,7 +116,7 @@ static void compare_message(compat_ctx *c, const gen_decl *mo) {
     return;
   }
   if (mn == NULL) {
-    if (gen_reserved_id(n, mo->id) != NULL)
+    if (compat_reserved_id(c->new_, mo->id) != NULL)
       return; /* retired on purpose */
     f = compat_err(c, "message-removed", n->proto_pos,
                    "message '%s' (id %" PRIu64 ") removed without "
@@ -126,7 +126,7 @@ static void compare_message(compat_ctx *c, const gen_decl *mo) {
     return;
   }
   if (strcmp(mn->name, mo->name) != 0) {
-    was = gen_message_by_name(&c->old->s, mn->name);
+    was = compat_message_by_name(c->old, mn->name);
     if (was != NULL) {
       f = compat_err(c, "message-id-reused", mn->id_pos,
                      "id %" PRIu64 " now carries message '%s' (id %" PRIu64
@@ -151,9 +151,9 @@ static void check_reserved_reuse(compat_ctx *c, const gen_decl *mn) {
   const gen_reserved *rv;
   compat_finding *f;
 
-  if (gen_message_by_id(&c->old->s, mn->id) != NULL)
+  if (compat_message_by_id(c->old, mn->id) != NULL)
     return; /* compared from the old side */
-  rv = gen_reserved_id(&c->old->s, mn->id);
+  rv = compat_reserved_id(c->old, mn->id);
   if (rv == NULL)
     return;
   f = compat_err(c, "message-id-reused", mn->id_pos,
@@ -170,15 +170,15 @@ static void check_dropped(compat_ctx *c, const gen_reserved *rv) {
   compat_finding *f;
 
   if (rv->is_name) {
-    if (gen_reserved_name(n, rv->name) != NULL)
+    if (compat_reserved_name(c->new_, rv->name) != NULL)
       return;
     f = compat_warn(c, "reservation-dropped", n->proto_pos,
                     "reservation of message name '%s' dropped", rv->name);
     compat_was(c, f, rv->pos, "was reserved");
     return;
   }
-  if (gen_reserved_id(n, rv->id) != NULL ||
-      gen_message_by_id(n, rv->id) != NULL)
+  if (compat_reserved_id(c->new_, rv->id) != NULL ||
+      compat_message_by_id(c->new_, rv->id) != NULL)
     return;
   f = compat_warn(c, "reservation-dropped", n->proto_pos,
                   "reservation of message id %" PRIu64 " dropped", rv->id);
@@ -197,6 +197,7 @@ void compat_compare(const compat_schema *old, const compat_schema *new_,
   for (size_t i = 0; i < old->s.ndecls; i++)
     if (old->s.decls[i]->kind == D_MESSAGE)
       compare_message(&c, old->s.decls[i]);
+  compat_compare_queued(&c);
   for (size_t i = 0; i < new_->s.ndecls; i++)
     if (new_->s.decls[i]->kind == D_MESSAGE)
       check_reserved_reuse(&c, new_->s.decls[i]);
@@ -204,4 +205,6 @@ void compat_compare(const compat_schema *old, const compat_schema *new_,
     check_dropped(&c, &old->s.reserved[i]);
   free(c.seen_old);
   free(c.seen_new);
+  gen_map_free(&c.seen);
+  gen_pool_free(&c.pool);
 }

@@ -1,9 +1,10 @@
 /* --check-compat below the messages: the fields of a message or struct
  * position by position (names only explain what moved), and the structs
- * and enums they use by shape, not by name, recursively. Every (old, new)
- * pair of types is compared once: findings inside a struct are reported
- * once however many fields use it, and a struct that reaches itself
- * (through `repeated` or `optional`) ends the walk. */
+ * and enums they use by shape, not by name, all the way down. Every
+ * (old, new) pair of types is queued once and compared once: findings
+ * inside a struct are reported once however many fields use it, a struct
+ * that reaches itself (through `repeated` or `optional`) ends the walk, and
+ * a chain of types as long as the schema allows costs no stack. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,11 +89,18 @@ static const char *mode_name(gen_field_mode m) {
                            : "a plain field";
 }
 
-/* Records the pair (o, n); true if it was already there. */
-static bool seen(compat_ctx *c, const gen_decl *o, const gen_decl *n) {
-  for (size_t i = 0; i < c->nseen; i++)
-    if (c->seen_old[i] == o && c->seen_new[i] == n)
-      return true;
+/* Queues the pair (o, n) for compat_compare_queued() unless it was queued
+ * before. */
+static void enqueue(compat_ctx *c, const gen_decl *o, const gen_decl *n) {
+  size_t lo = strlen(o->name), ln = strlen(n->name);
+  char *key = gen_pool_alloc(&c->pool, lo + ln + 2);
+
+  /* type names are unique in a valid schema and have no newline */
+  memcpy(key, o->name, lo);
+  key[lo] = '\n';
+  memcpy(key + lo + 1, n->name, ln + 1);
+  if (gen_map_put(&c->seen, key, key) != NULL)
+    return;
   if (c->nseen == c->capseen) {
     size_t cap = c->capseen ? c->capseen * 2 : 16;
     const gen_decl **a = realloc(c->seen_old, cap * sizeof(*a));
@@ -108,31 +116,45 @@ static bool seen(compat_ctx *c, const gen_decl *o, const gen_decl *n) {
   }
   c->seen_old[c->nseen] = o;
   c->seen_new[c->nseen++] = n;
-  return false;
 }
 
 /* ---- enums ------------------------------------------------------------ */
 
-static const gen_enum_const *const_named(const gen_decl *e, const char *name) {
-  for (size_t i = 0; i < e->nconsts; i++)
-    if (strcmp(e->consts[i].name, name) == 0)
-      return &e->consts[i];
-  return NULL;
+/* An enum's constants by name and by value (decimal keys). */
+typedef struct consts {
+  gen_map by_name, by_value;
+} consts;
+
+static void index_consts(compat_ctx *c, const gen_decl *e, consts *x) {
+  memset(x, 0, sizeof(*x));
+  for (size_t i = 0; i < e->nconsts; i++) {
+    gen_enum_const *k = &e->consts[i];
+    gen_map_put(&x->by_name, k->name, k);
+    gen_map_put(&x->by_value, compat_key(&c->pool, k->value), k);
+  }
 }
 
-static const gen_enum_const *const_valued(const gen_decl *e, uint64_t v) {
-  for (size_t i = 0; i < e->nconsts; i++)
-    if (e->consts[i].value == v)
-      return &e->consts[i];
-  return NULL;
+static void free_consts(consts *x) {
+  gen_map_free(&x->by_name);
+  gen_map_free(&x->by_value);
+}
+
+static const gen_enum_const *const_named(const consts *x, const char *name) {
+  return gen_map_get(&x->by_name, name);
+}
+
+static const gen_enum_const *const_valued(const consts *x, uint64_t v) {
+  char key[24];
+  snprintf(key, sizeof(key), "%" PRIu64, v);
+  return gen_map_get(&x->by_value, key);
 }
 
 /* What became of constant k of OLD's enum eo in NEW's en: a value means
  * the same thing for ever; a closed receiver refuses one it lacks. */
-static void compare_const(compat_ctx *c, const gen_decl *eo,
+static void compare_const(compat_ctx *c, const consts *xo, const consts *xn,
                           const gen_decl *en, const gen_enum_const *k) {
-  const gen_enum_const *byname = const_named(en, k->name);
-  const gen_enum_const *byval = const_valued(en, k->value);
+  const gen_enum_const *byname = const_named(xn, k->name);
+  const gen_enum_const *byval = const_valued(xn, k->value);
   compat_finding *f;
 
   if (byname != NULL && byname->value != k->value) {
@@ -142,7 +164,7 @@ static void compare_const(compat_ctx *c, const gen_decl *eo,
                    k->name, en->name, k->value, byname->value);
     compat_was(c, f, k->value_pos, "was %" PRIu64, k->value);
   } else if (byname == NULL && byval != NULL) {
-    if (const_named(eo, byval->name) != NULL)
+    if (const_named(xo, byval->name) != NULL)
       return; /* that name was renumbered: reported with it */
     f = compat_warn(c, "enum-constant-renamed", byval->pos,
                     "constant %" PRIu64 " of enum '%s' renamed from '%s' "
@@ -160,15 +182,15 @@ static void compare_const(compat_ctx *c, const gen_decl *eo,
 }
 
 /* Constants of NEW that an old, closed receiver would refuse. */
-static void check_added_consts(compat_ctx *c, const gen_decl *eo,
-                               const gen_decl *en) {
+static void check_added_consts(compat_ctx *c, const consts *xo,
+                               const gen_decl *eo, const gen_decl *en) {
   compat_finding *f;
 
   if (eo->open)
     return;
   for (size_t i = 0; i < en->nconsts; i++) {
     const gen_enum_const *k = &en->consts[i];
-    if (const_valued(eo, k->value) != NULL || const_named(eo, k->name) != NULL)
+    if (const_valued(xo, k->value) != NULL || const_named(xo, k->name) != NULL)
       continue;
     f = compat_err(c, "enum-constant-added", k->pos,
                    "constant '%s' (%" PRIu64 ") added to enum '%s', which "
@@ -181,9 +203,8 @@ static void check_added_consts(compat_ctx *c, const gen_decl *eo,
 static void compare_enum(compat_ctx *c, const gen_decl *eo,
                          const gen_decl *en) {
   compat_finding *f;
+  consts xo, xn;
 
-  if (seen(c, eo, en))
-    return;
   if (eo->underlying != en->underlying) {
     f = compat_err(c, "enum-width-changed", en->underlying_pos,
                    "enum '%s' changed its type from %s to %s", en->name,
@@ -204,9 +225,13 @@ static void compare_enum(compat_ctx *c, const gen_decl *eo,
                     en->name);
     compat_was(c, f, eo->pos, "was closed");
   }
+  index_consts(c, eo, &xo);
+  index_consts(c, en, &xn);
   for (size_t i = 0; i < eo->nconsts; i++)
-    compare_const(c, eo, en, &eo->consts[i]);
-  check_added_consts(c, eo, en);
+    compare_const(c, &xo, &xn, en, &eo->consts[i]);
+  check_added_consts(c, &xo, eo, en);
+  free_consts(&xo);
+  free_consts(&xn);
 }
 
 /* ---- structs ---------------------------------------------------------- */
@@ -228,8 +253,6 @@ static void compare_struct(compat_ctx *c, const gen_decl *so,
                            const gen_decl *sn) {
   compat_finding *f;
 
-  if (seen(c, so, sn))
-    return;
   if ((so->ext_prefix == 0) != (sn->ext_prefix == 0)) {
     f = compat_err(c, "struct-extensibility-changed", ext_pos(sn),
                    "struct '%s' is %s (its encoding %s a length prefix)",
@@ -277,10 +300,8 @@ static bool compare_type(compat_ctx *c, const gen_decl *n,
     compat_was(c, f, ot->pos, "was %s", field_decl(fo).s);
     return false;
   }
-  if (ot->kind == TY_NAMED && ot->decl->kind == D_ENUM)
-    compare_enum(c, ot->decl, nt->decl);
-  else if (ot->kind == TY_NAMED)
-    compare_struct(c, ot->decl, nt->decl);
+  if (ot->kind == TY_NAMED)
+    enqueue(c, ot->decl, nt->decl);
   return true;
 }
 
@@ -510,4 +531,14 @@ void compat_compare_fields(compat_ctx *c, const gen_decl *o,
   }
   for (size_t j = i; j < n->nfields; j++)
     check_added(c, o, n, &n->fields[j]);
+}
+
+void compat_compare_queued(compat_ctx *c) {
+  for (; c->ndone < c->nseen; c->ndone++) {
+    const gen_decl *o = c->seen_old[c->ndone], *n = c->seen_new[c->ndone];
+    if (o->kind == D_ENUM)
+      compare_enum(c, o, n);
+    else
+      compare_struct(c, o, n); /* may queue more */
+  }
 }

@@ -44,6 +44,10 @@ typedef struct compat_schema {
   gen_schema s;
   gen_diag diag; /* the front end's errors and warnings */
   unsigned version; /* s.version, 1 when unset */
+  /* messages and reservations by name and by id (decimal keys in pool):
+   * the front end's gen_message_by_id() and friends scan the schema, too
+   * slow for every message of a large one */
+  gen_map msg_by_name, msg_by_id, rsv_by_name, rsv_by_id;
 } compat_schema;
 
 /* Reads, parses and checks path into cs. Returns 0 (cs->diag.errors tells
@@ -52,6 +56,16 @@ typedef struct compat_schema {
 int compat_load(compat_schema *cs, const char *path, gen_buf *err);
 /* Frees what compat_load() allocated. */
 void compat_unload(compat_schema *cs);
+/* The message of cs with wire id `id` / named `name`, or NULL; the
+ * reservation of id / name, or NULL (as gen_message_by_id() etc.). */
+const gen_decl *compat_message_by_id(const compat_schema *cs, uint64_t id);
+const gen_decl *compat_message_by_name(const compat_schema *cs,
+                                       const char *name);
+const gen_reserved *compat_reserved_id(const compat_schema *cs, uint64_t id);
+const gen_reserved *compat_reserved_name(const compat_schema *cs,
+                                         const char *name);
+/* "4": a decimal key for a map, in pool. */
+const char *compat_key(gen_pool *pool, uint64_t v);
 
 /* One finding: where in NEW (or, for a schema's own errors, in that
  * schema), and an optional note pointing into OLD. */
@@ -102,19 +116,23 @@ void compat_report_free(compat_report *r);
 typedef struct compat_ctx {
   const compat_schema *old, *new_;
   compat_report *r;
-  /* (old, new) struct and enum pairs already compared or being compared:
-   * each pair is reported once, and a recursive struct ends here */
+  /* (old, new) struct and enum pairs met so far, in order: each is
+   * compared once (a recursive struct ends here); [0, ndone) are done */
   const gen_decl **seen_old, **seen_new;
-  size_t nseen, capseen;
+  size_t nseen, capseen, ndone;
+  gen_map seen; /* "OLD\nNEW" (type names) -> the pair was queued */
+  gen_pool pool; /* its keys, and the enum constant maps' */
 } compat_ctx;
 
 /* Compares old against new_ into r (both valid schemas). */
 void compat_compare(const compat_schema *old, const compat_schema *new_,
                     compat_report *r);
 /* Compares the fields of old declaration o (a message or struct) with
- * those of n, and through them every struct and enum they use. */
+ * those of n, queueing the pairs of structs and enums they use. */
 void compat_compare_fields(compat_ctx *c, const gen_decl *o,
                            const gen_decl *n);
+/* Compares every queued pair of types, and those they queue in turn. */
+void compat_compare_queued(compat_ctx *c);
 /* Shorthand for findings: error/warning at pos in NEW. */
 compat_finding *compat_err(compat_ctx *c, const char *rule, gen_pos pos,
                            const char *fmt, ...) GEN_PRINTF(4, 5);

@@ -1,6 +1,7 @@
 /* One schema file for --check-compat: read, parsed and checked by the front
  * end with no back end's name rules (those are not about the wire). */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,56 @@ failed:
   return -1;
 }
 
+const char *compat_key(gen_pool *pool, uint64_t v) {
+  char buf[24];
+  int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
+  return gen_pool_strndup(pool, buf, (size_t)n);
+}
+
+/* The maps of cs (first of duplicates wins, as in the front end's scans;
+ * a valid schema has none). */
+static void index_schema(compat_schema *cs) {
+  for (size_t i = 0; i < cs->s.ndecls; i++) {
+    gen_decl *d = cs->s.decls[i];
+    if (d->kind != D_MESSAGE)
+      continue;
+    gen_map_put(&cs->msg_by_name, d->name, d);
+    gen_map_put(&cs->msg_by_id, compat_key(&cs->pool, d->id), d);
+  }
+  for (size_t i = 0; i < cs->s.nreserved; i++) {
+    gen_reserved *r = &cs->s.reserved[i];
+    if (r->is_name)
+      gen_map_put(&cs->rsv_by_name, r->name, r);
+    else
+      gen_map_put(&cs->rsv_by_id, compat_key(&cs->pool, r->id), r);
+  }
+}
+
+/* A map lookup by a number. */
+static void *by_id(const gen_map *m, uint64_t id) {
+  char key[24];
+  snprintf(key, sizeof(key), "%" PRIu64, id);
+  return gen_map_get(m, key);
+}
+
+const gen_decl *compat_message_by_id(const compat_schema *cs, uint64_t id) {
+  return by_id(&cs->msg_by_id, id);
+}
+
+const gen_decl *compat_message_by_name(const compat_schema *cs,
+                                       const char *name) {
+  return gen_map_get(&cs->msg_by_name, name);
+}
+
+const gen_reserved *compat_reserved_id(const compat_schema *cs, uint64_t id) {
+  return by_id(&cs->rsv_by_id, id);
+}
+
+const gen_reserved *compat_reserved_name(const compat_schema *cs,
+                                         const char *name) {
+  return gen_map_get(&cs->rsv_by_name, name);
+}
+
 int compat_load(compat_schema *cs, const char *path, gen_buf *err) {
   memset(cs, 0, sizeof(*cs));
   cs->path = path;
@@ -64,10 +115,15 @@ int compat_load(compat_schema *cs, const char *path, gen_buf *err) {
               "a schema must start with 'protocol NAME;'");
   gen_check(&cs->s, &cs->diag, &cs->pool, NULL);
   cs->version = cs->s.version > 0 ? cs->s.version : 1;
+  index_schema(cs);
   return 0;
 }
 
 void compat_unload(compat_schema *cs) {
+  gen_map_free(&cs->msg_by_name);
+  gen_map_free(&cs->msg_by_id);
+  gen_map_free(&cs->rsv_by_name);
+  gen_map_free(&cs->rsv_by_id);
   gen_buf_free(&cs->diag.out);
   gen_pool_free(&cs->pool);
 }
