@@ -274,6 +274,13 @@ static void compare_struct(compat_ctx *c, const gen_decl *so,
 
 /* ---- one field -------------------------------------------------------- */
 
+/* Whether t is an open enum whose values are k's: the same bytes, any
+ * value accepted, as k itself. */
+static bool open_enum_over(const gen_type *t, gen_tykind k) {
+  return t->kind == TY_NAMED && t->decl->kind == D_ENUM && t->decl->open &&
+         t->decl->underlying == k;
+}
+
 /* Types of fo and fn (same mode); false after a finding about the field
  * itself (what a struct or enum it uses reports does not count). */
 static bool compare_type(compat_ctx *c, const gen_decl *n,
@@ -281,6 +288,16 @@ static bool compare_type(compat_ctx *c, const gen_decl *n,
   const gen_type *ot = &fo->type, *nt = &fn->type;
   compat_finding *f;
 
+  if (open_enum_over(ot, nt->kind) || open_enum_over(nt, ot->kind)) {
+    f = compat_warn(c, "field-type-changed", nt->pos,
+                    "field '%s' of %s '%s' changed type from %s to %s (the "
+                    "same bytes, an open enum takes any value; the C type "
+                    "changes)",
+                    fn->name, kind_name(n), n->name, type_text(ot).s,
+                    type_text(nt).s);
+    compat_was(c, f, ot->pos, "was %s", field_decl(fo).s);
+    return true;
+  }
   if (ot->kind != nt->kind ||
       (ot->kind == TY_NAMED && ot->decl->kind != nt->decl->kind)) {
     f = compat_err(c, "field-type-changed", nt->pos,
