@@ -49,6 +49,10 @@ void gen_emit_header(gen_buf *b, const gen_schema *s, const gen_out *o,
 /* NAME.netfw.c: the codec, then gen_emit_glue's part. */
 void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
                      gen_pool *pool);
+/* The public encode/decode/encoded_size of struct or message d
+ * (emit_codec_api.c), over the static codec gen_emit_source writes. */
+void gen_emit_codec_api(gen_buf *b, const gen_schema *s, const gen_decl *d,
+                        gen_pool *pool);
 /* The dispatch/app/send-helper part of the .c file (emit_glue.c); called by
  * gen_emit_source after the codec. */
 void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);

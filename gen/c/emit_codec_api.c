@@ -1,0 +1,56 @@
+/* Emits the public codec of each struct and message: P_T_encode (check,
+ * size, one allocation, encode), P_T_decode (a reader over the payload,
+ * the output zeroed on error, the read cursor moved past what was read)
+ * and P_T_encoded_size, over the static functions of emit_source.c. */
+#include "emit.h"
+
+void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
+                        gen_pool *pool) {
+  const char *p = s->proto, *n = d->name;
+  bool msg = d->kind == D_MESSAGE;
+
+  gen_buf_printf(o,
+                 "int %s_%s_encode(const %s_%s *in, netfw_msg *out) {\n"
+                 "  size_t n;\n  uint8_t *w;\n  int rc;\n\n"
+                 "  if (in == NULL || out == NULL)\n    return NETFW_EINVAL;\n"
+                 "  rc = %s__chk_%s(in);\n  if (rc != 0)\n    return rc;\n"
+                 "  n = %s__sz_%s(in);\n"
+                 "  if (n > UINT32_MAX - netfw_msg_size(out))\n"
+                 "    return NETFW_E2BIG;\n"
+                 "  w = netfw_msg_append_space(out, n);\n"
+                 "  if (w == NULL)\n    return NETFW_ENOMEM;\n",
+                 p, n, p, n, p, n, p, n);
+  if (msg)
+    gen_buf_printf(o, "  netfw_msg_set_id(out, %s_%s_ID);\n",
+                   gen_upper(pool, p), gen_upper(pool, n));
+  gen_buf_printf(o, "  %s__enc_%s(in, w);\n  return 0;\n}\n\n", p, n);
+
+  gen_buf_printf(o,
+                 "int %s_%s_decode(netfw_msg *in, %s_%s *out, netfw_arena "
+                 "*arena) {\n"
+                 "  netfw_reader r;\n  size_t start;\n  int rc;\n\n"
+                 "  if (in == NULL || out == NULL)\n    return NETFW_EINVAL;\n",
+                 p, n, p, n);
+  if (msg)
+    gen_buf_puts(o, "  start = 0;\n");
+  else
+    gen_buf_puts(o, "  start = netfw_msg_size(in) - netfw_msg_remaining(in);\n");
+  gen_buf_printf(o,
+                 "  r.p = netfw_msg_payload(in);\n"
+                 "  r.p = r.p != NULL ? r.p + start : (const uint8_t *)\"\";\n"
+                 "  r.left = netfw_msg_size(in) - start;\n"
+                 "  memset(out, 0, sizeof(*out));\n"
+                 "  rc = %s__dec_%s(&r, out, arena, 0);\n"
+                 "  if (rc != 0) {\n    memset(out, 0, sizeof(*out));\n"
+                 "    return rc;\n  }\n"
+                 "  netfw_msg_rewind(in);\n"
+                 "  (void)netfw_msg_pop(in, NULL, netfw_msg_size(in) - r.left);\n"
+                 "  return 0;\n}\n\n",
+                 p, n);
+
+  gen_buf_printf(o,
+                 "size_t %s_%s_encoded_size(const %s_%s *in) {\n"
+                 "  return in != NULL ? %s__sz_%s(in) : 0;\n}\n\n",
+                 p, n, p, n, p, n);
+}
+
