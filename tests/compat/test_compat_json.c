@@ -2,7 +2,9 @@
  * with a note, a compatible change with a warning, no finding at all, and
  * schemas with errors; paths as given; an unreadable file (status 2, no
  * report). Each report is parsed back with jansson and its values checked
- * one by one, and the bytes of one are compared whole. */
+ * one by one, and the bytes of one are compared whole. Also the two
+ * versions the cross-version wire tests exchange (tests/evolve): the
+ * checker must find them compatible, and the way back breaking. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +23,12 @@
 #error "NETFW_COMPAT_CASES must be defined"
 #endif
 
+#ifndef NETFW_SOURCE_DIR
+#error "NETFW_SOURCE_DIR must be defined"
+#endif
+
 #define CASE(name) NETFW_COMPAT_CASES "/" name
+#define EVOLVE(name) NETFW_SOURCE_DIR "/tests/evolve/" name
 
 /* The parsed JSON report of old -> new; *status gets the exit status. */
 static json_t *run_json(const char *old_path, const char *new_path,
@@ -202,6 +209,30 @@ static void test_compat_json_missing_file(void **state) {
   gen_buf_free(&err);
 }
 
+/* v1 -> v2 of tests/evolve: compatible, the only finding the protocol
+ * prefix the tests give each version; v2 -> v1 is a downgrade. */
+static void test_compat_json_evolve_pair(void **state) {
+  const char *v1 = EVOLVE("evolve_v1.netproto");
+  const char *v2 = EVOLVE("evolve_v2.netproto");
+  int status;
+  json_t *r = run_json(v1, v2, &status);
+  json_t *f = json_object_get(r, "findings");
+
+  (void)state;
+  assert_int_equal(status, GEN_COMPAT_OK);
+  assert_int_equal(num(r, "errors"), 0);
+  assert_int_equal(num(r, "warnings"), 1);
+  assert_string_equal(str(json_array_get(f, 0), "rule"), "protocol-renamed");
+  json_decref(r);
+  r = run_json(v2, v1, &status);
+  assert_int_equal(status, GEN_COMPAT_BREAKING);
+  assert_true(num(r, "errors") > 0);
+  assert_string_equal(str(json_array_get(json_object_get(r, "findings"), 1),
+                          "rule"),
+                      "message-removed"); /* Extra, only in v2 */
+  json_decref(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_compat_json_breaking),
@@ -210,6 +241,7 @@ int main(void) {
       cmocka_unit_test(test_compat_json_nothing),
       cmocka_unit_test(test_compat_json_schema_errors),
       cmocka_unit_test(test_compat_json_missing_file),
+      cmocka_unit_test(test_compat_json_evolve_pair),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
