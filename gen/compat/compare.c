@@ -44,6 +44,7 @@ static gen_pos version_pos(const compat_schema *cs) {
   return cs->s.version_set ? cs->s.version_pos : cs->s.proto_pos;
 }
 
+/* Where `option endian` is, or the protocol statement when unset. */
 static gen_pos endian_pos(const compat_schema *cs) {
   return cs->s.endian_set ? cs->s.endian_pos : cs->s.proto_pos;
 }
@@ -77,6 +78,7 @@ static void compare_header(compat_ctx *c) {
   }
 }
 
+/* A message's direction as written (no arrow: both sides receive it). */
 static const char *dir_text(gen_dir d) {
   return d == DIR_BOTH ? "both sides" : d == DIR_SERVER ? "'-> server'"
                                                          : "'-> client'";

@@ -24,10 +24,12 @@ typedef struct text3 {
   char s[256];
 } text3;
 
+/* The prefix type of a width in bytes: 1 -> "u8". */
 static const char *prefix_name(int bytes) {
   return bytes == 1 ? "u8" : bytes == 2 ? "u16" : bytes == 4 ? "u32" : "u?";
 }
 
+/* A built-in type's keyword. */
 static const char *scalar_name(gen_tykind k) {
   static const char *const names[] = {
       [TY_U8] = "u8",     [TY_U16] = "u16",   [TY_U32] = "u32",
@@ -78,10 +80,12 @@ static text3 field_decl(const gen_field *f) {
   return r;
 }
 
+/* "message" or "struct", for messages about its fields. */
 static const char *kind_name(const gen_decl *d) {
   return d->kind == D_MESSAGE ? "message" : "struct";
 }
 
+/* A field mode in words, for field-mode-changed. */
 static const char *mode_name(gen_field_mode m) {
   return m == F_OPTIONAL   ? "optional"
          : m == F_REPEATED ? "repeated"
@@ -125,6 +129,7 @@ typedef struct consts {
   gen_map by_name, by_value;
 } consts;
 
+/* Fills x with e's constants (keys in c's pool). */
 static void index_consts(compat_ctx *c, const gen_decl *e, consts *x) {
   memset(x, 0, sizeof(*x));
   for (size_t i = 0; i < e->nconsts; i++) {
@@ -134,15 +139,18 @@ static void index_consts(compat_ctx *c, const gen_decl *e, consts *x) {
   }
 }
 
+/* Frees x's maps. */
 static void free_consts(consts *x) {
   gen_map_free(&x->by_name);
   gen_map_free(&x->by_value);
 }
 
+/* The constant called name, or NULL. */
 static const gen_enum_const *const_named(const consts *x, const char *name) {
   return gen_map_get(&x->by_name, name);
 }
 
+/* The constant of value v, or NULL. */
 static const gen_enum_const *const_valued(const consts *x, uint64_t v) {
   char key[24];
   snprintf(key, sizeof(key), "%" PRIu64, v);
@@ -236,10 +244,12 @@ static void compare_enum(compat_ctx *c, const gen_decl *eo,
 
 /* ---- structs ---------------------------------------------------------- */
 
+/* Where `extensible` is, or the struct's name when it is not. */
 static gen_pos ext_pos(const gen_decl *s) {
   return s->ext_prefix != 0 ? s->ext_pos : s->pos;
 }
 
+/* "extensible<u32>" or "not extensible", for notes. */
 static text ext_text(const gen_decl *s) {
   text r;
   if (s->ext_prefix == 0)
@@ -362,6 +372,7 @@ typedef struct dflt {
   const char *text; /* as written, or the zero value's */
 } dflt;
 
+/* fl's default: its literal, or the zero value of its type. */
 static dflt default_of(const gen_field *fl) {
   const gen_value *v = &fl->def;
   const gen_tykind k = fl->type.kind;
@@ -390,6 +401,7 @@ static dflt default_of(const gen_field *fl) {
   return d;
 }
 
+/* Whether a and b are the same value of fl's type (1 and 1.0 are). */
 static bool same_default(const gen_field *fl, dflt a, dflt b) {
   switch (fl->type.kind) {
   case TY_F32:
@@ -425,6 +437,7 @@ static void compare_default(compat_ctx *c, const gen_decl *n,
              a.text);
 }
 
+/* "[since 2]" or "no [since]". */
 static text since_text(unsigned since) {
   text r;
   if (since == 0)
@@ -434,6 +447,7 @@ static text since_text(unsigned since) {
   return r;
 }
 
+/* Where f's [since] is, or its name when it has none. */
 static gen_pos since_pos(const gen_field *f) {
   return f->since != 0 ? f->since_pos : f->pos;
 }
@@ -457,6 +471,7 @@ static void compare_field(compat_ctx *c, const gen_decl *n,
 
 /* ---- the field lists -------------------------------------------------- */
 
+/* The position of the field called name in d, or -1. */
 static long field_index(const gen_decl *d, const char *name) {
   for (size_t i = 0; i < d->nfields; i++)
     if (strcmp(d->fields[i].name, name) == 0)

@@ -158,6 +158,7 @@ static void put_place(json_t *o, const char *file, gen_pos pos,
   json_object_set_new(o, "message", jstr(message));
 }
 
+/* One finding as a JSON object (members in documented order). */
 static json_t *finding_json(const compat_finding *f) {
   json_t *o = json_object();
 
