@@ -1,6 +1,7 @@
 /* --check-compat below the messages: the fields of a message or struct
  * position by position (names only explain what moved), and the structs
- * and enums they use by shape, not by name, all the way down. Every
+ * and enums they use by shape, not by name, all the way down (enums:
+ * compare_enums.c). Every
  * (old, new) pair of types is queued once and compared once: findings
  * inside a struct are reported once however many fields use it, a struct
  * that reaches itself (through `repeated` or `optional`) ends the walk, and
@@ -29,8 +30,7 @@ static const char *prefix_name(int bytes) {
   return bytes == 1 ? "u8" : bytes == 2 ? "u16" : bytes == 4 ? "u32" : "u?";
 }
 
-/* A built-in type's keyword. */
-static const char *scalar_name(gen_tykind k) {
+const char *compat_scalar_name(gen_tykind k) {
   static const char *const names[] = {
       [TY_U8] = "u8",     [TY_U16] = "u16",   [TY_U32] = "u32",
       [TY_U64] = "u64",   [TY_I8] = "i8",     [TY_I16] = "i16",
@@ -46,10 +46,10 @@ static text type_text(const gen_type *t) {
   if (t->kind == TY_NAMED)
     snprintf(r.s, sizeof(r.s), "%s", t->name);
   else if (t->kind == TY_STRING || t->kind == TY_BYTES)
-    snprintf(r.s, sizeof(r.s), "%s<%s>", scalar_name(t->kind),
+    snprintf(r.s, sizeof(r.s), "%s<%s>", compat_scalar_name(t->kind),
              prefix_name(t->prefix));
   else
-    snprintf(r.s, sizeof(r.s), "%s", scalar_name(t->kind));
+    snprintf(r.s, sizeof(r.s), "%s", compat_scalar_name(t->kind));
   return r;
 }
 
@@ -120,126 +120,6 @@ static void enqueue(compat_ctx *c, const gen_decl *o, const gen_decl *n) {
   }
   c->seen_old[c->nseen] = o;
   c->seen_new[c->nseen++] = n;
-}
-
-/* ---- enums ------------------------------------------------------------ */
-
-/* An enum's constants by name and by value (decimal keys). */
-typedef struct consts {
-  gen_map by_name, by_value;
-} consts;
-
-/* Fills x with e's constants (keys in c's pool). */
-static void index_consts(compat_ctx *c, const gen_decl *e, consts *x) {
-  memset(x, 0, sizeof(*x));
-  for (size_t i = 0; i < e->nconsts; i++) {
-    gen_enum_const *k = &e->consts[i];
-    gen_map_put(&x->by_name, k->name, k);
-    gen_map_put(&x->by_value, compat_key(&c->pool, k->value), k);
-  }
-}
-
-/* Frees x's maps. */
-static void free_consts(consts *x) {
-  gen_map_free(&x->by_name);
-  gen_map_free(&x->by_value);
-}
-
-/* The constant called name, or NULL. */
-static const gen_enum_const *const_named(const consts *x, const char *name) {
-  return gen_map_get(&x->by_name, name);
-}
-
-/* The constant of value v, or NULL. */
-static const gen_enum_const *const_valued(const consts *x, uint64_t v) {
-  char key[24];
-  snprintf(key, sizeof(key), "%" PRIu64, v);
-  return gen_map_get(&x->by_value, key);
-}
-
-/* What became of constant k of OLD's enum eo in NEW's en: a value means
- * the same thing for ever; a closed receiver refuses one it lacks. */
-static void compare_const(compat_ctx *c, const consts *xo, const consts *xn,
-                          const gen_decl *en, const gen_enum_const *k) {
-  const gen_enum_const *byname = const_named(xn, k->name);
-  const gen_enum_const *byval = const_valued(xn, k->value);
-  compat_finding *f;
-
-  if (byname != NULL && byname->value != k->value) {
-    f = compat_err(c, "enum-constant-renumbered", byname->value_pos,
-                   "constant '%s' of enum '%s' renumbered from %" PRIu64
-                   " to %" PRIu64,
-                   k->name, en->name, k->value, byname->value);
-    compat_was(c, f, k->value_pos, "was %" PRIu64, k->value);
-  } else if (byname == NULL && byval != NULL) {
-    if (const_named(xo, byval->name) != NULL)
-      return; /* that name was renumbered: reported with it */
-    f = compat_warn(c, "enum-constant-renamed", byval->pos,
-                    "constant %" PRIu64 " of enum '%s' renamed from '%s' "
-                    "to '%s'",
-                    k->value, en->name, k->name, byval->name);
-    compat_was(c, f, k->pos, "was '%s'", k->name);
-  } else if (byname == NULL) {
-    f = compat_add(c->r, !en->open, "enum-constant-removed", c->new_->path,
-                   en->pos,
-                   "constant '%s' (%" PRIu64 ") removed from %s enum '%s'%s",
-                   k->name, k->value, en->open ? "open" : "closed", en->name,
-                   en->open ? "" : ": new peers refuse it");
-    compat_was(c, f, k->pos, "was '%s = %" PRIu64 "'", k->name, k->value);
-  }
-}
-
-/* Constants of NEW that an old, closed receiver would refuse. */
-static void check_added_consts(compat_ctx *c, const consts *xo,
-                               const gen_decl *eo, const gen_decl *en) {
-  compat_finding *f;
-
-  if (eo->open)
-    return;
-  for (size_t i = 0; i < en->nconsts; i++) {
-    const gen_enum_const *k = &en->consts[i];
-    if (const_valued(xo, k->value) != NULL || const_named(xo, k->name) != NULL)
-      continue;
-    f = compat_err(c, "enum-constant-added", k->pos,
-                   "constant '%s' (%" PRIu64 ") added to enum '%s', which "
-                   "was closed: old peers refuse it",
-                   k->name, k->value, en->name);
-    compat_was(c, f, eo->pos, "was closed");
-  }
-}
-
-static void compare_enum(compat_ctx *c, const gen_decl *eo,
-                         const gen_decl *en) {
-  compat_finding *f;
-  consts xo, xn;
-
-  if (eo->underlying != en->underlying) {
-    f = compat_err(c, "enum-width-changed", en->underlying_pos,
-                   "enum '%s' changed its type from %s to %s", en->name,
-                   scalar_name(eo->underlying), scalar_name(en->underlying));
-    compat_was(c, f, eo->underlying_pos, "was %s",
-               scalar_name(eo->underlying));
-  }
-  if (eo->open && !en->open) {
-    f = compat_err(c, "enum-closed", en->pos,
-                   "enum '%s' is no longer open: new peers refuse values "
-                   "old peers may send",
-                   en->name);
-    compat_was(c, f, eo->open_pos, "was open");
-  } else if (!eo->open && en->open) {
-    f = compat_warn(c, "enum-opened", en->open_pos,
-                    "enum '%s' is now open (its C type becomes its "
-                    "underlying integer)",
-                    en->name);
-    compat_was(c, f, eo->pos, "was closed");
-  }
-  index_consts(c, eo, &xo);
-  index_consts(c, en, &xn);
-  for (size_t i = 0; i < eo->nconsts; i++)
-    compare_const(c, &xo, &xn, en, &eo->consts[i]);
-  check_added_consts(c, &xo, eo, en);
-  free_consts(&xo);
-  free_consts(&xn);
 }
 
 /* ---- structs ---------------------------------------------------------- */
@@ -569,7 +449,7 @@ void compat_compare_queued(compat_ctx *c) {
   for (; c->ndone < c->nseen; c->ndone++) {
     const gen_decl *o = c->seen_old[c->ndone], *n = c->seen_new[c->ndone];
     if (o->kind == D_ENUM)
-      compare_enum(c, o, n);
+      compat_compare_enum(c, o, n);
     else
       compare_struct(c, o, n); /* may queue more */
   }

@@ -7,7 +7,8 @@
  * load.c    one schema file: read, parse, check (no back end's hooks)
  * compare.c the schema level: version, byte order, messages by wire id,
  *           reservations, directions
- * compare_types.c  fields, structs and enums, by shape, recursively
+ * compare_types.c  fields and structs, by shape, from a queue of type pairs
+ * compare_enums.c  enums: width, openness, constants
  * report.c  the findings, sorted, as text or JSON */
 #ifndef NETFW_GEN_COMPAT_H
 #define NETFW_GEN_COMPAT_H
@@ -133,6 +134,11 @@ void compat_compare_fields(compat_ctx *c, const gen_decl *o,
                            const gen_decl *n);
 /* Compares every queued pair of types, and those they queue in turn. */
 void compat_compare_queued(compat_ctx *c);
+/* Compares OLD's enum eo with NEW's en (compare_enums.c). */
+void compat_compare_enum(compat_ctx *c, const gen_decl *eo,
+                         const gen_decl *en);
+/* A built-in type's keyword: TY_U8 -> "u8". */
+const char *compat_scalar_name(gen_tykind k);
 /* Shorthand for findings: error/warning at pos in NEW. */
 compat_finding *compat_err(compat_ctx *c, const char *rule, gen_pos pos,
                            const char *fmt, ...) GEN_PRINTF(4, 5);
