@@ -286,8 +286,9 @@ static bool check_compat_options(const options *o, gen_compat_format *fmt) {
   } else if (strcmp(o->format, "json") == 0) {
     *fmt = GEN_COMPAT_JSON;
   } else {
-    fprintf(stderr, "netfw-gen: unknown format '%s' for --format (known: "
-                    "text, json)\n",
+    fprintf(stderr,
+            "netfw-gen: unknown format '%s' for --format (known: "
+            "text, json)\n",
             o->format);
     return false;
   }

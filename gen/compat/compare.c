@@ -30,8 +30,8 @@ compat_finding *compat_warn(compat_ctx *c, const char *rule, gen_pos pos,
   return f;
 }
 
-void compat_was(compat_ctx *c, compat_finding *f, gen_pos pos,
-                const char *fmt, ...) {
+void compat_was(compat_ctx *c, compat_finding *f, gen_pos pos, const char *fmt,
+                ...) {
   va_list ap;
 
   va_start(ap, fmt);
@@ -80,8 +80,9 @@ static void compare_header(compat_ctx *c) {
 
 /* A message's direction as written (no arrow: both sides receive it). */
 static const char *dir_text(gen_dir d) {
-  return d == DIR_BOTH ? "both sides" : d == DIR_SERVER ? "'-> server'"
-                                                         : "'-> client'";
+  return d == DIR_BOTH     ? "both sides"
+         : d == DIR_SERVER ? "'-> server'"
+                           : "'-> client'";
 }
 
 /* A side that received m in OLD must still receive it in NEW; a side may
@@ -98,7 +99,8 @@ static void compare_direction(compat_ctx *c, const gen_decl *mo,
                  mn->name, mo->dir == DIR_BOTH ? "narrowed" : "turned",
                  dir_text(mo->dir), dir_text(mn->dir));
   compat_was(c, f, mo->pos, "was %s",
-             mo->dir == DIR_BOTH ? "received by both sides" : dir_text(mo->dir));
+             mo->dir == DIR_BOTH ? "received by both sides"
+                                 : dir_text(mo->dir));
 }
 
 /* One message of OLD against NEW: the message with its id, or what became

@@ -100,7 +100,8 @@ void compat_compare_enum(compat_ctx *c, const gen_decl *eo,
   if (eo->underlying != en->underlying) {
     f = compat_err(c, "enum-width-changed", en->underlying_pos,
                    "enum '%s' changed its type from %s to %s", en->name,
-                   compat_scalar_name(eo->underlying), compat_scalar_name(en->underlying));
+                   compat_scalar_name(eo->underlying),
+                   compat_scalar_name(en->underlying));
     compat_was(c, f, eo->underlying_pos, "was %s",
                compat_scalar_name(eo->underlying));
   }

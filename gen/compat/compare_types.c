@@ -32,10 +32,10 @@ static const char *prefix_name(int bytes) {
 
 const char *compat_scalar_name(gen_tykind k) {
   static const char *const names[] = {
-      [TY_U8] = "u8",     [TY_U16] = "u16",   [TY_U32] = "u32",
-      [TY_U64] = "u64",   [TY_I8] = "i8",     [TY_I16] = "i16",
-      [TY_I32] = "i32",   [TY_I64] = "i64",   [TY_F32] = "f32",
-      [TY_F64] = "f64",   [TY_BOOL] = "bool", [TY_STRING] = "string",
+      [TY_U8] = "u8",      [TY_U16] = "u16",   [TY_U32] = "u32",
+      [TY_U64] = "u64",    [TY_I8] = "i8",     [TY_I16] = "i16",
+      [TY_I32] = "i32",    [TY_I64] = "i64",   [TY_F32] = "f32",
+      [TY_F64] = "f64",    [TY_BOOL] = "bool", [TY_STRING] = "string",
       [TY_BYTES] = "bytes"};
   return k < TY_NAMED ? names[k] : "?";
 }
@@ -173,8 +173,8 @@ static bool open_enum_over(const gen_type *t, gen_tykind k) {
 
 /* Types of fo and fn (same mode); false after a finding about the field
  * itself (what a struct or enum it uses reports does not count). */
-static bool compare_type(compat_ctx *c, const gen_decl *n,
-                         const gen_field *fo, const gen_field *fn) {
+static bool compare_type(compat_ctx *c, const gen_decl *n, const gen_field *fo,
+                         const gen_field *fn) {
   const gen_type *ot = &fo->type, *nt = &fn->type;
   compat_finding *f;
 
@@ -191,9 +191,8 @@ static bool compare_type(compat_ctx *c, const gen_decl *n,
   if (ot->kind != nt->kind ||
       (ot->kind == TY_NAMED && ot->decl->kind != nt->decl->kind)) {
     f = compat_err(c, "field-type-changed", nt->pos,
-                   "field '%s' of %s '%s' changed type from %s to %s",
-                   fn->name, kind_name(n), n->name, type_text(ot).s,
-                   type_text(nt).s);
+                   "field '%s' of %s '%s' changed type from %s to %s", fn->name,
+                   kind_name(n), n->name, type_text(ot).s, type_text(nt).s);
     compat_was(c, f, ot->pos, "was %s", field_decl(fo).s);
     return false;
   }
@@ -214,8 +213,8 @@ static bool compare_type(compat_ctx *c, const gen_decl *n,
 
 /* Mode, array length, count prefix, and the type; false after a finding
  * about the field itself. */
-static bool compare_shape(compat_ctx *c, const gen_decl *n,
-                          const gen_field *fo, const gen_field *fn) {
+static bool compare_shape(compat_ctx *c, const gen_decl *n, const gen_field *fo,
+                          const gen_field *fn) {
   compat_finding *f = NULL;
 
   if (fo->mode != fn->mode)
@@ -260,9 +259,9 @@ static dflt default_of(const gen_field *fl) {
 
   if (v->kind == V_NONE) {
     bool is_enum = k == TY_NAMED && fl->type.decl->kind == D_ENUM;
-    d.text = k == TY_BOOL ? "false"
-             : k == TY_STRING || k == TY_BYTES ? "\"\""
-             : k == TY_F32 || k == TY_F64      ? "0.0"
+    d.text = k == TY_BOOL                       ? "false"
+             : k == TY_STRING || k == TY_BYTES  ? "\"\""
+             : k == TY_F32 || k == TY_F64       ? "0.0"
              : is_enum && fl->def_konst != NULL ? fl->def_konst->name
                                                 : "0";
     if (is_enum && fl->def_konst != NULL)
@@ -270,7 +269,7 @@ static dflt default_of(const gen_field *fl) {
     return d;
   }
   d.neg = v->negative && v->u != 0;
-  d.u = v->kind == V_BOOL ? (uint64_t)v->b
+  d.u = v->kind == V_BOOL                       ? (uint64_t)v->b
         : v->kind == V_NAME && v->konst != NULL ? v->konst->value
                                                 : v->u;
   d.f = v->negative && v->f > 0 ? -v->f : v->f;
@@ -333,8 +332,8 @@ static gen_pos since_pos(const gen_field *f) {
 }
 
 /* Two fields at the same position (possibly renamed). */
-static void compare_field(compat_ctx *c, const gen_decl *n,
-                          const gen_field *fo, const gen_field *fn) {
+static void compare_field(compat_ctx *c, const gen_decl *n, const gen_field *fo,
+                          const gen_field *fn) {
   bool same = compare_shape(c, n, fo, fn);
   compat_finding *f;
 
@@ -382,9 +381,8 @@ static bool misplaced(compat_ctx *c, const gen_decl *o, const gen_decl *n,
                    fn->name, kind_name(n), n->name, fo->name);
     compat_was(c, f, fo->pos, "was %s", field_decl(fo).s);
   } else if (fn_in_old >= 0) {
-    f = compat_err(c, "field-removed", fn->pos,
-                   "field '%s' of %s '%s' removed", fo->name, kind_name(n),
-                   n->name);
+    f = compat_err(c, "field-removed", fn->pos, "field '%s' of %s '%s' removed",
+                   fo->name, kind_name(n), n->name);
     compat_was(c, f, fo->pos, "was %s", field_decl(fo).s);
   } else {
     return false;
@@ -408,8 +406,8 @@ static void check_added(compat_ctx *c, const gen_decl *o, const gen_decl *n,
                      fn->name, n->name);
     else
       f = compat_err(c, "field-added-without-since", fn->pos,
-                     "field '%s' added to %s '%s' without [since N]",
-                     fn->name, kind_name(n), n->name);
+                     "field '%s' added to %s '%s' without [since N]", fn->name,
+                     kind_name(n), n->name);
     compat_was(c, f, o->pos, "was %s '%s' without it", kind_name(o), o->name);
   } else if (fn->since <= old_version) {
     f = compat_err(c, "field-since-not-new", fn->since_pos,
@@ -436,9 +434,8 @@ void compat_compare_fields(compat_ctx *c, const gen_decl *o,
     compare_field(c, n, &o->fields[i], &n->fields[i]);
   }
   for (size_t j = i; j < o->nfields; j++) {
-    f = compat_err(c, "field-removed", n->pos,
-                   "field '%s' of %s '%s' removed", o->fields[j].name,
-                   kind_name(n), n->name);
+    f = compat_err(c, "field-removed", n->pos, "field '%s' of %s '%s' removed",
+                   o->fields[j].name, kind_name(n), n->name);
     compat_was(c, f, o->fields[j].pos, "was %s", field_decl(&o->fields[j]).s);
   }
   for (size_t j = i; j < n->nfields; j++)

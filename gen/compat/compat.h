@@ -19,7 +19,10 @@
 
 #include "front/ast.h"
 
-typedef enum gen_compat_format { GEN_COMPAT_TEXT, GEN_COMPAT_JSON } gen_compat_format;
+typedef enum gen_compat_format {
+  GEN_COMPAT_TEXT,
+  GEN_COMPAT_JSON
+} gen_compat_format;
 
 /* The exit statuses of --check-compat. */
 enum {
@@ -43,7 +46,7 @@ typedef struct compat_schema {
   size_t len;
   gen_pool pool;
   gen_schema s;
-  gen_diag diag; /* the front end's errors and warnings */
+  gen_diag diag;    /* the front end's errors and warnings */
   unsigned version; /* s.version, 1 when unset */
   /* messages and reservations by name and by id (decimal keys in pool):
    * the front end's gen_message_by_id() and friends scan the schema, too
@@ -71,11 +74,11 @@ const char *compat_key(gen_pool *pool, uint64_t v);
 /* One finding: where in NEW (or, for a schema's own errors, in that
  * schema), and an optional note pointing into OLD. */
 typedef struct compat_finding {
-  bool error; /* else a warning */
+  bool error;       /* else a warning */
   const char *rule; /* stable code, e.g. "message-removed" */
   const char *file;
   gen_pos pos;
-  char *message; /* malloc'ed */
+  char *message;         /* malloc'ed */
   const char *note_file; /* NULL: no note */
   gen_pos note_pos;
   char *note; /* malloc'ed: "was ..." */
@@ -90,8 +93,8 @@ typedef struct compat_report {
 
 /* Adds a finding at pos in file; returns it (for compat_note). */
 compat_finding *compat_add(compat_report *r, bool error, const char *rule,
-                           const char *file, gen_pos pos, const char *fmt,
-                           ...) GEN_PRINTF(6, 7);
+                           const char *file, gen_pos pos, const char *fmt, ...)
+    GEN_PRINTF(6, 7);
 /* compat_add() with a va_list. */
 compat_finding *compat_vadd(compat_report *r, bool error, const char *rule,
                             const char *file, gen_pos pos, const char *fmt,
@@ -121,7 +124,7 @@ typedef struct compat_ctx {
    * compared once (a recursive struct ends here); [0, ndone) are done */
   const gen_decl **seen_old, **seen_new;
   size_t nseen, capseen, ndone;
-  gen_map seen; /* "OLD\nNEW" (type names) -> the pair was queued */
+  gen_map seen;  /* "OLD\nNEW" (type names) -> the pair was queued */
   gen_pool pool; /* its keys, and the enum constant maps' */
 } compat_ctx;
 
@@ -130,13 +133,11 @@ void compat_compare(const compat_schema *old, const compat_schema *new_,
                     compat_report *r);
 /* Compares the fields of old declaration o (a message or struct) with
  * those of n, queueing the pairs of structs and enums they use. */
-void compat_compare_fields(compat_ctx *c, const gen_decl *o,
-                           const gen_decl *n);
+void compat_compare_fields(compat_ctx *c, const gen_decl *o, const gen_decl *n);
 /* Compares every queued pair of types, and those they queue in turn. */
 void compat_compare_queued(compat_ctx *c);
 /* Compares OLD's enum eo with NEW's en (compare_enums.c). */
-void compat_compare_enum(compat_ctx *c, const gen_decl *eo,
-                         const gen_decl *en);
+void compat_compare_enum(compat_ctx *c, const gen_decl *eo, const gen_decl *en);
 /* A built-in type's keyword: TY_U8 -> "u8". */
 const char *compat_scalar_name(gen_tykind k);
 /* Shorthand for findings: error/warning at pos in NEW. */
@@ -145,7 +146,7 @@ compat_finding *compat_err(compat_ctx *c, const char *rule, gen_pos pos,
 compat_finding *compat_warn(compat_ctx *c, const char *rule, gen_pos pos,
                             const char *fmt, ...) GEN_PRINTF(4, 5);
 /* A note at pos in OLD. */
-void compat_was(compat_ctx *c, compat_finding *f, gen_pos pos,
-                const char *fmt, ...) GEN_PRINTF(4, 5);
+void compat_was(compat_ctx *c, compat_finding *f, gen_pos pos, const char *fmt,
+                ...) GEN_PRINTF(4, 5);
 
 #endif /* NETFW_GEN_COMPAT_H */

@@ -191,8 +191,8 @@ void compat_schema_findings(const compat_schema *cs, compat_report *r) {
     if (msg != NULL && msg <= eol) {
       const char *src_end = next_eol(eol, end);
       const char *caret_end = next_eol(src_end, end);
-      compat_add(r, error, error ? "schema-error" : "schema-warning",
-                 cs->path, pos, "%.*s", (int)(eol - msg), msg);
+      compat_add(r, error, error ? "schema-error" : "schema-warning", cs->path,
+                 pos, "%.*s", (int)(eol - msg), msg);
       if (src_end < end && is_caret(src_end + 1, caret_end))
         eol = caret_end; /* the source line and its caret */
     }

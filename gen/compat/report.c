@@ -162,7 +162,8 @@ static void put_place(json_t *o, const char *file, gen_pos pos,
 static json_t *finding_json(const compat_finding *f) {
   json_t *o = json_object();
 
-  json_object_set_new(o, "severity", json_string(f->error ? "error" : "warning"));
+  json_object_set_new(o, "severity",
+                      json_string(f->error ? "error" : "warning"));
   json_object_set_new(o, "rule", json_string(f->rule));
   put_place(o, f->file, f->pos, f->message);
   if (f->note != NULL) {

@@ -21,8 +21,9 @@ static int report(compat_schema *old, compat_schema *new_,
   if (errors > 0 && fmt == GEN_COMPAT_TEXT) {
     print_schema_errors(old, out);
     print_schema_errors(new_, out);
-    gen_buf_printf(out, "netfw-gen: %d error%s in the schemas, nothing "
-                        "compared\n",
+    gen_buf_printf(out,
+                   "netfw-gen: %d error%s in the schemas, nothing "
+                   "compared\n",
                    errors, errors == 1 ? "" : "s");
     return GEN_COMPAT_BREAKING;
   }

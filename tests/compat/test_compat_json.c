@@ -102,8 +102,8 @@ static void test_compat_json_breaking(void **state) {
   assert_int_equal(num(r, "errors"), 1);
   assert_int_equal(num(r, "warnings"), 0);
   assert_int_equal(json_array_size(f), 1);
-  expect_finding(json_array_get(f, 0), "error", "message-id-changed", n, 3,
-                 16, "message 'Ping' changed its id from 1 to 7", o, 3, 16,
+  expect_finding(json_array_get(f, 0), "error", "message-id-changed", n, 3, 16,
+                 "message 'Ping' changed its id from 1 to 7", o, 3, 16,
                  "was id 1");
   json_decref(r);
 }
@@ -128,8 +128,8 @@ static void test_compat_json_bytes(void **state) {
 
   (void)state;
   assert_int_equal(chdir(CASE("23-enum-open-closed")), 0);
-  status = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_JSON,
-                          &out, &err);
+  status = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_JSON, &out,
+                          &err);
   assert_int_equal(status, GEN_COMPAT_BREAKING);
   assert_string_equal(out.data, want);
   assert_int_equal(err.len, 0);
@@ -149,9 +149,9 @@ static void test_compat_json_warning_only(void **state) {
   assert_int_equal(num(r, "errors"), 0);
   assert_int_equal(num(r, "warnings"), 1);
   assert_int_equal(json_array_size(f), 1);
-  expect_finding(json_array_get(f, 0), "warning", "enum-constant-removed", n,
-                 3, 6, "constant 'FAIL' (1) removed from open enum 'Rc'", o, 5,
-                 5, "was 'FAIL = 1'");
+  expect_finding(json_array_get(f, 0), "warning", "enum-constant-removed", n, 3,
+                 6, "constant 'FAIL' (1) removed from open enum 'Rc'", o, 5, 5,
+                 "was 'FAIL = 1'");
   json_decref(r);
 }
 
@@ -187,8 +187,8 @@ static void test_compat_json_schema_errors(void **state) {
   expect_finding(json_array_get(f, 0), "error", "schema-error", n, 5, 5,
                  "unknown type 'Nope'", NULL, 0, 0, NULL);
   expect_finding(json_array_get(f, 1), "error", "schema-error", n, 8, 16,
-                 "duplicate message id 1 (also used by 'Ping' at 3:9)", NULL,
-                 0, 0, NULL);
+                 "duplicate message id 1 (also used by 'Ping' at 3:9)", NULL, 0,
+                 0, NULL);
   json_decref(r);
 }
 
@@ -199,8 +199,8 @@ static void test_compat_json_missing_file(void **state) {
 
   (void)state;
   status = gen_compat_run("/nonexistent/old.netproto",
-                          CASE("01-doc-comments/new.netproto"),
-                          GEN_COMPAT_JSON, &out, &err);
+                          CASE("01-doc-comments/new.netproto"), GEN_COMPAT_JSON,
+                          &out, &err);
   assert_int_equal(status, GEN_COMPAT_IO);
   assert_int_equal(out.len, 0);
   assert_string_equal(err.data, "netfw-gen: cannot open "
@@ -227,9 +227,9 @@ static void test_compat_json_evolve_pair(void **state) {
   r = run_json(v2, v1, &status);
   assert_int_equal(status, GEN_COMPAT_BREAKING);
   assert_true(num(r, "errors") > 0);
-  assert_string_equal(str(json_array_get(json_object_get(r, "findings"), 1),
-                          "rule"),
-                      "message-removed"); /* Extra, only in v2 */
+  assert_string_equal(
+      str(json_array_get(json_object_get(r, "findings"), 1), "rule"),
+      "message-removed"); /* Extra, only in v2 */
   json_decref(r);
 }
 

@@ -72,8 +72,8 @@ static void check_json(int status, const char *text) {
   gen_buf out = {0}, err = {0};
   json_error_t jerr;
   json_t *root, *findings;
-  int js = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_JSON,
-                          &out, &err);
+  int js = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_JSON, &out,
+                          &err);
   bool schema_errors = strstr(text, "in the schemas, nothing compared") != NULL;
 
   assert_int_equal(js, status);
@@ -95,7 +95,8 @@ static void check_json(int status, const char *text) {
   if (!schema_errors) {
     int errors = count_findings(text, "error");
     int warnings = count_findings(text, "warning");
-    assert_int_equal(json_integer_value(json_object_get(root, "errors")), errors);
+    assert_int_equal(json_integer_value(json_object_get(root, "errors")),
+                     errors);
     assert_int_equal(json_integer_value(json_object_get(root, "warnings")),
                      warnings);
     assert_int_equal(json_array_size(findings), (size_t)(errors + warnings));
@@ -124,8 +125,8 @@ static void test_case(void **state) {
   assert_int_equal(chdir(dir), 0);
   expected = slurp("expected.txt");
   want_status = slurp("status");
-  status = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_TEXT,
-                          &out, &err);
+  status = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_TEXT, &out,
+                          &err);
   assert_string_equal(out.data != NULL ? out.data : "", expected);
   assert_int_equal(status, atoi(want_status));
   assert_int_equal(err.len, 0);
