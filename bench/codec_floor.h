@@ -43,7 +43,7 @@ size_t cf_list_resp_size(const cf_file_entry *files, size_t count);
 
 /* Encodes a ListResp of count entries into out[0, cap). Returns CF_OK and
  * the length in *written, CF_E2BIG (count > 65535 or a name > 255 bytes) or
- * CF_ENOSPC; out is unspecified on error. */
+ * CF_ENOSPC, whichever it meets first; out is unspecified on error. */
 int cf_list_resp_encode(const cf_file_entry *files, size_t count, uint8_t *out,
                         size_t cap, size_t *written);
 
@@ -61,8 +61,9 @@ int cf_list_resp_decode_bytes(const uint8_t *in, size_t len,
 /* Bytes Add takes (no checks). */
 size_t cf_add_size(const cf_add *m);
 
-/* Encodes an Add into out[0, cap); CF_OK with *written, CF_E2BIG (filename
- * > 255 bytes) or CF_ENOSPC. */
+/* Encodes an Add into out[0, cap); CF_OK with *written, CF_ENOSPC, or
+ * CF_E2BIG (filename > 255 bytes, found once the room is known to hold
+ * it); out is unspecified on error. */
 int cf_add_encode(const cf_add *m, uint8_t *out, size_t cap, size_t *written);
 
 /* Decodes an Add from in[0, len) into *m (views into in); CF_OK or

@@ -170,8 +170,19 @@ static void test_codec_floor_add_bytes_and_views(void **state) {
   assert_int_equal(d.file_len, 3);
   for (size_t cap = 0; cap < sizeof(add1); cap++)
     assert_int_equal(cf_add_encode(&m, out, cap, &n), CF_ENOSPC);
-  m.filename_len = 256;
-  assert_int_equal(cf_add_encode(&m, out, sizeof(out), &n), CF_E2BIG);
+  {
+    static char long_name[256];
+    static uint8_t big[512];
+    memset(long_name, 'x', sizeof(long_name));
+    m.filename = long_name;
+    m.filename_len = 256;
+    assert_int_equal(cf_add_encode(&m, big, sizeof(big), &n), CF_E2BIG);
+    /* without the room for it, no room is what is found first */
+    assert_int_equal(cf_add_encode(&m, out, sizeof(out), &n), CF_ENOSPC);
+    m.filename_len = 255;
+    assert_int_equal(cf_add_encode(&m, big, sizeof(big), &n), CF_OK);
+    assert_int_equal(n, 1 + 255 + 4 + 3);
+  }
 }
 
 static void test_codec_floor_add_decode_malformed(void **state) {

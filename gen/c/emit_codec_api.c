@@ -18,7 +18,7 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
                  "  rc = %s__cs_%s(in, &n);\n  if (rc != 0)\n    return rc;\n"
                  "  if (n > UINT32_MAX - netfw__msg_size(out))\n"
                  "    return NETFW_E2BIG;\n"
-                 "  w = netfw_msg_append_space(out, n);\n"
+                 "  w = netfw__msg_append_space(out, n);\n"
                  "  if (w == NULL)\n    return NETFW_ENOMEM;\n",
                  p, n, p, n, p, n);
   if (msg)

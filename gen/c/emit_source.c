@@ -209,12 +209,18 @@ static void enc_value(em *e, const gen_type *t, const char *L,
     break;
   }
   case TY_STRING:
-  case TY_BYTES:
-    snprintf(x, sizeof(x), "%s.len", L);
-    put_uint(e, t->prefix, x, ind);
-    OUT("%sif (%s.len > 0)\n%s  memcpy(w, %s.ptr, %s.len);\n%sw += %s.len;\n",
-        ind, L, ind, L, L, ind, L);
+  case TY_BYTES: {
+    /* ptr and len read once, before the stores through w (which may alias
+     * anything, so the compiler would read them again after each) */
+    char in2[64];
+    OUT("%s{\n%s  uint32_t n_ = %s.len;\n%s  const void *p_ = %s.ptr;\n\n", ind,
+        ind, L, ind, L);
+    snprintf(in2, sizeof(in2), "%s  ", ind);
+    put_uint(e, t->prefix, "n_", in2);
+    OUT("%s  if (n_ > 0)\n%s    memcpy(w, p_, n_);\n%s  w += n_;\n%s}\n", ind,
+        ind, ind, ind);
     break;
+  }
   case TY_NAMED:
     if (t->decl->kind == D_ENUM)
       put_uint(e, gen_wire_fixed(t), L, ind);
@@ -225,7 +231,7 @@ static void enc_value(em *e, const gen_type *t, const char *L,
 }
 
 static void enc_field(em *e, const gen_field *f) {
-  char L[300], x[340];
+  char L[300];
   const gen_type *t = &f->type;
   switch (f->mode) {
   case F_PLAIN:
@@ -247,13 +253,14 @@ static void enc_field(em *e, const gen_field *f) {
     OUT("  }\n");
     break;
   case F_REPEATED:
+    /* the array and its count read once, before the stores through w */
     e->use_i = true;
-    snprintf(x, sizeof(x), "in->%s_count", f->name);
-    put_uint(e, f->count_prefix, x, "  ");
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
-    enc_value(e, t, L, "    ");
-    OUT("  }\n");
+    OUT("  {\n    const %s *a_ = in->%s;\n    uint32_t c_ = in->%s_count;\n\n",
+        gen_ctype(e->pool, e->s, t), f->name, f->name);
+    put_uint(e, f->count_prefix, "c_", "    ");
+    OUT("    for (i = 0; i < c_; i++) {\n");
+    enc_value(e, t, "a_[i]", "      ");
+    OUT("    }\n  }\n");
     break;
   }
 }

@@ -214,5 +214,20 @@ static inline void netfw__msg_seek(netfw_msg *m, uint32_t pos) {
 static inline void netfw__msg_set_id(netfw_msg *m, uint16_t id) {
   m->id_ = id;
 }
+/* The flag of a payload that belongs to someone else (runtime/core's
+ * NETFW__MSG_BORROWED, which arena.c checks is this bit). */
+#define NETFW__MSG_BORROWED_BIT 0x1u
+/* netfw_msg_append_space() with its common case inline: a message of its
+ * own with room left (a reused message) grows in place; the rest (the
+ * first append, a borrowed payload, growth) is the call's. */
+static inline uint8_t *netfw__msg_append_space(netfw_msg *m, size_t len) {
+  if (!(m->flags_ & NETFW__MSG_BORROWED_BIT) && m->capacity_ > m->size_ &&
+      len <= (size_t)(m->capacity_ - m->size_)) {
+    uint8_t *p = m->data_ + m->size_;
+    m->size_ += (uint32_t)len;
+    return p;
+  }
+  return netfw_msg_append_space(m, len);
+}
 
 #endif /* NETFW_CODEC_H */

@@ -6,6 +6,12 @@
 
 #include "netfw/codec.h"
 
+#include "message_internal.h"
+
+/* codec.h's inline netfw__msg_append_space() tests this bit. */
+static_assert(NETFW__MSG_BORROWED == NETFW__MSG_BORROWED_BIT,
+              "codec.h's copy of the borrowed flag");
+
 /* The header is in codec.h (the inline bump of netfw_arena_alloc_array()
  * reads it); a chunk's memory starts NETFW_ARENA_HDR bytes after it. */
 static_assert(NETFW_ARENA_ALIGN % alignof(max_align_t) == 0,
