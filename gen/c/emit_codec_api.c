@@ -1,5 +1,6 @@
-/* Emits the public codec of each struct and message: P_T_encode (check and
- * size in one pass, one allocation, encode), P_T_decode (a reader over the
+/* Emits the public codec of each struct and message: P_T_encode (one
+ * checked pass into the message's spare room; without enough room, check
+ * and size in one pass, one allocation, write), P_T_decode (a reader over the
  * payload, every member set on success, the output zeroed on error, the
  * read cursor moved past what was read)
  * and P_T_encoded_size, over the static functions of emit_source.c. */
@@ -12,19 +13,40 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
 
   gen_buf_printf(o,
                  "int %s_%s_encode(const %s_%s *in, netfw_msg *out) {\n"
-                 "  size_t n;\n  uint8_t *w;\n  int rc;\n\n"
+                 "  const uint8_t *end;\n  uint8_t *start, *w;\n  size_t n;\n"
+                 "  int rc = 0;\n\n"
                  "  if (in == NULL || out == NULL)\n    return NETFW_EINVAL;\n"
+                 "  /* one pass into the room the message already has (a "
+                 "reused message) */\n"
+                 "  start = netfw__msg_spare(out, &end);\n"
+                 "  if (start != NULL) {\n"
+                 "    w = %s__enc_%s(in, start, end, &rc);\n"
+                 "    if (w != NULL) {\n"
+                 "      netfw__msg_add_size(out, (size_t)(w - start));\n",
+                 p, n, p, n, p, n);
+  if (msg)
+    gen_buf_printf(o, "      netfw__msg_set_id(out, %s_%s_ID);\n",
+                   gen_upper(pool, p), gen_upper(pool, n));
+  gen_buf_printf(o,
+                 "      return 0;\n    }\n"
+                 "    if (rc != NETFW__ENC_NOROOM)\n      return rc;\n  }\n"
+                 "  /* no room: check and size, make room, write */\n"
                  "  n = 0;\n"
                  "  rc = %s__cs_%s(in, &n);\n  if (rc != 0)\n    return rc;\n"
                  "  if (n > UINT32_MAX - netfw__msg_size(out))\n"
                  "    return NETFW_E2BIG;\n"
-                 "  w = netfw__msg_append_space(out, n);\n"
-                 "  if (w == NULL)\n    return NETFW_ENOMEM;\n",
-                 p, n, p, n, p, n);
+                 "  start = netfw__msg_append_space(out, n);\n"
+                 "  if (start == NULL)\n    return NETFW_ENOMEM;\n",
+                 p, n);
   if (msg)
     gen_buf_printf(o, "  netfw__msg_set_id(out, %s_%s_ID);\n",
                    gen_upper(pool, p), gen_upper(pool, n));
-  gen_buf_printf(o, "  %s__enc_%s(in, w);\n  return 0;\n}\n\n", p, n);
+  gen_buf_printf(o,
+                 "  /* cannot fail: everything was checked and n is the exact "
+                 "size */\n"
+                 "  (void)%s__enc_%s(in, start, start + n, &rc);\n"
+                 "  return 0;\n}\n\n",
+                 p, n);
 
   gen_buf_printf(o,
                  "int %s_%s_decode(netfw_msg *in, %s_%s *out, netfw_arena "

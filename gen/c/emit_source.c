@@ -17,6 +17,7 @@ typedef struct em {
   const char *P;  /* "FS" */
   const char *E;  /* "le" / "be" */
   bool use_b, use_rc, use_i;
+  bool in_writer; /* chk_value's refusals: writer's form (netfw__enc_fail) */
   bool use_arena, use_depth; /* decoders: parameters the body needs */
 } em;
 
@@ -35,26 +36,48 @@ static const char *maxof(int bytes) {
 
 /* The refusals of one string, bytes or closed enum value, as the encoder's
  * contract lists them. */
+/* A string's or bytes' NULL pointer with a length (NETFW_EINVAL), invalid
+ * UTF-8 in a string (NETFW_EINVAL), then a length over its prefix
+ * (NETFW_E2BIG), or a closed enum's unknown value (NETFW_EINVAL). The
+ * writer copies the bytes before the length check (see enc_value), so the
+ * checker checks in the same order: both refuse the same way. */
+static void chk_ptr(em *e, const gen_type *t, const char *L, const char *ind) {
+  /* a writer returns its refusal through *rc, a checker returns it */
+  const char *r0 = e->in_writer ? "return netfw__enc_fail(rc, " : "return ";
+  const char *r1 = e->in_writer ? ")" : "";
+  if (t->kind == TY_STRING)
+    OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_check(%s.ptr, "
+        "%s.len)))\n%s  %sNETFW_EINVAL%s;\n",
+        ind, L, L, L, L, ind, r0, r1);
+  else
+    OUT("%sif (%s.len > 0 && %s.ptr == NULL)\n%s  %sNETFW_EINVAL%s;\n", ind, L,
+        L, ind, r0, r1);
+}
+
+static void chk_len(em *e, const gen_type *t, const char *L, const char *ind) {
+  const char *r0 = e->in_writer ? "return netfw__enc_fail(rc, " : "return ";
+  const char *r1 = e->in_writer ? ")" : "";
+  if (t->prefix < 4)
+    OUT("%sif (%s > %s)\n%s  %sNETFW_E2BIG%s;\n", ind, L, maxof(t->prefix),
+        ind, r0, r1);
+}
+
 static void chk_value(em *e, const gen_type *t, const char *L,
                       const char *ind) {
   if (t->kind == TY_STRING || t->kind == TY_BYTES) {
-    if (t->prefix < 4)
-      OUT("%sif (%s.len > %s)\n%s  return NETFW_E2BIG;\n", ind, L,
-          maxof(t->prefix), ind);
-    if (t->kind == TY_STRING)
-      OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_check(%s.ptr, "
-          "%s.len)))\n%s  return NETFW_EINVAL;\n",
-          ind, L, L, L, L, ind);
-    else
-      OUT("%sif (%s.len > 0 && %s.ptr == NULL)\n%s  return NETFW_EINVAL;\n",
-          ind, L, L, ind);
+    char len[320];
+    chk_ptr(e, t, L, ind);
+    snprintf(len, sizeof(len), "%s.len", L);
+    chk_len(e, t, len, ind);
   } else if (t->kind == TY_NAMED && t->decl->kind == D_ENUM) {
+    const char *r0 = e->in_writer ? "return netfw__enc_fail(rc, " : "return ";
+    const char *r1 = e->in_writer ? ")" : "";
     if (t->decl->open)
       return; /* any value of its type is one */
-    OUT("%sif (!%s__ok_%s((uint32_t)%s))\n%s  return NETFW_EINVAL;\n", ind,
-        e->p, t->decl->name, L, ind);
+    OUT("%sif (!%s__ok_%s((uint32_t)%s))\n%s  %sNETFW_EINVAL%s;\n", ind, e->p,
+        t->decl->name, L, ind, r0, r1);
   }
-  /* a struct is checked by its __cs_ function (cs_value) */
+  /* a struct is checked by its __cs_ function (cs_value) or its writer */
 }
 
 /* ---- sizes ---------------------------------------------------------- */
@@ -178,7 +201,19 @@ static void cs_field(em *e, const gen_field *f) {
 
 /* ---- encoding ------------------------------------------------------- */
 
-/* Stores the unsigned value expr of `bytes` bytes at w and advances w. */
+/* The writer checks what the checker checks, in the same order, and the
+ * room before each store: it writes into [w, end) in one pass and returns
+ * the new w, or NULL with *rc set to a refusal or NETFW__ENC_NOROOM. */
+
+/* Gives up unless `bytes` (an expression) more bytes fit. */
+static void room(em *e, const char *bytes, const char *ind) {
+  OUT("%sif ((size_t)(end - w) < %s)\n%s  return netfw__enc_fail(rc, "
+      "NETFW__ENC_NOROOM);\n",
+      ind, bytes, ind);
+}
+
+/* Stores the unsigned value expr of `bytes` bytes at w and advances w (the
+ * room checked before). */
 static void put_uint(em *e, int bytes, const char *expr, const char *ind) {
   if (bytes == 1)
     OUT("%s*w++ = (uint8_t)(%s);\n", ind, expr);
@@ -187,21 +222,30 @@ static void put_uint(em *e, int bytes, const char *expr, const char *ind) {
         e->E, bytes * 8, expr, ind, bytes);
 }
 
+static void room_k(em *e, int k, const char *ind) {
+  char x[16];
+  snprintf(x, sizeof(x), "%d", k);
+  room(e, x, ind);
+}
+
 static void enc_value(em *e, const gen_type *t, const char *L,
                       const char *ind) {
   char x[340];
   switch (t->kind) {
   case TY_U8: case TY_U16: case TY_U32: case TY_U64:
   case TY_I8: case TY_I16: case TY_I32: case TY_I64:
+    room_k(e, gen_scalar_size(t->kind), ind);
     put_uint(e, gen_scalar_size(t->kind), L, ind);
     break;
   case TY_BOOL:
+    room_k(e, 1, ind);
     snprintf(x, sizeof(x), "%s ? 1 : 0", L);
     put_uint(e, 1, x, ind);
     break;
   case TY_F32:
   case TY_F64: {
     int k = gen_scalar_size(t->kind);
+    room_k(e, k, ind);
     OUT("%s{\n%s  uint%d_t v_;\n%s  memcpy(&v_, &%s, %d);\n", ind, ind, k * 8,
         ind, L, k);
     OUT("%s  netfw_put_u%d%s(w, v_);\n%s}\n%sw += %d;\n", ind, k * 8, e->E,
@@ -213,19 +257,30 @@ static void enc_value(em *e, const gen_type *t, const char *L,
     /* ptr and len read once, before the stores through w (which may alias
      * anything, so the compiler would read them again after each) */
     char in2[64];
+    chk_ptr(e, t, L, ind);
     OUT("%s{\n%s  uint32_t n_ = %s.len;\n%s  const void *p_ = %s.ptr;\n\n", ind,
         ind, L, ind, L);
     snprintf(in2, sizeof(in2), "%s  ", ind);
+    snprintf(x, sizeof(x), "%d + (size_t)n_", t->prefix);
+    room(e, x, in2);
     put_uint(e, t->prefix, "n_", in2);
-    OUT("%s  if (n_ > 0)\n%s    memcpy(w, p_, n_);\n%s  w += n_;\n%s}\n", ind,
-        ind, ind, ind);
+    OUT("%s  if (n_ > 0)\n%s    memcpy(w, p_, n_);\n", ind, ind);
+    /* the length refused after the copy (which the room check bounds):
+     * checked before it, the bound (255) makes gcc expand the memcpy into
+     * `rep movsq`, slower than libc's for short strings */
+    chk_len(e, t, "n_", in2);
+    OUT("%s  w += n_;\n%s}\n", ind, ind);
     break;
   }
   case TY_NAMED:
-    if (t->decl->kind == D_ENUM)
+    if (t->decl->kind == D_ENUM) {
+      chk_value(e, t, L, ind);
+      room_k(e, gen_wire_fixed(t), ind);
       put_uint(e, gen_wire_fixed(t), L, ind);
-    else
-      OUT("%sw = %s__enc_%s(&%s, w);\n", ind, e->p, t->decl->name, L);
+    } else {
+      OUT("%sif ((w = %s__enc_%s(&%s, w, end, rc)) == NULL)\n%s  return NULL;\n",
+          ind, e->p, t->decl->name, L, ind);
+    }
     break;
   }
 }
@@ -240,6 +295,7 @@ static void enc_field(em *e, const gen_field *f) {
     break;
   case F_OPTIONAL:
     snprintf(L, sizeof(L), "in->%s", f->name);
+    room_k(e, 1, "  ");
     OUT("  *w++ = (uint8_t)(in->has_%s ? 1 : 0);\n  if (in->has_%s) {\n",
         f->name, f->name);
     enc_value(e, t, L, "    ");
@@ -257,12 +313,40 @@ static void enc_field(em *e, const gen_field *f) {
     e->use_i = true;
     OUT("  {\n    const %s *a_ = in->%s;\n    uint32_t c_ = in->%s_count;\n\n",
         gen_ctype(e->pool, e->s, t), f->name, f->name);
+    if (f->count_prefix < 4)
+      OUT("    if (c_ > %s)\n      return netfw__enc_fail(rc, NETFW_E2BIG);\n",
+          maxof(f->count_prefix));
+    OUT("    if (c_ > 0 && a_ == NULL)\n      return netfw__enc_fail(rc, "
+        "NETFW_EINVAL);\n");
+    room_k(e, f->count_prefix, "    ");
     put_uint(e, f->count_prefix, "c_", "    ");
     OUT("    for (i = 0; i < c_; i++) {\n");
     enc_value(e, t, "a_[i]", "      ");
     OUT("    }\n  }\n");
     break;
   }
+}
+
+/* An extensible struct's length prefix: room for it first, its value
+ * (refused above what it can say, after the fields, as the checker does)
+ * once the fields are written. */
+static void enc_window(em *e, const gen_decl *d, bool open) {
+  int k = d->ext_prefix;
+  if (open) {
+    OUT("  uint8_t *len_ = w; /* the length, written last */\n\n");
+    room_k(e, k, "  ");
+    OUT("  w += %d;\n", k);
+    return;
+  }
+  if (k < 4)
+    OUT("  if ((size_t)(w - len_ - %d) > %s)\n    return netfw__enc_fail(rc, "
+        "NETFW_E2BIG); /* more than its length prefix can say */\n",
+        k, k == 1 ? "255u" : "65535u");
+  if (k == 1)
+    OUT("  *len_ = (uint8_t)(w - len_ - 1);\n");
+  else
+    OUT("  netfw_put_u%d%s(len_, (uint%d_t)(w - len_ - %d));\n", k * 8, e->E,
+        k * 8, k);
 }
 
 /* ---- decoding ------------------------------------------------------- */
@@ -499,15 +583,33 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   gen_buf_puts(o, "  *np += n;\n  return 0;\n}\n\n");
 
   begin(e);
+  e->in_writer = true;
   if (d->ext_prefix > 0)
-    gen_emit_window_enc(&e->body, e->s, d, true);
+    enc_window(e, d, true);
   for (size_t i = 0; i < d->nfields; i++)
     enc_field(e, &d->fields[i]);
   if (d->ext_prefix > 0)
-    gen_emit_window_enc(&e->body, e->s, d, false);
-  gen_buf_printf(o, "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w) {\n",
+    enc_window(e, d, false);
+  e->in_writer = false;
+  gen_buf_printf(o,
+                 "/* Writes *in into [w, end) in one pass: the new w, or NULL "
+                 "with *rc a\n * refusal or NETFW__ENC_NOROOM. */\n"
+                 "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t "
+                 "*w,\n"
+                 "                                 const uint8_t *end, int "
+                 "*rc) {\n",
                  p, n, p, n);
-  finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
+  {
+    char casts[96];
+    bool uses_end = e->body.len > 0 && (strstr(e->body.data, "(end - w)") ||
+                                        strstr(e->body.data, "w, end, rc)"));
+    bool uses_rc = e->body.len > 0 && (strstr(e->body.data, "(rc, ") ||
+                                       strstr(e->body.data, "w, end, rc)"));
+    snprintf(casts, sizeof(casts), "%s%s%s",
+             body_uses_in(e) ? "" : "  (void)in;\n",
+             uses_end ? "" : "  (void)end;\n", uses_rc ? "" : "  (void)rc;\n");
+    finish(e, "", casts);
+  }
   gen_buf_puts(o, "  return w;\n}\n\n");
 
   gen_emit_defaults(o, e->s, d, e->pool);
@@ -587,7 +689,9 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
     gen_buf_printf(b,
                    "static size_t %s__sz_%s(const %s_%s *in);\n"
                    "static inline int %s__cs_%s(const %s_%s *in, size_t *np);\n"
-                   "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t *w);\n"
+                   "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t "
+                   "*w,\n                                 const uint8_t *end, "
+                   "int *rc);\n"
                    "static inline int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                    "netfw_arena *arena,\n                      int depth);\n",
                    p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n);

@@ -217,6 +217,26 @@ static inline void netfw__msg_set_id(netfw_msg *m, uint16_t id) {
 /* The flag of a payload that belongs to someone else (runtime/core's
  * NETFW__MSG_BORROWED, which arena.c checks is this bit). */
 #define NETFW__MSG_BORROWED_BIT 0x1u
+/* The room past the payload of a message of its own: its start, and *end
+ * its end; NULL when there is none (no buffer yet, full, or borrowed). The
+ * generated encoders write there in one pass, then netfw__msg_add_size(). */
+static inline uint8_t *netfw__msg_spare(netfw_msg *m, const uint8_t **end) {
+  if ((m->flags_ & NETFW__MSG_BORROWED_BIT) != 0 || m->capacity_ <= m->size_)
+    return NULL;
+  *end = m->data_ + m->capacity_;
+  return m->data_ + m->size_;
+}
+/* Adds n bytes written in netfw__msg_spare()'s room to the payload. */
+static inline void netfw__msg_add_size(netfw_msg *m, size_t n) {
+  m->size_ += (uint32_t)n;
+}
+/* How a generated writer gives up: *rc = code (a refusal, or
+ * NETFW__ENC_NOROOM when [w, end) is too small), NULL returned. */
+#define NETFW__ENC_NOROOM 1
+static inline uint8_t *netfw__enc_fail(int *rc, int code) {
+  *rc = code;
+  return NULL;
+}
 /* netfw_msg_append_space() with its common case inline: a message of its
  * own with room left (a reused message) grows in place; the rest (the
  * first append, a borrowed payload, growth) is the call's. */
