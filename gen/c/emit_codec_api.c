@@ -14,8 +14,10 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
   gen_buf_printf(o,
                  "int %s_%s_encode(const %s_%s *in, netfw_msg *out) {\n"
                  "  const uint8_t *end;\n  uint8_t *start, *w;\n  size_t n;\n"
-                 "  int rc = 0;\n\n"
+                 "  int rc;\n\n"
                  "  if (in == NULL || out == NULL)\n    return NETFW_EINVAL;\n"
+                 "  /* the strings first (NULL pointers, UTF-8) */\n"
+                 "  rc = %s__u8_%s(in);\n  if (rc != 0)\n    return rc;\n"
                  "  /* one pass into the room the message already has (a "
                  "reused message) */\n"
                  "  start = netfw__msg_spare(out, &end);\n"
@@ -23,7 +25,7 @@ void gen_emit_codec_api(gen_buf *o, const gen_schema *s, const gen_decl *d,
                  "    w = %s__enc_%s(in, start, end, &rc);\n"
                  "    if (w != NULL) {\n"
                  "      netfw__msg_add_size(out, (size_t)(w - start));\n",
-                 p, n, p, n, p, n);
+                 p, n, p, n, p, n, p, n);
   if (msg)
     gen_buf_printf(o, "      netfw__msg_set_id(out, %s_%s_ID);\n",
                    gen_upper(pool, p), gen_upper(pool, n));

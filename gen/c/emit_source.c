@@ -36,22 +36,20 @@ static const char *maxof(int bytes) {
 
 /* The refusals of one string, bytes or closed enum value, as the encoder's
  * contract lists them. */
-/* A string's or bytes' NULL pointer with a length (NETFW_EINVAL), invalid
- * UTF-8 in a string (NETFW_EINVAL), then a length over its prefix
- * (NETFW_E2BIG), or a closed enum's unknown value (NETFW_EINVAL). The
- * writer copies the bytes before the length check (see enc_value), so the
- * checker checks in the same order: both refuse the same way. */
+/* A bytes' NULL pointer with a length (NETFW_EINVAL), then a length over
+ * its prefix (NETFW_E2BIG), or a closed enum's unknown value (NETFW_EINVAL).
+ * The writer copies the bytes before the length check (see enc_value), so
+ * the checker checks in the same order: both refuse the same way. Strings'
+ * pointers and UTF-8 are checked before all of this, in a pass of their
+ * own (u8_value). */
 static void chk_ptr(em *e, const gen_type *t, const char *L, const char *ind) {
   /* a writer returns its refusal through *rc, a checker returns it */
   const char *r0 = e->in_writer ? "return netfw__enc_fail(rc, " : "return ";
   const char *r1 = e->in_writer ? ")" : "";
   if (t->kind == TY_STRING)
-    OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_check(%s.ptr, "
-        "%s.len)))\n%s  %sNETFW_EINVAL%s;\n",
-        ind, L, L, L, L, ind, r0, r1);
-  else
-    OUT("%sif (%s.len > 0 && %s.ptr == NULL)\n%s  %sNETFW_EINVAL%s;\n", ind, L,
-        L, ind, r0, r1);
+    return; /* the __u8_ pass, before anything else (u8_value) */
+  OUT("%sif (%s.len > 0 && %s.ptr == NULL)\n%s  %sNETFW_EINVAL%s;\n", ind, L,
+      L, ind, r0, r1);
 }
 
 static void chk_len(em *e, const gen_type *t, const char *L, const char *ind) {
@@ -129,6 +127,60 @@ static void sz_field(em *e, const gen_field *f) {
     OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
     sz_value(e, t, L, "    ");
     OUT("  }\n");
+    break;
+  }
+}
+
+/* ---- strings first: NULL pointers and UTF-8 ---------------------------
+ * Every string of a value is checked (a NULL pointer with a length, invalid
+ * UTF-8: NETFW_EINVAL) in a pass of its own before the writer or the
+ * checker runs: a tight loop of loads, where the writer's loop is broken by
+ * memcpy calls. For a type without strings the pass is empty and inlined
+ * away. */
+
+static void u8_value(em *e, const gen_type *t, const char *L, const char *ind) {
+  if (t->kind == TY_STRING) {
+    OUT("%sif (%s.len > 0 && (%s.ptr == NULL || !netfw_utf8_check(%s.ptr, "
+        "%s.len)))\n%s  return NETFW_EINVAL;\n",
+        ind, L, L, L, L, ind);
+  } else if (t->kind == TY_NAMED && t->decl->kind != D_ENUM) {
+    e->use_rc = true;
+    OUT("%sif ((rc = %s__u8_%s(&%s)) != 0)\n%s  return rc;\n", ind, e->p,
+        t->decl->name, L, ind);
+  }
+}
+
+static void u8_field(em *e, const gen_field *f) {
+  char L[300];
+  const gen_type *t = &f->type;
+  if (t->kind != TY_STRING && !(t->kind == TY_NAMED && t->decl->kind != D_ENUM))
+    return;
+  switch (f->mode) {
+  case F_PLAIN:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    u8_value(e, t, L, "  ");
+    break;
+  case F_OPTIONAL:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    OUT("  if (in->has_%s) {\n", f->name);
+    u8_value(e, t, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_ARRAY:
+    e->use_i = true;
+    snprintf(L, sizeof(L), "in->%s[i]", f->name);
+    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
+    u8_value(e, t, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_REPEATED:
+    /* a NULL array with a count is refused later, in field order */
+    e->use_i = true;
+    snprintf(L, sizeof(L), "in->%s[i]", f->name);
+    OUT("  if (in->%s != NULL) {\n    for (i = 0; i < in->%s_count; i++) {\n",
+        f->name, f->name);
+    u8_value(e, t, L, "      ");
+    OUT("    }\n  }\n");
     break;
   }
 }
@@ -561,6 +613,17 @@ static void emit_type_statics(em *e, const gen_decl *d) {
   finish(e, "  size_t n = 0;\n", body_uses_in(e) ? "" : "  (void)in;\n");
   gen_buf_puts(o, "  return n;\n}\n\n");
 
+  begin(e);
+  for (size_t i = 0; i < d->nfields; i++)
+    u8_field(e, &d->fields[i]);
+  gen_buf_printf(o,
+                 "/* Refuses a NULL string with a length and invalid UTF-8 "
+                 "anywhere in *in. */\n"
+                 "static inline int %s__u8_%s(const %s_%s *in) {\n",
+                 p, n, p, n);
+  finish(e, "", body_uses_in(e) ? "" : "  (void)in;\n");
+  gen_buf_puts(o, "  return 0;\n}\n\n");
+
   /* the encoder's pass: chk's refusals in chk's order, sz's sum */
   begin(e);
   for (size_t i = 0; i < d->nfields; i++)
@@ -688,13 +751,14 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
       continue;
     gen_buf_printf(b,
                    "static size_t %s__sz_%s(const %s_%s *in);\n"
+                   "static inline int %s__u8_%s(const %s_%s *in);\n"
                    "static inline int %s__cs_%s(const %s_%s *in, size_t *np);\n"
                    "static inline uint8_t *%s__enc_%s(const %s_%s *in, uint8_t "
                    "*w,\n                                 const uint8_t *end, "
                    "int *rc);\n"
                    "static inline int %s__dec_%s(netfw_reader *r, %s_%s *out, "
                    "netfw_arena *arena,\n                      int depth);\n",
-                   p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n);
+                   p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n, p, n);
   }
   gen_buf_puts(b, "\n");
   for (size_t i = 0; i < s->ndecls; i++) {
