@@ -122,8 +122,9 @@ static const char *const helpers[] = {
     "than its\n    length prefix counts.\"\"\"\n"
     "    try:\n        enc(v, bytearray())\n"
     "    except _ENCODE_ERRORS:\n"
-    "        raise ValueError(\"%s: its fields take more bytes than its %s "
-    "length counts\" % (where, prefix)) from None\n"};
+    "        raise ValueError(\n"
+    "            \"%s: its fields take more bytes than its %s length counts\" "
+    "% (where, prefix)\n        ) from None\n"};
 
 void py_emit_check_helpers(py_out *o) {
   for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)

@@ -60,6 +60,95 @@ char py_prefix_char(int n);
  * lead back to it). */
 bool py_may_recurse(const gen_decl *d);
 
+/* ---- the codec emitter's internals (emit_codec.c, emit_values.c) ------ */
+
+typedef enum py_item_kind {
+  K_VALUE,   /* a number, bool or enum */
+  K_ARRAY,   /* a fixed array of those */
+  K_LEN,     /* the length of a string or bytes; the data follows */
+  K_COUNT,   /* the count of a repeated field; the elements follow */
+  K_PRESENT, /* the presence byte of an optional; the value may follow */
+} py_item_kind;
+
+typedef struct py_item {
+  py_item_kind kind;
+  const gen_field *f;
+  char code;  /* struct format character of one element */
+  int size;   /* bytes of one element */
+  uint64_t n; /* elements (K_ARRAY), else 1 */
+} py_item;
+
+typedef struct py_codec {
+  py_out *o;
+  const gen_decl *d;
+  const char *T;
+  gen_buf enc, dec; /* the two function bodies */
+  py_item *run;        /* the run not yet packed */
+  size_t nrun;
+  int nstructs;   /* _S_T_<n> written so far */
+  gen_map formats; /* format -> its _S_T_<n>, so enc and dec share it */
+  char E;       /* '<' or '>' */
+} py_codec;
+
+
+#define ENC(...) gen_buf_printf(&c->enc, __VA_ARGS__)
+#define DEC(...) gen_buf_printf(&c->dec, __VA_ARGS__)
+
+/* The local variable and the attribute of field f in c's functions. */
+static inline const char *py_local(py_codec *c, const gen_field *f) {
+  return py_local_name(c->o, c->d, f);
+}
+static inline const char *py_attr(py_codec *c, const gen_field *f) {
+  return py_field_name(c->o->pool, c->d, f);
+}
+static inline bool py_is_enum(const gen_type *t) {
+  return t->kind == TY_NAMED && t->decl->kind == D_ENUM;
+}
+static inline bool py_closed_enum(const gen_type *t) {
+  return py_is_enum(t) && !t->decl->open;
+}
+/* The Python name of named type t. */
+static inline const char *py_tname(py_codec *c, const gen_type *t) {
+  return py_type_name(c->o->pool, t->decl);
+}
+
+/* The name of the module-level `_S_T_<n> = struct.Struct("<fmt")`, written
+ * the first time c asks for fmt (so encoder and decoder share it). */
+const char *py_struct_for(py_codec *c, const char *fmt);
+/* a + b + z, and printf-formatted text, in the pool. */
+const char *py_cat(py_codec *c, const char *a, const char *b, const char *z);
+const char *py_fmt(py_codec *c, const char *fmt, ...) GEN_PRINTF(2, 3);
+/* head, then args separated by ", ", then tail; an arg that would pass
+ * column 99 starts a new line aligned after head's last '(' (PEP 8). */
+void py_wrapped(gen_buf *b, const char *head, const char *const *args,
+                size_t n, const char *tail);
+/* `raise cls(arg)` at indent ind, broken before arg, then before its
+ * " % ", when past column 99. */
+void py_raise(gen_buf *b, const char *ind, const char *cls, const char *arg);
+/* Encoder: refuse what packs but is wrong (a closed enum's unlisted value,
+ * a bool that is not one); expr is the value, what names the field. */
+void py_enc_guard(py_codec *c, const gen_type *t, const char *expr,
+                  const char *what, const char *ind);
+/* Decoder: turn the raw number in local L (or each of the numbers src into
+ * list L) into the field's value: an enum constant, a bool. */
+void py_dec_convert(py_codec *c, const gen_type *t, const char *L,
+                    const char *what, const char *ind);
+void py_dec_convert_list(py_codec *c, const gen_type *t, const char *L,
+                         const char *src, const char *what, const char *ind);
+/* One value of type t outside a run: appended from expr, or read into L. */
+void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
+                  const char *what, const char *ind);
+void py_dec_value(py_codec *c, const gen_type *t, const char *L,
+                  const char *what, const char *ind);
+/* The elements of repeated field f (its count is written/read as n): from
+ * list L, or into it after checking that the bytes left can hold them. */
+void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
+                     const char *ind);
+void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
+                     const char *ind);
+/* A fixed array of strings, bytes or structs: a loop over exactly N. */
+void py_variable_array(py_codec *c, const gen_field *f, const char *ind);
+
 /* ---- the parts of the module, in order ---------------------------------- */
 
 /* The docstring, imports, PROTOCOL/VERSION/MAX_PAYLOAD, the consts and
