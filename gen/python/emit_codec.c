@@ -26,10 +26,10 @@ static void enc_pre(py_codec *c, const py_item *it, const char *ind) {
   snprintf(in, sizeof(in), "%s    ", ind);
   switch (it->kind) {
   case K_VALUE:
-    py_enc_guard(c, &f->type, py_cat(c, "v.", a, ""), a, ind);
+    py_enc_guard(c, &f->type, py_cat(c, c->V, ".", a), a, ind);
     break;
   case K_ARRAY:
-    ENC("%s%s = v.%s\n%sif len(%s) != %llu:\n", ind, L, a, ind, L,
+    ENC("%s%s = %s.%s\n%sif len(%s) != %llu:\n", ind, L, c->V, a, ind, L,
         (unsigned long long)it->n);
     py_raise(&c->enc, in, "ValueError",
              py_fmt(c, "\"%s.%s: %%d elements, the array has %llu\" %% len(%s)",
@@ -40,12 +40,12 @@ static void enc_pre(py_codec *c, const py_item *it, const char *ind) {
     }
     break;
   case K_LEN:
-    ENC("%s%s = v.%s%s\n", ind, L, a,
+    ENC("%s%s = %s.%s%s\n", ind, L, c->V, a,
         f->type.kind == TY_STRING ? ".encode(\"utf-8\")" : "");
     break;
   case K_COUNT:
   case K_PRESENT:
-    ENC("%s%s = v.%s\n", ind, L, a);
+    ENC("%s%s = %s.%s\n", ind, L, c->V, a);
     break;
   }
 }
@@ -55,7 +55,7 @@ static const char *enc_arg(py_codec *c, const py_item *it) {
   const char *L = py_local(c, it->f);
   switch (it->kind) {
   case K_VALUE:
-    return py_cat(c, "v.", py_attr(c, it->f), "");
+    return py_cat(c, c->V, ".", py_attr(c, it->f));
   case K_ARRAY:
     return py_cat(c, "*", L, "");
   case K_LEN:
@@ -210,9 +210,9 @@ static void field(py_codec *c, const gen_field *f, const char *ind) {
       flush(c, ind);
     } else {
       flush(c, ind);
-      ENC("%s_enc_%s(v.%s, out)\n", ind, py_tname(c, t), py_attr(c, f));
-      DEC("%s%s, pos = _dec_%s(buf, pos, depth + 1)\n", ind, py_local(c, f),
-          py_tname(c, t));
+      ENC("%s_enc_%s(%s.%s, out)\n", ind, py_tname(c, t), c->V, py_attr(c, f));
+      DEC("%s%s, pos = _dec_%s(buf, pos, %s)\n", ind, py_local(c, f),
+          py_tname(c, t), c->depth1);
     }
     break;
   case F_OPTIONAL:
@@ -235,7 +235,8 @@ static void field(py_codec *c, const gen_field *f, const char *ind) {
   }
 }
 
-/* Decoder: `return T(<the first upto fields>[, extra]), <pos>`. */
+/* Decoder: the result, T(<the first upto fields>[, extra]), returned (with
+ * the position after it, for a function of its own) or appended. */
 static void dec_return(py_codec *c, size_t upto, const char *extra,
                        const char *ind) {
   const char **args = gen_pool_alloc(c->o->pool, (upto + 1) * sizeof(*args));
@@ -244,8 +245,8 @@ static void dec_return(py_codec *c, size_t upto, const char *extra,
     args[n++] = py_local(c, &c->d->fields[i]);
   if (extra != NULL)
     args[n++] = extra;
-  py_wrapped(&c->dec, py_cat(c, ind, "return ", py_cat(c, c->T, "(", "")), args, n,
-          c->d->ext_prefix > 0 ? "), stop\n" : "), pos\n");
+  py_wrapped(&c->dec, py_cat(c, ind, c->ret_head, py_cat(c, c->T, "(", "")),
+             args, n, c->ret_tail);
 }
 
 /* Decoder, before the first field (number i) of a [since N] group: no byte
@@ -253,12 +254,13 @@ static void dec_return(py_codec *c, size_t upto, const char *extra,
 static void since_boundary(py_codec *c, size_t i, unsigned prev) {
   char extra[64];
   snprintf(extra, sizeof(extra), "present_version=%u", prev);
-  DEC("    if pos == len(buf):  # a peer older than version %u\n",
+  DEC("%sif pos == len(buf):  # a peer older than version %u\n", c->ind,
       c->d->fields[i].since);
-  dec_return(c, i, extra, "        ");
+  dec_return(c, i, extra, py_cat(c, c->ind, "    ", ""));
 }
 
-/* Extensible struct: the length prefix around the fields. */
+/* Extensible struct (in a function of its own): the length prefix around
+ * the fields. */
 static void window_open(py_codec *c) {
   int k = c->d->ext_prefix;
   char f[2] = {py_prefix_char(k), 0};
@@ -287,14 +289,60 @@ static void window_close(py_codec *c) {
         py_struct_for(c, f), k);
 }
 
-/* The bodies of _enc_T and _dec_T (Structs are written as they come). */
-static void bodies(py_codec *c) {
+/* Decoder whose result goes without the position (a message's decode):
+ * the last statement moving pos, before the result, is dead; drop it. */
+static void drop_last_pos(py_codec *c) {
+  gen_buf *b = &c->dec;
+  size_t start = b->len, n = strlen(c->ind);
+  if (start == 0)
+    return;
+  for (start--; start > 0 && b->data[start - 1] != '\n'; start--)
+    ;
+  if (b->len - start > n && strncmp(b->data + start, c->ind, n) == 0 &&
+      (strcmp(b->data + start + n, "pos = end\n") == 0 ||
+       strncmp(b->data + start + n, "pos += ", 7) == 0)) {
+    b->len = start;
+    b->data[start] = '\0';
+  }
+}
+
+void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
+  memset(c, 0, sizeof(*c));
+  c->o = o;
+  c->d = d;
+  c->T = py_type_name(o->pool, d);
+  c->E = o->s->big_endian ? '>' : '<';
+  c->run = gen_pool_alloc(o->pool, MAX_RUN * sizeof(*c->run));
+  c->ind = "    ";
+  c->V = "v";
+  c->ret_head = "return ";
+  c->ret_tail = d->ext_prefix > 0 ? "), stop\n" : "), pos\n";
+  c->depth1 = "depth + 1";
+}
+
+void py_codec_free(py_codec *c) {
+  gen_buf_free(&c->enc);
+  gen_buf_free(&c->dec);
+}
+
+bool py_inlinable(const gen_decl *d) {
+  if (d->kind != D_STRUCT || d->ext_prefix > 0 || d->max_since > 0)
+    return false;
+  for (size_t i = 0; i < d->nfields; i++) {
+    const gen_field *f = &d->fields[i];
+    if ((f->mode != F_PLAIN && f->mode != F_OPTIONAL) ||
+        (f->type.kind == TY_NAMED && f->type.decl->kind == D_STRUCT))
+      return false; /* a loop of its own, or a depth to count */
+  }
+  return true;
+}
+
+void py_codec_bodies(py_codec *c) {
   const gen_decl *d = c->d;
   unsigned group = 0;
-  if (py_may_recurse(d))
-  {
-    DEC("    if depth > _MAX_DEPTH:\n");
-    py_raise(&c->dec, "        ", "DecodeError",
+  if (py_may_recurse(d) && d->kind == D_STRUCT) {
+    DEC("%sif depth > _MAX_DEPTH:\n", c->ind);
+    py_raise(&c->dec, py_cat(c, c->ind, "    ", ""), "DecodeError",
              py_fmt(c, "\"%s: nested deeper than %%d\" %% _MAX_DEPTH", c->T));
   }
   if (d->ext_prefix > 0)
@@ -302,39 +350,42 @@ static void bodies(py_codec *c) {
   for (size_t i = 0; i < d->nfields; i++) {
     const gen_field *f = &d->fields[i];
     if (f->since != group) {
-      flush(c, "    ");
+      flush(c, c->ind);
       since_boundary(c, i, group > 0 ? group : 1);
       group = f->since;
     }
-    field(c, f, "    ");
+    field(c, f, c->ind);
   }
-  flush(c, "    ");
+  flush(c, c->ind);
   if (d->ext_prefix > 0)
     window_close(c);
-  if (c->enc.len == 0)
-    ENC("    pass\n");
-  dec_return(c, d->nfields, NULL, "    ");
+  if (c->pos_dead)
+    drop_last_pos(c);
+  dec_return(c, d->nfields, NULL, c->ind);
 }
 
+/* A struct's _enc_T, _dec_T and _chk_T; a message's _chk_T (its codec is
+ * in its methods, emit_types.c). */
 static void emit_type(py_out *o, const gen_decl *d) {
   py_codec c;
-  memset(&c, 0, sizeof(c));
-  c.o = o;
-  c.d = d;
-  c.T = py_type_name(o->pool, d);
-  c.E = o->s->big_endian ? '>' : '<';
-  c.run = gen_pool_alloc(o->pool, MAX_RUN * sizeof(*c.run));
-  gen_buf_printf(o->b, "\n\n# %s: its Structs, encoder, decoder and checks\n",
-                 c.T);
-  bodies(&c);
-  gen_buf_printf(o->b, "\n\ndef _enc_%s(v, out):\n", c.T);
-  gen_buf_append(o->b, c.enc.data, c.enc.len);
-  gen_buf_printf(o->b, "\n\ndef _dec_%s(buf, pos, depth):\n", c.T);
-  gen_buf_append(o->b, c.dec.data, c.dec.len);
+  py_codec_init(&c, o, d);
+  if (d->kind == D_STRUCT)
+    py_codec_bodies(&c);
+  gen_buf_printf(o->b, "\n\n# %s: %s\n", c.T,
+                 d->kind == D_STRUCT
+                     ? "its Structs, encoder, decoder and checks"
+                     : "the checks of its encoder (the codec is in its class)");
+  py_flush_defs(o);
+  if (d->kind == D_STRUCT) {
+    gen_buf_printf(o->b, "\n\ndef _enc_%s(v, out):\n", c.T);
+    if (c.enc.len == 0)
+      gen_buf_puts(o->b, "    pass\n");
+    gen_buf_append(o->b, c.enc.data, c.enc.len);
+    gen_buf_printf(o->b, "\n\ndef _dec_%s(buf, pos, depth):\n", c.T);
+    gen_buf_append(o->b, c.dec.data, c.dec.len);
+  }
   py_emit_check(o, d);
-  gen_buf_free(&c.enc);
-  gen_buf_free(&c.dec);
-  gen_map_free(&c.formats);
+  py_codec_free(&c);
 }
 
 void py_emit_codec(py_out *o) {

@@ -9,16 +9,29 @@
 #include "py.h"
 
 const char *py_struct_for(py_codec *c, const char *fmt) {
-  char name[300];
-  const char *have = gen_map_get(&c->formats, fmt);
-  if (have != NULL)
+  py_out *o = c->o;
+  char key[2400], name[300];
+  const char *have;
+  int *count;
+  snprintf(key, sizeof(key), "%s/%s", c->T, fmt);
+  if ((have = gen_map_get(&o->structs, key)) != NULL)
     return have;
-  snprintf(name, sizeof(name), "_S_%s_%d", c->T, c->nstructs++);
-  gen_buf_printf(c->o->b, "%s = struct.Struct(\"%c%s\")\n", name, c->E, fmt);
-  have = gen_pool_strndup(c->o->pool, name, strlen(name));
-  (void)gen_map_put(&c->formats, gen_pool_strndup(c->o->pool, fmt, strlen(fmt)),
+  if ((count = gen_map_get(&o->counts, c->T)) == NULL) {
+    count = gen_pool_alloc(o->pool, sizeof(*count));
+    (void)gen_map_put(&o->counts, c->T, count);
+  }
+  snprintf(name, sizeof(name), "_S_%s_%d", c->T, (*count)++);
+  gen_buf_printf(&o->defs, "%s = struct.Struct(\"%c%s\")\n", name, c->E, fmt);
+  have = gen_pool_strndup(o->pool, name, strlen(name));
+  (void)gen_map_put(&o->structs, gen_pool_strndup(o->pool, key, strlen(key)),
                     (void *)have);
   return have;
+}
+
+void py_flush_defs(py_out *o) {
+  if (o->defs.len > 0)
+    gen_buf_append(o->b, o->defs.data, o->defs.len);
+  o->defs.len = 0;
 }
 
 /* ---- checks and conversions of one fixed value --------------------------- */
@@ -117,7 +130,8 @@ void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
 void py_dec_value(py_codec *c, const gen_type *t, const char *L,
                       const char *what, const char *ind) {
   if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT) {
-    DEC("%s%s, pos = _dec_%s(buf, pos, depth + 1)\n", ind, L, py_tname(c, t));
+    DEC("%s%s, pos = _dec_%s(buf, pos, %s)\n", ind, L, py_tname(c, t),
+        c->depth1);
     return;
   }
   if (t->kind == TY_STRING || t->kind == TY_BYTES) {
@@ -186,8 +200,8 @@ void py_wrapped(gen_buf *b, const char *head, const char *const *args,
   gen_buf_puts(b, head);
   align = col = column(b);
   for (size_t i = 0; i < n; i++) {
-    size_t w = strlen(args[i]) + (i + 1 < n ? 1 : strlen(tail));
-    if (i > 0 && col + 1 + w > 99) {
+    size_t w = strlen(args[i]) + (i + 1 < n ? 1 : strcspn(tail, "\n"));
+    if (i > 0 && col + 2 + w > 99) {
       gen_buf_printf(b, ",\n%*s", (int)align, "");
       col = align;
     } else if (i > 0) {
@@ -213,8 +227,34 @@ const char *py_cat(py_codec *c, const char *a, const char *b,
 /* ---- repeated fields and arrays of variable size -------------------------- */
 
 /* Encoder: the elements of list L (its count already written). */
+/* The element struct of repeated field f when its codec goes inside the
+ * loop (py_inlinable, and no field of it held in the list's own local L);
+ * else NULL. */
+static const gen_decl *inlined(py_codec *c, const gen_field *f,
+                               const char *L) {
+  const gen_decl *e = f->type.kind == TY_NAMED ? f->type.decl : NULL;
+  if (e == NULL || !py_inlinable(e))
+    return NULL;
+  for (size_t i = 0; i < e->nfields; i++)
+    if (strcmp(py_local_name(c->o, e, &e->fields[i]), L) == 0)
+      return NULL;
+  return e;
+}
+
+/* The codec of element struct e inside the loop over list L at ind. */
+static void inline_codec(py_codec *in, py_codec *c, const gen_decl *e,
+                         const char *L, const char *ind) {
+  py_codec_init(in, c->o, e);
+  in->ind = py_cat(c, ind, "    ", "");
+  in->V = "x";
+  in->ret_head = py_cat(c, L, ".append(", "");
+  in->ret_tail = "))\n";
+  py_codec_bodies(in);
+}
+
 void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
-                         const char *ind) {
+                     const char *ind) {
+  const gen_decl *e = inlined(c, f, L);
   const gen_type *t = &f->type;
   int k = gen_wire_fixed(t);
   char in[32];
@@ -228,6 +268,14 @@ void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
     }
     ENC("%sout += struct.pack(\"%c%%d%c\" %% len(%s), *%s)\n", ind, c->E,
         py_format_char(t), L, L);
+  } else if (e != NULL) { /* a struct's codec in the loop: no call */
+    py_codec inner;
+    inline_codec(&inner, c, e, L, ind);
+    ENC("%sfor x in %s:\n", ind, L);
+    if (inner.enc.len == 0)
+      ENC("%spass\n", in);
+    gen_buf_append(&c->enc, inner.enc.data, inner.enc.len);
+    py_codec_free(&inner);
   } else {
     ENC("%sfor x in %s:\n", ind, L);
     py_enc_value(c, t, "x", py_attr(c, f), in);
@@ -237,7 +285,8 @@ void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
 /* Decoder: n elements into list L, after checking that the bytes left can
  * hold them. */
 void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
-                         const char *ind) {
+                     const char *ind) {
+  const gen_decl *e = inlined(c, f, L);
   const gen_type *t = &f->type;
   int k = gen_wire_fixed(t);
   unsigned long long m = gen_wire_min(t);
@@ -259,6 +308,12 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
              c->E, py_format_char(t));
     py_dec_convert_list(c, t, L, src, py_attr(c, f), ind);
     DEC("%spos += n * %d\n", ind, k);
+  } else if (e != NULL) {
+    py_codec inner;
+    inline_codec(&inner, c, e, L, ind);
+    DEC("%s%s = []\n%sfor _ in range(n):\n", ind, L, ind);
+    gen_buf_append(&c->dec, inner.dec.data, inner.dec.len);
+    py_codec_free(&inner);
   } else {
     DEC("%s%s = []\n%sfor _ in range(n):\n", ind, L, ind);
     py_dec_value(c, t, "x", py_attr(c, f), in);
@@ -272,7 +327,7 @@ void py_variable_array(py_codec *c, const gen_field *f, const char *ind) {
   unsigned long long n = (unsigned long long)f->array_len;
   char in[32];
   snprintf(in, sizeof(in), "%s    ", ind);
-  ENC("%s%s = v.%s\n%sif len(%s) != %llu:\n", ind, L, a, ind, L, n);
+  ENC("%s%s = %s.%s\n%sif len(%s) != %llu:\n", ind, L, c->V, a, ind, L, n);
   py_raise(&c->enc, in, "ValueError",
            py_fmt(c, "\"%s.%s: %%d elements, the array has %llu\" %% len(%s)",
                   c->T, a, n, L));

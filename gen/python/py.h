@@ -16,6 +16,9 @@ typedef struct py_out {
   const gen_schema *s;
   gen_pool *pool;
   const char *schema_name; /* base name of the schema file, for the banner */
+  gen_buf defs;   /* Struct definitions not yet written (py_flush_defs) */
+  gen_map structs; /* "T/fmt" -> the name of its Struct */
+  gen_map counts;  /* T -> Structs named after T so far (an int) */
 } py_out;
 
 /* ---- Python naming (names.c) ------------------------------------------ */
@@ -82,13 +85,33 @@ typedef struct py_codec {
   py_out *o;
   const gen_decl *d;
   const char *T;
-  gen_buf enc, dec; /* the two function bodies */
-  py_item *run;        /* the run not yet packed */
+  gen_buf enc, dec; /* the two bodies */
+  py_item *run;     /* the run not yet packed */
   size_t nrun;
-  int nstructs;   /* _S_T_<n> written so far */
-  gen_map formats; /* format -> its _S_T_<n>, so enc and dec share it */
-  char E;       /* '<' or '>' */
+  char E; /* '<' or '>' */
+  /* Where the bodies go: a function of their own (_enc_T/_dec_T), a
+   * message's encode/decode methods, or the loop over a repeated field. */
+  const char *ind;      /* the indent of their first statements */
+  const char *V;        /* the value encoded: "v", "self", "x" */
+  const char *ret_head; /* the decoder's result: "return " or "L.append(" */
+  const char *ret_tail; /* after T(...): "), pos\n", ")\n", "))\n"... */
+  const char *depth1;   /* the depth of a nested struct: "depth + 1" */
+  bool pos_dead;        /* nothing reads pos after the result */
 } py_codec;
+
+/* Sets up c to write the codec of d in its own functions _enc_T/_dec_T. */
+void py_codec_init(py_codec *c, py_out *o, const gen_decl *d);
+/* Writes the bodies of c's encoder and decoder into c->enc and c->dec
+ * (the Structs they use into o->defs). */
+void py_codec_bodies(py_codec *c);
+/* Frees what c holds. */
+void py_codec_free(py_codec *c);
+/* Whether struct d's codec may go inside a loop over a repeated field:
+ * plain and optional fields only, none a struct; no [since] fields, no
+ * length window. */
+bool py_inlinable(const gen_decl *d);
+/* Writes the Struct definitions collected in o->defs at module level. */
+void py_flush_defs(py_out *o);
 
 
 #define ENC(...) gen_buf_printf(&c->enc, __VA_ARGS__)
