@@ -139,8 +139,14 @@ static void dec_run(py_codec *c, const char *S, int size, bool arrays,
     DEC("%s%s = %s.unpack_from(buf, pos)[0]\n", ind, targets[0], S);
   } else {
     char tail[300];
-    snprintf(tail, sizeof(tail), " = %s.unpack_from(buf, pos)\n", S);
-    py_wrapped(&c->dec, ind, targets, n, tail);
+    size_t w = strlen(ind) + strlen(S) + 24;
+    for (size_t i = 0; i < n; i++)
+      w += strlen(targets[i]) + 2;
+    /* too long for one line: the targets in parentheses, wrapped */
+    snprintf(tail, sizeof(tail), "%s = %s.unpack_from(buf, pos)\n",
+             w > 99 ? ")" : "", S);
+    py_wrapped(&c->dec, w > 99 ? py_cat(c, ind, "(", "") : ind, targets, n,
+               tail);
   }
   DEC("%spos += %d\n", ind, size);
 }
