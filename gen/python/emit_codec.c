@@ -151,6 +151,27 @@ static void dec_run(py_codec *c, const char *S, int size, bool arrays,
   DEC("%spos += %d\n", ind, size);
 }
 
+/* The f32 value(s) of item it, back bytes before the end of the run:
+ * NaNs keep their bits (py_f32_enc, py_f32_dec). */
+static void f32_run(py_codec *c, const py_item *it, int back, const char *ind) {
+  char at[64], bits[160];
+  const char *L = py_local(c, it->f);
+  bool list = it->kind == K_ARRAY;
+  snprintf(at, sizeof(at), "len(out) - %d", back);
+  py_f32_enc(c, list ? L : py_cat(c, c->V, ".", py_attr(c, it->f)), list, at,
+             ind);
+  if (list) {
+    char f[32];
+    snprintf(f, sizeof(f), "%lluI", (unsigned long long)it->n);
+    snprintf(bits, sizeof(bits), "%s.unpack_from(buf, pos - %d)",
+             py_struct_for(c, f), back);
+  } else {
+    snprintf(bits, sizeof(bits), "%s.unpack_from(buf, pos - %d)[0]",
+             py_struct_for(c, "I"), back);
+  }
+  py_f32_dec(c, L, list, bits, ind);
+}
+
 /* Packs and unpacks the pending run with one Struct (a lone byte directly),
  * then writes what follows its last item. */
 static void flush(py_codec *c, const char *ind) {
@@ -188,7 +209,12 @@ static void flush(py_codec *c, const char *ind) {
   for (size_t i = 0; i < c->nrun; i++)
     if (c->run[i].kind == K_VALUE)
       py_dec_convert(c, &c->run[i].f->type, py_local(c, c->run[i].f),
-                  py_attr(c, c->run[i].f), ind);
+                     py_attr(c, c->run[i].f), ind);
+  for (size_t i = 0, off = 0; i < c->nrun; off += c->run[i].size * c->run[i].n, i++)
+    if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_VALUE)
+      f32_run(c, &c->run[i], (int)(size - off), ind);
+    else if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_ARRAY)
+      f32_run(c, &c->run[i], (int)(size - off), ind);
   c->nrun = 0;
   run_tail(c, last, ind);
 }

@@ -123,6 +123,8 @@ void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
   } else {
     char f[2] = {py_format_char(t), 0};
     ENC("%sout += %s.pack(%s)\n", ind, py_struct_for(c, f), expr);
+    if (t->kind == TY_F32)
+      py_f32_enc(c, expr, false, "len(out) - 4", ind);
   }
 }
 
@@ -159,6 +161,11 @@ void py_dec_value(py_codec *c, const gen_type *t, const char *L,
     char f[2] = {py_format_char(t), 0};
     DEC("%s%s = %s.unpack_from(buf, pos)[0]\n%spos += %d\n", ind, L,
         py_struct_for(c, f), ind, gen_wire_fixed(t));
+    if (t->kind == TY_F32)
+      py_f32_dec(c, L, false,
+                 py_cat(c, py_struct_for(c, "I"), ".unpack_from(buf, pos - 4)[0]",
+                        ""),
+                 ind);
   }
   py_dec_convert(c, t, L, what, ind);
 }
@@ -192,6 +199,30 @@ const char *py_fmt(py_codec *c, const char *fmt, ...) {
   vsnprintf(t, sizeof(t), fmt, ap);
   va_end(ap);
   return gen_pool_strndup(c->o->pool, t, strlen(t));
+}
+
+void py_f32_enc(py_codec *c, const char *expr, bool list, const char *at,
+                const char *ind) {
+  const char *S = py_struct_for(c, "I");
+  if (list)
+    ENC("%sif any(x != x for x in %s):  # NaNs keep their bits\n"
+        "%s    _f32_patch(out, %s, %s, %s)\n",
+        ind, expr, ind, at, expr, S);
+  else
+    ENC("%sif %s != %s:  # a NaN keeps its bits\n"
+        "%s    %s.pack_into(out, %s, _f32_bits(%s))\n",
+        ind, expr, expr, ind, S, at, expr);
+}
+
+void py_f32_dec(py_codec *c, const char *L, bool list, const char *bits,
+                const char *ind) {
+  if (list)
+    DEC("%sif any(x != x for x in %s):  # NaNs keep their bits\n"
+        "%s    %s = _f32_nans(%s, %s)\n",
+        ind, L, ind, L, L, bits);
+  else
+    DEC("%sif %s != %s:  # a NaN keeps its bits\n%s    %s = _f32_nan(%s)\n",
+        ind, L, L, ind, L, bits);
 }
 
 void py_wrapped(gen_buf *b, const char *head, const char *const *args,
@@ -268,6 +299,8 @@ void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
     }
     ENC("%sout += struct.pack(\"%c%%d%c\" %% len(%s), *%s)\n", ind, c->E,
         py_format_char(t), L, L);
+    if (t->kind == TY_F32)
+      py_f32_enc(c, L, true, py_cat(c, "len(out) - 4 * len(", L, ")"), ind);
   } else if (e != NULL) { /* a struct's codec in the loop: no call */
     py_codec inner;
     inline_codec(&inner, c, e, L, ind);
@@ -307,6 +340,11 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
     snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%d%c\" %% n, buf, pos)",
              c->E, py_format_char(t));
     py_dec_convert_list(c, t, L, src, py_attr(c, f), ind);
+    if (t->kind == TY_F32) {
+      snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%dI\" %% n, buf, pos)",
+               c->E);
+      py_f32_dec(c, L, true, src, ind);
+    }
     DEC("%spos += n * %d\n", ind, k);
   } else if (e != NULL) {
     py_codec inner;

@@ -36,7 +36,7 @@ static const char *const builtins[] = {
     "float",          "frozenset",            "getattr",   "int",
     "isinstance",     "len",                  "list",      "memoryview",
     "object",         "range",                "repr",      "str",
-    "super",          "tuple",                "type"};
+    "super",          "tuple",                "type",      "zip"};
 
 /* The names a codec function uses for itself (emit_codec.c, emit_check.c):
  * a field's local variable must not hide them. */

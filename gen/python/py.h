@@ -169,6 +169,15 @@ void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
                      const char *ind);
 void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
                      const char *ind);
+/* f32 NaNs keep their bits, which struct's "f" would change (Python
+ * floats are doubles; converting a signalling NaN quiets it). Encoder:
+ * after packing f32 value expr (or list), at out[at] (an expression).
+ * Decoder: after unpacking into L, bits being the expression unpacking
+ * the same bytes as u32 (or a tuple of them). */
+void py_f32_enc(py_codec *c, const char *expr, bool list, const char *at,
+                const char *ind);
+void py_f32_dec(py_codec *c, const char *L, bool list, const char *bits,
+                const char *ind);
 /* A fixed array of strings, bytes or structs: a loop over exactly N. */
 void py_variable_array(py_codec *c, const gen_field *f, const char *ind);
 
