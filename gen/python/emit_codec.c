@@ -16,7 +16,8 @@
 
 #include "py.h"
 
-/* ---- runs of fixed-size items ----------------------------------------------- */
+/* ---- runs of fixed-size items -----------------------------------------------
+ */
 
 /* Encoder, before the pack: the locals and guards of item it. */
 static void enc_pre(py_codec *c, const py_item *it, const char *ind) {
@@ -83,8 +84,10 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
     ENC("%sout += %s\n", ind, L);
     DEC("%send = pos + n\n%sif end > len(buf):\n", ind, ind);
     py_raise(&c->dec, in, "DecodeError",
-             py_fmt(c, "\"%s.%s: %%d bytes announced, %%d left\" %% (n, "
-                    "len(buf) - pos)", c->T, a));
+             py_fmt(c,
+                    "\"%s.%s: %%d bytes announced, %%d left\" %% (n, "
+                    "len(buf) - pos)",
+                    c->T, a));
     if (f->type.kind == TY_STRING)
       DEC("%s%s = str(buf[pos:end], \"utf-8\")\n%spos = end\n", ind, L, ind);
     else
@@ -97,8 +100,8 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
     py_dec_value(c, &f->type, L, a, in);
     DEC("%selif %s == 0:\n%s    %s = None\n%selse:\n", ind, L, ind, L, ind);
     py_raise(&c->dec, in, "DecodeError",
-             py_fmt(c, "\"%s.%s: presence byte %%d is not 0 or 1\" %% %s",
-                    c->T, a, L));
+             py_fmt(c, "\"%s.%s: presence byte %%d is not 0 or 1\" %% %s", c->T,
+                    a, L));
     break;
   case K_COUNT:
     py_enc_elements(c, f, L, ind);
@@ -125,7 +128,7 @@ static void dec_run(py_codec *c, const char *S, int size, bool arrays,
         snprintf(src, sizeof(src), "t[%zu:%llu]", at,
                  (unsigned long long)(at + it->n));
         py_dec_convert_list(c, &it->f->type, py_local(c, it->f), src,
-                         py_attr(c, it->f), ind);
+                            py_attr(c, it->f), ind);
       } else {
         DEC("%s%s = t[%zu]\n", ind, dec_target(c, it), at);
       }
@@ -202,15 +205,16 @@ static void flush(py_codec *c, const char *ind) {
     DEC("%s%s = buf[pos]\n%spos += 1\n", ind, dec_target(c, last), ind);
   } else {
     const char *S = py_struct_for(c, fmt);
-    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")), args,
-            c->nrun < 256 ? c->nrun : 256, ")\n");
+    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")),
+               args, c->nrun < 256 ? c->nrun : 256, ")\n");
     dec_run(c, S, size, arrays, ind);
   }
   for (size_t i = 0; i < c->nrun; i++)
     if (c->run[i].kind == K_VALUE)
       py_dec_convert(c, &c->run[i].f->type, py_local(c, c->run[i].f),
                      py_attr(c, c->run[i].f), ind);
-  for (size_t i = 0, off = 0; i < c->nrun; off += c->run[i].size * c->run[i].n, i++)
+  for (size_t i = 0, off = 0; i < c->nrun;
+       off += c->run[i].size * c->run[i].n, i++)
     if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_VALUE)
       f32_run(c, &c->run[i], (int)(size - off), ind);
     else if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_ARRAY)
@@ -219,12 +223,13 @@ static void flush(py_codec *c, const char *ind) {
   run_tail(c, last, ind);
 }
 
-/* ---- fields ----------------------------------------------------------------- */
+/* ---- fields -----------------------------------------------------------------
+ */
 
 enum { MAX_RUN = 200 }; /* items per Struct: keeps formats and lines sane */
 
-static void add_item(py_codec *c, py_item_kind kind, const gen_field *f, char code,
-                     int size, uint64_t n, const char *ind) {
+static void add_item(py_codec *c, py_item_kind kind, const gen_field *f,
+                     char code, int size, uint64_t n, const char *ind) {
   if (c->nrun >= MAX_RUN)
     flush(c, ind);
   c->run[c->nrun++] = (py_item){kind, f, code, size, n};
@@ -252,8 +257,8 @@ static void field(py_codec *c, const gen_field *f, const char *ind) {
     flush(c, ind);
     break;
   case F_REPEATED:
-    add_item(c, K_COUNT, f, py_prefix_char(f->count_prefix), f->count_prefix,
-             1, ind);
+    add_item(c, K_COUNT, f, py_prefix_char(f->count_prefix), f->count_prefix, 1,
+             ind);
     flush(c, ind);
     break;
   case F_ARRAY:
@@ -296,7 +301,8 @@ static void since_boundary(py_codec *c, size_t i, unsigned prev) {
 static void window_open(py_codec *c) {
   int k = c->d->ext_prefix;
   char f[2] = {py_prefix_char(k), 0};
-  ENC("    start = len(out)\n    out += bytes(%d)  # the length, set below\n", k);
+  ENC("    start = len(out)\n    out += bytes(%d)  # the length, set below\n",
+      k);
   DEC("    # the fields come inside a length: an older peer's are fewer, a "
       "newer\n    # peer's are followed by bytes this version skips\n");
   if (k == 1)
@@ -306,8 +312,10 @@ static void window_open(py_codec *c) {
         py_struct_for(c, f));
   DEC("    if stop > len(buf):\n");
   py_raise(&c->dec, "        ", "DecodeError",
-           py_fmt(c, "\"%s: a length of %%d bytes, %%d left\" %% (stop - pos "
-                  "- %d, len(buf) - pos - %d)", c->T, k, k));
+           py_fmt(c,
+                  "\"%s: a length of %%d bytes, %%d left\" %% (stop - pos "
+                  "- %d, len(buf) - pos - %d)",
+                  c->T, k, k));
   DEC("    buf = buf[pos + %d:stop]\n    pos = 0\n", k);
 }
 
