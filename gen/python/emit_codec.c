@@ -346,6 +346,28 @@ static void drop_last_pos(py_codec *c) {
   }
 }
 
+/* Decoder reading len(buf) more than once (buf is never rebound outside a
+ * length window): reads it once, into limit, at the start. */
+static void hoist_len(py_codec *c) {
+  static const char use[] = "len(buf)";
+  gen_buf b = {0};
+  const char *p = c->dec.data, *hit;
+  int uses = 0;
+  for (hit = p; (hit = strstr(hit, use)) != NULL; hit += sizeof(use) - 1)
+    uses++;
+  if (uses < 2)
+    return;
+  gen_buf_printf(&b, "%slimit = len(buf)\n", c->ind);
+  while ((hit = strstr(p, use)) != NULL) {
+    gen_buf_append(&b, p, (size_t)(hit - p));
+    gen_buf_puts(&b, "limit");
+    p = hit + sizeof(use) - 1;
+  }
+  gen_buf_puts(&b, p);
+  gen_buf_free(&c->dec);
+  c->dec = b;
+}
+
 void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
   memset(c, 0, sizeof(*c));
   c->o = o;
@@ -358,6 +380,7 @@ void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
   c->ret_head = "return ";
   c->ret_tail = d->ext_prefix > 0 ? "), stop\n" : "), pos\n";
   c->depth1 = "depth + 1";
+  c->hoist_len = true;
 }
 
 void py_codec_free(py_codec *c) {
@@ -402,6 +425,8 @@ void py_codec_bodies(py_codec *c) {
   if (c->pos_dead)
     drop_last_pos(c);
   dec_return(c, d->nfields, NULL, c->ind);
+  if (c->hoist_len && d->ext_prefix == 0)
+    hoist_len(c);
 }
 
 /* A struct's _enc_T, _dec_T and _chk_T; a message's _chk_T (its codec is

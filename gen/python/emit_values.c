@@ -271,6 +271,7 @@ static const gen_decl *inlined(py_codec *c, const gen_field *f, const char *L) {
 static void inline_codec(py_codec *in, py_codec *c, const gen_decl *e,
                          const char *L, const char *ind) {
   py_codec_init(in, c->o, e);
+  in->hoist_len = false; /* the enclosing body does */
   in->ind = py_cat(c, ind, "    ", "");
   in->V = "x";
   in->ret_head = py_cat(c, L, ".append(", "");

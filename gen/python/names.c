@@ -65,7 +65,7 @@ static const char *const builtins[] = {"AttributeError",
  * a field's local variable must not hide them. */
 static const char *const locals[] = {
     "buf", "pos", "depth", "end",   "stop",  "n",    "k",   "t",  "v",
-    "x",   "i",   "out",   "start", "where", "self", "cls", "exc"};
+    "x",   "i",   "out",   "start", "where", "self", "cls", "exc", "limit"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 

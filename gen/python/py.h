@@ -97,6 +97,7 @@ typedef struct py_codec {
   const char *ret_tail; /* after T(...): "), pos\n", ")\n", "))\n"... */
   const char *depth1;   /* the depth of a nested struct: "depth + 1" */
   bool pos_dead;        /* nothing reads pos after the result */
+  bool hoist_len;       /* read len(buf) once (not inside another body) */
 } py_codec;
 
 /* Sets up c to write the codec of d in its own functions _enc_T/_dec_T. */
