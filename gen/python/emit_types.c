@@ -103,11 +103,16 @@ static void py_float(gen_buf *b, double x) {
                             : "-inf");
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(t, sizeof(t), "%.*g", prec, x);
+  int prec = 1, exp;
+  for (; prec < 17; prec++) { /* the fewest digits that read back as x */
+    snprintf(t, sizeof(t), "%.*e", prec - 1, x);
     if (strtod(t, NULL) == x)
       break;
   }
+  snprintf(t, sizeof(t), "%.*e", prec - 1, x);
+  exp = atoi(strchr(t, 'e') + 1);
+  if (exp >= -4 && exp < 16) /* as Python's repr: 2000.0, 0.001 */
+    snprintf(t, sizeof(t), "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, x);
   gen_buf_puts(b, t);
   if (strpbrk(t, ".e") == NULL)
     gen_buf_puts(b, ".0");
@@ -299,7 +304,11 @@ static void since_default(py_out *o, const gen_field *f) {
   } else if (t->kind == TY_F64) {
     py_float(o->b, v->f);
   } else {
-    OUT("%s%llu", v->negative ? "-" : "", (unsigned long long)v->u);
+    const char *hex = strstr(v->text, "0x");
+    if (hex != NULL) /* as written: 0xbeef */
+      OUT("%s0x%s", v->negative ? "-" : "", hex + 2);
+    else
+      OUT("%s%llu", v->negative ? "-" : "", (unsigned long long)v->u);
   }
 }
 
