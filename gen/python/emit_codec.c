@@ -348,15 +348,16 @@ static void drop_last_pos(py_codec *c) {
 
 /* Decoder reading len(buf) more than once (buf is never rebound outside a
  * length window): reads it once, into limit, at the start. */
-static void hoist_len(py_codec *c) {
+static void hoist_len(py_codec *c, size_t at) {
   static const char use[] = "len(buf)";
   gen_buf b = {0};
-  const char *p = c->dec.data, *hit;
+  const char *p = c->dec.data + at, *hit;
   int uses = 0;
   for (hit = p; (hit = strstr(hit, use)) != NULL; hit += sizeof(use) - 1)
     uses++;
   if (uses < 2)
     return;
+  gen_buf_append(&b, c->dec.data, at);
   gen_buf_printf(&b, "%slimit = len(buf)\n", c->ind);
   while ((hit = strstr(p, use)) != NULL) {
     gen_buf_append(&b, p, (size_t)(hit - p));
@@ -403,11 +404,13 @@ bool py_inlinable(const gen_decl *d) {
 void py_codec_bodies(py_codec *c) {
   const gen_decl *d = c->d;
   unsigned group = 0;
+  size_t at;
   if (py_may_recurse(d) && d->kind == D_STRUCT) {
     DEC("%sif depth > _MAX_DEPTH:\n", c->ind);
     py_raise(&c->dec, py_cat(c, c->ind, "    ", ""), "DecodeError",
              py_fmt(c, "\"%s: nested deeper than %%d\" %% _MAX_DEPTH", c->T));
   }
+  at = c->dec.len; /* after the depth check */
   if (d->ext_prefix > 0)
     window_open(c);
   for (size_t i = 0; i < d->nfields; i++) {
@@ -426,7 +429,7 @@ void py_codec_bodies(py_codec *c) {
     drop_last_pos(c);
   dec_return(c, d->nfields, NULL, c->ind);
   if (c->hoist_len && d->ext_prefix == 0)
-    hoist_len(c);
+    hoist_len(c, at);
 }
 
 /* A struct's _enc_T, _dec_T and _chk_T; a message's _chk_T (its codec is
