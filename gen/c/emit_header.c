@@ -128,9 +128,9 @@ static void emit_open_enum(gen_buf *b, const gen_schema *s, const char *P,
   const char *U = gen_upper(pool, d->name);
   gen_emit_comment(b, "",
                    "encoded as %s; open: a peer may send a value not listed "
-                   "here (from a newer schema), so a switch on a %s_%s needs "
-                   "a default branch",
-                   gen_scalar_name(d->underlying), s->proto, d->name);
+                   "here (from a newer schema), so a switch on one needs a "
+                   "default branch",
+                   gen_scalar_name(d->underlying));
   gen_buf_printf(b, "enum %s_%s_value {\n", s->proto, d->name);
   for (size_t k = 0; k < d->nconsts; k++) {
     gen_emit_doc(b, d->consts[k].doc, "  ");
@@ -265,6 +265,24 @@ static void emit_codec_protos(gen_buf *b, const gen_schema *s,
                  n);
 }
 
+/* The typed send of message n to a client, and its old name (P_send_N,
+ * before the server_/client_ pair) as a deprecated inline alias. */
+static void emit_server_send(gen_buf *b, const char *p, const char *n) {
+  gen_buf_printf(b,
+                 "/* Encodes m and queues it on conn: encode's errors or "
+                 "netfw_conn_send's. */\n"
+                 "int %s_server_send_%s(netfw_conn *conn, const %s_%s *m);\n\n",
+                 p, n, p, n);
+  gen_buf_printf(b,
+                 "/* The old name of %s_server_send_%s, kept for one "
+                 "release. */\n"
+                 "NETFW_DEPRECATED(\"use %s_server_send_%s\")\n"
+                 "static inline int %s_send_%s(netfw_conn *conn, const %s_%s "
+                 "*m) {\n"
+                 "  return %s_server_send_%s(conn, m);\n}\n\n",
+                 p, n, p, n, p, n, p, n, p, n);
+}
+
 static void emit_server(gen_buf *b, const gen_schema *s) {
   const char *p = s->proto;
   section(b, "server side");
@@ -296,8 +314,11 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
   gen_buf_printf(
       b,
       "/* Resets arena, decodes msg by its id and calls the matching handler. "
-      "Returns\n * 0 when a handler ran, else the error passed to the hooks "
-      "(NETFW_EPROTO for\n * an unexpected id). */\n"
+      "Returns\n * 0 when a handler ran; else, after calling on_unknown, "
+      "NETFW_EPROTO (an id\n * not in the schema or not sent to the server) "
+      "or NETFW_ENOSYS (a NULL\n * handler); after on_malformed, the "
+      "decoder's error; NETFW_EINVAL without a\n * call for a NULL h or msg, "
+      "or a NULL arena when the message has arrays. */\n"
       "int %s_server_dispatch(const %s_server_handlers *h, void *app, "
       "netfw_conn *conn,\n"
       "                       netfw_msg *msg, netfw_arena *arena);\n\n"
@@ -350,11 +371,7 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     if (d->kind == D_MESSAGE && gen_receives(d, false))
-      gen_buf_printf(b,
-                     "/* Encodes m and queues it on conn: encode's errors or "
-                     "netfw_conn_send's. */\n"
-                     "int %s_send_%s(netfw_conn *conn, const %s_%s *m);\n\n",
-                     p, d->name, p, d->name);
+      emit_server_send(b, p, d->name);
   }
   gen_emit_bus_protos(b, s);
 }
@@ -382,7 +399,10 @@ static void emit_client(gen_buf *b, const gen_schema *s) {
       "  void (*on_malformed)(void *user, netfw_msg *msg, int err);\n"
       "} %s_client_handlers;\n\n"
       "/* Resets arena, decodes msg and calls the matching handler. Returns 0 "
-      "when a\n * handler ran, else the error passed to the hooks. */\n"
+      "when a\n * handler ran; else, after the hooks, NETFW_EPROTO (an id "
+      "not in the schema\n * or not sent to the client), NETFW_ENOSYS (a "
+      "NULL handler) or the decoder's\n * error; NETFW_EINVAL as the "
+      "server's dispatch. */\n"
       "int %s_client_dispatch(const %s_client_handlers *h, void *user, "
       "netfw_msg *msg,\n"
       "                       netfw_arena *arena);\n\n"
