@@ -171,6 +171,9 @@ static void *peer_main(void *arg) {
   case PEER_COUNT:
     serve_reads(p, fd);
     break;
+  case PEER_RESET:
+    wire_close_rst(fd);
+    return NULL;
   }
   wire_close(fd);
   return NULL;
