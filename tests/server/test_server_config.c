@@ -1,12 +1,17 @@
 /* netfw_config_check and netfw_server_new's refusals (issue 22, item 3):
  * every bad config gets NETFW_EINVAL and a one-line reason naming the field
  * and its value, and netfw_server_new logs that same reason at ERROR before
- * it returns NULL. Nothing here starts a server. */
+ * it returns NULL. Also what a server bound with ip = NULL says it bound
+ * (item 10). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <netdb.h>
+#include <sys/socket.h>
 
 #include <cmocka.h>
 
@@ -25,8 +30,12 @@ static char last_line[2048];
 static int last_level = -1;
 static int lines;
 
+static char started_line[512]; /* the last "server started" line */
+
 static void sink(netfw_log_level level, const char *line, void *arg) {
   (void)arg;
+  if (strstr(line, "server started:") != NULL)
+    snprintf(started_line, sizeof(started_line), "%s", line);
   snprintf(last_line, sizeof(last_line), "%s", line);
   last_level = (int)level;
   lines++;
@@ -220,6 +229,44 @@ static void test_server_config_check_short_buffer(void **state) {
   assert_string_equal(why, "");
 }
 
+/* ip = NULL binds this host's address by its name (netframe's rule): the
+ * start line names that address, not a placeholder. */
+static void test_server_config_ip_null_logs_bound_address(void **state) {
+  netfw_config cfg;
+  netfw_server *s;
+  struct addrinfo hints, *res;
+  char name[256], addr[64], want[160];
+
+  (void)state;
+  assert_int_equal(gethostname(name, sizeof(name) - 1), 0);
+  name[sizeof(name) - 1] = '\0';
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(name, NULL, &hints, &res) != 0) {
+    print_message("skipped: this host's name %s does not resolve\n", name);
+    skip();
+  }
+  assert_int_equal(getnameinfo(res->ai_addr, res->ai_addrlen, addr,
+                               sizeof(addr), NULL, 0, NI_NUMERICHOST),
+                   0);
+  freeaddrinfo(res);
+  netfw_config_init(&cfg, &app);
+  cfg.ip = NULL;
+  cfg.port = 0;
+  s = netfw_server_new(&cfg);
+  assert_non_null(s);
+  lines = 0;
+  assert_int_equal(netfw_server_start(s), 0);
+  snprintf(want, sizeof(want), "INFO: server started: %s port %u, 1 worker",
+           addr, (unsigned)netfw_server_port(s));
+  assert_int_equal(netfw_server_stop(s, 5000), 0);
+  netfw_server_free(s);
+  /* the parent logs the start line itself, before any worker line lands
+   * in this sink (the workers' go to their own copy of it) */
+  assert_non_null(strstr(started_line, want));
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -228,6 +275,7 @@ int main(void) {
       T(test_server_config_check_each_field),
       T(test_server_config_check_sizes),
       T(test_server_config_check_short_buffer),
+      T(test_server_config_ip_null_logs_bound_address),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
