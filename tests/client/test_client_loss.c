@@ -227,6 +227,7 @@ static void test_client_loss_reset(void **state) {
   netfw_msg *m = NULL;
 
   (void)state;
+  send_text(c, 1, "reset me");
   assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
   assert_int_equal(netfw_client_loss(c), NETFW_ECONNRESET);
   assert_string_equal(netfw_client_error(c),
