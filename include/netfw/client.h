@@ -99,8 +99,10 @@ NETFW_EXTERN int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out);
  * listens there); NETFW_EHOSTUNREACH (no route); NETFW_ETIMEDOUT (no answer
  * within the connect timeout); NETFW_EADDRINFO (name not resolved);
  * NETFW_ETLS (with TLS on: the handshake failed or the server's certificate
- * did not verify; netfw_client_error says why); NETFW_ENOMEM or NETFW_ESYS
- * (errno kept). A failed connect may be retried. */
+ * did not verify; netfw_client_error says why); NETFW_ECONNRESET (the
+ * server reset or closed the connection before connect returned);
+ * NETFW_ENOMEM or NETFW_ESYS (errno kept). A failed connect may be
+ * retried. */
 NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
                                       uint16_t port);
 

@@ -1,6 +1,7 @@
 /* The client's API edge: argument and state checks, then the handoff queues.
  * The I/O thread (io.c) does the networking; see client.h for the rules. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -93,6 +94,8 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
     return NETFW_EINVAL;
   reset_connection_state(c);
   rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
+  if (rc == NETFW_ECONNRESET)
+    snprintf(c->error, sizeof(c->error), "reset while connecting");
   if (rc != 0)
     return rc;
   rc = netfw__client_io_start(

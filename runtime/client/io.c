@@ -301,9 +301,14 @@ static int start_thread(netfw_client *c) {
   return 0;
 }
 
+/* A peer that resets (or closes) while connect sets up (seen when it
+ * resets at accept) is a connection loss, not a system failure. */
 static int uv_to_netfw(int rc) {
   if (rc == UV_ENOMEM)
     return NETFW_ENOMEM;
+  if (rc == UV_ECONNRESET || rc == UV_EPIPE || rc == UV_ENOTCONN ||
+      rc == UV_ECONNABORTED)
+    return NETFW_ECONNRESET;
   errno = -rc;
   return NETFW_ESYS;
 }

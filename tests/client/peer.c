@@ -175,6 +175,9 @@ static void *peer_main(void *arg) {
     (void)read_some(fd, &c, 1);
     wire_close_rst(fd);
     return NULL;
+  case PEER_RESET_NOW:
+    wire_close_rst(fd);
+    return NULL;
   }
   wire_close(fd);
   return NULL;

@@ -237,6 +237,30 @@ static void test_client_loss_reset(void **state) {
   peer_join(&p);
 }
 
+/* A reset right at accept lands while connect is still at work, or just
+ * after: connect says NETFW_ECONNRESET ("reset while connecting"), or it
+ * succeeded and the first recv does. Never NETFW_ESYS. */
+static void test_client_loss_reset_at_accept(void **state) {
+  for (int i = 0; i < 20; i++) {
+    test_peer p = {0};
+    uint16_t port = peer_start(&p, PEER_RESET_NOW);
+    netfw_client *c = client_new();
+    netfw_msg *m = NULL;
+    int rc = netfw_client_connect(c, LOCALHOST, port);
+
+    (void)state;
+    if (rc == 0) {
+      assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+      assert_int_equal(netfw_client_loss(c), NETFW_ECONNRESET);
+    } else {
+      assert_int_equal(rc, NETFW_ECONNRESET);
+      assert_non_null(strstr(netfw_client_error(c), "reset"));
+    }
+    netfw_client_free(c);
+    peer_join(&p);
+  }
+}
+
 static void test_client_loss_own_max_payload(void **state) {
   netfw_client *c = client_new();
   netfw_msg *m = NULL;
@@ -319,6 +343,7 @@ int main(void) {
       cmocka_unit_test(test_client_loss_oversized_frame_closed_by_server),
       cmocka_unit_test(test_client_loss_protocol_error_closed_by_server),
       cmocka_unit_test(test_client_loss_reset),
+      cmocka_unit_test(test_client_loss_reset_at_accept),
       cmocka_unit_test(test_client_loss_own_max_payload),
       cmocka_unit_test(test_client_loss_reconnect_after_shutdown),
       cmocka_unit_test(test_client_loss_reconnect_after_loss),
