@@ -5,7 +5,8 @@
 # library <target>, whose include directory (OUT_DIR, default
 # ${CMAKE_CURRENT_BINARY_DIR}/<target>) is public and which links
 # netfw::netfw (libnetfw.so), or with STATIC netfw::netfw_static
-# (libnetfw.a: the programs need no libnetfw.so at run time). `schema/foo.netproto` becomes foo.netfw.h and foo.netfw.c.
+# (libnetfw.a: the programs need no libnetfw.so at run time).
+# `schema/foo.netproto` becomes foo.netfw.h and foo.netfw.c.
 # The code is regenerated when a schema or netfw-gen itself changes; a schema
 # error fails the build (netfw-gen writes nothing then, so stale output is
 # never used). CODEC_ONLY builds the types and encoders/decoders only
