@@ -128,9 +128,9 @@ static void emit_open_enum(gen_buf *b, const gen_schema *s, const char *P,
   const char *U = gen_upper(pool, d->name);
   gen_emit_comment(b, "",
                    "encoded as %s; open: a peer may send a value not listed "
-                   "here (from a newer schema), so a switch on a %s_%s needs "
-                   "a default branch",
-                   gen_scalar_name(d->underlying), s->proto, d->name);
+                   "here (from a newer schema), so a switch on one needs a "
+                   "default branch",
+                   gen_scalar_name(d->underlying));
   gen_buf_printf(b, "enum %s_%s_value {\n", s->proto, d->name);
   for (size_t k = 0; k < d->nconsts; k++) {
     gen_emit_doc(b, d->consts[k].doc, "  ");

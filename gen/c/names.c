@@ -155,6 +155,8 @@ static void decl_symbols(names *n, const char *p, const char *P,
     break;
   case D_ENUM:
     add_symbol(n, t, d->name, d->pos);
+    if (d->open) /* its constants' tag: enum P_Name_value */
+      add_symbol(n, cat(n->pool, t, "_value", ""), d->name, d->pos);
     for (size_t k = 0; k < d->nconsts; k++)
       add_symbol(n, cat(n->pool, U, "_", gen_upper(n->pool, d->consts[k].name)),
                  d->name, d->consts[k].pos);

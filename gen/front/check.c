@@ -132,11 +132,40 @@ static void check_message_id(checker *c, gen_decl *m) {
               old->name, old->pos.line, old->pos.col);
 }
 
+/* " (did you mean 'X'?)" for a name of kind k (D_STRUCT stands for any
+ * type: structs, enums and the built-in types) close to name, or "". */
+static const char *did_you_mean(checker *c, const char *name,
+                                gen_decl_kind k) {
+  static const char *const builtin[] = {
+      "u8",  "u16",  "u32", "u64",  "i8",     "i16",   "i32",
+      "i64", "f32",  "f64", "bool", "string", "bytes"};
+  size_t nb = k == D_STRUCT ? sizeof(builtin) / sizeof(builtin[0]) : 0;
+  const char **names =
+      gen_pool_alloc(c->pool, (c->s->ndecls + nb + 1) * sizeof(*names));
+  size_t n = 0;
+  const char *best;
+  char *r;
+  for (size_t i = 0; i < nb; i++)
+    names[n++] = builtin[i];
+  for (size_t i = 0; i < c->s->ndecls; i++) {
+    gen_decl_kind dk = c->s->decls[i]->kind;
+    if (dk == k || (k == D_STRUCT && dk == D_ENUM))
+      names[n++] = c->s->decls[i]->name;
+  }
+  best = gen_closest(name, names, n);
+  if (best == NULL)
+    return "";
+  r = gen_pool_alloc(c->pool, strlen(best) + 24);
+  sprintf(r, " (did you mean '%s'?)", best);
+  return r;
+}
+
 static void resolve_field(checker *c, gen_field *f) {
   if (f->type.kind == TY_NAMED) {
     gen_decl *t = gen_map_get(&c->names, f->type.name);
     if (t == NULL) {
-      gen_error(c->d, f->type.pos, "unknown type '%s'", f->type.name);
+      gen_error(c->d, f->type.pos, "unknown type '%s'%s", f->type.name,
+                did_you_mean(c, f->type.name, D_STRUCT));
     } else if (t->kind == D_MESSAGE) {
       gen_error(c->d, f->type.pos,
                 "'%s' is a message; only structs and enums can be field types",
@@ -154,7 +183,8 @@ static void resolve_field(checker *c, gen_field *f) {
     if (f->array_const != NULL) {
       gen_decl *k = gen_map_get(&c->names, f->array_const);
       if (k == NULL || k->kind != D_CONST) {
-        gen_error(c->d, f->array_pos, "'%s' is not a const", f->array_const);
+        gen_error(c->d, f->array_pos, "'%s' is not a const%s",
+                  f->array_const, did_you_mean(c, f->array_const, D_CONST));
         return;
       }
       k->used = true;

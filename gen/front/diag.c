@@ -51,6 +51,37 @@ static void show_line(gen_diag *d, gen_pos pos) {
   gen_buf_puts(&d->out, "^\n");
 }
 
+/* Whether message a goes after message b: errors first, then by place. */
+static bool after(const gen_diag_mark *a, const gen_diag_mark *b) {
+  if (a->warning != b->warning)
+    return a->warning;
+  return a->pos.line > b->pos.line ||
+         (a->pos.line == b->pos.line && a->pos.col > b->pos.col);
+}
+
+/* Puts message text m, about mark's position, in out as the at-th message. */
+static void insert(gen_diag *d, size_t at, gen_diag_mark mark,
+                   const gen_buf *m) {
+  size_t where = at < d->nmarks ? d->marks[at].at : d->out.len;
+  gen_buf tail = {0};
+  if (d->nmarks == sizeof(d->marks) / sizeof(d->marks[0]))
+    at = d->nmarks--; /* cannot happen: the counts stop earlier; append */
+  if (where < d->out.len)
+    gen_buf_append(&tail, d->out.data + where, d->out.len - where);
+  d->out.len = where;
+  gen_buf_append(&d->out, m->data, m->len);
+  if (tail.len > 0)
+    gen_buf_append(&d->out, tail.data, tail.len);
+  gen_buf_free(&tail);
+  for (size_t i = at; i < d->nmarks; i++)
+    d->marks[i].at += m->len;
+  memmove(&d->marks[at + 1], &d->marks[at],
+          (d->nmarks - at) * sizeof(d->marks[0]));
+  d->marks[at] = mark;
+  d->marks[at].at = where;
+  d->nmarks++;
+}
+
 /* A message names what it quotes in full unless that would make it absurdly
  * long (a megabyte-long name): then it is cut with "...". */
 static void report(gen_diag *d, gen_pos pos, const char *what,
@@ -59,7 +90,15 @@ static void report(gen_diag *d, gen_pos pos, const char *what,
                    const char *fmt, va_list ap) {
   char msg[400];
   int n;
+  gen_buf one, saved = d->out;
+  size_t at = d->nmarks;
 
+  /* checks run in passes, so messages come out of order: each goes in
+   * after the last one at or before its position */
+  gen_diag_mark mark = {pos, what[0] == 'w', 0};
+  while (at > 0 && after(&d->marks[at - 1], &mark))
+    at--;
+  memset(&d->out, 0, sizeof(d->out));
   gen_buf_printf(&d->out, "%s:%d:%d: %s: ", d->path, pos.line, pos.col, what);
   n = vsnprintf(msg, sizeof(msg), fmt, ap);
   gen_buf_puts(&d->out, msg);
@@ -67,6 +106,10 @@ static void report(gen_diag *d, gen_pos pos, const char *what,
     gen_buf_puts(&d->out, "...");
   gen_buf_puts(&d->out, "\n");
   show_line(d, pos);
+  one = d->out;
+  d->out = saved;
+  insert(d, at, mark, &one);
+  gen_buf_free(&one);
 }
 
 void gen_error(gen_diag *d, gen_pos pos, const char *fmt, ...) {

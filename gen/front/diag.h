@@ -3,6 +3,7 @@
 #ifndef NETFW_GEN_DIAG_H
 #define NETFW_GEN_DIAG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "util.h"
@@ -14,13 +15,23 @@ typedef struct gen_pos {
 
 enum { GEN_MAX_ERRORS = 50 };
 
+/* Where one message starts in gen_diag.out, and the position it is about. */
+typedef struct gen_diag_mark {
+  gen_pos pos;
+  bool warning; /* warnings follow the errors */
+  size_t at;
+} gen_diag_mark;
+
 typedef struct gen_diag {
   const char *path; /* as shown in messages */
   const char *src;  /* the whole schema text (for source lines) */
   size_t src_len;
-  gen_buf out; /* every message, formatted */
+  gen_buf out; /* every message: errors, then warnings, each in line and
+               * column order */
   int errors;
   int warnings;
+  size_t nmarks; /* the messages in out, in order */
+  gen_diag_mark marks[2 * GEN_MAX_ERRORS + 1];
 } gen_diag;
 
 /* Reports an error at pos (printed up to GEN_MAX_ERRORS, always counted). */

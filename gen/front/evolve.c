@@ -143,15 +143,15 @@ static bool field_evolves(const gen_field *f) {
   return t != NULL && t->kind == D_STRUCT && (t->evolving || t->ext_prefix);
 }
 
-/* evolving = has [since] fields, or holds (in any way) a struct that is
- * extensible or evolving: a fixpoint, as structs may hold themselves. */
+/* evolving = is extensible (skips what a newer peer added), has [since]
+ * fields, or holds (in any way) a struct that is extensible or evolving: a fixpoint, as structs may hold themselves. */
 static void mark_evolving(gen_schema *s) {
   bool changed = true;
   while (changed) {
     changed = false;
     for (size_t i = 0; i < s->ndecls; i++) {
       gen_decl *t = s->decls[i];
-      bool ev = t->max_since > 0;
+      bool ev = t->max_since > 0 || t->ext_prefix > 0;
       if (t->evolving || (t->kind != D_STRUCT && t->kind != D_MESSAGE))
         continue;
       for (size_t k = 0; k < t->nfields && !ev; k++)

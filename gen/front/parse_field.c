@@ -40,6 +40,23 @@ int par_opt_prefix(parser *p, const char *what) {
   return r;
 }
 
+/* `name<...>` where name is no built-in generic: a typo of one, or a map. */
+static bool generic_type_error(parser *p, const gen_type *t) {
+  static const char *const generic[] = {"string", "bytes", "repeated"};
+  const char *best = gen_closest(t->name, generic, 3);
+  if (strcmp(t->name, "map") == 0)
+    gen_error(p->d, t->pos,
+              "maps are not supported: use a repeated struct with a key and "
+              "a value field");
+  else if (best != NULL)
+    gen_error(p->d, t->pos, "unknown type '%s' (did you mean '%s'?)", t->name,
+              best);
+  else
+    gen_error(p->d, t->pos, "unknown type '%s': only string, bytes and "
+              "repeated take '<...>'", t->name);
+  return false;
+}
+
 static bool parse_type(parser *p, gen_type *t) {
   const gen_scalar *builtin = builtin_type(p);
   t->pos = p->tok.pos;
@@ -58,6 +75,8 @@ static bool parse_type(parser *p, gen_type *t) {
   t->kind = TY_NAMED;
   t->name = gen_pool_strndup(p->pool, p->tok.start, p->tok.len);
   par_next(p);
+  if (p->tok.kind == TOK_LT) /* only string, bytes and repeated take <...> */
+    return generic_type_error(p, t);
   return true;
 }
 

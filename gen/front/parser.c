@@ -150,10 +150,16 @@ static void parse_protocol(parser *p) {
   const char *doc = par_take_doc(p);
 
   par_next(p);
-  if (!par_expect_name(p, "a protocol name", &name, &pos) ||
-      !par_expect(p, TOK_SEMI, " after the protocol name")) {
+  if (!par_expect_name(p, "a protocol name", &name, &pos)) {
     par_recover_statement(p);
     return;
+  }
+  if (p->tok.kind == TOK_SEMI) {
+    par_next(p);
+  } else { /* said where the ';' belongs; the next statement is intact */
+    gen_pos after = {pos.line, pos.col + (int)strlen(name)};
+    gen_error(p->d, after, "expected ';' after the protocol name, found %s",
+              par_found(p));
   }
   if (p->s->proto != NULL) {
     gen_error(p->d, at, "'protocol' may appear only once (first at %d:%d)",
@@ -314,6 +320,26 @@ static void parse_const(parser *p, const char *doc) {
   }
 }
 
+/* Reports a statement that starts with no known word, with a guess. */
+static void unknown_statement(parser *p) {
+  static const char *const words[] = {"protocol", "option", "reserved",
+                                      "const",    "enum",   "struct",
+                                      "message"};
+  const char *best = NULL;
+  if (p->tok.kind == TOK_IDENT) {
+    char *w = gen_pool_strndup(p->pool, p->tok.start, p->tok.len);
+    best = gen_closest(w, words, sizeof(words) / sizeof(words[0]));
+  }
+  if (best != NULL)
+    gen_error(p->d, p->tok.pos, "unknown statement %s (did you mean '%s'?)",
+              par_found(p), best);
+  else
+    gen_error(p->d, p->tok.pos,
+              "expected a statement (protocol, option, reserved, const, "
+              "enum, struct or message), found %s",
+              par_found(p));
+}
+
 void gen_parse(gen_schema *s, const char *src, size_t len, gen_diag *d,
                gen_pool *pool) {
   parser p;
@@ -350,10 +376,7 @@ void gen_parse(gen_schema *s, const char *src, size_t len, gen_diag *d,
     else if (par_is_word(&p, "message"))
       par_message(&p, doc);
     else {
-      gen_error(d, p.tok.pos,
-                "expected a statement (protocol, option, reserved, const, enum, "
-                "struct or message), found %s",
-                par_found(&p));
+      unknown_statement(&p);
       par_recover_statement(&p);
     }
   }

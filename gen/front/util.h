@@ -57,4 +57,9 @@ void *gen_map_put(gen_map *m, const char *key, void *val);
 /* Frees the map's tables (not the keys or values). */
 void gen_map_free(gen_map *m);
 
+/* The name among names[0..n) (NULLs skipped) closest to word by edit
+ * distance, if close enough to be a likely typo ("did you mean"); NULL if
+ * none is. */
+const char *gen_closest(const char *word, const char *const *names, size_t n);
+
 #endif /* NETFW_GEN_UTIL_H */
