@@ -68,9 +68,9 @@ def docs_fixtures():
     block = block.split("```")[1]
     found, key = {}, None
     for line in block.splitlines():
-        m = re.match(r"^(\S.*?\})\s*(.*)$", line)
+        m = re.match(r"^(\S.*\})(?:\s{2,}(.*))?$", line)
         if m:
-            key, found[m.group(1)] = m.group(1), m.group(2)
+            key, found[m.group(1)] = m.group(1), m.group(2) or ""
         elif key and line.strip():
             found[key] += " " + line.strip()
     return {k: v.replace("(empty payload)", "").replace(" ", "")

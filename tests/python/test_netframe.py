@@ -77,7 +77,7 @@ def test_server_dispatch_calls_the_handler(fs):
     assert [(m.hdr.id, bytes(m.payload)) for m in conn.sent] == [
         (7, b"\x01"), (6, fs.ListResp(files=[
             fs.FileEntry(name="n", size=4)]).encode())]
-    assert [m.hdr.size for m in conn.sent] == [1, 9]
+    assert [m.hdr.size for m in conn.sent] == [1, 8]
     assert not conn.shut
 
 

@@ -47,6 +47,8 @@ def check_same_verdict(key, name, payload):
     dec = c_decoder(key)
     py = py_verdict(mod, cls, payload)
     c = dec.verdict(bytes([dec.types.index(name)]) + payload)
+    if py != c and py[0] == c[0] == "ok" and snan_quieted(py[1], c[1]):
+        return  # the known f32 NaN difference: test_f32_signaling_nan
     assert py == c, f"{key}.{name} {payload.hex()}: python {py}, C {c}"
     if py[0] == "ok":
         out = py[1]
@@ -54,6 +56,34 @@ def check_same_verdict(key, name, payload):
             assert cls.decode(out).encode() == out  # canonical
         else:
             assert payload[:len(out)] == out  # exactly the bytes consumed
+
+
+def snan_quieted(py, c):
+    """Whether py differs from c only by f32 signaling NaNs (little-endian)
+    come out quiet: the mantissa's top bit (0x40 of the third byte) set."""
+    if len(py) != len(c):
+        return False
+    diff = [i for i in range(len(c)) if py[i] != c[i]]
+    for i in diff:
+        u = int.from_bytes(c[i - 2:i + 2], "little") if i >= 2 else 0
+        if py[i] != c[i] | 0x40 or (u & 0x7fc00000) != 0x7f800000 or \
+                not u & 0x3fffff:
+            return False
+    return bool(diff)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "generated module: an f32 signaling NaN comes back quiet: struct's 'f' "
+    "converts through a C double (CPython < 3.14), the C codec copies bits"))
+def test_f32_signaling_nan():
+    """C keeps an f32's bits (0x7f800001 stays 0x7f800001); the generated
+    module must re-encode what it decoded identically too."""
+    fz = gen_module("fz")
+    payload = bytes.fromhex("0100807f" "0000000000000000" "00")
+    c = c_decoder("fz")
+    assert c.verdict(bytes([c.types.index("Floats")]) + payload) == \
+        ("ok", payload)
+    assert fz.Floats.decode(payload).encode() == payload
 
 
 def evolving(cls):
