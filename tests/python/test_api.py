@@ -201,3 +201,45 @@ def test_python39_imports_and_round_trips():
         generated_path(k) for k in ("fs", "chat", "fz", "pyev2")],
         capture_output=True, text=True, timeout=60)
     assert run.returncode == 0 and run.stdout == "ok\n", run.stderr
+
+
+NAMES = """protocol names;
+enum Flag : u8 { None = 0; True = 1; lambda = 2; }
+struct class { u8 from; bool async; }
+message Msg = 1 { class decode; Flag encode; u8 ID; u8 frame; u16 import; }
+message await = 2 { u8 x; }
+"""
+
+
+def test_name_rule_keywords_and_members(tmp_path):
+    """Keywords and generated members take a trailing underscore; the wire
+    and the schema's names (NAME) do not change."""
+    (tmp_path / "names.netproto").write_text(NAMES)
+    subprocess.run([_env("NETFW_GEN"), "--lang", "python", "-o",
+                    str(tmp_path), str(tmp_path / "names.netproto")],
+                   check=True, timeout=60)
+    from conftest import import_path
+    m = import_path("netfw_test_names", str(tmp_path / "names_netfw.py"))
+    assert [c.name for c in m.Flag] == ["None_", "True_", "lambda_"]
+    assert [f.name for f in dataclasses.fields(m.class_)] == ["from_",
+                                                              "async_"]
+    assert [f.name for f in dataclasses.fields(m.Msg)] == [
+        "decode_", "encode_", "ID_", "frame_", "import_"]
+    assert (m.await_.ID, m.await_.NAME) == (2, "await")
+    msg = m.Msg(decode_=m.class_(from_=7, async_=True), encode_=m.Flag.True_,
+                ID_=3, frame_=4, import_=0x0102)
+    assert msg.encode() == bytes([7, 1, 1, 3, 4, 2, 1])
+    assert m.Msg.decode(msg.encode()) == msg
+    assert m.decode_message(2, b"\x09") == m.await_(x=9)
+
+
+def test_name_rule_clash_is_an_error(tmp_path):
+    schema = tmp_path / "clash.netproto"
+    schema.write_text("protocol clash;\nmessage M = 1 { u8 from; u8 from_; }\n")
+    run = subprocess.run([_env("NETFW_GEN"), "--lang", "python", "-o",
+                          str(tmp_path), str(schema)], capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 1
+    assert "clash.netproto:2:" in run.stderr and "'from_'" in run.stderr
+    assert "'from'" in run.stderr
+    assert not (tmp_path / "clash_netfw.py").exists()
