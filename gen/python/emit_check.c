@@ -122,12 +122,50 @@ static const char *const helpers[] = {
     "than its\n    length prefix counts.\"\"\"\n"
     "    try:\n        enc(v, bytearray())\n"
     "    except _ENCODE_ERRORS:\n"
-    "        raise ValueError(\"%s: its fields take more bytes than its %s "
-    "length counts\" % (where, prefix)) from None\n"};
+    "        raise ValueError(\n"
+    "            \"%s: its fields take more bytes than its %s length counts\" "
+    "% (where, prefix)\n        ) from None\n"};
+
+/* Keeping f32 NaNs' bits (see py_f32_enc), for schemas with f32 fields. */
+static const char f32_helpers[] =
+    "\n\n_S_F64 = struct.Struct(\"<d\")\n_S_U64 = struct.Struct(\"<Q\")\n"
+    "\n\n"
+    "def _f32_nan(bits):\n"
+    "    \"\"\"The float of f32 NaN bits, keeping them: struct's \"f\" would "
+    "quiet a\n    signalling NaN (Python floats are doubles).\"\"\"\n"
+    "    b = (bits >> 31) << 63 | 0x7FF << 52 | (bits & 0x7FFFFF) << 29\n"
+    "    return _S_F64.unpack(_S_U64.pack(b))[0]\n"
+    "\n\n"
+    "def _f32_bits(x):\n"
+    "    \"\"\"The f32 bits of NaN x: the inverse of _f32_nan.\"\"\"\n"
+    "    b = _S_U64.unpack(_S_F64.pack(x))[0]\n"
+    "    return (b >> 63) << 31 | 0xFF << 23 | ((b >> 29) & 0x7FFFFF or "
+    "0x400000)\n"
+    "\n\n"
+    "def _f32_nans(values, bits):\n"
+    "    \"\"\"values unpacked by \"f\", each NaN rebuilt from its bits.\"\"\"\n"
+    "    return [_f32_nan(b) if x != x else x for x, b in zip(values, bits)]\n"
+    "\n\n"
+    "def _f32_patch(out, at, values, s):\n"
+    "    \"\"\"Rewrites the NaNs among the f32 values packed at out[at:] "
+    "with their bits.\"\"\"\n"
+    "    for i, x in enumerate(values):\n"
+    "        if x != x:\n"
+    "            s.pack_into(out, at + 4 * i, _f32_bits(x))\n";
+
+static bool has_f32(const gen_schema *s) {
+  for (size_t i = 0; i < s->ndecls; i++)
+    for (size_t k = 0; k < s->decls[i]->nfields; k++)
+      if (s->decls[i]->fields[k].type.kind == TY_F32)
+        return true;
+  return false;
+}
 
 void py_emit_check_helpers(py_out *o) {
   for (size_t i = 0; i < sizeof(helpers) / sizeof(helpers[0]); i++)
     gen_buf_puts(o->b, helpers[i]);
+  if (has_f32(o->s))
+    gen_buf_puts(o->b, f32_helpers);
 }
 
 static const char *prefix_name(int n) {

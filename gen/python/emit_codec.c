@@ -16,351 +16,75 @@
 
 #include "py.h"
 
-typedef enum item_kind {
-  K_VALUE,   /* a number, bool or enum */
-  K_ARRAY,   /* a fixed array of those */
-  K_LEN,     /* the length of a string or bytes; the data follows */
-  K_COUNT,   /* the count of a repeated field; the elements follow */
-  K_PRESENT, /* the presence byte of an optional; the value may follow */
-} item_kind;
-
-typedef struct item {
-  item_kind kind;
-  const gen_field *f;
-  char code;  /* struct format character of one element */
-  int size;   /* bytes of one element */
-  uint64_t n; /* elements (K_ARRAY), else 1 */
-} item;
-
-typedef struct codec {
-  py_out *o;
-  const gen_decl *d;
-  const char *T;
-  gen_buf enc, dec; /* the two function bodies */
-  item *run;        /* the run not yet packed */
-  size_t nrun;
-  int nstructs;   /* _S_T_<n> written so far */
-  gen_map formats; /* format -> its _S_T_<n>, so enc and dec share it */
-  char E;       /* '<' or '>' */
-} codec;
-
-#define ENC(...) gen_buf_printf(&c->enc, __VA_ARGS__)
-#define DEC(...) gen_buf_printf(&c->dec, __VA_ARGS__)
-
-/* The name of the module-level `_S_T_<n> = struct.Struct("<fmt")`,
- * written the first time fmt is asked for. */
-static const char *new_struct(codec *c, const char *fmt) {
-  char name[300];
-  const char *have = gen_map_get(&c->formats, fmt);
-  if (have != NULL)
-    return have;
-  snprintf(name, sizeof(name), "_S_%s_%d", c->T, c->nstructs++);
-  gen_buf_printf(c->o->b, "%s = struct.Struct(\"%c%s\")\n", name, c->E, fmt);
-  have = gen_pool_strndup(c->o->pool, name, strlen(name));
-  (void)gen_map_put(&c->formats, gen_pool_strndup(c->o->pool, fmt, strlen(fmt)),
-                    (void *)have);
-  return have;
-}
-
-static const char *local(codec *c, const gen_field *f) {
-  return py_local_name(c->o, c->d, f);
-}
-
-static const char *attr(codec *c, const gen_field *f) {
-  return py_field_name(c->o->pool, c->d, f);
-}
-
-static bool closed_enum(const gen_type *t) {
-  return t->kind == TY_NAMED && t->decl->kind == D_ENUM && !t->decl->open;
-}
-
-static bool is_enum(const gen_type *t) {
-  return t->kind == TY_NAMED && t->decl->kind == D_ENUM;
-}
-
-static const char *tname(codec *c, const gen_type *t) {
-  return py_type_name(c->o->pool, t->decl);
-}
-
-/* ---- checks and conversions of one fixed value --------------------------- */
-
-/* Encoder: refuse what packs but is wrong (a closed enum's unlisted value,
- * a bool that is not one); expr is the value, what names it. */
-static void enc_guard(codec *c, const gen_type *t, const char *expr,
-                      const char *what, const char *ind) {
-  if (closed_enum(t))
-    ENC("%sif %s not in _E_%s:\n%s    raise ValueError(\"%s.%s: not a value "
-        "of %s\")\n",
-        ind, expr, tname(c, t), ind, c->T, what, tname(c, t));
-  else if (t->kind == TY_BOOL)
-    ENC("%sif %s is not True and %s is not False:\n%s    raise "
-        "ValueError(\"%s.%s: not a bool\")\n",
-        ind, expr, expr, ind, c->T, what);
-}
-
-/* Decoder: turn the raw number in local L into the field's value. */
-static void dec_convert(codec *c, const gen_type *t, const char *L,
-                        const char *what, const char *ind) {
-  if (closed_enum(t))
-    DEC("%s%s = _E_%s[%s]\n", ind, L, tname(c, t), L);
-  else if (is_enum(t))
-    DEC("%s%s = _E_%s.get(%s, %s)\n", ind, L, tname(c, t), L, L);
-  else if (t->kind == TY_BOOL)
-    DEC("%sif %s > 1:\n%s    raise DecodeError(\"%s.%s: bool byte %%d is not "
-        "0 or 1\" %% %s)\n%s%s = %s == 1\n",
-        ind, L, ind, c->T, what, L, ind, L, L);
-}
-
-/* Decoder: the list L of n raw numbers converted likewise. */
-static void dec_convert_list(codec *c, const gen_type *t, const char *L,
-                             const char *src, const char *what,
-                             const char *ind) {
-  if (closed_enum(t))
-    DEC("%s%s = [_E_%s[x] for x in %s]\n", ind, L, tname(c, t), src);
-  else if (is_enum(t))
-    DEC("%s%s = [_E_%s.get(x, x) for x in %s]\n", ind, L, tname(c, t), src);
-  else if (t->kind == TY_BOOL)
-    DEC("%s%s = list(%s)\n%sif any(x > 1 for x in %s):\n%s    raise "
-        "DecodeError(\"%s.%s: a bool byte is not 0 or 1\")\n"
-        "%s%s = [x == 1 for x in %s]\n",
-        ind, L, src, ind, L, ind, c->T, what, ind, L, L);
-  else
-    DEC("%s%s = list(%s)\n", ind, L, src);
-}
-
-/* ---- single values (optional values, elements) ---------------------------- */
-
-/* Encoder: appends value expr of type t (not in a run). */
-static void enc_value(codec *c, const gen_type *t, const char *expr,
-                      const char *what, const char *ind) {
-  if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT) {
-    ENC("%s_enc_%s(%s, out)\n", ind, tname(c, t), expr);
-    return;
-  }
-  if (t->kind == TY_STRING || t->kind == TY_BYTES) {
-    const char *data = expr;
-    if (t->kind == TY_STRING) {
-      ENC("%sk = %s.encode(\"utf-8\")\n", ind, expr);
-      data = "k";
-    }
-    if (t->prefix == 1) {
-      ENC("%sout.append(len(%s))\n", ind, data);
-    } else {
-      char f[2] = {py_prefix_char(t->prefix), 0};
-      ENC("%sout += %s.pack(len(%s))\n", ind, new_struct(c, f), data);
-    }
-    ENC("%sout += %s\n", ind, data);
-    return;
-  }
-  enc_guard(c, t, expr, what, ind);
-  if (py_format_char(t) == 'B') {
-    ENC("%sout.append(%s)\n", ind, expr);
-  } else {
-    char f[2] = {py_format_char(t), 0};
-    ENC("%sout += %s.pack(%s)\n", ind, new_struct(c, f), expr);
-  }
-}
-
-/* Decoder: reads one value of type t into local L (not in a run). */
-static void dec_value(codec *c, const gen_type *t, const char *L,
-                      const char *what, const char *ind) {
-  if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT) {
-    DEC("%s%s, pos = _dec_%s(buf, pos, depth + 1)\n", ind, L, tname(c, t));
-    return;
-  }
-  if (t->kind == TY_STRING || t->kind == TY_BYTES) {
-    if (t->prefix == 1) {
-      DEC("%sk = buf[pos]\n%spos += 1\n", ind, ind);
-    } else {
-      char f[2] = {py_prefix_char(t->prefix), 0};
-      DEC("%sk = %s.unpack_from(buf, pos)[0]\n%spos += %d\n", ind,
-          new_struct(c, f), ind, t->prefix);
-    }
-    DEC("%send = pos + k\n%sif end > len(buf):\n%s    raise DecodeError(\"%s.%s: "
-        "%%d bytes announced, %%d left\" %% (k, len(buf) - pos))\n",
-        ind, ind, ind, c->T, what);
-    if (t->kind == TY_STRING)
-      DEC("%s%s = str(buf[pos:end], \"utf-8\")\n", ind, L);
-    else
-      DEC("%s%s = bytes(buf[pos:end])\n", ind, L);
-    DEC("%spos = end\n", ind);
-    return;
-  }
-  if (py_format_char(t) == 'B') {
-    DEC("%s%s = buf[pos]\n%spos += 1\n", ind, L, ind);
-  } else {
-    char f[2] = {py_format_char(t), 0};
-    DEC("%s%s = %s.unpack_from(buf, pos)[0]\n%spos += %d\n", ind, L,
-        new_struct(c, f), ind, gen_wire_fixed(t));
-  }
-  dec_convert(c, t, L, what, ind);
-}
-
-/* ---- layout helpers --------------------------------------------------------- */
-
-/* The column the next character of b goes to. */
-static size_t column(const gen_buf *b) {
-  size_t n = 0;
-  while (n < b->len && b->data[b->len - 1 - n] != '\n')
-    n++;
-  return n;
-}
-
-/* head, then args separated by ", ", then tail; an arg that would pass
- * column 99 starts a new line aligned after head's last '(' (PEP 8). */
-static void wrapped(gen_buf *b, const char *head, const char *const *args,
-                    size_t n, const char *tail) {
-  size_t align, col;
-  gen_buf_puts(b, head);
-  align = col = column(b);
-  for (size_t i = 0; i < n; i++) {
-    size_t w = strlen(args[i]) + (i + 1 < n ? 1 : strlen(tail));
-    if (i > 0 && col + 1 + w > 99) {
-      gen_buf_printf(b, ",\n%*s", (int)align, "");
-      col = align;
-    } else if (i > 0) {
-      gen_buf_puts(b, ", ");
-      col += 2;
-    }
-    gen_buf_puts(b, args[i]);
-    col += strlen(args[i]);
-  }
-  gen_buf_puts(b, tail);
-}
-
-/* a + b + z in the pool. */
-static const char *cat(codec *c, const char *a, const char *b, const char *z) {
-  size_t la = strlen(a), lb = strlen(b), lz = strlen(z);
-  char *r = gen_pool_alloc(c->o->pool, la + lb + lz + 1);
-  memcpy(r, a, la);
-  memcpy(r + la, b, lb);
-  memcpy(r + la + lb, z, lz);
-  return r;
-}
-
-/* ---- repeated fields and arrays of variable size -------------------------- */
-
-/* Encoder: the elements of list L (its count already written). */
-static void enc_elements(codec *c, const gen_field *f, const char *L,
-                         const char *ind) {
-  const gen_type *t = &f->type;
-  int k = gen_wire_fixed(t);
-  char in[32];
-  snprintf(in, sizeof(in), "%s    ", ind);
-  if (t->kind == TY_U8) {
-    ENC("%sout += bytes(%s)\n", ind, L);
-  } else if (k > 0) {
-    if (closed_enum(t) || t->kind == TY_BOOL) {
-      ENC("%sfor x in %s:\n", ind, L);
-      enc_guard(c, t, "x", attr(c, f), in);
-    }
-    ENC("%sout += struct.pack(\"%c%%d%c\" %% len(%s), *%s)\n", ind, c->E,
-        py_format_char(t), L, L);
-  } else {
-    ENC("%sfor x in %s:\n", ind, L);
-    enc_value(c, t, "x", attr(c, f), in);
-  }
-}
-
-/* Decoder: n elements into list L, after checking that the bytes left can
- * hold them. */
-static void dec_elements(codec *c, const gen_field *f, const char *L,
-                         const char *ind) {
-  const gen_type *t = &f->type;
-  int k = gen_wire_fixed(t);
-  unsigned long long m = gen_wire_min(t);
-  char in[32], src[64];
-  snprintf(in, sizeof(in), "%s    ", ind);
-  char cond[48];
-  if (m > 1)
-    snprintf(cond, sizeof(cond), "n * %llu", m);
-  else
-    snprintf(cond, sizeof(cond), "n");
-  DEC("%sif %s > len(buf) - pos:  # checked before building the list\n"
-      "%s    raise DecodeError(\"%s.%s: %%d elements cannot fit in %%d bytes\" "
-      "%% (n, len(buf) - pos))\n",
-      ind, cond, ind, c->T, attr(c, f));
-  if (t->kind == TY_U8) {
-    DEC("%s%s = buf[pos:pos + n].tolist()\n%spos += n\n", ind, L, ind);
-  } else if (k > 0) {
-    snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%d%c\" %% n, buf, pos)",
-             c->E, py_format_char(t));
-    dec_convert_list(c, t, L, src, attr(c, f), ind);
-    DEC("%spos += n * %d\n", ind, k);
-  } else {
-    DEC("%s%s = []\n%sfor _ in range(n):\n", ind, L, ind);
-    dec_value(c, t, "x", attr(c, f), in);
-    DEC("%s    %s.append(x)\n", ind, L);
-  }
-}
-
 /* ---- runs of fixed-size items ----------------------------------------------- */
 
 /* Encoder, before the pack: the locals and guards of item it. */
-static void enc_pre(codec *c, const item *it, const char *ind) {
+static void enc_pre(py_codec *c, const py_item *it, const char *ind) {
   const gen_field *f = it->f;
-  const char *L = local(c, f), *a = attr(c, f);
+  const char *L = py_local(c, f), *a = py_attr(c, f);
   char in[32];
   snprintf(in, sizeof(in), "%s    ", ind);
   switch (it->kind) {
   case K_VALUE:
-    enc_guard(c, &f->type, cat(c, "v.", a, ""), a, ind);
+    py_enc_guard(c, &f->type, py_cat(c, c->V, ".", a), a, ind);
     break;
   case K_ARRAY:
-    ENC("%s%s = v.%s\n%sif len(%s) != %llu:\n%s    raise ValueError(\"%s.%s: "
-        "%%d elements, the array has %llu\" %% len(%s))\n",
-        ind, L, a, ind, L, (unsigned long long)it->n, ind, c->T, a,
-        (unsigned long long)it->n, L);
-    if (closed_enum(&f->type) || f->type.kind == TY_BOOL) {
+    ENC("%s%s = %s.%s\n%sif len(%s) != %llu:\n", ind, L, c->V, a, ind, L,
+        (unsigned long long)it->n);
+    py_raise(&c->enc, in, "ValueError",
+             py_fmt(c, "\"%s.%s: %%d elements, the array has %llu\" %% len(%s)",
+                    c->T, a, (unsigned long long)it->n, L));
+    if (py_closed_enum(&f->type) || f->type.kind == TY_BOOL) {
       ENC("%sfor x in %s:\n", ind, L);
-      enc_guard(c, &f->type, "x", a, in);
+      py_enc_guard(c, &f->type, "x", a, in);
     }
     break;
   case K_LEN:
-    ENC("%s%s = v.%s%s\n", ind, L, a,
+    ENC("%s%s = %s.%s%s\n", ind, L, c->V, a,
         f->type.kind == TY_STRING ? ".encode(\"utf-8\")" : "");
     break;
   case K_COUNT:
   case K_PRESENT:
-    ENC("%s%s = v.%s\n", ind, L, a);
+    ENC("%s%s = %s.%s\n", ind, L, c->V, a);
     break;
   }
 }
 
 /* The argument of item it in the encoder's pack. */
-static const char *enc_arg(codec *c, const item *it) {
-  const char *L = local(c, it->f);
+static const char *enc_arg(py_codec *c, const py_item *it) {
+  const char *L = py_local(c, it->f);
   switch (it->kind) {
   case K_VALUE:
-    return cat(c, "v.", attr(c, it->f), "");
+    return py_cat(c, c->V, ".", py_attr(c, it->f));
   case K_ARRAY:
-    return cat(c, "*", L, "");
+    return py_cat(c, "*", L, "");
   case K_LEN:
   case K_COUNT:
-    return cat(c, "len(", L, ")");
+    return py_cat(c, "len(", L, ")");
   case K_PRESENT:
-    return cat(c, L, " is not None", "");
+    return py_cat(c, L, " is not None", "");
   }
   return "";
 }
 
 /* Decoder: the local item it is unpacked into. */
-static const char *dec_target(codec *c, const item *it) {
-  return it->kind == K_LEN || it->kind == K_COUNT ? "n" : local(c, it->f);
+static const char *dec_target(py_codec *c, const py_item *it) {
+  return it->kind == K_LEN || it->kind == K_COUNT ? "n" : py_local(c, it->f);
 }
 
 /* What follows the run's last item: the data, the elements, the value. */
-static void run_tail(codec *c, const item *it, const char *ind) {
+static void run_tail(py_codec *c, const py_item *it, const char *ind) {
   const gen_field *f = it->f;
-  const char *L = local(c, f), *a = attr(c, f);
+  const char *L = py_local(c, f), *a = py_attr(c, f);
   char in[32];
   snprintf(in, sizeof(in), "%s    ", ind);
   switch (it->kind) {
   case K_LEN:
     ENC("%sout += %s\n", ind, L);
-    DEC("%send = pos + n\n%sif end > len(buf):\n%s    raise DecodeError(\"%s.%s: "
-        "%%d bytes announced, %%d left\" %% (n, len(buf) - pos))\n",
-        ind, ind, ind, c->T, a);
+    DEC("%send = pos + n\n%sif end > len(buf):\n", ind, ind);
+    py_raise(&c->dec, in, "DecodeError",
+             py_fmt(c, "\"%s.%s: %%d bytes announced, %%d left\" %% (n, "
+                    "len(buf) - pos)", c->T, a));
     if (f->type.kind == TY_STRING)
       DEC("%s%s = str(buf[pos:end], \"utf-8\")\n%spos = end\n", ind, L, ind);
     else
@@ -368,16 +92,17 @@ static void run_tail(codec *c, const item *it, const char *ind) {
     break;
   case K_PRESENT:
     ENC("%sif %s is not None:\n", ind, L);
-    enc_value(c, &f->type, L, a, in);
+    py_enc_value(c, &f->type, L, a, in);
     DEC("%sif %s == 1:\n", ind, L);
-    dec_value(c, &f->type, L, a, in);
-    DEC("%selif %s == 0:\n%s    %s = None\n%selse:\n%s    raise "
-        "DecodeError(\"%s.%s: presence byte %%d is not 0 or 1\" %% %s)\n",
-        ind, L, ind, L, ind, ind, c->T, a, L);
+    py_dec_value(c, &f->type, L, a, in);
+    DEC("%selif %s == 0:\n%s    %s = None\n%selse:\n", ind, L, ind, L, ind);
+    py_raise(&c->dec, in, "DecodeError",
+             py_fmt(c, "\"%s.%s: presence byte %%d is not 0 or 1\" %% %s",
+                    c->T, a, L));
     break;
   case K_COUNT:
-    enc_elements(c, f, L, ind);
-    dec_elements(c, f, L, ind);
+    py_enc_elements(c, f, L, ind);
+    py_dec_elements(c, f, L, ind);
     break;
   case K_VALUE:
   case K_ARRAY:
@@ -386,7 +111,7 @@ static void run_tail(codec *c, const item *it, const char *ind) {
 }
 
 /* Decoder: one unpack of the run into its locals. */
-static void dec_run(codec *c, const char *S, int size, bool arrays,
+static void dec_run(py_codec *c, const char *S, int size, bool arrays,
                     const char *ind) {
   const char *targets[256];
   size_t n = c->nrun < 256 ? c->nrun : 256;
@@ -394,13 +119,13 @@ static void dec_run(codec *c, const char *S, int size, bool arrays,
     size_t at = 0;
     DEC("%st = %s.unpack_from(buf, pos)\n%spos += %d\n", ind, S, ind, size);
     for (size_t i = 0; i < c->nrun; i++) {
-      const item *it = &c->run[i];
+      const py_item *it = &c->run[i];
       char src[64];
       if (it->kind == K_ARRAY) {
         snprintf(src, sizeof(src), "t[%zu:%llu]", at,
                  (unsigned long long)(at + it->n));
-        dec_convert_list(c, &it->f->type, local(c, it->f), src,
-                         attr(c, it->f), ind);
+        py_dec_convert_list(c, &it->f->type, py_local(c, it->f), src,
+                         py_attr(c, it->f), ind);
       } else {
         DEC("%s%s = t[%zu]\n", ind, dec_target(c, it), at);
       }
@@ -414,24 +139,51 @@ static void dec_run(codec *c, const char *S, int size, bool arrays,
     DEC("%s%s = %s.unpack_from(buf, pos)[0]\n", ind, targets[0], S);
   } else {
     char tail[300];
-    snprintf(tail, sizeof(tail), " = %s.unpack_from(buf, pos)\n", S);
-    wrapped(&c->dec, ind, targets, n, tail);
+    size_t w = strlen(ind) + strlen(S) + 24;
+    for (size_t i = 0; i < n; i++)
+      w += strlen(targets[i]) + 2;
+    /* too long for one line: the targets in parentheses, wrapped */
+    snprintf(tail, sizeof(tail), "%s = %s.unpack_from(buf, pos)\n",
+             w > 99 ? ")" : "", S);
+    py_wrapped(&c->dec, w > 99 ? py_cat(c, ind, "(", "") : ind, targets, n,
+               tail);
   }
   DEC("%spos += %d\n", ind, size);
 }
 
+/* The f32 value(s) of item it, back bytes before the end of the run:
+ * NaNs keep their bits (py_f32_enc, py_f32_dec). */
+static void f32_run(py_codec *c, const py_item *it, int back, const char *ind) {
+  char at[64], bits[160];
+  const char *L = py_local(c, it->f);
+  bool list = it->kind == K_ARRAY;
+  snprintf(at, sizeof(at), "len(out) - %d", back);
+  py_f32_enc(c, list ? L : py_cat(c, c->V, ".", py_attr(c, it->f)), list, at,
+             ind);
+  if (list) {
+    char f[32];
+    snprintf(f, sizeof(f), "%lluI", (unsigned long long)it->n);
+    snprintf(bits, sizeof(bits), "%s.unpack_from(buf, pos - %d)",
+             py_struct_for(c, f), back);
+  } else {
+    snprintf(bits, sizeof(bits), "%s.unpack_from(buf, pos - %d)[0]",
+             py_struct_for(c, "I"), back);
+  }
+  py_f32_dec(c, L, list, bits, ind);
+}
+
 /* Packs and unpacks the pending run with one Struct (a lone byte directly),
  * then writes what follows its last item. */
-static void flush(codec *c, const char *ind) {
+static void flush(py_codec *c, const char *ind) {
   char fmt[2048] = "";
   const char *args[256];
   int size = 0;
   bool arrays = false;
-  const item *last;
+  const py_item *last;
   if (c->nrun == 0)
     return;
   for (size_t i = 0; i < c->nrun; i++) {
-    const item *it = &c->run[i];
+    const py_item *it = &c->run[i];
     size_t at = strlen(fmt);
     enc_pre(c, it, ind);
     if (it->kind == K_ARRAY)
@@ -449,15 +201,20 @@ static void flush(codec *c, const char *ind) {
     ENC("%sout.append(%s)\n", ind, args[0]);
     DEC("%s%s = buf[pos]\n%spos += 1\n", ind, dec_target(c, last), ind);
   } else {
-    const char *S = new_struct(c, fmt);
-    wrapped(&c->enc, cat(c, ind, "out += ", cat(c, S, ".pack(", "")), args,
+    const char *S = py_struct_for(c, fmt);
+    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")), args,
             c->nrun < 256 ? c->nrun : 256, ")\n");
     dec_run(c, S, size, arrays, ind);
   }
   for (size_t i = 0; i < c->nrun; i++)
     if (c->run[i].kind == K_VALUE)
-      dec_convert(c, &c->run[i].f->type, local(c, c->run[i].f),
-                  attr(c, c->run[i].f), ind);
+      py_dec_convert(c, &c->run[i].f->type, py_local(c, c->run[i].f),
+                     py_attr(c, c->run[i].f), ind);
+  for (size_t i = 0, off = 0; i < c->nrun; off += c->run[i].size * c->run[i].n, i++)
+    if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_VALUE)
+      f32_run(c, &c->run[i], (int)(size - off), ind);
+    else if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_ARRAY)
+      f32_run(c, &c->run[i], (int)(size - off), ind);
   c->nrun = 0;
   run_tail(c, last, ind);
 }
@@ -466,29 +223,14 @@ static void flush(codec *c, const char *ind) {
 
 enum { MAX_RUN = 200 }; /* items per Struct: keeps formats and lines sane */
 
-static void add_item(codec *c, item_kind kind, const gen_field *f, char code,
+static void add_item(py_codec *c, py_item_kind kind, const gen_field *f, char code,
                      int size, uint64_t n, const char *ind) {
   if (c->nrun >= MAX_RUN)
     flush(c, ind);
-  c->run[c->nrun++] = (item){kind, f, code, size, n};
+  c->run[c->nrun++] = (py_item){kind, f, code, size, n};
 }
 
-/* A fixed array of strings, bytes or structs: a loop over exactly N. */
-static void variable_array(codec *c, const gen_field *f, const char *ind) {
-  const char *L = local(c, f), *a = attr(c, f);
-  unsigned long long n = (unsigned long long)f->array_len;
-  char in[32];
-  snprintf(in, sizeof(in), "%s    ", ind);
-  ENC("%s%s = v.%s\n%sif len(%s) != %llu:\n%s    raise ValueError(\"%s.%s: %%d "
-      "elements, the array has %llu\" %% len(%s))\n%sfor x in %s:\n",
-      ind, L, a, ind, L, n, ind, c->T, a, n, L, ind, L);
-  enc_value(c, &f->type, "x", a, in);
-  DEC("%s%s = []\n%sfor _ in range(%llu):\n", ind, L, ind, n);
-  dec_value(c, &f->type, "x", a, in);
-  DEC("%s    %s.append(x)\n", ind, L);
-}
-
-static void field(codec *c, const gen_field *f, const char *ind) {
+static void field(py_codec *c, const gen_field *f, const char *ind) {
   const gen_type *t = &f->type;
   int k = gen_wire_fixed(t);
   switch (f->mode) {
@@ -500,9 +242,9 @@ static void field(codec *c, const gen_field *f, const char *ind) {
       flush(c, ind);
     } else {
       flush(c, ind);
-      ENC("%s_enc_%s(v.%s, out)\n", ind, tname(c, t), attr(c, f));
-      DEC("%s%s, pos = _dec_%s(buf, pos, depth + 1)\n", ind, local(c, f),
-          tname(c, t));
+      ENC("%s_enc_%s(%s.%s, out)\n", ind, py_tname(c, t), c->V, py_attr(c, f));
+      DEC("%s%s, pos = _dec_%s(buf, pos, %s)\n", ind, py_local(c, f),
+          py_tname(c, t), c->depth1);
     }
     break;
   case F_OPTIONAL:
@@ -519,37 +261,39 @@ static void field(codec *c, const gen_field *f, const char *ind) {
       add_item(c, K_ARRAY, f, py_format_char(t), k, f->array_len, ind);
     } else {
       flush(c, ind);
-      variable_array(c, f, ind);
+      py_variable_array(c, f, ind);
     }
     break;
   }
 }
 
-/* Decoder: `return T(<the first upto fields>[, extra]), <pos>`. */
-static void dec_return(codec *c, size_t upto, const char *extra,
+/* Decoder: the result, T(<the first upto fields>[, extra]), returned (with
+ * the position after it, for a function of its own) or appended. */
+static void dec_return(py_codec *c, size_t upto, const char *extra,
                        const char *ind) {
   const char **args = gen_pool_alloc(c->o->pool, (upto + 1) * sizeof(*args));
   size_t n = 0;
   for (size_t i = 0; i < upto; i++)
-    args[n++] = local(c, &c->d->fields[i]);
+    args[n++] = py_local(c, &c->d->fields[i]);
   if (extra != NULL)
     args[n++] = extra;
-  wrapped(&c->dec, cat(c, ind, "return ", cat(c, c->T, "(", "")), args, n,
-          c->d->ext_prefix > 0 ? "), stop\n" : "), pos\n");
+  py_wrapped(&c->dec, py_cat(c, ind, c->ret_head, py_cat(c, c->T, "(", "")),
+             args, n, c->ret_tail);
 }
 
 /* Decoder, before the first field (number i) of a [since N] group: no byte
  * left means an older peer; the rest take their defaults. */
-static void since_boundary(codec *c, size_t i, unsigned prev) {
+static void since_boundary(py_codec *c, size_t i, unsigned prev) {
   char extra[64];
   snprintf(extra, sizeof(extra), "present_version=%u", prev);
-  DEC("    if pos == len(buf):  # a peer older than version %u\n",
+  DEC("%sif pos == len(buf):  # a peer older than version %u\n", c->ind,
       c->d->fields[i].since);
-  dec_return(c, i, extra, "        ");
+  dec_return(c, i, extra, py_cat(c, c->ind, "    ", ""));
 }
 
-/* Extensible struct: the length prefix around the fields. */
-static void window_open(codec *c) {
+/* Extensible struct (in a function of its own): the length prefix around
+ * the fields. */
+static void window_open(py_codec *c) {
   int k = c->d->ext_prefix;
   char f[2] = {py_prefix_char(k), 0};
   ENC("    start = len(out)\n    out += bytes(%d)  # the length, set below\n", k);
@@ -559,69 +303,121 @@ static void window_open(codec *c) {
     DEC("    stop = pos + 1 + buf[pos]\n");
   else
     DEC("    stop = pos + %d + %s.unpack_from(buf, pos)[0]\n", k,
-        new_struct(c, f));
-  DEC("    if stop > len(buf):\n        raise DecodeError(\"%s: a length of "
-      "%%d bytes, %%d left\" %% (stop - pos - %d, len(buf) - pos - %d))\n"
-      "    buf = buf[pos + %d:stop]\n    pos = 0\n",
-      c->T, k, k, k);
+        py_struct_for(c, f));
+  DEC("    if stop > len(buf):\n");
+  py_raise(&c->dec, "        ", "DecodeError",
+           py_fmt(c, "\"%s: a length of %%d bytes, %%d left\" %% (stop - pos "
+                  "- %d, len(buf) - pos - %d)", c->T, k, k));
+  DEC("    buf = buf[pos + %d:stop]\n    pos = 0\n", k);
 }
 
-static void window_close(codec *c) {
+static void window_close(py_codec *c) {
   int k = c->d->ext_prefix;
   char f[2] = {py_prefix_char(k), 0};
   if (k == 1)
     ENC("    out[start] = len(out) - start - 1\n");
   else
     ENC("    %s.pack_into(out, start, len(out) - start - %d)\n",
-        new_struct(c, f), k);
+        py_struct_for(c, f), k);
 }
 
-/* The bodies of _enc_T and _dec_T (Structs are written as they come). */
-static void bodies(codec *c) {
+/* Decoder whose result goes without the position (a message's decode):
+ * the last statement moving pos, before the result, is dead; drop it. */
+static void drop_last_pos(py_codec *c) {
+  gen_buf *b = &c->dec;
+  size_t start = b->len, n = strlen(c->ind);
+  if (start == 0)
+    return;
+  for (start--; start > 0 && b->data[start - 1] != '\n'; start--)
+    ;
+  if (b->len - start > n && strncmp(b->data + start, c->ind, n) == 0 &&
+      (strcmp(b->data + start + n, "pos = end\n") == 0 ||
+       strncmp(b->data + start + n, "pos += ", 7) == 0)) {
+    b->len = start;
+    b->data[start] = '\0';
+  }
+}
+
+void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
+  memset(c, 0, sizeof(*c));
+  c->o = o;
+  c->d = d;
+  c->T = py_type_name(o->pool, d);
+  c->E = o->s->big_endian ? '>' : '<';
+  c->run = gen_pool_alloc(o->pool, MAX_RUN * sizeof(*c->run));
+  c->ind = "    ";
+  c->V = "v";
+  c->ret_head = "return ";
+  c->ret_tail = d->ext_prefix > 0 ? "), stop\n" : "), pos\n";
+  c->depth1 = "depth + 1";
+}
+
+void py_codec_free(py_codec *c) {
+  gen_buf_free(&c->enc);
+  gen_buf_free(&c->dec);
+}
+
+bool py_inlinable(const gen_decl *d) {
+  if (d->kind != D_STRUCT || d->ext_prefix > 0 || d->max_since > 0)
+    return false;
+  for (size_t i = 0; i < d->nfields; i++) {
+    const gen_field *f = &d->fields[i];
+    if ((f->mode != F_PLAIN && f->mode != F_OPTIONAL) ||
+        (f->type.kind == TY_NAMED && f->type.decl->kind == D_STRUCT))
+      return false; /* a loop of its own, or a depth to count */
+  }
+  return true;
+}
+
+void py_codec_bodies(py_codec *c) {
   const gen_decl *d = c->d;
   unsigned group = 0;
-  if (py_may_recurse(d))
-    DEC("    if depth > _MAX_DEPTH:\n        raise DecodeError(\"%s: nested "
-        "deeper than %%d\" %% _MAX_DEPTH)\n",
-        c->T);
+  if (py_may_recurse(d) && d->kind == D_STRUCT) {
+    DEC("%sif depth > _MAX_DEPTH:\n", c->ind);
+    py_raise(&c->dec, py_cat(c, c->ind, "    ", ""), "DecodeError",
+             py_fmt(c, "\"%s: nested deeper than %%d\" %% _MAX_DEPTH", c->T));
+  }
   if (d->ext_prefix > 0)
     window_open(c);
   for (size_t i = 0; i < d->nfields; i++) {
     const gen_field *f = &d->fields[i];
     if (f->since != group) {
-      flush(c, "    ");
+      flush(c, c->ind);
       since_boundary(c, i, group > 0 ? group : 1);
       group = f->since;
     }
-    field(c, f, "    ");
+    field(c, f, c->ind);
   }
-  flush(c, "    ");
+  flush(c, c->ind);
   if (d->ext_prefix > 0)
     window_close(c);
-  if (c->enc.len == 0)
-    ENC("    pass\n");
-  dec_return(c, d->nfields, NULL, "    ");
+  if (c->pos_dead)
+    drop_last_pos(c);
+  dec_return(c, d->nfields, NULL, c->ind);
 }
 
+/* A struct's _enc_T, _dec_T and _chk_T; a message's _chk_T (its codec is
+ * in its methods, emit_types.c). */
 static void emit_type(py_out *o, const gen_decl *d) {
-  codec c;
-  memset(&c, 0, sizeof(c));
-  c.o = o;
-  c.d = d;
-  c.T = py_type_name(o->pool, d);
-  c.E = o->s->big_endian ? '>' : '<';
-  c.run = gen_pool_alloc(o->pool, MAX_RUN * sizeof(*c.run));
-  gen_buf_printf(o->b, "\n\n# %s: its Structs, encoder, decoder and checks\n",
-                 c.T);
-  bodies(&c);
-  gen_buf_printf(o->b, "\n\ndef _enc_%s(v, out):\n", c.T);
-  gen_buf_append(o->b, c.enc.data, c.enc.len);
-  gen_buf_printf(o->b, "\n\ndef _dec_%s(buf, pos, depth):\n", c.T);
-  gen_buf_append(o->b, c.dec.data, c.dec.len);
+  py_codec c;
+  py_codec_init(&c, o, d);
+  if (d->kind == D_STRUCT)
+    py_codec_bodies(&c);
+  gen_buf_printf(o->b, "\n\n# %s: %s\n", c.T,
+                 d->kind == D_STRUCT
+                     ? "its Structs, encoder, decoder and checks"
+                     : "the checks of its encoder (the codec is in its class)");
+  py_flush_defs(o);
+  if (d->kind == D_STRUCT) {
+    gen_buf_printf(o->b, "\n\ndef _enc_%s(v, out):\n", c.T);
+    if (c.enc.len == 0)
+      gen_buf_puts(o->b, "    pass\n");
+    gen_buf_append(o->b, c.enc.data, c.enc.len);
+    gen_buf_printf(o->b, "\n\ndef _dec_%s(buf, pos, depth):\n", c.T);
+    gen_buf_append(o->b, c.dec.data, c.dec.len);
+  }
   py_emit_check(o, d);
-  gen_buf_free(&c.enc);
-  gen_buf_free(&c.dec);
-  gen_map_free(&c.formats);
+  py_codec_free(&c);
 }
 
 void py_emit_codec(py_out *o) {

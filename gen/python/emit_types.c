@@ -369,47 +369,83 @@ static void enc_fail(py_out *o, const char *T) {
       T, T);
 }
 
-/* encode (and frame) over the fast encoder, the checks naming the field
- * when it fails; decode over a memoryview. */
-static void emit_methods(py_out *o, const gen_decl *d, const char *T) {
-  bool msg = d->kind == D_MESSAGE;
-  OUT("\n    def encode(self) -> bytes:\n"
-      "        \"\"\"The payload; ValueError naming the field for a value "
-      "the wire cannot carry.\"\"\"\n"
+static const char encode_doc[] =
+    "        \"\"\"The payload; ValueError naming the field for a value the "
+    "wire cannot carry.\"\"\"\n";
+static const char decode_doc[] =
+    "        \"\"\"Decodes payload from its start (bytes after the last "
+    "field are ignored);\n        DecodeError if it is malformed.\"\"\"\n";
+
+/* A struct's encode and decode, over its _enc_T and _dec_T. */
+static void struct_methods(py_out *o, const char *T) {
+  OUT("\n    def encode(self) -> bytes:\n%s"
       "        out = bytearray()\n        try:\n"
-      "            _enc_%s(self, out)\n", T);
+      "            _enc_%s(self, out)\n",
+      encode_doc, T);
   enc_fail(o, T);
   OUT("        return bytes(out)\n");
-  if (msg) {
-    OUT("\n    def frame(self) -> bytes:\n"
-        "        \"\"\"The payload after netframe's header: id u16, size u32, "
-        "little-endian.\"\"\"\n"
-        "        out = bytearray(6)\n        try:\n"
-        "            _enc_%s(self, out)\n", T);
-    enc_fail(o, T);
-    OUT("        _S_HEADER.pack_into(out, 0, %llu, len(out) - 6)\n"
-        "        return bytes(out)\n",
-        (unsigned long long)d->id);
-  }
-  OUT("\n    @classmethod\n    def decode(cls, payload: bytes) -> %s:\n"
-      "        \"\"\"Decodes payload from its start (bytes after the last "
-      "field are ignored);\n        DecodeError if it is malformed.\"\"\"\n"
+  OUT("\n    @classmethod\n    def decode(cls, payload: bytes) -> %s:\n%s"
       "        try:\n"
       "            return _dec_%s(memoryview(payload), 0, 0)[0]\n"
       "        except _DECODE_ERRORS as exc:\n"
       "            raise _decode_error(\"%s\", exc) from None\n",
-      T, T, T);
-  if (msg)
-    OUT("\n    def to_netframe(self, msg):\n"
-        "        \"\"\"Sets netframe Message msg's id, appends the payload "
-        "and returns msg.\"\"\"\n"
-        "        msg.hdr.id = %llu\n        msg.append(self.encode())\n"
-        "        return msg\n",
-        (unsigned long long)d->id);
+      T, decode_doc, T, T);
+}
+
+/* A message's encode, frame, decode and to_netframe; c holds the codec,
+ * written into encode and decode themselves (a message is never nested,
+ * so there is no call to save). */
+static void message_methods(py_out *o, const gen_decl *d, py_codec *c) {
+  const char *T = c->T;
+  OUT("\n    def encode(self) -> bytes:\n%s", encode_doc);
+  if (c->enc.len == 0) {
+    OUT("        return b\"\"\n");
+  } else {
+    OUT("        out = bytearray()\n        try:\n");
+    gen_buf_append(o->b, c->enc.data, c->enc.len);
+    enc_fail(o, T);
+    OUT("        return bytes(out)\n");
+  }
+  OUT("\n    def frame(self) -> bytes:\n"
+      "        \"\"\"The payload after netframe's header: id u16, size u32, "
+      "little-endian.\"\"\"\n"
+      "        payload = self.encode()\n"
+      "        return _S_HEADER.pack(%llu, len(payload)) + payload\n",
+      (unsigned long long)d->id);
+  OUT("\n    @classmethod\n    def decode(cls, payload: bytes) -> %s:\n%s", T,
+      decode_doc);
+  if (d->nfields == 0) {
+    OUT("        return %s()\n", T);
+  } else {
+    OUT("        buf = memoryview(payload)\n        pos = 0\n        try:\n");
+    gen_buf_append(o->b, c->dec.data, c->dec.len);
+    OUT("        except _DECODE_ERRORS as exc:\n"
+        "            raise _decode_error(\"%s\", exc) from None\n",
+        T);
+  }
+  OUT("\n    def to_netframe(self, msg):\n"
+      "        \"\"\"Sets netframe Message msg's id, appends the payload "
+      "and returns msg.\"\"\"\n"
+      "        msg.hdr.id = %llu\n        msg.append(self.encode())\n"
+      "        return msg\n",
+      (unsigned long long)d->id);
 }
 
 static void emit_class(py_out *o, const gen_decl *d) {
   const char *T = py_type_name(o->pool, d);
+  py_codec c;
+  py_codec_init(&c, o, d);
+  if (d->kind == D_MESSAGE) {
+    c.ind = "            ";
+    c.V = "self";
+    c.ret_tail = ")\n";
+    c.depth1 = "1";
+    c.pos_dead = true;
+    py_codec_bodies(&c);
+    if (o->defs.len > 0)
+      OUT("\n\n");
+    py_flush_defs(o); /* its Structs, before the class */
+  }
   OUT("\n\n@dataclasses.dataclass\nclass %s:\n", T);
   if (d->doc != NULL) {
     py_docstring(o->b, d->doc, "    ");
@@ -426,7 +462,11 @@ static void emit_class(py_out *o, const gen_decl *d) {
         "present_version);\n    # encode ignores it.\n"
         "    present_version: int = _field(default=%u, compare=False)\n",
         d->max_since);
-  emit_methods(o, d, T);
+  if (d->kind == D_MESSAGE)
+    message_methods(o, d, &c);
+  else
+    struct_methods(o, T);
+  py_codec_free(&c);
 }
 
 void py_emit_types(py_out *o) {

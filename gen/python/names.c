@@ -36,7 +36,7 @@ static const char *const builtins[] = {
     "float",          "frozenset",            "getattr",   "int",
     "isinstance",     "len",                  "list",      "memoryview",
     "object",         "range",                "repr",      "str",
-    "super",          "tuple",                "type"};
+    "super",          "tuple",                "type",      "zip"};
 
 /* The names a codec function uses for itself (emit_codec.c, emit_check.c):
  * a field's local variable must not hide them. */
@@ -120,6 +120,7 @@ const char *py_local_name(const py_out *o, const gen_decl *d,
   const char *n = py_field_name(o->pool, d, f);
   bool hides = in_list(n, locals, COUNT(locals)) ||
                in_list(n, builtins, COUNT(builtins)) ||
+               in_list(n, module_names, COUNT(module_names)) ||
                strcmp(n, "DecodeError") == 0 || strcmp(n, "struct") == 0;
   for (size_t i = 0; !hides && i < o->s->ndecls; i++)
     hides = strcmp(n, py_type_name(o->pool, o->s->decls[i])) == 0;
@@ -137,6 +138,7 @@ const char *py_local_name(const py_out *o, const gen_decl *d,
 
 typedef struct entry {
   const char *desc; /* "field 'from'" */
+  const char *name; /* "from": the schema's spelling */
   const char *why;  /* why a '_' was added, or NULL */
   gen_pos pos;
 } entry;
@@ -156,26 +158,27 @@ static const char *fmt(gen_pool *p, const char *what, const char *name) {
 
 /* Registers Python name py for what desc names; an earlier holder of the
  * same spelling is an error reported at pos. */
-static void claim(scope *sc, const char *py, const char *desc, const char *why,
-                  gen_pos pos) {
+static void claim(scope *sc, const char *py, const char *desc,
+                  const char *name, const char *why, gen_pos pos) {
   entry *e = gen_pool_alloc(sc->pool, sizeof(*e));
-  entry *old;
+  entry *old, *renamed;
   e->desc = desc;
+  e->name = name;
   e->why = why;
   e->pos = pos;
   old = gen_map_put(&sc->names, py, e);
   if (old == NULL)
     return;
-  if (why != NULL || old->why != NULL)
+  renamed = why != NULL ? e : old->why != NULL ? old : NULL;
+  if (renamed != NULL)
     gen_error(sc->d, pos,
-              "%s is '%s' in Python, as is %s (%d:%d) (a '_' is added to %s, "
+              "%s and %s (%d:%d) are both '%s' in Python ('%s' gets a '_': "
               "%s)",
-              desc, py, old->desc, old->pos.line, old->pos.col,
-              why != NULL ? "the first" : "the second",
-              why != NULL ? why : old->why);
+              desc, old->desc, old->pos.line, old->pos.col, py,
+              renamed->name, renamed->why);
   else
-    gen_error(sc->d, pos, "%s is '%s' in Python, as is %s (%d:%d)", desc, py,
-              old->desc, old->pos.line, old->pos.col);
+    gen_error(sc->d, pos, "%s and %s (%d:%d) are both '%s' in Python", desc,
+              old->desc, old->pos.line, old->pos.col, py);
 }
 
 /* The fields of d: two may not end up with one spelling ("from" and
@@ -189,7 +192,7 @@ static void field_clashes(gen_diag *d, const gen_decl *decl) {
     if (f->name[0] == '_')
       continue; /* reported by the checker */
     claim(&sc, why ? underscored(&pool, f->name) : f->name,
-          fmt(&pool, "field", f->name), why, f->pos);
+          fmt(&pool, "field", f->name), f->name, why, f->pos);
   }
   gen_map_free(&sc.names);
   gen_pool_free(&pool);
@@ -200,13 +203,14 @@ static void field_clashes(gen_diag *d, const gen_decl *decl) {
 static void module_clashes(scope *sc, const gen_schema *s) {
   for (size_t i = 0; i < COUNT(module_names); i++)
     claim(sc, module_names[i], fmt(sc->pool, "the module's", module_names[i]),
-          NULL, s->proto_pos);
+          module_names[i], NULL, s->proto_pos);
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     static const char *const kinds[] = {"enum", "struct", "message", "const"};
     const char *why = type_reason(d->name);
     const char *py = why ? underscored(sc->pool, d->name) : d->name;
-    claim(sc, py, fmt(sc->pool, kinds[d->kind], d->name), why, d->pos);
+    claim(sc, py, fmt(sc->pool, kinds[d->kind], d->name), d->name, why,
+          d->pos);
   }
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
@@ -217,14 +221,14 @@ static void module_clashes(scope *sc, const gen_schema *s) {
     if (gen_receives(d, false)) {
       snprintf(name, sizeof(name), "send_%s", py);
       claim(sc, gen_pool_strndup(sc->pool, name, strlen(name)),
-            fmt(sc->pool, "the send helper of message", d->name), NULL,
-            d->pos);
+            fmt(sc->pool, "the send helper of message", d->name), d->name,
+            NULL, d->pos);
     }
     if (gen_receives(d, true)) {
       snprintf(name, sizeof(name), "client_send_%s", py);
       claim(sc, gen_pool_strndup(sc->pool, name, strlen(name)),
-            fmt(sc->pool, "the client send helper of message", d->name), NULL,
-            d->pos);
+            fmt(sc->pool, "the client send helper of message", d->name),
+            d->name, NULL, d->pos);
     }
   }
 }
@@ -235,9 +239,14 @@ static void handler_clashes(scope *sc, const gen_schema *s, bool server) {
                                       "dispatch"};
   for (size_t i = 0; i < COUNT(fixed); i++)
     claim(sc, fixed[i],
-          fmt(sc->pool, server ? "the method ServerHandlers."
-                               : "the method ClientHandlers.", fixed[i]),
-          NULL, s->proto_pos);
+          fmt(sc->pool, "the method",
+              server ? (i == 0   ? "ServerHandlers.on_unknown"
+                        : i == 1 ? "ServerHandlers.on_malformed"
+                                 : "ServerHandlers.dispatch")
+                     : (i == 0   ? "ClientHandlers.on_unknown"
+                        : i == 1 ? "ClientHandlers.on_malformed"
+                                 : "ClientHandlers.dispatch")),
+          fixed[i], NULL, s->proto_pos);
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     char name[512];
@@ -245,7 +254,8 @@ static void handler_clashes(scope *sc, const gen_schema *s, bool server) {
       continue;
     snprintf(name, sizeof(name), "on_%s", py_type_name(sc->pool, d));
     claim(sc, gen_pool_strndup(sc->pool, name, strlen(name)),
-          fmt(sc->pool, "the handler of message", d->name), NULL, d->pos);
+          fmt(sc->pool, "the handler of message", d->name), d->name, NULL,
+          d->pos);
   }
 }
 
@@ -255,7 +265,7 @@ static void const_clashes(scope *sc, const gen_decl *d) {
     const gen_enum_const *c = &d->consts[k];
     const char *why = const_reason(c->name);
     claim(sc, why ? underscored(sc->pool, c->name) : c->name,
-          fmt(sc->pool, "constant", c->name), why, c->pos);
+          fmt(sc->pool, "constant", c->name), c->name, why, c->pos);
   }
 }
 

@@ -16,6 +16,9 @@ typedef struct py_out {
   const gen_schema *s;
   gen_pool *pool;
   const char *schema_name; /* base name of the schema file, for the banner */
+  gen_buf defs;   /* Struct definitions not yet written (py_flush_defs) */
+  gen_map structs; /* "T/fmt" -> the name of its Struct */
+  gen_map counts;  /* T -> Structs named after T so far (an int) */
 } py_out;
 
 /* ---- Python naming (names.c) ------------------------------------------ */
@@ -59,6 +62,124 @@ char py_prefix_char(int n);
 /* The struct of d's decoders whose depth is checked (a repeated field may
  * lead back to it). */
 bool py_may_recurse(const gen_decl *d);
+
+/* ---- the codec emitter's internals (emit_codec.c, emit_values.c) ------ */
+
+typedef enum py_item_kind {
+  K_VALUE,   /* a number, bool or enum */
+  K_ARRAY,   /* a fixed array of those */
+  K_LEN,     /* the length of a string or bytes; the data follows */
+  K_COUNT,   /* the count of a repeated field; the elements follow */
+  K_PRESENT, /* the presence byte of an optional; the value may follow */
+} py_item_kind;
+
+typedef struct py_item {
+  py_item_kind kind;
+  const gen_field *f;
+  char code;  /* struct format character of one element */
+  int size;   /* bytes of one element */
+  uint64_t n; /* elements (K_ARRAY), else 1 */
+} py_item;
+
+typedef struct py_codec {
+  py_out *o;
+  const gen_decl *d;
+  const char *T;
+  gen_buf enc, dec; /* the two bodies */
+  py_item *run;     /* the run not yet packed */
+  size_t nrun;
+  char E; /* '<' or '>' */
+  /* Where the bodies go: a function of their own (_enc_T/_dec_T), a
+   * message's encode/decode methods, or the loop over a repeated field. */
+  const char *ind;      /* the indent of their first statements */
+  const char *V;        /* the value encoded: "v", "self", "x" */
+  const char *ret_head; /* the decoder's result: "return " or "L.append(" */
+  const char *ret_tail; /* after T(...): "), pos\n", ")\n", "))\n"... */
+  const char *depth1;   /* the depth of a nested struct: "depth + 1" */
+  bool pos_dead;        /* nothing reads pos after the result */
+} py_codec;
+
+/* Sets up c to write the codec of d in its own functions _enc_T/_dec_T. */
+void py_codec_init(py_codec *c, py_out *o, const gen_decl *d);
+/* Writes the bodies of c's encoder and decoder into c->enc and c->dec
+ * (the Structs they use into o->defs). */
+void py_codec_bodies(py_codec *c);
+/* Frees what c holds. */
+void py_codec_free(py_codec *c);
+/* Whether struct d's codec may go inside a loop over a repeated field:
+ * plain and optional fields only, none a struct; no [since] fields, no
+ * length window. */
+bool py_inlinable(const gen_decl *d);
+/* Writes the Struct definitions collected in o->defs at module level. */
+void py_flush_defs(py_out *o);
+
+
+#define ENC(...) gen_buf_printf(&c->enc, __VA_ARGS__)
+#define DEC(...) gen_buf_printf(&c->dec, __VA_ARGS__)
+
+/* The local variable and the attribute of field f in c's functions. */
+static inline const char *py_local(py_codec *c, const gen_field *f) {
+  return py_local_name(c->o, c->d, f);
+}
+static inline const char *py_attr(py_codec *c, const gen_field *f) {
+  return py_field_name(c->o->pool, c->d, f);
+}
+static inline bool py_is_enum(const gen_type *t) {
+  return t->kind == TY_NAMED && t->decl->kind == D_ENUM;
+}
+static inline bool py_closed_enum(const gen_type *t) {
+  return py_is_enum(t) && !t->decl->open;
+}
+/* The Python name of named type t. */
+static inline const char *py_tname(py_codec *c, const gen_type *t) {
+  return py_type_name(c->o->pool, t->decl);
+}
+
+/* The name of the module-level `_S_T_<n> = struct.Struct("<fmt")`, written
+ * the first time c asks for fmt (so encoder and decoder share it). */
+const char *py_struct_for(py_codec *c, const char *fmt);
+/* a + b + z, and printf-formatted text, in the pool. */
+const char *py_cat(py_codec *c, const char *a, const char *b, const char *z);
+const char *py_fmt(py_codec *c, const char *fmt, ...) GEN_PRINTF(2, 3);
+/* head, then args separated by ", ", then tail; an arg that would pass
+ * column 99 starts a new line aligned after head's last '(' (PEP 8). */
+void py_wrapped(gen_buf *b, const char *head, const char *const *args,
+                size_t n, const char *tail);
+/* `raise cls(arg)` at indent ind, broken before arg, then before its
+ * " % ", when past column 99. */
+void py_raise(gen_buf *b, const char *ind, const char *cls, const char *arg);
+/* Encoder: refuse what packs but is wrong (a closed enum's unlisted value,
+ * a bool that is not one); expr is the value, what names the field. */
+void py_enc_guard(py_codec *c, const gen_type *t, const char *expr,
+                  const char *what, const char *ind);
+/* Decoder: turn the raw number in local L (or each of the numbers src into
+ * list L) into the field's value: an enum constant, a bool. */
+void py_dec_convert(py_codec *c, const gen_type *t, const char *L,
+                    const char *what, const char *ind);
+void py_dec_convert_list(py_codec *c, const gen_type *t, const char *L,
+                         const char *src, const char *what, const char *ind);
+/* One value of type t outside a run: appended from expr, or read into L. */
+void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
+                  const char *what, const char *ind);
+void py_dec_value(py_codec *c, const gen_type *t, const char *L,
+                  const char *what, const char *ind);
+/* The elements of repeated field f (its count is written/read as n): from
+ * list L, or into it after checking that the bytes left can hold them. */
+void py_enc_elements(py_codec *c, const gen_field *f, const char *L,
+                     const char *ind);
+void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
+                     const char *ind);
+/* f32 NaNs keep their bits, which struct's "f" would change (Python
+ * floats are doubles; converting a signalling NaN quiets it). Encoder:
+ * after packing f32 value expr (or list), at out[at] (an expression).
+ * Decoder: after unpacking into L, bits being the expression unpacking
+ * the same bytes as u32 (or a tuple of them). */
+void py_f32_enc(py_codec *c, const char *expr, bool list, const char *at,
+                const char *ind);
+void py_f32_dec(py_codec *c, const char *L, bool list, const char *bits,
+                const char *ind);
+/* A fixed array of strings, bytes or structs: a loop over exactly N. */
+void py_variable_array(py_codec *c, const gen_field *f, const char *ind);
 
 /* ---- the parts of the module, in order ---------------------------------- */
 
