@@ -38,11 +38,16 @@ static void emit_dispatch_cases(em *e, bool server) {
       continue;
     gen_buf_printf(o,
                    "  case %s_%s_ID: {\n    %s_%s m;\n"
-                   "    if (h->on_%s == NULL)\n      break;\n"
+                   "    if (h->on_%s == NULL) {\n      rc = NETFW_ENOSYS; /* no "
+                   "handler */\n      break;\n    }\n",
+                   e->P, gen_upper(e->pool, d->name), e->p, d->name, d->name);
+    if (d->needs_arena)
+      gen_buf_printf(o, "    if (arena == NULL)\n      return %s__no_arena(%s_%s_ID);\n",
+                     e->p, e->P, gen_upper(e->pool, d->name));
+    gen_buf_printf(o,
                    "    rc = %s_%s_decode(msg, &m, arena);\n"
                    "    if (rc != 0)\n      goto failed_decode;\n"
                    "    h->on_%s(%s, &m);\n    return 0;\n  }\n",
-                   e->P, gen_upper(e->pool, d->name), e->p, d->name, d->name,
                    e->p, d->name, d->name, server ? "app, conn" : "user");
   }
 }
@@ -65,10 +70,13 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "  const %s_server_app *def = context;\n"
       "  %s__worker *w = malloc(sizeof(*w));\n\n"
       "  if (w == NULL)\n    return NULL;\n  w->def = def;\n"
+      "  if (def->handlers == NULL)\n"
+      "    netfw_log(NETFW_LOG_ERROR, \"%s_server_app.handlers is NULL: \"\n"
+      "              \"every connection that sends a message is closed\");\n"
       "  netfw_arena_init(&w->arena);\n"
       "  w->app = def->create != NULL ? def->create(def->context) : "
       "def->context;\n  return w;\n}\n\n",
-      p, p, p, p, p, p);
+      p, p, p, p, p, p, p);
   gen_buf_printf(o,
                  "static bool %s__connect(void *app, netfw_conn *client) {\n"
                  "  %s__worker *w = app;\n"
@@ -90,6 +98,9 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "  %s__worker *w = app;\n"
       "  if (w == NULL) {\n"
       "    netfw_conn_shutdown_for(m->owner, NETFW_CLOSE_NOMEM);\n"
+      "    return;\n  }\n"
+      "  if (w->def->handlers == NULL) { /* logged by create */\n"
+      "    netfw_conn_shutdown_for(m->owner, NETFW_CLOSE_PROTOCOL);\n"
       "    return;\n  }\n"
       "  (void)%s_server_dispatch(w->def->handlers, w->app, m->owner, "
       "m->msg,\n                           &w->arena);\n}\n\n",
@@ -117,23 +128,89 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "void %s_server_config_init(netfw_config *cfg, const "
       "%s_server_app *app) {\n"
       "  netfw_config_init(cfg, &%s_netfw_app);\n"
+      "  if (app == NULL || app->handlers == NULL) {\n"
+      "    netfw_log(NETFW_LOG_ERROR,\n"
+      "              \"%s_server_config_init: %%s is NULL, so every \"\n"
+      "              \"message would be dropped: netfw_server_new will \"\n"
+      "              \"refuse this config\",\n"
+      "              app == NULL ? \"app\" : \"app->handlers\");\n"
+      "    cfg->app = NULL;\n"
+      "    return;\n  }\n"
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
       "it back */\n"
       "  cfg->msg_name = %s_msg_name; /* statistics by message name */\n"
       "}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
+/* Whether the schema has a message that decodes into an arena. */
+static bool any_needs_arena(const gen_schema *s) {
+  for (size_t i = 0; i < s->ndecls; i++)
+    if (s->decls[i]->kind == D_MESSAGE && s->decls[i]->needs_arena)
+      return true;
+  return false;
+}
+
+/* What both dispatchers' log lines use: a message's name, which side
+ * receives it, why one went to on_unknown, and the NULL-arena refusal. */
+static void emit_shared(em *e) {
+  const char *p = e->p;
+  gen_buf *o = e->out;
+  gen_buf_printf(o,
+                 "\nstatic const char *%s__name_or(uint16_t id) {\n"
+                 "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : "
+                 "\"?\";\n}\n\n",
+                 p, p);
+  gen_buf_printf(o, "/* Whether the server (or, if !server, the client) "
+                    "receives message id. */\n"
+                    "static bool %s__received_by(uint16_t id, bool server) {\n"
+                    "  switch (id) {\n", p);
+  for (size_t i = 0; i < e->s->ndecls; i++) {
+    const gen_decl *d = e->s->decls[i];
+    if (d->kind == D_MESSAGE)
+      gen_buf_printf(o, "  case %s_%s_ID:\n    return %s;\n", e->P,
+                     gen_upper(e->pool, d->name),
+                     d->dir == DIR_BOTH     ? "true"
+                     : d->dir == DIR_SERVER ? "server"
+                                            : "!server");
+  }
+  gen_buf_puts(o, "  default:\n    (void)server;\n    return false;\n  }\n}\n\n");
+  gen_buf_printf(
+      o,
+      "/* Why message id went to on_unknown, in buf: not in the schema, the "
+      "other\n * side's message, or a NULL handler. */\n"
+      "static const char *%s__unexpected(uint16_t id, bool server, char *buf,\n"
+      "                                  size_t len) {\n"
+      "  const char *n = %s_msg_name(id);\n\n"
+      "  if (n == NULL)\n"
+      "    snprintf(buf, len, \"unknown message id %%u\", (unsigned)id);\n"
+      "  else if (%s__received_by(id, server))\n"
+      "    snprintf(buf, len, \"no handler for %%s (id %%u)\", n, "
+      "(unsigned)id);\n"
+      "  else\n"
+      "    snprintf(buf, len, \"%%s (id %%u), a message for the %%s\", n, "
+      "(unsigned)id,\n"
+      "             server ? \"client\" : \"server\");\n"
+      "  return buf;\n}\n\n",
+      p, p, p);
+  if (any_needs_arena(e->s))
+    gen_buf_printf(o,
+                   "/* Dispatch without the arena message id needs for its "
+                   "arrays. */\n"
+                   "static int %s__no_arena(uint16_t id) {\n"
+                   "  netfw_log(NETFW_LOG_ERROR,\n"
+                   "            \"%s: dispatch needs an arena: %%s (id %%u) "
+                   "has arrays to decode, and arena is NULL\",\n"
+                   "            %s__name_or(id), (unsigned)id);\n"
+                   "  return NETFW_EINVAL;\n}\n\n",
+                   p, p, p);
+}
+
 static void emit_server(em *e) {
   const char *p = e->p;
   gen_buf *o = e->out;
   bool any = any_received(e->s, true);
 
   gen_buf_printf(o, "\n/* ---- server side ---- */\n\n");
-  gen_buf_printf(o,
-                 "static const char *%s__name_or(uint16_t id) {\n"
-                 "  const char *n = %s_msg_name(id);\n  return n != NULL ? n : "
-                 "\"?\";\n}\n\n",
-                 p, p);
   gen_buf_printf(o,
                  "/* \"ip:port\" of conn's peer in buf, for a log line. */\n"
                  "static const char *%s__peer(netfw_conn *conn, char *buf, "
@@ -148,12 +225,11 @@ static void emit_server(em *e) {
       o,
       "void %s_server_default_unknown(void *app, netfw_conn *conn, netfw_msg "
       "*msg) {\n"
-      "  char peer[80];\n\n  (void)app;\n"
+      "  char peer[80], why[128];\n\n  (void)app;\n"
       "  netfw_log_peer(NETFW_LOG_WARN, %s__peer(conn, peer, sizeof(peer)),\n"
-      "                 \"%s: unexpected message id %%u (%%s), closing the "
-      "connection\",\n"
-      "                 (unsigned)netfw_msg_id(msg), "
-      "%s__name_or(netfw_msg_id(msg)));\n"
+      "                 \"%s: %%s, closing the connection\",\n"
+      "                 %s__unexpected(netfw_msg_id(msg), true, why, "
+      "sizeof(why)));\n"
       "  netfw_conn_shutdown_for(conn, NETFW_CLOSE_PROTOCOL);\n}\n\n",
       p, p, p, p);
   gen_buf_printf(
@@ -176,7 +252,8 @@ static void emit_server(em *e) {
       "                       netfw_msg *msg, netfw_arena *arena) {\n",
       p, p);
   if (any)
-    gen_buf_puts(o, "  int rc;\n\n");
+    gen_buf_puts(o, "  int rc = NETFW_EPROTO; /* an id it does not receive "
+                    "*/\n\n");
   gen_buf_printf(o,
                  "  if (h == NULL || msg == NULL)\n    return NETFW_EINVAL;\n"
                  "  if (arena != NULL)\n    netfw_arena_reset(arena);\n"
@@ -188,8 +265,8 @@ static void emit_server(em *e) {
       "  netfw_conn_count_bad(conn, msg, false);\n"
       "  if (h->on_unknown != NULL)\n    h->on_unknown(app, conn, msg);\n"
       "  else\n    %s_server_default_unknown(app, conn, msg);\n"
-      "  return NETFW_EPROTO;\n",
-      p);
+      "  return %s;\n",
+      p, any ? "rc" : "NETFW_EPROTO");
   if (any)
     gen_buf_printf(
         o,
@@ -229,11 +306,10 @@ static void emit_client(em *e) {
   gen_buf_printf(
       o,
       "void %s_client_default_unknown(void *user, netfw_msg *msg) {\n"
-      "  (void)user;\n"
-      "  netfw_log(NETFW_LOG_WARN, \"%s: unexpected message id %%u (%%s) from "
-      "the server\",\n"
-      "            (unsigned)netfw_msg_id(msg), "
-      "%s__name_or(netfw_msg_id(msg)));\n"
+      "  char why[128];\n\n  (void)user;\n"
+      "  netfw_log(NETFW_LOG_WARN, \"%s: from the server: %%s\",\n"
+      "            %s__unexpected(netfw_msg_id(msg), false, why, "
+      "sizeof(why)));\n"
       "}\n\n"
       "void %s_client_default_malformed(void *user, netfw_msg *msg, int err) "
       "{\n"
@@ -251,7 +327,8 @@ static void emit_client(em *e) {
                  "                       netfw_arena *arena) {\n",
                  p, p);
   if (any)
-    gen_buf_puts(o, "  int rc;\n\n");
+    gen_buf_puts(o, "  int rc = NETFW_EPROTO; /* an id it does not receive "
+                    "*/\n\n");
   gen_buf_puts(o, "  if (h == NULL || msg == NULL)\n    return NETFW_EINVAL;\n"
                   "  if (arena != NULL)\n    netfw_arena_reset(arena);\n"
                   "  switch (netfw_msg_id(msg)) {\n");
@@ -260,8 +337,8 @@ static void emit_client(em *e) {
                  "  default:\n    break;\n  }\n"
                  "  if (h->on_unknown != NULL)\n    h->on_unknown(user, msg);\n"
                  "  else\n    %s_client_default_unknown(user, msg);\n"
-                 "  return NETFW_EPROTO;\n",
-                 p);
+                 "  return %s;\n",
+                 p, any ? "rc" : "NETFW_EPROTO");
   if (any)
     gen_buf_printf(o,
                    "\nfailed_decode:\n"
@@ -307,6 +384,7 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool) {
   e.P = gen_upper(pool, s->proto);
   emit_msg_name(&e);
   gen_buf_puts(b, "\n#ifndef NETFW_GEN_CODEC_ONLY\n");
+  emit_shared(&e);
   emit_server(&e);
   emit_client(&e);
   gen_buf_puts(b, "#endif /* NETFW_GEN_CODEC_ONLY */\n");

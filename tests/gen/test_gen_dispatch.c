@@ -140,7 +140,7 @@ static void test_dispatch_server_unknown_and_malformed_hooks(void **state) {
   m = raw(FILE_STORAGE_DEL_ID, "\x01x", 2); /* NULL handler */
   assert_int_equal(
       file_storage_server_dispatch(&server_handlers, &s, conn, m, &arena),
-      NETFW_EPROTO);
+      NETFW_ENOSYS);
   assert_int_equal(s.unknown, 3);
   assert_int_equal(s.id, FILE_STORAGE_DEL_ID);
   netfw_msg_free(m);
