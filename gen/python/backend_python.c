@@ -5,8 +5,8 @@
 
 static void emit_python(gen_result *r, const gen_schema *s,
                         const char *schema_file) {
-  py_out o = {.b = &r->files[0], .s = s, .pool = &r->pool,
-              .schema_name = schema_file};
+  py_out o = {
+      .b = &r->files[0], .s = s, .pool = &r->pool, .schema_name = schema_file};
   py_emit_prologue(&o);
   py_emit_types(&o);
   py_emit_codec(&o);

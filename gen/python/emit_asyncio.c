@@ -74,4 +74,6 @@ static const char text[] =
     "    reader, writer = await asyncio.open_connection(host, port)\n"
     "    return Connection(reader, writer, max_payload)\n";
 
-void py_emit_asyncio(py_out *o) { gen_buf_puts(o->b, text); }
+void py_emit_asyncio(py_out *o) {
+  gen_buf_puts(o->b, text);
+}

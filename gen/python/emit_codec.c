@@ -16,7 +16,8 @@
 
 #include "py.h"
 
-/* ---- runs of fixed-size items ----------------------------------------------- */
+/* ---- runs of fixed-size items -----------------------------------------------
+ */
 
 /* Encoder, before the pack: the locals and guards of item it. */
 static void enc_pre(py_codec *c, const py_item *it, const char *ind) {
@@ -83,8 +84,10 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
     ENC("%sout += %s\n", ind, L);
     DEC("%send = pos + n\n%sif end > len(buf):\n", ind, ind);
     py_raise(&c->dec, in, "DecodeError",
-             py_fmt(c, "\"%s.%s: %%d bytes announced, %%d left\" %% (n, "
-                    "len(buf) - pos)", c->T, a));
+             py_fmt(c,
+                    "\"%s.%s: %%d bytes announced, %%d left\" %% (n, "
+                    "len(buf) - pos)",
+                    c->T, a));
     if (f->type.kind == TY_STRING)
       DEC("%s%s = str(buf[pos:end], \"utf-8\")\n%spos = end\n", ind, L, ind);
     else
@@ -97,8 +100,8 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
     py_dec_value(c, &f->type, L, a, in);
     DEC("%selif %s == 0:\n%s    %s = None\n%selse:\n", ind, L, ind, L, ind);
     py_raise(&c->dec, in, "DecodeError",
-             py_fmt(c, "\"%s.%s: presence byte %%d is not 0 or 1\" %% %s",
-                    c->T, a, L));
+             py_fmt(c, "\"%s.%s: presence byte %%d is not 0 or 1\" %% %s", c->T,
+                    a, L));
     break;
   case K_COUNT:
     py_enc_elements(c, f, L, ind);
@@ -125,7 +128,7 @@ static void dec_run(py_codec *c, const char *S, int size, bool arrays,
         snprintf(src, sizeof(src), "t[%zu:%llu]", at,
                  (unsigned long long)(at + it->n));
         py_dec_convert_list(c, &it->f->type, py_local(c, it->f), src,
-                         py_attr(c, it->f), ind);
+                            py_attr(c, it->f), ind);
       } else {
         DEC("%s%s = t[%zu]\n", ind, dec_target(c, it), at);
       }
@@ -202,15 +205,16 @@ static void flush(py_codec *c, const char *ind) {
     DEC("%s%s = buf[pos]\n%spos += 1\n", ind, dec_target(c, last), ind);
   } else {
     const char *S = py_struct_for(c, fmt);
-    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")), args,
-            c->nrun < 256 ? c->nrun : 256, ")\n");
+    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")),
+               args, c->nrun < 256 ? c->nrun : 256, ")\n");
     dec_run(c, S, size, arrays, ind);
   }
   for (size_t i = 0; i < c->nrun; i++)
     if (c->run[i].kind == K_VALUE)
       py_dec_convert(c, &c->run[i].f->type, py_local(c, c->run[i].f),
                      py_attr(c, c->run[i].f), ind);
-  for (size_t i = 0, off = 0; i < c->nrun; off += c->run[i].size * c->run[i].n, i++)
+  for (size_t i = 0, off = 0; i < c->nrun;
+       off += c->run[i].size * c->run[i].n, i++)
     if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_VALUE)
       f32_run(c, &c->run[i], (int)(size - off), ind);
     else if (c->run[i].f->type.kind == TY_F32 && c->run[i].kind == K_ARRAY)
@@ -219,12 +223,13 @@ static void flush(py_codec *c, const char *ind) {
   run_tail(c, last, ind);
 }
 
-/* ---- fields ----------------------------------------------------------------- */
+/* ---- fields -----------------------------------------------------------------
+ */
 
 enum { MAX_RUN = 200 }; /* items per Struct: keeps formats and lines sane */
 
-static void add_item(py_codec *c, py_item_kind kind, const gen_field *f, char code,
-                     int size, uint64_t n, const char *ind) {
+static void add_item(py_codec *c, py_item_kind kind, const gen_field *f,
+                     char code, int size, uint64_t n, const char *ind) {
   if (c->nrun >= MAX_RUN)
     flush(c, ind);
   c->run[c->nrun++] = (py_item){kind, f, code, size, n};
@@ -252,8 +257,8 @@ static void field(py_codec *c, const gen_field *f, const char *ind) {
     flush(c, ind);
     break;
   case F_REPEATED:
-    add_item(c, K_COUNT, f, py_prefix_char(f->count_prefix), f->count_prefix,
-             1, ind);
+    add_item(c, K_COUNT, f, py_prefix_char(f->count_prefix), f->count_prefix, 1,
+             ind);
     flush(c, ind);
     break;
   case F_ARRAY:
@@ -296,7 +301,8 @@ static void since_boundary(py_codec *c, size_t i, unsigned prev) {
 static void window_open(py_codec *c) {
   int k = c->d->ext_prefix;
   char f[2] = {py_prefix_char(k), 0};
-  ENC("    start = len(out)\n    out += bytes(%d)  # the length, set below\n", k);
+  ENC("    start = len(out)\n    out += bytes(%d)  # the length, set below\n",
+      k);
   DEC("    # the fields come inside a length: an older peer's are fewer, a "
       "newer\n    # peer's are followed by bytes this version skips\n");
   if (k == 1)
@@ -306,8 +312,10 @@ static void window_open(py_codec *c) {
         py_struct_for(c, f));
   DEC("    if stop > len(buf):\n");
   py_raise(&c->dec, "        ", "DecodeError",
-           py_fmt(c, "\"%s: a length of %%d bytes, %%d left\" %% (stop - pos "
-                  "- %d, len(buf) - pos - %d)", c->T, k, k));
+           py_fmt(c,
+                  "\"%s: a length of %%d bytes, %%d left\" %% (stop - pos "
+                  "- %d, len(buf) - pos - %d)",
+                  c->T, k, k));
   DEC("    buf = buf[pos + %d:stop]\n    pos = 0\n", k);
 }
 
@@ -338,6 +346,29 @@ static void drop_last_pos(py_codec *c) {
   }
 }
 
+/* Decoder reading len(buf) more than once (buf is never rebound outside a
+ * length window): reads it once, into limit, at the start. */
+static void hoist_len(py_codec *c, size_t at) {
+  static const char use[] = "len(buf)";
+  gen_buf b = {0};
+  const char *p = c->dec.data + at, *hit;
+  int uses = 0;
+  for (hit = p; (hit = strstr(hit, use)) != NULL; hit += sizeof(use) - 1)
+    uses++;
+  if (uses < 2)
+    return;
+  gen_buf_append(&b, c->dec.data, at);
+  gen_buf_printf(&b, "%slimit = len(buf)\n", c->ind);
+  while ((hit = strstr(p, use)) != NULL) {
+    gen_buf_append(&b, p, (size_t)(hit - p));
+    gen_buf_puts(&b, "limit");
+    p = hit + sizeof(use) - 1;
+  }
+  gen_buf_puts(&b, p);
+  gen_buf_free(&c->dec);
+  c->dec = b;
+}
+
 void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
   memset(c, 0, sizeof(*c));
   c->o = o;
@@ -350,6 +381,7 @@ void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
   c->ret_head = "return ";
   c->ret_tail = d->ext_prefix > 0 ? "), stop\n" : "), pos\n";
   c->depth1 = "depth + 1";
+  c->hoist_len = true;
 }
 
 void py_codec_free(py_codec *c) {
@@ -372,11 +404,13 @@ bool py_inlinable(const gen_decl *d) {
 void py_codec_bodies(py_codec *c) {
   const gen_decl *d = c->d;
   unsigned group = 0;
+  size_t at;
   if (py_may_recurse(d) && d->kind == D_STRUCT) {
     DEC("%sif depth > _MAX_DEPTH:\n", c->ind);
     py_raise(&c->dec, py_cat(c, c->ind, "    ", ""), "DecodeError",
              py_fmt(c, "\"%s: nested deeper than %%d\" %% _MAX_DEPTH", c->T));
   }
+  at = c->dec.len; /* after the depth check */
   if (d->ext_prefix > 0)
     window_open(c);
   for (size_t i = 0; i < d->nfields; i++) {
@@ -394,6 +428,8 @@ void py_codec_bodies(py_codec *c) {
   if (c->pos_dead)
     drop_last_pos(c);
   dec_return(c, d->nfields, NULL, c->ind);
+  if (c->hoist_len && d->ext_prefix == 0)
+    hoist_len(c, at);
 }
 
 /* A struct's _enc_T, _dec_T and _chk_T; a message's _chk_T (its codec is

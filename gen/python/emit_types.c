@@ -46,7 +46,10 @@ void py_string_body(gen_buf *b, const char *s, size_t n, bool bytes) {
       i++;
     } else {
       unsigned cp = utf8_next(u, n, &i);
-      gen_buf_printf(b, cp > 0xffff ? "\\U%08x" : cp > 0xff ? "\\u%04x" : "\\x%02x",
+      gen_buf_printf(b,
+                     cp > 0xffff ? "\\U%08x"
+                     : cp > 0xff ? "\\u%04x"
+                                 : "\\x%02x",
                      cp);
     }
   }
@@ -94,14 +97,22 @@ void py_comment(gen_buf *b, const char *doc, const char *indent) {
 static void py_float(gen_buf *b, double x) {
   char t[64];
   if (isnan(x) || isinf(x)) {
-    gen_buf_printf(b, "float(\"%s\")", isnan(x) ? "nan" : x > 0 ? "inf" : "-inf");
+    gen_buf_printf(b, "float(\"%s\")",
+                   isnan(x) ? "nan"
+                   : x > 0  ? "inf"
+                            : "-inf");
     return;
   }
-  for (int prec = 1; prec <= 17; prec++) {
-    snprintf(t, sizeof(t), "%.*g", prec, x);
+  int prec = 1, exp;
+  for (; prec < 17; prec++) { /* the fewest digits that read back as x */
+    snprintf(t, sizeof(t), "%.*e", prec - 1, x);
     if (strtod(t, NULL) == x)
       break;
   }
+  snprintf(t, sizeof(t), "%.*e", prec - 1, x);
+  exp = atoi(strchr(t, 'e') + 1);
+  if (exp >= -4 && exp < 16) /* as Python's repr: 2000.0, 0.001 */
+    snprintf(t, sizeof(t), "%.*f", prec - 1 - exp > 0 ? prec - 1 - exp : 0, x);
   gen_buf_puts(b, t);
   if (strpbrk(t, ".e") == NULL)
     gen_buf_puts(b, ".0");
@@ -115,16 +126,18 @@ const gen_enum_const *py_enum_default(const gen_decl *d) {
 }
 
 char py_format_char(const gen_type *t) {
-  static const char codes[] = {[TY_U8] = 'B',  [TY_U16] = 'H', [TY_U32] = 'I',
-                               [TY_U64] = 'Q', [TY_I8] = 'b',  [TY_I16] = 'h',
-                               [TY_I32] = 'i', [TY_I64] = 'q', [TY_F32] = 'f',
-                               [TY_F64] = 'd', [TY_BOOL] = 'B'};
+  static const char codes[] = {
+      [TY_U8] = 'B',  [TY_U16] = 'H', [TY_U32] = 'I', [TY_U64] = 'Q',
+      [TY_I8] = 'b',  [TY_I16] = 'h', [TY_I32] = 'i', [TY_I64] = 'q',
+      [TY_F32] = 'f', [TY_F64] = 'd', [TY_BOOL] = 'B'};
   if (t->kind == TY_NAMED)
     return codes[t->decl->underlying];
   return codes[t->kind];
 }
 
-char py_prefix_char(int n) { return n == 1 ? 'B' : n == 2 ? 'H' : 'I'; }
+char py_prefix_char(int n) {
+  return n == 1 ? 'B' : n == 2 ? 'H' : 'I';
+}
 
 bool py_may_recurse(const gen_decl *d) {
   for (size_t i = 0; i < d->nfields; i++)
@@ -134,7 +147,8 @@ bool py_may_recurse(const gen_decl *d) {
   return false;
 }
 
-/* ---- the prologue ---------------------------------------------------------- */
+/* ---- the prologue ----------------------------------------------------------
+ */
 
 static bool has_kind(const gen_schema *s, gen_decl_kind k) {
   for (size_t i = 0; i < s->ndecls; i++)
@@ -181,7 +195,8 @@ void py_emit_prologue(py_out *o) {
       s->proto);
 }
 
-/* ---- enums ----------------------------------------------------------------- */
+/* ---- enums -----------------------------------------------------------------
+ */
 
 /* Whether a field of some struct or message has enum type en. */
 static bool enum_used(const gen_schema *s, const gen_decl *en) {
@@ -213,7 +228,8 @@ static void emit_enum(py_out *o, const gen_decl *d) {
         T, T);
 }
 
-/* ---- dataclasses ------------------------------------------------------------ */
+/* ---- dataclasses ------------------------------------------------------------
+ */
 
 /* Whether a field of d before field number upto is spelled name, which then
  * hides the global of that name in the class body. */
@@ -228,10 +244,10 @@ static bool shadowed(py_out *o, const gen_decl *d, size_t upto,
 /* The type hint of one value of t. */
 static void hint(py_out *o, const gen_type *t) {
   static const char *const names[] = {
-      [TY_U8] = "int",    [TY_U16] = "int",   [TY_U32] = "int",
-      [TY_U64] = "int",   [TY_I8] = "int",    [TY_I16] = "int",
-      [TY_I32] = "int",   [TY_I64] = "int",   [TY_F32] = "float",
-      [TY_F64] = "float", [TY_BOOL] = "bool", [TY_STRING] = "str",
+      [TY_U8] = "int",     [TY_U16] = "int",   [TY_U32] = "int",
+      [TY_U64] = "int",    [TY_I8] = "int",    [TY_I16] = "int",
+      [TY_I32] = "int",    [TY_I64] = "int",   [TY_F32] = "float",
+      [TY_F64] = "float",  [TY_BOOL] = "bool", [TY_STRING] = "str",
       [TY_BYTES] = "bytes"};
   if (t->kind != TY_NAMED)
     OUT("%s", names[t->kind]);
@@ -250,10 +266,10 @@ static void konst(py_out *o, const gen_decl *en, const gen_enum_const *k) {
  * default constant... */
 static void zero(py_out *o, const gen_type *t) {
   static const char *const z[] = {
-      [TY_U8] = "0",      [TY_U16] = "0",      [TY_U32] = "0",
-      [TY_U64] = "0",     [TY_I8] = "0",       [TY_I16] = "0",
-      [TY_I32] = "0",     [TY_I64] = "0",      [TY_F32] = "0.0",
-      [TY_F64] = "0.0",   [TY_BOOL] = "False", [TY_STRING] = "\"\"",
+      [TY_U8] = "0",       [TY_U16] = "0",      [TY_U32] = "0",
+      [TY_U64] = "0",      [TY_I8] = "0",       [TY_I16] = "0",
+      [TY_I32] = "0",      [TY_I64] = "0",      [TY_F32] = "0.0",
+      [TY_F64] = "0.0",    [TY_BOOL] = "False", [TY_STRING] = "\"\"",
       [TY_BYTES] = "b\"\""};
   if (t->kind == TY_NAMED)
     konst(o, t->decl, py_enum_default(t->decl));
@@ -288,7 +304,11 @@ static void since_default(py_out *o, const gen_field *f) {
   } else if (t->kind == TY_F64) {
     py_float(o->b, v->f);
   } else {
-    OUT("%s%llu", v->negative ? "-" : "", (unsigned long long)v->u);
+    const char *hex = strstr(v->text, "0x");
+    if (hex != NULL) /* as written: 0xbeef */
+      OUT("%s0x%s", v->negative ? "-" : "", hex + 2);
+    else
+      OUT("%s%llu", v->negative ? "-" : "", (unsigned long long)v->u);
   }
 }
 

@@ -41,15 +41,12 @@ void py_flush_defs(py_out *o) {
 void py_enc_guard(py_codec *c, const gen_type *t, const char *expr,
                   const char *what, const char *ind) {
   const char *in = py_cat(c, ind, "    ", "");
-  if (py_closed_enum(t))
-  {
+  if (py_closed_enum(t)) {
     ENC("%sif %s not in _E_%s:\n", ind, expr, py_tname(c, t));
-    py_raise(&c->enc, in, "ValueError",
-             py_fmt(c, "\"%s.%s: not a value of %s\"", c->T, what,
-                    py_tname(c, t)));
-  }
-  else if (t->kind == TY_BOOL)
-  {
+    py_raise(
+        &c->enc, in, "ValueError",
+        py_fmt(c, "\"%s.%s: not a value of %s\"", c->T, what, py_tname(c, t)));
+  } else if (t->kind == TY_BOOL) {
     ENC("%sif %s is not True and %s is not False:\n", ind, expr, expr);
     py_raise(&c->enc, in, "ValueError",
              py_fmt(c, "\"%s.%s: not a bool\"", c->T, what));
@@ -58,13 +55,12 @@ void py_enc_guard(py_codec *c, const gen_type *t, const char *expr,
 
 /* Decoder: turn the raw number in local L into the field's value. */
 void py_dec_convert(py_codec *c, const gen_type *t, const char *L,
-                        const char *what, const char *ind) {
+                    const char *what, const char *ind) {
   if (py_closed_enum(t))
     DEC("%s%s = _E_%s[%s]\n", ind, L, py_tname(c, t), L);
   else if (py_is_enum(t))
     DEC("%s%s = _E_%s.get(%s, %s)\n", ind, L, py_tname(c, t), L, L);
-  else if (t->kind == TY_BOOL)
-  {
+  else if (t->kind == TY_BOOL) {
     DEC("%sif %s > 1:\n", ind, L);
     py_raise(&c->dec, py_cat(c, ind, "    ", ""), "DecodeError",
              py_fmt(c, "\"%s.%s: bool byte %%d is not 0 or 1\" %% %s", c->T,
@@ -75,29 +71,26 @@ void py_dec_convert(py_codec *c, const gen_type *t, const char *L,
 
 /* Decoder: the list L of n raw numbers converted likewise. */
 void py_dec_convert_list(py_codec *c, const gen_type *t, const char *L,
-                             const char *src, const char *what,
-                             const char *ind) {
+                         const char *src, const char *what, const char *ind) {
   if (py_closed_enum(t))
     DEC("%s%s = [_E_%s[x] for x in %s]\n", ind, L, py_tname(c, t), src);
   else if (py_is_enum(t))
     DEC("%s%s = [_E_%s.get(x, x) for x in %s]\n", ind, L, py_tname(c, t), src);
-  else if (t->kind == TY_BOOL)
-  {
-    DEC("%s%s = list(%s)\n%sif any(x > 1 for x in %s):\n", ind, L, src, ind,
-        L);
+  else if (t->kind == TY_BOOL) {
+    DEC("%s%s = list(%s)\n%sif any(x > 1 for x in %s):\n", ind, L, src, ind, L);
     py_raise(&c->dec, py_cat(c, ind, "    ", ""), "DecodeError",
              py_fmt(c, "\"%s.%s: a bool byte is not 0 or 1\"", c->T, what));
     DEC("%s%s = [x == 1 for x in %s]\n", ind, L, L);
-  }
-  else
+  } else
     DEC("%s%s = list(%s)\n", ind, L, src);
 }
 
-/* ---- single values (optional values, elements) ---------------------------- */
+/* ---- single values (optional values, elements) ----------------------------
+ */
 
 /* Encoder: appends value expr of type t (not in a run). */
 void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
-                      const char *what, const char *ind) {
+                  const char *what, const char *ind) {
   if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT) {
     ENC("%s_enc_%s(%s, out)\n", ind, py_tname(c, t), expr);
     return;
@@ -130,7 +123,7 @@ void py_enc_value(py_codec *c, const gen_type *t, const char *expr,
 
 /* Decoder: reads one value of type t into local L (not in a run). */
 void py_dec_value(py_codec *c, const gen_type *t, const char *L,
-                      const char *what, const char *ind) {
+                  const char *what, const char *ind) {
   if (t->kind == TY_NAMED && t->decl->kind == D_STRUCT) {
     DEC("%s%s, pos = _dec_%s(buf, pos, %s)\n", ind, L, py_tname(c, t),
         c->depth1);
@@ -146,8 +139,10 @@ void py_dec_value(py_codec *c, const gen_type *t, const char *L,
     }
     DEC("%send = pos + k\n%sif end > len(buf):\n", ind, ind);
     py_raise(&c->dec, py_cat(c, ind, "    ", ""), "DecodeError",
-             py_fmt(c, "\"%s.%s: %%d bytes announced, %%d left\" %% (k, "
-                    "len(buf) - pos)", c->T, what));
+             py_fmt(c,
+                    "\"%s.%s: %%d bytes announced, %%d left\" %% (k, "
+                    "len(buf) - pos)",
+                    c->T, what));
     if (t->kind == TY_STRING)
       DEC("%s%s = str(buf[pos:end], \"utf-8\")\n", ind, L);
     else
@@ -162,15 +157,16 @@ void py_dec_value(py_codec *c, const gen_type *t, const char *L,
     DEC("%s%s = %s.unpack_from(buf, pos)[0]\n%spos += %d\n", ind, L,
         py_struct_for(c, f), ind, gen_wire_fixed(t));
     if (t->kind == TY_F32)
-      py_f32_dec(c, L, false,
-                 py_cat(c, py_struct_for(c, "I"), ".unpack_from(buf, pos - 4)[0]",
-                        ""),
-                 ind);
+      py_f32_dec(
+          c, L, false,
+          py_cat(c, py_struct_for(c, "I"), ".unpack_from(buf, pos - 4)[0]", ""),
+          ind);
   }
   py_dec_convert(c, t, L, what, ind);
 }
 
-/* ---- layout helpers --------------------------------------------------------- */
+/* ---- layout helpers ---------------------------------------------------------
+ */
 
 /* The column the next character of b goes to. */
 static size_t column(const gen_buf *b) {
@@ -225,8 +221,8 @@ void py_f32_dec(py_codec *c, const char *L, bool list, const char *bits,
         ind, L, L, ind, L, bits);
 }
 
-void py_wrapped(gen_buf *b, const char *head, const char *const *args,
-                    size_t n, const char *tail) {
+void py_wrapped(gen_buf *b, const char *head, const char *const *args, size_t n,
+                const char *tail) {
   size_t align, col;
   gen_buf_puts(b, head);
   align = col = column(b);
@@ -245,8 +241,7 @@ void py_wrapped(gen_buf *b, const char *head, const char *const *args,
   gen_buf_puts(b, tail);
 }
 
-const char *py_cat(py_codec *c, const char *a, const char *b,
-                   const char *z) {
+const char *py_cat(py_codec *c, const char *a, const char *b, const char *z) {
   size_t la = strlen(a), lb = strlen(b), lz = strlen(z);
   char *r = gen_pool_alloc(c->o->pool, la + lb + lz + 1);
   memcpy(r, a, la);
@@ -255,14 +250,14 @@ const char *py_cat(py_codec *c, const char *a, const char *b,
   return r;
 }
 
-/* ---- repeated fields and arrays of variable size -------------------------- */
+/* ---- repeated fields and arrays of variable size --------------------------
+ */
 
 /* Encoder: the elements of list L (its count already written). */
 /* The element struct of repeated field f when its codec goes inside the
  * loop (py_inlinable, and no field of it held in the list's own local L);
  * else NULL. */
-static const gen_decl *inlined(py_codec *c, const gen_field *f,
-                               const char *L) {
+static const gen_decl *inlined(py_codec *c, const gen_field *f, const char *L) {
   const gen_decl *e = f->type.kind == TY_NAMED ? f->type.decl : NULL;
   if (e == NULL || !py_inlinable(e))
     return NULL;
@@ -276,6 +271,7 @@ static const gen_decl *inlined(py_codec *c, const gen_field *f,
 static void inline_codec(py_codec *in, py_codec *c, const gen_decl *e,
                          const char *L, const char *ind) {
   py_codec_init(in, c->o, e);
+  in->hoist_len = false; /* the enclosing body does */
   in->ind = py_cat(c, ind, "    ", "");
   in->V = "x";
   in->ret_head = py_cat(c, L, ".append(", "");
@@ -332,8 +328,10 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
   DEC("%sif %s > len(buf) - pos:  # checked before building the list\n", ind,
       cond);
   py_raise(&c->dec, in, "DecodeError",
-           py_fmt(c, "\"%s.%s: %%d elements cannot fit in %%d bytes\" %% (n, "
-                  "len(buf) - pos)", c->T, py_attr(c, f)));
+           py_fmt(c,
+                  "\"%s.%s: %%d elements cannot fit in %%d bytes\" %% (n, "
+                  "len(buf) - pos)",
+                  c->T, py_attr(c, f)));
   if (t->kind == TY_U8) {
     DEC("%s%s = buf[pos:pos + n].tolist()\n%spos += n\n", ind, L, ind);
   } else if (k > 0) {
@@ -341,8 +339,8 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
              c->E, py_format_char(t));
     py_dec_convert_list(c, t, L, src, py_attr(c, f), ind);
     if (t->kind == TY_F32) {
-      snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%dI\" %% n, buf, pos)",
-               c->E);
+      snprintf(src, sizeof(src),
+               "struct.unpack_from(\"%c%%dI\" %% n, buf, pos)", c->E);
       py_f32_dec(c, L, true, src, ind);
     }
     DEC("%spos += n * %d\n", ind, k);
@@ -375,4 +373,3 @@ void py_variable_array(py_codec *c, const gen_field *f, const char *ind) {
   py_dec_value(c, &f->type, "x", a, in);
   DEC("%s    %s.append(x)\n", ind, L);
 }
-

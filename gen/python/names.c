@@ -11,39 +11,61 @@
 #include "py.h"
 
 static const char *const keywords[] = {
-    "False",  "None",     "True",    "and",    "as",       "assert",
-    "async",  "await",    "break",   "class",  "continue", "def",
-    "del",    "elif",     "else",    "except", "finally",  "for",
-    "from",   "global",   "if",      "import", "in",       "is",
-    "lambda", "nonlocal", "not",     "or",     "pass",     "raise",
-    "return", "try",      "while",   "with",   "yield"};
+    "False",  "None",   "True",    "and",      "as",       "assert", "async",
+    "await",  "break",  "class",   "continue", "def",      "del",    "elif",
+    "else",   "except", "finally", "for",      "from",     "global", "if",
+    "import", "in",     "is",      "lambda",   "nonlocal", "not",    "or",
+    "pass",   "raise",  "return",  "try",      "while",    "with",   "yield"};
 
 /* What the module defines at its top level, imports included. */
 static const char *const module_names[] = {
-    "PROTOCOL",       "VERSION",        "MAX_PAYLOAD",    "DecodeError",
-    "MESSAGES",       "UnknownMessage", "decode_message", "read_frames",
-    "from_netframe",  "ServerHandlers", "ClientHandlers", "open_connection",
-    "Connection",     "annotations",    "asyncio",        "dataclasses",
-    "enum",           "logging",        "struct",         "typing"};
+    "PROTOCOL",      "VERSION",        "MAX_PAYLOAD",    "DecodeError",
+    "MESSAGES",      "UnknownMessage", "decode_message", "read_frames",
+    "from_netframe", "ServerHandlers", "ClientHandlers", "open_connection",
+    "Connection",    "annotations",    "asyncio",        "dataclasses",
+    "enum",          "logging",        "struct",         "typing"};
 
 /* The builtins the generated module calls: a type or const named like one
  * would hide it. */
-static const char *const builtins[] = {
-    "AttributeError", "ConnectionResetError", "Exception", "IndexError",
-    "KeyError",       "OverflowError",        "TypeError", "UnicodeDecodeError",
-    "UnicodeEncodeError", "ValueError", "any",        "bool",       "bytearray",
-    "bytes",          "classmethod",          "dict",      "enumerate",
-    "float",          "frozenset",            "getattr",   "int",
-    "isinstance",     "len",                  "list",      "memoryview",
-    "object",         "range",                "repr",      "str",
-    "super",          "tuple",                "type",      "zip"};
+static const char *const builtins[] = {"AttributeError",
+                                       "ConnectionResetError",
+                                       "Exception",
+                                       "IndexError",
+                                       "KeyError",
+                                       "OverflowError",
+                                       "TypeError",
+                                       "UnicodeDecodeError",
+                                       "UnicodeEncodeError",
+                                       "ValueError",
+                                       "any",
+                                       "bool",
+                                       "bytearray",
+                                       "bytes",
+                                       "classmethod",
+                                       "dict",
+                                       "enumerate",
+                                       "float",
+                                       "frozenset",
+                                       "getattr",
+                                       "int",
+                                       "isinstance",
+                                       "len",
+                                       "list",
+                                       "memoryview",
+                                       "object",
+                                       "range",
+                                       "repr",
+                                       "str",
+                                       "super",
+                                       "tuple",
+                                       "type",
+                                       "zip"};
 
 /* The names a codec function uses for itself (emit_codec.c, emit_check.c):
  * a field's local variable must not hide them. */
-static const char *const locals[] = {"buf", "pos",  "depth", "end", "stop",
-                                     "n",   "k",    "t",     "v",   "x",
-                                     "i",   "out",  "start", "where",
-                                     "self", "cls", "exc"};
+static const char *const locals[] = {
+    "buf", "pos", "depth", "end",   "stop",  "n",    "k",   "t",  "v",
+    "x",   "i",   "out",   "start", "where", "self", "cls", "exc", "limit"};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -158,8 +180,8 @@ static const char *fmt(gen_pool *p, const char *what, const char *name) {
 
 /* Registers Python name py for what desc names; an earlier holder of the
  * same spelling is an error reported at pos. */
-static void claim(scope *sc, const char *py, const char *desc,
-                  const char *name, const char *why, gen_pos pos) {
+static void claim(scope *sc, const char *py, const char *desc, const char *name,
+                  const char *why, gen_pos pos) {
   entry *e = gen_pool_alloc(sc->pool, sizeof(*e));
   entry *old, *renamed;
   e->desc = desc;
@@ -174,8 +196,8 @@ static void claim(scope *sc, const char *py, const char *desc,
     gen_error(sc->d, pos,
               "%s and %s (%d:%d) are both '%s' in Python ('%s' gets a '_': "
               "%s)",
-              desc, old->desc, old->pos.line, old->pos.col, py,
-              renamed->name, renamed->why);
+              desc, old->desc, old->pos.line, old->pos.col, py, renamed->name,
+              renamed->why);
   else
     gen_error(sc->d, pos, "%s and %s (%d:%d) are both '%s' in Python", desc,
               old->desc, old->pos.line, old->pos.col, py);
@@ -209,8 +231,7 @@ static void module_clashes(scope *sc, const gen_schema *s) {
     static const char *const kinds[] = {"enum", "struct", "message", "const"};
     const char *why = type_reason(d->name);
     const char *py = why ? underscored(sc->pool, d->name) : d->name;
-    claim(sc, py, fmt(sc->pool, kinds[d->kind], d->name), d->name, why,
-          d->pos);
+    claim(sc, py, fmt(sc->pool, kinds[d->kind], d->name), d->name, why, d->pos);
   }
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
@@ -221,8 +242,8 @@ static void module_clashes(scope *sc, const gen_schema *s) {
     if (gen_receives(d, false)) {
       snprintf(name, sizeof(name), "send_%s", py);
       claim(sc, gen_pool_strndup(sc->pool, name, strlen(name)),
-            fmt(sc->pool, "the send helper of message", d->name), d->name,
-            NULL, d->pos);
+            fmt(sc->pool, "the send helper of message", d->name), d->name, NULL,
+            d->pos);
     }
     if (gen_receives(d, true)) {
       snprintf(name, sizeof(name), "client_send_%s", py);
@@ -235,8 +256,7 @@ static void module_clashes(scope *sc, const gen_schema *s) {
 
 /* The methods of ServerHandlers (server) or ClientHandlers. */
 static void handler_clashes(scope *sc, const gen_schema *s, bool server) {
-  static const char *const fixed[] = {"on_unknown", "on_malformed",
-                                      "dispatch"};
+  static const char *const fixed[] = {"on_unknown", "on_malformed", "dispatch"};
   for (size_t i = 0; i < COUNT(fixed); i++)
     claim(sc, fixed[i],
           fmt(sc->pool, "the method",

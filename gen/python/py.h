@@ -16,7 +16,7 @@ typedef struct py_out {
   const gen_schema *s;
   gen_pool *pool;
   const char *schema_name; /* base name of the schema file, for the banner */
-  gen_buf defs;   /* Struct definitions not yet written (py_flush_defs) */
+  gen_buf defs;    /* Struct definitions not yet written (py_flush_defs) */
   gen_map structs; /* "T/fmt" -> the name of its Struct */
   gen_map counts;  /* T -> Structs named after T so far (an int) */
 } py_out;
@@ -97,6 +97,7 @@ typedef struct py_codec {
   const char *ret_tail; /* after T(...): "), pos\n", ")\n", "))\n"... */
   const char *depth1;   /* the depth of a nested struct: "depth + 1" */
   bool pos_dead;        /* nothing reads pos after the result */
+  bool hoist_len;       /* read len(buf) once (not inside another body) */
 } py_codec;
 
 /* Sets up c to write the codec of d in its own functions _enc_T/_dec_T. */
@@ -112,7 +113,6 @@ void py_codec_free(py_codec *c);
 bool py_inlinable(const gen_decl *d);
 /* Writes the Struct definitions collected in o->defs at module level. */
 void py_flush_defs(py_out *o);
-
 
 #define ENC(...) gen_buf_printf(&c->enc, __VA_ARGS__)
 #define DEC(...) gen_buf_printf(&c->dec, __VA_ARGS__)
@@ -143,8 +143,8 @@ const char *py_cat(py_codec *c, const char *a, const char *b, const char *z);
 const char *py_fmt(py_codec *c, const char *fmt, ...) GEN_PRINTF(2, 3);
 /* head, then args separated by ", ", then tail; an arg that would pass
  * column 99 starts a new line aligned after head's last '(' (PEP 8). */
-void py_wrapped(gen_buf *b, const char *head, const char *const *args,
-                size_t n, const char *tail);
+void py_wrapped(gen_buf *b, const char *head, const char *const *args, size_t n,
+                const char *tail);
 /* `raise cls(arg)` at indent ind, broken before arg, then before its
  * " % ", when past column 99. */
 void py_raise(gen_buf *b, const char *ind, const char *cls, const char *arg);
