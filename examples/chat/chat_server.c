@@ -268,7 +268,7 @@ static const chat_store_events store_events = {on_gone, on_lost};
 
 static void refuse(netfw_conn *conn, chat_Refusal why) {
   chat_Refused r = {.reason = why};
-  chat_send_Refused(conn, &r);
+  chat_server_send_Refused(conn, &r);
 }
 
 /* Sends Joined: the snapshot but m itself. false if it could not. */
@@ -281,7 +281,7 @@ static bool send_joined(member *m, const chat_store_member *all, uint32_t n) {
       if (all[i].seq != m->since)
         joined.members[joined.members_count++] =
             (netfw_str){all[i].nick, all[i].len};
-    err = chat_send_Joined(m->conn, &joined);
+    err = chat_server_send_Joined(m->conn, &joined);
   }
   free(joined.members);
   if (err != 0)

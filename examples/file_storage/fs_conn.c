@@ -76,7 +76,7 @@ void fs_stop(fs_conn *fc) {
 void fs_ack(fs_conn *fc, file_storage_Rc rc) {
   file_storage_Ack a = {.rc = rc};
 
-  if (file_storage_send_Ack(fc->conn, &a) != 0)
+  if (file_storage_server_send_Ack(fc->conn, &a) != 0)
     fs_stop(fc);
 }
 

@@ -91,7 +91,7 @@ static void list_done(fs_conn *fc) {
   if (fc->list.failed) {
     netfw_log(NETFW_LOG_ERROR, "LIST failed");
     fs_ack(fc, FILE_STORAGE_RC_NONE);
-  } else if (file_storage_send_ListResp(fc->conn, &resp) != 0) {
+  } else if (file_storage_server_send_ListResp(fc->conn, &resp) != 0) {
     fs_stop(fc);
   }
   fs_finish(fc);

@@ -23,7 +23,7 @@ static void on_hello(void *app, netfw_conn *conn, const greeter_Hello *msg) {
                    msg->name.ptr);
   greeter_Greeting reply = {.text = {text, (uint32_t)n},
                             .visitor = ++st->visitors};
-  greeter_send_Greeting(conn, &reply);
+  greeter_server_send_Greeting(conn, &reply);
 }
 
 static const greeter_server_handlers handlers = {.on_Hello = on_hello};

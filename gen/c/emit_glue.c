@@ -285,7 +285,8 @@ static void emit_server(em *e) {
     if (d->kind != D_MESSAGE || !gen_receives(d, false))
       continue;
     gen_buf_printf(o,
-                   "int %s_send_%s(netfw_conn *conn, const %s_%s *m) {\n"
+                   "int %s_server_send_%s(netfw_conn *conn, const %s_%s *m) "
+                   "{\n"
                    "  netfw_msg msg;\n  int rc;\n\n"
                    "  netfw_msg_init(&msg, %s_%s_ID);\n"
                    "  rc = %s_%s_encode(m, &msg);\n"

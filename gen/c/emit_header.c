@@ -265,6 +265,24 @@ static void emit_codec_protos(gen_buf *b, const gen_schema *s,
                  n);
 }
 
+/* The typed send of message n to a client, and its old name (P_send_N,
+ * before the server_/client_ pair) as a deprecated inline alias. */
+static void emit_server_send(gen_buf *b, const char *p, const char *n) {
+  gen_buf_printf(b,
+                 "/* Encodes m and queues it on conn: encode's errors or "
+                 "netfw_conn_send's. */\n"
+                 "int %s_server_send_%s(netfw_conn *conn, const %s_%s *m);\n\n",
+                 p, n, p, n);
+  gen_buf_printf(b,
+                 "/* The old name of %s_server_send_%s, kept for one "
+                 "release. */\n"
+                 "NETFW_DEPRECATED(\"use %s_server_send_%s\")\n"
+                 "static inline int %s_send_%s(netfw_conn *conn, const %s_%s "
+                 "*m) {\n"
+                 "  return %s_server_send_%s(conn, m);\n}\n\n",
+                 p, n, p, n, p, n, p, n, p, n);
+}
+
 static void emit_server(gen_buf *b, const gen_schema *s) {
   const char *p = s->proto;
   section(b, "server side");
@@ -353,11 +371,7 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
   for (size_t i = 0; i < s->ndecls; i++) {
     const gen_decl *d = s->decls[i];
     if (d->kind == D_MESSAGE && gen_receives(d, false))
-      gen_buf_printf(b,
-                     "/* Encodes m and queues it on conn: encode's errors or "
-                     "netfw_conn_send's. */\n"
-                     "int %s_send_%s(netfw_conn *conn, const %s_%s *m);\n\n",
-                     p, d->name, p, d->name);
+      emit_server_send(b, p, d->name);
   }
   gen_emit_bus_protos(b, s);
 }

@@ -164,6 +164,7 @@ static void decl_symbols(names *n, const char *p, const char *P,
   case D_MESSAGE:
     add_symbol(n, cat(n->pool, U, "_ID", ""), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_send_", d->name), d->name, d->pos);
+    add_symbol(n, cat(n->pool, p, "_server_send_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_client_send_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_publish_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, "handlers.on_", d->name, ""), d->name, d->pos);

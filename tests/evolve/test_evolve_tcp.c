@@ -45,7 +45,7 @@ static void v1_on_hello(void *app, netfw_conn *conn, const ev1_Hello *m) {
   ev1_Welcome w;
   check_v1_hello(&s->tally, m, (uint32_t)++s->hello);
   sample_v1_welcome(&w, m->seq + SEQ_REPLY);
-  EV_CHECK(&s->tally, ev1_send_Welcome(conn, &w) == 0);
+  EV_CHECK(&s->tally, ev1_server_send_Welcome(conn, &w) == 0);
 }
 
 static void v1_on_ping(void *app, netfw_conn *conn, const ev1_Ping *m) {
@@ -54,7 +54,7 @@ static void v1_on_ping(void *app, netfw_conn *conn, const ev1_Ping *m) {
   s->ping++;
   check_v1_ping(&s->tally, m);
   sample_v1_ping(&p);
-  EV_CHECK(&s->tally, ev1_send_Ping(conn, &p) == 0);
+  EV_CHECK(&s->tally, ev1_server_send_Ping(conn, &p) == 0);
 }
 
 static void v1_on_items(void *app, netfw_conn *conn, const ev1_Items *m) {
@@ -63,14 +63,14 @@ static void v1_on_items(void *app, netfw_conn *conn, const ev1_Items *m) {
   s->items++;
   check_v1_items(&s->tally, m);
   sample_v1_items(&it);
-  EV_CHECK(&s->tally, ev1_send_Items(conn, &it) == 0);
+  EV_CHECK(&s->tally, ev1_server_send_Items(conn, &it) == 0);
 }
 
 /* Bye and a message version 1 does not know (Extra) both get a Status. */
 static void v1_reply_status(server_seen *s, netfw_conn *conn) {
   ev1_Status st;
   sample_v1_status(&st);
-  EV_CHECK(&s->tally, ev1_send_Status(conn, &st) == 0);
+  EV_CHECK(&s->tally, ev1_server_send_Status(conn, &st) == 0);
 }
 
 static void v1_on_bye(void *app, netfw_conn *conn, const ev1_Bye *m) {
@@ -106,7 +106,7 @@ static void v2_on_hello(void *app, netfw_conn *conn, const ev2_Hello *m) {
   ev2_Welcome w;
   check_v2_hello_from_v1(&s->tally, m, (uint32_t)++s->hello);
   sample_v2_welcome(&w, m->seq + SEQ_REPLY);
-  EV_CHECK(&s->tally, ev2_send_Welcome(conn, &w) == 0);
+  EV_CHECK(&s->tally, ev2_server_send_Welcome(conn, &w) == 0);
 }
 
 static void v2_on_ping(void *app, netfw_conn *conn, const ev2_Ping *m) {
@@ -115,7 +115,7 @@ static void v2_on_ping(void *app, netfw_conn *conn, const ev2_Ping *m) {
   s->ping++;
   check_v2_ping_from_v1(&s->tally, m);
   sample_v2_ping(&p);
-  EV_CHECK(&s->tally, ev2_send_Ping(conn, &p) == 0);
+  EV_CHECK(&s->tally, ev2_server_send_Ping(conn, &p) == 0);
 }
 
 static void v2_on_items(void *app, netfw_conn *conn, const ev2_Items *m) {
@@ -124,7 +124,7 @@ static void v2_on_items(void *app, netfw_conn *conn, const ev2_Items *m) {
   s->items++;
   check_v2_items_from_v1(&s->tally, m);
   sample_v2_items(&it);
-  EV_CHECK(&s->tally, ev2_send_Items(conn, &it) == 0);
+  EV_CHECK(&s->tally, ev2_server_send_Items(conn, &it) == 0);
 }
 
 static void v2_on_extra(void *app, netfw_conn *conn, const ev2_Extra *m) {
@@ -137,7 +137,7 @@ static void v2_on_bye(void *app, netfw_conn *conn, const ev2_Bye *m) {
   s->bye++;
   EV_CHECK(&s->tally, m->code == 3);
   sample_v2_status(&st);
-  EV_CHECK(&s->tally, ev2_send_Status(conn, &st) == 0);
+  EV_CHECK(&s->tally, ev2_server_send_Status(conn, &st) == 0);
 }
 
 static void v2_on_unknown(void *app, netfw_conn *conn, netfw_msg *msg) {

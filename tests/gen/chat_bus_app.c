@@ -53,14 +53,14 @@ static void on_join(void *app, netfw_conn *conn, const chat_Join *m) {
 
   if (m->nick.len == 0 || m->nick.len >= sizeof(r->members[0].nick) ||
       r->count == MAX_MEMBERS) {
-    (void)chat_send_Refused(conn, &refused);
+    (void)chat_server_send_Refused(conn, &refused);
     return;
   }
   r->members[r->count].conn = conn;
   memcpy(r->members[r->count].nick, m->nick.ptr, m->nick.len);
   r->members[r->count].nick[m->nick.len] = '\0';
   r->count++;
-  (void)chat_send_Joined(conn, &joined);
+  (void)chat_server_send_Joined(conn, &joined);
 }
 
 /* Publishes what a member says to every worker of the room, this one too. */
@@ -85,7 +85,7 @@ static void on_bus_line(void *app, const char *channel, const chat_Line *m) {
   for (int i = 0; i < r->count; i++)
     if (strlen(r->members[i].nick) != m->from.len ||
         memcmp(r->members[i].nick, m->from.ptr, m->from.len) != 0)
-      (void)chat_send_Line(r->members[i].conn, m);
+      (void)chat_server_send_Line(r->members[i].conn, m);
 }
 
 /* Logs what the room does not know. */

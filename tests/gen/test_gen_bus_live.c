@@ -63,7 +63,7 @@ static void srv_closed(void *app, netfw_conn *conn, netfw_close_reason why) {
 static void answer_ack(worker_state *w, file_storage_Rc rc) {
   file_storage_Ack ack = {rc};
   if (w->waiting != NULL)
-    (void)file_storage_send_Ack(w->waiting, &ack);
+    (void)file_storage_server_send_Ack(w->waiting, &ack);
 }
 
 /* A failed publish is answered at once, with NONE. */
@@ -116,7 +116,7 @@ static void bus_on_add(void *app, const char *channel,
     return;
   if (strcmp(channel, CHANNEL) != 0)
     r.filename = str("wrong channel");
-  (void)file_storage_send_GetResp(w->waiting, &r);
+  (void)file_storage_server_send_GetResp(w->waiting, &r);
 }
 
 static void bus_on_list(void *app, const char *channel,

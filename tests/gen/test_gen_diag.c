@@ -423,7 +423,7 @@ static void test_gen_diag_names_and_docs(void **state) {
   assert_non_null(strstr(r.header.data, "/* The add message */\n"));
   assert_non_null(strstr(r.header.data, "typedef struct fs_AddFile fs_AddFile;\n"));
   assert_non_null(strstr(r.header.data, "int fs_client_send_AddFile(netfw_client *c, const fs_AddFile *m);"));
-  assert_null(strstr(r.header.data, "fs_send_AddFile"));
+  assert_null(strstr(r.header.data, "fs_server_send_AddFile"));
   assert_non_null(strstr(r.source.data, "#include \"my-fs.netfw.h\"\n"));
   assert_non_null(strstr(r.stubs.data, "static void on_AddFile(void *app, netfw_conn *conn, const fs_AddFile *msg)"));
   gen_result_free(&r);

@@ -252,19 +252,19 @@ static void srv_on_add(void *app, netfw_conn *conn, const file_storage_Add *m) {
   else if (str_eq(m->filename, "dup"))
     ack.rc = FILE_STORAGE_RC_FILE_EXISTS;
   a->adds++;
-  (void)file_storage_send_Ack(conn, &ack);
+  (void)file_storage_server_send_Ack(conn, &ack);
 }
 
 static void srv_on_list(void *app, netfw_conn *conn,
                         const file_storage_List *m) {
   file_storage_FileEntry e[2] = {{str("a.txt"), 3}, {str("bb"), 258}};
   file_storage_ListResp lr = {e, 2};
-  (void)file_storage_send_ListResp(conn, &lr);
+  (void)file_storage_server_send_ListResp(conn, &lr);
 }
 
 static void srv_on_get(void *app, netfw_conn *conn, const file_storage_Get *m) {
   file_storage_GetResp r = {m->filename, {(const uint8_t *)"xyz", 3}};
-  (void)file_storage_send_GetResp(conn, &r);
+  (void)file_storage_server_send_GetResp(conn, &r);
 }
 
 static const file_storage_server_handlers srv_handlers = {

@@ -72,7 +72,7 @@ typedef struct run {
 /* Answers every request with Reply{of = its id}. */
 static void reply(netfw_conn *c, uint32_t of) {
   st_Reply r = {.of = of};
-  (void)st_send_Reply(c, &r);
+  (void)st_server_send_Reply(c, &r);
 }
 
 static void on_ping(void *app, netfw_conn *c, const st_Ping *m) {

@@ -12,7 +12,7 @@ static void on_ping(void *app, netfw_conn *conn, const ping_Ping *msg) {
                    msg->who.ptr);
   ping_Pong pong = {.n = msg->n + 1, .greeting = {text, (uint32_t)n}};
   (void)app;
-  ping_send_Pong(conn, &pong);
+  ping_server_send_Pong(conn, &pong);
 }
 
 static void on_pong(void *user, const ping_Pong *msg) {
