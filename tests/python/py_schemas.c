@@ -26,6 +26,10 @@ PY_ROUNDTRIP(fz, Repeats)
 PY_ROUNDTRIP(fz, Optionals)
 PY_ROUNDTRIP(fz, Nested)
 PY_ROUNDTRIP(fz, Empty)
+PY_ROUNDTRIP(fz, Ext)
+PY_ROUNDTRIP(fz, Window)
+PY_ROUNDTRIP(fz, ETree)
+PY_ROUNDTRIP(fz, Grows)
 static const py_type fz_types[] = {
     {"Point", py_rt_fz_Point},         {"Inner", py_rt_fz_Inner},
     {"Tree", py_rt_fz_Tree},           {"Deep", py_rt_fz_Deep},
@@ -33,7 +37,9 @@ static const py_type fz_types[] = {
     {"Strings", py_rt_fz_Strings},     {"Blobs", py_rt_fz_Blobs},
     {"Enums", py_rt_fz_Enums},         {"Arrays", py_rt_fz_Arrays},
     {"Repeats", py_rt_fz_Repeats},     {"Optionals", py_rt_fz_Optionals},
-    {"Nested", py_rt_fz_Nested},       {"Empty", py_rt_fz_Empty}};
+    {"Nested", py_rt_fz_Nested},       {"Empty", py_rt_fz_Empty},
+    {"Ext", py_rt_fz_Ext},             {"Window", py_rt_fz_Window},
+    {"ETree", py_rt_fz_ETree},         {"Grows", py_rt_fz_Grows}};
 
 /* protocols/file_storage.netproto */
 PY_ROUNDTRIP(file_storage, FileEntry)

@@ -18,14 +18,15 @@ def fz_scalars(m):
         ("Ints", m.Ints(a=255, b=65535, c=4294967295, d=2**64 - 1, e=-128,
                         f=-32768, g=-2**31, h=-2**63)),
         ("Ints", m.Ints(a=1, b=0x0102, c=258, d=1, e=-1, f=-2, g=2**31 - 1,
-                        h=-4)),
+                        h=-4, k=65535, l=-2**31, m=-1.5, n=False, o=[1, 255])),
         ("Floats", m.Floats()),
         ("Floats", m.Floats(x=1.0, y=-2.0, z=True)),
         ("Floats", m.Floats(x=-0.0, y=1e300, z=False)),
         ("Floats", m.Floats(x=INF, y=-INF, z=True)),
         ("Floats", m.Floats(x=3.4028234663852886e38, y=5e-324, z=False)),
         ("Enums", m.Enums()),
-        ("Enums", m.Enums(e8=m.E8.C, e16=m.E16.HI, e32=m.E32.BIG)),
+        ("Enums", m.Enums(e8=m.E8.C, e16=m.E16.HI, e32=m.E32.BIG, rc=999,
+                          hi=m.E16.LO, bad=m.Rc.OK)),
         ("Enums", m.Enums(e8=m.E8.B, e16=m.E16.LO, e32=m.E32.NIL)),
     ]
 
@@ -37,6 +38,8 @@ def fz_texts(m):
                               s32="\U0001d11e emoji \U0001f600")),
         ("Strings", m.Strings(s8="x" * 255, s16="x" * 300, s32="")),
         ("Strings", m.Strings(s8="\x7f", s16="x" * 65535, s32="x" * 70000)),
+        ("Strings", m.Strings(s8="a", note="", tag=b"", maybe=7,
+                              more=["x", "yz"])),
         ("Blobs", m.Blobs()),
         ("Blobs", m.Blobs(b8=b"\x01\x02\x03", b16=ramp(255), b32=b"\x00")),
         ("Blobs", m.Blobs(b8=ramp(255), b16=ramp(1000), b32=ramp(70000))),
@@ -104,10 +107,27 @@ def fz_nested(m):
     ]
 
 
+def fz_evolving(m):
+    """The schema's evolution part: extensible structs, Grows."""
+    Ext, W, T = m.Ext, m.Window, m.ETree
+    x1 = Ext(a=1, s="e", more=1, at=m.Point(x=1, y=2), rc=m.Rc.BAD)
+    t1 = T(v=1, kids=[T(v=2, kids=[], w=3)], w=4)
+    return [
+        ("Ext", Ext()), ("Ext", x1),
+        ("Window", W()), ("Window", W(x=5)),
+        ("ETree", T()), ("ETree", t1),
+        ("Grows", m.Grows()),
+        ("Grows", m.Grows(plain=x1, many=[x1, Ext()], maybe=x1,
+                          two=[Ext(), x1], win=W(x=9), wins=[W(x=1), W(x=2)],
+                          tree=t1, rc=300, ports=[80, 443], later=x1,
+                          flag=False)),
+    ]
+
+
 def fz(m):
     """tests/fuzz/all_types.netproto, as fixtures_fz.c."""
     return (fz_scalars(m) + fz_texts(m) + fz_arrays(m) + fz_optionals(m) +
-            fz_structs(m) + fz_nested(m))
+            fz_structs(m) + fz_nested(m) + fz_evolving(m))
 
 
 def fs(m):

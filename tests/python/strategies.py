@@ -28,14 +28,25 @@ def fz(m):
         m.Tree, label=text8, kids=st.lists(kids, max_size=4)), max_leaves=12)
     deep = st.builds(m.Deep, inner=inner, maybe=st.none() | inner,
                      corners=fixed(point, 2))
+    rc = open_enum(m.Rc, 16)
+    ext = st.builds(m.Ext, a=u8, s=text8, more=u32, at=st.none() | point,
+                    rc=rc)
+    window = st.builds(m.Window, x=u8)
+    eleaf = st.builds(m.ETree, v=u8, kids=st.just([]), w=u8)
+    etree = st.recursive(eleaf, lambda kids: st.builds(
+        m.ETree, v=u8, kids=st.lists(kids, max_size=3), w=u8), max_leaves=8)
     return {
         "Point": point, "Inner": inner, "Tree": tree, "Deep": deep,
         "Ints": st.builds(m.Ints, a=u8, b=u16, c=u32, d=u64, e=i8, f=i16,
-                          g=i32, h=i64),
+                          g=i32, h=i64, k=u16, l=i32, m=f64,
+                          n=st.booleans(), o=fixed(u8, 2)),
         "Floats": st.builds(m.Floats, x=f32, y=f64, z=st.booleans()),
-        "Strings": st.builds(m.Strings, s8=text8, s16=text, s32=text),
+        "Strings": st.builds(m.Strings, s8=text8, s16=text, s32=text,
+                             note=text8, tag=blob, maybe=st.none() | u32,
+                             more=st.lists(text8, max_size=5)),
         "Blobs": st.builds(m.Blobs, b8=blob8, b16=blob, b32=blob),
-        "Enums": st.builds(m.Enums, e8=e8, e16=e16, e32=e32),
+        "Enums": st.builds(m.Enums, e8=e8, e16=e16, e32=e32, rc=rc, hi=e16,
+                           bad=rc),
         "Arrays": st.builds(m.Arrays, raw=fixed(u8, 4), names=fixed(text8, 2),
                             pts=fixed(point, 3), codes=fixed(e16, 2)),
         "Repeats": st.builds(
@@ -49,6 +60,13 @@ def fz(m):
         "Nested": st.builds(m.Nested, tree=tree, deep=deep,
                             many=st.lists(deep, max_size=4)),
         "Empty": st.builds(m.Empty),
+        "Ext": ext, "Window": window, "ETree": etree,
+        "Grows": st.builds(
+            m.Grows, plain=ext, many=st.lists(ext, max_size=3),
+            maybe=st.none() | ext, two=fixed(ext, 2), win=window,
+            wins=st.lists(window, max_size=3), tree=etree, rc=rc,
+            ports=st.lists(u16, max_size=5), later=st.none() | ext,
+            flag=st.booleans()),
     }
 
 
