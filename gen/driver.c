@@ -69,6 +69,7 @@ void gen_result_free(gen_result *r) {
   for (size_t i = 0; i < GEN_MAX_FILES; i++)
     gen_buf_free(&r->files[i]);
   gen_buf_free(&r->stubs);
+  gen_buf_free(&r->client_stubs);
   gen_buf_free(&r->fuzz);
   gen_pool_free(&r->pool);
 }

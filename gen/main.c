@@ -1,7 +1,9 @@
 /* netfw-gen: compiles a .netproto schema into <proto>.netfw.h/.c (or, with
- * --lang, another back end's files).
+ * --lang, another back end's files); with --check-compat, compares two
+ * versions of a schema instead (compat/, docs/compat.md).
  *
- * Exit status: 0 done, 1 the schema has errors, 2 usage or I/O error. */
+ * Exit status: 0 done (compatible), 1 the schema has errors (breaking
+ * changes), 2 usage or I/O error. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "netfw/version.h"
 
+#include "compat/compat.h"
 #include "gen.h"
 
 enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
@@ -21,6 +24,8 @@ static const char usage[] =
     "                 [--depfile FILE] [--fuzz-harness FILE] [--version] "
     "[--help]\n"
     "                 schema.netproto\n"
+    "       netfw-gen --check-compat OLD.netproto NEW.netproto "
+    "[--format text|json]\n"
     "\n"
     "Compiles a .netproto schema into NAME.netfw.h and NAME.netfw.c in DIR\n"
     "(default: the current directory), NAME being the schema file's name\n"
@@ -34,6 +39,12 @@ static const char usage[] =
     "tools)\n"
     "  --fuzz-harness FILE\n"
     "                  also write a libFuzzer harness for the decoders\n"
+    "  --check-compat OLD NEW\n"
+    "                  generate nothing: check that peers built from schema "
+    "NEW\n"
+    "                  and from schema OLD can talk both ways "
+    "(docs/compat.md)\n"
+    "  --format FMT    --check-compat's report: text (default) or json\n"
     "  --version       print the version and exit\n"
     "  --help          print this help and exit\n"
     "\n"
@@ -41,7 +52,9 @@ static const char usage[] =
 
 static const char usage_tail[] =
     "\n"
-    "Exit status: 0 success, 1 errors in the schema, 2 usage or I/O error.\n";
+    "Exit status: 0 success, 1 errors in the schema, 2 usage or I/O error.\n"
+    "--check-compat: 0 compatible (warnings may be printed), 1 breaking\n"
+    "changes or errors in a schema, 2 usage or I/O error.\n";
 
 /* The usage text, with the list of back ends. */
 static void print_usage(FILE *f) {
@@ -157,6 +170,9 @@ typedef struct options {
   const char *out_dir, *stubs, *depfile, *schema, *fuzz;
   const gen_backend *lang;
   bool force;
+  const char *compat_old, *compat_new; /* --check-compat OLD NEW */
+  const char *format;                  /* --format */
+  int generating; /* options that only apply when generating */
 } options;
 
 /* The value of option a (argv[i]), or NULL after a message. */
@@ -191,6 +207,8 @@ static bool set_option(options *o, const char *a, const char *v) {
     o->fuzz = v;
   else if (strcmp(a, "--depfile") == 0)
     o->depfile = v;
+  else if (strcmp(a, "--format") == 0)
+    o->format = v;
   else
     return (o->lang = pick_lang(v)) != NULL;
   return true;
@@ -199,7 +217,23 @@ static bool set_option(options *o, const char *a, const char *v) {
 static bool takes_value(const char *a) {
   return strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
          strcmp(a, "--depfile") == 0 || strcmp(a, "--fuzz-harness") == 0 ||
-         strcmp(a, "--lang") == 0;
+         strcmp(a, "--lang") == 0 || strcmp(a, "--format") == 0;
+}
+
+/* --check-compat OLD NEW into o; false after a message. */
+static bool set_compat(options *o, int argc, char **argv, int *i) {
+  if (*i + 2 >= argc) {
+    fprintf(stderr, "netfw-gen: --check-compat needs two schemas (OLD NEW)\n");
+    print_usage(stderr);
+    return false;
+  }
+  if (o->compat_old != NULL) {
+    fprintf(stderr, "netfw-gen: --check-compat given twice\n");
+    return false;
+  }
+  o->compat_old = argv[++*i];
+  o->compat_new = argv[++*i];
+  return true;
 }
 
 /* Parses the command line into o. Returns -1 to go on, else an exit
@@ -216,10 +250,15 @@ static int parse_args(options *o, int argc, char **argv) {
       return 0;
     } else if (strcmp(a, "--force") == 0) {
       o->force = true;
+      o->generating++;
+    } else if (strcmp(a, "--check-compat") == 0) {
+      if (!set_compat(o, argc, argv, &i))
+        return EXIT_USAGE;
     } else if (takes_value(a)) {
       const char *v = option_value(argc, argv, &i);
       if (v == NULL || !set_option(o, a, v))
         return EXIT_USAGE;
+      o->generating += strcmp(a, "--format") != 0;
     } else if (a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, "netfw-gen: unknown option %s\n", a);
       print_usage(stderr);
@@ -235,9 +274,57 @@ static int parse_args(options *o, int argc, char **argv) {
   return -1;
 }
 
+/* The options of --check-compat; false after a message. */
+static bool check_compat_options(const options *o, gen_compat_format *fmt) {
+  if (o->schema != NULL || o->generating > 0) {
+    fprintf(stderr, "netfw-gen: --check-compat takes two schemas and no "
+                    "option but --format\n");
+    return false;
+  }
+  if (o->format == NULL || strcmp(o->format, "text") == 0) {
+    *fmt = GEN_COMPAT_TEXT;
+  } else if (strcmp(o->format, "json") == 0) {
+    *fmt = GEN_COMPAT_JSON;
+  } else {
+    fprintf(stderr,
+            "netfw-gen: unknown format '%s' for --format (known: "
+            "text, json)\n",
+            o->format);
+    return false;
+  }
+  return true;
+}
+
+/* netfw-gen --check-compat OLD NEW: the report on stdout. */
+static int check_compat(const options *o) {
+  gen_compat_format fmt;
+  gen_buf out = {0}, err = {0};
+  int status;
+
+  if (!check_compat_options(o, &fmt))
+    return EXIT_USAGE;
+  status = gen_compat_run(o->compat_old, o->compat_new, fmt, &out, &err);
+  if (out.len > 0)
+    fwrite(out.data, 1, out.len, stdout);
+  if (err.len > 0)
+    fputs(err.data, stderr);
+  gen_buf_free(&out);
+  gen_buf_free(&err);
+  if (fflush(stdout) != 0) {
+    fprintf(stderr, "netfw-gen: cannot write the report: %s\n",
+            strerror(errno));
+    return EXIT_USAGE;
+  }
+  return status;
+}
+
 /* Checks the options against each other and the file system; false after a
  * message. */
 static bool check_options(const options *o) {
+  if (o->format != NULL) {
+    fprintf(stderr, "netfw-gen: --format only applies to --check-compat\n");
+    return false;
+  }
   if (o->schema == NULL) {
     fprintf(stderr, "netfw-gen: no schema given\n");
     print_usage(stderr);
@@ -315,6 +402,8 @@ int main(int argc, char **argv) {
 
   if (status >= 0)
     return status;
+  if (o.compat_old != NULL)
+    return check_compat(&o);
   if (!check_options(&o) || read_file(o.schema, &src, &len) != 0)
     return EXIT_USAGE;
   if (gen_compile_with(&r, o.lang, o.schema, src, len) != 0) {

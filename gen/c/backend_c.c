@@ -34,10 +34,12 @@ static void emit_c(gen_result *r, const gen_schema *s,
   gen_emit_header(&r->header, s, &o, &r->pool);
   gen_emit_source(&r->source, s, &o, &r->pool);
   gen_emit_stubs(&r->stubs, s, &o, &r->pool);
+  gen_emit_client_stubs(&r->client_stubs, s, &o, &r->pool);
   gen_reflow(&r->header);
   gen_reflow(&r->source);
   gen_emit_fuzz(&r->fuzz, s, &o, &r->pool);
   gen_reflow(&r->stubs);
+  gen_reflow(&r->client_stubs);
   gen_reflow(&r->fuzz);
 }
 

@@ -81,9 +81,13 @@ void gen_emit_window_enc(gen_buf *b, const gen_schema *s, const gen_decl *d,
                          bool open);
 void gen_emit_window_dec(gen_buf *b, const gen_schema *s, const gen_decl *d);
 
-/* --stubs: a handler skeleton for the messages the server receives. */
+/* --stubs: a server skeleton with main() for the messages the server
+ * receives. */
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool);
+/* --client-stubs: a client skeleton with main() (emit_client_stubs.c). */
+void gen_emit_client_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
+                           gen_pool *pool);
 /* --fuzz-harness: a libFuzzer harness over every decoder. */
 void gen_emit_fuzz(gen_buf *b, const gen_schema *s, const gen_out *o,
                    gen_pool *pool);

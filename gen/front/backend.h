@@ -25,6 +25,7 @@ typedef struct gen_result {
     };
   };
   gen_buf stubs;    /* --stubs FILE, when the back end has stubs */
+  gen_buf client_stubs; /* --client-stubs FILE, likewise */
   gen_buf fuzz;     /* --fuzz-harness FILE, likewise */
   const char *base; /* output base name: the schema file's, no extension */
   gen_pool pool;    /* everything the run allocated */

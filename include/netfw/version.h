@@ -8,7 +8,7 @@
 #define NETFW_VERSION_H
 
 #define NETFW_VERSION_MAJOR 0
-#define NETFW_VERSION_MINOR 4
+#define NETFW_VERSION_MINOR 5
 #define NETFW_VERSION_PATCH 0
 
 #define NETFW__STR2(x) #x
@@ -23,7 +23,7 @@
    NETFW_VERSION_PATCH)
 
 /* Bumped whenever generated code and the runtime stop fitting together. */
-#define NETFW_GEN_ABI 3
+#define NETFW_GEN_ABI 4
 
 #include "netfw/export.h"
 

@@ -52,6 +52,40 @@ grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c)$" "$WORK/err
 "$GEN" --help | grep -q "^  --lang LANG" || fail "--help does not describe --lang"
 "$GEN" --help | grep -q "^  c  *C11" || fail "--help does not list the C back end"
 
+# --check-compat OLD NEW [--format text|json] (the rules: tests/compat/)
+"$GEN" --help | grep -q "^       netfw-gen --check-compat OLD.netproto NEW.netproto \[--format text|json\]$" \
+  || fail "--help does not show --check-compat's usage"
+"$GEN" --help | grep -q "^  --check-compat OLD NEW$" || fail "--help does not describe --check-compat"
+"$GEN" --help | grep -q "^  --format FMT" || fail "--help does not describe --format"
+printf 'protocol p;\nmessage A = 1 { u32 x; }\n' >"$WORK/v1.netproto"
+printf 'protocol p;\noption version = 2;\nmessage A = 1 { u32 x; u8 y [since 2]; }\n' >"$WORK/v2.netproto"
+printf 'protocol p;\nmessage A = 1 { u16 x; }\n' >"$WORK/v3.netproto"
+expect 0 "--check-compat compatible" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto"
+[ "$(cat "$WORK/out")" = "netfw-gen: compatible, 0 warnings" ] && [ ! -s "$WORK/err" ] \
+  || fail "--check-compat compatible output: $(cat "$WORK/out" "$WORK/err")"
+expect 1 "--check-compat breaking" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v3.netproto"
+[ "$(head -n 1 "$WORK/out")" = "$WORK/v3.netproto:2:17: error: field 'x' of message 'A' changed type from u32 to u16 [field-type-changed]" ] \
+  && [ "$(sed -n 2p "$WORK/out")" = "$WORK/v1.netproto:2:17: note: was 'u32 x'" ] \
+  || fail "--check-compat breaking output: $(cat "$WORK/out")"
+expect 1 "--check-compat --format json breaking" "$GEN" --format json --check-compat "$WORK/v1.netproto" "$WORK/v3.netproto"
+grep -q '^{"compatible":false,.*"rule":"field-type-changed"' "$WORK/out" || fail "json output: $(cat "$WORK/out")"
+expect 0 "--check-compat --format text" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto" --format text
+printf 'protocol p;\nmessage A = 1 { Nope x; }\n' >"$WORK/v4.netproto"
+expect 1 "--check-compat, schema with errors" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v4.netproto"
+grep -q "^$WORK/v4.netproto:2:17: error: unknown type 'Nope'$" "$WORK/out" || fail "schema error in the report: $(cat "$WORK/out")"
+expect 2 "--check-compat, missing file" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/nope.netproto"
+grep -q "^netfw-gen: cannot open $WORK/nope.netproto: " "$WORK/err" || fail "missing file message: $(cat "$WORK/err")"
+[ ! -s "$WORK/out" ] || fail "a report despite an I/O error"
+expect 2 "--check-compat with one schema" "$GEN" --check-compat "$WORK/v1.netproto"
+expect 2 "--check-compat and a schema" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto" "$FS"
+expect 2 "--check-compat and -o" "$GEN" -o "$WORK/a" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto"
+expect 2 "--check-compat twice" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto"
+expect 2 "unknown --format" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto" --format yaml
+grep -q "^netfw-gen: unknown format 'yaml' for --format (known: text, json)$" "$WORK/err" \
+  || fail "unknown --format message: $(cat "$WORK/err")"
+expect 2 "--format without a value" "$GEN" --check-compat "$WORK/v1.netproto" "$WORK/v2.netproto" --format
+expect 2 "--format without --check-compat" "$GEN" --format json -o "$WORK/a" "$FS"
+
 printf 'protocol p;\nmessage A = 1 {}\nmessage B = 1 {}\n' >"$WORK/dup.netproto"
 expect 1 "schema error" "$GEN" -o "$WORK/bad" "$WORK/dup.netproto"
 grep -q "dup.netproto:3:13: error: duplicate message id 1 (also used by 'A' at 2:9)" "$WORK/err" \

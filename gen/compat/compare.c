@@ -1,0 +1,214 @@
+/* --check-compat at the schema level: version, byte order, the protocol's
+ * name, messages matched by wire id (removed, moved, reused, renamed,
+ * direction) and reservations. Fields, structs and enums are compared in
+ * compare_types.c. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+
+compat_finding *compat_err(compat_ctx *c, const char *rule, gen_pos pos,
+                           const char *fmt, ...) {
+  compat_finding *f;
+  va_list ap;
+
+  va_start(ap, fmt);
+  f = compat_vadd(c->r, true, rule, c->new_->path, pos, fmt, ap);
+  va_end(ap);
+  return f;
+}
+
+compat_finding *compat_warn(compat_ctx *c, const char *rule, gen_pos pos,
+                            const char *fmt, ...) {
+  compat_finding *f;
+  va_list ap;
+
+  va_start(ap, fmt);
+  f = compat_vadd(c->r, false, rule, c->new_->path, pos, fmt, ap);
+  va_end(ap);
+  return f;
+}
+
+void compat_was(compat_ctx *c, compat_finding *f, gen_pos pos, const char *fmt,
+                ...) {
+  va_list ap;
+
+  va_start(ap, fmt);
+  compat_vnote(f, c->old->path, pos, fmt, ap);
+  va_end(ap);
+}
+
+/* Where `option version` is, or the protocol statement when unset. */
+static gen_pos version_pos(const compat_schema *cs) {
+  return cs->s.version_set ? cs->s.version_pos : cs->s.proto_pos;
+}
+
+/* Where `option endian` is, or the protocol statement when unset. */
+static gen_pos endian_pos(const compat_schema *cs) {
+  return cs->s.endian_set ? cs->s.endian_pos : cs->s.proto_pos;
+}
+
+/* The version may only grow; the byte order never changes; the protocol's
+ * name is API (every C symbol starts with it), not wire. */
+static void compare_header(compat_ctx *c) {
+  const compat_schema *o = c->old, *n = c->new_;
+  compat_finding *f;
+
+  if (n->version < o->version) {
+    f = compat_err(c, "version-decreased", version_pos(n),
+                   "version went down from %u to %u", o->version, n->version);
+    compat_was(c, f, version_pos(o), "was version %u", o->version);
+  }
+  if (n->s.big_endian != o->s.big_endian) {
+    f = compat_err(c, "endian-changed", endian_pos(n),
+                   "byte order changed from %s to %s endian",
+                   o->s.big_endian ? "big" : "little",
+                   n->s.big_endian ? "big" : "little");
+    compat_was(c, f, endian_pos(o), "was %s endian%s",
+               o->s.big_endian ? "big" : "little",
+               o->s.endian_set ? "" : " (the default)");
+  }
+  if (strcmp(n->s.proto, o->s.proto) != 0) {
+    f = compat_warn(c, "protocol-renamed", n->s.proto_pos,
+                    "protocol renamed from '%s' to '%s' (the generated C "
+                    "names change)",
+                    o->s.proto, n->s.proto);
+    compat_was(c, f, o->s.proto_pos, "was '%s'", o->s.proto);
+  }
+}
+
+/* A message's direction as written (no arrow: both sides receive it). */
+static const char *dir_text(gen_dir d) {
+  return d == DIR_BOTH     ? "both sides"
+         : d == DIR_SERVER ? "'-> server'"
+                           : "'-> client'";
+}
+
+/* A side that received m in OLD must still receive it in NEW; a side may
+ * start receiving it (as with a message added). */
+static void compare_direction(compat_ctx *c, const gen_decl *mo,
+                              const gen_decl *mn) {
+  compat_finding *f;
+
+  if (mn->dir == mo->dir || mn->dir == DIR_BOTH)
+    return;
+  f = compat_err(c, "direction-narrowed", mn->pos,
+                 "message '%s' %s from %s to %s: a side that received it "
+                 "no longer does",
+                 mn->name, mo->dir == DIR_BOTH ? "narrowed" : "turned",
+                 dir_text(mo->dir), dir_text(mn->dir));
+  compat_was(c, f, mo->pos, "was %s",
+             mo->dir == DIR_BOTH ? "received by both sides"
+                                 : dir_text(mo->dir));
+}
+
+/* One message of OLD against NEW: the message with its id, or what became
+ * of it. */
+static void compare_message(compat_ctx *c, const gen_decl *mo) {
+  const gen_schema *n = &c->new_->s;
+  const gen_decl *byname = compat_message_by_name(c->new_, mo->name);
+  const gen_decl *mn = compat_message_by_id(c->new_, mo->id);
+  const gen_decl *was;
+  compat_finding *f;
+
+  if (byname != NULL && byname->id != mo->id) {
+    f = compat_err(c, "message-id-changed", byname->id_pos,
+                   "message '%s' changed its id from %" PRIu64 " to %" PRIu64,
+                   mo->name, mo->id, byname->id);
+    compat_was(c, f, mo->id_pos, "was id %" PRIu64, mo->id);
+    return;
+  }
+  if (mn == NULL) {
+    if (compat_reserved_id(c->new_, mo->id) != NULL)
+      return; /* retired on purpose */
+    f = compat_err(c, "message-removed", n->proto_pos,
+                   "message '%s' (id %" PRIu64 ") removed without "
+                   "'reserved %" PRIu64 ";'",
+                   mo->name, mo->id, mo->id);
+    compat_was(c, f, mo->pos, "was message '%s' = %" PRIu64, mo->name, mo->id);
+    return;
+  }
+  if (strcmp(mn->name, mo->name) != 0) {
+    was = compat_message_by_name(c->old, mn->name);
+    if (was != NULL) {
+      f = compat_err(c, "message-id-reused", mn->id_pos,
+                     "id %" PRIu64 " now carries message '%s' (id %" PRIu64
+                     " before) instead of '%s'",
+                     mo->id, mn->name, was->id, mo->name);
+      compat_was(c, f, mo->pos, "was message '%s' = %" PRIu64, mo->name,
+                 mo->id);
+      return;
+    }
+    f = compat_warn(c, "message-renamed", mn->pos,
+                    "message %" PRIu64 " renamed from '%s' to '%s' (the "
+                    "generated names change)",
+                    mo->id, mo->name, mn->name);
+    compat_was(c, f, mo->pos, "was '%s'", mo->name);
+  }
+  compare_direction(c, mo, mn);
+  compat_compare_fields(c, mo, mn);
+}
+
+/* A message of NEW on an id that OLD reserved. */
+static void check_reserved_reuse(compat_ctx *c, const gen_decl *mn) {
+  const gen_reserved *rv;
+  compat_finding *f;
+
+  if (compat_message_by_id(c->old, mn->id) != NULL)
+    return; /* compared from the old side */
+  rv = compat_reserved_id(c->old, mn->id);
+  if (rv == NULL)
+    return;
+  f = compat_err(c, "message-id-reused", mn->id_pos,
+                 "message '%s' uses id %" PRIu64 ", which the old schema "
+                 "reserved",
+                 mn->name, mn->id);
+  compat_was(c, f, rv->pos, "was reserved");
+}
+
+/* A reservation of OLD that NEW no longer has. Reusing the id is an
+ * error reported with the message that reuses it. */
+static void check_dropped(compat_ctx *c, const gen_reserved *rv) {
+  const gen_schema *n = &c->new_->s;
+  compat_finding *f;
+
+  if (rv->is_name) {
+    if (compat_reserved_name(c->new_, rv->name) != NULL)
+      return;
+    f = compat_warn(c, "reservation-dropped", n->proto_pos,
+                    "reservation of message name '%s' dropped", rv->name);
+    compat_was(c, f, rv->pos, "was reserved");
+    return;
+  }
+  if (compat_reserved_id(c->new_, rv->id) != NULL ||
+      compat_message_by_id(c->new_, rv->id) != NULL)
+    return;
+  f = compat_warn(c, "reservation-dropped", n->proto_pos,
+                  "reservation of message id %" PRIu64 " dropped", rv->id);
+  compat_was(c, f, rv->pos, "was reserved");
+}
+
+void compat_compare(const compat_schema *old, const compat_schema *new_,
+                    compat_report *r) {
+  compat_ctx c;
+
+  memset(&c, 0, sizeof(c));
+  c.old = old;
+  c.new_ = new_;
+  c.r = r;
+  compare_header(&c);
+  for (size_t i = 0; i < old->s.ndecls; i++)
+    if (old->s.decls[i]->kind == D_MESSAGE)
+      compare_message(&c, old->s.decls[i]);
+  compat_compare_queued(&c);
+  for (size_t i = 0; i < new_->s.ndecls; i++)
+    if (new_->s.decls[i]->kind == D_MESSAGE)
+      check_reserved_reuse(&c, new_->s.decls[i]);
+  for (size_t i = 0; i < old->s.nreserved; i++)
+    check_dropped(&c, &old->s.reserved[i]);
+  free(c.seen_old);
+  free(c.seen_new);
+  gen_map_free(&c.seen);
+  gen_pool_free(&c.pool);
+}
