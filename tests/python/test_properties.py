@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import strategies
 from conftest import SOURCE_DIR, c_decoder, gen_module
 
-EXAMPLES = 150  # per type and property: the whole file takes about 20 s
+EXAMPLES = 100  # per type and property: the whole file takes 15-30 s
 KEYS = ["fz", "pyev2"]
 
 
