@@ -41,15 +41,19 @@ ENTRIES, FILE_SIZE = 16, 1024
 def load_module(args):
     """The generated file_storage module (generated into a temporary
     directory unless --module names one)."""
-    path = args.module
-    if path is None:
-        out = tempfile.mkdtemp(prefix="netfw-pybench-")
+    if args.module is not None:
+        return import_file(args.module)
+    with tempfile.TemporaryDirectory(prefix="netfw-pybench-") as out:
         run = subprocess.run([args.gen, "--lang", "python", "-o", out, SCHEMA],
                              capture_output=True, text=True)
         if run.returncode != 0:
             sys.exit(f"python-codec: {args.gen} --lang python failed:\n"
                      f"{run.stderr}")
-        path = os.path.join(out, "file_storage_netfw.py")
+        return import_file(os.path.join(out, "file_storage_netfw.py"))
+
+
+def import_file(path):
+    """Imports the module file at path as file_storage_netfw."""
     spec = importlib.util.spec_from_file_location("file_storage_netfw", path)
     mod = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = mod

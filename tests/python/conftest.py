@@ -14,6 +14,7 @@ Every wait is bounded."""
 import importlib.util
 import os
 import select
+import shutil
 import signal
 import struct
 import subprocess
@@ -171,8 +172,13 @@ def c_decoder(key):
 
 
 def pytest_sessionfinish(session, exitstatus):
-    for dec in _decoders.values():
-        dec.close()
+    """Ends the py_decode processes (each must exit 0) and removes the
+    generated modules."""
+    try:
+        for dec in _decoders.values():
+            dec.close()
+    finally:
+        shutil.rmtree(_GEN_DIR, ignore_errors=True)
 
 
 def binary(name):
@@ -203,7 +209,7 @@ class Server:
                     return int(line.rsplit(b":", 1)[1])
             left = deadline - time.monotonic()
             ready, _, _ = select.select([fd], [], [], max(left, 0))
-            if not ready or self.proc.poll() is not None and not ready:
+            if not ready:
                 self.kill()
                 pytest.fail(f"{self.argv[0]} did not print 'listening on' "
                             f"within {WAIT} s: {self.stderr()}")
