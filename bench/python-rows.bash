@@ -38,6 +38,7 @@ python_rows_run() {
   sed 's/^/ /' "$TMP/python-codec.err" >&2
   la=$(json_field "$out" gen_list_ns) lb=$(json_field "$out" hand_list_ns)
   aa=$(json_field "$out" gen_add_ns) ab=$(json_field "$out" hand_add_ns)
+  # shellcheck disable=SC2034 # run-bench's tables
   if awk -v la="$la" -v lb="$lb" -v aa="$aa" -v ab="$ab" \
        'BEGIN { exit !(la / lb >= aa / ab) }'; then
     RESULT_A[-,o]=$la RESULT_B[-,o]=$lb PYTHON_ROW_WORSE="ListResp(16)"
