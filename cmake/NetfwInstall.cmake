@@ -19,7 +19,8 @@ install(EXPORT netfwTargets
 configure_package_config_file(
   ${PROJECT_SOURCE_DIR}/cmake/netfwConfig.cmake.in
   ${PROJECT_BINARY_DIR}/netfwConfig.cmake
-  INSTALL_DESTINATION ${NETFW_CMAKE_DIR})
+  INSTALL_DESTINATION ${NETFW_CMAKE_DIR}
+  PATH_VARS CMAKE_INSTALL_LIBDIR) # NETFW_LIBRARY_DIR, relocatable
 write_basic_package_version_file(
   ${PROJECT_BINARY_DIR}/netfwConfigVersion.cmake
   COMPATIBILITY SameMajorVersion)

@@ -1,10 +1,12 @@
 # netfw_add_protocol(<target> <schema.netproto>... [OUT_DIR <dir>] [CODEC_ONLY]
-#                    [COMPAT_BASELINE <old.netproto>...])
+#                    [STATIC] [COMPAT_BASELINE <old.netproto>...])
 #
 # Runs netfw-gen on each schema and builds the generated C into a static
 # library <target>, whose include directory (OUT_DIR, default
 # ${CMAKE_CURRENT_BINARY_DIR}/<target>) is public and which links
-# netfw::netfw. `schema/foo.netproto` becomes foo.netfw.h and foo.netfw.c.
+# netfw::netfw (libnetfw.so), or with STATIC netfw::netfw_static
+# (libnetfw.a: the programs need no libnetfw.so at run time).
+# `schema/foo.netproto` becomes foo.netfw.h and foo.netfw.c.
 # The code is regenerated when a schema or netfw-gen itself changes; a schema
 # error fails the build (netfw-gen writes nothing then, so stale output is
 # never used). CODEC_ONLY builds the types and encoders/decoders only
@@ -23,7 +25,8 @@
 # Works inside the netfw tree (target netfw-gen) and from an installed
 # package (imported target netfw::netfw-gen).
 function(netfw_add_protocol target)
-  cmake_parse_arguments(NP "CODEC_ONLY" "OUT_DIR" "COMPAT_BASELINE" ${ARGN})
+  cmake_parse_arguments(NP "CODEC_ONLY;STATIC" "OUT_DIR" "COMPAT_BASELINE"
+                        ${ARGN})
   set(schemas ${NP_UNPARSED_ARGUMENTS})
   if(NOT schemas)
     message(FATAL_ERROR "netfw_add_protocol(${target}): no schema given")
@@ -98,7 +101,12 @@ function(netfw_add_protocol target)
 
   add_library(${target} STATIC ${sources})
   target_include_directories(${target} PUBLIC $<BUILD_INTERFACE:${NP_OUT_DIR}>)
-  target_link_libraries(${target} PUBLIC netfw::netfw)
+  # In the netfw tree netfw::netfw is the static library already.
+  if(NP_STATIC AND TARGET netfw::netfw_static)
+    target_link_libraries(${target} PUBLIC netfw::netfw_static)
+  else()
+    target_link_libraries(${target} PUBLIC netfw::netfw)
+  endif()
   set_target_properties(${target} PROPERTIES C_STANDARD 11
                                              C_STANDARD_REQUIRED ON)
   if(NP_CODEC_ONLY)

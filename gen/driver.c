@@ -4,8 +4,10 @@
 #include "c/backend_c.h"
 #include "front/check.h"
 #include "gen.h"
+#include "python/backend_python.h"
 
-const gen_backend *const gen_backends[] = {&gen_backend_c, NULL};
+const gen_backend *const gen_backends[] = {&gen_backend_c,
+                                           &gen_backend_python, NULL};
 
 const gen_backend *gen_backend_find(const char *name) {
   for (size_t i = 0; gen_backends[i] != NULL; i++)

@@ -20,9 +20,10 @@ enum { EXIT_SCHEMA = 1, EXIT_USAGE = 2 };
 #define MAX_SCHEMA_BYTES (64u * 1024 * 1024)
 
 static const char usage[] =
-    "usage: netfw-gen [-o DIR] [--lang LANG] [--stubs FILE [--force]]\n"
-    "                 [--depfile FILE] [--fuzz-harness FILE] [--version] "
-    "[--help]\n"
+    "usage: netfw-gen [-o DIR] [--lang LANG] [--stubs FILE] [--client-stubs "
+    "FILE]\n"
+    "                 [--force] [--depfile FILE] [--fuzz-harness FILE]\n"
+    "                 [--version] [--help]\n"
     "                 schema.netproto\n"
     "       netfw-gen --check-compat OLD.netproto NEW.netproto "
     "[--format text|json]\n"
@@ -33,8 +34,12 @@ static const char usage[] =
     "\n"
     "  -o DIR          write the generated files into DIR\n"
     "  --lang LANG     the back end: the language to generate (default: c)\n"
-    "  --stubs FILE    also write a server handler skeleton to FILE\n"
-    "  --force         let --stubs overwrite an existing FILE\n"
+    "  --stubs FILE    write a server skeleton (handlers and main) to FILE\n"
+    "  --client-stubs FILE\n"
+    "                  write a client skeleton (handlers and main) to FILE\n"
+    "                  (without -o, these two write only their FILE, so no\n"
+    "                  stale generated header lands next to your sources)\n"
+    "  --force         let --stubs/--client-stubs overwrite an existing FILE\n"
     "  --depfile FILE  write a Makefile-style dependency file (for build "
     "tools)\n"
     "  --fuzz-harness FILE\n"
@@ -168,6 +173,8 @@ static void dep_path(gen_buf *b, const char *p) {
 
 typedef struct options {
   const char *out_dir, *stubs, *depfile, *schema, *fuzz;
+  const char *client_stubs;
+  const char *out_dir_given; /* -o, if given */
   const gen_backend *lang;
   bool force;
   const char *compat_old, *compat_new; /* --check-compat OLD NEW */
@@ -200,9 +207,11 @@ static const gen_backend *pick_lang(const char *name) {
 /* Stores the value of option a in o; false after a message. */
 static bool set_option(options *o, const char *a, const char *v) {
   if (strcmp(a, "-o") == 0)
-    o->out_dir = v;
+    o->out_dir = o->out_dir_given = v;
   else if (strcmp(a, "--stubs") == 0)
     o->stubs = v;
+  else if (strcmp(a, "--client-stubs") == 0)
+    o->client_stubs = v;
   else if (strcmp(a, "--fuzz-harness") == 0)
     o->fuzz = v;
   else if (strcmp(a, "--depfile") == 0)
@@ -216,6 +225,7 @@ static bool set_option(options *o, const char *a, const char *v) {
 
 static bool takes_value(const char *a) {
   return strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
+         strcmp(a, "--client-stubs") == 0 ||
          strcmp(a, "--depfile") == 0 || strcmp(a, "--fuzz-harness") == 0 ||
          strcmp(a, "--lang") == 0 || strcmp(a, "--format") == 0;
 }
@@ -318,6 +328,22 @@ static int check_compat(const options *o) {
   return status;
 }
 
+/* --stubs or --client-stubs without -o: only the skeletons are written. */
+static bool skeletons_only(const options *o) {
+  return (o->stubs != NULL || o->client_stubs != NULL) &&
+         o->out_dir_given == NULL;
+}
+
+/* False (after a message) if path is an existing file and no --force. */
+static bool keeps_users_file(const options *o, const char *path) {
+  if (path == NULL || o->force || access(path, F_OK) != 0)
+    return true;
+  fprintf(stderr,
+          "netfw-gen: %s exists; not overwriting your code (use --force)\n",
+          path);
+  return false;
+}
+
 /* Checks the options against each other and the file system; false after a
  * message. */
 static bool check_options(const options *o) {
@@ -330,24 +356,24 @@ static bool check_options(const options *o) {
     print_usage(stderr);
     return false;
   }
-  if (o->force && o->stubs == NULL) {
-    fprintf(stderr, "netfw-gen: --force only applies to --stubs\n");
+  if (o->force && o->stubs == NULL && o->client_stubs == NULL) {
+    fprintf(stderr,
+            "netfw-gen: --force only applies to --stubs and --client-stubs\n");
     return false;
   }
-  if ((o->stubs != NULL && !o->lang->stubs) ||
+  if (((o->stubs != NULL || o->client_stubs != NULL) && !o->lang->stubs) ||
       (o->fuzz != NULL && !o->lang->fuzz_harness)) {
     fprintf(stderr, "netfw-gen: --lang %s writes no %s\n", o->lang->name,
-            o->stubs != NULL && !o->lang->stubs ? "--stubs" : "--fuzz-harness");
+            o->fuzz == NULL || o->lang->fuzz_harness ? "skeletons"
+                                                     : "--fuzz-harness");
     return false;
   }
-  if (o->stubs != NULL && !o->force && access(o->stubs, F_OK) == 0) {
-    fprintf(stderr,
-            "netfw-gen: %s exists; not overwriting your handlers (use "
-            "--force)\n",
-            o->stubs);
+  if (skeletons_only(o) && o->depfile != NULL) {
+    fprintf(stderr, "netfw-gen: --depfile lists generated files: add -o DIR "
+                    "to write them\n");
     return false;
   }
-  return true;
+  return keeps_users_file(o, o->stubs) && keeps_users_file(o, o->client_stubs);
 }
 
 /* Writes "OUT... : schema" for build tools. */
@@ -376,10 +402,15 @@ static int write_outputs(const options *o, const gen_result *r) {
     if ((paths[i] = join(o->out_dir, r->base, o->lang->suffixes[i])) == NULL)
       goto done;
   for (size_t i = 0; i < GEN_MAX_FILES && paths[i] != NULL; i++)
-    if (write_file(paths[i], r->files[i].data, r->files[i].len) != 0)
+    if (!skeletons_only(o) &&
+        write_file(paths[i], r->files[i].data, r->files[i].len) != 0)
       goto done;
   if (o->stubs != NULL &&
       write_file(o->stubs, r->stubs.data, r->stubs.len) != 0)
+    goto done;
+  if (o->client_stubs != NULL &&
+      write_file(o->client_stubs, r->client_stubs.data,
+                 r->client_stubs.len) != 0)
     goto done;
   if (o->fuzz != NULL && write_file(o->fuzz, r->fuzz.data, r->fuzz.len) != 0)
     goto done;

@@ -411,8 +411,9 @@ static void emit_client(gen_buf *b, const gen_schema *s) {
       "void %s_client_default_malformed(void *user, netfw_msg *msg, int "
       "err);\n\n"
       "/* Receives one message (netfw_client_recv) and dispatches it. Returns "
-      "the\n * receive error (NETFW_ETIMEDOUT, NETFW_ECONNRESET...) or "
-      "dispatch's result. */\n"
+      "the\n * receive error (NETFW_ETIMEDOUT, NETFW_ECONNRESET: "
+      "netfw_client_loss says how\n * the connection was lost) or dispatch's "
+      "result. */\n"
       "int %s_client_recv(netfw_client *c, const %s_client_handlers *h, void "
       "*user,\n"
       "                   netfw_arena *arena, int timeout_ms);\n\n",

@@ -19,6 +19,8 @@
  *   is woken). A send that returned 0 before shutdown is delivered.
  * - netfw_client_connect(), the setters and netfw_client_free() must not
  *   overlap any other call on the same client; free comes last.
+ * A client that was shut down may connect again (to the same server or
+ * another): it starts as a new client would, with its settings kept.
  * The I/O thread blocks every signal, so SIGPIPE never reaches the process
  * from a client socket and asynchronous signals go to the application. */
 #ifndef NETFW_CLIENT_H
@@ -41,7 +43,8 @@ NETFW_EXTERN netfw_client *netfw_client_new(void);
 
 /* Sets the largest payload accepted from the peer (default 16 MiB); a frame
  * announcing more drops the connection before anything is allocated for it.
- * Returns 0, or NETFW_ESTATE once connect has succeeded. */
+ * Returns 0, or NETFW_ESTATE while connected (before connect and after
+ * shutdown it may be changed). */
 NETFW_EXTERN int netfw_client_set_max_payload(netfw_client *c, uint32_t max);
 
 /* Sets how many received bytes may wait for recv (default 64 MiB; 0 = no
@@ -49,47 +52,64 @@ NETFW_EXTERN int netfw_client_set_max_payload(netfw_client *c, uint32_t max);
  * control holds the peer back, until recv has taken the inbox down to half;
  * a connection loss is then noticed only once reading resumes. Frames are
  * taken whole, so the inbox may pass the limit by the frames of one read.
- * Returns 0, or NETFW_ESTATE once connect has succeeded. */
+ * Returns 0, or NETFW_ESTATE while connected. */
 NETFW_EXTERN int netfw_client_set_max_inbox(netfw_client *c, size_t max);
 
 /* Sets how long connect waits for the peer (default 10 s; -1 = as long as the
- * system does). Returns 0, NETFW_EINVAL (< -1) or NETFW_ESTATE once
+ * system does). Returns 0, NETFW_EINVAL (< -1) or NETFW_ESTATE while
  * connected. */
 NETFW_EXTERN int netfw_client_set_connect_timeout(netfw_client *c,
                                                   int timeout_ms);
 
 /* Turns TLS on for the connection (netfw/tls.h; t is copied). The files
  * are read now: returns 0, NETFW_ETLS (a file is unusable: logged, and
- * netfw_client_error says which and why), NETFW_EINVAL, NETFW_ESTATE once
- * connect has succeeded, NETFW_ENOMEM. NULL turns TLS off again. */
+ * netfw_client_error says which and why), NETFW_EINVAL, NETFW_ESTATE while
+ * connected, NETFW_ENOMEM. NULL turns TLS off again. */
 NETFW_EXTERN int netfw_client_set_tls(netfw_client *c,
                                       const netfw_tls_config *t);
 
 /* Why the last failed call failed, in words ("certificate verify failed:
- * unable to get local issuer certificate", ...), or why TLS ended the
- * connection (a recv or send that returned NETFW_ECONNRESET: e.g. the
- * server's alert refusing our certificate); "" when nothing more is known
- * than the code. Valid until the next call on c. */
+ * unable to get local issuer certificate", ...), or why the connection
+ * was lost (a recv or send that returned NETFW_ECONNRESET): "closed by the
+ * server", "reset (connection reset by peer)", "timed out: the server
+ * stopped answering", "dropped by this client: the server sent a frame
+ * over max_payload (N bytes)", or TLS's reason (e.g. the server's alert
+ * refusing our certificate); "" when nothing more is known than the code.
+ * Valid until the next call on c. */
 NETFW_EXTERN const char *netfw_client_error(const netfw_client *c);
+
+/* How the connection was lost, once recv or send returned
+ * NETFW_ECONNRESET (which they return for every loss): NETFW_ECLOSED (the
+ * server closed it in order: FIN; it closes a peer this way for a
+ * protocol error, an oversized frame, a timeout or its own shutdown),
+ * NETFW_ECONNRESET (reset: RST, or a broken pipe), NETFW_ETIMEDOUT (the
+ * network stopped answering), NETFW_E2BIG (this client dropped it: a
+ * frame over its max_payload), NETFW_ETLS, NETFW_ENOMEM; 0 while not lost
+ * (and after a connect); NETFW_EINVAL for NULL. Any thread. */
+NETFW_EXTERN int netfw_client_loss(const netfw_client *c);
 
 /* Fills *out with the server's identity and the TLS version and cipher.
  * Returns 0, NETFW_ESTATE (not connected with TLS), NETFW_EINVAL. */
 NETFW_EXTERN int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out);
 
 /* Connects to ip:port (a numeric address or a host name) and starts the I/O
- * thread. Returns 0; NETFW_ESTATE if connect already succeeded once (a client
- * connects once); NETFW_EINVAL (NULL ip, port 0); NETFW_ECONNREFUSED (nothing
+ * thread; also a client that was shut down (reconnect: nothing of the last
+ * connection is left). Returns 0; NETFW_ESTATE while connected (call
+ * netfw_client_shutdown first); NETFW_EINVAL (NULL ip, port 0); NETFW_ECONNREFUSED (nothing
  * listens there); NETFW_EHOSTUNREACH (no route); NETFW_ETIMEDOUT (no answer
  * within the connect timeout); NETFW_EADDRINFO (name not resolved);
  * NETFW_ETLS (with TLS on: the handshake failed or the server's certificate
- * did not verify; netfw_client_error says why); NETFW_ENOMEM or NETFW_ESYS
- * (errno kept). A failed connect may be retried. */
+ * did not verify; netfw_client_error says why); NETFW_ECONNRESET (the
+ * server reset or closed the connection before connect returned);
+ * NETFW_ENOMEM or NETFW_ESYS (errno kept). A failed connect may be
+ * retried. */
 NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
                                       uint16_t port);
 
 /* Queues a copy of m (the caller keeps m) and returns without waiting for
  * the network. Returns 0; NETFW_EINVAL (NULL); NETFW_ESTATE (not connected,
- * or shut down); NETFW_ECONNRESET once the connection is lost; NETFW_ENOMEM
+ * or shut down); NETFW_ECONNRESET once the connection is lost (how:
+ * netfw_client_loss, netfw_client_error); NETFW_ENOMEM
  * (if part of the frame had already been written, the connection is then
  * dropped, since the stream cannot continue).
  * There is no limit on queued bytes: a peer that stops reading makes the
@@ -100,7 +120,8 @@ NETFW_EXTERN int netfw_client_send(netfw_client *c, const netfw_msg *m);
  * with netfw_msg_free(). timeout_ms: -1 waits forever, 0 does not wait, > 0
  * waits at most that long (monotonic clock). Returns 0; NETFW_ETIMEDOUT
  * (nothing arrived in time); NETFW_ECONNRESET (the connection was lost and
- * every message that arrived before the loss has been returned);
+ * every message that arrived before the loss has been returned; how:
+ * netfw_client_loss, netfw_client_error);
  * NETFW_ESTATE (not connected, or shut down); NETFW_EINVAL. *out is set to
  * NULL on every error. */
 NETFW_EXTERN int netfw_client_recv(netfw_client *c, netfw_msg **out,
@@ -114,7 +135,8 @@ NETFW_EXTERN int netfw_client_recv(netfw_client *c, netfw_msg **out,
  * NETFW_ETIMEDOUT (aborted at the timeout); NETFW_ECONNRESET (the connection
  * had been lost before, so sent messages may not have arrived); NETFW_ESTATE
  * (never connected, or shut down already); NETFW_EINVAL. In every case but
- * NETFW_ESTATE and NETFW_EINVAL the client is closed afterwards. */
+ * NETFW_ESTATE and NETFW_EINVAL the client is closed afterwards, and may
+ * connect again. */
 NETFW_EXTERN int netfw_client_shutdown(netfw_client *c, int timeout_ms);
 
 /* Shuts a connected client down first (netfw_client_shutdown with -1, so it

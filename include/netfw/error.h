@@ -28,7 +28,8 @@
   XX(ENOSYS, -14, "not implemented")                                           \
   XX(ENOTCONN, -15, "not connected (the message broker is unreachable)")      \
   XX(EAGAIN, -16, "queue full: dropped, try again later")                     \
-  XX(ETLS, -17, "TLS failed: handshake, certificate or key (see the log)")
+  XX(ETLS, -17, "TLS failed: handshake, certificate or key (see the log)")     \
+  XX(ECLOSED, -18, "connection closed by the peer")
 
 typedef enum netfw_errno {
 #define NETFW__ERR_ENUM(name, value, msg) NETFW_##name = (value),

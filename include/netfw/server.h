@@ -180,11 +180,22 @@ NETFW_EXTERN void netfw_config_init_sized(netfw_config *cfg,
                                           const netfw_app *app, size_t cfg_size,
                                           size_t app_size);
 
-/* Validates and copies cfg (ip and app are copied). Returns NULL on a bad
- * config (no app or no on_message, negative counts, max_output 0 or over
- * 2 GiB), on struct sizes it cannot handle (not filled by
- * netfw_config_init, or from newer headers: logged) or when out of
- * memory. */
+/* Checks cfg as netfw_server_new will, without logging or creating
+ * anything: returns 0, or NETFW_EINVAL with a one-line reason naming the
+ * field and its bad value in why (why_len bytes, NUL-terminated, cut to
+ * fit; why may be NULL): no app or no on_message, a negative count or
+ * timeout, max_output 0 or over 2 GiB, bus_queue 0, listen_fd below -1 or
+ * with reuseport, a bus_url, proxy_from or metrics_addr it cannot parse,
+ * struct sizes it cannot handle (not filled by netfw_config_init, or from
+ * newer headers); NETFW_ENOMEM. TLS files are read by netfw_server_new,
+ * not here. */
+NETFW_EXTERN int netfw_config_check(const netfw_config *cfg, char *why,
+                                    size_t why_len);
+
+/* Validates (netfw_config_check) and copies cfg (ip and app are copied).
+ * Returns NULL on a bad config, an unusable TLS file or when out of
+ * memory, always with the reason logged at ERROR ("netfw_server_new:
+ * worker_num is -1: ..."). */
 NETFW_EXTERN netfw_server *netfw_server_new(const netfw_config *cfg);
 
 /* Binds, listens and forks the workers; returns once every worker accepts

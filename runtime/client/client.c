@@ -1,6 +1,7 @@
 /* The client's API edge: argument and state checks, then the handoff queues.
  * The I/O thread (io.c) does the networking; see client.h for the rules. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,7 +43,7 @@ failed_lock:
 int netfw_client_set_max_payload(netfw_client *c, uint32_t max) {
   if (c == NULL)
     return NETFW_EINVAL;
-  if (c->state != NETFW__CLIENT_NEW)
+  if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
   c->max_payload = max;
   return 0;
@@ -51,7 +52,7 @@ int netfw_client_set_max_payload(netfw_client *c, uint32_t max) {
 int netfw_client_set_max_inbox(netfw_client *c, size_t max) {
   if (c == NULL)
     return NETFW_EINVAL;
-  if (c->state != NETFW__CLIENT_NEW)
+  if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
   c->max_inbox = max;
   return 0;
@@ -60,10 +61,26 @@ int netfw_client_set_max_inbox(netfw_client *c, size_t max) {
 int netfw_client_set_connect_timeout(netfw_client *c, int timeout_ms) {
   if (c == NULL || timeout_ms < -1)
     return NETFW_EINVAL;
-  if (c->state != NETFW__CLIENT_NEW)
+  if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
   c->connect_timeout_ms = timeout_ms;
   return 0;
+}
+
+/* Clears what one connection left behind (a shut-down client's flags,
+ * counters and loss), so that the next connect starts as on a new client.
+ * The queues were emptied by shutdown and the I/O thread was joined. */
+static void reset_connection_state(netfw_client *c) {
+  pthread_mutex_lock(&c->lock);
+  c->lost = c->shutdown_req = c->abort_req = c->finished = false;
+  c->read_paused = c->resume_req = false;
+  c->loss = c->result = 0;
+  c->inbox_bytes = 0;
+  atomic_store(&c->io_spinning, false);
+  atomic_store(&c->out_ready, false);
+  memset(&c->peer, 0, sizeof(c->peer));
+  c->error[0] = '\0';
+  pthread_mutex_unlock(&c->lock);
 }
 
 int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
@@ -71,23 +88,25 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
 
   if (c == NULL)
     return NETFW_EINVAL;
-  if (c->state != NETFW__CLIENT_NEW)
+  if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
   if (ip == NULL || port == 0)
     return NETFW_EINVAL;
-  c->error[0] = '\0';
+  reset_connection_state(c);
   rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
+  if (rc == NETFW_ECONNRESET)
+    snprintf(c->error, sizeof(c->error), "reset while connecting");
   if (rc != 0)
     return rc;
-  c->lost = c->shutdown_req = c->abort_req = c->finished = false;
-  c->result = 0;
   rc = netfw__client_io_start(
       c, fd,
       c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
           ? c->tls_cfg->server_name
           : ip);
-  if (rc != 0) {
+  if (rc != 0) { /* the client stays as it was: connect may be retried */
+    pthread_mutex_lock(&c->lock);
     c->lost = false;
+    pthread_mutex_unlock(&c->lock);
     return rc;
   }
   pthread_mutex_lock(&c->lock);
@@ -102,7 +121,7 @@ int netfw_client_set_tls(netfw_client *c, const netfw_tls_config *t) {
 
   if (c == NULL || (t != NULL && t->size < sizeof(uint32_t)))
     return NETFW_EINVAL;
-  if (c->state != NETFW__CLIENT_NEW)
+  if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
   c->error[0] = '\0';
   if (t != NULL) {
@@ -123,6 +142,18 @@ int netfw_client_set_tls(netfw_client *c, const netfw_tls_config *t) {
 
 const char *netfw_client_error(const netfw_client *c) {
   return c != NULL ? c->error : "";
+}
+
+int netfw_client_loss(const netfw_client *c) {
+  netfw_client *m = (netfw_client *)(uintptr_t)c; /* for the lock */
+  int loss;
+
+  if (c == NULL)
+    return NETFW_EINVAL;
+  pthread_mutex_lock(&m->lock);
+  loss = m->lost ? m->loss : 0;
+  pthread_mutex_unlock(&m->lock);
+  return loss;
 }
 
 int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out) {

@@ -19,7 +19,7 @@
 typedef enum netfw__client_state {
   NETFW__CLIENT_NEW,       /* connect not yet succeeded */
   NETFW__CLIENT_CONNECTED, /* send/recv allowed */
-  NETFW__CLIENT_CLOSED     /* shut down; nothing but free allowed */
+  NETFW__CLIENT_CLOSED     /* shut down: connect again, or free */
 } netfw__client_state;
 
 struct netfw_client {
@@ -39,6 +39,7 @@ struct netfw_client {
   netfw__outbuf out;  /* frames sent but not yet taken by the I/O thread */
   netfw__inbox inbox; /* frames received but not yet taken by recv */
   bool lost;          /* the connection ended before a shutdown asked for it */
+  int loss;           /* why (netfw_client_loss): NETFW_ECLOSED, ... */
   bool shutdown_req;  /* shutdown was called: flush, FIN, drain, finish */
   bool abort_req;     /* shutdown's timeout expired: reset now */
   bool finished;      /* the I/O thread is done; wake must not be used */

@@ -29,6 +29,10 @@ static int map_errno(int err) {
     return NETFW_EHOSTUNREACH;
   case ETIMEDOUT:
     return NETFW_ETIMEDOUT;
+  case ECONNRESET: /* accepted, then reset before we looked */
+  case ECONNABORTED:
+  case EPIPE:
+    return NETFW_ECONNRESET;
   case ENOMEM:
   case ENOBUFS:
     return NETFW_ENOMEM;

@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "client_internal.h"
@@ -65,13 +66,18 @@ static void on_closed(netfw__stream *s) {
 }
 
 /* The connection ended without a shutdown completing it: recv and send
- * report NETFW_ECONNRESET from now on (after the messages already queued). */
-static void conn_lost(netfw_client *c, const char *why) {
+ * report NETFW_ECONNRESET from now on (after the messages already queued),
+ * netfw_client_loss says why (loss) and netfw_client_error in words (why),
+ * unless TLS said more already. */
+static void conn_lost(netfw_client *c, int loss, const char *why) {
   if (c->s.flags & NETFW__S_CLOSING)
     return;
   netfw_log(NETFW_LOG_DEBUG, "client: connection lost: %s", why);
   pthread_mutex_lock(&c->lock);
   c->lost = true;
+  c->loss = loss;
+  if (c->error[0] == '\0')
+    snprintf(c->error, sizeof(c->error), "%s", why);
   pthread_cond_broadcast(&c->readable);
   pthread_mutex_unlock(&c->lock);
   netfw__stream_close(&c->s, false);
@@ -79,9 +85,14 @@ static void conn_lost(netfw_client *c, const char *why) {
 
 /* An end-of-stream from the peer counts as a loss too (the client does not
  * keep writing to a half-closed connection); only the EOF that ends a
- * shutdown's drain does not, and the stream does not report that one. */
+ * shutdown's drain does not, and the stream does not report that one.
+ * The three ways a server ends a connection are told apart: an orderly
+ * close (FIN: EOF here), a reset (RST: ECONNRESET, or EPIPE on a write),
+ * and a network that stopped answering (ETIMEDOUT). */
 static void on_lost(netfw__stream *s, int status) {
   netfw_client *c = client_of(s);
+  char why[160];
+  int loss;
 
   if (!c->established) /* the handshake failed: connect says why */
     c->hs_status = status;
@@ -90,8 +101,17 @@ static void on_lost(netfw__stream *s, int status) {
     snprintf(c->error, sizeof(c->error), "%s", netfw__tls_failure(s));
     pthread_mutex_unlock(&c->lock);
   }
-  conn_lost(c,
-            status == UV_EOF ? "closed by the peer" : uv_strerror(status));
+  if (status == UV_EOF) {
+    loss = NETFW_ECLOSED;
+    snprintf(why, sizeof(why), "closed by the server");
+  } else if (status == UV_ETIMEDOUT) {
+    loss = NETFW_ETIMEDOUT;
+    snprintf(why, sizeof(why), "timed out: the server stopped answering");
+  } else {
+    loss = netfw__tls_failure(s)[0] != '\0' ? NETFW_ETLS : NETFW_ECONNRESET;
+    snprintf(why, sizeof(why), "reset (%s)", uv_strerror(status));
+  }
+  conn_lost(c, loss, why);
 }
 
 /* Turns every complete frame in the read buffer into an inbox entry and
@@ -158,14 +178,17 @@ static void on_readable(netfw__stream *s) {
   netfw_client *c = client_of(s);
   bool waited = false;
   int rc = deliver_frames(c, &waited);
+  char why[160];
 
-  if (rc == NETFW_E2BIG)
-    netfw_log(NETFW_LOG_WARN,
-              "client: the peer sent a frame over max_payload (%u bytes); "
-              "dropping the connection",
-              (unsigned)c->max_payload);
-  if (rc < 0)
-    conn_lost(c, netfw_strerror(rc));
+  if (rc == NETFW_E2BIG) {
+    snprintf(why, sizeof(why),
+             "dropped by this client: the server sent a frame over "
+             "max_payload (%u bytes)",
+             (unsigned)c->max_payload);
+    netfw_log(NETFW_LOG_WARN, "client: %s", why);
+    conn_lost(c, rc, why);
+  } else if (rc < 0)
+    conn_lost(c, rc, netfw_strerror(rc));
   else if (waited && !(c->s.flags & NETFW__S_CLOSING))
     wait_for_send(c);
 }
@@ -234,7 +257,7 @@ static void pump(netfw_client *c) {
     return;
   }
   if (resume && (rc = netfw__stream_read_resume(&c->s)) < 0) {
-    conn_lost(c, uv_strerror(rc));
+    conn_lost(c, NETFW_ECONNRESET, uv_strerror(rc));
     return;
   }
   if (took)
@@ -278,9 +301,14 @@ static int start_thread(netfw_client *c) {
   return 0;
 }
 
+/* A peer that resets (or closes) while connect sets up (seen when it
+ * resets at accept) is a connection loss, not a system failure. */
 static int uv_to_netfw(int rc) {
   if (rc == UV_ENOMEM)
     return NETFW_ENOMEM;
+  if (rc == UV_ECONNRESET || rc == UV_EPIPE || rc == UV_ENOTCONN ||
+      rc == UV_ECONNABORTED)
+    return NETFW_ECONNRESET;
   errno = -rc;
   return NETFW_ESYS;
 }
@@ -314,6 +342,11 @@ static int handshake(netfw_client *c) {
 int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   int rc;
 
+  /* A reconnect after shutdown finds these as the last connection left
+   * them: start from zero, as on a new client. */
+  memset(&c->s, 0, sizeof(c->s));
+  memset(&c->wake, 0, sizeof(c->wake));
+  memset(&c->flush, 0, sizeof(c->flush));
   c->s_closed = c->aborted = c->established = false;
   c->read_rc = c->hs_status = 0;
   c->wake.data = c->flush.data = c;

@@ -8,8 +8,10 @@
  * never reads further. The workers see only the library's full-size
  * copies. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "netfw/error.h"
 #include "netfw/log.h"
 #include "netfw/version.h"
 #include "server_internal.h"
@@ -109,41 +111,44 @@ static bool all_zero(const void *p, size_t n) {
 }
 
 /* Copies the caller's app (app_size bytes of it) into *out; callbacks past
- * them are NULL. Returns false (logged) for a size it cannot handle. */
-static bool take_app(const netfw_app *app, size_t app_size, netfw_app *out) {
+ * them are NULL. Returns 0, or NETFW_EINVAL with why for a size it cannot
+ * handle. */
+static int take_app(const netfw_app *app, size_t app_size, netfw_app *out,
+                    char *why, size_t why_len) {
   memset(out, 0, sizeof(*out));
   if (app_size < APP_MIN) {
-    netfw_log(NETFW_LOG_ERROR,
-              "netfw_server_new: netfw_app of %zu bytes is too small (at "
-              "least %zu): fill the config with netfw_config_init",
-              app_size, (size_t)APP_MIN);
-    return false;
+    snprintf(why, why_len,
+             "netfw_app of %zu bytes is too small (at least %zu): fill the "
+             "config with netfw_config_init",
+             app_size, (size_t)APP_MIN);
+    return NETFW_EINVAL;
   }
   if (app_size > sizeof(*out) &&
       !all_zero((const char *)app + sizeof(*out), app_size - sizeof(*out))) {
-    netfw_log(NETFW_LOG_ERROR,
-              "netfw_server_new: the program's netfw_app (%zu bytes) has "
-              "callbacks this libnetfw (%zu bytes, %s) does not know",
-              app_size, sizeof(*out), NETFW_VERSION_STRING);
-    return false;
+    snprintf(why, why_len,
+             "the program's netfw_app (%zu bytes) has callbacks this "
+             "libnetfw (%zu bytes, %s) does not know",
+             app_size, sizeof(*out), NETFW_VERSION_STRING);
+    return NETFW_EINVAL;
   }
   memcpy(out, app, app_size < sizeof(*out) ? app_size : sizeof(*out));
-  return true;
+  return 0;
 }
 
-bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
-                        netfw_app *app_out) {
+int netfw__config_take(const netfw_config *cfg, netfw_config *out,
+                       netfw_app *app_out, char *why, size_t why_len) {
   size_t size = cfg->size;
+  int rc;
 
   if (size < CONFIG_MIN || size > sizeof(*out)) {
-    netfw_log(NETFW_LOG_ERROR,
-              "netfw_server_new: netfw_config of %zu bytes cannot be used by "
-              "this libnetfw (%zu bytes, %s): %s",
-              size, sizeof(*out), NETFW_VERSION_STRING,
-              size > sizeof(*out) ? "the program was built against newer "
-                                    "headers; upgrade libnetfw"
-                                  : "fill it with netfw_config_init");
-    return false;
+    snprintf(why, why_len,
+             "netfw_config of %zu bytes cannot be used by this libnetfw (%zu "
+             "bytes, %s): %s",
+             size, sizeof(*out), NETFW_VERSION_STRING,
+             size > sizeof(*out) ? "the program was built against newer "
+                                   "headers; upgrade libnetfw"
+                                 : "fill it with netfw_config_init");
+    return NETFW_EINVAL;
   }
   defaults(out, NULL);
   memcpy(out, cfg, size);
@@ -151,10 +156,10 @@ bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
   out->app_size = sizeof(*app_out);
   if (cfg->app == NULL) {
     out->app = NULL;
-    return true; /* the caller's validation refuses it */
+    return 0; /* netfw__config_check refuses it */
   }
-  if (!take_app(cfg->app, cfg->app_size, app_out))
-    return false;
+  if ((rc = take_app(cfg->app, cfg->app_size, app_out, why, why_len)) != 0)
+    return rc;
   out->app = app_out;
-  return true;
+  return 0;
 }

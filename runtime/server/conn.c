@@ -233,14 +233,12 @@ static void refuse_oversized(netfw_conn *c) {
                  "frame id %u announces %u bytes, over max_payload (%u); "
                  "closing the connection",
                  id, size, in->max_payload);
-  /* Replies the app queued for the frames before the bad header still
-   * leave: a graceful close then (its drain also keeps the unread payload
-   * from turning the close into a reset that could destroy them). With
-   * nothing queued there is nothing to lose: close at once. */
-  if (netfw__stream_has_output(&c->s))
-    netfw__conn_begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
-  else
-    netfw__conn_close(c, NETFW_CLOSE_PROTOCOL);
+  /* Always a graceful close: replies the app queued for the frames before
+   * the bad header still leave, and the drain keeps the unread payload
+   * from turning the close into a reset, so the peer's client sees an
+   * orderly close by the server (NETFW_ECLOSED from netfw_client_loss),
+   * not a network failure. The drain is bounded by drain_timeout_ms. */
+  netfw__conn_begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
 }
 
 /* Hands every complete frame in the read buffer to on_message, in place

@@ -22,71 +22,38 @@
 #include "netfw/log.h"
 #include "server_internal.h"
 
-/* The checks netfw_server_new makes on the full-size copy of a config. */
-static bool config_valid(const netfw_config *cfg) {
-  return cfg->app != NULL && cfg->app->on_message != NULL &&
-         cfg->worker_num >= 0 && cfg->idle_timeout_ms >= 0 &&
-         cfg->max_connections >= 0 && cfg->drain_timeout_ms >= 0 &&
-         cfg->frame_timeout_ms >= 0 && cfg->max_output != 0 &&
-         cfg->max_output <= (size_t)INT32_MAX && cfg->bus_queue > 0;
-}
-
-/* True unless listen_fd is below -1 or goes with reuseport (one inherited
- * socket cannot be one socket per worker); logs why. */
-static bool listen_fd_valid(const netfw_config *cfg) {
-  if (cfg->listen_fd < -1) {
-    netfw_log(NETFW_LOG_ERROR,
-              "netfw_server_new: listen_fd %d is neither -1 nor a descriptor",
-              cfg->listen_fd);
-    return false;
-  }
-  if (cfg->listen_fd >= 0 && cfg->reuseport) {
-    netfw_log(NETFW_LOG_ERROR,
-              "netfw_server_new: listen_fd and reuseport exclude each other "
-              "(the workers share the one socket given)");
-    return false;
-  }
-  return true;
-}
-
-/* True for a bus_url netfw understands (NULL, "local", redis://...);
- * logs the others. */
-static bool bus_url_valid(const char *url) {
-  char host[256];
-  uint16_t port;
-
-  if (url == NULL || strcmp(url, "local") == 0 ||
-      netfw__broker_parse_url(url, host, sizeof(host), &port) == 0)
-    return true;
-  netfw_log(NETFW_LOG_ERROR,
-            "netfw_server_new: bus_url \"%s\" is neither \"local\" nor "
-            "redis://HOST:PORT",
-            url);
-  return false;
-}
-
+/* Every refusal is logged at ERROR with its reason (netfw_config_check's
+ * words), so that a NULL from here is never silent. */
 netfw_server *netfw_server_new(const netfw_config *cfg) {
   netfw_server *s;
+  char why[256];
+  int rc;
 
-  if (cfg == NULL)
+  if (cfg == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "netfw_server_new: the config is NULL");
     return NULL;
+  }
   s = calloc(1, sizeof(*s));
-  if (s == NULL)
+  if (s == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "netfw_server_new: out of memory");
     return NULL;
-  if (!netfw__config_take(cfg, &s->cfg, &s->app) || !config_valid(&s->cfg) ||
-      !listen_fd_valid(&s->cfg) || !bus_url_valid(s->cfg.bus_url))
+  }
+  if (netfw__config_take(cfg, &s->cfg, &s->app, why, sizeof(why)) != 0 ||
+      netfw__config_check(&s->cfg, why, sizeof(why)) != 0) {
+    netfw_log(NETFW_LOG_ERROR, "netfw_server_new: %s", why);
     goto failed_config;
-  if (s->cfg.ip != NULL && (s->ip = strdup(s->cfg.ip)) == NULL)
-    goto failed_config;
-  if (s->cfg.bus_url != NULL && (s->bus_url = strdup(s->cfg.bus_url)) == NULL)
-    goto failed_cv;
+  }
+  if ((s->cfg.ip != NULL && (s->ip = strdup(s->cfg.ip)) == NULL) ||
+      (s->cfg.bus_url != NULL && (s->bus_url = strdup(s->cfg.bus_url)) == NULL))
+    goto failed_copy;
   s->cfg.ip = s->ip;
   s->cfg.bus_url = s->bus_url;
-  if (netfw__server_tls_setup(s) != 0 || netfw__server_proxy_setup(s) != 0 ||
-      netfw__server_stats_setup(s) != 0)
-    goto failed_tls;
-  if (netfw__cond_init_monotonic(&s->state_cv) != 0)
-    goto failed_tls;
+  /* These log their own refusals (a TLS file, ...); only ENOMEM is not. */
+  if ((rc = netfw__server_tls_setup(s)) != 0 ||
+      (rc = netfw__server_proxy_setup(s)) != 0 ||
+      (rc = netfw__server_stats_setup(s)) != 0 ||
+      (rc = netfw__cond_init_monotonic(&s->state_cv)) != 0)
+    goto failed_setup;
   atomic_init(&s->run_state, NETFW_RUN_NEW);
   s->listen_fd = -1;
   s->ready[0] = s->ready[1] = -1;
@@ -94,11 +61,16 @@ netfw_server *netfw_server_new(const netfw_config *cfg) {
   pthread_cond_init(&s->cv, NULL);
   return s;
 
-failed_tls:
+failed_setup:
+  if (rc == NETFW_ENOMEM) /* (the condition variable's -1 too) */
+    netfw_log(NETFW_LOG_ERROR, "netfw_server_new: out of memory");
   netfw__server_stats_free(s);
   netfw__server_proxy_free(s);
   netfw__server_tls_free(s);
-failed_cv:
+  goto failed_strings;
+failed_copy:
+  netfw_log(NETFW_LOG_ERROR, "netfw_server_new: out of memory");
+failed_strings:
   free(s->bus_url);
   free(s->ip);
 failed_config:

@@ -110,10 +110,16 @@ struct netfw_server {
 
 /* Copies the caller's cfg and its app into out and app_out (full-size;
  * fields and callbacks the caller's structs lack take their defaults) and
- * points out->app at app_out. Returns false, logged, for struct sizes the
- * library cannot handle (config.c). */
-bool netfw__config_take(const netfw_config *cfg, netfw_config *out,
-                        netfw_app *app_out);
+ * points out->app at app_out. Returns 0, or NETFW_EINVAL with the reason in
+ * why (why_len bytes, one line) for struct sizes the library cannot handle
+ * (config.c). */
+int netfw__config_take(const netfw_config *cfg, netfw_config *out,
+                       netfw_app *app_out, char *why, size_t why_len);
+
+/* Checks a full-size config (one netfw__config_take made): the rules
+ * netfw_config_check documents. Returns 0, or NETFW_EINVAL (or
+ * NETFW_ENOMEM) with a one-line reason in why (check.c). */
+int netfw__config_check(const netfw_config *cfg, char *why, size_t why_len);
 
 /* Marks fd, made by netfw in the parent before the workers start, as one
  * that every worker keeps (workers close other inherited close-on-exec

@@ -171,6 +171,13 @@ static void *peer_main(void *arg) {
   case PEER_COUNT:
     serve_reads(p, fd);
     break;
+  case PEER_RESET: /* after the first bytes: connect has surely returned */
+    (void)read_some(fd, &c, 1);
+    wire_close_rst(fd);
+    return NULL;
+  case PEER_RESET_NOW:
+    wire_close_rst(fd);
+    return NULL;
   }
   wire_close(fd);
   return NULL;

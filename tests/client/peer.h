@@ -19,9 +19,12 @@ typedef enum peer_mode {
                        reads until the client drops the connection        */
   PEER_HOLD,        /* reads until EOF/error, then keeps the socket open
                        until peer_join                                    */
-  PEER_FLOOD        /* sends flood_frames frames of 64 KiB (id = seq, payload
+  PEER_FLOOD,       /* sends flood_frames frames of 64 KiB (id = seq, payload
                        starts with the u32 seq) as fast as they are taken,
                        counting them in flood_sent, then closes           */
+  PEER_RESET,       /* resets the connection (RST: SO_LINGER 0) as soon as
+                       the first byte arrives                            */
+  PEER_RESET_NOW    /* resets it right after accept (TLS: the handshake)  */
 } peer_mode;
 
 typedef struct test_peer {

@@ -399,7 +399,9 @@ static void test_client_misuse_codes(void **state) {
   assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ESTATE);
   assert_int_equal(netfw_client_send(c, m), NETFW_ESTATE);
   assert_int_equal(netfw_client_recv(c, &got, 0), NETFW_ESTATE);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST, p.port), NETFW_ESTATE);
+  /* shut down: connect is allowed again (test_client_loss reconnects) */
+  assert_int_equal(netfw_client_connect(c, LOCALHOST, peer_closed_port()),
+                   NETFW_ECONNREFUSED);
   netfw_client_free(c);
   netfw_client_free(NULL);
   netfw_msg_free(m);

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs this build into a temporary prefix and builds two projects that
 # know only that prefix: a CMake one (find_package) and a Makefile one
-# (pkg-config + netfw-gen), each linked dynamically and statically.
+# (pkg-config + netfw-gen), each linked dynamically and statically; the
+# CMake one is installed in turn and its programs run from elsewhere.
 #   usage: consumer.sh BUILD_DIR SOURCE_DIR
 set -euo pipefail
 BUILD=$1
@@ -47,6 +48,26 @@ links() { ldd "$1" | grep -c "libnetfw.so.0 => $P/" || true; } # (no grep -q: SI
 [ "$(links "$TMP/cmake/ping_check")" = 1 ] || fail "cmake build not linked to the installed .so"
 [ "$(links "$TMP/cmake/ping_check_static")" = 0 ] || fail "static cmake build links libnetfw.so"
 
+# 1b. The consumer's own install, run from another directory with a plain
+# environment: netfw_install_rpath (shared) and STATIC (no .so at all).
+cmake --install "$TMP/cmake" --prefix "$TMP/app" >/dev/null
+A=$TMP/app/bin
+(cd / && unset LD_LIBRARY_PATH && check_run "$A/ping_check" &&
+  check_run "$A/ping_check_static")
+[ "$(links "$A/ping_check")" = 1 ] || fail "installed ping_check: libnetfw.so.0 not found in $P"
+dyn=$(readelf -d "$A/ping_check")
+grep -E 'R(UN)?PATH' <<<"$dyn" | grep -F "$P/lib" >/dev/null \
+  || fail "installed ping_check has no rpath to $P/lib: $dyn"
+[ "$(links "$A/ping_check_static")" = 0 ] || fail "installed static build links libnetfw.so"
+dyn=$(readelf -d "$A/ping_check_static")
+if grep -F libnetfw <<<"$dyn" >/dev/null; then
+  fail "installed static build needs libnetfw: $dyn"
+fi
+out=$(cd / && env -u LD_LIBRARY_PATH "$A/ping_check_norpath" 2>&1) \
+  && fail "installed ping_check_norpath ran: the rpath check proves nothing"
+grep 'libnetfw.so.0: cannot open shared object file' <<<"$out" >/dev/null \
+  || fail "installed ping_check_norpath failed otherwise: $out"
+
 # 2. and 3. Makefile + pkg-config, shared and static
 export PKG_CONFIG_PATH=$P/lib/pkgconfig
 for link in shared static; do
@@ -55,4 +76,4 @@ for link in shared static; do
 done
 [ "$(links "$TMP/make/ping_check_shared")" = 1 ] || fail "make build not linked to the .so"
 [ "$(links "$TMP/make/ping_check_static")" = 0 ] || fail "static make build links libnetfw.so"
-echo "consumer: 4 builds passed, 0 failed"
+echo "consumer: 4 builds and 2 installed programs passed, 0 failed"

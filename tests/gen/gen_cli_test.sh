@@ -46,7 +46,7 @@ expect 2 "missing output dir" "$GEN" -o "$WORK/no/such/dir" "$FS"
 expect 2 "--force without --stubs" "$GEN" --force -o "$WORK/a" "$FS"
 expect 2 "--lang without a value" "$GEN" "$FS" --lang
 expect 2 "unknown --lang" "$GEN" --lang cobol -o "$WORK/a" "$FS"
-grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c)$" "$WORK/err" \
+grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c, python)$" "$WORK/err" \
   || fail "unknown --lang message: $(cat "$WORK/err")"
 [ -z "$(ls "$WORK/a")" ] || fail "files written for an unknown --lang"
 "$GEN" --help | grep -q "^  --lang LANG" || fail "--help does not describe --lang"
@@ -135,6 +135,19 @@ printf 'protocol w;\nstruct Unused { u8 x; }\nmessage M = 1 {}\n' >"$WORK/warn.n
 expect 0 "warnings only" "$GEN" -o "$WORK/a" "$WORK/warn.netproto"
 grep -q "warn.netproto:2:8: warning: struct 'Unused' is never used" "$WORK/err" \
   || fail "warning text: $(cat "$WORK/err")"
+
+# --stubs / --client-stubs without -o write only the skeletons: no stale
+# generated header next to the user's sources (issue 22, item 2)
+mkdir -p "$WORK/skel"
+( cd "$WORK/skel" && "$GEN" --stubs s.c --client-stubs c.c "$FS" ) >"$WORK/out" 2>"$WORK/err" \
+  || fail "skeletons only: $(cat "$WORK/err")"
+[ "$(cd "$WORK/skel" && ls | tr '\n' ' ')" = "c.c s.c " ] \
+  && ok "skeletons only without -o" || fail "skeletons only wrote: $(ls "$WORK/skel")"
+expect 2 "--client-stubs onto an existing file" "$GEN" --client-stubs "$WORK/skel/c.c" "$FS"
+grep -q "^netfw-gen: $WORK/skel/c.c exists; not overwriting your code (use --force)$" "$WORK/err" \
+  || fail "--client-stubs overwrite message: $(cat "$WORK/err")"
+expect 2 "--depfile with skeletons only" "$GEN" --stubs "$WORK/skel/t.c" --depfile "$WORK/skel/d" "$FS"
+"$GEN" --help | grep -q "^  --client-stubs FILE" || fail "--help does not describe --client-stubs"
 
 # --stubs never overwrites the user's handlers without --force
 expect 0 "--stubs" "$GEN" -o "$WORK/a" --stubs "$WORK/a/fs_handlers.c" "$FS"

@@ -174,8 +174,8 @@ static void expect_lines(int fd, const char *const *want, size_t n) {
 static void test_server_default_hooks_name_the_cause(void **state) {
   static const char *const want[] = {
       "file_storage: unknown message id 99, closing the connection",
-      "file_storage: Ack (id 7), a message for the client, closing the "
-      "connection",
+      ("file_storage: Ack (id 7), a message for the client, closing the "
+       "connection"),
       "file_storage: no handler for Del (id 2), closing the connection"};
   int fds[2];
   netfw_config cfg;

@@ -174,8 +174,10 @@ static void test_stats_close_reasons(void **state) {
   WAIT_TOTAL(f, closed[NETFW_CLOSE_SHUTDOWN], 1);
   fd = fx_connect(f);
   assert_int_equal(wire_send_hdr(fd, 0x2, 4096), 0); /* over max_payload */
-  WAIT_TOTAL(f, closed[NETFW_CLOSE_PROTOCOL], 1);
+  /* an orderly close: the server's FIN, then its drain ends at our EOF */
+  assert_int_equal(wire_wait_eof(fd, 5000, NULL), 0);
   wire_close(fd);
+  WAIT_TOTAL(f, closed[NETFW_CLOSE_PROTOCOL], 1);
   fd = fx_connect(f); /* says nothing: shut down after 300 ms */
   assert_int_equal(wire_wait_eof(fd, 5000, NULL), 0);
   wire_close(fd);

@@ -196,11 +196,11 @@ static void test_systemd_listen_fd_bad_config(void **state) {
 
   f->cfg.listen_fd = -2;
   assert_null(netfw_server_new(&f->cfg));
-  assert_true(board_log_has(f->b, "listen_fd -2", NULL));
+  assert_true(board_log_has(f->b, "ERROR", "listen_fd is -2"));
   f->cfg.listen_fd = 0;
   f->cfg.reuseport = true;
   assert_null(netfw_server_new(&f->cfg));
-  assert_true(board_log_has(f->b, "listen_fd and reuseport", NULL));
+  assert_true(board_log_has(f->b, "ERROR", "listen_fd is 0 with reuseport"));
 }
 
 /* Starts with listen_fd = fd: expects NETFW_ESYS with errno want, a log line

@@ -16,6 +16,9 @@ static void test_error_names_and_messages(void **state) {
   assert_string_equal(netfw_err_name(12345), "NETFW_UNKNOWN");
   assert_string_equal(netfw_strerror(0), "success");
   assert_string_equal(netfw_strerror(NETFW_ECONNRESET), "connection lost");
+  assert_string_equal(netfw_strerror(NETFW_ECLOSED),
+                      "connection closed by the peer");
+  assert_string_equal(netfw_err_name(NETFW_ECLOSED), "NETFW_ECLOSED");
   assert_string_equal(netfw_strerror(-9999), "unknown error");
 }
 
