@@ -60,9 +60,10 @@ NETFW_EXTERN void netfw_arena_free(netfw_arena *a);
 NETFW_EXTERN void *netfw_arena_alloc(netfw_arena *a, size_t size);
 
 /* ---- byte order and bounds-checked reading for generated code ---------
- * Generated encoders size the payload first, reserve it with
- * netfw_msg_append_space() and store into it with netfw_put_*; generated
- * decoders read through a netfw_reader, which checks every read against the
+ * Generated encoders write with netfw_put_* in one checked pass into the
+ * room a message already has (netfw__msg_spare()); without enough room they
+ * size the payload first, reserve it (netfw__msg_append_space()) and write
+ * again. Generated decoders read through a netfw_reader, which checks every read against the
  * bytes left and never reads past the payload. Changing anything here
  * changes the contract with generated code: bump NETFW_GEN_ABI. */
 
