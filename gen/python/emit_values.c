@@ -144,9 +144,9 @@ void py_dec_value(py_codec *c, const gen_type *t, const char *L,
                     "len(buf) - pos)",
                     c->T, what));
     if (t->kind == TY_STRING)
-      DEC("%s%s = str(buf[pos:end], \"utf-8\")\n", ind, L);
+      DEC("%s%s = buf[pos:end].decode(\"utf-8\")\n", ind, L);
     else
-      DEC("%s%s = bytes(buf[pos:end])\n", ind, L);
+      DEC("%s%s = buf[pos:end]\n", ind, L);
     DEC("%spos = end\n", ind);
     return;
   }
@@ -339,7 +339,7 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
                   "len(buf) - pos)",
                   c->T, py_attr(c, f)));
   if (t->kind == TY_U8) {
-    DEC("%s%s = buf[pos:pos + n].tolist()\n%spos += n\n", ind, L, ind);
+    DEC("%s%s = list(buf[pos:pos + n])\n%spos += n\n", ind, L, ind);
   } else if (k > 0) {
     snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%d%c\" %% n, buf, pos)",
              c->E, py_format_char(t));
