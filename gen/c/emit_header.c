@@ -105,12 +105,10 @@ static void section(gen_buf *b, const char *title) {
   gen_buf_puts(b, " */\n\n");
 }
 
-/* A closed enum: a C enum type, which a switch can check for coverage. */
-static void emit_closed_enum(gen_buf *b, const gen_schema *s, const char *P,
-                             const gen_decl *d, gen_pool *pool) {
+/* The constants of enum d, P_E_NAME = value, one a line with its doc. */
+static void emit_enum_consts(gen_buf *b, const char *P, const gen_decl *d,
+                             gen_pool *pool) {
   const char *U = gen_upper(pool, d->name);
-  gen_buf_printf(b, "/* encoded as %s */\n", gen_scalar_name(d->underlying));
-  gen_buf_printf(b, "typedef enum %s_%s {\n", s->proto, d->name);
   for (size_t k = 0; k < d->nconsts; k++) {
     gen_emit_doc(b, d->consts[k].doc, "  ");
     gen_buf_printf(b, "  %s_%s_%s = %llu%s\n", P, U,
@@ -118,6 +116,14 @@ static void emit_closed_enum(gen_buf *b, const gen_schema *s, const char *P,
                    (unsigned long long)d->consts[k].value,
                    k + 1 < d->nconsts ? "," : "");
   }
+}
+
+/* A closed enum: a C enum type, which a switch can check for coverage. */
+static void emit_closed_enum(gen_buf *b, const gen_schema *s, const char *P,
+                             const gen_decl *d, gen_pool *pool) {
+  gen_buf_printf(b, "/* encoded as %s */\n", gen_scalar_name(d->underlying));
+  gen_buf_printf(b, "typedef enum %s_%s {\n", s->proto, d->name);
+  emit_enum_consts(b, P, d, pool);
   gen_buf_printf(b, "} %s_%s;\n\n", s->proto, d->name);
 }
 
@@ -125,20 +131,13 @@ static void emit_closed_enum(gen_buf *b, const gen_schema *s, const char *P,
  * a value the schema does not list can arrive. */
 static void emit_open_enum(gen_buf *b, const gen_schema *s, const char *P,
                            const gen_decl *d, gen_pool *pool) {
-  const char *U = gen_upper(pool, d->name);
   gen_emit_comment(b, "",
                    "encoded as %s; open: a peer may send a value not listed "
                    "here (from a newer schema), so a switch on one needs a "
                    "default branch",
                    gen_scalar_name(d->underlying));
   gen_buf_printf(b, "enum %s_%s_value {\n", s->proto, d->name);
-  for (size_t k = 0; k < d->nconsts; k++) {
-    gen_emit_doc(b, d->consts[k].doc, "  ");
-    gen_buf_printf(b, "  %s_%s_%s = %llu%s\n", P, U,
-                   gen_upper(pool, d->consts[k].name),
-                   (unsigned long long)d->consts[k].value,
-                   k + 1 < d->nconsts ? "," : "");
-  }
+  emit_enum_consts(b, P, d, pool);
   gen_type under = {.kind = d->underlying};
   gen_buf_printf(b, "};\ntypedef %s %s_%s;\n\n", gen_ctype(pool, s, &under),
                  s->proto, d->name);

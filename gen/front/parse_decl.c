@@ -20,13 +20,23 @@ static bool parse_enum_const(parser *p, gen_enum_const *c) {
   return par_expect(p, TOK_SEMI, " after the enum constant");
 }
 
+/* One constant of enum d's body, appended to d; false after a message. */
+static bool enum_member(parser *p, gen_decl *d, size_t *cap) {
+  gen_enum_const c;
+  memset(&c, 0, sizeof(c));
+  if (!parse_enum_const(p, &c))
+    return false;
+  d->consts = par_grow(p->pool, d->consts, d->nconsts, cap, sizeof(c));
+  d->consts[d->nconsts++] = c;
+  return true;
+}
+
 /* enum NAME ':' P [open] '{' { NAME '=' N ';' } '}' [';'] */
 void par_enum(parser *p, const char *doc) {
   gen_decl *d;
   const char *name;
-  gen_pos pos, upos, open;
+  gen_pos pos, upos;
   int bytes;
-  size_t cap = 0;
 
   par_next(p);
   if (!par_expect_name(p, "an enum name", &name, &pos) ||
@@ -50,33 +60,7 @@ void par_enum(parser *p, const char *doc) {
     d->open_pos = p->tok.pos;
     par_next(p);
   }
-  open = p->tok.pos;
-  if (!par_expect(p, TOK_LBRACE, "")) {
-    par_recover_statement(p);
-    return;
-  }
-  for (;;) {
-    gen_enum_const c;
-    if (p->tok.kind == TOK_RBRACE) {
-      p->doc.len = 0;
-      par_next(p);
-      break;
-    }
-    if (p->tok.kind == TOK_EOF) {
-      gen_error(p->d, p->tok.pos, "expected '}' to close '%s' (opened at %d:%d)",
-                name, open.line, open.col);
-      return;
-    }
-    memset(&c, 0, sizeof(c));
-    if (!parse_enum_const(p, &c)) {
-      par_recover_member(p);
-      continue;
-    }
-    d->consts = par_grow(p->pool, d->consts, d->nconsts, &cap, sizeof(c));
-    d->consts[d->nconsts++] = c;
-  }
-  if (p->tok.kind == TOK_SEMI)
-    par_next(p);
+  par_body(p, d, enum_member);
 }
 
 /* struct NAME [extensible ['<' P '>']] body */

@@ -292,36 +292,16 @@ static bool parse_field(parser *p, gen_field *f) {
   return par_expect(p, TOK_SEMI, " after the field");
 }
 
-/* '{' field* '}' for structs and messages. */
-void par_fields(parser *p, gen_decl *d) {
-  size_t cap = 0;
-  gen_pos open = p->tok.pos;
-
-  if (!par_expect(p, TOK_LBRACE, "")) {
-    par_recover_statement(p);
-    return;
-  }
-  for (;;) {
-    gen_field f;
-    if (p->tok.kind == TOK_RBRACE) {
-      p->doc.len = 0;
-      par_next(p);
-      break;
-    }
-    if (p->tok.kind == TOK_EOF) {
-      gen_error(p->d, p->tok.pos, "expected '}' to close '%s' (opened at %d:%d)",
-                d->name, open.line, open.col);
-      return;
-    }
-    memset(&f, 0, sizeof(f));
-    if (!parse_field(p, &f)) {
-      par_recover_member(p);
-      continue;
-    }
-    d->fields = par_grow(p->pool, d->fields, d->nfields, &cap, sizeof(f));
-    d->fields[d->nfields++] = f;
-  }
-  if (p->tok.kind == TOK_SEMI) /* a C habit: `struct X { ... };` */
-    par_next(p);
+/* One field of struct or message d's body, appended to d; false after a
+ * message. */
+static bool field_member(parser *p, gen_decl *d, size_t *cap) {
+  gen_field f;
+  memset(&f, 0, sizeof(f));
+  if (!parse_field(p, &f))
+    return false;
+  d->fields = par_grow(p->pool, d->fields, d->nfields, cap, sizeof(f));
+  d->fields[d->nfields++] = f;
+  return true;
 }
 
+void par_fields(parser *p, gen_decl *d) { par_body(p, d, field_member); }

@@ -133,6 +133,32 @@ void par_recover_statement(parser *p) {
   p->doc.len = 0;
 }
 
+void par_body(parser *p, gen_decl *d, par_member_fn member) {
+  size_t cap = 0;
+  gen_pos open = p->tok.pos;
+
+  if (!par_expect(p, TOK_LBRACE, "")) {
+    par_recover_statement(p);
+    return;
+  }
+  for (;;) {
+    if (p->tok.kind == TOK_RBRACE) {
+      p->doc.len = 0;
+      par_next(p);
+      break;
+    }
+    if (p->tok.kind == TOK_EOF) {
+      gen_error(p->d, p->tok.pos, "expected '}' to close '%s' (opened at %d:%d)",
+                d->name, open.line, open.col);
+      return;
+    }
+    if (!member(p, d, &cap))
+      par_recover_member(p);
+  }
+  if (p->tok.kind == TOK_SEMI) /* a C habit: `struct X { ... };` */
+    par_next(p);
+}
+
 gen_decl *par_new_decl(parser *p, gen_decl_kind kind, const char *doc) {
   gen_decl *d = gen_pool_alloc(p->pool, sizeof(*d));
   d->kind = kind;

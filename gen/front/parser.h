@@ -42,6 +42,11 @@ bool par_expect_name(parser *p, const char *what, const char **name,
 void par_recover_member(parser *p);
 /* Skips a broken statement: past its ';' or its body. */
 void par_recover_statement(parser *p);
+/* Parses one member of d's body into d (cap: its array's capacity); false
+ * after reporting an error, and the caller skips to the next member. */
+typedef bool (*par_member_fn)(parser *p, gen_decl *d, size_t *cap);
+/* '{' member* '}' [';']: the body of d, each member parsed by member. */
+void par_body(parser *p, gen_decl *d, par_member_fn member);
 /* Appends a declaration of kind to the schema. */
 gen_decl *par_new_decl(parser *p, gen_decl_kind kind, const char *doc);
 

@@ -3,7 +3,7 @@
  * items (numbers, bools, enums, fixed arrays of them, and the length,
  * count or presence prefix that ends a run), then
  *   _enc_T(v, out)            appends v's encoding to the bytearray out;
- *   _dec_T(buf, pos, depth)   reads a T from memoryview buf at pos and
+ *   _dec_T(buf, pos, depth)   reads a T from bytes buf at pos and
  *                             returns (value, position after it);
  *   _chk_T(v, where)          the slow path naming a bad field
  *                             (emit_check.c), run when _enc_T fails.
@@ -89,9 +89,9 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
                     "len(buf) - pos)",
                     c->T, a));
     if (f->type.kind == TY_STRING)
-      DEC("%s%s = str(buf[pos:end], \"utf-8\")\n%spos = end\n", ind, L, ind);
+      DEC("%s%s = buf[pos:end].decode(\"utf-8\")\n%spos = end\n", ind, L, ind);
     else
-      DEC("%s%s = bytes(buf[pos:end])\n%spos = end\n", ind, L, ind);
+      DEC("%s%s = buf[pos:end]\n%spos = end\n", ind, L, ind);
     break;
   case K_PRESENT:
     ENC("%sif %s is not None:\n", ind, L);

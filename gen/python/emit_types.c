@@ -406,7 +406,9 @@ static void struct_methods(py_out *o, const char *T) {
   OUT("        return bytes(out)\n");
   OUT("\n    @classmethod\n    def decode(cls, payload: bytes) -> %s:\n%s"
       "        try:\n"
-      "            return _dec_%s(memoryview(payload), 0, 0)[0]\n"
+      "            buf = payload if payload.__class__ is bytes else "
+      "bytes(memoryview(payload))\n"
+      "            return _dec_%s(buf, 0, 0)[0]\n"
       "        except _DECODE_ERRORS as exc:\n"
       "            raise _decode_error(\"%s\", exc) from None\n",
       T, decode_doc, T, T);
@@ -437,7 +439,9 @@ static void message_methods(py_out *o, const gen_decl *d, py_codec *c) {
   if (d->nfields == 0) {
     OUT("        return %s()\n", T);
   } else {
-    OUT("        buf = memoryview(payload)\n        pos = 0\n        try:\n");
+    OUT("        buf = payload if payload.__class__ is bytes else "
+        "bytes(memoryview(payload))\n"
+        "        pos = 0\n        try:\n");
     gen_buf_append(o->b, c->dec.data, c->dec.len);
     OUT("        except _DECODE_ERRORS as exc:\n"
         "            raise _decode_error(\"%s\", exc) from None\n",

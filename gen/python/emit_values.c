@@ -144,9 +144,9 @@ void py_dec_value(py_codec *c, const gen_type *t, const char *L,
                     "len(buf) - pos)",
                     c->T, what));
     if (t->kind == TY_STRING)
-      DEC("%s%s = str(buf[pos:end], \"utf-8\")\n", ind, L);
+      DEC("%s%s = buf[pos:end].decode(\"utf-8\")\n", ind, L);
     else
-      DEC("%s%s = bytes(buf[pos:end])\n", ind, L);
+      DEC("%s%s = buf[pos:end]\n", ind, L);
     DEC("%spos = end\n", ind);
     return;
   }
@@ -255,15 +255,21 @@ const char *py_cat(py_codec *c, const char *a, const char *b, const char *z) {
 
 /* Encoder: the elements of list L (its count already written). */
 /* The element struct of repeated field f when its codec goes inside the
- * loop (py_inlinable, and no field of it held in the list's own local L);
- * else NULL. */
+ * loop (py_inlinable, and no local of its fields is the list's own local L
+ * or a local of the enclosing type's fields, which the loop would
+ * overwrite); else NULL. */
 static const gen_decl *inlined(py_codec *c, const gen_field *f, const char *L) {
   const gen_decl *e = f->type.kind == TY_NAMED ? f->type.decl : NULL;
   if (e == NULL || !py_inlinable(e))
     return NULL;
-  for (size_t i = 0; i < e->nfields; i++)
-    if (strcmp(py_local_name(c->o, e, &e->fields[i]), L) == 0)
+  for (size_t i = 0; i < e->nfields; i++) {
+    const char *n = py_local_name(c->o, e, &e->fields[i]);
+    if (strcmp(n, L) == 0)
       return NULL;
+    for (size_t k = 0; k < c->d->nfields; k++)
+      if (strcmp(n, py_local(c, &c->d->fields[k])) == 0)
+        return NULL;
+  }
   return e;
 }
 
@@ -333,7 +339,7 @@ void py_dec_elements(py_codec *c, const gen_field *f, const char *L,
                   "len(buf) - pos)",
                   c->T, py_attr(c, f)));
   if (t->kind == TY_U8) {
-    DEC("%s%s = buf[pos:pos + n].tolist()\n%spos += n\n", ind, L, ind);
+    DEC("%s%s = list(buf[pos:pos + n])\n%spos += n\n", ind, L, ind);
   } else if (k > 0) {
     snprintf(src, sizeof(src), "struct.unpack_from(\"%c%%d%c\" %% n, buf, pos)",
              c->E, py_format_char(t));

@@ -243,3 +243,14 @@ def test_name_rule_clash_is_an_error(tmp_path):
     assert "clash.netproto:2:" in run.stderr and "'from_'" in run.stderr
     assert "'from'" in run.stderr
     assert not (tmp_path / "clash_netfw.py").exists()
+
+
+def test_element_fields_keep_apart_from_the_message_s():
+    """Greeting.visitor and its repeated Visit's visitor share a name: the
+    element codec inside the loop must not overwrite the message's local."""
+    g = gen_module("greeter")
+    m = g.Greeting(text="t", visitor=7, kind=g.Kind.AGAIN,
+                   recent=[g.Visit("a", 1), g.Visit("b", 2)])
+    assert m.encode() == (b"\x01\x00t\x07\x00\x00\x00\x01\x02"
+                          b"\x01a\x01\x00\x00\x00\x01b\x02\x00\x00\x00")
+    assert g.Greeting.decode(m.encode()) == m

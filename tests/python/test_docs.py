@@ -37,15 +37,15 @@ def env_for(folder):
     return dict(os.environ, PYTHONPATH=str(folder))
 
 
-def py_client(docdir, port, name):
+def py_client(docdir, port, *names):
     run = subprocess.run([sys.executable, str(docdir / "greeter_client.py"),
-                          str(port), name], capture_output=True, text=True,
+                          str(port), *names], capture_output=True, text=True,
                          timeout=30, env=env_for(docdir))
     return run.returncode, run.stdout, run.stderr
 
 
-def c_client(port, name):
-    run = subprocess.run([binary("greeter_client"), str(port), name],
+def c_client(port, *names):
+    run = subprocess.run([binary("greeter_client"), str(port), *names],
                          capture_output=True, text=True, timeout=30)
     return run.returncode, run.stdout, run.stderr
 
@@ -60,19 +60,23 @@ def py_server(server_factory, docdir):
 
 def test_python_client_against_c_server(server_factory, docdir):
     srv = server_factory([binary("greeter_server")])
-    assert py_client(docdir, srv.port, "Ada")[:2] == (
-        0, "Hello, Ada! (visitor 1)\n")
+    assert py_client(docdir, srv.port, "Ada", "Bob", "Ada")[:2] == (
+        0, "Hello, Ada! (visitor 1)\n"
+           "Hello, Bob! (visitor 2; before you: Ada)\n"
+           "Welcome back, Ada! (visitor 3, again; before you: Bob, Ada)\n")
     rc, out, _ = py_client(docdir, srv.port, "Grace ✓")
-    assert rc == 0 and out in ("Hello, Grace ✓! (visitor 1)\n",
-                               "Hello, Grace ✓! (visitor 2)\n")  # 2 workers
+    assert rc == 0 and out in (  # 2 workers: the fresh one or Ada's
+        "Hello, Grace ✓! (visitor 1)\n",
+        "Hello, Grace ✓! (visitor 4; before you: Ada, Bob, Ada)\n")
     assert srv.stop() == 0, srv.stderr()
 
 
 def test_c_client_against_python_server(py_server):
     assert c_client(py_server.port, "Ada")[:2] == (
         0, "Hello, Ada! (visitor 1)\n")
-    assert c_client(py_server.port, "Linus")[:2] == (
-        0, "Hello, Linus! (visitor 2)\n")
+    assert c_client(py_server.port, "Linus", "Ada")[:2] == (
+        0, "Hello, Linus! (visitor 2; before you: Ada)\n"
+           "Welcome back, Ada! (visitor 3, again; before you: Linus, Ada)\n")
 
 
 def test_python_client_against_python_server(py_server, docdir):
@@ -104,7 +108,9 @@ def test_netframe_app_with_the_standin(docdir):
         app.on_message(nf.OwnedMessage(
             nf.message_of(1, bytes([len(name)]) + name.encode()), conn))
     greeting = [(m.hdr.id, bytes(m.payload)) for m in conn.sent]
-    assert greeting == [(2, b"\x0b\x00Hello, Ada!\x01\x00\x00\x00"),
-                        (2, b"\x0b\x00Hello, Bob!\x02\x00\x00\x00")]
+    assert greeting == [
+        (2, b"\x0b\x00Hello, Ada!\x01\x00\x00\x00\x00\x00"),
+        (2, b"\x0b\x00Hello, Bob!\x02\x00\x00\x00\x00"
+            b"\x01\x03Ada\x01\x00\x00\x00")]
     app.on_message(nf.OwnedMessage(nf.message_of(9, b""), conn))
     assert conn.shut
