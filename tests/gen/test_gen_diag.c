@@ -12,32 +12,13 @@
 #include <cmocka.h>
 
 #include "c/emit.h"
+#include "diag_kit.h"
 #include "gen.h"
 #include "netfw/version.h"
 
 #ifndef NETFW_SOURCE_DIR
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
-
-/* Compiles src and returns the first line of the diagnostics (static). */
-static const char *first_line(const char *src, int *errors) {
-  static char line[512];
-  gen_result r;
-  const char *out;
-  size_t n;
-
-  (void)gen_compile(&r, "t.netproto", src, strlen(src));
-  out = r.diag.out.data ? r.diag.out.data : "";
-  n = strcspn(out, "\n");
-  if (n >= sizeof(line))
-    n = sizeof(line) - 1;
-  memcpy(line, out, n);
-  line[n] = '\0';
-  if (errors != NULL)
-    *errors = r.diag.errors;
-  gen_result_free(&r);
-  return line;
-}
 
 typedef struct bad_case {
   const char *src;
@@ -201,7 +182,7 @@ static void test_gen_diag_bad_schemas(void **state) {
   for (size_t i = 0; i < n; i++) {
     char want[600];
     int errors = 0;
-    const char *got = first_line(cases[i].src, &errors);
+    const char *got = first_line(cases[i].src, &errors, NULL);
     snprintf(want, sizeof(want), "t.netproto:%s", cases[i].diag);
     if (strcmp(got, want) != 0)
       print_error("case %zu:\n  got:  %s\n  want: %s\n", i, got, want);

@@ -13,32 +13,12 @@
 
 #include <cmocka.h>
 
+#include "diag_kit.h"
 #include "gen.h"
 
 #ifndef NETFW_SOURCE_DIR
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
-
-/* Compiles src; returns the first line of the diagnostics (static) and
- * the number of errors and warnings. */
-static const char *first_line(const char *src, int *errors, int *warnings) {
-  static char line[600];
-  gen_result r;
-  const char *out;
-  size_t n;
-
-  (void)gen_compile(&r, "t.netproto", src, strlen(src));
-  out = r.diag.out.data ? r.diag.out.data : "";
-  n = strcspn(out, "\n");
-  if (n >= sizeof(line))
-    n = sizeof(line) - 1;
-  memcpy(line, out, n);
-  line[n] = '\0';
-  *errors = r.diag.errors;
-  *warnings = r.diag.warnings;
-  gen_result_free(&r);
-  return line;
-}
 
 typedef struct bad_case {
   const char *src;
