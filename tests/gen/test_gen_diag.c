@@ -13,6 +13,7 @@
 
 #include "c/emit.h"
 #include "diag_kit.h"
+#include "file_kit.h"
 #include "gen.h"
 #include "netfw/version.h"
 
@@ -345,23 +346,6 @@ static void test_gen_diag_many_warnings_are_capped(void **state) {
   gen_buf_free(&b);
 }
 
-static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *data;
-  long n;
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n >= 0);
-  rewind(f);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return data;
-}
-
 static void test_gen_diag_output_is_deterministic(void **state) {
   static const char *const schemas[] = {
       NETFW_SOURCE_DIR "/protocols/file_storage.netproto",
@@ -369,7 +353,7 @@ static void test_gen_diag_output_is_deterministic(void **state) {
       NETFW_SOURCE_DIR "/tests/gen/all_types.netproto"};
   for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
     size_t len;
-    char *src = read_text(schemas[i], &len);
+    char *src = test_read_file(schemas[i], &len);
     gen_result a, b;
     assert_int_equal(gen_compile(&a, schemas[i], src, len), 0);
     assert_int_equal(gen_compile(&b, schemas[i], src, len), 0);
