@@ -21,11 +21,6 @@
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
 
-typedef struct bad_case {
-  const char *src;
-  const char *diag; /* first line, after "t.netproto:" */
-} bad_case;
-
 #define P "protocol p;\n"
 static const bad_case cases[] = {
     {P "message A = 3 {}\nmessage B = 3 {}\n",

@@ -21,11 +21,6 @@
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
 
-typedef struct bad_case {
-  const char *src;
-  const char *diag; /* first line, after "t.netproto:" */
-} bad_case;
-
 #define P "protocol p;\n"
 #define V2 "option version = 2;\n"
 #define V3 "option version = 3;\n"
