@@ -18,6 +18,21 @@ netfw_client *client_new(void) {
   return c;
 }
 
+netfw_server *server_start(netfw_config *cfg, uint16_t *port) {
+  netfw_server *s;
+
+  cfg->ip = LOCALHOST;
+  cfg->port = 0;
+  tls_kit_server_config(cfg); /* the _tls variant: TLS on */
+  s = netfw_server_new(cfg);
+  if (s == NULL || netfw_server_start(s) != 0) {
+    netfw_server_free(s);
+    return NULL;
+  }
+  *port = netfw_server_port(s);
+  return s;
+}
+
 netfw_client *connect_to(uint16_t port) {
   netfw_client *c = client_new();
   netfw_tls_peer peer;

@@ -14,6 +14,10 @@
  * asserts on failure). */
 netfw_client *client_new(void);
 
+/* A started server of cfg on LOCALHOST and a free port (stored in *port),
+ * with TLS on in a _tls variant; NULL on failure. */
+netfw_server *server_start(netfw_config *cfg, uint16_t *port);
+
 /* A connected client_new() (asserts on failure). */
 netfw_client *connect_to(uint16_t port);
 

@@ -24,7 +24,6 @@
 #include "client_kit.h"
 #include "netfw/netfw.h"
 #include "peer.h"
-#include "tls_kit.h"
 
 enum { T_PROTOCOL_ERROR = 0x99 }; /* the app closes as for a bad message */
 
@@ -101,20 +100,10 @@ static bool log_wait_for(const char *s1, const char *s2) {
 
 static netfw_server *start_server(uint32_t max_payload, uint16_t *port) {
   netfw_config cfg;
-  netfw_server *s;
 
   netfw_config_init(&cfg, &echo_app);
-  cfg.ip = LOCALHOST;
-  cfg.port = 0;
   cfg.max_payload = max_payload;
-  tls_kit_server_config(&cfg); /* the _tls variant: TLS on */
-  s = netfw_server_new(&cfg);
-  if (s == NULL || netfw_server_start(s) != 0) {
-    netfw_server_free(s);
-    return NULL;
-  }
-  *port = netfw_server_port(s);
-  return s;
+  return server_start(&cfg, port);
 }
 
 static int group_setup(void **state) {

@@ -17,7 +17,6 @@
 #include "netfw/netfw.h"
 #include "client_kit.h"
 #include "peer.h"
-#include "tls_kit.h"
 
 
 /* ---- apps (run in the forked worker) ---------------------------------- */
@@ -111,21 +110,11 @@ static fixture fx;
 
 static netfw_server *start_server(const netfw_app *app, uint16_t *port) {
   netfw_config cfg;
-  netfw_server *s;
 
   netfw_config_init(&cfg, app);
-  cfg.ip = LOCALHOST;
-  cfg.port = 0;
   cfg.worker_num = 1;
   cfg.context = &fx.ctx;
-  tls_kit_server_config(&cfg); /* the _tls variant: TLS on */
-  s = netfw_server_new(&cfg);
-  if (s == NULL || netfw_server_start(s) != 0) {
-    netfw_server_free(s);
-    return NULL;
-  }
-  *port = netfw_server_port(s);
-  return s;
+  return server_start(&cfg, port);
 }
 
 static int group_setup(void **state) {

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "compat/compat.h"
+#include "file_kit.h"
 
 #ifndef NETFW_COMPAT_CASES
 #error "NETFW_COMPAT_CASES must be defined"
@@ -27,26 +28,6 @@
 enum { MIN_CASES = 25 };
 
 static char start_dir[PATH_MAX]; /* every case returns here */
-
-/* The whole file at path, NUL-terminated (fails the test if missing). */
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-
-  if (f == NULL)
-    fail_msg("cannot open %s", path);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n >= 0);
-  rewind(f);
-  buf = malloc((size_t)n + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
-}
 
 /* Lines of a text report that start a finding (": error: ", ": warning: "
  * followed by a rule in brackets at the end). */
@@ -123,8 +104,8 @@ static void test_case(void **state) {
   int status;
 
   assert_int_equal(chdir(dir), 0);
-  expected = slurp("expected.txt");
-  want_status = slurp("status");
+  expected = test_read_file("expected.txt", NULL);
+  want_status = test_read_file("status", NULL);
   status = gen_compat_run("old.netproto", "new.netproto", GEN_COMPAT_TEXT, &out,
                           &err);
   assert_string_equal(out.data != NULL ? out.data : "", expected);

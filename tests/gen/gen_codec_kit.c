@@ -1,6 +1,8 @@
 /* Helpers of the generated-codec tests (test_gen_codec.c,
- * test_gen_codec_types.c): exact payload checks, messages borrowing an
- * exact-size heap copy (ASan catches over-reads), netfw_str helpers. */
+ * test_gen_codec_types.c, test_gen_evolve_bytes.c) and of the cross-version
+ * tests (tests/evolve, through evolve_kit.h): exact payload checks, messages
+ * borrowing an exact-size heap copy (ASan catches over-reads), netfw_str
+ * helpers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -15,9 +17,22 @@
 #include "message_internal.h"
 #include "netfw/netfw.h"
 
-/* Fails unless m's payload is exactly the n bytes exp. */
+/* Prints n bytes in hex, 16 a line, for a failed byte comparison. */
+static void dump(const char *what, const uint8_t *p, size_t n) {
+  print_error("%s (%zu bytes):", what, n);
+  for (size_t i = 0; i < n; i++)
+    print_error("%s%02x", i % 16 == 0 ? "\n  " : " ", p[i]);
+  print_error("\n");
+}
+
+/* Fails unless m's payload is exactly the n bytes exp (prints both). */
 void assert_payload(const netfw_msg *m, const void *exp, size_t n) {
-  assert_int_equal(netfw_msg_size(m), n);
+  size_t got = netfw_msg_size(m);
+  if (got != n || (n > 0 && memcmp(netfw_msg_payload(m), exp, n) != 0)) {
+    dump("expected", exp, n);
+    dump("encoded", netfw_msg_payload(m), got);
+  }
+  assert_int_equal(got, n);
   if (n > 0)
     assert_memory_equal(netfw_msg_payload(m), exp, n);
 }

@@ -1,5 +1,6 @@
 /* Helpers of the generated-codec tests (gen_codec_kit.c), shared by
- * test_gen_codec.c and test_gen_codec_types.c. cmocka assertions inside. */
+ * test_gen_codec.c, test_gen_codec_types.c, test_gen_evolve_bytes.c and the
+ * cross-version tests (tests/evolve). cmocka assertions inside. */
 #ifndef NETFW_TEST_GEN_CODEC_KIT_H
 #define NETFW_TEST_GEN_CODEC_KIT_H
 
@@ -9,7 +10,7 @@
 
 #include "netfw/netfw.h"
 
-/* Fails unless m's payload is exactly the n bytes exp. */
+/* Fails unless m's payload is exactly the n bytes exp (prints both). */
 void assert_payload(const netfw_msg *m, const void *exp, size_t n);
 
 /* A message borrowing an exact-size heap copy of bytes, so that ASan flags

@@ -12,37 +12,14 @@
 #include <cmocka.h>
 
 #include "c/emit.h"
+#include "diag_kit.h"
+#include "file_kit.h"
 #include "gen.h"
 #include "netfw/version.h"
 
 #ifndef NETFW_SOURCE_DIR
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
-
-/* Compiles src and returns the first line of the diagnostics (static). */
-static const char *first_line(const char *src, int *errors) {
-  static char line[512];
-  gen_result r;
-  const char *out;
-  size_t n;
-
-  (void)gen_compile(&r, "t.netproto", src, strlen(src));
-  out = r.diag.out.data ? r.diag.out.data : "";
-  n = strcspn(out, "\n");
-  if (n >= sizeof(line))
-    n = sizeof(line) - 1;
-  memcpy(line, out, n);
-  line[n] = '\0';
-  if (errors != NULL)
-    *errors = r.diag.errors;
-  gen_result_free(&r);
-  return line;
-}
-
-typedef struct bad_case {
-  const char *src;
-  const char *diag; /* first line, after "t.netproto:" */
-} bad_case;
 
 #define P "protocol p;\n"
 static const bad_case cases[] = {
@@ -201,7 +178,7 @@ static void test_gen_diag_bad_schemas(void **state) {
   for (size_t i = 0; i < n; i++) {
     char want[600];
     int errors = 0;
-    const char *got = first_line(cases[i].src, &errors);
+    const char *got = first_line(cases[i].src, &errors, NULL);
     snprintf(want, sizeof(want), "t.netproto:%s", cases[i].diag);
     if (strcmp(got, want) != 0)
       print_error("case %zu:\n  got:  %s\n  want: %s\n", i, got, want);
@@ -364,23 +341,6 @@ static void test_gen_diag_many_warnings_are_capped(void **state) {
   gen_buf_free(&b);
 }
 
-static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *data;
-  long n;
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n >= 0);
-  rewind(f);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  fclose(f);
-  *len = (size_t)n;
-  return data;
-}
-
 static void test_gen_diag_output_is_deterministic(void **state) {
   static const char *const schemas[] = {
       NETFW_SOURCE_DIR "/protocols/file_storage.netproto",
@@ -388,7 +348,7 @@ static void test_gen_diag_output_is_deterministic(void **state) {
       NETFW_SOURCE_DIR "/tests/gen/all_types.netproto"};
   for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
     size_t len;
-    char *src = read_text(schemas[i], &len);
+    char *src = test_read_file(schemas[i], &len);
     gen_result a, b;
     assert_int_equal(gen_compile(&a, schemas[i], src, len), 0);
     assert_int_equal(gen_compile(&b, schemas[i], src, len), 0);

@@ -13,37 +13,13 @@
 
 #include <cmocka.h>
 
+#include "diag_kit.h"
+#include "file_kit.h"
 #include "gen.h"
 
 #ifndef NETFW_SOURCE_DIR
 #error "NETFW_SOURCE_DIR must be defined"
 #endif
-
-/* Compiles src; returns the first line of the diagnostics (static) and
- * the number of errors and warnings. */
-static const char *first_line(const char *src, int *errors, int *warnings) {
-  static char line[600];
-  gen_result r;
-  const char *out;
-  size_t n;
-
-  (void)gen_compile(&r, "t.netproto", src, strlen(src));
-  out = r.diag.out.data ? r.diag.out.data : "";
-  n = strcspn(out, "\n");
-  if (n >= sizeof(line))
-    n = sizeof(line) - 1;
-  memcpy(line, out, n);
-  line[n] = '\0';
-  *errors = r.diag.errors;
-  *warnings = r.diag.warnings;
-  gen_result_free(&r);
-  return line;
-}
-
-typedef struct bad_case {
-  const char *src;
-  const char *diag; /* first line, after "t.netproto:" */
-} bad_case;
 
 #define P "protocol p;\n"
 #define V2 "option version = 2;\n"
@@ -317,24 +293,6 @@ static void test_evolve_diag_accepted(void **state) {
   }
 }
 
-static char *read_text(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  char *data;
-  long n;
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  data = malloc((size_t)n + 1);
-  assert_non_null(data);
-  assert_int_equal(fread(data, 1, (size_t)n, f), (size_t)n);
-  data[n] = '\0';
-  fclose(f);
-  *len = (size_t)n;
-  return data;
-}
-
 /* The schemas of the fixtures and of the fuzz target: clean. */
 static void test_evolve_diag_repository_schemas(void **state) {
   static const char *const schemas[] = {
@@ -343,9 +301,11 @@ static void test_evolve_diag_repository_schemas(void **state) {
   (void)state;
   for (size_t i = 0; i < sizeof(schemas) / sizeof(schemas[0]); i++) {
     size_t len;
-    char *src = read_text(schemas[i], &len);
+    char *src = test_read_file(schemas[i], &len);
     gen_result r;
-    int rc = gen_compile(&r, schemas[i], src, len);
+    int rc;
+    assert_true(len > 0);
+    rc = gen_compile(&r, schemas[i], src, len);
     if (rc != 0 || r.diag.errors + r.diag.warnings != 0)
       fail_msg("%s: %s", schemas[i], r.diag.out.data);
     gen_result_free(&r);

@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "file_kit.h"
 #include "metrics_kit.h"
 #include "metrics.h"
 #include "stats_sample.h"
@@ -28,25 +29,6 @@ static netfw__text expose(const netfw_stats *st) {
   assert_non_null(t.buf);
   assert_int_equal(strlen(t.buf), t.len);
   return t;
-}
-
-/* Reads a whole file (NUL-terminated; free it). */
-static char *slurp(const char *path) {
-  FILE *f = fopen(path, "rb");
-  char *buf;
-  long n;
-
-  assert_non_null(f);
-  assert_int_equal(fseek(f, 0, SEEK_END), 0);
-  n = ftell(f);
-  assert_true(n > 0);
-  rewind(f);
-  buf = malloc((size_t)n + 1);
-  assert_non_null(buf);
-  assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-  buf[n] = '\0';
-  fclose(f);
-  return buf;
 }
 
 /* How many lines of text are exactly line. */
@@ -75,9 +57,11 @@ static void has_line(const char *text, const char *line) {
 static void test_expose_golden_small(void **state) {
   netfw_stats st;
   netfw__text t;
-  char *golden = slurp(NETFW_EXPOSE_GOLDEN);
+  size_t golden_len;
+  char *golden = test_read_file(NETFW_EXPOSE_GOLDEN, &golden_len);
 
   (void)state;
+  assert_true(golden_len > 0);
   sample_stats_small(&st);
   t = expose(&st);
   assert_string_equal(t.buf, golden);

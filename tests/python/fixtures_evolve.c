@@ -11,16 +11,6 @@
 #include "py_evolve_v2.netfw.h"
 #include "py_helper.h"
 
-static netfw_str s(const char *p) {
-  netfw_str v = {p, (uint32_t)strlen(p)};
-  return v;
-}
-
-static netfw_bytes b(const void *p, uint32_t n) {
-  netfw_bytes v = {p, n};
-  return v;
-}
-
 void py_fixtures_pyev1(void) {
   pyev1_Item i0 = {0}, i1 = {1, s("a")};
   pyev1_Item items[] = {{3, s("c")}};

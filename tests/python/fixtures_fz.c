@@ -12,16 +12,6 @@
 #include "all_types.netfw.h"
 #include "py_helper.h"
 
-static netfw_str s(const char *p) {
-  netfw_str v = {p, (uint32_t)strlen(p)};
-  return v;
-}
-
-static netfw_bytes b(const void *p, uint32_t n) {
-  netfw_bytes v = {p, n};
-  return v;
-}
-
 /* Python: bytes(i % 256 for i in range(n)) */
 static uint8_t ramp[70000];
 /* Python: "x" * n */

@@ -13,16 +13,6 @@
 #include "file_storage.netfw.h"
 #include "py_helper.h"
 
-static netfw_str s(const char *p) {
-  netfw_str v = {p, (uint32_t)strlen(p)};
-  return v;
-}
-
-static netfw_bytes b(const void *p, uint32_t n) {
-  netfw_bytes v = {p, n};
-  return v;
-}
-
 void py_fixtures_fs(void) {
   file_storage_FileEntry fe0 = {0}, fe1 = {s("bb"), 258};
   file_storage_Add a0 = {0}, a1 = {s("a.txt"), b("\x01\x02\x03", 3)};

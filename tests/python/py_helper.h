@@ -6,6 +6,8 @@
 #define NETFW_TEST_PY_HELPER_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include <netfw/netfw.h>
 
@@ -37,6 +39,18 @@ void py_emit(const char *type, int err, netfw_msg *m);
 
 /* Prints the n bytes at p as lower-case hex, no separators. */
 void py_hex(const unsigned char *p, size_t n);
+
+/* Shorthands of the sample values (fixtures_*.c): a netfw_str over the C
+ * string p, a netfw_bytes over the n bytes at p. */
+static inline netfw_str s(const char *p) {
+  netfw_str v = {p, (uint32_t)strlen(p)};
+  return v;
+}
+
+static inline netfw_bytes b(const void *p, uint32_t n) {
+  netfw_bytes v = {p, n};
+  return v;
+}
 
 /* The sample values of each schema, printed with py_emit in the order the
  * Python tests build them (fixtures_*.c). */
