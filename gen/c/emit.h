@@ -73,12 +73,8 @@ void gen_emit_defaults(gen_buf *b, const gen_schema *s, const gen_decl *d,
  * > 0), then, if next > 0, "no byte left: defaults from next, done". */
 void gen_emit_since_boundary(gen_buf *b, const gen_schema *s,
                              const gen_decl *d, unsigned prev, unsigned next);
-/* Extensible struct d: the checker's bound on its length prefix; the
- * encoder's prefix (open: reserve it, else: fill it in); the decoder's
- * window (needs locals b and netfw_reader w_). */
-void gen_emit_window_chk(gen_buf *b, const gen_schema *s, const gen_decl *d);
-void gen_emit_window_enc(gen_buf *b, const gen_schema *s, const gen_decl *d,
-                         bool open);
+/* Extensible struct d's decoder: the window its length prefix gives (needs
+ * locals b and netfw_reader w_). */
 void gen_emit_window_dec(gen_buf *b, const gen_schema *s, const gen_decl *d);
 
 /* --stubs: a server skeleton with main() for the messages the server

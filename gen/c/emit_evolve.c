@@ -1,6 +1,7 @@
 /* The C back end's part of schema evolution: the defaults function of a
- * type with [since] fields, the decoder's version boundaries, the length
- * window of an extensible struct, and default values as C literals. */
+ * type with [since] fields, the decoder's version boundaries, the decoder's
+ * length window of an extensible struct (its encoder's prefix is
+ * emit_source.c's one-pass writer), and default values as C literals. */
 #include <stdio.h>
 #include <string.h>
 
@@ -130,34 +131,6 @@ void gen_emit_since_boundary(gen_buf *b, const gen_schema *s,
                    "  if (r->left == 0) { /* a peer older than version %u */\n"
                    "    %s__def_%s(out, %u);\n    return 0;\n  }\n",
                    next, s->proto, d->name, next);
-}
-
-/* The prefix's C width suffix and maximum, for extensible struct d. */
-static const char *prefix_max(const gen_decl *d) {
-  return d->ext_prefix == 1 ? "255u" : d->ext_prefix == 2 ? "65535u" : NULL;
-}
-
-void gen_emit_window_chk(gen_buf *b, const gen_schema *s, const gen_decl *d) {
-  const char *max = prefix_max(d);
-  if (max != NULL)
-    gen_buf_printf(b, "  if (%s__sz_%s(in) - %d > %s)\n    return "
-                   "NETFW_E2BIG; /* more than its length prefix can say */\n",
-                   s->proto, d->name, d->ext_prefix, max);
-}
-
-void gen_emit_window_enc(gen_buf *b, const gen_schema *s, const gen_decl *d,
-                         bool open) {
-  int k = d->ext_prefix;
-  if (open) {
-    gen_buf_printf(b, "  uint8_t *len_ = w; /* the length, written last */\n\n"
-                      "  w += %d;\n", k);
-    return;
-  }
-  if (k == 1)
-    gen_buf_puts(b, "  *len_ = (uint8_t)(w - len_ - 1);\n");
-  else
-    gen_buf_printf(b, "  netfw_put_u%d%s(len_, (uint%d_t)(w - len_ - %d));\n",
-                   k * 8, s->big_endian ? "be" : "le", k * 8, k);
 }
 
 void gen_emit_window_dec(gen_buf *b, const gen_schema *s, const gen_decl *d) {
