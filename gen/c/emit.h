@@ -63,6 +63,33 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_protos(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
+/* ---- the codec emitter's state and halves (emit_source.c writes each
+ * type's functions with emit_encode.c's and emit_decode.c's field code) */
+
+typedef struct gen_cem {
+  gen_buf *out;
+  gen_buf body; /* the function being written; locals are declared after */
+  const gen_schema *s;
+  gen_pool *pool;
+  const char *p;  /* "fs" */
+  const char *P;  /* "FS" */
+  const char *E;  /* "le" / "be" */
+  bool use_b, use_rc, use_i;
+  bool in_writer; /* chk_value's refusals: writer's form (netfw__enc_fail) */
+  bool use_arena, use_depth; /* decoders: parameters the body needs */
+} gen_cem;
+
+/* Per field f of the type being written, into e->body: its size; its
+ * strings' checks; its other checks and size in one pass; its encoding. */
+void gen_cem_sz_field(gen_cem *e, const gen_field *f);
+void gen_cem_u8_field(gen_cem *e, const gen_field *f);
+void gen_cem_cs_field(gen_cem *e, const gen_field *f);
+void gen_cem_enc_field(gen_cem *e, const gen_field *f);
+/* Extensible struct d's length prefix: reserved (open) or filled in. */
+void gen_cem_enc_window(gen_cem *e, const gen_decl *d, bool open);
+/* The decoder's body of d: window, fields, [since] boundaries. */
+void gen_cem_dec_fields(gen_cem *e, const gen_decl *d);
+
 /* ---- schema evolution in the codec (emit_evolve.c) -------------------- */
 
 /* `static void P__def_T(P_T *out, unsigned from)`: the defaults of the
