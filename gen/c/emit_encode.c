@@ -66,6 +66,40 @@ static void chk_value(em *e, const gen_type *t, const char *L,
   /* a struct is checked by its __cs_ function (cs_value) or its writer */
 }
 
+/* What one pass writes for one value (sz_value, u8_value, cs_value,
+ * enc_value): at L, indented by ind. */
+typedef void (*value_fn)(em *e, const gen_type *t, const char *L,
+                         const char *ind);
+
+/* value() on plain, optional and fixed-array field f, the way every pass
+ * walks them: in->f; inside `if (in->has_f)` (after what the caller wrote
+ * for the presence); in a loop over in->f[i]. A repeated field's walk
+ * differs per pass: the caller writes it. */
+static void field_values(em *e, const gen_field *f, value_fn value) {
+  char L[300];
+  switch (f->mode) {
+  case F_PLAIN:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    value(e, &f->type, L, "  ");
+    break;
+  case F_OPTIONAL:
+    snprintf(L, sizeof(L), "in->%s", f->name);
+    OUT("  if (in->has_%s) {\n", f->name);
+    value(e, &f->type, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_ARRAY:
+    e->use_i = true;
+    snprintf(L, sizeof(L), "in->%s[i]", f->name);
+    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
+    value(e, &f->type, L, "    ");
+    OUT("  }\n");
+    break;
+  case F_REPEATED:
+    break;
+  }
+}
+
 /* ---- sizes ---------------------------------------------------------- */
 
 static void sz_value(em *e, const gen_type *t, const char *L, const char *ind) {
@@ -82,41 +116,24 @@ void gen_cem_sz_field(em *e, const gen_field *f) {
   char L[300];
   const gen_type *t = &f->type;
   int k = gen_wire_fixed(t);
-  switch (f->mode) {
-  case F_PLAIN:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    sz_value(e, t, L, "  ");
-    break;
-  case F_OPTIONAL:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    OUT("  n += 1;\n  if (in->has_%s) {\n", f->name);
-    sz_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_ARRAY:
-    if (k > 0) {
-      OUT("  n += (size_t)%llu * %d;\n", (unsigned long long)f->array_len, k);
-      break;
-    }
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
-    sz_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_REPEATED:
-    OUT("  n += %d;\n", f->count_prefix);
-    if (k > 0) {
-      OUT("  n += (size_t)in->%s_count * %d;\n", f->name, k);
-      break;
-    }
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
-    sz_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
+  if (f->mode == F_OPTIONAL)
+    OUT("  n += 1;\n");
+  if (f->mode == F_ARRAY && k > 0)
+    OUT("  n += (size_t)%llu * %d;\n", (unsigned long long)f->array_len, k);
+  else if (f->mode != F_REPEATED)
+    field_values(e, f, sz_value);
+  if (f->mode != F_REPEATED)
+    return;
+  OUT("  n += %d;\n", f->count_prefix);
+  if (k > 0) {
+    OUT("  n += (size_t)in->%s_count * %d;\n", f->name, k);
+    return;
   }
+  e->use_i = true;
+  snprintf(L, sizeof(L), "in->%s[i]", f->name);
+  OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
+  sz_value(e, t, L, "    ");
+  OUT("  }\n");
 }
 
 /* ---- strings first: NULL pointers and UTF-8 ---------------------------
@@ -143,34 +160,17 @@ void gen_cem_u8_field(em *e, const gen_field *f) {
   const gen_type *t = &f->type;
   if (t->kind != TY_STRING && !(t->kind == TY_NAMED && t->decl->kind != D_ENUM))
     return;
-  switch (f->mode) {
-  case F_PLAIN:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    u8_value(e, t, L, "  ");
-    break;
-  case F_OPTIONAL:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    OUT("  if (in->has_%s) {\n", f->name);
-    u8_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_ARRAY:
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
-    u8_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_REPEATED:
-    /* a NULL array with a count is refused later, in field order */
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  if (in->%s != NULL) {\n    for (i = 0; i < in->%s_count; i++) {\n",
-        f->name, f->name);
-    u8_value(e, t, L, "      ");
-    OUT("    }\n  }\n");
-    break;
+  if (f->mode != F_REPEATED) {
+    field_values(e, f, u8_value);
+    return;
   }
+  /* a NULL array with a count is refused later, in field order */
+  e->use_i = true;
+  snprintf(L, sizeof(L), "in->%s[i]", f->name);
+  OUT("  if (in->%s != NULL) {\n    for (i = 0; i < in->%s_count; i++) {\n",
+      f->name, f->name);
+  u8_value(e, t, L, "      ");
+  OUT("    }\n  }\n");
 }
 
 /* ---- checks and sizes in one pass (the encoder's) -------------------- */
@@ -197,46 +197,29 @@ void gen_cem_cs_field(em *e, const gen_field *f) {
   const gen_type *t = &f->type;
   int k = gen_wire_fixed(t);
   bool walk = needs_chk(t) || k <= 0; /* else a product does */
-  switch (f->mode) {
-  case F_PLAIN:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    cs_value(e, t, L, "  ");
-    break;
-  case F_OPTIONAL:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    OUT("  n += 1;\n  if (in->has_%s) {\n", f->name);
-    cs_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_ARRAY:
-    if (!walk) {
-      OUT("  n += (size_t)%llu * %d;\n", (unsigned long long)f->array_len, k);
-      break;
-    }
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
-    cs_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_REPEATED:
-    if (f->count_prefix < 4)
-      OUT("  if (in->%s_count > %s)\n    return NETFW_E2BIG;\n", f->name,
-          maxof(f->count_prefix));
-    OUT("  if (in->%s_count > 0 && in->%s == NULL)\n    return NETFW_EINVAL;\n",
-        f->name, f->name);
-    OUT("  n += %d;\n", f->count_prefix);
-    if (!walk) {
-      OUT("  n += (size_t)in->%s_count * %d;\n", f->name, k);
-      break;
-    }
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
-    cs_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
+  if (f->mode == F_OPTIONAL)
+    OUT("  n += 1;\n");
+  if (f->mode == F_ARRAY && !walk)
+    OUT("  n += (size_t)%llu * %d;\n", (unsigned long long)f->array_len, k);
+  else if (f->mode != F_REPEATED)
+    field_values(e, f, cs_value);
+  if (f->mode != F_REPEATED)
+    return;
+  if (f->count_prefix < 4)
+    OUT("  if (in->%s_count > %s)\n    return NETFW_E2BIG;\n", f->name,
+        maxof(f->count_prefix));
+  OUT("  if (in->%s_count > 0 && in->%s == NULL)\n    return NETFW_EINVAL;\n",
+      f->name, f->name);
+  OUT("  n += %d;\n", f->count_prefix);
+  if (!walk) {
+    OUT("  n += (size_t)in->%s_count * %d;\n", f->name, k);
+    return;
   }
+  e->use_i = true;
+  snprintf(L, sizeof(L), "in->%s[i]", f->name);
+  OUT("  for (i = 0; i < in->%s_count; i++) {\n", f->name);
+  cs_value(e, t, L, "    ");
+  OUT("  }\n");
 }
 
 /* ---- encoding ------------------------------------------------------- */
@@ -326,45 +309,29 @@ static void enc_value(em *e, const gen_type *t, const char *L,
 }
 
 void gen_cem_enc_field(em *e, const gen_field *f) {
-  char L[300];
   const gen_type *t = &f->type;
-  switch (f->mode) {
-  case F_PLAIN:
-    snprintf(L, sizeof(L), "in->%s", f->name);
-    enc_value(e, t, L, "  ");
-    break;
-  case F_OPTIONAL:
-    snprintf(L, sizeof(L), "in->%s", f->name);
+  if (f->mode == F_OPTIONAL) {
     room_k(e, 1, "  ");
-    OUT("  *w++ = (uint8_t)(in->has_%s ? 1 : 0);\n  if (in->has_%s) {\n",
-        f->name, f->name);
-    enc_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_ARRAY:
-    e->use_i = true;
-    snprintf(L, sizeof(L), "in->%s[i]", f->name);
-    OUT("  for (i = 0; i < %llu; i++) {\n", (unsigned long long)f->array_len);
-    enc_value(e, t, L, "    ");
-    OUT("  }\n");
-    break;
-  case F_REPEATED:
-    /* the array and its count read once, before the stores through w */
-    e->use_i = true;
-    OUT("  {\n    const %s *a_ = in->%s;\n    uint32_t c_ = in->%s_count;\n\n",
-        gen_ctype(e->pool, e->s, t), f->name, f->name);
-    if (f->count_prefix < 4)
-      OUT("    if (c_ > %s)\n      return netfw__enc_fail(rc, NETFW_E2BIG);\n",
-          maxof(f->count_prefix));
-    OUT("    if (c_ > 0 && a_ == NULL)\n      return netfw__enc_fail(rc, "
-        "NETFW_EINVAL);\n");
-    room_k(e, f->count_prefix, "    ");
-    put_uint(e, f->count_prefix, "c_", "    ");
-    OUT("    for (i = 0; i < c_; i++) {\n");
-    enc_value(e, t, "a_[i]", "      ");
-    OUT("    }\n  }\n");
-    break;
+    OUT("  *w++ = (uint8_t)(in->has_%s ? 1 : 0);\n", f->name);
   }
+  if (f->mode != F_REPEATED) {
+    field_values(e, f, enc_value);
+    return;
+  }
+  /* the array and its count read once, before the stores through w */
+  e->use_i = true;
+  OUT("  {\n    const %s *a_ = in->%s;\n    uint32_t c_ = in->%s_count;\n\n",
+      gen_ctype(e->pool, e->s, t), f->name, f->name);
+  if (f->count_prefix < 4)
+    OUT("    if (c_ > %s)\n      return netfw__enc_fail(rc, NETFW_E2BIG);\n",
+        maxof(f->count_prefix));
+  OUT("    if (c_ > 0 && a_ == NULL)\n      return netfw__enc_fail(rc, "
+      "NETFW_EINVAL);\n");
+  room_k(e, f->count_prefix, "    ");
+  put_uint(e, f->count_prefix, "c_", "    ");
+  OUT("    for (i = 0; i < c_; i++) {\n");
+  enc_value(e, t, "a_[i]", "      ");
+  OUT("    }\n  }\n");
 }
 
 /* An extensible struct's length prefix: room for it first, its value
