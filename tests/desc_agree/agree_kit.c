@@ -13,6 +13,9 @@
 
 static netfw_arena arena; /* zeroed = initialised */
 
+static int broken(char *why, size_t whylen, const char *fmt, ...)
+    NETFW_PRINTF(3, 4);
+
 /* Writes the printf-style reason into why and returns AGREE_BROKEN. */
 static int broken(char *why, size_t whylen, const char *fmt, ...) {
   va_list ap;
