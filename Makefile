@@ -73,7 +73,7 @@ fuzz: deps
 	  -DNETFW_BUILD_EXAMPLES=OFF -DNETFW_BUILD_BENCH=OFF
 	cmake --build $(BUILD_DIR)-fuzz -j $(JOBS) \
 	  --target fuzz_frame fuzz_decoders fuzz_netproto fuzz_bus fuzz_tls \
-	    fuzz_tls_session fuzz_proxy fuzz_http
+	    fuzz_tls_session fuzz_proxy fuzz_http fuzz_desc_json
 	scripts/fuzz $(BUILD_DIR)-fuzz $(FUZZ_SECONDS)
 
 clean:
