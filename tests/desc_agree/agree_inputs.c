@@ -158,6 +158,127 @@ int agree_read_fixtures(agree_inputs *l, const char *path,
   return rc;
 }
 
+/* p past white space and C comments. */
+static const char *skip_blank(const char *p) {
+  for (;;) {
+    p += strspn(p, " \t\r\n");
+    if (strncmp(p, "//", 2) == 0)
+      p += strcspn(p, "\n");
+    else if (strncmp(p, "/*", 2) == 0 && strstr(p + 2, "*/") != NULL)
+      p = strstr(p + 2, "*/") + 2;
+    else
+      return p;
+  }
+}
+
+/* The character constant at p ('a', '\x41', '\n', '\0', ...) into *v;
+ * the text after it, or NULL. */
+static const char *char_const(const char *p, unsigned long *v) {
+  char *end;
+  if (p[1] != '\\') {
+    *v = (unsigned char)p[1];
+    p += 2;
+  } else if (p[2] == 'x') {
+    *v = strtoul(p + 3, &end, 16);
+    p = end;
+  } else {
+    switch (p[2]) {
+    case 'n': *v = '\n'; break;
+    case 't': *v = '\t'; break;
+    case 'r': *v = '\r'; break;
+    case '0': *v = 0; break;
+    case '\\': case '\'': case '"': *v = (unsigned char)p[2]; break;
+    default: return NULL;
+    }
+    p += 3;
+  }
+  return *p == '\'' ? p + 1 : NULL;
+}
+
+/* The items of the initialiser after its '{' at p into out[0..cap) and *n:
+ * integer and character constants only. The text after its '}', or NULL
+ * for anything else. */
+static const char *c_items(const char *p, uint8_t *out, size_t *n,
+                           size_t cap) {
+  for (*n = 0;;) {
+    unsigned long v;
+    char *end;
+    p = skip_blank(p);
+    if (*p == '}')
+      return p + 1;
+    if (*p == '\'')
+      p = char_const(p, &v);
+    else if (isdigit((unsigned char)*p))
+      p = (v = strtoul(p, &end, 0), end);
+    else
+      return NULL;
+    if (p == NULL || v > 255 || *n == cap)
+      return NULL;
+    out[(*n)++] = (uint8_t)v;
+    p = skip_blank(p);
+    if (*p == ',')
+      p++;
+    else if (*p != '}')
+      return NULL;
+  }
+}
+
+int agree_read_c_arrays(agree_inputs *l, const char *path) {
+  size_t len;
+  char *src = slurp(path, &len);
+  const char *p = src;
+  int added = 0;
+
+  if (src == NULL)
+    return -1;
+  while (added >= 0 && (p = strstr(p, "uint8_t ")) != NULL) {
+    uint8_t bytes[1024];
+    char name[64];
+    size_t k = 0, n;
+    const char *q;
+    for (p += 8; k < sizeof(name) - 1 && (isalnum((unsigned char)p[k]) ||
+                                           p[k] == '_'); k++)
+      name[k] = p[k];
+    name[k] = '\0';
+    q = skip_blank(p + k);
+    if (k == 0 || strncmp(q, "[]", 2) != 0)
+      continue;
+    q = skip_blank(q + 2);
+    if (*q != '=' || *(q = skip_blank(q + 1)) != '{' ||
+        (q = c_items(q + 1, bytes, &n, sizeof(bytes))) == NULL)
+      continue;
+    added = push(l, name, bytes, n) == 0 ? added + 1 : -1;
+    p = q;
+  }
+  free(src);
+  return added;
+}
+
+/* scandir filter: a C source or header. */
+static int c_file(const struct dirent *e) {
+  size_t n = strlen(e->d_name);
+  return n > 2 && e->d_name[n - 2] == '.' &&
+         (e->d_name[n - 1] == 'c' || e->d_name[n - 1] == 'h');
+}
+
+int agree_read_c_dir(agree_inputs *l, const char *dir) {
+  struct dirent **names;
+  int n = scandir(dir, &names, c_file, alphasort), added = 0;
+
+  if (n < 0)
+    return -1;
+  for (int i = 0; i < n; i++) {
+    char path[4096];
+    int k;
+    snprintf(path, sizeof(path), "%s/%s", dir, names[i]->d_name);
+    if (added >= 0)
+      added = (k = agree_read_c_arrays(l, path)) < 0 ? -1 : added + k;
+    free(names[i]);
+  }
+  free(names);
+  return added;
+}
+
 void agree_inputs_free(agree_inputs *l) {
   for (size_t i = 0; i < l->n; i++)
     free(l->v[i].bytes);

@@ -29,6 +29,16 @@ int agree_read_dir(agree_inputs *l, const char *dir);
  * block. */
 int agree_read_fixtures(agree_inputs *l, const char *path, const char *marker);
 
+/* Appends the bytes of every `uint8_t NAME[] = {...}` initialiser of the C
+ * file path made of integer and character constants only (the byte
+ * fixtures of the tests), each named NAME. Returns the number appended, or
+ * -1 when path cannot be read. */
+int agree_read_c_arrays(agree_inputs *l, const char *path);
+
+/* agree_read_c_arrays() on every .c and .h file of dir, in name order.
+ * Returns the number appended, or -1. */
+int agree_read_c_dir(agree_inputs *l, const char *dir);
+
 /* Frees what l holds. */
 void agree_inputs_free(agree_inputs *l);
 

@@ -3,7 +3,8 @@
  * committed fuzz corpora (fuzz_decoders over all_types; the evolution
  * corpora over both versions), on the byte fixtures of docs/evolution.md and
  * docs/netproto.md and every prefix of them, and on a pool of all those
- * payloads fed to every message of every schema. Each schema must see
+ * payloads and of the byte arrays of the C tests (tests/gen, tests/evolve,
+ * tests/python) fed to every message of every schema. Each schema must see
  * payloads both accepted and refused. With --all (test_desc_agree_all),
  * the pool also holds the whole fuzz_decoders corpus. */
 #include <setjmp.h>
@@ -145,11 +146,18 @@ static void pool_corpus(agree_inputs *pool, const char *dir) {
 /* Every payload of the pool as every message of every schema. */
 static void test_pool_every_message(void **state) {
   agree_inputs pool = {0};
+  int n;
   (void)state;
   assert_true(agree_read_fixtures(&pool, NETFW_SOURCE_DIR "/docs/evolution.md",
                                   "Whole messages of tests/gen/evolution.netproto") > 0);
   assert_true(agree_read_fixtures(&pool, NETFW_SOURCE_DIR "/docs/netproto.md",
                                   "Whole messages of protocols/file_storage.netproto") > 0);
+  n = agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/gen");
+  n += agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/evolve");
+  n += agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/python");
+  print_message("%d byte arrays of tests/gen, tests/evolve, tests/python\n",
+                n);
+  assert_true(n >= 50);
   pool_corpus(&pool, NETFW_SOURCE_DIR "/tests/evolve/corpus/v1");
   pool_corpus(&pool, NETFW_SOURCE_DIR "/tests/evolve/corpus/v2");
   if (all_payloads)
