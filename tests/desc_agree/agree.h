@@ -38,10 +38,10 @@ const netfw_desc_message *agree_harness_pick(const agree_schema *s,
  * netfw_desc_decode_json() must both refuse it (NETFW_EPROTO) or both
  * accept it; accepted, the JSON must encode (netfw_desc_encode_json) to the
  * generated re-encoding (for a type that does not evolve: to the bytes
- * read; a NaN's bits aside, see agree_nan_rewrites), which the generated decoder must read whole and re-encode as is,
- * and which must decode to the same JSON. Returns AGREE_ACCEPTED,
- * AGREE_REFUSED, or AGREE_BROKEN with why (whylen bytes) saying what
- * differed. */
+ * read; a NaN's bits aside, see agree_nan_rewrites), which the generated
+ * decoder must read whole and re-encode as is, and which must decode to the
+ * same JSON. Returns AGREE_ACCEPTED, AGREE_REFUSED, or AGREE_BROKEN with why
+ * (whylen bytes) saying what differed. */
 int agree_payload(const agree_schema *s, const netfw_desc_message *m,
                   const uint8_t *p, size_t n, char *why, size_t whylen);
 

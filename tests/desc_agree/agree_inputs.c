@@ -9,8 +9,7 @@
 #include "agree_inputs.h"
 
 /* Appends an input named name holding b[0..n) to l; 0 or -1. */
-static int push(agree_inputs *l, const char *name, const uint8_t *b,
-                size_t n) {
+static int push(agree_inputs *l, const char *name, const uint8_t *b, size_t n) {
   agree_input *in;
   if (l->n == l->cap) {
     size_t cap = l->cap ? l->cap * 2 : 64;
@@ -56,7 +55,9 @@ static char *slurp(const char *path, size_t *n) {
 }
 
 /* scandir filter: not a dot file. */
-static int visible(const struct dirent *e) { return e->d_name[0] != '.'; }
+static int visible(const struct dirent *e) {
+  return e->d_name[0] != '.';
+}
 
 int agree_read_dir(agree_inputs *l, const char *dir) {
   struct dirent **names;
@@ -95,8 +96,7 @@ static int parse_hex(const char *s, uint8_t *out, size_t *n, size_t cap) {
     return 0;
   while (*s != '\0') {
     if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
-        (s[2] != ' ' && s[2] != '\0') || *n == cap ||
-        sscanf(s, "%2x", &v) != 1)
+        (s[2] != ' ' && s[2] != '\0') || *n == cap || sscanf(s, "%2x", &v) != 1)
       return -1;
     out[(*n)++] = (uint8_t)v;
     s += 2 + strspn(s + 2, " ");
@@ -120,7 +120,8 @@ static int parse_block(agree_inputs *l, char *p, const char *end) {
       if (name[0] != '\0' && push(l, name, bytes, n) != 0)
         return -1;
       added += name[0] != '\0';
-      while (k < sizeof(name) - 1 && (isalnum((unsigned char)p[k]) || p[k] == '_'))
+      while (k < sizeof(name) - 1 &&
+             (isalnum((unsigned char)p[k]) || p[k] == '_'))
         k++;
       if (k == 0)
         return -1;
@@ -141,8 +142,7 @@ static int parse_block(agree_inputs *l, char *p, const char *end) {
   return added + 1;
 }
 
-int agree_read_fixtures(agree_inputs *l, const char *path,
-                        const char *marker) {
+int agree_read_fixtures(agree_inputs *l, const char *path, const char *marker) {
   size_t len;
   char *doc = slurp(path, &len), *p, *end;
   int rc = -1;
@@ -183,12 +183,25 @@ static const char *char_const(const char *p, unsigned long *v) {
     p = end;
   } else {
     switch (p[2]) {
-    case 'n': *v = '\n'; break;
-    case 't': *v = '\t'; break;
-    case 'r': *v = '\r'; break;
-    case '0': *v = 0; break;
-    case '\\': case '\'': case '"': *v = (unsigned char)p[2]; break;
-    default: return NULL;
+    case 'n':
+      *v = '\n';
+      break;
+    case 't':
+      *v = '\t';
+      break;
+    case 'r':
+      *v = '\r';
+      break;
+    case '0':
+      *v = 0;
+      break;
+    case '\\':
+    case '\'':
+    case '"':
+      *v = (unsigned char)p[2];
+      break;
+    default:
+      return NULL;
     }
     p += 3;
   }
@@ -198,8 +211,7 @@ static const char *char_const(const char *p, unsigned long *v) {
 /* The items of the initialiser after its '{' at p into out[0..cap) and *n:
  * integer and character constants only. The text after its '}', or NULL
  * for anything else. */
-static const char *c_items(const char *p, uint8_t *out, size_t *n,
-                           size_t cap) {
+static const char *c_items(const char *p, uint8_t *out, size_t *n, size_t cap) {
   for (*n = 0;;) {
     unsigned long v;
     char *end;
@@ -236,8 +248,9 @@ int agree_read_c_arrays(agree_inputs *l, const char *path) {
     char name[64];
     size_t k = 0, n;
     const char *q;
-    for (p += 8; k < sizeof(name) - 1 && (isalnum((unsigned char)p[k]) ||
-                                           p[k] == '_'); k++)
+    for (p += 8;
+         k < sizeof(name) - 1 && (isalnum((unsigned char)p[k]) || p[k] == '_');
+         k++)
       name[k] = p[k];
     name[k] = '\0';
     q = skip_blank(p + k);

@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 typedef struct agree_input {
-  char name[64]; /* a corpus file's name, or a fixture's message name */
+  char name[64];  /* a corpus file's name, or a fixture's message name */
   uint8_t *bytes; /* malloc'd (never NULL) */
   size_t n;
 } agree_input;

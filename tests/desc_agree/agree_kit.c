@@ -58,8 +58,8 @@ static bool message_evolves(const netfw_desc *d, const netfw_desc_message *m) {
     changed = false;
     for (uint32_t i = 0; i < d->nstructs; i++) {
       const netfw_desc_struct *s = &d->structs[i];
-      if (!ev[i] && (s->ext_prefix != 0 ||
-                     fields_evolve(s->fields, s->nfields, ev))) {
+      if (!ev[i] &&
+          (s->ext_prefix != 0 || fields_evolve(s->fields, s->nfields, ev))) {
         ev[i] = true;
         changed = true;
       }
@@ -195,8 +195,8 @@ static int check_encode(const agree_schema *s, const netfw_desc_message *m,
     rc = broken(why, whylen,
                 "%s.%s: %s encodes to other bytes than the generated "
                 "encoder's from byte %zu: %02x, not %02x",
-                s->proto, m->body.name, json, at,
-                netfw_msg_payload(&out)[at], want[at]);
+                s->proto, m->body.name, json, at, netfw_msg_payload(&out)[at],
+                want[at]);
   netfw_msg_release(&out);
   return rc;
 }
@@ -260,17 +260,16 @@ int agree_json(const agree_schema *s, const netfw_desc_message *m,
   if (rc == NETFW_EINVAL || rc == NETFW_E2BIG)
     rc = netfw_msg_id(&out) == 0xbeef && same_bytes(&out, mark, sizeof(mark))
              ? 1 /* refused, out untouched */
-             : broken(why, whylen, "%s.%s: refused (%d), out changed",
-                      s->proto, m->body.name, rc);
+             : broken(why, whylen, "%s.%s: refused (%d), out changed", s->proto,
+                      m->body.name, rc);
   else if (rc != 0)
     rc = broken(why, whylen, "%s.%s: encode_json returns %d: %s", s->proto,
                 m->body.name, rc, err);
   else if (netfw_msg_id(&out) != m->id || netfw_msg_size(&out) < 2 ||
            memcmp(netfw_msg_payload(&out), mark, sizeof(mark)) != 0)
-    rc = broken(why, whylen, "%s.%s: the payload was not appended",
-                s->proto, m->body.name);
-  else if ((rc = netfw_desc_decode_json(s->desc, m,
-                                        netfw_msg_payload(&out) + 2,
+    rc = broken(why, whylen, "%s.%s: the payload was not appended", s->proto,
+                m->body.name);
+  else if ((rc = netfw_desc_decode_json(s->desc, m, netfw_msg_payload(&out) + 2,
                                         netfw_msg_size(&out) - 2, &json, err,
                                         sizeof(err))) != 0)
     rc = broken(why, whylen, "%s.%s: its own encoding decodes with %d: %s",
@@ -283,4 +282,6 @@ int agree_json(const agree_schema *s, const netfw_desc_message *m,
   return rc == 1 ? AGREE_REFUSED : rc == 0 ? AGREE_ACCEPTED : AGREE_BROKEN;
 }
 
-void agree_free(void) { netfw_arena_free(&arena); }
+void agree_free(void) {
+  netfw_arena_free(&arena);
+}

@@ -33,11 +33,11 @@ typedef struct tally {
   unsigned accepted, refused, structs;
 } tally;
 
-static tally tallies[] = {{&agree_fz, 0, 0, 0},   {&agree_at, 0, 0, 0},
-                          {&agree_atb, 0, 0, 0},  {&agree_chat, 0, 0, 0},
-                          {&agree_file_storage, 0, 0, 0},
-                          {&agree_ev1, 0, 0, 0},  {&agree_ev2, 0, 0, 0},
-                          {&agree_ev, 0, 0, 0}};
+static tally tallies[] = {
+    {&agree_fz, 0, 0, 0},           {&agree_at, 0, 0, 0},
+    {&agree_atb, 0, 0, 0},          {&agree_chat, 0, 0, 0},
+    {&agree_file_storage, 0, 0, 0}, {&agree_ev1, 0, 0, 0},
+    {&agree_ev2, 0, 0, 0},          {&agree_ev, 0, 0, 0}};
 #define NSCHEMAS (sizeof(tallies) / sizeof(tallies[0]))
 
 static bool all_payloads; /* --all: the whole fuzz corpus in the pool */
@@ -148,15 +148,16 @@ static void test_pool_every_message(void **state) {
   agree_inputs pool = {0};
   int n;
   (void)state;
-  assert_true(agree_read_fixtures(&pool, NETFW_SOURCE_DIR "/docs/evolution.md",
-                                  "Whole messages of tests/gen/evolution.netproto") > 0);
-  assert_true(agree_read_fixtures(&pool, NETFW_SOURCE_DIR "/docs/netproto.md",
-                                  "Whole messages of protocols/file_storage.netproto") > 0);
+  assert_true(agree_read_fixtures(
+                  &pool, NETFW_SOURCE_DIR "/docs/evolution.md",
+                  "Whole messages of tests/gen/evolution.netproto") > 0);
+  assert_true(agree_read_fixtures(
+                  &pool, NETFW_SOURCE_DIR "/docs/netproto.md",
+                  "Whole messages of protocols/file_storage.netproto") > 0);
   n = agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/gen");
   n += agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/evolve");
   n += agree_read_c_dir(&pool, NETFW_SOURCE_DIR "/tests/python");
-  print_message("%d byte arrays of tests/gen, tests/evolve, tests/python\n",
-                n);
+  print_message("%d byte arrays of tests/gen, tests/evolve, tests/python\n", n);
   assert_true(n >= 50);
   pool_corpus(&pool, NETFW_SOURCE_DIR "/tests/evolve/corpus/v1");
   pool_corpus(&pool, NETFW_SOURCE_DIR "/tests/evolve/corpus/v2");

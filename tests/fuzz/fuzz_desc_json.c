@@ -30,8 +30,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     registered = atexit(agree_free) == 0;
   if (size < 2)
     return 0;
-  m = &d->messages[(((unsigned)data[0] & 0x7f) << 8 | data[1]) %
-                   d->nmessages];
+  m = &d->messages[(((unsigned)data[0] & 0x7f) << 8 | data[1]) % d->nmessages];
   if (data[0] & 0x80)
     rc = agree_json(&agree_fz, m, (const char *)data + 2, size - 2, why,
                     sizeof(why));
