@@ -119,11 +119,14 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
   if (f32) {
     uint32_t u;
     float f = json_is_integer(v) ? (float)json_integer_value(v) : (float)0;
-    if (json_is_real(v) && fabs(d) >= F32_OVERFLOW)
+    if (json_is_real(v) && fabs(d) >= F32_OVERFLOW) {
+      char x[48];
+      netfw__desc_real_text(x, sizeof(x), d, false);
       return netfw__desc_fail(c, NETFW_EINVAL,
-                              "%.17g is beyond the f32 range "
-                              "(-3.4028235e38 to 3.4028235e38)",
-                              d);
+                              "%s is beyond the f32 range "
+                              "(-3.4028235e+38 to 3.4028235e+38)",
+                              x);
+    }
     if (json_is_real(v))
       f = (float)d;
     memcpy(&u, &f, 4);

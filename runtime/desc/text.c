@@ -191,27 +191,33 @@ static bool reads_back(const char *x, double v, bool f32) {
 
 /* Cost: at most four snprintf/strtod pairs. The first precision tried
  * (15 digits for a double, 6 for a float) gives distinct values for
- * distinct decimals of that many digits, so if a
- * shorter text reads back, this one is it with its trailing zeros removed
- * (%g drops them): the first precision that reads back gives the shortest
- * text (subnormals, with fewer bits, may get a digit or two more). The
- * last precision (17, 9) always reads back. */
-static void put_real(netfw__desc_buf *b, double v, bool f32) {
-  char x[48];
+ * distinct decimals of that many digits, so if a shorter text reads back,
+ * this one is it with its trailing zeros removed (%g drops them): the
+ * first precision that reads back gives the shortest text (subnormals,
+ * with fewer bits, may get a digit or two more). The last precision (17,
+ * 9) always reads back. */
+void netfw__desc_real_text(char *x, size_t cap, double v, bool f32) {
   int p = f32 ? 6 : 15, last = f32 ? 9 : 17;
-  if (put_special(b, v))
-    return;
   for (; p < last; p++) {
-    snprintf(x, sizeof(x), "%.*g", p, v);
+    snprintf(x, cap, "%.*g", p, v);
     if (reads_back(x, v, f32))
       break;
   }
-  real_text(x, sizeof(x), v, p);
+  real_text(x, cap, v, p);
+}
+
+void netfw__desc_put_f64(netfw__desc_buf *b, double v) {
+  char x[48];
+  if (put_special(b, v))
+    return;
+  netfw__desc_real_text(x, sizeof(x), v, false);
   netfw__desc_puts(b, x);
 }
 
-void netfw__desc_put_f64(netfw__desc_buf *b, double v) { put_real(b, v, false); }
-
 void netfw__desc_put_f32(netfw__desc_buf *b, float v) {
-  put_real(b, (double)v, true);
+  char x[48];
+  if (put_special(b, (double)v))
+    return;
+  netfw__desc_real_text(x, sizeof(x), (double)v, true);
+  netfw__desc_puts(b, x);
 }
