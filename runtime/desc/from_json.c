@@ -69,8 +69,9 @@ static int enc_elements(netfw__desc_ctx *c, const json_t *v,
  * say), then the elements. */
 static int enc_repeated(netfw__desc_ctx *c, const json_t *v,
                         const netfw_desc_field *f) {
-  uint64_t max = f->count_prefix >= 4 ? UINT32_MAX
-                                      : ((uint64_t)1 << (8 * f->count_prefix)) - 1;
+  uint64_t max = f->count_prefix >= 4
+                     ? UINT32_MAX
+                     : ((uint64_t)1 << (8 * f->count_prefix)) - 1;
   uint8_t *w;
   if (!json_is_array(v))
     return netfw__desc_fail(c, NETFW_EINVAL, "expected an array");
@@ -176,8 +177,8 @@ static int enc_struct(netfw__desc_ctx *c, const json_t *v,
 /* Parses the text, refusing what is not JSON with jansson's position. */
 static json_t *parse(netfw__desc_ctx *c, const char *text, size_t len) {
   json_error_t je;
-  json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                         &je);
+  json_t *v =
+      json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   if (v == NULL)
     netfw__desc_fail_bare(c, NETFW_EINVAL,
                           "invalid JSON at line %d, column %d: %s", je.line,

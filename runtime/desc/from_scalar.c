@@ -72,18 +72,16 @@ static int enc_int(netfw__desc_ctx *c, const json_t *v, uint8_t k, int bytes) {
     ok = (!neg || mag == 0) && mag <= umax;
   if (!ok && sign)
     return netfw__desc_fail(c, NETFW_EINVAL,
-                            "expected an integer from -%" PRIu64
-                            " to %" PRIu64,
+                            "expected an integer from -%" PRIu64 " to %" PRIu64,
                             top, top - 1);
   if (!ok)
-    return netfw__desc_fail(c, NETFW_EINVAL,
-                            "expected an unsigned integer up to %" PRIu64,
-                            umax);
+    return netfw__desc_fail(
+        c, NETFW_EINVAL, "expected an unsigned integer up to %" PRIu64, umax);
   put_num(c, bytes, neg ? 0 - mag : mag);
   return 0;
 }
 
-/* ---- floats ---------------------------------------------------------------- */
+/* ---- floats
 
 #define F64_NAN UINT64_C(0x7ff8000000000000)
 #define F32_NAN UINT32_C(0x7fc00000)
@@ -149,7 +147,7 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
   return 0;
 }
 
-/* ---- strings and bytes ---------------------------------------------------- */
+/* ---- strings and bytes
 
 /* A string: its length as the prefix, then its UTF-8 bytes. */
 static int enc_string(netfw__desc_ctx *c, const json_t *v,
@@ -192,7 +190,8 @@ static int enc_bytes(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- enums ------------------------------------------------------------------- */
+/* ---- enums
+ * ------------------------------------------------------------------- */
 
 /* An enum: a constant's name, or a number (a closed enum's must be
  * listed). */
@@ -227,7 +226,8 @@ static int enc_enum(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- the dispatch ------------------------------------------------------------ */
+/* ---- the dispatch
+ * ------------------------------------------------------------ */
 
 int netfw__desc_enc_scalar(netfw__desc_ctx *c, const json_t *v,
                            const netfw_desc_field *f) {

@@ -13,7 +13,7 @@
 
 #include "desc_internal.h"
 
-/* ---- the buffer ------------------------------------------------------- */
+/* ---- the buffer ---------------------------------------------------------- */
 
 /* Cost: amortised O(n); the capacity doubles. */
 uint8_t *netfw__desc_grow(netfw__desc_buf *b, size_t n) {
@@ -55,7 +55,7 @@ void netfw__desc_buf_free(netfw__desc_buf *b) {
   memset(b, 0, sizeof(*b));
 }
 
-/* ---- the error path and message ---------------------------------------- */
+/* ---- the error path and message ------------------------------------------ */
 
 static int vfail(netfw__desc_ctx *c, int rc, bool path, const char *fmt,
                  va_list ap) {
@@ -111,25 +111,21 @@ size_t netfw__desc_path_index(netfw__desc_ctx *c, uint64_t i) {
  * characters); the rest, UTF-8 already checked, goes through as is. */
 void netfw__desc_put_jstr(netfw__desc_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
+  static const char from[] = "\"\\\n\r\t\b\f", to[] = "\"\\nrtbf";
   size_t run = 0;
   netfw__desc_put(b, "\"", 1);
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
     char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+    const char *named;
     size_t elen = 2;
     if (ch >= 0x20 && ch != '"' && ch != '\\')
       continue;
     netfw__desc_put(b, s + run, i - run);
     run = i + 1;
-    switch (ch) {
-    case '"': esc[1] = '"'; break;
-    case '\\': esc[1] = '\\'; break;
-    case '\n': esc[1] = 'n'; break;
-    case '\r': esc[1] = 'r'; break;
-    case '\t': esc[1] = 't'; break;
-    case '\b': esc[1] = 'b'; break;
-    case '\f': esc[1] = 'f'; break;
-    default:
+    if (ch != 0 && (named = memchr(from, ch, sizeof(from) - 1)) != NULL) {
+      esc[1] = to[named - from];
+    } else {
       memcpy(esc + 1, "u00", 3);
       esc[4] = hex[ch >> 4];
       esc[5] = hex[ch & 15];
