@@ -81,7 +81,7 @@ static int enc_int(netfw__desc_ctx *c, const json_t *v, uint8_t k, int bytes) {
   return 0;
 }
 
-/* ---- floats
+/* ---- floats -------------------------------------------------------------- */
 
 #define F64_NAN UINT64_C(0x7ff8000000000000)
 #define F32_NAN UINT32_C(0x7fc00000)
@@ -147,7 +147,7 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
   return 0;
 }
 
-/* ---- strings and bytes
+/* ---- strings and bytes --------------------------------------------------- */
 
 /* A string: its length as the prefix, then its UTF-8 bytes. */
 static int enc_string(netfw__desc_ctx *c, const json_t *v,
@@ -190,8 +190,7 @@ static int enc_bytes(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- enums
- * ------------------------------------------------------------------- */
+/* ---- enums --------------------------------------------------------------- */
 
 /* An enum: a constant's name, or a number (a closed enum's must be
  * listed). */
@@ -226,8 +225,7 @@ static int enc_enum(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- the dispatch
- * ------------------------------------------------------------ */
+/* ---- the dispatch -------------------------------------------------------- */
 
 int netfw__desc_enc_scalar(netfw__desc_ctx *c, const json_t *v,
                            const netfw_desc_field *f) {

@@ -207,7 +207,7 @@ const netfw_desc_const *netfw__desc_const_by_name(const netfw_desc_enum *e,
   return NULL;
 }
 
-/* ---- did you mean
+/* ---- did you mean -------------------------------------------------------- */
 
 /* Levenshtein distance between a and b, or limit + 1 once it is above
  * limit (names are short: one row of at most 64 cells). */

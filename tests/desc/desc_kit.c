@@ -87,8 +87,8 @@ void dk_round(const netfw_desc *d, const char *name, const char *json,
   dk_dec(d, name, hex, want != NULL ? want : json);
 }
 
-void dk_dec_err(const netfw_desc *d, const char *name, const char *hex, int rc,
-                const char *err) {
+void dk_dec_err(const netfw_desc *d, const char *name, const char *hex,
+                int rc, const char *err) {
   static uint8_t buf[1 << 16];
   char got[256] = "x", *json = (char *)"x";
   size_t n = dk_hex(hex, buf, sizeof(buf));
@@ -101,8 +101,8 @@ void dk_dec_err(const netfw_desc *d, const char *name, const char *hex, int rc,
   assert_string_equal(got, err);
 }
 
-void dk_enc_err(const netfw_desc *d, const char *name, const char *json, int rc,
-                const char *err) {
+void dk_enc_err(const netfw_desc *d, const char *name, const char *json,
+                int rc, const char *err) {
   static const uint8_t before[3] = {0xaa, 0xbb, 0xcc};
   char got[256] = "x";
   netfw_msg m;

@@ -30,13 +30,13 @@ void dk_dec(const netfw_desc *d, const char *name, const char *hex,
 
 /* Asserts that decoding hex as message name fails with rc and exactly the
  * message err. */
-void dk_dec_err(const netfw_desc *d, const char *name, const char *hex, int rc,
-                const char *err);
+void dk_dec_err(const netfw_desc *d, const char *name, const char *hex,
+                int rc, const char *err);
 
 /* Asserts that encoding json as message name fails with rc and exactly
  * the message err, leaving a message that held a payload as it was. */
-void dk_enc_err(const netfw_desc *d, const char *name, const char *json, int rc,
-                const char *err);
+void dk_enc_err(const netfw_desc *d, const char *name, const char *json,
+                int rc, const char *err);
 
 /* Encodes json as message name into out (appending); asserts success. */
 void dk_enc(const netfw_desc *d, const char *name, const char *json,

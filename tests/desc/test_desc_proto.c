@@ -90,8 +90,8 @@ static const sample samples[] = {
      "{\"filename\":\"a.txt\",\"file\":\"AQID\"}",
      "05 612e747874 03000000 010203"},
     {FS, "ListResp", gen_file_storage_ListResp,
-     "{\"files\":[{\"name\":\"a.txt\",\"size\":3},{\"name\":\"bb\",\"size\":"
-     "258}]}",
+     "{\"files\":[{\"name\":\"a.txt\",\"size\":3},"
+     "{\"name\":\"bb\",\"size\":258}]}",
      "0200 05612e747874 03000000 026262 02010000"},
     {FS, "Ack", gen_file_storage_Ack, "{\"rc\":\"OK\"}", "01"},
     {FS, "List", gen_file_storage_List, "{}", ""},
@@ -154,9 +154,8 @@ static const sample samples[] = {
      "\"rc\":\"OK\"}],\"maybe\":null,\"two\":[{\"a\":3,\"s\":\"t\",\"more\":1,"
      "\"at\":null,\"rc\":5},{\"a\":4,\"s\":\"u\",\"more\":1,\"at\":null,\"rc\":"
      "\"OK\"}],\"win\":{\"x\":7},\"wins\":[{\"x\":8}],\"tree\":{\"v\":1,"
-     "\"kids\":"
-     "[{\"v\":2,\"kids\":[],\"w\":3}],\"w\":4},\"rc\":\"OK\",\"ports\":[80,443]"
-     ","
+     "\"kids\":[{\"v\":2,\"kids\":[],\"w\":3}],\"w\":4},\"rc\":\"OK\","
+     "\"ports\":[80,443],"
      "\"later\":{\"a\":5,\"s\":\"v\",\"more\":9,\"at\":null,\"rc\":\"OK\"},"
      "\"flag\":false}",
      NULL},
@@ -257,9 +256,10 @@ static void test_desc_proto_samples(void **state) {
                         netfw_msg_size(&p));
     {
       char *json, err[256];
-      assert_int_equal(netfw_desc_decode_json(
-                           s->d, dk_msg(s->d, s->msg), netfw_msg_payload(&p),
-                           netfw_msg_size(&p), &json, err, sizeof(err)),
+      assert_int_equal(netfw_desc_decode_json(s->d, dk_msg(s->d, s->msg),
+                                              netfw_msg_payload(&p),
+                                              netfw_msg_size(&p), &json, err,
+                                              sizeof(err)),
                        0);
       assert_string_equal(json, s->json);
       free(json);
@@ -349,9 +349,8 @@ static void test_desc_proto_mutations(void **state) {
     for (size_t k = 0; k < n; k++) {
       uint8_t keep = buf[k];
       for (size_t v = 0; v < sizeof(values) + 2; v++) {
-        buf[k] = v < sizeof(values)
-                     ? values[v]
-                     : (uint8_t)(keep + deltas[v - sizeof(values)]);
+        size_t d = v - sizeof(values);
+        buf[k] = v < sizeof(values) ? values[v] : (uint8_t)(keep + deltas[d]);
         if (agree(&samples[i], buf, n))
           accepted++;
         else
@@ -372,13 +371,13 @@ static void test_desc_proto_mutations(void **state) {
 
 static void test_desc_proto_error_paths(void **state) {
   (void)state;
-  dk_enc_err(
-      FS, "ListResp",
-      "{\"files\":[{\"name\":\"a\",\"size\":1},{\"name\":\"b\",\"size\":2},"
-      "{\"name\":\"c\",\"size\":3},{\"name\":\"d\",\"size\":4294967296}]}",
-      NETFW_EINVAL,
-      "fields.files[3].size: expected an unsigned integer up to "
-      "4294967295");
+  dk_enc_err(FS, "ListResp",
+             "{\"files\":[{\"name\":\"a\",\"size\":1},{\"name\":\"b\","
+             "\"size\":2},{\"name\":\"c\",\"size\":3},{\"name\":\"d\","
+             "\"size\":4294967296}]}",
+             NETFW_EINVAL,
+             "fields.files[3].size: expected an unsigned integer up to "
+             "4294967295");
   dk_enc_err(FS, "ListResp", "{\"files\":[{\"name\":\"a\",\"sise\":1}]}",
              NETFW_EINVAL,
              "fields.files[0].sise: unknown field (did you mean 'size'?)");
@@ -398,7 +397,7 @@ static void test_desc_proto_error_paths(void **state) {
                    netfw_desc_message_by_name(FS, "Ack"));
 }
 
-/* ---- limits against the generated decoders
+/* ---- limits against the generated decoders ------------------------------- */
 
 /* fz's Tree nests once per level under Nested: both decoders take 128
  * levels and refuse 129. */
@@ -413,8 +412,8 @@ static void test_desc_proto_depth(void **state) {
   for (size_t levels = 126; levels <= 131; levels++) {
     size_t n = 0;
     for (size_t i = 0; i < levels; i++) {
-      p[n++] = 0;                      /* label "" */
-      p[n++] = i + 1 < levels ? 1 : 0; /* one kid, or none */
+      p[n++] = 0;                         /* label "" */
+      p[n++] = i + 1 < levels ? 1 : 0;    /* one kid, or none */
     }
     /* deep: Inner{p absent, e A, flag false}, maybe absent, 2 Points */
     memset(p + n, 0, 3 + 1 + 16);

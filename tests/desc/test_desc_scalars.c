@@ -17,20 +17,12 @@
 
 #include "desc_kit.h"
 
-#define V(k)                                                                   \
-  { .name = "v", .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN }
+#define V(k) {.name = "v", .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN}
 #define P(k, p)                                                                \
-  { .name = "v", .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN, .prefix = p }
-#define E(t)                                                                   \
-  { .name = "v", .kind = NETFW_DESC_ENUM, .type = t }
-#define F(n, k)                                                                \
-  { .name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN }
-#define MSG(i, n, f)                                                           \
-  {                                                                            \
-    i, NETFW_DESC_BOTH, {                                                      \
-      n, NULL, f, 1, 0                                                         \
-    }                                                                          \
-  }
+  {.name = "v", .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN, .prefix = p}
+#define E(t) {.name = "v", .kind = NETFW_DESC_ENUM, .type = t}
+#define F(n, k) {.name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN}
+#define MSG(i, n, f) {i, NETFW_DESC_BOTH, {n, NULL, f, 1, 0}}
 
 static const netfw_desc_field f_u8[] = {V(U8)}, f_u16[] = {V(U16)},
                               f_u32[] = {V(U32)}, f_u64[] = {V(U64)},
@@ -38,21 +30,14 @@ static const netfw_desc_field f_u8[] = {V(U8)}, f_u16[] = {V(U16)},
                               f_i32[] = {V(I32)}, f_i64[] = {V(I64)},
                               f_f32[] = {V(F32)}, f_f64[] = {V(F64)},
                               f_bool[] = {V(BOOL)}, f_s8[] = {P(STRING, 1)},
-                              f_s16[] = {P(STRING, 2)}, f_b8[] = {P(BYTES, 1)},
-                              f_b32[] = {P(BYTES, 4)}, f_rc[] = {E(0)},
-                              f_op[] = {E(1)}, f_big[] = {E(2)};
+                              f_s16[] = {P(STRING, 2)},
+                              f_b8[] = {P(BYTES, 1)}, f_b32[] = {P(BYTES, 4)},
+                              f_rc[] = {E(0)}, f_op[] = {E(1)},
+                              f_big[] = {E(2)};
 static const netfw_desc_field f_all[] = {
-    F("a", U8),
-    F("b", U16),
-    F("c", U32),
-    F("d", U64),
-    F("e", I8),
-    F("f", I16),
-    F("g", I32),
-    F("h", I64),
-    F("i", F32),
-    F("j", F64),
-    F("k", BOOL),
+    F("a", U8),  F("b", U16), F("c", U32), F("d", U64),
+    F("e", I8),  F("f", I16), F("g", I32), F("h", I64),
+    F("i", F32), F("j", F64), F("k", BOOL),
     {.name = "s", .kind = NETFW_DESC_STRING, .prefix = 2},
     {.name = "o", .kind = NETFW_DESC_ENUM, .type = 1}};
 
@@ -65,30 +50,18 @@ static const netfw_desc_enum enums[] = {{"Rc", NULL, 1, false, k_rc, 2},
                                         {"Big", NULL, 4, false, k_big, 2}};
 
 static const netfw_desc_message msgs[] = {
-    MSG(1, "U8", f_u8),
-    MSG(2, "U16", f_u16),
-    MSG(3, "U32", f_u32),
-    MSG(4, "U64", f_u64),
-    MSG(5, "I8", f_i8),
-    MSG(6, "I16", f_i16),
-    MSG(7, "I32", f_i32),
-    MSG(8, "I64", f_i64),
-    MSG(9, "F32", f_f32),
-    MSG(10, "F64", f_f64),
-    MSG(11, "Bool", f_bool),
-    MSG(12, "S8", f_s8),
-    MSG(13, "S16", f_s16),
-    MSG(14, "B8", f_b8),
-    MSG(15, "B32", f_b32),
-    MSG(16, "Rc", f_rc),
-    MSG(17, "Op", f_op),
-    MSG(18, "Big", f_big),
+    MSG(1, "U8", f_u8),     MSG(2, "U16", f_u16),   MSG(3, "U32", f_u32),
+    MSG(4, "U64", f_u64),   MSG(5, "I8", f_i8),     MSG(6, "I16", f_i16),
+    MSG(7, "I32", f_i32),   MSG(8, "I64", f_i64),   MSG(9, "F32", f_f32),
+    MSG(10, "F64", f_f64),  MSG(11, "Bool", f_bool), MSG(12, "S8", f_s8),
+    MSG(13, "S16", f_s16),  MSG(14, "B8", f_b8),    MSG(15, "B32", f_b32),
+    MSG(16, "Rc", f_rc),    MSG(17, "Op", f_op),    MSG(18, "Big", f_big),
     {300, NETFW_DESC_TO_SERVER, {"All", NULL, f_all, 13, 0}}};
 
 static const netfw_desc le = {NETFW_DESC_ABI, "sc", NULL, false, 1, enums, 3,
-                              NULL,           0,    msgs, 19};
+                              NULL, 0, msgs, 19};
 static const netfw_desc be = {NETFW_DESC_ABI, "sc", NULL, true, 1, enums, 3,
-                              NULL,           0,    msgs, 19};
+                              NULL, 0, msgs, 19};
 
 /* ---- every kind at once, both byte orders -------------------------------- */
 
@@ -114,7 +87,7 @@ static void test_desc_all_kinds_be(void **state) {
   dk_round(&be, "Op", "{\"v\":999}", "03e7", NULL);
 }
 
-/* ---- integers
+/* ---- integers ------------------------------------------------------------ */
 
 static void test_desc_u64_bounds(void **state) {
   (void)state;
@@ -188,9 +161,9 @@ static void test_desc_small_int_bounds(void **state) {
 /* Only a JSON integer or a plain decimal string is an integer. */
 static void test_desc_int_wrong_kinds(void **state) {
   static const char *const bad[] = {
-      "1.0",  "1e3",    "true",    "null",    "[1]",
-      "{}",   "\"+1\"", "\"01\"",  "\" 1\"",  "\"1 \"",
-      "\"\"", "\"-\"",  "\"1.0\"", "\"0x1\"", "\"1\\u00002\""};
+      "1.0",  "1e3",    "true", "null",   "[1]",  "{}",   "\"+1\"",
+      "\"01\"", "\" 1\"", "\"1 \"", "\"\"", "\"-\"", "\"1.0\"", "\"0x1\"",
+      "\"1\\u00002\""};
   char json[64];
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -216,7 +189,7 @@ static void test_desc_int_too_big_for_json(void **state) {
   netfw_msg_release(&m);
 }
 
-/* ---- floats
+/* ---- floats -------------------------------------------------------------- */
 
 static void test_desc_f64(void **state) {
   (void)state;
@@ -231,15 +204,15 @@ static void test_desc_f64(void **state) {
   dk_round(&le, "F64", "{\"v\":\"-Infinity\"}", "000000000000f0ff", NULL);
   dk_round(&be, "F64", "{\"v\":\"NaN\"}", "7ff8000000000000", NULL);
   dk_dec(&le, "F64", "ffffffffffffffff", "{\"v\":\"NaN\"}"); /* any NaN */
-dk_enc_err(&le, "F64", "{\"v\":\"nan\"}", NETFW_EINVAL,
-           "fields.v: expected a number, \"NaN\", \"Infinity\" or "
-           "\"-Infinity\"");
-dk_enc_err(&le, "F64", "{\"v\":\"1.5\"}", NETFW_EINVAL,
-           "fields.v: expected a number, \"NaN\", \"Infinity\" or "
-           "\"-Infinity\"");
-dk_enc_err(&le, "F64", "{\"v\":true}", NETFW_EINVAL,
-           "fields.v: expected a number, \"NaN\", \"Infinity\" or "
-           "\"-Infinity\"");
+  dk_enc_err(&le, "F64", "{\"v\":\"nan\"}", NETFW_EINVAL,
+             "fields.v: expected a number, \"NaN\", \"Infinity\" or "
+             "\"-Infinity\"");
+  dk_enc_err(&le, "F64", "{\"v\":\"1.5\"}", NETFW_EINVAL,
+             "fields.v: expected a number, \"NaN\", \"Infinity\" or "
+             "\"-Infinity\"");
+  dk_enc_err(&le, "F64", "{\"v\":true}", NETFW_EINVAL,
+             "fields.v: expected a number, \"NaN\", \"Infinity\" or "
+             "\"-Infinity\"");
 }
 
 static void test_desc_f32(void **state) {
@@ -290,12 +263,11 @@ static void test_desc_floats_random_round_trip(void **state) {
                : (((bits >> 52) & 0x7ff) == 0x7ff &&
                   (bits & 0xfffffffffffffull) != 0))
       continue; /* NaN: written back as the quiet NaN */
-    assert_int_equal(
-        netfw_desc_decode_json(&le, m, b, n, &json, err, sizeof(err)), 0);
+    assert_int_equal(netfw_desc_decode_json(&le, m, b, n, &json, err,
+                                            sizeof(err)), 0);
     netfw_msg_init(&out, 0);
     assert_int_equal(netfw_desc_encode_json(&le, m, json, strlen(json), &out,
-                                            err, sizeof(err)),
-                     0);
+                                            err, sizeof(err)), 0);
     if (netfw_msg_size(&out) != n || memcmp(netfw_msg_payload(&out), b, n))
       fail_msg("%s does not read back to its bits", json);
     netfw_msg_release(&out);
@@ -303,7 +275,7 @@ static void test_desc_floats_random_round_trip(void **state) {
   }
 }
 
-/* ---- bool and strings
+/* ---- bool and strings ---------------------------------------------------- */
 
 static void test_desc_bool(void **state) {
   (void)state;
@@ -334,190 +306,170 @@ static void test_desc_strings(void **state) {
              "fields.v: the string is not valid UTF-8");
   dk_dec_err(&le, "S8", "03 eda080", NETFW_EPROTO, /* a surrogate */
              "fields.v: the string is not valid UTF-8");
-             dk_dec_err(&le, "S8", "02 c0af", NETFW_EPROTO, /* overlong */
-                        "fields.v: the string is not valid UTF-8");
-             dk_dec_err(&le, "S8", "05 61", NETFW_EPROTO,
-                        "fields.v: payload ends inside the field");
-             dk_dec_err(&le, "S16", "05", NETFW_EPROTO,
-                        "fields.v: payload ends inside the field");
-             dk_enc_err(&le, "S8", "{\"v\":5}", NETFW_EINVAL,
-                        "fields.v: expected a string");
-             /* 255 bytes fit a u8 length, 256 do not */
-             memcpy(json, "{\"v\":\"", 6);
-             memset(json + 6, 'x', 256);
-             memcpy(json + 262, "\"}", 3);
-             dk_enc_err(
-                 &le, "S8", json, NETFW_E2BIG,
-                 "fields.v: a string of 256 bytes is longer than its 1-byte "
-                 "length can count (255)");
-             memcpy(json + 261, "\"}", 3);
-             {
-               netfw_msg m;
-               netfw_msg_init(&m, 0);
-               dk_enc(&le, "S8", json, &m);
-               assert_int_equal(netfw_msg_size(&m), 256);
-               assert_int_equal(netfw_msg_payload(&m)[0], 255);
-               netfw_msg_release(&m);
-             }
-             }
+  dk_dec_err(&le, "S8", "02 c0af", NETFW_EPROTO, /* overlong */
+             "fields.v: the string is not valid UTF-8");
+  dk_dec_err(&le, "S8", "05 61", NETFW_EPROTO,
+             "fields.v: payload ends inside the field");
+  dk_dec_err(&le, "S16", "05", NETFW_EPROTO,
+             "fields.v: payload ends inside the field");
+  dk_enc_err(&le, "S8", "{\"v\":5}", NETFW_EINVAL,
+             "fields.v: expected a string");
+  /* 255 bytes fit a u8 length, 256 do not */
+  memcpy(json, "{\"v\":\"", 6);
+  memset(json + 6, 'x', 256);
+  memcpy(json + 262, "\"}", 3);
+  dk_enc_err(&le, "S8", json, NETFW_E2BIG,
+             "fields.v: a string of 256 bytes is longer than its 1-byte "
+             "length can count (255)");
+  memcpy(json + 261, "\"}", 3);
+  {
+    netfw_msg m;
+    netfw_msg_init(&m, 0);
+    dk_enc(&le, "S8", json, &m);
+    assert_int_equal(netfw_msg_size(&m), 256);
+    assert_int_equal(netfw_msg_payload(&m)[0], 255);
+    netfw_msg_release(&m);
+  }
+}
 
-             /* ---- bytes: base64
-              * ----------------------------------------------------------- */
+/* ---- bytes: base64 ------------------------------------------------------- */
 
-             static void test_desc_base64(void **state) {
-               (void)state;
-               dk_round(&le, "B8", "{\"v\":\"\"}", "00", NULL);
-               dk_round(&le, "B8", "{\"v\":\"AQ==\"}", "01 01", NULL);
-               dk_round(&le, "B8", "{\"v\":\"AQI=\"}", "02 0102", NULL);
-               dk_round(&le, "B8", "{\"v\":\"AQID\"}", "03 010203", NULL);
-               dk_round(&le, "B8", "{\"v\":\"+/+/\"}", "03 fbffbf", NULL);
-               dk_round(&le, "B32", "{\"v\":\"AQIDBA==\"}", "04000000 01020304",
-                        NULL);
-               dk_round(&be, "B32", "{\"v\":\"AP8=\"}", "00000002 00ff", NULL);
-             }
+static void test_desc_base64(void **state) {
+  (void)state;
+  dk_round(&le, "B8", "{\"v\":\"\"}", "00", NULL);
+  dk_round(&le, "B8", "{\"v\":\"AQ==\"}", "01 01", NULL);
+  dk_round(&le, "B8", "{\"v\":\"AQI=\"}", "02 0102", NULL);
+  dk_round(&le, "B8", "{\"v\":\"AQID\"}", "03 010203", NULL);
+  dk_round(&le, "B8", "{\"v\":\"+/+/\"}", "03 fbffbf", NULL);
+  dk_round(&le, "B32", "{\"v\":\"AQIDBA==\"}", "04000000 01020304", NULL);
+  dk_round(&be, "B32", "{\"v\":\"AP8=\"}", "00000002 00ff", NULL);
+}
 
-             static void test_desc_base64_malformed(void **state) {
-               static const struct {
-                 const char *text, *why;
-               } bad[] = {
-                   {"AQ",
-                    "its length is not a multiple of 4 (padding is required)"},
-                   {"AQI",
-                    "its length is not a multiple of 4 (padding is required)"},
-                   {"AQ==\\n",
-                    "its length is not a multiple of 4 (padding is required)"},
-                   {"AQ=A", "'=' before the end"},
-                   {"A===", "'=' before the end"},
-                   {"====", "'=' before the end"},
-                   {"AQ!=", "a character outside the base64 alphabet"},
-                   {"AQ I", "a character outside the base64 alphabet"},
-                   {"-_8=", "a character outside the base64 alphabet"},
-                   {"AR==", "non-zero bits after the last byte"},
-                   {"AQJ=", "non-zero bits after the last byte"},
-               };
-               char json[64], err[160];
-               (void)state;
-               for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-                 snprintf(json, sizeof(json), "{\"v\":\"%s\"}", bad[i].text);
-                 snprintf(err, sizeof(err), "fields.v: invalid base64: %s",
-                          bad[i].why);
-                 dk_enc_err(&le, "B8", json, NETFW_EINVAL, err);
-               }
-               dk_enc_err(&le, "B8", "{\"v\":[1]}", NETFW_EINVAL,
-                          "fields.v: expected a base64 string");
-             }
+static void test_desc_base64_malformed(void **state) {
+  static const struct {
+    const char *text, *why;
+  } bad[] = {
+      {"AQ", "its length is not a multiple of 4 (padding is required)"},
+      {"AQI", "its length is not a multiple of 4 (padding is required)"},
+      {"AQ==\\n", "its length is not a multiple of 4 (padding is required)"},
+      {"AQ=A", "'=' before the end"},
+      {"A===", "'=' before the end"},
+      {"====", "'=' before the end"},
+      {"AQ!=", "a character outside the base64 alphabet"},
+      {"AQ I", "a character outside the base64 alphabet"},
+      {"-_8=", "a character outside the base64 alphabet"},
+      {"AR==", "non-zero bits after the last byte"},
+      {"AQJ=", "non-zero bits after the last byte"},
+  };
+  char json[64], err[160];
+  (void)state;
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    snprintf(json, sizeof(json), "{\"v\":\"%s\"}", bad[i].text);
+    snprintf(err, sizeof(err), "fields.v: invalid base64: %s", bad[i].why);
+    dk_enc_err(&le, "B8", json, NETFW_EINVAL, err);
+  }
+  dk_enc_err(&le, "B8", "{\"v\":[1]}", NETFW_EINVAL,
+             "fields.v: expected a base64 string");
+}
 
-             /* Every byte value, and 256 bytes over a u8 length. */
-             static void test_desc_base64_all_bytes(void **state) {
-               static char json[512];
-               uint8_t raw[256];
-               netfw_msg m;
-               char *back, err[128];
-               (void)state;
-               for (int i = 0; i < 256; i++)
-                 raw[i] = (uint8_t)i;
-               assert_int_equal(netfw_desc_decode_json(&le, dk_msg(&le, "B8"),
-                                                       (const uint8_t *)"\xff",
-                                                       1, &back, err,
-                                                       sizeof(err)),
-                                NETFW_EPROTO);
-               {
-                 uint8_t p[260] = {0, 1, 0, 0};
-                 memcpy(p + 4, raw, 256);
-                 assert_int_equal(
-                     netfw_desc_decode_json(&le, dk_msg(&le, "B32"), p, 260,
+/* Every byte value, and 256 bytes over a u8 length. */
+static void test_desc_base64_all_bytes(void **state) {
+  static char json[512];
+  uint8_t raw[256];
+  netfw_msg m;
+  char *back, err[128];
+  (void)state;
+  for (int i = 0; i < 256; i++)
+    raw[i] = (uint8_t)i;
+  assert_int_equal(netfw_desc_decode_json(&le, dk_msg(&le, "B8"),
+                                          (const uint8_t *)"\xff", 1, &back,
+                                          err, sizeof(err)),
+                   NETFW_EPROTO);
+  {
+    uint8_t p[260] = {0, 1, 0, 0};
+    memcpy(p + 4, raw, 256);
+    assert_int_equal(netfw_desc_decode_json(&le, dk_msg(&le, "B32"), p, 260,
                                             &back, err, sizeof(err)),
                      0);
-               }
-               assert_int_equal(strlen(back), strlen("{\"v\":\"\"}") + 344);
-               assert_memory_equal(back,
-                                   "{\"v\":\"AAECAwQFBgcICQoLDA0ODxAREhMU", 34);
-               assert_memory_equal(back + strlen(back) - 10, "/P3+/w==\"}", 10);
-               netfw_msg_init(&m, 0);
-               dk_enc(&le, "B32", back, &m);
-               assert_int_equal(netfw_msg_size(&m), 260);
-               assert_memory_equal(netfw_msg_payload(&m) + 4, raw, 256);
-               netfw_msg_release(&m);
-               snprintf(json, sizeof(json), "{\"v\":\"%.*s\"}", 344, back + 6);
-               dk_enc_err(&le, "B8", json, NETFW_E2BIG,
-                          "fields.v: 256 bytes are more than its 1-byte length "
-                          "can count "
-                          "(255)");
-               free(back);
-             }
+  }
+  assert_int_equal(strlen(back), strlen("{\"v\":\"\"}") + 344);
+  assert_memory_equal(back, "{\"v\":\"AAECAwQFBgcICQoLDA0ODxAREhMU", 34);
+  assert_memory_equal(back + strlen(back) - 10, "/P3+/w==\"}", 10);
+  netfw_msg_init(&m, 0);
+  dk_enc(&le, "B32", back, &m);
+  assert_int_equal(netfw_msg_size(&m), 260);
+  assert_memory_equal(netfw_msg_payload(&m) + 4, raw, 256);
+  netfw_msg_release(&m);
+  snprintf(json, sizeof(json), "{\"v\":\"%.*s\"}", 344, back + 6);
+  dk_enc_err(&le, "B8", json, NETFW_E2BIG,
+             "fields.v: 256 bytes are more than its 1-byte length can count "
+             "(255)");
+  free(back);
+}
 
-             /* ---- enums
-              * --------------------------------------------------------------------
-              */
+/* ---- enums --------------------------------------------------------------- */
 
-             static void test_desc_enum_closed(void **state) {
-               (void)state;
-               dk_round(&le, "Rc", "{\"v\":\"OK\"}", "00", NULL);
-               dk_round(&le, "Rc", "{\"v\":\"BAD\"}", "07", NULL);
-               dk_round(&le, "Rc", "{\"v\":7}", "07", "{\"v\":\"BAD\"}");
-               dk_round(&le, "Big", "{\"v\":\"TOP\"}", "ffffff7f", NULL);
-               dk_round(&be, "Big", "{\"v\":2147483647}", "7fffffff",
-                        "{\"v\":\"TOP\"}");
-               dk_enc_err(&le, "Rc", "{\"v\":5}", NETFW_EINVAL,
-                          "fields.v: value 5 is not a constant of enum Rc");
-               dk_enc_err(&le, "Rc", "{\"v\":\"OKK\"}", NETFW_EINVAL,
-                          "fields.v: unknown constant 'OKK' of enum Rc");
-               dk_enc_err(&le, "Rc", "{\"v\":\"ok\"}", NETFW_EINVAL,
-                          "fields.v: unknown constant 'ok' of enum Rc");
-               dk_enc_err(&le, "Rc", "{\"v\":\"OK\\u0000\"}", NETFW_EINVAL,
-                          "fields.v: unknown constant 'OK' of enum Rc");
-               dk_enc_err(&le, "Rc", "{\"v\":256}", NETFW_EINVAL,
-                          "fields.v: expected a constant of enum Rc or a "
-                          "number up to 255");
-               dk_enc_err(&le, "Rc", "{\"v\":-1}", NETFW_EINVAL,
-                          "fields.v: expected a constant of enum Rc or a "
-                          "number up to 255");
-               dk_enc_err(&le, "Rc", "{\"v\":null}", NETFW_EINVAL,
-                          "fields.v: expected a constant of enum Rc or a "
-                          "number up to 255");
-               dk_enc_err(
-                   &le, "Big", "{\"v\":4294967295}", NETFW_EINVAL,
-                   "fields.v: value 4294967295 is not a constant of enum Big");
-               dk_dec_err(&le, "Rc", "05", NETFW_EPROTO,
-                          "fields.v: value 5 is not a constant of enum Rc");
-               dk_dec_err(
-                   &be, "Big", "ffffffff", NETFW_EPROTO,
-                   "fields.v: value 4294967295 is not a constant of enum Big");
-             }
+static void test_desc_enum_closed(void **state) {
+  (void)state;
+  dk_round(&le, "Rc", "{\"v\":\"OK\"}", "00", NULL);
+  dk_round(&le, "Rc", "{\"v\":\"BAD\"}", "07", NULL);
+  dk_round(&le, "Rc", "{\"v\":7}", "07", "{\"v\":\"BAD\"}");
+  dk_round(&le, "Big", "{\"v\":\"TOP\"}", "ffffff7f", NULL);
+  dk_round(&be, "Big", "{\"v\":2147483647}", "7fffffff", "{\"v\":\"TOP\"}");
+  dk_enc_err(&le, "Rc", "{\"v\":5}", NETFW_EINVAL,
+             "fields.v: value 5 is not a constant of enum Rc");
+  dk_enc_err(&le, "Rc", "{\"v\":\"OKK\"}", NETFW_EINVAL,
+             "fields.v: unknown constant 'OKK' of enum Rc");
+  dk_enc_err(&le, "Rc", "{\"v\":\"ok\"}", NETFW_EINVAL,
+             "fields.v: unknown constant 'ok' of enum Rc");
+  dk_enc_err(&le, "Rc", "{\"v\":\"OK\\u0000\"}", NETFW_EINVAL,
+             "fields.v: unknown constant 'OK' of enum Rc");
+  dk_enc_err(&le, "Rc", "{\"v\":256}", NETFW_EINVAL,
+             "fields.v: expected a constant of enum Rc or a number up to 255");
+  dk_enc_err(&le, "Rc", "{\"v\":-1}", NETFW_EINVAL,
+             "fields.v: expected a constant of enum Rc or a number up to 255");
+  dk_enc_err(&le, "Rc", "{\"v\":null}", NETFW_EINVAL,
+             "fields.v: expected a constant of enum Rc or a number up to 255");
+  dk_enc_err(&le, "Big", "{\"v\":4294967295}", NETFW_EINVAL,
+             "fields.v: value 4294967295 is not a constant of enum Big");
+  dk_dec_err(&le, "Rc", "05", NETFW_EPROTO,
+             "fields.v: value 5 is not a constant of enum Rc");
+  dk_dec_err(&be, "Big", "ffffffff", NETFW_EPROTO,
+             "fields.v: value 4294967295 is not a constant of enum Big");
+}
 
-             static void test_desc_enum_open(void **state) {
-               (void)state;
-               dk_round(&le, "Op", "{\"v\":\"GET\"}", "0100", NULL);
-               dk_round(&le, "Op", "{\"v\":2}", "0200", "{\"v\":\"PUT\"}");
-               dk_round(&le, "Op", "{\"v\":0}", "0000", NULL);
-               dk_round(&le, "Op", "{\"v\":65535}", "ffff", NULL);
-               dk_enc_err(
-                   &le, "Op", "{\"v\":65536}", NETFW_EINVAL,
-                   "fields.v: expected a constant of enum Op or a number up to "
-                   "65535");
-               dk_enc_err(&le, "Op", "{\"v\":\"DEL\"}", NETFW_EINVAL,
-                          "fields.v: unknown constant 'DEL' of enum Op");
-             }
+static void test_desc_enum_open(void **state) {
+  (void)state;
+  dk_round(&le, "Op", "{\"v\":\"GET\"}", "0100", NULL);
+  dk_round(&le, "Op", "{\"v\":2}", "0200", "{\"v\":\"PUT\"}");
+  dk_round(&le, "Op", "{\"v\":0}", "0000", NULL);
+  dk_round(&le, "Op", "{\"v\":65535}", "ffff", NULL);
+  dk_enc_err(&le, "Op", "{\"v\":65536}", NETFW_EINVAL,
+             "fields.v: expected a constant of enum Op or a number up to "
+             "65535");
+  dk_enc_err(&le, "Op", "{\"v\":\"DEL\"}", NETFW_EINVAL,
+             "fields.v: unknown constant 'DEL' of enum Op");
+}
 
-             int main(void) {
-               const struct CMUnitTest tests[] = {
-                   cmocka_unit_test(test_desc_all_kinds_le),
-                   cmocka_unit_test(test_desc_all_kinds_be),
-                   cmocka_unit_test(test_desc_u64_bounds),
-                   cmocka_unit_test(test_desc_i64_bounds),
-                   cmocka_unit_test(test_desc_small_int_bounds),
-                   cmocka_unit_test(test_desc_int_wrong_kinds),
-                   cmocka_unit_test(test_desc_int_too_big_for_json),
-                   cmocka_unit_test(test_desc_f64),
-                   cmocka_unit_test(test_desc_f32),
-                   cmocka_unit_test(test_desc_floats_random_round_trip),
-                   cmocka_unit_test(test_desc_bool),
-                   cmocka_unit_test(test_desc_strings),
-                   cmocka_unit_test(test_desc_base64),
-                   cmocka_unit_test(test_desc_base64_malformed),
-                   cmocka_unit_test(test_desc_base64_all_bytes),
-                   cmocka_unit_test(test_desc_enum_closed),
-                   cmocka_unit_test(test_desc_enum_open),
-               };
-               return cmocka_run_group_tests(tests, NULL, NULL);
-             }
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_desc_all_kinds_le),
+      cmocka_unit_test(test_desc_all_kinds_be),
+      cmocka_unit_test(test_desc_u64_bounds),
+      cmocka_unit_test(test_desc_i64_bounds),
+      cmocka_unit_test(test_desc_small_int_bounds),
+      cmocka_unit_test(test_desc_int_wrong_kinds),
+      cmocka_unit_test(test_desc_int_too_big_for_json),
+      cmocka_unit_test(test_desc_f64),
+      cmocka_unit_test(test_desc_f32),
+      cmocka_unit_test(test_desc_floats_random_round_trip),
+      cmocka_unit_test(test_desc_bool),
+      cmocka_unit_test(test_desc_strings),
+      cmocka_unit_test(test_desc_base64),
+      cmocka_unit_test(test_desc_base64_malformed),
+      cmocka_unit_test(test_desc_base64_all_bytes),
+      cmocka_unit_test(test_desc_enum_closed),
+      cmocka_unit_test(test_desc_enum_open),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

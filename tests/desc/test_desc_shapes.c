@@ -16,22 +16,16 @@
 
 #include "desc_kit.h"
 
-#define F(n, k)                                                                \
-  { .name = n, .kind = NETFW_DESC_##k }
+#define F(n, k) {.name = n, .kind = NETFW_DESC_##k}
 #define OPT(n, k, t)                                                           \
-  { .name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_OPTIONAL, .type = t }
+  {.name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_OPTIONAL, .type = t}
 #define REP(n, k, cp, t, p)                                                    \
-  {                                                                            \
-    .name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_REPEATED,            \
-    .count_prefix = cp, .type = t, .prefix = p                                 \
-  }
+  {.name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_REPEATED,            \
+   .count_prefix = cp, .type = t, .prefix = p}
 #define ARR(n, k, len, t, p)                                                   \
-  {                                                                            \
-    .name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_ARRAY,               \
-    .array_len = len, .type = t, .prefix = p                                   \
-  }
-#define STRUCT(n, t)                                                           \
-  { .name = n, .kind = NETFW_DESC_STRUCT, .type = t }
+  {.name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_ARRAY,               \
+   .array_len = len, .type = t, .prefix = p}
+#define STRUCT(n, t) {.name = n, .kind = NETFW_DESC_STRUCT, .type = t}
 #define N(a) (uint32_t)(sizeof(a) / sizeof(a[0]))
 
 /* struct Point { i32 x; i32 y; } */
@@ -41,30 +35,21 @@ static const netfw_desc_field s_node[] = {F("v", U8),
                                           REP("kids", STRUCT, 1, 1, 0)};
 /* struct Ext extensible<u8> { u8 a; u16 b = 258 [since 2];
  *   string<u8> c = "hi" [since 2]; optional u8 d [since 3]; } */
-static const netfw_desc_field s_ext[] = {F("a", U8),
-                                         {.name = "b",
-                                          .kind = NETFW_DESC_U16,
-                                          .since = 2,
-                                          .def = (const uint8_t *)"\x02\x01",
-                                          .def_len = 2},
-                                         {.name = "c",
-                                          .kind = NETFW_DESC_STRING,
-                                          .prefix = 1,
-                                          .since = 2,
-                                          .def = (const uint8_t *)"\x02hi",
-                                          .def_len = 3},
-                                         {.name = "d",
-                                          .kind = NETFW_DESC_U8,
-                                          .mode = NETFW_DESC_OPTIONAL,
-                                          .since = 3,
-                                          .def = (const uint8_t *)"",
-                                          .def_len = 1}};
-static const netfw_desc_struct structs[] = {{"Point", NULL, s_point, 2, 0},
-                                            {"Node", NULL, s_node, 2, 0},
-                                            {"Ext", NULL, s_ext, 4, 1}};
+static const netfw_desc_field s_ext[] = {
+    F("a", U8),
+    {.name = "b", .kind = NETFW_DESC_U16, .since = 2,
+     .def = (const uint8_t *)"\x02\x01", .def_len = 2},
+    {.name = "c", .kind = NETFW_DESC_STRING, .prefix = 1, .since = 2,
+     .def = (const uint8_t *)"\x02hi", .def_len = 3},
+    {.name = "d", .kind = NETFW_DESC_U8, .mode = NETFW_DESC_OPTIONAL,
+     .since = 3, .def = (const uint8_t *)"", .def_len = 1}};
+static const netfw_desc_struct structs[] = {
+    {"Point", NULL, s_point, 2, 0},
+    {"Node", NULL, s_node, 2, 0},
+    {"Ext", NULL, s_ext, 4, 1}};
 
-static const netfw_desc_field m_opt[] = {OPT("a", U8, 0), OPT("p", STRUCT, 0),
-                                         F("z", U8)};
+static const netfw_desc_field m_opt[] = {OPT("a", U8, 0),
+                                         OPT("p", STRUCT, 0), F("z", U8)};
 static const netfw_desc_field m_rep[] = {REP("xs", U16, 1, 0, 0),
                                          REP("pts", STRUCT, 2, 0, 0),
                                          REP("names", STRING, 4, 0, 1)};
@@ -75,38 +60,24 @@ static const netfw_desc_field m_nest[] = {STRUCT("p", 0), STRUCT("tree", 1)};
 static const netfw_desc_field m_win[] = {STRUCT("e", 2), F("after", U8)};
 /* message Vers { u8 a; u32 b = 7 [since 2]; bool c = true [since 2];
  *   repeated<u8> u8 d [since 3]; } */
-static const netfw_desc_field m_vers[] = {F("a", U8),
-                                          {.name = "b",
-                                           .kind = NETFW_DESC_U32,
-                                           .since = 2,
-                                           .def = (const uint8_t *)"\x07\0\0\0",
-                                           .def_len = 4},
-                                          {.name = "c",
-                                           .kind = NETFW_DESC_BOOL,
-                                           .since = 2,
-                                           .def = (const uint8_t *)"\x01",
-                                           .def_len = 1},
-                                          {.name = "d",
-                                           .kind = NETFW_DESC_U8,
-                                           .mode = NETFW_DESC_REPEATED,
-                                           .count_prefix = 1,
-                                           .since = 3,
-                                           .def = (const uint8_t *)"",
-                                           .def_len = 1}};
+static const netfw_desc_field m_vers[] = {
+    F("a", U8),
+    {.name = "b", .kind = NETFW_DESC_U32, .since = 2,
+     .def = (const uint8_t *)"\x07\0\0\0", .def_len = 4},
+    {.name = "c", .kind = NETFW_DESC_BOOL, .since = 2,
+     .def = (const uint8_t *)"\x01", .def_len = 1},
+    {.name = "d", .kind = NETFW_DESC_U8, .mode = NETFW_DESC_REPEATED,
+     .count_prefix = 1, .since = 3, .def = (const uint8_t *)"", .def_len = 1}};
 static const netfw_desc_field m_count[] = {REP("xs", U32, 4, 0, 0)};
 static const netfw_desc_field m_names[] = {
-    F("size", U32),
-    {.name = "name", .kind = NETFW_DESC_STRING, .prefix = 1},
+    F("size", U32), {.name = "name", .kind = NETFW_DESC_STRING, .prefix = 1},
     F("flag", BOOL)};
 /* [since] fields without def bytes (a hand-made table): zeros */
 static const netfw_desc_field m_nodef[] = {
-    F("a", U8),
-    {.name = "s", .kind = NETFW_DESC_STRING, .prefix = 2, .since = 2},
-    {.name = "n",
-     .kind = NETFW_DESC_I16,
-     .mode = NETFW_DESC_ARRAY,
-     .array_len = 2,
-     .since = 2}};
+    F("a", U8), {.name = "s", .kind = NETFW_DESC_STRING, .prefix = 2,
+                 .since = 2},
+    {.name = "n", .kind = NETFW_DESC_I16, .mode = NETFW_DESC_ARRAY,
+     .array_len = 2, .since = 2}};
 
 static const netfw_desc_message msgs[] = {
     {1, NETFW_DESC_BOTH, {"Opt", NULL, m_opt, N(m_opt), 0}},
@@ -120,11 +91,10 @@ static const netfw_desc_message msgs[] = {
     {9, NETFW_DESC_BOTH, {"Names", NULL, m_names, N(m_names), 0}},
     {10, NETFW_DESC_BOTH, {"NoDef", NULL, m_nodef, N(m_nodef), 0}}};
 
-static const netfw_desc sd = {NETFW_DESC_ABI, "sh", NULL,    false,      3,
-                              NULL,           0,    structs, N(structs), msgs,
-                              N(msgs)};
+static const netfw_desc sd = {NETFW_DESC_ABI, "sh", NULL, false, 3, NULL, 0,
+                              structs, N(structs), msgs, N(msgs)};
 
-/* ---- optional, repeated, arrays, nesting
+/* ---- optional, repeated, arrays, nesting --------------------------------- */
 
 static void test_desc_optional(void **state) {
   (void)state;
@@ -163,24 +133,24 @@ static void test_desc_repeated(void **state) {
              "fields.pts[1].x: expected an integer from -2147483648 to "
              "2147483647");
   /* 255 elements fit a u8 count, 256 do not */
-n = (size_t)snprintf(json, sizeof(json), "{\"xs\":[0");
-for (int i = 1; i < 256; i++)
-  n += (size_t)snprintf(json + n, sizeof(json) - n, ",%d", i);
-snprintf(json + n, sizeof(json) - n, "],\"pts\":[],\"names\":[]}");
-dk_enc_err(&sd, "Rep", json, NETFW_E2BIG,
-           "fields.xs: 256 elements are more than its 1-byte count can say "
-           "(255)");
-dk_dec_err(&sd, "Rep", "02 0100", NETFW_EPROTO,
-           "fields.xs: count 2 is more than the 2 bytes left can hold (2 or "
-           "more bytes each)");
-dk_dec_err(&sd, "Rep", "01 0100 0100 01000000", NETFW_EPROTO,
-           "fields.pts: count 1 is more than the 4 bytes left can hold (8 or "
-           "more bytes each)");
-dk_dec_err(&sd, "Rep", "00 0000 03000000 00 00", NETFW_EPROTO,
-           "fields.names: count 3 is more than the 2 bytes left can hold (1 "
-           "or more bytes each)");
-dk_dec_err(&sd, "Rep", "00 0000 02000000 00 05", NETFW_EPROTO,
-           "fields.names[1]: payload ends inside the field");
+  n = (size_t)snprintf(json, sizeof(json), "{\"xs\":[0");
+  for (int i = 1; i < 256; i++)
+    n += (size_t)snprintf(json + n, sizeof(json) - n, ",%d", i);
+  snprintf(json + n, sizeof(json) - n, "],\"pts\":[],\"names\":[]}");
+  dk_enc_err(&sd, "Rep", json, NETFW_E2BIG,
+             "fields.xs: 256 elements are more than its 1-byte count can say "
+             "(255)");
+  dk_dec_err(&sd, "Rep", "02 0100", NETFW_EPROTO,
+             "fields.xs: count 2 is more than the 2 bytes left can hold (2 or "
+             "more bytes each)");
+  dk_dec_err(&sd, "Rep", "01 0100 0100 01000000", NETFW_EPROTO,
+             "fields.pts: count 1 is more than the 4 bytes left can hold (8 or "
+             "more bytes each)");
+  dk_dec_err(&sd, "Rep", "00 0000 03000000 00 00", NETFW_EPROTO,
+             "fields.names: count 3 is more than the 2 bytes left can hold (1 "
+             "or more bytes each)");
+  dk_dec_err(&sd, "Rep", "00 0000 02000000 00 05", NETFW_EPROTO,
+             "fields.names[1]: payload ends inside the field");
 }
 
 /* A count no payload could hold is refused from the count alone. */
@@ -261,8 +231,8 @@ static void test_desc_depth_limit(void **state) {
     assert_int_equal(rc, NETFW_EPROTO);
     assert_memory_equal(err, "fields.tree.kids[0].kids[0].", 28);
     assert_string_equal(err + strlen(err) - strlen(tail), tail);
-    assert_int_equal(strlen(err),
-                     strlen("fields.tree") + 128 * 8 + strlen(tail));
+    assert_int_equal(strlen(err), strlen("fields.tree") + 128 * 8 +
+                                      strlen(tail));
   }
 }
 
@@ -347,7 +317,7 @@ static void test_desc_since_groups(void **state) {
            "{\"a\":1,\"s\":\"\",\"n\":[0,0]}");
 }
 
-/* ---- keys and text
+/* ---- keys and text ------------------------------------------------------- */
 
 static void test_desc_missing_and_unknown(void **state) {
   (void)state;
@@ -369,11 +339,9 @@ static void test_desc_missing_and_unknown(void **state) {
 
 /* What is not JSON: the message gives jansson's position and reason. */
 static void test_desc_bad_json(void **state) {
-  static const char *const bad[] = {"",           "{",
-                                    "5",          "\"x\"",
-                                    "null",       "{\"size\":1,\"size\":2}",
-                                    "{} {}",      "{\"size\":1,}",
-                                    "{'size':1}", "{\"a\\u0000\":1}"};
+  static const char *const bad[] = {
+      "", "{", "5", "\"x\"", "null", "{\"size\":1,\"size\":2}", "{} {}",
+      "{\"size\":1,}", "{'size':1}", "{\"a\\u0000\":1}"};
   char err[256];
   (void)state;
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -397,8 +365,8 @@ static void test_desc_json_length(void **state) {
   const char *text = "{\"a\":5}garbage";
   (void)state;
   netfw_msg_init(&m, 0);
-  assert_int_equal(netfw_desc_encode_json(&sd, dk_msg(&sd, "Vers"), text, 7, &m,
-                                          err, sizeof(err)),
+  assert_int_equal(netfw_desc_encode_json(&sd, dk_msg(&sd, "Vers"), text, 7,
+                                          &m, err, sizeof(err)),
                    0);
   assert_int_equal(netfw_msg_size(&m), 7);
   netfw_msg_release(&m);
