@@ -57,6 +57,7 @@ void netfw__desc_buf_free(netfw__desc_buf *b) {
 
 /* ---- the error path and message ------------------------------------------ */
 
+NETFW_PRINTF(4, 0)
 static int vfail(netfw__desc_ctx *c, int rc, bool path, const char *fmt,
                  va_list ap) {
   int n = 0;

@@ -345,7 +345,8 @@ static void test_desc_proto_mutations(void **state) {
     sample_payload(&samples[i], &p);
     n = netfw_msg_size(&p);
     assert_true(n + 3 <= sizeof(buf));
-    memcpy(buf, netfw_msg_payload(&p), n);
+    if (n > 0)
+      memcpy(buf, netfw_msg_payload(&p), n);
     for (size_t k = 0; k < n; k++) {
       uint8_t keep = buf[k];
       for (size_t v = 0; v < sizeof(values) + 2; v++) {
