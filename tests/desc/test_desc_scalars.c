@@ -22,7 +22,10 @@
   {.name = "v", .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN, .prefix = p}
 #define E(t) {.name = "v", .kind = NETFW_DESC_ENUM, .type = t}
 #define F(n, k) {.name = n, .kind = NETFW_DESC_##k, .mode = NETFW_DESC_PLAIN}
-#define MSG(i, n, f) {i, NETFW_DESC_BOTH, {n, NULL, f, 1, 0}}
+#define MSG(i, n, f)                                                           \
+  {.id = i,                                                                    \
+   .dir = NETFW_DESC_BOTH,                                                     \
+   .body = {.name = n, .fields = f, .nfields = 1}}
 
 static const netfw_desc_field f_u8[] = {V(U8)}, f_u16[] = {V(U16)},
                               f_u32[] = {V(U32)}, f_u64[] = {V(U64)},
@@ -45,9 +48,10 @@ static const netfw_desc_const k_rc[] = {{"OK", 0, NULL}, {"BAD", 7, NULL}};
 static const netfw_desc_const k_op[] = {{"GET", 1, NULL}, {"PUT", 2, NULL}};
 static const netfw_desc_const k_big[] = {{"ZERO", 0, NULL},
                                          {"TOP", 2147483647, NULL}};
-static const netfw_desc_enum enums[] = {{"Rc", NULL, 1, false, k_rc, 2},
-                                        {"Op", NULL, 2, true, k_op, 2},
-                                        {"Big", NULL, 4, false, k_big, 2}};
+static const netfw_desc_enum enums[] = {
+    {.name = "Rc", .size = 1, .consts = k_rc, .nconsts = 2},
+    {.name = "Op", .size = 2, .open = true, .consts = k_op, .nconsts = 2},
+    {.name = "Big", .size = 4, .consts = k_big, .nconsts = 2}};
 
 static const netfw_desc_message msgs[] = {
     MSG(1, "U8", f_u8),     MSG(2, "U16", f_u16),   MSG(3, "U32", f_u32),
@@ -56,12 +60,14 @@ static const netfw_desc_message msgs[] = {
     MSG(10, "F64", f_f64),  MSG(11, "Bool", f_bool), MSG(12, "S8", f_s8),
     MSG(13, "S16", f_s16),  MSG(14, "B8", f_b8),    MSG(15, "B32", f_b32),
     MSG(16, "Rc", f_rc),    MSG(17, "Op", f_op),    MSG(18, "Big", f_big),
-    {300, NETFW_DESC_TO_SERVER, {"All", NULL, f_all, 13, 0}}};
+    {.id = 300,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "All", .fields = f_all, .nfields = 13}}};
 
-static const netfw_desc le = {NETFW_DESC_ABI, "sc", NULL, false, 1, enums, 3,
-                              NULL, 0, msgs, 19};
-static const netfw_desc be = {NETFW_DESC_ABI, "sc", NULL, true, 1, enums, 3,
-                              NULL, 0, msgs, 19};
+#define DESC(big)                                                              \
+  {.abi = NETFW_DESC_ABI, .proto = "sc", .big_endian = big, .version = 1,      \
+   .enums = enums, .nenums = 3, .messages = msgs, .nmessages = 19}
+static const netfw_desc le = DESC(false), be = DESC(true);
 
 /* ---- every kind at once, both byte orders -------------------------------- */
 
