@@ -42,6 +42,7 @@ typedef struct netfw__desc_ctx {
   netfw__desc_buf path; /* "fields.files[3].size", not NUL-terminated */
   char *err;            /* the caller's, may be NULL */
   size_t errlen;
+  uint64_t *min_memo; /* netfw__desc_value_min()'s, freed at the end */
 } netfw__desc_ctx;
 
 /* Writes "PATH: message" into the caller's err and returns rc. */
@@ -100,8 +101,10 @@ const netfw_desc_enum *netfw__desc_enum_of(const netfw_desc *d,
 const netfw_desc_struct *netfw__desc_struct_of(const netfw_desc *d,
                                                const netfw_desc_field *f);
 /* The fewest bytes one value of f's type takes (an element of a repeated
- * field, of a fixed array): what a count is checked against. */
-uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f);
+ * field, of a fixed array): what a count is checked against. *memo starts
+ * NULL; the caller frees it once done (a per-call cache of struct sizes). */
+uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f,
+                               uint64_t **memo);
 /* Whether s may hold itself: it has a repeated field of structs (the
  * generated decoder checks the depth only there). */
 bool netfw__desc_may_recurse(const netfw_desc_struct *s);
@@ -115,9 +118,9 @@ const netfw_desc_const *netfw__desc_const_by_name(const netfw_desc_enum *e,
 const char *netfw__desc_closest_field(const netfw_desc_struct *s,
                                       const char *word);
 /* The bytes a [since] field takes when a payload stops before it: its def,
- * or (a descriptor without one) zeros, the field's fewest bytes, in *tmp
- * (malloc'd, the caller frees it; NULL when def is used). NULL when out
- * of memory. */
+ * or (a descriptor without one: NULL or empty) zeros, the field's fewest
+ * bytes, in *tmp (malloc'd, the caller frees it; NULL when def is used).
+ * NULL when out of memory. */
 const uint8_t *netfw__desc_default(const netfw_desc *d,
                                    const netfw_desc_field *f, size_t *len,
                                    uint8_t **tmp);

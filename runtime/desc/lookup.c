@@ -101,13 +101,18 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) {
 }
 
 static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
-                          int depth);
+                          uint64_t *memo, int depth);
 
+/* memo (NULL, or one entry per struct of d: 0 unknown, else the fewest
+ * bytes + 1, saturated) makes each struct's sum once per call. */
 static uint64_t struct_min(const netfw_desc *d, const netfw_desc_struct *s,
-                           int depth) {
+                           uint64_t *memo, int depth) {
   uint64_t min = s->ext_prefix;
+  size_t at = (size_t)(s - d->structs);
   if (depth > MIN_DEPTH_CAP)
     return 1;
+  if (memo != NULL && memo[at] != 0)
+    return memo[at] - 1;
   for (uint32_t i = 0; i < s->nfields; i++) {
     const netfw_desc_field *f = &s->fields[i];
     if (f->since != 0 || netfw__desc_field_check(d, f) != NULL)
@@ -120,17 +125,19 @@ static uint64_t struct_min(const netfw_desc *d, const netfw_desc_struct *s,
       min = sat_add(min, f->count_prefix);
       break;
     case NETFW_DESC_ARRAY:
-      min = sat_add(min, sat_mul(value_min(d, f, depth), f->array_len));
+      min = sat_add(min, sat_mul(value_min(d, f, memo, depth), f->array_len));
       break;
     default:
-      min = sat_add(min, value_min(d, f, depth));
+      min = sat_add(min, value_min(d, f, memo, depth));
     }
   }
+  if (memo != NULL)
+    memo[at] = min == UINT64_MAX ? UINT64_MAX : min + 1;
   return min;
 }
 
 static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
-                          int depth) {
+                          uint64_t *memo, int depth) {
   switch (f->kind) {
   case NETFW_DESC_STRING:
   case NETFW_DESC_BYTES:
@@ -138,16 +145,22 @@ static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
   case NETFW_DESC_ENUM:
     return netfw__desc_enum_of(d, f)->size;
   case NETFW_DESC_STRUCT:
-    return struct_min(d, netfw__desc_struct_of(d, f), depth + 1);
+    return struct_min(d, netfw__desc_struct_of(d, f), memo, depth + 1);
   default:
     return (uint64_t)netfw__desc_kind_size(f->kind);
   }
 }
 
-/* Cost: the size of the struct's by-value tree, each call (nothing is
- * cached: the descriptor is constant and may be shared between threads). */
-uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f) {
-  return value_min(d, f, 0);
+/* Cost: without *memo, the size of the struct's by-value tree; the memo
+ * (allocated here on first use, one entry per struct; the caller frees
+ * it) makes it once per struct per call. Nothing is kept between calls:
+ * the descriptor is constant and may be shared between threads. Without
+ * memory for the memo it is computed each time. */
+uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f,
+                               uint64_t **memo) {
+  if (*memo == NULL && d->nstructs > 0)
+    *memo = calloc(d->nstructs, sizeof(**memo));
+  return value_min(d, f, *memo, 0);
 }
 
 bool netfw__desc_may_recurse(const netfw_desc_struct *s) {
@@ -167,9 +180,9 @@ static uint64_t field_min(const netfw_desc *d, const netfw_desc_field *f) {
   case NETFW_DESC_REPEATED:
     return f->count_prefix;
   case NETFW_DESC_ARRAY:
-    return sat_mul(value_min(d, f, 0), f->array_len);
+    return sat_mul(value_min(d, f, NULL, 0), f->array_len);
   default:
-    return value_min(d, f, 0);
+    return value_min(d, f, NULL, 0);
   }
 }
 
@@ -178,7 +191,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
                                    uint8_t **tmp) {
   uint64_t n;
   *tmp = NULL;
-  if (f->def != NULL) {
+  if (f->def != NULL && f->def_len > 0) { /* every field takes a byte */
     *len = f->def_len;
     return f->def;
   }

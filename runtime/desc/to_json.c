@@ -172,7 +172,7 @@ static int dec_repeated(netfw__desc_ctx *c, reader *r,
   if ((b = take(c, r, f->count_prefix, start)) == NULL)
     return NETFW_EPROTO;
   n = netfw__desc_get(b, f->count_prefix, c->be);
-  min = netfw__desc_value_min(c->d, f);
+  min = netfw__desc_value_min(c->d, f, &c->min_memo);
   if (n > r->left / (min == 0 ? 1 : min))
     return netfw__desc_fail(c, NETFW_EPROTO,
                             "count %" PRIu64 " is more than the %zu bytes left "
@@ -343,5 +343,6 @@ int netfw_desc_decode_json(const netfw_desc *d, const netfw_desc_message *m,
   }
   netfw__desc_buf_free(&c.out);
   netfw__desc_buf_free(&c.path);
+  free(c.min_memo);
   return rc;
 }
