@@ -6,7 +6,7 @@
 
 #include "desc_internal.h"
 
-/* ---- messages (the public calls) ---------------------------------------- */
+/* ---- messages (the public calls) ----------------------------------------- */
 
 /* Cost: O(messages); a descriptor is small and netfw-call asks once. */
 const netfw_desc_message *netfw_desc_message_by_id(const netfw_desc *d,
@@ -30,7 +30,7 @@ const netfw_desc_message *netfw_desc_message_by_name(const netfw_desc *d,
   return NULL;
 }
 
-/* ---- fields ----------------------------------------------------------- */
+/* ---- fields -------------------------------------------------------------- */
 
 int netfw__desc_kind_size(uint8_t kind) {
   static const int size[] = {
@@ -41,7 +41,9 @@ int netfw__desc_kind_size(uint8_t kind) {
   return kind < sizeof(size) / sizeof(size[0]) ? size[kind] : 0;
 }
 
-static bool prefix_ok(uint8_t p) { return p == 1 || p == 2 || p == 4; }
+static bool prefix_ok(uint8_t p) {
+  return p == 1 || p == 2 || p == 4;
+}
 
 const char *netfw__desc_field_check(const netfw_desc *d,
                                     const netfw_desc_field *f) {
@@ -99,13 +101,18 @@ static uint64_t sat_mul(uint64_t a, uint64_t b) {
 }
 
 static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
-                          int depth);
+                          uint64_t *memo, int depth);
 
+/* memo (NULL, or one entry per struct of d: 0 unknown, else the fewest
+ * bytes + 1, saturated) makes each struct's sum once per call. */
 static uint64_t struct_min(const netfw_desc *d, const netfw_desc_struct *s,
-                           int depth) {
+                           uint64_t *memo, int depth) {
   uint64_t min = s->ext_prefix;
+  size_t at = (size_t)(s - d->structs);
   if (depth > MIN_DEPTH_CAP)
     return 1;
+  if (memo != NULL && memo[at] != 0)
+    return memo[at] - 1;
   for (uint32_t i = 0; i < s->nfields; i++) {
     const netfw_desc_field *f = &s->fields[i];
     if (f->since != 0 || netfw__desc_field_check(d, f) != NULL)
@@ -118,17 +125,19 @@ static uint64_t struct_min(const netfw_desc *d, const netfw_desc_struct *s,
       min = sat_add(min, f->count_prefix);
       break;
     case NETFW_DESC_ARRAY:
-      min = sat_add(min, sat_mul(value_min(d, f, depth), f->array_len));
+      min = sat_add(min, sat_mul(value_min(d, f, memo, depth), f->array_len));
       break;
     default:
-      min = sat_add(min, value_min(d, f, depth));
+      min = sat_add(min, value_min(d, f, memo, depth));
     }
   }
+  if (memo != NULL)
+    memo[at] = min == UINT64_MAX ? UINT64_MAX : min + 1;
   return min;
 }
 
 static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
-                          int depth) {
+                          uint64_t *memo, int depth) {
   switch (f->kind) {
   case NETFW_DESC_STRING:
   case NETFW_DESC_BYTES:
@@ -136,16 +145,22 @@ static uint64_t value_min(const netfw_desc *d, const netfw_desc_field *f,
   case NETFW_DESC_ENUM:
     return netfw__desc_enum_of(d, f)->size;
   case NETFW_DESC_STRUCT:
-    return struct_min(d, netfw__desc_struct_of(d, f), depth + 1);
+    return struct_min(d, netfw__desc_struct_of(d, f), memo, depth + 1);
   default:
     return (uint64_t)netfw__desc_kind_size(f->kind);
   }
 }
 
-/* Cost: the size of the struct's by-value tree, each call (nothing is
- * cached: the descriptor is constant and may be shared between threads). */
-uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f) {
-  return value_min(d, f, 0);
+/* Cost: without *memo, the size of the struct's by-value tree; the memo
+ * (allocated here on first use, one entry per struct; the caller frees
+ * it) makes it once per struct per call. Nothing is kept between calls:
+ * the descriptor is constant and may be shared between threads. Without
+ * memory for the memo it is computed each time. */
+uint64_t netfw__desc_value_min(const netfw_desc *d, const netfw_desc_field *f,
+                               uint64_t **memo) {
+  if (*memo == NULL && d->nstructs > 0)
+    *memo = calloc(d->nstructs, sizeof(**memo));
+  return value_min(d, f, *memo, 0);
 }
 
 bool netfw__desc_may_recurse(const netfw_desc_struct *s) {
@@ -165,9 +180,9 @@ static uint64_t field_min(const netfw_desc *d, const netfw_desc_field *f) {
   case NETFW_DESC_REPEATED:
     return f->count_prefix;
   case NETFW_DESC_ARRAY:
-    return sat_mul(value_min(d, f, 0), f->array_len);
+    return sat_mul(value_min(d, f, NULL, 0), f->array_len);
   default:
-    return value_min(d, f, 0);
+    return value_min(d, f, NULL, 0);
   }
 }
 
@@ -176,7 +191,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
                                    uint8_t **tmp) {
   uint64_t n;
   *tmp = NULL;
-  if (f->def != NULL) {
+  if (f->def != NULL && f->def_len > 0) { /* every field takes a byte */
     *len = f->def_len;
     return f->def;
   }
@@ -187,7 +202,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
   return *tmp;
 }
 
-/* ---- enum constants ---------------------------------------------------- */
+/* ---- enum constants ------------------------------------------------------ */
 
 const netfw_desc_const *netfw__desc_const_by_value(const netfw_desc_enum *e,
                                                    uint64_t v) {
@@ -205,7 +220,7 @@ const netfw_desc_const *netfw__desc_const_by_name(const netfw_desc_enum *e,
   return NULL;
 }
 
-/* ---- did you mean ---------------------------------------------------------- */
+/* ---- did you mean -------------------------------------------------------- */
 
 /* Levenshtein distance between a and b, or limit + 1 once it is above
  * limit (names are short: one row of at most 64 cells). */

@@ -27,8 +27,8 @@ typedef struct reader {
  * deeper, the descriptor is not one netfw-gen made. */
 #define HARD_DEPTH (NETFW_MAX_DECODE_DEPTH + 80)
 
-static int dec_struct(netfw__desc_ctx *c, reader *r,
-                      const netfw_desc_struct *s, int depth);
+static int dec_struct(netfw__desc_ctx *c, reader *r, const netfw_desc_struct *s,
+                      int depth);
 
 /* The next n bytes, or NULL (the error written: the reader ends before
  * the field, nothing of it read since start, or inside it). */
@@ -98,8 +98,8 @@ static int dec_enum(netfw__desc_ctx *c, reader *r, const netfw_desc_field *f,
     netfw__desc_put_int(&c->out, false, v);
   else
     return netfw__desc_fail(c, NETFW_EPROTO,
-                            "value %" PRIu64 " is not a constant of enum %s",
-                            v, e->name != NULL ? e->name : "?");
+                            "value %" PRIu64 " is not a constant of enum %s", v,
+                            e->name != NULL ? e->name : "?");
   return 0;
 }
 
@@ -172,7 +172,7 @@ static int dec_repeated(netfw__desc_ctx *c, reader *r,
   if ((b = take(c, r, f->count_prefix, start)) == NULL)
     return NETFW_EPROTO;
   n = netfw__desc_get(b, f->count_prefix, c->be);
-  min = netfw__desc_value_min(c->d, f);
+  min = netfw__desc_value_min(c->d, f, &c->min_memo);
   if (n > r->left / (min == 0 ? 1 : min))
     return netfw__desc_fail(c, NETFW_EPROTO,
                             "count %" PRIu64 " is more than the %zu bytes left "
@@ -193,9 +193,8 @@ static int dec_field(netfw__desc_ctx *c, reader *r, const netfw_desc_field *f,
     if ((b = take(c, r, 1, start)) == NULL)
       return NETFW_EPROTO;
     if (b[0] > 1)
-      return netfw__desc_fail(c, NETFW_EPROTO,
-                              "presence byte 0x%02x is neither 00 nor 01",
-                              b[0]);
+      return netfw__desc_fail(
+          c, NETFW_EPROTO, "presence byte 0x%02x is neither 00 nor 01", b[0]);
     if (b[0] == 0) {
       netfw__desc_puts(&c->out, "null");
       return 0;
@@ -270,8 +269,8 @@ static int open_window(netfw__desc_ctx *c, reader *r,
 /* A struct (or a message's body, depth 0) as a JSON object. Before the
  * first field of each [since] group, a reader with nothing left means an
  * older sender: that group and the later ones take their defaults. */
-static int dec_struct(netfw__desc_ctx *c, reader *r,
-                      const netfw_desc_struct *s, int depth) {
+static int dec_struct(netfw__desc_ctx *c, reader *r, const netfw_desc_struct *s,
+                      int depth) {
   reader w;
   unsigned group = 0;
   int rc;
@@ -344,5 +343,6 @@ int netfw_desc_decode_json(const netfw_desc *d, const netfw_desc_message *m,
   }
   netfw__desc_buf_free(&c.out);
   netfw__desc_buf_free(&c.path);
+  free(c.min_memo);
   return rc;
 }
