@@ -125,36 +125,48 @@ static int check_canonical(const agree_schema *s, const netfw_desc_message *m,
   return rc;
 }
 
-/* Whether the w bytes at p (f32: 4, f64: 8) are a NaN. */
-static bool is_nan(const uint8_t *p, size_t w, bool big) {
+/* The w bytes at p (4 or 8) as an integer of the schema's byte order. */
+static uint64_t word(const uint8_t *p, size_t w, bool big) {
   uint64_t v = 0;
   for (size_t k = 0; k < w; k++)
     v |= (uint64_t)p[big ? w - 1 - k : k] << (8 * k);
+  return v;
+}
+
+/* Whether the w bytes at p (f32: 4, f64: 8) are a NaN. */
+static bool is_nan(const uint8_t *p, size_t w, bool big) {
+  uint64_t v = word(p, w, big);
   if (w == 4)
     return (v & 0x7f800000u) == 0x7f800000u && (v & 0x7fffffu) != 0;
   return (v & 0x7ff0000000000000u) == 0x7ff0000000000000u &&
          (v & 0xfffffffffffffu) != 0;
 }
 
-/* Whether byte i of a and b (n bytes each) lies in a 4 or 8 byte window
- * that is a NaN in both. */
-static bool in_nan_window(const uint8_t *a, const uint8_t *b, size_t n,
+/* Whether the w bytes at p are the quiet NaN the codec writes for "NaN". */
+static bool is_quiet_nan(const uint8_t *p, size_t w, bool big) {
+  return word(p, w, big) == (w == 4 ? 0x7fc00000u : 0x7ff8000000000000u);
+}
+
+/* Whether byte i of r and g (n bytes each) lies in a 4 or 8 byte window
+ * that is the quiet NaN in r and a NaN in g. */
+static bool in_nan_window(const uint8_t *r, const uint8_t *g, size_t n,
                           size_t i, bool big) {
   for (size_t w = 4; w <= 8; w += 4)
     for (size_t s = i + 1 >= w ? i + 1 - w : 0; s <= i && s + w <= n; s++)
-      if (is_nan(a + s, w, big) && is_nan(b + s, w, big))
+      if (is_quiet_nan(r + s, w, big) && is_nan(g + s, w, big))
         return true;
   return false;
 }
 
-/* Whether the n bytes a and b differ only inside NaNs: the JSON mapping
- * writes every NaN as "NaN", which encodes as the quiet NaN (sign and
+/* Whether the reflective encoding r and the generated one g (n bytes
+ * each) differ only inside NaNs: the JSON mapping writes every NaN as
+ * "NaN", which encodes as the quiet NaN (docs/json-mapping.md: sign and
  * payload are not kept), where the generated encoder keeps the bits. The
  * first other difference goes to *at. */
-static bool differ_in_nans_only(const uint8_t *a, const uint8_t *b, size_t n,
+static bool differ_in_nans_only(const uint8_t *r, const uint8_t *g, size_t n,
                                 bool big, size_t *at) {
   for (size_t i = 0; i < n; i++)
-    if (a[i] != b[i] && !in_nan_window(a, b, n, i, big)) {
+    if (r[i] != g[i] && !in_nan_window(r, g, n, i, big)) {
       *at = i;
       return false;
     }
