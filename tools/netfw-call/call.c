@@ -53,17 +53,20 @@ static int set_tls(netfw_client *c, const call_opts *o) {
   return -1;
 }
 
-netfw_client *call_connect(const call_opts *o) {
+netfw_client *call_connect(const call_opts *o, int *status) {
   netfw_client *c = netfw_client_new();
   int err;
 
+  *status = CALL_FAIL;
   if (c == NULL) {
     fprintf(stderr, "netfw-call: out of memory\n");
     return NULL;
   }
   netfw_client_set_connect_timeout(c, (int)o->timeout_ms);
-  if (o->tls && set_tls(c, o) != 0)
+  if (o->tls && set_tls(c, o) != 0) {
+    *status = CALL_USAGE;
     goto failed;
+  }
   err = netfw_client_connect(c, o->ip, (uint16_t)o->port);
   if (err != 0) {
     peer_fail(o, c, netfw_strerror(err));
@@ -147,11 +150,9 @@ int call_run(const call_opts *o, const call_schema *s) {
   status = call_encode(s, m, o->json, strlen(o->json), &req, "");
   if (status != 0)
     goto done;
-  c = call_connect(o);
-  if (c == NULL) {
-    status = CALL_FAIL;
+  c = call_connect(o, &status);
+  if (c == NULL)
     goto done;
-  }
   err = netfw_client_send(c, &req);
   if (err != 0) {
     peer_fail(o, c, netfw_strerror(err));

@@ -81,8 +81,9 @@ int call_encode(const call_schema *s, const netfw_desc_message *m,
 const char *call_peer(const call_opts *o, char *buf, size_t n);
 
 /* A new client connected to the server of o (TLS as o says). NULL after
- * printing "netfw-call: HOST:PORT: reason" on stderr. */
-netfw_client *call_connect(const call_opts *o);
+ * printing "netfw-call: HOST:PORT: reason" on stderr, *status then
+ * CALL_FAIL (or CALL_USAGE: a --tls-* file is unusable). */
+netfw_client *call_connect(const call_opts *o, int *status);
 
 /* Shuts c down within a bounded time and frees it (NULL: nothing). */
 void call_close(netfw_client *c);

@@ -256,11 +256,9 @@ int call_stream(const call_opts *o, const call_schema *s) {
     fprintf(stderr, "netfw-call: pipe: %s\n", strerror(errno));
     return CALL_FAIL;
   }
-  st.c = call_connect(o);
-  if (st.c == NULL) {
-    status = CALL_FAIL;
+  st.c = call_connect(o, &status);
+  if (st.c == NULL)
     goto closed;
-  }
   if (pthread_create(&t, NULL, reader, &st) != 0) {
     fprintf(stderr, "netfw-call: cannot start the stdin reader\n");
     status = CALL_FAIL;
