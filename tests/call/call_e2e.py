@@ -181,7 +181,7 @@ def read_line(p, want, who):
 
 
 def finish(p, status, err, who):
-    """p (stdin closed) must exit with status within 15 s, stderr matching
+    """p (its stdin closed now) must exit with status within 15 s, stderr matching
     the regex err (or empty when err is None), no more stdout."""
     try:
         out, e = p.communicate(timeout=15)
@@ -219,10 +219,11 @@ def case_chat():
            0, [line("Joined", 2, '{"members":["alice","bob"]}')])
     read_line(alice, line("MemberJoined", 6, '{"nick":"carol"}'), "alice")
     read_line(alice, line("MemberLeft", 7, '{"nick":"carol"}'), "alice")
+    read_line(bob, line("MemberJoined", 6, '{"nick":"carol"}'), "bob")
+    read_line(bob, line("MemberLeft", 7, '{"nick":"carol"}'), "bob")
     # Leave: the server closes bob's connection (status 1, and why)
     send(bob, '{"message":"Leave"}')
     read_line(alice, line("MemberLeft", 7, '{"nick":"bob"}'), "alice")
-    bob.stdin.close()
     finish(bob, 1, r"^netfw-call: 127\.0\.0\.1:%d: connection lost: closed "
            r"by the server$" % port, "bob")
     # a lone Leave (no Join): no reply, the connection closed
@@ -231,7 +232,6 @@ def case_chat():
            r"server$" % port)
     # alice's stdin ends: quiet for --timeout, then status 0
     t0 = time.monotonic()
-    alice.stdin.close()
     finish(alice, 0, None, "alice")
     if time.monotonic() - t0 < 2.9:
         fail("alice exited before --timeout 3000 passed quietly")
@@ -383,7 +383,7 @@ def case_replies():
         fail("--timeout 400 waited %.2f s" % (time.monotonic() - t0))
     # an unknown id and a payload the schema refuses: error lines, status 1
     odd = FakeServer([(99, b"\x01\x02"), (7, b"\x09"), (7, b""),
-                      (6, b"\x01\x00\x01a")])
+                      (6, b"\x01\x00\x03abc\x00\x00")])
     status, out, err = run(["--proto", FS, "--port", str(odd.port), "--count",
                             "4", "List"])
     want = [r'\{"message":null,"id":99,"error":"unknown message id 99",'
@@ -393,7 +393,7 @@ def case_replies():
             r'\{"message":"Ack","id":7,"error":"fields\.rc: [^"]+",'
             r'"payload":""\}',
             r'\{"message":"ListResp","id":6,"error":"fields\.files\[0\]'
-            r'\.[a-z]+: [^"]+","payload":"AQABYQ=="\}']
+            r'\.size: [^"]+","payload":"AQADYWJjAAA="\}']
     lines = out.splitlines()
     if status != 1 or err != "" or len(lines) != 4 or not all(
             re.fullmatch(w, g) for w, g in zip(want, lines)):
@@ -450,11 +450,17 @@ def case_stream():
            stdin='{"message":"Del","fields":{"filename":"s.txt"}}\n' * 2)
     expect(["--proto", FS, "--port", str(port), "--timeout", "200",
             "--stream"], 0, [], stdin="")
-    # 200 requests in one pipe: 200 replies, in order
-    many = "".join('{"message":"Get","fields":{"filename":"n%d"}}\n' % i
-                   for i in range(200))
+    # 12 requests in one pipe (the server queues 16 a connection): Add
+    # then Get of six files, the replies in order
+    many, want = "", []
+    for i in range(6):
+        many += ('{"message":"Add","fields":{"filename":"m%d","file":"%s"}}\n'
+                 '{"message":"Get","fields":{"filename":"m%d"}}\n'
+                 % (i, "AQ==" if i % 2 else "", i))
+        want += [ack("OK"), line("GetResp", 4, '{"filename":"m%d","file":"%s"}'
+                                 % (i, "AQ==" if i % 2 else ""))]
     expect(["--proto", FS, "--port", str(port), "--timeout", "1000",
-            "--stream"], 0, [ack("FILE_NOT_FOUND")] * 200, stdin=many)
+            "--stream"], 0, want, stdin=many)
 
 
 DESCRIBE = {

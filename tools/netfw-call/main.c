@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "call.h"
+#include "netfw/log.h"
 #include "netfw/version.h"
 
 static const char usage[] =
@@ -215,6 +216,14 @@ static int parse_args(call_opts *o, int argc, char **argv) {
   return status >= 0 ? status : check_options(o);
 }
 
+/* Drops the runtime's log lines: netfw-call says what went wrong itself
+ * (with netfw_client_error's words). */
+static void no_log(netfw_log_level level, const char *line, void *arg) {
+  (void)level;
+  (void)line;
+  (void)arg;
+}
+
 int main(int argc, char **argv) {
   call_opts o = {.ip = "127.0.0.1",
                  .count = 1,
@@ -225,6 +234,8 @@ int main(int argc, char **argv) {
 
   if (status >= 0)
     return status;
+  if (getenv("NETFW_LOG_LEVEL") == NULL) /* set: the runtime's lines too */
+    netfw_log_set_sink(no_log, NULL);
   status = call_schema_load(&s, o.proto);
   if (status != 0)
     return status;
