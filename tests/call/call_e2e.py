@@ -20,7 +20,9 @@
             plaintext netfw-call refused
 
 Usage: call_e2e.py BIN_DIR SOURCE_DIR CASE. Every wait is bounded; servers
-are started on port 0 and killed at the end.
+are started on port 0 and killed at the end. NETFW_CALL_WRAP (e.g.
+"valgrind -q --leak-check=full --error-exitcode=99") runs every netfw-call
+under that command.
 """
 import os
 import re
@@ -41,6 +43,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CT = os.path.join(HERE, "call_test.netproto")
 TMP = tempfile.mkdtemp(prefix="netfw-call-")
 PROCS = []
+WRAP = os.environ.get("NETFW_CALL_WRAP", "").split()
 
 
 def fail(why):
@@ -50,7 +53,7 @@ def fail(why):
 
 def run(args, stdin=None, timeout=30):
     """Runs netfw-call with args; returns (status, stdout, stderr)."""
-    p = subprocess.run([CALL] + args, input=stdin, capture_output=True,
+    p = subprocess.run(WRAP + [CALL] + args, input=stdin, capture_output=True,
                        text=True, timeout=timeout)
     return p.returncode, p.stdout, p.stderr
 
@@ -153,7 +156,7 @@ def case_fs():
 
 def stream_proc(port, proto=CHAT, timeout="3000"):
     """A netfw-call --stream fed through a pipe."""
-    p = subprocess.Popen([CALL, "--proto", proto, "--port", str(port),
+    p = subprocess.Popen(WRAP + [CALL, "--proto", proto, "--port", str(port),
                           "--timeout", timeout, "--stream"],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True, bufsize=1)

@@ -56,8 +56,10 @@ int call_schema_load(call_schema *s, const char *path) {
   size_t len;
 
   memset(s, 0, sizeof(*s));
-  if (read_schema(&s->pool, path, &src, &len) != 0)
+  if (read_schema(&s->pool, path, &src, &len) != 0) {
+    call_schema_free(s);
     return CALL_USAGE;
+  }
   memset(&d, 0, sizeof(d));
   d.path = path;
   d.src = src;
@@ -72,6 +74,7 @@ int call_schema_load(call_schema *s, const char *path) {
     fprintf(stderr, "netfw-call: %d error%s in %s\n", d.errors,
             d.errors == 1 ? "" : "s", path);
     gen_buf_free(&d.out);
+    call_schema_free(s);
     return CALL_USAGE;
   }
   gen_buf_free(&d.out);
