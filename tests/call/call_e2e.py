@@ -563,6 +563,36 @@ def case_describe():
     expect(["--proto", FS, "--describe", "Zzzzzzzz"], 2, [],
            r"^netfw-call: no message, struct or enum 'Zzzzzzzz' in protocol "
            r"file_storage \(--list shows them\)$")
+    # --describe PROTOCOL writes the whole schema; compiled again, it gives
+    # the same descriptor (netfw-gen --descriptor) as the original
+    for path, proto in [(FS, "file_storage"), (CHAT, "chat"),
+                        (EVOLUTION, "ev"), (CT, "ct"),
+                        (os.path.join(SRC, "tests", "fuzz",
+                                      "all_types.netproto"), "fz"),
+                        (os.path.join(SRC, "tests", "gen",
+                                      "all_types_be.netproto"), "atb")]:
+        out, _ = expect(["--proto", path, "--describe", proto], 0)
+        again = os.path.join(TMP, proto + ".netproto")
+        with open(again, "w") as f:
+            f.write(out)
+        jsons = []
+        for i, src in enumerate([path, again]):
+            j = os.path.join(TMP, "%s.%d.json" % (proto, i))
+            subprocess.run([os.path.join(BIN, "netfw-gen"), "--descriptor", j,
+                            src], check=True, timeout=30)
+            with open(j) as f:
+                jsons.append(f.read())
+        if jsons[0] != jsons[1] or len(jsons[0]) < 100:
+            fail("--describe %s does not compile to the same descriptor"
+                 % proto)
+    out, _ = expect(["--proto", FS, "--describe", "file_storage"], 0)
+    if not out.startswith(
+            "/// The file-storage protocol of netframe's example, byte for "
+            "byte: a client\n/// stores, fetches, deletes and lists files "
+            "kept by the server.\nprotocol file_storage;\n\n"
+            + DESCRIBE["Rc"] + "\n" + DESCRIBE["FileEntry"] + "\n"
+            + DESCRIBE["Add"]):
+        fail("--describe file_storage printed\n" + out)
     out, _ = expect(["--help"], 0)
     for opt in ["--proto FILE", "--ip IP", "--port N", "--count N",
                 "--timeout MS", "--stream", "--list", "--describe NAME",

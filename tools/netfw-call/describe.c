@@ -182,21 +182,56 @@ static void unknown_name(const netfw_desc *d, const char *name) {
             name, d->proto);
 }
 
+/* Writes message m with its doc and fields. */
+static void put_message(const call_schema *s, const netfw_desc_message *m) {
+  put_doc(m->body.doc, "");
+  message_head(m);
+  put_body(s, &m->body);
+}
+
+/* Writes struct st with its doc and fields. */
+static void put_struct(const call_schema *s, const netfw_desc_struct *st) {
+  put_doc(st->doc, "");
+  struct_head(st);
+  put_body(s, st);
+}
+
+/* Writes the whole schema: the protocol line and its options, then every
+ * enum, struct and message, a blank line between declarations. */
+static void put_schema(const call_schema *s) {
+  const netfw_desc *d = s->desc;
+
+  put_doc(d->doc, "");
+  printf("protocol %s;\n", d->proto);
+  if (d->big_endian)
+    printf("option endian = big;\n");
+  if (d->version != 1)
+    printf("option version = %u;\n", (unsigned)d->version);
+  for (uint32_t i = 0; i < d->nenums; i++) {
+    printf("\n");
+    put_enum(&d->enums[i]);
+  }
+  for (uint32_t i = 0; i < d->nstructs; i++) {
+    printf("\n");
+    put_struct(s, &d->structs[i]);
+  }
+  for (uint32_t i = 0; i < d->nmessages; i++) {
+    printf("\n");
+    put_message(s, &d->messages[i]);
+  }
+}
+
 int call_describe(const call_schema *s, const char *name) {
   const netfw_desc *d = s->desc;
   const netfw_desc_message *m = netfw_desc_message_by_name(d, name);
 
   if (m != NULL) {
-    put_doc(m->body.doc, "");
-    message_head(m);
-    put_body(s, &m->body);
+    put_message(s, m);
     return CALL_OK;
   }
   for (uint32_t i = 0; i < d->nstructs; i++)
     if (strcmp(d->structs[i].name, name) == 0) {
-      put_doc(d->structs[i].doc, "");
-      struct_head(&d->structs[i]);
-      put_body(s, &d->structs[i]);
+      put_struct(s, &d->structs[i]);
       return CALL_OK;
     }
   for (uint32_t i = 0; i < d->nenums; i++)
@@ -204,6 +239,10 @@ int call_describe(const call_schema *s, const char *name) {
       put_enum(&d->enums[i]);
       return CALL_OK;
     }
+  if (strcmp(d->proto, name) == 0) {
+    put_schema(s);
+    return CALL_OK;
+  }
   unknown_name(d, name);
   return CALL_USAGE;
 }

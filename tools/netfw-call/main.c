@@ -42,6 +42,7 @@ static const char usage[] =
     "                    no reply came for --timeout MS\n"
     "  --list            list the schema's messages, structs and enums\n"
     "  --describe NAME   print a message, struct or enum as schema source\n"
+    "                    (the protocol's name: the whole schema)\n"
     "  --tls             connect with TLS, verifying the server against the\n"
     "                    system's trust store\n"
     "  --tls-ca FILE     TLS, trusting the PEM CAs in FILE instead\n"
