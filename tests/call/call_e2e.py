@@ -212,6 +212,9 @@ def case_chat():
     send(bob, '{"message":"Say","fields":{"text":"hi \\u00e9 \\"q\\""}}')
     read_line(alice, line("Line", 5, '{"from":"bob","text":"hi \u00e9 \\"q\\""}'),
               "alice")
+    send(bob, '{"message":"Say","fields":{"text":"nul\\u0000x"}}')
+    read_line(alice, line("Line", 5, '{"from":"bob","text":"nul\\u0000x"}'),
+              "alice")
     # a taken and an invalid nickname: Refused, one connection each
     expect(c + ["Join", '{"nick":"bob"}'], 0,
            [line("Refused", 3, '{"reason":"NICK_TAKEN"}')])
@@ -438,7 +441,8 @@ def case_stream():
                 line("ListResp", 6, '{"files":[{"name":"s.txt","size":2}]}'),
                 ack("OK"), ack("FILE_NOT_FOUND")],
            r"\Anetfw-call: stdin line 5: fields\.size: unknown field[^\n]*\n"
-           r"netfw-call: stdin line 6: [^\n]+\n"
+           r"netfw-call: stdin line 6: invalid JSON at column 3: '\[' or '\{' "
+           r"expected near 'not'\n"
            r"netfw-call: stdin line 7: unknown message 'Gett' \(did you mean "
            r"'Get'\?\)\n"
            r"netfw-call: stdin line 8: Ack is a message to the client[^\n]*\n"

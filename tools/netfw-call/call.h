@@ -15,11 +15,11 @@
 
 /* Exit statuses (docs/netfw-call.md "Exit status"). */
 enum {
-  CALL_OK = 0,    /* done: every reply wanted came, and all decoded */
-  CALL_FAIL = 1,  /* no reply / too few / connection refused or lost /
-                     a reply the schema refuses */
-  CALL_USAGE = 2  /* bad usage, schema error, unknown or unsendable
-                     message, JSON that does not match the schema */
+  CALL_OK = 0,   /* done: every reply wanted came, and all decoded */
+  CALL_FAIL = 1, /* no reply / too few / connection refused or lost /
+                    a reply the schema refuses */
+  CALL_USAGE = 2 /* bad usage, schema error, unknown or unsendable
+                    message, JSON that does not match the schema */
 };
 
 #define CALL_DEFAULT_TIMEOUT_MS 5000
@@ -36,9 +36,9 @@ typedef struct call_opts {
   const char *tls_server_name; /* --tls-server-name NAME */
   long count;                  /* --count N (default 1; 0: until quiet) */
   bool count_given;
-  long timeout_ms; /* --timeout MS: the longest wait for a reply */
-  bool stream;     /* --stream */
-  bool list;       /* --list */
+  long timeout_ms;      /* --timeout MS: the longest wait for a reply */
+  bool stream;          /* --stream */
+  bool list;            /* --list */
   const char *describe; /* --describe NAME */
   const char *message;  /* MESSAGE */
   const char *json;     /* 'JSON' (default "{}") */
@@ -63,9 +63,8 @@ void call_schema_free(call_schema *s);
 
 /* The message of s named name; NULL after printing "<where>unknown
  * message 'name' (did you mean 'X'?)" on stderr. */
-const netfw_desc_message *call_find_message(const call_schema *s,
-                                            const char *name,
-                                            const char *where);
+const netfw_desc_message *
+call_find_message(const call_schema *s, const char *name, const char *where);
 
 /* Encodes json[0..len) as message m into out (m's id set), as a client
  * may send it. Returns 0, or CALL_USAGE after printing "<where>..." on

@@ -14,11 +14,11 @@ static const char *width(unsigned n) {
 }
 
 static const char *const scalar_names[] = {
-    [NETFW_DESC_U8] = "u8",   [NETFW_DESC_U16] = "u16",
-    [NETFW_DESC_U32] = "u32", [NETFW_DESC_U64] = "u64",
-    [NETFW_DESC_I8] = "i8",   [NETFW_DESC_I16] = "i16",
-    [NETFW_DESC_I32] = "i32", [NETFW_DESC_I64] = "i64",
-    [NETFW_DESC_F32] = "f32", [NETFW_DESC_F64] = "f64",
+    [NETFW_DESC_U8] = "u8",    [NETFW_DESC_U16] = "u16",
+    [NETFW_DESC_U32] = "u32",  [NETFW_DESC_U64] = "u64",
+    [NETFW_DESC_I8] = "i8",    [NETFW_DESC_I16] = "i16",
+    [NETFW_DESC_I32] = "i32",  [NETFW_DESC_I64] = "i64",
+    [NETFW_DESC_F32] = "f32",  [NETFW_DESC_F64] = "f64",
     [NETFW_DESC_BOOL] = "bool"};
 
 /* Writes a /// comment of doc (NULL: nothing), each line indented. */
@@ -65,8 +65,8 @@ static const gen_decl *ast_decl(const call_schema *s, const char *name) {
 /* Writes field i of a body (ast: its declaration, for default literals). */
 static void put_field(const netfw_desc *d, const netfw_desc_field *f,
                       const gen_decl *ast, uint32_t i) {
-  const gen_field *af = ast != NULL && i < ast->nfields ? &ast->fields[i]
-                                                        : NULL;
+  const gen_field *af =
+      ast != NULL && i < ast->nfields ? &ast->fields[i] : NULL;
   put_doc(f->doc, "    ");
   printf("    ");
   if (f->mode == NETFW_DESC_OPTIONAL)
@@ -77,8 +77,8 @@ static void put_field(const netfw_desc *d, const netfw_desc_field *f,
   printf(" %s", f->name);
   if (f->mode == NETFW_DESC_ARRAY)
     printf("[%u]", (unsigned)f->array_len);
-  if (af != NULL && strcmp(af->name, f->name) == 0 &&
-      af->def.kind != V_NONE && af->def.text != NULL)
+  if (af != NULL && strcmp(af->name, f->name) == 0 && af->def.kind != V_NONE &&
+      af->def.text != NULL)
     printf(" = %s", af->def.text);
   if (f->since > 0)
     printf(" [since %u]", (unsigned)f->since);

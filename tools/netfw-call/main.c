@@ -37,7 +37,8 @@ static const char usage[] =
     "  --timeout MS      the longest wait for a reply, and for the connect\n"
     "                    (default 5000)\n"
     "  --stream          send one request per stdin line,\n"
-    "                    {\"message\":\"Get\",\"fields\":{...}}, and print the\n"
+    "                    {\"message\":\"Get\",\"fields\":{...}}, and print "
+    "the\n"
     "                    replies as they come; after stdin ends, wait until\n"
     "                    no reply came for --timeout MS\n"
     "  --list            list the schema's messages, structs and enums\n"
@@ -124,12 +125,34 @@ static bool number(const char *opt, const char *text, long min, long max,
   return true;
 }
 
+/* Stores a --tls* option in o (any of them turns TLS on); false when
+ * code is none of them. */
+static bool set_tls_option(call_opts *o, int code, const char *arg) {
+  const char **slot = code == OPT_TLS_CA            ? &o->tls_ca
+                      : code == OPT_TLS_CERT        ? &o->tls_cert
+                      : code == OPT_TLS_KEY         ? &o->tls_key
+                      : code == OPT_TLS_SERVER_NAME ? &o->tls_server_name
+                                                    : NULL;
+  if (slot == NULL && code != OPT_TLS)
+    return false;
+  if (slot != NULL)
+    *slot = arg;
+  o->tls = true;
+  return true;
+}
+
 /* Stores option code (argument arg) in o. Returns -1 to go on, else an
  * exit status (after --help, --version or a message). */
 static int set_option(call_opts *o, int code, const char *arg) {
+  if (set_tls_option(o, code, arg))
+    return -1;
   switch (code) {
-  case OPT_PROTO: o->proto = arg; break;
-  case OPT_IP: o->ip = arg; break;
+  case OPT_PROTO:
+    o->proto = arg;
+    break;
+  case OPT_IP:
+    o->ip = arg;
+    break;
   case OPT_PORT:
     return number("--port", arg, 1, 65535, &o->port) ? -1 : CALL_USAGE;
   case OPT_COUNT:
@@ -137,15 +160,16 @@ static int set_option(call_opts *o, int code, const char *arg) {
     return number("--count", arg, 0, INT_MAX, &o->count) ? -1 : CALL_USAGE;
   case OPT_TIMEOUT:
     return number("--timeout", arg, 1, INT_MAX, &o->timeout_ms) ? -1
-                                                                 : CALL_USAGE;
-  case OPT_STREAM: o->stream = true; break;
-  case OPT_LIST: o->list = true; break;
-  case OPT_DESCRIBE: o->describe = arg; break;
-  case OPT_TLS: o->tls = true; break;
-  case OPT_TLS_CA: o->tls = true, o->tls_ca = arg; break;
-  case OPT_TLS_CERT: o->tls = true, o->tls_cert = arg; break;
-  case OPT_TLS_KEY: o->tls = true, o->tls_key = arg; break;
-  case OPT_TLS_SERVER_NAME: o->tls = true, o->tls_server_name = arg; break;
+                                                                : CALL_USAGE;
+  case OPT_STREAM:
+    o->stream = true;
+    break;
+  case OPT_LIST:
+    o->list = true;
+    break;
+  case OPT_DESCRIBE:
+    o->describe = arg;
+    break;
   case OPT_VERSION:
     printf("netfw-call %s\n", NETFW_VERSION_STRING);
     return CALL_OK;
@@ -173,24 +197,27 @@ static int set_operands(call_opts *o, int n, char **args) {
 /* Checks the options go together. Returns -1 to go on, else CALL_USAGE
  * after a message. */
 static int check_options(const call_opts *o) {
-  int modes = o->list + (o->describe != NULL) + o->stream +
-              (o->message != NULL);
+  int modes =
+      o->list + (o->describe != NULL) + o->stream + (o->message != NULL);
 
   if (o->proto == NULL)
     return usage_error("--proto FILE is required", NULL);
   if (modes == 0)
     return usage_error("nothing to do: give a MESSAGE, --stream, --list or "
-                       "--describe NAME", NULL);
+                       "--describe NAME",
+                       NULL);
   if (modes > 1)
     return usage_error("MESSAGE, --stream, --list and --describe go one at "
-                       "a time", NULL);
+                       "a time",
+                       NULL);
   if (o->list || o->describe != NULL)
     return -1;
   if (o->port == 0)
     return usage_error("--port N is required to send", NULL);
   if (o->stream && o->count_given)
     return usage_error("--count does not apply to --stream (it waits "
-                       "--timeout MS after stdin ends)", NULL);
+                       "--timeout MS after stdin ends)",
+                       NULL);
   if ((o->tls_cert == NULL) != (o->tls_key == NULL))
     return usage_error("--tls-cert and --tls-key go together", NULL);
   return -1;

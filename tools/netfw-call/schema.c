@@ -87,9 +87,8 @@ void call_schema_free(call_schema *s) {
   memset(s, 0, sizeof(*s));
 }
 
-const netfw_desc_message *call_find_message(const call_schema *s,
-                                            const char *name,
-                                            const char *where) {
+const netfw_desc_message *
+call_find_message(const call_schema *s, const char *name, const char *where) {
   const netfw_desc *d = s->desc;
   const netfw_desc_message *m = netfw_desc_message_by_name(d, name);
   const char **names;
@@ -107,8 +106,7 @@ const netfw_desc_message *call_find_message(const call_schema *s,
   near = gen_closest(name, names, d->nmessages);
   free(names);
   if (near != NULL)
-    fprintf(stderr,
-            "netfw-call: %sunknown message '%s' (did you mean '%s'?)\n",
+    fprintf(stderr, "netfw-call: %sunknown message '%s' (did you mean '%s'?)\n",
             where, name, near);
   else
     fprintf(stderr,
@@ -138,7 +136,7 @@ int call_encode(const call_schema *s, const netfw_desc_message *m,
   if (err[0] != '\0')
     fprintf(stderr, "netfw-call: %s%s\n", where, err);
   else
-    fprintf(stderr, "netfw-call: %scannot encode %s: %s\n", where,
-            m->body.name, netfw_strerror(rc));
+    fprintf(stderr, "netfw-call: %scannot encode %s: %s\n", where, m->body.name,
+            netfw_strerror(rc));
   return CALL_USAGE;
 }

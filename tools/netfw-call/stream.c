@@ -28,11 +28,11 @@ typedef struct stream {
   const call_opts *o;
   const call_schema *s;
   netfw_client *c;
-  int stop[2];              /* a byte on stop[1] ends the reader */
-  atomic_llong eof_ms;      /* when stdin ended (0: not yet) */
-  atomic_int bad_lines;     /* lines refused */
-  atomic_bool send_failed;  /* the connection refused a send */
-  char *buf;                /* the reader's bytes not yet split in lines */
+  int stop[2];             /* a byte on stop[1] ends the reader */
+  atomic_llong eof_ms;     /* when stdin ended (0: not yet) */
+  atomic_int bad_lines;    /* lines refused */
+  atomic_bool send_failed; /* the connection refused a send */
+  char *buf;               /* the reader's bytes not yet split in lines */
   size_t len, cap;
 } stream;
 
@@ -114,7 +114,8 @@ static const char *parse_request(stream *st, long no, json_t *j,
  * connection refused it (the main thread reports the loss). */
 static bool send_line(stream *st, long no, const char *text, size_t len) {
   json_error_t jerr;
-  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  json_t *j =
+      json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   const netfw_desc_message *m;
   char where[64], *fields = NULL;
   const char *name;
@@ -124,9 +125,12 @@ static bool send_line(stream *st, long no, const char *text, size_t len) {
   snprintf(where, sizeof(where), "stdin line %ld: ", no);
   if (j == NULL || !json_is_object(j)) {
     char what[300];
-    snprintf(what, sizeof(what), "%s", j == NULL ? jerr.text
-                                         : "expected an object "
-                                           "{\"message\":..,\"fields\":..}");
+    if (j == NULL)
+      snprintf(what, sizeof(what), "invalid JSON at column %d: %s", jerr.column,
+               jerr.text);
+    else
+      snprintf(what, sizeof(what),
+               "expected an object {\"message\":..,\"fields\":..}");
     bad_line(st, no, what);
     json_decref(j);
     return true;
