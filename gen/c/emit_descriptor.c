@@ -112,6 +112,16 @@ static void body(gen_buf *b, const char *p, const netfw_desc_struct *x) {
   gen_buf_puts(b, "}");
 }
 
+/* A request's replies, as message indices. */
+static void replies(gen_buf *b, const netfw_desc_message *m) {
+  if (m->nreturns == 0)
+    return;
+  gen_buf_puts(b, ",\n     .returns = (const uint16_t[]){");
+  for (uint32_t i = 0; i < m->nreturns; i++)
+    gen_buf_printf(b, "%s%u", i ? ", " : "", m->returns[i]);
+  gen_buf_printf(b, "}, .nreturns = %u", m->nreturns);
+}
+
 /* The enums, structs and messages arrays, each named <p>__desc_<what>. */
 static void tables(gen_buf *b, const char *p, const netfw_desc *d) {
   if (d->nenums) {
@@ -140,9 +150,10 @@ static void tables(gen_buf *b, const char *p, const netfw_desc *d) {
     gen_buf_printf(b, "static const netfw_desc_message %s__desc_messages[] = {\n", p);
     for (uint32_t i = 0; i < d->nmessages; i++) {
       const netfw_desc_message *m = &d->messages[i];
-      gen_buf_printf(b, "    {.id = %u, .dir = NETFW_DESC_%s,\n     .body = ",
-                     m->id, dir_c[m->dir]);
+      gen_buf_printf(b, "    {.id = %u, .dir = NETFW_DESC_%s%s,\n     .body = ",
+                     m->id, dir_c[m->dir], m->is_reply ? ", .is_reply = true" : "");
       body(b, p, &m->body);
+      replies(b, m);
       gen_buf_puts(b, "},\n");
     }
     gen_buf_puts(b, "};\n\n");

@@ -23,7 +23,7 @@ static uint8_t field_kind(const gen_type *t) {
 }
 
 /* The position of declaration x among the schema's declarations of its
- * kind (enums, or structs), in source order. */
+ * kind (enums, structs or messages), in source order. */
 static uint16_t decl_index(const gen_schema *s, const gen_decl *x) {
   uint16_t n = 0;
   for (size_t i = 0; i < s->ndecls && s->decls[i] != x; i++)
@@ -93,6 +93,19 @@ static void build_struct(gen_desc_ctx *c, netfw_desc_struct *o,
   o->ext_prefix = (uint8_t)d->ext_prefix;
 }
 
+/* The replies of request x as message indices. */
+static void build_returns(gen_desc_ctx *c, netfw_desc_message *m,
+                          const gen_decl *x) {
+  uint16_t *r;
+  if (x->nreturns == 0)
+    return;
+  r = gen_pool_alloc(c->pool, x->nreturns * sizeof(*r));
+  for (size_t i = 0; i < x->nreturns; i++)
+    r[i] = decl_index(c->schema, x->returns[i].decl);
+  m->returns = r;
+  m->nreturns = (uint32_t)x->nreturns;
+}
+
 static const uint8_t dir_of[] = {[DIR_BOTH] = NETFW_DESC_BOTH,
                                  [DIR_SERVER] = NETFW_DESC_TO_SERVER,
                                  [DIR_CLIENT] = NETFW_DESC_TO_CLIENT};
@@ -123,7 +136,9 @@ const netfw_desc *gen_desc_build(const gen_schema *s, gen_pool *pool) {
       netfw_desc_message *m = &ms[d->nmessages++];
       m->id = (uint16_t)x->id;
       m->dir = dir_of[x->dir];
+      m->is_reply = x->is_reply;
       build_struct(&c, &m->body, x);
+      build_returns(&c, m, x);
     }
   }
   d->abi = NETFW_DESC_ABI;

@@ -256,8 +256,14 @@ static void put_messages(gen_buf *b, const netfw_desc *d) {
     const netfw_desc_message *m = &d->messages[i];
     gen_buf_puts(b, i ? ",\n    {\"name\": " : "\n    {\"name\": ");
     put_cstr(b, m->body.name);
-    gen_buf_printf(b, ", \"id\": %u, \"direction\": \"%s\", \"doc\": ", m->id,
-                   dir_name[m->dir]);
+    gen_buf_printf(b, ", \"id\": %u, \"direction\": \"%s\", \"returns\": [",
+                   m->id, dir_name[m->dir]);
+    for (uint32_t k = 0; k < m->nreturns; k++) {
+      gen_buf_puts(b, k ? ", " : "");
+      put_cstr(b, d->messages[m->returns[k]].body.name);
+    }
+    gen_buf_printf(b, "], \"reply\": %s, \"doc\": ",
+                   m->is_reply ? "true" : "false");
     put_cstr(b, m->body.doc);
     put_fields(b, d, &m->body);
   }

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "all_types.netfw.h"
+#include "calls.netfw.h"
 #include "chat.netfw.h"
 #include "desc/desc.h"
 #include "evolution.netfw.h"
@@ -90,6 +91,10 @@ static void same_desc(const netfw_desc *a, const netfw_desc *b) {
   for (uint32_t i = 0; i < a->nmessages; i++) {
     assert_int_equal(a->messages[i].id, b->messages[i].id);
     assert_int_equal(a->messages[i].dir, b->messages[i].dir);
+    assert_int_equal(a->messages[i].is_reply, b->messages[i].is_reply);
+    assert_int_equal(a->messages[i].nreturns, b->messages[i].nreturns);
+    for (uint32_t k = 0; k < a->messages[i].nreturns; k++)
+      assert_int_equal(a->messages[i].returns[k], b->messages[i].returns[k]);
     same_struct(&a->messages[i].body, &b->messages[i].body);
   }
 }
@@ -127,6 +132,7 @@ static void table_equals_runtime_build(void **state) {
       {"protocols/chat.netproto", &chat_descriptor},
       {"tests/gen/all_types.netproto", &at_descriptor},
       {"tests/gen/evolution.netproto", &ev_descriptor},
+      {"tests/gen/calls.netproto", &calls_descriptor},
   };
   (void)state;
   for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -207,6 +213,32 @@ static void defaults_as_wire_bytes(void **state) {
   assert_null(field_of(&file_storage_descriptor, "Add", "file")->def);
 }
 
+/* The names of message m's replies, joined by " | ". */
+static void replies_are(const netfw_desc *d, uint32_t m, const char *want) {
+  char got[256] = "";
+  for (uint32_t i = 0; i < d->messages[m].nreturns; i++) {
+    if (i > 0)
+      strcat(got, " | ");
+    strcat(got, d->messages[d->messages[m].returns[i]].body.name);
+  }
+  assert_string_equal(got, want);
+}
+
+static void requests_and_replies(void **state) {
+  const netfw_desc *d = &calls_descriptor;
+  static const bool reply[] = {false, false, false, true, true, true, false};
+  (void)state;
+  assert_int_equal(d->nmessages, 7);
+  replies_are(d, 0, "Value | Missing");
+  replies_are(d, 1, "Done");
+  replies_are(d, 2, "");
+  assert_null(d->messages[2].returns);
+  for (uint32_t i = 0; i < d->nmessages; i++)
+    assert_int_equal(d->messages[i].is_reply, reply[i]);
+  for (uint32_t i = 0; i < file_storage_descriptor.nmessages; i++)
+    assert_int_equal(file_storage_descriptor.messages[i].nreturns, 0);
+}
+
 /* The value at key of object o (asserted present). */
 static json_t *at(json_t *o, const char *key) {
   json_t *v = json_object_get(o, key);
@@ -227,16 +259,15 @@ static json_t *named(json_t *a, const char *name) {
   return NULL;
 }
 
-static void descriptor_json(void **state) {
+/* The --descriptor JSON of schema file `rel`, parsed. */
+static json_t *descriptor_of(const char *rel) {
   char path[1024];
   size_t len;
   char *src;
   gen_result r;
   json_error_t err;
-  json_t *doc, *hello, *f;
-  (void)state;
-  snprintf(path, sizeof(path), "%s/tests/gen/evolution.netproto",
-           NETFW_SOURCE_DIR);
+  json_t *doc;
+  snprintf(path, sizeof(path), "%s/%s", NETFW_SOURCE_DIR, rel);
   src = test_read_file(path, &len);
   assert_non_null(src);
   assert_int_equal(gen_compile(&r, path, src, len), 0);
@@ -244,6 +275,14 @@ static void descriptor_json(void **state) {
                    &err);
   if (doc == NULL)
     fail_msg("descriptor JSON: %s at line %d", err.text, err.line);
+  gen_result_free(&r);
+  free(src);
+  return doc;
+}
+
+static void descriptor_json(void **state) {
+  json_t *doc = descriptor_of("tests/gen/evolution.netproto"), *hello, *f;
+  (void)state;
   assert_int_equal(json_integer_value(at(doc, "netfw_descriptor")), 1);
   assert_string_equal(json_string_value(at(doc, "protocol")), "ev");
   assert_string_equal(json_string_value(at(doc, "endian")), "little");
@@ -276,8 +315,21 @@ static void descriptor_json(void **state) {
       json_string_value(at(named(at(doc, "structs"), "Entry"), "extensible")),
       "u8");
   json_decref(doc);
-  gen_result_free(&r);
-  free(src);
+}
+
+static void descriptor_json_calls(void **state) {
+  json_t *doc = descriptor_of("tests/gen/calls.netproto"), *m;
+  (void)state;
+  m = at(doc, "messages");
+  assert_int_equal(json_array_size(at(named(m, "Get"), "returns")), 2);
+  assert_string_equal(
+      json_string_value(json_array_get(at(named(m, "Get"), "returns"), 1)),
+      "Missing");
+  assert_true(json_is_false(at(named(m, "Get"), "reply")));
+  assert_int_equal(json_array_size(at(named(m, "Forget"), "returns")), 0);
+  assert_true(json_is_true(at(named(m, "Done"), "reply")));
+  assert_true(json_is_false(at(named(m, "Changed"), "reply")));
+  json_decref(doc);
 }
 
 int main(void) {
@@ -285,7 +337,9 @@ int main(void) {
       cmocka_unit_test(table_equals_runtime_build),
       cmocka_unit_test(file_storage_values),
       cmocka_unit_test(defaults_as_wire_bytes),
+      cmocka_unit_test(requests_and_replies),
       cmocka_unit_test(descriptor_json),
+      cmocka_unit_test(descriptor_json_calls),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
