@@ -405,6 +405,19 @@ def case_replies():
             re.fullmatch(w, g) for w, g in zip(want, lines)):
         fail("error lines: status %d, stderr %r, stdout\n%s" % (status, err,
                                                                 out))
+    # a request that names its replies (returns Told): a push (Note) before
+    # the reply is printed and does not count
+    push = FakeServer([(5, b"\x02hi"), (2, b"\x01"), (5, b"\x00")])
+    c = ["--proto", CT, "--port", str(push.port), "--timeout", "300"]
+    note = line("Note", 5, '{"text":"hi"}')
+    expect(c + ["Ask", '{"n":1}'], 0, [note, line("Told", 2, '{"rc":"BAD"}')])
+    expect(c + ["--count", "2", "Ask", '{"n":1}'], 1,
+           [note, line("Told", 2, '{"rc":"BAD"}'),
+            line("Note", 5, '{"text":""}')],
+           r"^netfw-call: 127\.0\.0\.1:%d: 1 of 2 replies, then none within "
+           r"300 ms$" % push.port)
+    # without returns, any message is a reply
+    expect(c + ["Blob", '{"data":""}'], 0, [note])
     # the server closes after its reply: enough replies is success
     closing = FakeServer([(7, b"\x01")], close=True)
     expect(["--proto", FS, "--port", str(closing.port), "List"], 0,
@@ -557,6 +570,13 @@ def case_describe():
     for name, text in DESCRIBE_EV.items():
         expect(["--proto", EVOLUTION, "--describe", name], 0,
                text.splitlines())
+    expect(["--proto", CT, "--describe", "Ask"], 0, [
+        "/// Answered by Told; Note is a push that may come first.",
+        "message Ask = 4 -> server returns Told {", "    u8 n;", "}"])
+    expect(["--proto", CT, "--list"], 0, [
+        "message Put = 1 -> server", "message Told = 2 -> client",
+        "message Blob = 3", "message Ask = 4 -> server returns Told",
+        "message Note = 5 -> client", "struct FileEntry", "enum Rc : u8"])
     expect(["--proto", CT, "--describe", "Blob"], 0, [
         "/// Raw bytes.", "message Blob = 3 {",
         "    /// The bytes,", "    /// base64 in JSON.",
@@ -571,6 +591,8 @@ def case_describe():
     # the same descriptor (netfw-gen --descriptor) as the original
     for path, proto in [(FS, "file_storage"), (CHAT, "chat"),
                         (EVOLUTION, "ev"), (CT, "ct"),
+                        (os.path.join(SRC, "tests", "gen", "calls.netproto"),
+                         "calls"),
                         (os.path.join(SRC, "tests", "fuzz",
                                       "all_types.netproto"), "fz"),
                         (os.path.join(SRC, "tests", "gen",

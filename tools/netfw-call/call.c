@@ -86,11 +86,14 @@ void call_close(netfw_client *c) {
 }
 
 call_wait call_wait_reply(const call_opts *o, const call_schema *s,
-                          netfw_client *c, int timeout_ms, bool *bad) {
+                          netfw_client *c, int timeout_ms, bool *bad,
+                          uint16_t *id) {
   netfw_msg *m = NULL;
   int err = netfw_client_recv(c, &m, timeout_ms);
 
   if (err == 0) {
+    if (id != NULL)
+      *id = netfw_msg_id(m);
     *bad = !out_reply(s->desc, m);
     netfw_msg_free(m);
     return CALL_GOT_REPLY;
@@ -115,15 +118,31 @@ static void too_few(const call_opts *o, long got) {
             peer, got, o->count, o->timeout_ms);
 }
 
-/* Prints replies from c: o->count of them, or (count 0) until none comes
- * within the timeout. Returns the exit status. */
-static int replies(const call_opts *o, const call_schema *s, netfw_client *c) {
+/* Whether a message with wire id `id` answers request m: any message
+ * does, unless m names its replies (`returns`, docs/netproto.md section
+ * 11); then only those do, and the others are pushes. */
+static bool answers(const netfw_desc *d, const netfw_desc_message *m,
+                    uint16_t id) {
+  if (m->nreturns == 0)
+    return true;
+  for (uint32_t i = 0; i < m->nreturns; i++)
+    if (d->messages[m->returns[i]].id == id)
+      return true;
+  return false;
+}
+
+/* Prints what comes on c: o->count replies to request m, or (count 0)
+ * everything until nothing comes within the timeout. Returns the exit
+ * status. */
+static int replies(const call_opts *o, const call_schema *s,
+                   const netfw_desc_message *m, netfw_client *c) {
   long got = 0;
   bool any_bad = false;
 
   while (o->count == 0 || got < o->count) {
     bool bad = false;
-    call_wait w = call_wait_reply(o, s, c, (int)o->timeout_ms, &bad);
+    uint16_t id = 0;
+    call_wait w = call_wait_reply(o, s, c, (int)o->timeout_ms, &bad, &id);
     if (w == CALL_LOST)
       return CALL_FAIL;
     if (w == CALL_QUIET) {
@@ -132,7 +151,7 @@ static int replies(const call_opts *o, const call_schema *s, netfw_client *c) {
       too_few(o, got);
       return CALL_FAIL;
     }
-    got++;
+    got += answers(s->desc, m, id);
     any_bad |= bad;
   }
   return any_bad ? CALL_FAIL : CALL_OK;
@@ -158,7 +177,7 @@ int call_run(const call_opts *o, const call_schema *s) {
     peer_fail(o, c, netfw_strerror(err));
     status = CALL_FAIL;
   } else {
-    status = replies(o, s, c);
+    status = replies(o, s, m, c);
   }
   call_close(c);
 done:

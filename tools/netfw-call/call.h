@@ -94,9 +94,11 @@ typedef enum call_wait {
   CALL_LOST       /* the connection is gone (reason printed) */
 } call_wait;
 
-/* Waits up to timeout_ms for one reply on c, and prints it. */
+/* Waits up to timeout_ms for one reply on c, and prints it; its id goes
+ * to *id (may be NULL). */
 call_wait call_wait_reply(const call_opts *o, const call_schema *s,
-                          netfw_client *c, int timeout_ms, bool *bad);
+                          netfw_client *c, int timeout_ms, bool *bad,
+                          uint16_t *id);
 
 /* netfw-call MESSAGE 'JSON': connect, send, print the replies. Returns
  * the exit status. */

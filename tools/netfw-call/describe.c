@@ -99,12 +99,15 @@ static void put_body(const call_schema *s, const netfw_desc_struct *b) {
   printf("}\n");
 }
 
-/* "message Add = 1 -> server" (no newline). */
-static void message_head(const netfw_desc_message *m) {
+/* "message Get = 3 -> server returns GetResp | Ack" (no newline). */
+static void message_head(const netfw_desc *d, const netfw_desc_message *m) {
   printf("message %s = %u%s", m->body.name, (unsigned)m->id,
          m->dir == NETFW_DESC_TO_SERVER   ? " -> server"
          : m->dir == NETFW_DESC_TO_CLIENT ? " -> client"
                                           : "");
+  for (uint32_t i = 0; i < m->nreturns; i++)
+    printf("%s%s", i == 0 ? " returns " : " | ",
+           d->messages[m->returns[i]].body.name);
 }
 
 /* "struct Entry extensible<u8>" (no newline). */
@@ -123,7 +126,7 @@ int call_list(const call_schema *s) {
   const netfw_desc *d = s->desc;
 
   for (uint32_t i = 0; i < d->nmessages; i++) {
-    message_head(&d->messages[i]);
+    message_head(d, &d->messages[i]);
     printf("\n");
   }
   for (uint32_t i = 0; i < d->nstructs; i++) {
@@ -185,7 +188,7 @@ static void unknown_name(const netfw_desc *d, const char *name) {
 /* Writes message m with its doc and fields. */
 static void put_message(const call_schema *s, const netfw_desc_message *m) {
   put_doc(m->body.doc, "");
-  message_head(m);
+  message_head(s->desc, m);
   put_body(s, &m->body);
 }
 

@@ -237,7 +237,7 @@ static int print_replies(stream *st) {
       if (st->o->timeout_ms - (now - last) < wait)
         wait = (int)(st->o->timeout_ms - (now - last));
     }
-    w = call_wait_reply(st->o, st->s, st->c, wait, &bad);
+    w = call_wait_reply(st->o, st->s, st->c, wait, &bad, NULL);
     if (w == CALL_LOST)
       return CALL_FAIL;
     if (w == CALL_GOT_REPLY) {
