@@ -114,10 +114,8 @@ static bool number(const char *opt, const char *text, long min, long max,
   if (text[0] >= '0' && text[0] <= '9')
     v = strtol(text, &end, 10);
   if (end == NULL || *end != '\0' || errno != 0 || v < min || v > max) {
-    char what[300];
-    snprintf(what, sizeof(what), "%s takes a number from %ld to %ld, not '",
-             opt, min, max);
-    fprintf(stderr, "netfw-call: %s%.100s'\n", what, text);
+    fprintf(stderr, "netfw-call: %s takes a number from %ld to %ld, not '%s'\n",
+            opt, min, max, text);
     fprintf(stderr, "(netfw-call --help tells how to use it)\n");
     return false;
   }
