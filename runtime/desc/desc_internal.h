@@ -59,12 +59,16 @@ static inline void netfw__desc_path_pop(netfw__desc_ctx *c, size_t mark) {
   c->path.len = mark;
 }
 
-/* ---- JSON text of values (text.c) ----------------------------------------- */
+/* ---- JSON text of values (text.c) ---------------------------------------- */
 
 /* s[0..n) (valid UTF-8) as a JSON string, quotes included. */
 void netfw__desc_put_jstr(netfw__desc_buf *b, const char *s, size_t n);
 /* An integer: a JSON number when |v| <= 2^53, else a decimal string. */
 void netfw__desc_put_int(netfw__desc_buf *b, bool negative, uint64_t mag);
+/* The shortest text (at most 32 bytes) of finite v that reads back to the
+ * same double (f32: through a double to the same float), as a JSON
+ * number: '.' whatever the locale, ".0" after an integral value. */
+void netfw__desc_real_text(char *x, size_t cap, double v, bool f32);
 /* A double as the shortest JSON number that reads back to the same bits;
  * NaN and the infinities as the strings "NaN", "Infinity", "-Infinity". */
 void netfw__desc_put_f64(netfw__desc_buf *b, double v);
@@ -72,7 +76,7 @@ void netfw__desc_put_f64(netfw__desc_buf *b, double v);
  * double, as the encoder reads it) to the same float. */
 void netfw__desc_put_f32(netfw__desc_buf *b, float v);
 
-/* ---- base64, standard alphabet, padded (base64.c) ------------------------- */
+/* ---- base64, standard alphabet, padded (base64.c) ------------------------ */
 
 /* Appends s[0..n) in base64 (no quotes). */
 void netfw__desc_b64_put(netfw__desc_buf *b, const uint8_t *s, size_t n);
@@ -82,7 +86,7 @@ long long netfw__desc_b64_check(const char *s, size_t n, const char **why);
 /* Decodes s[0..n), which netfw__desc_b64_check() accepted, into out. */
 void netfw__desc_b64_decode(const char *s, size_t n, uint8_t *out);
 
-/* ---- the descriptor (lookup.c) -------------------------------------------- */
+/* ---- the descriptor (lookup.c) ------------------------------------------- */
 
 /* Bytes of a fixed-size kind on the wire (an enum's: its size), else 0. */
 int netfw__desc_kind_size(uint8_t kind);
@@ -118,7 +122,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
                                    const netfw_desc_field *f, size_t *len,
                                    uint8_t **tmp);
 
-/* ---- JSON -> payload: one value (from_scalar.c) --------------------------- */
+/* ---- JSON -> payload: one value (from_scalar.c) -------------------------- */
 
 /* Appends to c->out the bytes of JSON value v as one value of field f, whose
  * kind is not STRUCT: 0, or NETFW_EINVAL / NETFW_E2BIG with the message in
@@ -126,7 +130,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
 int netfw__desc_enc_scalar(netfw__desc_ctx *c, const json_t *v,
                            const netfw_desc_field *f);
 
-/* ---- numbers in the descriptor's byte order (inline) ---------------------- */
+/* ---- numbers in the descriptor's byte order (inline) --------------------- */
 
 /* The unsigned of n (1, 2, 4, 8) bytes at b. */
 static inline uint64_t netfw__desc_get(const uint8_t *b, int n, bool be) {

@@ -15,11 +15,9 @@
 static int enc_struct(netfw__desc_ctx *c, const json_t *v,
                       const netfw_desc_struct *s);
 
-/* The field of s named key[0..len), or NULL. */
+/* The field of s named key, or NULL. */
 static const netfw_desc_field *field_named(const netfw_desc_struct *s,
-                                           const char *key, size_t len) {
-  if (strlen(key) != len) /* a key with a \u0000 names no field */
-    return NULL;
+                                           const char *key) {
   for (uint32_t i = 0; i < s->nfields; i++)
     if (s->fields[i].name != NULL && strcmp(s->fields[i].name, key) == 0)
       return &s->fields[i];
@@ -31,15 +29,10 @@ static int check_keys(netfw__desc_ctx *c, const json_t *v,
                       const netfw_desc_struct *s) {
   const char *key;
   json_t *val;
-#if JANSSON_VERSION_HEX >= 0x020e00
-  size_t len;
-  json_object_keylen_foreach((json_t *)v, key, len, val) {
-#else
+  /* a key is a C string: jansson refuses a \u0000 in one */
   json_object_foreach((json_t *)v, key, val) {
-    size_t len = strlen(key); /* older jansson refuses NUL in keys */
-#endif
     const char *near;
-    if (field_named(s, key, len) != NULL)
+    if (field_named(s, key) != NULL)
       continue;
     near = netfw__desc_closest_field(s, key);
     (void)netfw__desc_path_field(c, key); /* the error names the key */
@@ -76,8 +69,9 @@ static int enc_elements(netfw__desc_ctx *c, const json_t *v,
  * say), then the elements. */
 static int enc_repeated(netfw__desc_ctx *c, const json_t *v,
                         const netfw_desc_field *f) {
-  uint64_t max = f->count_prefix >= 4 ? UINT32_MAX
-                                      : ((uint64_t)1 << (8 * f->count_prefix)) - 1;
+  uint64_t max = f->count_prefix >= 4
+                     ? UINT32_MAX
+                     : ((uint64_t)1 << (8 * f->count_prefix)) - 1;
   uint8_t *w;
   if (!json_is_array(v))
     return netfw__desc_fail(c, NETFW_EINVAL, "expected an array");
@@ -183,8 +177,8 @@ static int enc_struct(netfw__desc_ctx *c, const json_t *v,
 /* Parses the text, refusing what is not JSON with jansson's position. */
 static json_t *parse(netfw__desc_ctx *c, const char *text, size_t len) {
   json_error_t je;
-  json_t *v = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL,
-                         &je);
+  json_t *v =
+      json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &je);
   if (v == NULL)
     netfw__desc_fail_bare(c, NETFW_EINVAL,
                           "invalid JSON at line %d, column %d: %s", je.line,

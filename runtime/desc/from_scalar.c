@@ -72,18 +72,16 @@ static int enc_int(netfw__desc_ctx *c, const json_t *v, uint8_t k, int bytes) {
     ok = (!neg || mag == 0) && mag <= umax;
   if (!ok && sign)
     return netfw__desc_fail(c, NETFW_EINVAL,
-                            "expected an integer from -%" PRIu64
-                            " to %" PRIu64,
+                            "expected an integer from -%" PRIu64 " to %" PRIu64,
                             top, top - 1);
   if (!ok)
-    return netfw__desc_fail(c, NETFW_EINVAL,
-                            "expected an unsigned integer up to %" PRIu64,
-                            umax);
+    return netfw__desc_fail(
+        c, NETFW_EINVAL, "expected an unsigned integer up to %" PRIu64, umax);
   put_num(c, bytes, neg ? 0 - mag : mag);
   return 0;
 }
 
-/* ---- floats ---------------------------------------------------------------- */
+/* ---- floats -------------------------------------------------------------- */
 
 #define F64_NAN UINT64_C(0x7ff8000000000000)
 #define F32_NAN UINT32_C(0x7fc00000)
@@ -119,11 +117,14 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
   if (f32) {
     uint32_t u;
     float f = json_is_integer(v) ? (float)json_integer_value(v) : (float)0;
-    if (json_is_real(v) && fabs(d) >= F32_OVERFLOW)
+    if (json_is_real(v) && fabs(d) >= F32_OVERFLOW) {
+      char x[48];
+      netfw__desc_real_text(x, sizeof(x), d, false);
       return netfw__desc_fail(c, NETFW_EINVAL,
-                              "%.17g is beyond the f32 range "
-                              "(-3.4028235e38 to 3.4028235e38)",
-                              d);
+                              "%s is beyond the f32 range "
+                              "(-3.4028235e+38 to 3.4028235e+38)",
+                              x);
+    }
     if (json_is_real(v))
       f = (float)d;
     memcpy(&u, &f, 4);
@@ -146,7 +147,7 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
   return 0;
 }
 
-/* ---- strings and bytes ---------------------------------------------------- */
+/* ---- strings and bytes --------------------------------------------------- */
 
 /* A string: its length as the prefix, then its UTF-8 bytes. */
 static int enc_string(netfw__desc_ctx *c, const json_t *v,
@@ -189,7 +190,7 @@ static int enc_bytes(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- enums ------------------------------------------------------------------- */
+/* ---- enums --------------------------------------------------------------- */
 
 /* An enum: a constant's name, or a number (a closed enum's must be
  * listed). */
@@ -224,7 +225,7 @@ static int enc_enum(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* ---- the dispatch ------------------------------------------------------------ */
+/* ---- the dispatch -------------------------------------------------------- */
 
 int netfw__desc_enc_scalar(netfw__desc_ctx *c, const json_t *v,
                            const netfw_desc_field *f) {

@@ -6,7 +6,7 @@
 
 #include "desc_internal.h"
 
-/* ---- messages (the public calls) ---------------------------------------- */
+/* ---- messages (the public calls) ----------------------------------------- */
 
 /* Cost: O(messages); a descriptor is small and netfw-call asks once. */
 const netfw_desc_message *netfw_desc_message_by_id(const netfw_desc *d,
@@ -30,7 +30,7 @@ const netfw_desc_message *netfw_desc_message_by_name(const netfw_desc *d,
   return NULL;
 }
 
-/* ---- fields ----------------------------------------------------------- */
+/* ---- fields -------------------------------------------------------------- */
 
 int netfw__desc_kind_size(uint8_t kind) {
   static const int size[] = {
@@ -41,7 +41,9 @@ int netfw__desc_kind_size(uint8_t kind) {
   return kind < sizeof(size) / sizeof(size[0]) ? size[kind] : 0;
 }
 
-static bool prefix_ok(uint8_t p) { return p == 1 || p == 2 || p == 4; }
+static bool prefix_ok(uint8_t p) {
+  return p == 1 || p == 2 || p == 4;
+}
 
 const char *netfw__desc_field_check(const netfw_desc *d,
                                     const netfw_desc_field *f) {
@@ -187,7 +189,7 @@ const uint8_t *netfw__desc_default(const netfw_desc *d,
   return *tmp;
 }
 
-/* ---- enum constants ---------------------------------------------------- */
+/* ---- enum constants ------------------------------------------------------ */
 
 const netfw_desc_const *netfw__desc_const_by_value(const netfw_desc_enum *e,
                                                    uint64_t v) {
@@ -205,7 +207,7 @@ const netfw_desc_const *netfw__desc_const_by_name(const netfw_desc_enum *e,
   return NULL;
 }
 
-/* ---- did you mean ---------------------------------------------------------- */
+/* ---- did you mean -------------------------------------------------------- */
 
 /* Levenshtein distance between a and b, or limit + 1 once it is above
  * limit (names are short: one row of at most 64 cells). */

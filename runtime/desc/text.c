@@ -13,7 +13,7 @@
 
 #include "desc_internal.h"
 
-/* ---- the buffer ------------------------------------------------------- */
+/* ---- the buffer ---------------------------------------------------------- */
 
 /* Cost: amortised O(n); the capacity doubles. */
 uint8_t *netfw__desc_grow(netfw__desc_buf *b, size_t n) {
@@ -55,8 +55,9 @@ void netfw__desc_buf_free(netfw__desc_buf *b) {
   memset(b, 0, sizeof(*b));
 }
 
-/* ---- the error path and message ---------------------------------------- */
+/* ---- the error path and message ------------------------------------------ */
 
+NETFW_PRINTF(4, 0)
 static int vfail(netfw__desc_ctx *c, int rc, bool path, const char *fmt,
                  va_list ap) {
   int n = 0;
@@ -111,25 +112,21 @@ size_t netfw__desc_path_index(netfw__desc_ctx *c, uint64_t i) {
  * characters); the rest, UTF-8 already checked, goes through as is. */
 void netfw__desc_put_jstr(netfw__desc_buf *b, const char *s, size_t n) {
   static const char hex[] = "0123456789abcdef";
+  static const char from[] = "\"\\\n\r\t\b\f", to[] = "\"\\nrtbf";
   size_t run = 0;
   netfw__desc_put(b, "\"", 1);
   for (size_t i = 0; i < n; i++) {
     unsigned char ch = (unsigned char)s[i];
     char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+    const char *named;
     size_t elen = 2;
     if (ch >= 0x20 && ch != '"' && ch != '\\')
       continue;
     netfw__desc_put(b, s + run, i - run);
     run = i + 1;
-    switch (ch) {
-    case '"': esc[1] = '"'; break;
-    case '\\': esc[1] = '\\'; break;
-    case '\n': esc[1] = 'n'; break;
-    case '\r': esc[1] = 'r'; break;
-    case '\t': esc[1] = 't'; break;
-    case '\b': esc[1] = 'b'; break;
-    case '\f': esc[1] = 'f'; break;
-    default:
+    if (ch != 0 && (named = memchr(from, ch, sizeof(from) - 1)) != NULL) {
+      esc[1] = to[named - from];
+    } else {
       memcpy(esc + 1, "u00", 3);
       esc[4] = hex[ch >> 4];
       esc[5] = hex[ch & 15];
@@ -191,27 +188,33 @@ static bool reads_back(const char *x, double v, bool f32) {
 
 /* Cost: at most four snprintf/strtod pairs. The first precision tried
  * (15 digits for a double, 6 for a float) gives distinct values for
- * distinct decimals of that many digits, so if a
- * shorter text reads back, this one is it with its trailing zeros removed
- * (%g drops them): the first precision that reads back gives the shortest
- * text (subnormals, with fewer bits, may get a digit or two more). The
- * last precision (17, 9) always reads back. */
-static void put_real(netfw__desc_buf *b, double v, bool f32) {
-  char x[48];
+ * distinct decimals of that many digits, so if a shorter text reads back,
+ * this one is it with its trailing zeros removed (%g drops them): the
+ * first precision that reads back gives the shortest text (subnormals,
+ * with fewer bits, may get a digit or two more). The last precision (17,
+ * 9) always reads back. */
+void netfw__desc_real_text(char *x, size_t cap, double v, bool f32) {
   int p = f32 ? 6 : 15, last = f32 ? 9 : 17;
-  if (put_special(b, v))
-    return;
   for (; p < last; p++) {
-    snprintf(x, sizeof(x), "%.*g", p, v);
+    snprintf(x, cap, "%.*g", p, v);
     if (reads_back(x, v, f32))
       break;
   }
-  real_text(x, sizeof(x), v, p);
+  real_text(x, cap, v, p);
+}
+
+void netfw__desc_put_f64(netfw__desc_buf *b, double v) {
+  char x[48];
+  if (put_special(b, v))
+    return;
+  netfw__desc_real_text(x, sizeof(x), v, false);
   netfw__desc_puts(b, x);
 }
 
-void netfw__desc_put_f64(netfw__desc_buf *b, double v) { put_real(b, v, false); }
-
 void netfw__desc_put_f32(netfw__desc_buf *b, float v) {
-  put_real(b, (double)v, true);
+  char x[48];
+  if (put_special(b, (double)v))
+    return;
+  netfw__desc_real_text(x, sizeof(x), (double)v, true);
+  netfw__desc_puts(b, x);
 }

@@ -27,8 +27,8 @@ typedef struct reader {
  * deeper, the descriptor is not one netfw-gen made. */
 #define HARD_DEPTH (NETFW_MAX_DECODE_DEPTH + 80)
 
-static int dec_struct(netfw__desc_ctx *c, reader *r,
-                      const netfw_desc_struct *s, int depth);
+static int dec_struct(netfw__desc_ctx *c, reader *r, const netfw_desc_struct *s,
+                      int depth);
 
 /* The next n bytes, or NULL (the error written: the reader ends before
  * the field, nothing of it read since start, or inside it). */
@@ -98,8 +98,8 @@ static int dec_enum(netfw__desc_ctx *c, reader *r, const netfw_desc_field *f,
     netfw__desc_put_int(&c->out, false, v);
   else
     return netfw__desc_fail(c, NETFW_EPROTO,
-                            "value %" PRIu64 " is not a constant of enum %s",
-                            v, e->name != NULL ? e->name : "?");
+                            "value %" PRIu64 " is not a constant of enum %s", v,
+                            e->name != NULL ? e->name : "?");
   return 0;
 }
 
@@ -193,9 +193,8 @@ static int dec_field(netfw__desc_ctx *c, reader *r, const netfw_desc_field *f,
     if ((b = take(c, r, 1, start)) == NULL)
       return NETFW_EPROTO;
     if (b[0] > 1)
-      return netfw__desc_fail(c, NETFW_EPROTO,
-                              "presence byte 0x%02x is neither 00 nor 01",
-                              b[0]);
+      return netfw__desc_fail(
+          c, NETFW_EPROTO, "presence byte 0x%02x is neither 00 nor 01", b[0]);
     if (b[0] == 0) {
       netfw__desc_puts(&c->out, "null");
       return 0;
@@ -270,8 +269,8 @@ static int open_window(netfw__desc_ctx *c, reader *r,
 /* A struct (or a message's body, depth 0) as a JSON object. Before the
  * first field of each [since] group, a reader with nothing left means an
  * older sender: that group and the later ones take their defaults. */
-static int dec_struct(netfw__desc_ctx *c, reader *r,
-                      const netfw_desc_struct *s, int depth) {
+static int dec_struct(netfw__desc_ctx *c, reader *r, const netfw_desc_struct *s,
+                      int depth) {
   reader w;
   unsigned group = 0;
   int rc;
