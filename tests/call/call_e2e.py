@@ -258,25 +258,28 @@ def case_errors():
         ("Put", '{"files":[],"rc":"OK","small":-1,"big":0}',
          r"fields\.small: expected an unsigned integer up to 255"),
         ("Put", '{"files":[],"rc":"OK","small":"x","big":0}',
-         r"fields\.small: "),
+         r"fields\.small: expected an unsigned integer up to 255"),
         ("Put", '{"files":[],"rc":"OK","small":1.5,"big":0}',
-         r"fields\.small: "),
+         r"fields\.small: expected an unsigned integer up to 255"),
         ("Put", '{"files":[],"rc":"OK","small":1,"big":"9223372036854775808"}',
-         r"fields\.big: "),
-        ("Put", '{"files":{},"rc":"OK","small":1,"big":0}', r"fields\.files: "),
+         r"fields\.big: expected an integer from -9223372036854775808 to "
+         r"9223372036854775807"),
+        ("Put", '{"files":{},"rc":"OK","small":1,"big":0}',
+         r"fields\.files: expected an array"),
         ("Put", '{"files":[{"name":5,"size":1}],"rc":"OK","small":1,"big":0}',
-         r"fields\.files\[0\]\.name: "),
+         r"fields\.files\[0\]\.name: expected a string"),
         ("Put", '{"files":[],"rc":"OK","small":1}', r"fields\.big: missing"),
         ("Put", '{"files":[],"rc":"OK","smal":1,"big":0,"small":1}',
          r"fields\.smal: unknown field \(did you mean 'small'\?\)"),
-        ("Put", '{"files":[],"rc":"OK","small":1,"big":0', r"."),
-        ("Put", "[]", r"."),
-        ("Put", "", r"."),
-        ("Blob", '{"data":"AQI"}', r"fields\.data: "),
-        ("Blob", '{"data":"AQ I="}', r"fields\.data: "),
+        ("Put", '{"files":[],"rc":"OK","small":1,"big":0',
+         r"invalid JSON at line 1, column 39: '}' expected near end of file"),
+        ("Put", "[]", r"fields: expected an object"),
+        ("Put", "", r"invalid JSON at line 1, column 0: "),
+        ("Blob", '{"data":"AQI"}', r"fields\.data: invalid base64: "),
+        ("Blob", '{"data":"AQ I="}', r"fields\.data: invalid base64: "),
     ]
     for msg, js, err in cases:
-        expect(p + [msg, js], 2, [], r"^netfw-call: " + err)
+        expect(p + [msg, js], 2, [], r"\Anetfw-call: " + err + r"[^\n]*\n\Z")
     # what matches goes on to connect (port 1: refused, status 1)
     expect(p + ["Put", '{"files":[],"rc":1,"small":255,"big":"-9223372036854775808"}'],
            1, [], r"^netfw-call: 127\.0\.0\.1:1: connection refused$")
