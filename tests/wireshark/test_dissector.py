@@ -1,0 +1,562 @@
+"""The generated Wireshark dissector (netfw-gen --lang wireshark) under a
+real tshark: test_dissector.py CASE, one ctest each (tests/wireshark).
+
+Frames come from the generated C encoders (ws_frames, NETFW_WS_FRAMES), or,
+for the big-endian schema, from the generated Python module; text2pcap wraps
+them in TCP segments; tshark -T json shows what the dissector made of them.
+The expected values are what the generated Python module decodes from the
+same payloads (its codec is tested byte for byte against C in tests/python),
+walked field by field beside tshark's tree: every field of every message must
+be there, in schema order, with its value (enum names checked in -T pdml).
+
+Exit status: 0 passed, 1 failed, 77 skipped (no tshark or text2pcap)."""
+
+import dataclasses
+import enum
+import importlib.util
+import json
+import keyword
+import math
+import os
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+GEN = os.environ.get("NETFW_GEN")
+FRAMES = os.environ.get("NETFW_WS_FRAMES")
+SRC = os.environ.get("NETFW_SOURCE_DIR")
+PORT = 54314
+OTHER_PORT = 40123
+
+SCHEMAS = {  # name: (schema file, ws_frames argument, Wireshark proto)
+    "fs": ("protocols/file_storage.netproto", "fs", "file_storage"),
+    "chat": ("protocols/chat.netproto", "chat", "chat"),
+    "fz": ("tests/fuzz/all_types.netproto", "fz", "fz"),
+    "atb": ("tests/gen/all_types_be.netproto", None, "atb"),
+}
+
+
+class Failure(Exception):
+    """A check that did not hold."""
+
+
+def check(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+# ---- running the tools -----------------------------------------------------
+
+
+def run(argv, **kw):
+    """argv's stdout; Failure (with stderr) if it fails or times out."""
+    try:
+        p = subprocess.run(argv, capture_output=True, timeout=60, **kw)
+    except subprocess.TimeoutExpired:
+        raise Failure("timed out: %s" % " ".join(argv))
+    if p.returncode != 0:
+        raise Failure("%s: exit %d\n%s" % (" ".join(argv), p.returncode,
+                                           p.stderr.decode(errors="replace")))
+    return p.stdout
+
+
+def generate(schema, lang):
+    """Generates schema (a key of SCHEMAS) for lang into ./gen; the path."""
+    path = os.path.join(SRC, SCHEMAS[schema][0])
+    os.makedirs("gen", exist_ok=True)
+    run([GEN, "--lang", lang, "-o", "gen", path])
+    base = os.path.splitext(os.path.basename(path))[0]
+    return os.path.join("gen", base + (".lua" if lang == "wireshark"
+                                       else "_netfw.py"))
+
+
+def python_module(schema):
+    """The generated Python module of schema, imported."""
+    path = generate(schema, "python")
+    spec = importlib.util.spec_from_file_location("m_" + schema, path)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def c_frames(schema):
+    """[(name, frame bytes)] from ws_frames."""
+    out = run([FRAMES, SCHEMAS[schema][1]]).decode()
+    return [(n, bytes.fromhex(h)) for n, h in
+            (line.split() for line in out.splitlines())]
+
+
+def frame(mid, payload):
+    """A whole frame: u16 id, u32 size (little endian), the payload."""
+    return (mid.to_bytes(2, "little") + len(payload).to_bytes(4, "little")
+            + payload)
+
+
+def pcap(name, segments, port=PORT):
+    """A capture of one TCP stream from port 1000 to port, one packet per
+    segment (text2pcap numbers the sequence); its path."""
+    hexfile = name + ".txt"
+    with open(hexfile, "w") as f:
+        for seg in segments:
+            for off in range(0, len(seg), 16):
+                f.write("%06x  %s\n" % (off, seg[off:off + 16].hex(" ")))
+    path = name + ".pcap"
+    run(["text2pcap", "-q", "-T", "1000,%d" % port, hexfile, path])
+    return path
+
+
+def tshark(cap, lua, *extra, fmt="json"):
+    """tshark's -T fmt output for cap with the dissector lua loaded (-Q:
+    no packet lines, no warning about running as root)."""
+    out = run(["tshark", "-Q", "-r", cap, "-X", "lua_script:" + lua,
+               "-T", fmt] + list(extra))
+    return out.decode()
+
+
+# ---- tshark's JSON as a tree -----------------------------------------------
+
+
+class Node:
+    def __init__(self, key, value, kids):
+        self.key, self.value, self.kids = key, value, kids
+
+    def __repr__(self):
+        return "%s=%r%s" % (self.key, self.value, self.kids or "")
+
+
+def nodes(pairs):
+    """A JSON object (its key/value pairs, duplicates kept) as Nodes; an
+    "X_tree" entry holds the children of the X before it."""
+    out = []
+    for key, value in pairs:
+        if key.endswith("_tree") and out and out[-1].key == key[:-5]:
+            out[-1].kids = nodes(value)
+        elif isinstance(value, list):
+            out.append(Node(key, None, nodes(value)))
+        else:
+            out.append(Node(key, value, []))
+    return out
+
+
+def proto_frames(text, proto):
+    """Every frame the dissector showed, across all packets: the Nodes of
+    each "proto" layer, in order."""
+    packets = json.loads(text, object_pairs_hook=lambda p: p)
+    found = []
+    for packet in packets:
+        layers = dict(dict(packet)["_source"])["layers"]
+        found += [nodes(v) for k, v in layers if k == proto]
+    return found
+
+
+def walk(ns):
+    """Every Node under ns, depth first."""
+    for n in ns:
+        yield n
+        yield from walk(n.kids)
+
+
+def experts(ns):
+    """The expert messages under ns, in order."""
+    return [dict((k.key, k.value) for k in n.kids)["_ws.expert.message"]
+            for n in walk(ns) if n.key == "_ws.expert"]
+
+
+# ---- expected values beside the tree ---------------------------------------
+
+
+def schema_name(py_name):
+    """A Python name back to the schema's ("from_" -> "from")."""
+    if py_name.endswith("_") and keyword.iskeyword(py_name[:-1]):
+        return py_name[:-1]
+    return py_name
+
+
+class Walker:
+    """Compares one decoded value with the dissector's subtree of it."""
+
+    def __init__(self, proto):
+        self.proto = proto
+        # (abbreviation, constant name or None, value) of every enum and
+        # integer, in order: an open enum's unlisted value is a plain int
+        self.enum_labels = []
+
+    def struct(self, value, kids, where):
+        """value (a dataclass) against kids, its subtree's Nodes."""
+        kids = [k for k in kids if k.key not in ("_ws.malformed",)]
+        tname = schema_name(type(value).__name__)
+        fields = [f for f in dataclasses.fields(value)
+                  if f.name != "present_version"]
+        i = 0
+        for n, f in enumerate(fields):
+            name = schema_name(f.name)
+            abbr = "%s.%s.%s" % (self.proto, tname, name)
+            at = "%s.%s" % (where, name)
+            check(i < len(kids), "%s: missing from the tree" % at)
+            k = kids[i]
+            if k.key == "_ws.expert":
+                self.defaults(value, fields[n:], k, at)
+                return
+            i += 1
+            v = getattr(value, f.name)
+            if k.key == abbr + ".present":
+                check(k.value == ("0" if v is None else "1"),
+                      "%s: presence %s" % (at, k.value))
+                if v is not None:
+                    check(i < len(kids), "%s: value missing" % at)
+                    self.value(v, kids[i], abbr, at)
+                    i += 1
+            elif k.key == abbr + ".count":
+                check(k.value == str(len(v)), "%s: count %s, expected %d"
+                      % (at, k.value, len(v)))
+                self.elements(v, k.kids, abbr, at)
+            elif k.key == "_ws.lua.text" and isinstance(v, list):
+                self.elements(v, k.kids, abbr, at)
+            else:
+                self.value(v, k, abbr, at)
+        rest = [k.key for k in kids[i:] if k.key != self.proto + ".newer"]
+        check(not rest, "%s: unexpected %s" % (where, rest))
+
+    def defaults(self, value, fields, note, at):
+        """The payload ended before a [since] group: the note names the
+        fields left, which hold their defaults."""
+        msg = dict((k.key, k.value) for k in note.kids)["_ws.expert.message"]
+        names = ", ".join(schema_name(f.name) for f in fields)
+        version = value.present_version + 1
+        check(msg == "Ends before the fields of version %d: %s take their "
+              "defaults" % (version, names), "%s: note %r" % (at, msg))
+        for f in fields:
+            check(getattr(value, f.name) == type(value)().__getattribute__(
+                f.name), "%s: not its default" % f.name)
+
+    def elements(self, values, kids, abbr, at):
+        check(len(kids) == len(values), "%s: %d elements shown, %d expected"
+              % (at, len(kids), len(values)))
+        for i, (v, k) in enumerate(zip(values, kids)):
+            self.value(v, k, abbr, "%s[%d]" % (at, i))
+
+    def value(self, v, k, abbr, at):
+        """One value v against its Node k."""
+        check(k.key == abbr, "%s: found %s, expected %s" % (at, k.key, abbr))
+        if dataclasses.is_dataclass(v):
+            self.struct(v, k.kids, at)
+        elif isinstance(v, bool):
+            check(k.value == ("1" if v else "0"), "%s: %s" % (at, k.value))
+        elif isinstance(v, enum.Enum):
+            check(k.value == str(int(v)), "%s: %s, expected %d"
+                  % (at, k.value, v))
+            self.enum_labels.append((abbr, v.name, int(v)))
+        elif isinstance(v, float):
+            self.float(v, k.value, at)
+        elif isinstance(v, int):
+            check(k.value == str(v), "%s: %s, expected %d" % (at, k.value, v))
+            self.enum_labels.append((abbr, None, v))
+        elif isinstance(v, str):
+            check(k.value == v, "%s: %r, expected %r" % (at, k.value, v))
+        else:
+            hexed = ":".join("%02x" % b for b in v)
+            check(k.value == hexed, "%s: %s, expected %s" % (at, k.value, hexed))
+
+    @staticmethod
+    def float(v, shown, at):
+        """tshark prints floats with 6 (f32) or 15 (f64) significant digits."""
+        got = float(shown)
+        if math.isinf(v) or v == 0:
+            check(got == v and math.copysign(1, got) == math.copysign(1, v),
+                  "%s: %s, expected %r" % (at, shown, v))
+        else:
+            check(math.isclose(got, v, rel_tol=1e-5), "%s: %s, expected %r"
+                  % (at, shown, v))
+
+
+def check_frames(shown, expected, mod, proto):
+    """shown (proto_frames) against expected [(id, payload)]: header, the
+    message's subtree, every field; the enum labels to check in PDML."""
+    check(len(shown) == len(expected), "%d frames shown, %d sent"
+          % (len(shown), len(expected)))
+    w = Walker(proto)
+    for n, (ns, (mid, payload)) in enumerate(zip(shown, expected)):
+        msg = mod.decode_message(mid, payload)
+        where = "frame %d (%s)" % (n, type(msg).__name__)
+        check([x.key for x in ns[:2]] == [proto + ".id", proto + ".size"],
+              "%s: header %s" % (where, ns[:2]))
+        check(ns[0].value == str(mid) and ns[1].value == str(len(payload)),
+              "%s: id %s size %s" % (where, ns[0].value, ns[1].value))
+        check(ns[2].key == "%s.%s" % (proto, type(msg).__name__),
+              "%s: subtree %s" % (where, ns[2].key))
+        w.struct(msg, ns[2].kids, where)
+        check(all(e.startswith("Ends before") for e in experts(ns)),
+              "%s: expert info %s" % (where, experts(ns)))
+    return w.enum_labels
+
+
+def check_enum_labels(cap, lua, labels):
+    """Each enum field's line in PDML shows its constant's name (an open
+    enum's unlisted value: "Unknown")."""
+    root = ET.fromstring(tshark(cap, lua, fmt="pdml"))
+    wanted = {a for a, name, _ in labels if name is not None}
+    labels = [x for x in labels if x[0] in wanted]
+    shown = [f.get("showname") for f in root.iter("field")
+             if f.get("name") in wanted]
+    check(len(shown) == len(labels), "%d enum fields in PDML, %d expected"
+          % (len(shown), len(labels)))
+    for s, (abbr, name, value) in zip(shown, labels):
+        want = ": %s (%d)" % (name or "Unknown", value)
+        check(s.endswith(want), "%s: %r, expected %r" % (abbr, s, want))
+
+
+# ---- the cases ---------------------------------------------------------------
+
+
+def fields_case(schema, frames_of=None):
+    """Every sample frame of schema, one per segment: every field shown."""
+    mod = python_module(schema)
+    lua = generate(schema, "wireshark")
+    proto = SCHEMAS[schema][2]
+    frames = frames_of(mod) if frames_of else [f for _, f in c_frames(schema)]
+    expected = [(int.from_bytes(f[:2], "little"), f[6:]) for f in frames]
+    names = {type(mod.decode_message(i, p)).__name__ for i, p in expected}
+    check(names == {c.__name__ for c in mod.MESSAGES.values()},
+          "messages without a sample: %s" % (
+              {c.__name__ for c in mod.MESSAGES.values()} - names))
+    cap = pcap(schema, frames)
+    labels = check_frames(proto_frames(tshark(cap, lua), proto), expected,
+                          mod, proto)
+    check_enum_labels(cap, lua, labels)
+    print("%s: %d frames, %d messages, every field as expected"
+          % (schema, len(frames), len(names)))
+
+
+def be_frames(mod):
+    """Sample frames of the big-endian schema, from the Python encoders."""
+    m = mod
+    samples = [
+        m.Scalars(a=200, b=0x0102, c=258, d=2**64 - 1, e=-1, f=-2,
+                  g=-(2**31), h=-4, i=1.5, j=-2.0, k=True),
+        m.Texts(s8="a.txt", s16="\u00fcn\u00efc\u00f6de", s32="",
+                b8=b"\x01\x02\x03", b16=b"", b32=bytes(range(40))),
+        m.Enums(color=m.Color.BLUE, wide=m.Wide.HIGH, big=m.Big.TOP),
+        m.Arrays(fixed=[1, 0x0203, 65535],
+                 pts=[m.Point(x=1, y=-1), m.Point(x=2, y=3)],
+                 names=["ab", ""]),
+        m.Repeats(nums=[1, 2**32 - 1], words=["x", "yz"],
+                  points=[m.Point(x=-5, y=5)], colors=[m.Color.GREEN]),
+        m.Optionals(maybe=7, note=None, where=m.Point(x=9, y=8),
+                    inner=m.Inner(p=None, c=m.Color.RED)),
+        m.Nested(tree=m.Tree(label="r", kids=[m.Tree(label="k", kids=[])]),
+                 inner=m.Inner(p=m.Point(x=1, y=2), c=m.Color.GREEN)),
+        m.Empty(),
+    ]
+    return [frame(s.ID, s.encode()) for s in samples]
+
+
+def reassembly_case():
+    """The fz frames as one stream cut three ways: all in one segment;
+    every frame split in two; 7-byte segments (frames across many)."""
+    mod = python_module("fz")
+    lua = generate("fz", "wireshark")
+    frames = [f for _, f in c_frames("fz")]
+    expected = [(int.from_bytes(f[:2], "little"), f[6:]) for f in frames]
+    stream = b"".join(frames)
+    halves = []
+    for f in frames:
+        halves += [f[:len(f) // 2 + 1], f[len(f) // 2 + 1:]]
+    cuts = {
+        "one_segment": [stream],
+        "split_in_two": halves,
+        "seven_bytes": [stream[i:i + 7] for i in range(0, len(stream), 7)],
+    }
+    for name, segments in cuts.items():
+        cap = pcap("reasm_" + name, segments)
+        check_frames(proto_frames(tshark(cap, lua), "fz"), expected, mod, "fz")
+        print("%s: %d segments, %d frames as expected"
+              % (name, len(segments), len(frames)))
+    # Several frames in one packet: the Info column lists them all.
+    cap = pcap("reasm_info", [stream[:len(frames[0]) + len(frames[1])]])
+    info = tshark(cap, lua, "-e", "_ws.col.Info", fmt="fields").strip()
+    check(info == "Ints, Ints", "Info column %r" % info)
+
+
+MALFORMED = [  # (schema, id, payload hex, expert message)
+    ("fs", 7, "09", "Ack.rc: 9 is not a constant of enum Rc"),
+    ("fs", 1, "c8612e747874",
+     "Add.filename: truncated (200 bytes needed, 5 left)"),
+    ("fs", 1, "01", "Add.filename: truncated (1 bytes needed, 0 left)"),
+    ("fs", 6, "e803000000",
+     "ListResp.files.count: 1000 elements take at least 5000 bytes, 3 left"),
+    ("fz", 2, "0000803f000000000000f03f02",
+     "Floats.z: bool byte 0x02 (00 or 01 expected)"),
+    ("fz", 8, "02", "Optionals.n.present: presence byte 0x02 (00 or 01 "
+     "expected)"),
+    ("chat", 1, "02c0af", "Join.nick: not valid UTF-8"),
+    ("chat", 1, "03eda080", "Join.nick: not valid UTF-8"),
+    ("chat", 1, "04f4908080", "Join.nick: not valid UTF-8"),
+    ("fz", 11, "ff0001", "Grows.plain: truncated (255 bytes needed, 1 left)"),
+]
+
+
+def malformed_case():
+    """Malformed payloads: one expert info each (the text says what), the
+    frames after them still dissected, no Lua error; the Python decoder
+    refuses the same payloads. Also: unknown ids, newer trailing bytes, and
+    a payload that stops before a [since] group (a note, not an error)."""
+    for schema in ("fs", "chat", "fz"):
+        mod = python_module(schema)
+        lua = generate(schema, "wireshark")
+        proto = SCHEMAS[schema][2]
+        cases = [c for c in MALFORMED if c[0] == schema]
+        ok_frame = c_frames(schema)[0][1]
+        segments = []
+        for _, mid, hexed, _ in cases:
+            payload = bytes.fromhex(hexed)
+            try:
+                mod.decode_message(mid, payload)
+                raise Failure("Python decodes %s %d %s" % (schema, mid, hexed))
+            except mod.DecodeError:
+                pass
+            segments.append(frame(mid, payload) + ok_frame)
+        cap = pcap("malformed_" + schema, segments)
+        text = tshark(cap, lua)
+        check("_ws.lua.error" not in text and "Lua Error" not in text,
+              "%s: a Lua error: %s" % (schema, text))
+        shown = proto_frames(text, proto)
+        check(len(shown) == 2 * len(cases), "%s: %d frames shown"
+              % (schema, len(shown)))
+        for n, (_, mid, hexed, msg) in enumerate(cases):
+            check(experts(shown[2 * n]) == [msg], "%s %s: experts %s"
+                  % (schema, hexed, experts(shown[2 * n])))
+            check(any(k.key == "_ws.malformed" for k in walk(shown[2 * n])),
+                  "%s %s: not flagged malformed" % (schema, hexed))
+            check(experts(shown[2 * n + 1]) == [], "%s: next frame %s"
+                  % (schema, experts(shown[2 * n + 1])))
+        print("%s: %d malformed payloads flagged" % (schema, len(cases)))
+    others_case()
+
+
+def others_case():
+    """Unknown id, trailing bytes, a payload ending before [since] fields."""
+    mod = python_module("fz")
+    lua = generate("fz", "wireshark")
+    ints = c_frames("fz")[1][1]  # Ints with every field set
+    v1 = frame(1, ints[6:6 + 30])  # the version-1 fields only
+    trailing = frame(10, b"\x01\x02")  # Empty, and two bytes
+    unknown = frame(99, b"\xaa\xbb")
+    cap = pcap("others", [v1, trailing, unknown])
+    shown = proto_frames(tshark(cap, lua), "fz")
+    check(len(shown) == 3, "%d frames" % len(shown))
+    check(experts(shown[0]) == [
+        "Ends before the fields of version 2: k, l, m, n, o take their "
+        "defaults"], "v1 Ints: %s" % experts(shown[0]))
+    check_frames(shown[:1], [(1, v1[6:])], mod, "fz")
+    check(experts(shown[1]) == [
+        "2 bytes after the known fields (a newer version's), skipped"],
+        "trailing: %s" % experts(shown[1]))
+    newer = [n for n in walk(shown[1]) if n.key == "fz.newer"]
+    check(len(newer) == 1 and newer[0].value == "01:02", "newer %s" % newer)
+    check(experts(shown[2]) == ["No message of this schema has id 99"],
+          "unknown: %s" % experts(shown[2]))
+    check(shown[2][2].key == "fz.payload" and shown[2][2].value == "aa:bb",
+          "unknown payload %s" % shown[2][2])
+    print("unknown id, trailing bytes, [since] defaults: as expected")
+
+
+def ports_case():
+    """The port preference and Decode As."""
+    lua = generate("fs", "wireshark")
+    frames = [f for _, f in c_frames("fs")]
+    default = pcap("port_default", frames)
+    other = pcap("port_other", frames, port=OTHER_PORT)
+
+    def count(cap, *extra):
+        return len(proto_frames(tshark(cap, lua, *extra), "file_storage"))
+
+    n = len(frames)
+    check(count(default) == n, "default port: not dissected")
+    check(count(other) == 0, "port %d dissected by default" % OTHER_PORT)
+    check(count(other, "-d", "tcp.port==%d,file_storage" % OTHER_PORT) == n,
+          "Decode As: not dissected")
+    check(count(other, "-o", "file_storage.port:%d" % OTHER_PORT) == n,
+          "port preference: not dissected")
+    check(count(default, "-o", "file_storage.port:%d" % OTHER_PORT) == 0,
+          "port preference: the default port still dissected")
+    check(count(default, "-o", "file_storage.port:0") == 0,
+          "port 0: still dissected")
+    check(count(other, "-o", "file_storage.port:0", "-d",
+                "tcp.port==%d,file_storage" % OTHER_PORT) == n,
+          "port 0 with Decode As: not dissected")
+    print("port preference and Decode As: as expected")
+
+
+KEYWORDS = """protocol Kw;
+option endian = big;
+enum then : u8 { nil = 0; local = 1; }
+struct end { u8 and; string<u8> function; }
+message repeat = 1 { end until; then while; repeated<u8> end do; }
+message size2 = 2 { optional u16 goto; }
+"""
+
+
+def names_case():
+    """Lua keywords and upper case as schema names still make a dissector
+    that loads and shows them; a message named like a frame field is an
+    error of the back end."""
+    os.makedirs("gen", exist_ok=True)
+    with open("gen/kw.netproto", "w") as f:
+        f.write(KEYWORDS)
+    run([GEN, "--lang", "wireshark", "-o", "gen", "gen/kw.netproto"])
+    payload = bytes.fromhex("05" + "026869" + "01" + "00")
+    cap = pcap("kw", [frame(1, payload), frame(2, bytes.fromhex("010102"))])
+    text = tshark(cap, "gen/kw.lua")
+    shown = proto_frames(text, "kw")
+    check(len(shown) == 2 and not experts(shown[0]) and not experts(shown[1]),
+          "kw: %s" % shown)
+    keys = [(n.key, n.value) for n in walk(shown[0] + shown[1])]
+    for want in [("kw.end.and", "5"), ("kw.end.function", "hi"),
+                 ("kw.repeat.while", "1"), ("kw.repeat.do.count", "0"),
+                 ("kw.size2.goto.present", "1"), ("kw.size2.goto", "258")]:
+        check(want in keys, "kw: %s not in %s" % (want, keys))
+    with open("gen/clash.netproto", "w") as f:
+        f.write("protocol clash;\nmessage size = 1 {}\n")
+    p = subprocess.run([GEN, "--lang", "wireshark", "-o", "gen",
+                        "gen/clash.netproto"], capture_output=True, timeout=60)
+    err = p.stderr.decode()
+    check(p.returncode == 1 and "message 'size' would be the Wireshark field "
+          "'clash.size'" in err, "clash: exit %d %s" % (p.returncode, err))
+    print("Lua keywords as names, and the frame-field clash: as expected")
+
+
+CASES = {
+    "fields_fs": lambda: fields_case("fs"),
+    "fields_chat": lambda: fields_case("chat"),
+    "fields_fz": lambda: fields_case("fz"),
+    "big_endian": lambda: fields_case("atb", be_frames),
+    "reassembly": reassembly_case,
+    "malformed": malformed_case,
+    "ports": ports_case,
+    "names": names_case,
+}
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in CASES:
+        print("usage: test_dissector.py %s" % "|".join(CASES), file=sys.stderr)
+        return 2
+    missing = [t for t in ("tshark", "text2pcap") if shutil.which(t) is None]
+    if missing:
+        print("SKIP: %s not installed (scripts/install-deps installs tshark)"
+              % " and ".join(missing))
+        return 77
+    os.makedirs(sys.argv[1], exist_ok=True)
+    os.chdir(sys.argv[1])
+    try:
+        CASES[sys.argv[1]]()
+    except Failure as e:
+        print("FAIL: %s" % e)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
