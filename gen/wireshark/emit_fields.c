@@ -7,6 +7,9 @@
 
 #include "ws.h"
 
+static void protofield(ws_out *o, const gen_type *t, const char *abbr,
+                       const char *label, const char *desc);
+
 /* The enums: constants by value, byte size, open or closed. */
 static void enums(ws_out *o) {
   gen_buf *b = o->b;
@@ -71,18 +74,20 @@ static void frame_fields(ws_out *o) {
     const gen_decl *d = o->s->decls[i];
     if (d->kind != D_MESSAGE)
       continue;
-    gen_buf_printf(b, "  [%llu] = ProtoField.none(\"%s.%s\", \"%s\", ",
-                   (unsigned long long)d->id, p, d->name, d->name);
-    ws_lua_string(b, d->doc != NULL ? d->doc : d->name);
-    gen_buf_puts(b, "),\n");
+    gen_type subtree = {.kind = TY_NAMED};
+    char abbr[300];
+    snprintf(abbr, sizeof(abbr), "%s.%s", p, d->name);
+    gen_buf_printf(b, "  [%llu] = ", (unsigned long long)d->id);
+    protofield(o, &subtree, abbr, d->name, d->doc != NULL ? d->doc : d->name);
+    gen_buf_puts(b, ",\n");
   }
   gen_buf_puts(b, "}\n\n");
 }
 
-/* Appends the ProtoField constructor call for one value of type t. */
-static void protofield(ws_out *o, const gen_type *t, const char *abbr,
-                       const char *label, const char *desc) {
-  gen_buf *b = o->b;
+/* Appends to b the ProtoField constructor for one value of type t, up to
+ * its description (the last argument). */
+static void constructor(gen_buf *b, const gen_type *t, const char *abbr,
+                        const char *label) {
   static const char *const ints[] = {
       [TY_U8] = "uint8", [TY_U16] = "uint16", [TY_U32] = "uint32",
       [TY_U64] = "uint64", [TY_I8] = "int8",  [TY_I16] = "int16",
@@ -111,8 +116,33 @@ static void protofield(ws_out *o, const gen_type *t, const char *abbr,
   } else {
     gen_buf_printf(b, "ProtoField.none(\"%s\", \"%s\", ", abbr, label);
   }
-  ws_lua_string(b, desc);
-  gen_buf_puts(b, ")");
+}
+
+/* The column the end of b is at. */
+static size_t column(const gen_buf *b) {
+  size_t n = 0;
+  while (n < b->len && b->data[b->len - 1 - n] != '\n')
+    n++;
+  return n;
+}
+
+/* Appends the ProtoField constructor call for one value of type t, its
+ * description on a line of its own when the call would pass 80 columns. */
+static void protofield(ws_out *o, const gen_type *t, const char *abbr,
+                       const char *label, const char *desc) {
+  gen_buf call = {0}, lit = {0};
+  constructor(&call, t, abbr, label);
+  ws_lua_string(&lit, desc);
+  if (column(o->b) + call.len + lit.len + 2 > 80) {
+    gen_buf_append(o->b, call.data, call.len - 1); /* no trailing space */
+    gen_buf_puts(o->b, "\n    ");
+  } else {
+    gen_buf_append(o->b, call.data, call.len);
+  }
+  gen_buf_append(o->b, lit.data, lit.len);
+  gen_buf_puts(o->b, ")");
+  gen_buf_free(&call);
+  gen_buf_free(&lit);
 }
 
 /* The description of field f: its schema type, then its doc comment. */
@@ -169,10 +199,11 @@ static void type_fields(ws_out *o) {
       continue;
     gen_buf_puts(b, "F");
     ws_key(b, d->name);
-    gen_buf_puts(b, " = {\n");
+    gen_buf_puts(b, d->nfields > 0 ? " = {\n" : " = {}\n");
     for (size_t k = 0; k < d->nfields; k++)
       field_fields(o, d, &d->fields[k]);
-    gen_buf_puts(b, "}\n");
+    if (d->nfields > 0)
+      gen_buf_puts(b, "}\n");
   }
   gen_buf_puts(b, "\n");
 }
@@ -181,8 +212,8 @@ static void type_fields(ws_out *o) {
 static void registration(ws_out *o) {
   gen_buf_puts(
       o->b,
-      "-- Every field registered; WHAT names each in expert messages "
-      "(\"ListResp.files\").\n"
+      "-- Every field registered; WHAT names each in expert messages\n"
+      "-- (\"ListResp.files\").\n"
       "local WHAT = {}\n"
       "do\n"
       "  local all = { HF.id, HF.size, HF.payload, HF.newer }\n"

@@ -443,9 +443,10 @@ def others_case():
     v1 = frame(1, ints[6:6 + 30])  # the version-1 fields only
     trailing = frame(10, b"\x01\x02")  # Empty, and two bytes
     unknown = frame(99, b"\xaa\xbb")
-    cap = pcap("others", [v1, trailing, unknown])
+    huge = bytes.fromhex("0100f0ffffff") + b"junk"  # not waited for
+    cap = pcap("others", [v1, trailing, unknown, huge, v1])
     shown = proto_frames(tshark(cap, lua), "fz")
-    check(len(shown) == 3, "%d frames" % len(shown))
+    check(len(shown) == 5, "%d frames" % len(shown))
     check(experts(shown[0]) == [
         "Ends before the fields of version 2: k, l, m, n, o take their "
         "defaults"], "v1 Ints: %s" % experts(shown[0]))
@@ -459,7 +460,12 @@ def others_case():
           "unknown: %s" % experts(shown[2]))
     check(shown[2][2].key == "fz.payload" and shown[2][2].value == "aa:bb",
           "unknown payload %s" % shown[2][2])
-    print("unknown id, trailing bytes, [since] defaults: as expected")
+    check(experts(shown[3]) == [
+        "Payload size 4294967280 above the largest accepted (16777216): not "
+        "dissected"], "huge: %s" % experts(shown[3]))
+    check_frames(shown[4:], [(1, v1[6:])], mod, "fz")
+    print("unknown id, trailing bytes, [since] defaults, a huge size: as "
+          "expected")
 
 
 def ports_case():
