@@ -223,6 +223,7 @@ class Walker:
         """The payload ended before a [since] group: the note names the
         fields left, which hold their defaults."""
         msg = dict((k.key, k.value) for k in note.kids)["_ws.expert.message"]
+        check(hasattr(value, "present_version"), "%s: %r" % (at, msg))
         names = ", ".join(schema_name(f.name) for f in fields)
         version = value.present_version + 1
         check(msg == "Ends before the fields of version %d: %s take their "
