@@ -397,6 +397,8 @@ MALFORMED = [  # (schema, id, payload hex, expert message)
     ("chat", 1, "03eda080", "Join.nick: not valid UTF-8"),
     ("chat", 1, "04f4908080", "Join.nick: not valid UTF-8"),
     ("fz", 11, "ff0001", "Grows.plain: truncated (255 bytes needed, 1 left)"),
+    ("fz", 9, "0001" * 128 + "0000" + "00" * 21,  # 129 Trees, one in another
+     "Tree.kids: structs nested more than 128 deep"),
 ]
 
 
@@ -447,9 +449,10 @@ def others_case():
     trailing = frame(10, b"\x01\x02")  # Empty, and two bytes
     unknown = frame(99, b"\xaa\xbb")
     huge = bytes.fromhex("0100f0ffffff") + b"junk"  # not waited for
-    cap = pcap("others", [v1, trailing, unknown, huge, v1])
+    deep = frame(9, bytes.fromhex("0001" * 127 + "0000" + "00" * 21))
+    cap = pcap("others", [v1, trailing, unknown, huge, v1, deep])
     shown = proto_frames(tshark(cap, lua), "fz")
-    check(len(shown) == 5, "%d frames" % len(shown))
+    check(len(shown) == 6, "%d frames" % len(shown))
     check(experts(shown[0]) == [
         "Ends before the fields of version 2: k, l, m, n, o take their "
         "defaults"], "v1 Ints: %s" % experts(shown[0]))
@@ -466,9 +469,9 @@ def others_case():
     check(experts(shown[3]) == [
         "Payload size 4294967280 above the largest accepted (16777216): not "
         "dissected"], "huge: %s" % experts(shown[3]))
-    check_frames(shown[4:], [(1, v1[6:])], mod, "fz")
-    print("unknown id, trailing bytes, [since] defaults, a huge size: as "
-          "expected")
+    check_frames(shown[4:], [(1, v1[6:]), (9, deep[6:])], mod, "fz")
+    print("unknown id, trailing bytes, [since] defaults, a huge size, 128 "
+          "nested structs: as expected")
 
 
 def ports_case():
