@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "c/backend_c.h"
+#include "desc/desc.h"
 #include "front/check.h"
 #include "gen.h"
 #include "python/backend_python.h"
@@ -58,6 +59,7 @@ int gen_compile_with(gen_result *r, const gen_backend *b, const char *path,
 
   r->base = out_base(&r->pool, base_name(path));
   b->emit(r, &s, base_name(path));
+  gen_desc_json(&r->descriptor, gen_desc_build(&s, &r->pool));
   return 0;
 }
 
@@ -72,5 +74,6 @@ void gen_result_free(gen_result *r) {
   gen_buf_free(&r->stubs);
   gen_buf_free(&r->client_stubs);
   gen_buf_free(&r->fuzz);
+  gen_buf_free(&r->descriptor);
   gen_pool_free(&r->pool);
 }

@@ -23,6 +23,7 @@ static const char usage[] =
     "usage: netfw-gen [-o DIR] [--lang LANG] [--stubs FILE] [--client-stubs "
     "FILE]\n"
     "                 [--force] [--depfile FILE] [--fuzz-harness FILE]\n"
+    "                 [--descriptor FILE]\n"
     "                 [--version] [--help]\n"
     "                 schema.netproto\n"
     "       netfw-gen --check-compat OLD.netproto NEW.netproto "
@@ -44,6 +45,10 @@ static const char usage[] =
     "tools)\n"
     "  --fuzz-harness FILE\n"
     "                  also write a libFuzzer harness for the decoders\n"
+    "  --descriptor FILE\n"
+    "                  write the schema as data, a JSON document, to FILE\n"
+    "                  (docs/descriptor.md; without -o, only FILE is "
+    "written)\n"
     "  --check-compat OLD NEW\n"
     "                  generate nothing: check that peers built from schema "
     "NEW\n"
@@ -174,6 +179,7 @@ static void dep_path(gen_buf *b, const char *p) {
 typedef struct options {
   const char *out_dir, *stubs, *depfile, *schema, *fuzz;
   const char *client_stubs;
+  const char *descriptor; /* --descriptor FILE */
   const char *out_dir_given; /* -o, if given */
   const gen_backend *lang;
   bool force;
@@ -216,6 +222,8 @@ static bool set_option(options *o, const char *a, const char *v) {
     o->fuzz = v;
   else if (strcmp(a, "--depfile") == 0)
     o->depfile = v;
+  else if (strcmp(a, "--descriptor") == 0)
+    o->descriptor = v;
   else if (strcmp(a, "--format") == 0)
     o->format = v;
   else
@@ -227,7 +235,8 @@ static bool takes_value(const char *a) {
   return strcmp(a, "-o") == 0 || strcmp(a, "--stubs") == 0 ||
          strcmp(a, "--client-stubs") == 0 ||
          strcmp(a, "--depfile") == 0 || strcmp(a, "--fuzz-harness") == 0 ||
-         strcmp(a, "--lang") == 0 || strcmp(a, "--format") == 0;
+         strcmp(a, "--lang") == 0 || strcmp(a, "--format") == 0 ||
+         strcmp(a, "--descriptor") == 0;
 }
 
 /* --check-compat OLD NEW into o; false after a message. */
@@ -328,9 +337,11 @@ static int check_compat(const options *o) {
   return status;
 }
 
-/* --stubs or --client-stubs without -o: only the skeletons are written. */
+/* --stubs, --client-stubs or --descriptor without -o: only their files are
+ * written. */
 static bool skeletons_only(const options *o) {
-  return (o->stubs != NULL || o->client_stubs != NULL) &&
+  return (o->stubs != NULL || o->client_stubs != NULL ||
+          o->descriptor != NULL) &&
          o->out_dir_given == NULL;
 }
 
@@ -413,6 +424,9 @@ static int write_outputs(const options *o, const gen_result *r) {
                  r->client_stubs.len) != 0)
     goto done;
   if (o->fuzz != NULL && write_file(o->fuzz, r->fuzz.data, r->fuzz.len) != 0)
+    goto done;
+  if (o->descriptor != NULL &&
+      write_file(o->descriptor, r->descriptor.data, r->descriptor.len) != 0)
     goto done;
   if (o->depfile != NULL && write_depfile(o, paths) != 0)
     goto done;

@@ -40,6 +40,14 @@ void gen_emit_comment(gen_buf *b, const char *indent, const char *fmt, ...)
 void gen_emit_banner(gen_buf *b, const gen_schema *s, const gen_out *o,
                      const char *file);
 
+/* s[0..n) as the body of a C string literal: printable ASCII as is, the
+ * rest as three-digit octal escapes (which cannot run into what follows);
+ * emit_evolve.c. */
+void gen_emit_c_string(gen_buf *b, const char *s, size_t n);
+/* The schema as data: `const netfw_desc <proto>_descriptor` and the tables
+ * it points to (emit_descriptor.c), at the end of the .c file. */
+void gen_emit_descriptor(gen_buf *b, const gen_schema *s, gen_pool *pool);
+
 /* Rewraps long lines of generated C at 80 columns (reflow.c). */
 void gen_reflow(gen_buf *b);
 

@@ -7,9 +7,7 @@
 
 #include "emit.h"
 
-/* s[0..n) as the body of a C string literal: printable ASCII as is, the
- * rest as three-digit octal escapes (which cannot run into what follows). */
-static void c_string(gen_buf *b, const char *s, size_t n) {
+void gen_emit_c_string(gen_buf *b, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '?')
@@ -73,7 +71,7 @@ static void set_default(gen_buf *b, const gen_schema *s, const gen_field *f,
   if (t->kind == TY_STRING || t->kind == TY_BYTES) {
     gen_buf_printf(b, "    out->%s.ptr = %s\"", n,
                    t->kind == TY_BYTES ? "(const uint8_t *)" : "");
-    c_string(b, v->kind == V_STRING ? v->str : "", v->len);
+    gen_emit_c_string(b, v->kind == V_STRING ? v->str : "", v->len);
     gen_buf_printf(b, "\";\n    out->%s.len = %zuu;\n", n, v->len);
     return;
   }

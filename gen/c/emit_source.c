@@ -228,4 +228,5 @@ void gen_emit_source(gen_buf *b, const gen_schema *s, const gen_out *o,
   }
   gen_buf_free(&e.body);
   gen_emit_glue(b, s, pool);
+  gen_emit_descriptor(b, s, pool);
 }

@@ -99,6 +99,13 @@ struct gen_enum_const {
 };
 
 typedef enum gen_decl_kind { D_ENUM, D_STRUCT, D_MESSAGE, D_CONST } gen_decl_kind;
+
+/* One reply a request names: `-> server returns GetResp | Ack`. */
+typedef struct gen_reply {
+  const char *name;
+  gen_pos pos;
+  const gen_decl *decl; /* the message, after checking; NULL if unknown */
+} gen_reply;
 typedef enum gen_dir { DIR_BOTH, DIR_SERVER, DIR_CLIENT } gen_dir;
 
 struct gen_decl {
@@ -125,6 +132,11 @@ struct gen_decl {
   bool id_overflow;
   gen_pos id_pos;
   gen_dir dir;
+  /* `returns A | B`: the messages answering this request, as written */
+  gen_reply *returns;
+  size_t nreturns;
+  gen_pos returns_pos;
+  bool is_reply; /* named in some request's returns (checker) */
   /* D_CONST */
   uint64_t value;
   bool value_overflow;

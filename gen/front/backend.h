@@ -27,6 +27,7 @@ typedef struct gen_result {
   gen_buf stubs;    /* --stubs FILE, when the back end has stubs */
   gen_buf client_stubs; /* --client-stubs FILE, likewise */
   gen_buf fuzz;     /* --fuzz-harness FILE, likewise */
+  gen_buf descriptor; /* --descriptor FILE: the schema as JSON (any back end) */
   const char *base; /* output base name: the schema file's, no extension */
   gen_pool pool;    /* everything the run allocated */
 } gen_result;

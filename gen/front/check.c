@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "evolve.h"
+#include "returns.h"
 #include "layout.h"
 
 enum {
@@ -427,6 +428,7 @@ void gen_check(gen_schema *s, gen_diag *d, gen_pool *pool,
                 decl->name);
   }
   gen_check_evolution(s, d, pool);
+  gen_check_returns(s, d);
   order_types(&c);
   for (size_t i = 0; i < s->ndecls; i++)
     if (s->decls[i]->kind == D_STRUCT || s->decls[i]->kind == D_MESSAGE)

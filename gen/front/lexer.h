@@ -24,6 +24,7 @@ typedef enum gen_tok_kind {
   TOK_ARROW,
   TOK_COMMA,
   TOK_MINUS,
+  TOK_PIPE,   /* '|' between the replies of `returns` */
   TOK_FLOAT,  /* 1.5, 2e3: the text only; the parser converts it */
   TOK_STRING, /* "...": start/len include the quotes, escapes undone later */
   TOK_DOC /* a `///` comment; the parser attaches it to what follows */

@@ -142,6 +142,7 @@ void gen_lex(gen_lexer *lx, gen_token *t) {
       "->"                { TOK(TOK_ARROW); }
       ","                 { TOK(TOK_COMMA); }
       "-"                 { TOK(TOK_MINUS); }
+      "|"                 { TOK(TOK_PIPE); }
       *                   { SYNC(); stray(lx, start); continue; }
     */
 #undef TOK
@@ -166,6 +167,7 @@ const char *gen_tok_name(gen_tok_kind k) {
   case TOK_ARROW: return "'->'";
   case TOK_COMMA: return "','";
   case TOK_MINUS: return "'-'";
+  case TOK_PIPE: return "'|'";
   case TOK_FLOAT: return "a decimal number";
   case TOK_STRING: return "a string";
   case TOK_DOC: return "a doc comment";

@@ -89,6 +89,24 @@ void par_struct(parser *p, const char *doc) {
   par_fields(p, d);
 }
 
+/* `returns A | B ...` after a message's direction, into m; false after a
+ * message. */
+static bool par_returns(parser *p, gen_decl *m) {
+  size_t cap = 0;
+  m->returns_pos = p->tok.pos;
+  par_next(p);
+  for (;;) {
+    gen_reply r = {0};
+    if (!par_expect_name(p, "the name of a reply message", &r.name, &r.pos))
+      return false;
+    m->returns = par_grow(p->pool, m->returns, m->nreturns, &cap, sizeof(r));
+    m->returns[m->nreturns++] = r;
+    if (p->tok.kind != TOK_PIPE)
+      return true;
+    par_next(p);
+  }
+}
+
 void par_message(parser *p, const char *doc) {
   gen_decl tmp;
   gen_decl *d;
@@ -119,6 +137,8 @@ void par_message(parser *p, const char *doc) {
     }
     par_next(p);
   }
+  if (par_is_word(p, "returns") && !par_returns(p, &tmp))
+    goto failed_head;
   d = par_new_decl(p, D_MESSAGE, doc);
   d->name = tmp.name;
   d->pos = tmp.pos;
@@ -126,6 +146,9 @@ void par_message(parser *p, const char *doc) {
   d->id_overflow = tmp.id_overflow;
   d->id_pos = tmp.id_pos;
   d->dir = tmp.dir;
+  d->returns = tmp.returns;
+  d->nreturns = tmp.nreturns;
+  d->returns_pos = tmp.returns_pos;
   par_fields(p, d);
   return;
 

@@ -81,7 +81,10 @@ static void run_tail(py_codec *c, const py_item *it, const char *ind) {
   snprintf(in, sizeof(in), "%s    ", ind);
   switch (it->kind) {
   case K_LEN:
-    ENC("%sout += %s\n", ind, L);
+    if (c->join)
+      c->parts[c->nparts++] = L;
+    else
+      ENC("%sout += %s\n", ind, L);
     DEC("%send = pos + n\n%sif end > len(buf):\n", ind, ind);
     py_raise(&c->dec, in, "DecodeError",
              py_fmt(c,
@@ -175,6 +178,20 @@ static void f32_run(py_codec *c, const py_item *it, int back, const char *ind) {
   py_f32_dec(c, L, list, bits, ind);
 }
 
+/* S.pack(args...) as one expression: a part of a joined encoder. */
+static const char *pack_expr(py_codec *c, const char *S, const char *const *args,
+                             size_t n) {
+  gen_buf b = {0};
+  const char *e;
+  gen_buf_printf(&b, "%s.pack(", S);
+  for (size_t i = 0; i < n; i++)
+    gen_buf_printf(&b, "%s%s", i ? ", " : "", args[i]);
+  gen_buf_puts(&b, ")");
+  e = gen_pool_strndup(c->o->pool, b.data, b.len);
+  gen_buf_free(&b);
+  return e;
+}
+
 /* Packs and unpacks the pending run with one Struct (a lone byte directly),
  * then writes what follows its last item. */
 static void flush(py_codec *c, const char *ind) {
@@ -200,13 +217,19 @@ static void flush(py_codec *c, const char *ind) {
       args[i] = enc_arg(c, it);
   }
   last = &c->run[c->nrun - 1];
+  if (c->join) {
+    c->parts[c->nparts++] =
+        pack_expr(c, py_struct_for(c, fmt), args, c->nrun < 256 ? c->nrun : 256);
+  }
   if (c->nrun == 1 && strcmp(fmt, "B") == 0) {
-    ENC("%sout.append(%s)\n", ind, args[0]);
+    if (!c->join)
+      ENC("%sout.append(%s)\n", ind, args[0]);
     DEC("%s%s = buf[pos]\n%spos += 1\n", ind, dec_target(c, last), ind);
   } else {
     const char *S = py_struct_for(c, fmt);
-    py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")),
-               args, c->nrun < 256 ? c->nrun : 256, ")\n");
+    if (!c->join)
+      py_wrapped(&c->enc, py_cat(c, ind, "out += ", py_cat(c, S, ".pack(", "")),
+                 args, c->nrun < 256 ? c->nrun : 256, ")\n");
     dec_run(c, S, size, arrays, ind);
   }
   for (size_t i = 0; i < c->nrun; i++)
@@ -387,6 +410,24 @@ void py_codec_init(py_codec *c, py_out *o, const gen_decl *d) {
 void py_codec_free(py_codec *c) {
   gen_buf_free(&c->enc);
   gen_buf_free(&c->dec);
+}
+
+bool py_joinable(py_codec *c, const gen_decl *d) {
+  if (d->kind != D_MESSAGE || d->nfields == 0)
+    return false;
+  for (size_t i = 0; i < d->nfields; i++) {
+    const gen_field *f = &d->fields[i];
+    bool fixed = gen_wire_fixed(&f->type) > 0 && f->type.kind != TY_F32;
+    bool data = f->type.kind == TY_STRING || f->type.kind == TY_BYTES;
+    if (!(f->mode == F_PLAIN && (fixed || data)) &&
+        !(f->mode == F_ARRAY && fixed))
+      return false;
+  }
+  if (c != NULL) {
+    c->join = true;
+    c->parts = gen_pool_alloc(c->o->pool, (2 * d->nfields + 1) * sizeof(*c->parts));
+  }
+  return true;
 }
 
 bool py_inlinable(const gen_decl *d) {

@@ -420,8 +420,17 @@ static void struct_methods(py_out *o, const char *T) {
 static void message_methods(py_out *o, const gen_decl *d, py_codec *c) {
   const char *T = c->T;
   OUT("\n    def encode(self) -> bytes:\n%s", encode_doc);
-  if (c->enc.len == 0) {
+  if (c->enc.len == 0 && c->nparts == 0) {
     OUT("        return b\"\"\n");
+  } else if (c->join) {
+    OUT("        try:\n");
+    gen_buf_append(o->b, c->enc.data, c->enc.len);
+    if (c->nparts == 1)
+      OUT("            return %s\n", c->parts[0]);
+    else
+      py_wrapped(o->b, "            return b\"\".join((", c->parts, c->nparts,
+                 "))\n");
+    enc_fail(o, T);
   } else {
     OUT("        out = bytearray()\n        try:\n");
     gen_buf_append(o->b, c->enc.data, c->enc.len);
@@ -465,6 +474,7 @@ static void emit_class(py_out *o, const gen_decl *d) {
     c.ret_tail = ")\n";
     c.depth1 = "1";
     c.pos_dead = true;
+    py_joinable(&c, d);
     py_codec_bodies(&c);
     if (o->defs.len > 0)
       OUT("\n\n");

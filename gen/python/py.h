@@ -98,6 +98,12 @@ typedef struct py_codec {
   const char *depth1;   /* the depth of a nested struct: "depth + 1" */
   bool pos_dead;        /* nothing reads pos after the result */
   bool hoist_len;       /* read len(buf) once (not inside another body) */
+  /* A flat message's encoder (py_joinable): the expressions of its
+   * payload's parts, which encode() joins once, instead of appending them
+   * to a bytearray and copying that into bytes */
+  bool join;
+  const char **parts;
+  size_t nparts;
 } py_codec;
 
 /* Sets up c to write the codec of d in its own functions _enc_T/_dec_T. */
@@ -111,6 +117,11 @@ void py_codec_free(py_codec *c);
  * plain and optional fields only, none a struct; no [since] fields, no
  * length window. */
 bool py_inlinable(const gen_decl *d);
+/* Whether message d's encoder can be one b"".join of its parts: every field
+ * a single number, bool, enum, string or bytes, or a fixed array of
+ * numbers, bools or enums; no f32 (whose NaN bits are patched in after the
+ * pack). Sets up c for it when c is not NULL. */
+bool py_joinable(py_codec *c, const gen_decl *d);
 /* Writes the Struct definitions collected in o->defs at module level. */
 void py_flush_defs(py_out *o);
 

@@ -103,7 +103,12 @@ typedef struct netfw_desc_struct {
 typedef struct netfw_desc_message {
   uint16_t id;
   uint8_t dir;            /* netfw_desc_dir */
+  bool is_reply;          /* named in some request's returns */
   netfw_desc_struct body; /* its name, doc and fields; ext_prefix 0 */
+  /* `-> server returns A | B`: the replies, as indices in messages, in the
+   * order written; NULL and 0 for a one-way message */
+  const uint16_t *returns;
+  uint32_t nreturns;
 } netfw_desc_message;
 
 typedef struct netfw_desc {

@@ -10,6 +10,7 @@
 #include "netfw/message.h"
 #include "netfw/tls.h"
 #include "netfw/codec.h"
+#include "netfw/desc.h"
 #include "netfw/server.h"
 #include "netfw/stats.h"
 #include "netfw/client.h"

@@ -23,7 +23,7 @@
    NETFW_VERSION_PATCH)
 
 /* Bumped whenever generated code and the runtime stop fitting together. */
-#define NETFW_GEN_ABI 4
+#define NETFW_GEN_ABI 5
 
 #include "netfw/export.h"
 

@@ -1,5 +1,6 @@
 /* Helper of the schema compiler's diagnostics tests: see diag_kit.h. */
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "diag_kit.h"
@@ -24,4 +25,20 @@ const char *first_line(const char *src, int *errors, int *warnings) {
     *warnings = r.diag.warnings;
   gen_result_free(&r);
   return line;
+}
+
+int failed_cases(const bad_case *cases, size_t n) {
+  int failed = 0;
+  for (size_t i = 0; i < n; i++) {
+    char want[700];
+    int errors = 0;
+    const char *got = first_line(cases[i].src, &errors, NULL);
+    snprintf(want, sizeof(want), "t.netproto:%s", cases[i].diag);
+    if (strcmp(got, want) != 0 || errors != 1) {
+      fprintf(stderr, "case %zu:\n  got:  %s (%d errors)\n  want: %s (1)\n",
+              i, got, errors, want);
+      failed++;
+    }
+  }
+  return failed;
 }

@@ -149,6 +149,23 @@ grep -q "^netfw-gen: $WORK/skel/c.c exists; not overwriting your code (use --for
 expect 2 "--depfile with skeletons only" "$GEN" --stubs "$WORK/skel/t.c" --depfile "$WORK/skel/d" "$FS"
 "$GEN" --help | grep -q "^  --client-stubs FILE" || fail "--help does not describe --client-stubs"
 
+# --descriptor FILE: the schema as JSON; without -o nothing else is written,
+# with -o the C files too (issue 20)
+mkdir -p "$WORK/desc" "$WORK/desc2"
+( cd "$WORK/desc" && "$GEN" --descriptor fs.json "$FS" ) >"$WORK/out" 2>"$WORK/err" \
+  || fail "--descriptor: $(cat "$WORK/err")"
+[ "$(cd "$WORK/desc" && ls | tr '\n' ' ')" = "fs.json " ] \
+  && ok "--descriptor only without -o" || fail "--descriptor wrote: $(ls "$WORK/desc")"
+grep -q '^  "protocol": "file_storage",$' "$WORK/desc/fs.json" \
+  && grep -q '{"name": "Add", "id": 1, "direction": "server", ' "$WORK/desc/fs.json" \
+  && ok "--descriptor content" || fail "--descriptor content: $(head -c 400 "$WORK/desc/fs.json")"
+"$GEN" -o "$WORK/desc2" --descriptor "$WORK/desc2/fs.json" "$FS" 2>"$WORK/err" \
+  || fail "--descriptor with -o: $(cat "$WORK/err")"
+[ "$(cd "$WORK/desc2" && ls | tr '\n' ' ')" = "file_storage.netfw.c file_storage.netfw.h fs.json " ] \
+  && ok "--descriptor with -o" || fail "--descriptor with -o wrote: $(ls "$WORK/desc2")"
+expect 2 "--descriptor without a value" "$GEN" "$FS" --descriptor
+"$GEN" --help | grep -q "^  --descriptor FILE" || fail "--help does not describe --descriptor"
+
 # --stubs never overwrites the user's handlers without --force
 expect 0 "--stubs" "$GEN" -o "$WORK/a" --stubs "$WORK/a/fs_handlers.c" "$FS"
 echo "/* mine */" >>"$WORK/a/fs_handlers.c"

@@ -186,22 +186,8 @@ static const bad_case cases[] = {
 };
 
 static void test_evolve_diag_bad_schemas(void **state) {
-  size_t n = sizeof(cases) / sizeof(cases[0]);
-  int failed = 0;
-
   (void)state;
-  for (size_t i = 0; i < n; i++) {
-    char want[700];
-    int errors = 0, warnings = 0;
-    const char *got = first_line(cases[i].src, &errors, &warnings);
-    snprintf(want, sizeof(want), "t.netproto:%s", cases[i].diag);
-    if (strcmp(got, want) != 0 || errors != 1) {
-      print_error("case %zu:\n  got:  %s (%d errors)\n  want: %s (1)\n", i,
-                  got, errors, want);
-      failed++;
-    }
-  }
-  assert_int_equal(failed, 0);
+  assert_int_equal(failed_cases(cases, sizeof(cases) / sizeof(cases[0])), 0);
 }
 
 /* An unterminated string eats the rest of its line: the field and the
