@@ -4,6 +4,7 @@
  * "<proto>.<Type>.<field>" so that -T json and -e pick them out, and their
  * registration. */
 #include <stdio.h>
+#include <string.h>
 
 #include "ws.h"
 
@@ -56,12 +57,11 @@ static void frame_fields(ws_out *o) {
       b,
       "-- The frame's own fields.\n"
       "local HF = {\n"
-      "  id = ProtoField.uint16(\"%s.id\", \"Message id\", base.DEC, "
-      "message_names,\n"
-      "    nil, \"u16, little endian: which message the payload holds\"),\n"
-      "  size = ProtoField.uint32(\"%s.size\", \"Payload size\", base.DEC, "
-      "nil, nil,\n"
-      "    \"u32, little endian: the payload's length in bytes\"),\n"
+      "  id = ProtoField.uint16(\"%s.id\", \"Message id\", base.DEC,\n"
+      "    message_names, nil, \"u16, little endian: which message the "
+      "payload holds\"),\n"
+      "  size = ProtoField.uint32(\"%s.size\", \"Payload size\", base.DEC,\n"
+      "    nil, nil, \"u32, little endian: the payload's length in bytes\"),\n"
       "  payload = ProtoField.bytes(\"%s.payload\", \"Payload\", base.NONE,\n"
       "    \"The payload of a message id this schema does not have\"),\n"
       "  newer = ProtoField.bytes(\"%s.newer\", \"Newer fields\", base.NONE,\n"
@@ -78,7 +78,10 @@ static void frame_fields(ws_out *o) {
     char abbr[300];
     snprintf(abbr, sizeof(abbr), "%s.%s", p, d->name);
     gen_buf_printf(b, "  [%llu] = ", (unsigned long long)d->id);
-    protofield(o, &subtree, abbr, d->name, d->doc != NULL ? d->doc : d->name);
+    char what[300];
+    snprintf(what, sizeof(what), "message %s = %llu", d->name,
+             (unsigned long long)d->id);
+    protofield(o, &subtree, abbr, d->name, d->doc != NULL ? d->doc : what);
     gen_buf_puts(b, ",\n");
   }
   gen_buf_puts(b, "}\n\n");
@@ -126,14 +129,25 @@ static size_t column(const gen_buf *b) {
   return n;
 }
 
-/* Appends the ProtoField constructor call for one value of type t, its
- * description on a line of its own when the call would pass 80 columns. */
+/* Appends the ProtoField constructor call for one value of type t, broken
+ * to stay within 80 columns where it can: before the description, and
+ * after the abbreviation if that is not enough. */
 static void protofield(ws_out *o, const gen_type *t, const char *abbr,
                        const char *label, const char *desc) {
   gen_buf call = {0}, lit = {0};
   constructor(&call, t, abbr, label);
   ws_lua_string(&lit, desc);
-  if (column(o->b) + call.len + lit.len + 2 > 80) {
+  size_t col = column(o->b);
+  if (col + call.len + lit.len + 2 > 80 && col + call.len > 81) {
+    /* after the abbreviation: `ProtoField.x("abbr",` */
+    size_t head = (size_t)(strstr(call.data, "\", ") - call.data) + 2;
+    gen_buf_append(o->b, call.data, head);
+    gen_buf_puts(o->b, "\n    ");
+    memmove(call.data, call.data + head + 1, call.len - head);
+    call.len -= head + 1;
+    col = 4;
+  }
+  if (col + call.len + lit.len + 2 > 80) {
     gen_buf_append(o->b, call.data, call.len - 1); /* no trailing space */
     gen_buf_puts(o->b, "\n    ");
   } else {
