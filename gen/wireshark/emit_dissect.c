@@ -1,6 +1,6 @@
 /* The dissect functions of <schema>.lua: a descriptor and a function per
  * struct (structs.<S>.dissect, which add_struct calls, recursion included),
- * then one function per message (dissect_<M>) and the table of them by
+ * then one function per message (dissect.<M>) and the table of them by
  * frame id. Each function adds its fields in order with the helpers, and
  * stops before a [since] group when the payload (or window) ends there. */
 #include <stdio.h>
@@ -140,9 +140,12 @@ static void struct_functions(ws_out *o) {
   }
 }
 
-/* dissect_<M> for every message, and the table of them by id. */
+/* dissect.<M> for every message (a table, not locals: Lua allows 200
+ * locals in a chunk), and the table of them by id. */
 static void message_functions(ws_out *o) {
   gen_buf *b = o->b;
+  gen_buf_puts(b, "-- The dissect function of each message.\n"
+                  "local dissect = {}\n\n");
   for (size_t i = 0; i < o->s->ndecls; i++) {
     const gen_decl *d = o->s->decls[i];
     if (d->kind != D_MESSAGE)
@@ -153,7 +156,10 @@ static void message_functions(ws_out *o) {
                    : d->dir == DIR_CLIENT ? ", to the client"
                                           : "");
     ws_comment(b, d->doc, "");
-    gen_buf_printf(b, "local function dissect_%s(c, tree)\n", d->name);
+    if (ws_is_keyword(d->name))
+      gen_buf_printf(b, "dissect[\"%s\"] = function(c, tree)\n", d->name);
+    else
+      gen_buf_printf(b, "function dissect.%s(c, tree)\n", d->name);
     body(o, d);
     gen_buf_puts(b, "end\n\n");
   }
@@ -161,9 +167,11 @@ static void message_functions(ws_out *o) {
                   "local dissectors = {\n");
   for (size_t i = 0; i < o->s->ndecls; i++) {
     const gen_decl *d = o->s->decls[i];
-    if (d->kind == D_MESSAGE)
-      gen_buf_printf(b, "  [%llu] = dissect_%s,\n", (unsigned long long)d->id,
-                     d->name);
+    if (d->kind != D_MESSAGE)
+      continue;
+    gen_buf_printf(b, "  [%llu] = dissect", (unsigned long long)d->id);
+    ws_key(b, d->name);
+    gen_buf_puts(b, ",\n");
   }
   gen_buf_puts(b, "}\n\n");
 }

@@ -571,6 +571,15 @@ def names_case():
                  ("kw.repeat.while", "1"), ("kw.repeat.do.count", "0"),
                  ("kw.size2.goto.present", "1"), ("kw.size2.goto", "258")]:
         check(want in keys, "kw: %s not in %s" % (want, keys))
+    # 300 messages: more than the 200 locals a Lua chunk may have.
+    with open("gen/many.netproto", "w") as f:
+        f.write("protocol many;\n" + "".join(
+            "message M%d = %d { u8 x; }\n" % (i, i) for i in range(300)))
+    run([GEN, "--lang", "wireshark", "-o", "gen", "gen/many.netproto"])
+    cap = pcap("many", [frame(299, b"\x07")])
+    shown = proto_frames(tshark(cap, "gen/many.lua"), "many")
+    check([(n.key, n.value) for n in walk(shown[0])][2:] ==
+          [("many.M299", None), ("many.M299.x", "7")], "many: %s" % shown)
     with open("gen/clash.netproto", "w") as f:
         f.write("protocol clash;\nmessage size = 1 {}\n")
     p = subprocess.run([GEN, "--lang", "wireshark", "-o", "gen",
@@ -578,7 +587,8 @@ def names_case():
     err = p.stderr.decode()
     check(p.returncode == 1 and "message 'size' would be the Wireshark field "
           "'clash.size'" in err, "clash: exit %d %s" % (p.returncode, err))
-    print("Lua keywords as names, and the frame-field clash: as expected")
+    print("Lua keywords as names, 300 messages, and the frame-field clash: "
+          "as expected")
 
 
 CASES = {

@@ -87,7 +87,7 @@ static void test_file_storage(void **state) {
             "  add_string(c, tree, F.FileEntry.name, 1)\n"
             "  add_number(c, tree, F.FileEntry.size, 4)\n"
             "-- Add (id 1, to the server)\n"
-            "local function dissect_Add(c, tree)\n"
+            "function dissect.Add(c, tree)\n"
             "  add_bytes(c, tree, F.Add.file, 4)\n"
             "  add_repeated(c, tree, F.ListResp[\"files.count\"], 2, 5, "
             "function(t, i)\n"
@@ -97,8 +97,8 @@ static void test_file_storage(void **state) {
             "    add_number(c, t, F.Ack.port, 2)\n"
             "  add_array(c, tree, \"raw\", 4, function(t, i)\n"
             "    add_number(c, t, F.Ack.raw, 1)\n"
-            "local function dissect_List(c, tree)\n"
-            "  [5] = dissect_List,\n"
+            "function dissect.List(c, tree)\n"
+            "  [5] = dissect.List,\n"
             "tcp_port:add_for_decode_as(proto)\n"
             "register_port()\n");
 }
@@ -146,7 +146,8 @@ static void test_lua_keywords(void **state) {
                  "structs[\"end\"])\n"
                  "  add_enum(c, tree, F[\"repeat\"][\"while\"], "
                  "enums[\"then\"])\n"
-                 "local function dissect_repeat(c, tree)\n");
+                 "dissect[\"repeat\"] = function(c, tree)\n"
+                 "  [1] = dissect[\"repeat\"],\n");
 }
 
 static void test_frame_field_clash(void **state) {
