@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base64.h" /* runtime/core (netfw-call links the static runtime) */
 #include "call.h"
 #include "front/util.h"
 #include "netfw/error.h"
@@ -42,23 +43,12 @@ static void put_string(gen_buf *b, const char *s) {
 
 /* Appends data[0..len) in standard base64 with padding. */
 static void put_base64(gen_buf *b, const uint8_t *data, size_t len) {
-  static const char abc[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  char q[4];
-
-  for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t)data[i] << 16;
-    size_t n = len - i < 3 ? len - i : 3;
-    if (n > 1)
-      v |= (uint32_t)data[i + 1] << 8;
-    if (n > 2)
-      v |= data[i + 2];
-    q[0] = abc[v >> 18 & 63];
-    q[1] = abc[v >> 12 & 63];
-    q[2] = n > 1 ? abc[v >> 6 & 63] : '=';
-    q[3] = n > 2 ? abc[v & 63] : '=';
-    gen_buf_append(b, q, 4);
-  }
+  char *text = malloc(NETFW__BASE64_LEN(len) + 1);
+  if (text == NULL)
+    return;
+  netfw__base64_encode(text, data, len);
+  gen_buf_append(b, text, NETFW__BASE64_LEN(len));
+  free(text);
 }
 
 /* Writes line b and a newline to stdout and flushes; false if it fails. */
