@@ -6,9 +6,10 @@
 #include "front/check.h"
 #include "gen.h"
 #include "python/backend_python.h"
+#include "wireshark/backend_wireshark.h"
 
-const gen_backend *const gen_backends[] = {&gen_backend_c,
-                                           &gen_backend_python, NULL};
+const gen_backend *const gen_backends[] = {
+    &gen_backend_c, &gen_backend_python, &gen_backend_wireshark, NULL};
 
 const gen_backend *gen_backend_find(const char *name) {
   for (size_t i = 0; gen_backends[i] != NULL; i++)

@@ -2,8 +2,10 @@
  * docs/descriptor.md). Writing JSON needs no library: strings are escaped
  * here, and nothing is parsed. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "base64.h" /* runtime/core: plain C, compiled in */
 #include "desc.h"
 
 static const char *const kind_name[] = {
@@ -66,20 +68,14 @@ static uint64_t take(rd *r, int n) {
   return v;
 }
 
-/* data[0..n) as standard base64 with padding. */
+/* data[0..n) as standard base64 with padding, quoted. */
 static void put_base64(gen_buf *b, const uint8_t *data, size_t n) {
-  static const char a[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *text = malloc(NETFW__BASE64_LEN(n) + 1);
   gen_buf_puts(b, "\"");
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)data[i] << 16;
-    if (i + 1 < n)
-      v |= (uint32_t)data[i + 1] << 8;
-    if (i + 2 < n)
-      v |= data[i + 2];
-    char q[4] = {a[v >> 18], a[(v >> 12) & 63], i + 1 < n ? a[(v >> 6) & 63] : '=',
-                 i + 2 < n ? a[v & 63] : '='};
-    gen_buf_append(b, q, 4);
+  if (text != NULL) {
+    netfw__base64_encode(text, data, n);
+    gen_buf_append(b, text, NETFW__BASE64_LEN(n));
+    free(text);
   }
   gen_buf_puts(b, "\"");
 }

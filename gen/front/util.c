@@ -5,6 +5,8 @@
 
 #include "util.h"
 
+#include "closest.h" /* runtime/core: plain C, compiled in (see README) */
+
 struct gen_pool_block {
   gen_pool_block *next;
   size_t used;
@@ -167,42 +169,6 @@ void gen_map_free(gen_map *m) {
   m->cap = m->len = 0;
 }
 
-/* Levenshtein distance between a and b, or limit + 1 once it exceeds
- * limit (names are short; one row of at most 64 cells). */
-static size_t distance(const char *a, const char *b, size_t limit) {
-  size_t la = strlen(a), lb = strlen(b), row[65];
-  if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > limit)
-    return limit + 1;
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0], best;
-    row[0] = best = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j];
-      size_t sub = diag + (a[i - 1] != b[j - 1]);
-      size_t v = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
-      row[j] = v < sub ? v : sub;
-      diag = up;
-      if (row[j] < best)
-        best = row[j];
-    }
-    if (best > limit)
-      return limit + 1;
-  }
-  return row[lb];
-}
-
 const char *gen_closest(const char *word, const char *const *names, size_t n) {
-  size_t len = strlen(word);
-  size_t limit = len < 4 ? 1 : len / 3 + 1, best = limit + 1;
-  const char *r = NULL;
-  for (size_t i = 0; i < n; i++) {
-    size_t d = names[i] != NULL ? distance(word, names[i], limit) : limit + 1;
-    if (d > 0 && d < best) {
-      best = d;
-      r = names[i];
-    }
-  }
-  return r;
+  return netfw__closest(word, names, n, sizeof(*names));
 }

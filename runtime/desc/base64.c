@@ -1,11 +1,10 @@
 /* Base64 (RFC 4648 section 4: the standard alphabet, '=' padding) for the
- * JSON form of bytes fields. The reader is strict so that one payload has
+ * JSON form of bytes fields; the encoder is runtime/core's. The reader is
+ * strict so that one payload has
  * exactly one text: padding required, no whitespace or line breaks, and the
  * bits after the last byte zero. */
+#include "base64.h"
 #include "desc_internal.h"
-
-static const char alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /* The 6-bit value of c, or -1 for a character outside the alphabet. */
 static int sextet(unsigned char c) {
@@ -23,21 +22,9 @@ static int sextet(unsigned char c) {
 }
 
 void netfw__desc_b64_put(netfw__desc_buf *b, const uint8_t *s, size_t n) {
-  uint8_t *w = netfw__desc_grow(b, (n + 2) / 3 * 4);
-  if (w == NULL)
-    return;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)s[i] << 16;
-    size_t k = n - i < 3 ? n - i : 3;
-    if (k > 1)
-      v |= (uint32_t)s[i + 1] << 8;
-    if (k > 2)
-      v |= s[i + 2];
-    *w++ = (uint8_t)alphabet[v >> 18];
-    *w++ = (uint8_t)alphabet[(v >> 12) & 63];
-    *w++ = k > 1 ? (uint8_t)alphabet[(v >> 6) & 63] : '=';
-    *w++ = k > 2 ? (uint8_t)alphabet[v & 63] : '=';
-  }
+  uint8_t *w = netfw__desc_grow(b, NETFW__BASE64_LEN(n));
+  if (w != NULL)
+    netfw__base64_encode((char *)w, s, n);
 }
 
 /* Cost: O(n), one pass. */

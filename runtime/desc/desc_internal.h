@@ -45,6 +45,14 @@ typedef struct netfw__desc_ctx {
   uint64_t *min_memo; /* netfw__desc_value_min()'s, freed at the end */
 } netfw__desc_ctx;
 
+/* Starts a call on d: c zeroed, err emptied, the path at "fields". Returns
+ * 0, or NETFW_EINVAL (with err saying why) when d is NULL, args_ok is
+ * false (another argument is NULL) or d was written for another
+ * NETFW_DESC_ABI. */
+int netfw__desc_start(netfw__desc_ctx *c, const netfw_desc *d, char *err,
+                      size_t errlen, bool args_ok);
+/* Frees what a call started by netfw__desc_start holds. */
+void netfw__desc_end(netfw__desc_ctx *c);
 /* Writes "PATH: message" into the caller's err and returns rc. */
 int netfw__desc_fail(netfw__desc_ctx *c, int rc, const char *fmt, ...)
     NETFW_PRINTF(3, 4);

@@ -194,22 +194,14 @@ int netfw_desc_encode_json(const netfw_desc *d, const netfw_desc_message *m,
   json_t *root;
   int rc;
 
-  memset(&c, 0, sizeof(c));
-  c.err = err;
-  c.errlen = errlen;
-  if (err != NULL && errlen > 0)
-    err[0] = '\0';
-  if (d == NULL || m == NULL || out == NULL || (json == NULL && len > 0))
-    return netfw__desc_fail_bare(&c, NETFW_EINVAL, "NULL argument");
-  if (d->abi != NETFW_DESC_ABI)
-    return netfw__desc_fail_bare(&c, NETFW_EINVAL,
-                                 "descriptor ABI %u, this library reads %d",
-                                 (unsigned)d->abi, NETFW_DESC_ABI);
-  c.d = d;
-  c.be = d->big_endian;
-  if ((root = parse(&c, json != NULL ? json : "", len)) == NULL)
+  rc = netfw__desc_start(&c, d, err, errlen,
+                         m != NULL && out != NULL && (json != NULL || len == 0));
+  if (rc != 0)
+    return rc;
+  if ((root = parse(&c, json != NULL ? json : "", len)) == NULL) {
+    netfw__desc_end(&c);
     return NETFW_EINVAL;
-  netfw__desc_puts(&c.path, "fields");
+  }
   rc = enc_struct(&c, root, &m->body);
   json_decref(root);
   if (rc == 0 && c.out.oom)
@@ -221,7 +213,6 @@ int netfw_desc_encode_json(const netfw_desc *d, const netfw_desc_message *m,
     netfw__desc_fail_bare(&c, rc, "%s", netfw_strerror(rc));
   if (rc == 0)
     netfw_msg_set_id(out, m->id);
-  netfw__desc_buf_free(&c.out);
-  netfw__desc_buf_free(&c.path);
+  netfw__desc_end(&c);
   return rc;
 }

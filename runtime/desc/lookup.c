@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "closest.h"
 #include "desc_internal.h"
 
 /* ---- messages (the public calls) ----------------------------------------- */
@@ -222,45 +223,10 @@ const netfw_desc_const *netfw__desc_const_by_name(const netfw_desc_enum *e,
 
 /* ---- did you mean -------------------------------------------------------- */
 
-/* Levenshtein distance between a and b, or limit + 1 once it is above
- * limit (names are short: one row of at most 64 cells). */
-static size_t distance(const char *a, const char *b, size_t limit) {
-  size_t la = strlen(a), lb = strlen(b), row[65];
-  if (la > 64 || lb > 64 || (la > lb ? la - lb : lb - la) > limit)
-    return limit + 1;
-  for (size_t j = 0; j <= lb; j++)
-    row[j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    size_t diag = row[0], best;
-    row[0] = best = i;
-    for (size_t j = 1; j <= lb; j++) {
-      size_t up = row[j], sub = diag + (a[i - 1] != b[j - 1]);
-      size_t v = (up < row[j - 1] ? up : row[j - 1]) + 1;
-      row[j] = v < sub ? v : sub;
-      diag = up;
-      if (row[j] < best)
-        best = row[j];
-    }
-    if (best > limit)
-      return limit + 1;
-  }
-  return row[lb];
-}
-
-/* The same closeness as netfw-gen's suggestions: an edit distance of 1 for
- * names under 4 characters, len / 3 + 1 above. */
 const char *netfw__desc_closest_field(const netfw_desc_struct *s,
                                       const char *word) {
-  size_t len = strlen(word);
-  size_t limit = len < 4 ? 1 : len / 3 + 1, best = limit + 1;
-  const char *r = NULL;
-  for (uint32_t i = 0; i < s->nfields; i++) {
-    const char *name = s->fields[i].name;
-    size_t dist = name != NULL ? distance(word, name, limit) : limit + 1;
-    if (dist > 0 && dist < best) {
-      best = dist;
-      r = name;
-    }
-  }
-  return r;
+  if (s->nfields == 0)
+    return NULL;
+  return netfw__closest(word, &s->fields[0].name, s->nfields,
+                        sizeof(s->fields[0]));
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "desc_internal.h"
+#include "netfw/error.h"
 
 /* ---- the buffer ---------------------------------------------------------- */
 
@@ -217,4 +218,30 @@ void netfw__desc_put_f32(netfw__desc_buf *b, float v) {
     return;
   netfw__desc_real_text(x, sizeof(x), (double)v, true);
   netfw__desc_puts(b, x);
+}
+
+int netfw__desc_start(netfw__desc_ctx *c, const netfw_desc *d, char *err,
+                      size_t errlen, bool args_ok) {
+  memset(c, 0, sizeof(*c));
+  c->err = err;
+  c->errlen = errlen;
+  if (err != NULL && errlen > 0)
+    err[0] = '\0';
+  if (d == NULL || !args_ok)
+    return netfw__desc_fail_bare(c, NETFW_EINVAL, "NULL argument");
+  if (d->abi != NETFW_DESC_ABI)
+    return netfw__desc_fail_bare(c, NETFW_EINVAL,
+                                 "descriptor ABI %u, this library reads %d",
+                                 (unsigned)d->abi, NETFW_DESC_ABI);
+  c->d = d;
+  c->be = d->big_endian;
+  netfw__desc_puts(&c->path, "fields");
+  return 0;
+}
+
+void netfw__desc_end(netfw__desc_ctx *c) {
+  netfw__desc_buf_free(&c->out);
+  netfw__desc_buf_free(&c->path);
+  free(c->min_memo);
+  c->min_memo = NULL;
 }

@@ -315,24 +315,14 @@ int netfw_desc_decode_json(const netfw_desc *d, const netfw_desc_message *m,
   reader r = {payload, len, "payload"};
   int rc;
 
-  memset(&c, 0, sizeof(c));
-  c.err = err;
-  c.errlen = errlen;
-  if (err != NULL && errlen > 0)
-    err[0] = '\0';
   if (json != NULL)
     *json = NULL;
-  if (d == NULL || m == NULL || json == NULL || (payload == NULL && len > 0))
-    return netfw__desc_fail_bare(&c, NETFW_EINVAL, "NULL argument");
-  if (d->abi != NETFW_DESC_ABI)
-    return netfw__desc_fail_bare(&c, NETFW_EINVAL,
-                                 "descriptor ABI %u, this library reads %d",
-                                 (unsigned)d->abi, NETFW_DESC_ABI);
-  c.d = d;
-  c.be = d->big_endian;
+  rc = netfw__desc_start(&c, d, err, errlen,
+                         m != NULL && json != NULL && (payload != NULL || len == 0));
+  if (rc != 0)
+    return rc;
   if (r.p == NULL)
     r.p = (const uint8_t *)"";
-  netfw__desc_puts(&c.path, "fields");
   rc = dec_struct(&c, &r, &m->body, 0);
   if (rc == 0 && (c.out.oom || netfw__desc_grow(&c.out, 1) == NULL))
     rc = netfw__desc_fail_bare(&c, NETFW_ENOMEM, "out of memory");
@@ -341,8 +331,6 @@ int netfw_desc_decode_json(const netfw_desc *d, const netfw_desc_message *m,
     *json = (char *)c.out.p;
     c.out.p = NULL;
   }
-  netfw__desc_buf_free(&c.out);
-  netfw__desc_buf_free(&c.path);
-  free(c.min_memo);
+  netfw__desc_end(&c);
   return rc;
 }

@@ -46,7 +46,7 @@ expect 2 "missing output dir" "$GEN" -o "$WORK/no/such/dir" "$FS"
 expect 2 "--force without --stubs" "$GEN" --force -o "$WORK/a" "$FS"
 expect 2 "--lang without a value" "$GEN" "$FS" --lang
 expect 2 "unknown --lang" "$GEN" --lang cobol -o "$WORK/a" "$FS"
-grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c, python)$" "$WORK/err" \
+grep -q "^netfw-gen: unknown language 'cobol' for --lang (known: c, python, wireshark)$" "$WORK/err" \
   || fail "unknown --lang message: $(cat "$WORK/err")"
 [ -z "$(ls "$WORK/a")" ] || fail "files written for an unknown --lang"
 "$GEN" --help | grep -q "^  --lang LANG" || fail "--help does not describe --lang"

@@ -1,0 +1,186 @@
+/* netfw-call MESSAGE 'JSON': the connection (plaintext or TLS), one
+ * request, and the replies printed until enough came or none comes within
+ * --timeout. */
+#include <stdio.h>
+#include <string.h>
+
+#include "call.h"
+#include "netfw/error.h"
+#include "netfw/tls.h"
+
+/* How long closing may wait for the server to close its side. */
+#define CLOSE_TIMEOUT_MS 1000
+
+const char *call_peer(const call_opts *o, char *buf, size_t n) {
+  if (strchr(o->ip, ':') != NULL)
+    snprintf(buf, n, "[%s]:%ld", o->ip, o->port);
+  else
+    snprintf(buf, n, "%s:%ld", o->ip, o->port);
+  return buf;
+}
+
+/* Prints "netfw-call: HOST:PORT: <what>[: <netfw_client_error>]". */
+static void peer_fail(const call_opts *o, const netfw_client *c,
+                      const char *what) {
+  const char *why = c != NULL ? netfw_client_error(c) : "";
+  char peer[300];
+
+  call_peer(o, peer, sizeof(peer));
+  if (why != NULL && why[0] != '\0')
+    fprintf(stderr, "netfw-call: %s: %s: %s\n", peer, what, why);
+  else
+    fprintf(stderr, "netfw-call: %s: %s\n", peer, what);
+}
+
+/* Turns TLS on for c from the --tls* options. Returns 0, or -1 after a
+ * message. */
+static int set_tls(netfw_client *c, const call_opts *o) {
+  netfw_tls_config t;
+  int err;
+
+  netfw_tls_config_init(&t);
+  t.cert_file = o->tls_cert;
+  t.key_file = o->tls_key;
+  t.ca_file = o->tls_ca;
+  t.server_name = o->tls_server_name;
+  err = netfw_client_set_tls(c, &t);
+  if (err == 0)
+    return 0;
+  if (netfw_client_error(c)[0] != '\0')
+    fprintf(stderr, "netfw-call: TLS: %s\n", netfw_client_error(c));
+  else
+    fprintf(stderr, "netfw-call: TLS: %s\n", netfw_strerror(err));
+  return -1;
+}
+
+netfw_client *call_connect(const call_opts *o, int *status) {
+  netfw_client *c = netfw_client_new();
+  int err;
+
+  *status = CALL_FAIL;
+  if (c == NULL) {
+    fprintf(stderr, "netfw-call: out of memory\n");
+    return NULL;
+  }
+  netfw_client_set_connect_timeout(c, (int)o->timeout_ms);
+  if (o->tls && set_tls(c, o) != 0) {
+    *status = CALL_USAGE;
+    goto failed;
+  }
+  err = netfw_client_connect(c, o->ip, (uint16_t)o->port);
+  if (err != 0) {
+    peer_fail(o, c, netfw_strerror(err));
+    goto failed;
+  }
+  return c;
+failed:
+  netfw_client_free(c);
+  return NULL;
+}
+
+void call_close(netfw_client *c) {
+  if (c == NULL)
+    return;
+  netfw_client_shutdown(c, CLOSE_TIMEOUT_MS);
+  netfw_client_free(c);
+}
+
+call_wait call_wait_reply(const call_opts *o, const call_schema *s,
+                          netfw_client *c, int timeout_ms, bool *bad,
+                          uint16_t *id) {
+  netfw_msg *m = NULL;
+  int err = netfw_client_recv(c, &m, timeout_ms);
+
+  if (err == 0) {
+    if (id != NULL)
+      *id = netfw_msg_id(m);
+    *bad = !out_reply(s->desc, m);
+    netfw_msg_free(m);
+    return CALL_GOT_REPLY;
+  }
+  if (err == NETFW_ETIMEDOUT)
+    return CALL_QUIET;
+  peer_fail(o, c, netfw_strerror(err));
+  return CALL_LOST;
+}
+
+/* Prints why the replies stopped short: got of want within timeout. */
+static void too_few(const call_opts *o, long got) {
+  char peer[300];
+
+  call_peer(o, peer, sizeof(peer));
+  if (got == 0)
+    fprintf(stderr, "netfw-call: %s: no reply within %ld ms\n", peer,
+            o->timeout_ms);
+  else
+    fprintf(stderr,
+            "netfw-call: %s: %ld of %ld replies, then none within %ld ms\n",
+            peer, got, o->count, o->timeout_ms);
+}
+
+/* Whether a message with wire id `id` answers request m: any message
+ * does, unless m names its replies (`returns`, docs/netproto.md section
+ * 11); then only those do, and the others are pushes. */
+static bool answers(const netfw_desc *d, const netfw_desc_message *m,
+                    uint16_t id) {
+  if (m->nreturns == 0)
+    return true;
+  for (uint32_t i = 0; i < m->nreturns; i++)
+    if (d->messages[m->returns[i]].id == id)
+      return true;
+  return false;
+}
+
+/* Prints what comes on c: o->count replies to request m, or (count 0)
+ * everything until nothing comes within the timeout. Returns the exit
+ * status. */
+static int replies(const call_opts *o, const call_schema *s,
+                   const netfw_desc_message *m, netfw_client *c) {
+  long got = 0;
+  bool any_bad = false;
+
+  while (o->count == 0 || got < o->count) {
+    bool bad = false;
+    uint16_t id = 0;
+    call_wait w = call_wait_reply(o, s, c, (int)o->timeout_ms, &bad, &id);
+    if (w == CALL_LOST)
+      return CALL_FAIL;
+    if (w == CALL_QUIET) {
+      if (o->count == 0)
+        break;
+      too_few(o, got);
+      return CALL_FAIL;
+    }
+    got += answers(s->desc, m, id);
+    any_bad |= bad;
+  }
+  return any_bad ? CALL_FAIL : CALL_OK;
+}
+
+int call_run(const call_opts *o, const call_schema *s) {
+  const netfw_desc_message *m = call_find_message(s, o->message, "");
+  netfw_client *c;
+  netfw_msg req;
+  int status, err;
+
+  if (m == NULL)
+    return CALL_USAGE;
+  netfw_msg_init(&req, m->id);
+  status = call_encode(s, m, o->json, strlen(o->json), &req, "");
+  if (status != 0)
+    goto done;
+  c = call_connect(o, &status);
+  if (c == NULL)
+    goto done;
+  err = netfw_client_send(c, &req);
+  if (err != 0) {
+    peer_fail(o, c, netfw_strerror(err));
+    status = CALL_FAIL;
+  } else {
+    status = replies(o, s, m, c);
+  }
+  call_close(c);
+done:
+  netfw_msg_release(&req);
+  return status;
+}

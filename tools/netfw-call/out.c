@@ -1,0 +1,109 @@
+/* The reply lines on stdout: one compact JSON object per reply, keys in
+ * the order message, id, fields (or error, payload). The fields object is
+ * the reflective codec's text, inserted as it is (re-parsing it would
+ * re-round its floats); jansson writes the strings around it. */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base64.h" /* runtime/core (netfw-call links the static runtime) */
+#include "call.h"
+#include "front/util.h"
+#include "netfw/error.h"
+
+int64_t call_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Appends s as a JSON string (escaped by jansson; bytes that are not
+ * UTF-8 become '?'). */
+static void put_string(gen_buf *b, const char *s) {
+  json_t *j = json_string(s);
+  char *text;
+
+  if (j == NULL) {
+    char *copy = strdup(s);
+    if (copy == NULL)
+      return;
+    for (char *p = copy; *p; p++)
+      if ((unsigned char)*p >= 0x80)
+        *p = '?';
+    j = json_string(copy);
+    free(copy);
+  }
+  text = j != NULL ? json_dumps(j, JSON_ENCODE_ANY | JSON_COMPACT) : NULL;
+  gen_buf_puts(b, text != NULL ? text : "\"\"");
+  free(text);
+  json_decref(j);
+}
+
+/* Appends data[0..len) in standard base64 with padding. */
+static void put_base64(gen_buf *b, const uint8_t *data, size_t len) {
+  char *text = malloc(NETFW__BASE64_LEN(len) + 1);
+  if (text == NULL)
+    return;
+  netfw__base64_encode(text, data, len);
+  gen_buf_append(b, text, NETFW__BASE64_LEN(len));
+  free(text);
+}
+
+/* Writes line b and a newline to stdout and flushes; false if it fails. */
+static bool put_line(gen_buf *b) {
+  bool ok;
+  gen_buf_puts(b, "\n");
+  ok = fwrite(b->data, 1, b->len, stdout) == b->len && fflush(stdout) == 0;
+  gen_buf_free(b);
+  return ok;
+}
+
+/* The error line of a reply: message null (unknown id) or its name. */
+static void error_line(gen_buf *b, const netfw_desc_message *dm,
+                       const netfw_msg *m, const char *why) {
+  gen_buf_puts(b, "{\"message\":");
+  if (dm != NULL)
+    put_string(b, dm->body.name);
+  else
+    gen_buf_puts(b, "null");
+  gen_buf_printf(b, ",\"id\":%u,\"error\":", (unsigned)netfw_msg_id(m));
+  put_string(b, why);
+  gen_buf_puts(b, ",\"payload\":\"");
+  put_base64(b, netfw_msg_payload(m), netfw_msg_size(m));
+  gen_buf_puts(b, "\"}");
+}
+
+bool out_reply(const netfw_desc *d, const netfw_msg *m) {
+  uint16_t id = netfw_msg_id(m);
+  const netfw_desc_message *dm = netfw_desc_message_by_id(d, id);
+  gen_buf b = {0};
+  char err[512], why[600];
+  char *fields = NULL;
+  static const uint8_t none[1];
+  const uint8_t *p = netfw_msg_size(m) > 0 ? netfw_msg_payload(m) : none;
+  int rc;
+
+  if (dm == NULL) {
+    snprintf(why, sizeof(why), "unknown message id %u", (unsigned)id);
+    error_line(&b, NULL, m, why);
+    put_line(&b);
+    return false;
+  }
+  err[0] = '\0';
+  rc = netfw_desc_decode_json(d, dm, p, netfw_msg_size(m), &fields, err,
+                              sizeof(err));
+  if (rc != 0) {
+    snprintf(why, sizeof(why), "%s", err[0] ? err : netfw_strerror(rc));
+    error_line(&b, dm, m, why);
+    free(fields);
+    put_line(&b);
+    return false;
+  }
+  gen_buf_puts(&b, "{\"message\":");
+  put_string(&b, dm->body.name);
+  gen_buf_printf(&b, ",\"id\":%u,\"fields\":%s}", (unsigned)id, fields);
+  free(fields);
+  return put_line(&b);
+}
