@@ -32,7 +32,8 @@ const netfw_desc_message *agree_harness_pick(const agree_schema *s,
   return netfw_desc_message_by_name(s->desc, s->types[first % s->ntypes]);
 }
 
-/* Whether field f reaches an evolving struct (ev says which are). */
+/* Whether field f is a [since] field or holds an evolving struct (ev
+ * says which structs are). */
 static bool field_evolves(const netfw_desc_field *f, const bool *ev) {
   return f->since != 0 || (f->kind == NETFW_DESC_STRUCT && ev[f->type]);
 }
