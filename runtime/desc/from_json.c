@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "desc_internal.h"
+#include "netfw/codec.h"
 #include "netfw/error.h"
 
 static int enc_struct(netfw__desc_ctx *c, const json_t *v,
-                      const netfw_desc_struct *s);
+                      const netfw_desc_struct *s, int depth);
 
 /* The field of s named key, or NULL. */
 static const netfw_desc_field *field_named(const netfw_desc_struct *s,
@@ -44,20 +45,20 @@ static int check_keys(netfw__desc_ctx *c, const json_t *v,
   return 0;
 }
 
-/* One value of f (an element of an array). */
+/* One value of f (an element of an array), in a struct at depth. */
 static int enc_value(netfw__desc_ctx *c, const json_t *v,
-                     const netfw_desc_field *f) {
+                     const netfw_desc_field *f, int depth) {
   if (f->kind == NETFW_DESC_STRUCT)
-    return enc_struct(c, v, netfw__desc_struct_of(c->d, f));
+    return enc_struct(c, v, netfw__desc_struct_of(c->d, f), depth + 1);
   return netfw__desc_enc_scalar(c, v, f);
 }
 
 /* The elements of JSON array v, each as a value of f. */
 static int enc_elements(netfw__desc_ctx *c, const json_t *v,
-                        const netfw_desc_field *f) {
+                        const netfw_desc_field *f, int depth) {
   for (size_t i = 0; i < json_array_size(v); i++) {
     size_t mark = netfw__desc_path_index(c, i);
-    int rc = enc_value(c, json_array_get(v, i), f);
+    int rc = enc_value(c, json_array_get(v, i), f, depth);
     if (rc != 0)
       return rc;
     netfw__desc_path_pop(c, mark);
@@ -68,7 +69,7 @@ static int enc_elements(netfw__desc_ctx *c, const json_t *v,
 /* A repeated field: the count (NETFW_E2BIG above what its prefix can
  * say), then the elements. */
 static int enc_repeated(netfw__desc_ctx *c, const json_t *v,
-                        const netfw_desc_field *f) {
+                        const netfw_desc_field *f, int depth) {
   uint64_t max = f->count_prefix >= 4
                      ? UINT32_MAX
                      : ((uint64_t)1 << (8 * f->count_prefix)) - 1;
@@ -82,7 +83,7 @@ static int enc_repeated(netfw__desc_ctx *c, const json_t *v,
                             json_array_size(v), f->count_prefix, max);
   if ((w = netfw__desc_grow(&c->out, f->count_prefix)) != NULL)
     netfw__desc_set(w, f->count_prefix, json_array_size(v), c->be);
-  return enc_elements(c, v, f);
+  return enc_elements(c, v, f, depth);
 }
 
 /* The bytes of a [since] field that the input leaves out: its default. */
@@ -97,10 +98,10 @@ static int enc_default(netfw__desc_ctx *c, const netfw_desc_field *f) {
   return 0;
 }
 
-/* Field f from v, its value in the object (NULL when the key is not
- * there). */
+/* Field f of a struct at depth from v, its value in the object (NULL when
+ * the key is not there). */
 static int enc_field(netfw__desc_ctx *c, const json_t *v,
-                     const netfw_desc_field *f) {
+                     const netfw_desc_field *f, int depth) {
   const char *bad = netfw__desc_field_check(c->d, f);
   if (bad != NULL)
     return netfw__desc_fail(c, NETFW_EINVAL, "descriptor: %s", bad);
@@ -112,9 +113,9 @@ static int enc_field(netfw__desc_ctx *c, const json_t *v,
   switch (f->mode) {
   case NETFW_DESC_OPTIONAL:
     netfw__desc_put(&c->out, v == NULL || json_is_null(v) ? "\0" : "\1", 1);
-    return v == NULL || json_is_null(v) ? 0 : enc_value(c, v, f);
+    return v == NULL || json_is_null(v) ? 0 : enc_value(c, v, f, depth);
   case NETFW_DESC_REPEATED:
-    return enc_repeated(c, v, f);
+    return enc_repeated(c, v, f, depth);
   case NETFW_DESC_ARRAY:
     if (!json_is_array(v) || json_array_size(v) != f->array_len) {
       if (json_is_array(v))
@@ -126,9 +127,9 @@ static int enc_field(netfw__desc_ctx *c, const json_t *v,
                               "expected an array of %" PRIu32 " elements",
                               f->array_len);
     }
-    return enc_elements(c, v, f);
+    return enc_elements(c, v, f, depth);
   default:
-    return enc_value(c, v, f);
+    return enc_value(c, v, f, depth);
   }
 }
 
@@ -150,15 +151,21 @@ static int close_window(netfw__desc_ctx *c, const netfw_desc_struct *s,
   return 0;
 }
 
-/* A struct (or a message's body) from JSON object v: unknown keys refused,
- * then each field in schema order; an extensible struct's fields after
- * their length. */
+/* A struct (or a message's body, depth 0) from JSON object v: unknown
+ * keys refused, then each field in schema order; an extensible struct's
+ * fields after their length. Recursive structs nested deeper than the
+ * decoders accept are refused, as a decoder would refuse the bytes. */
 static int enc_struct(netfw__desc_ctx *c, const json_t *v,
-                      const netfw_desc_struct *s) {
+                      const netfw_desc_struct *s, int depth) {
   size_t mark = c->out.len;
   int rc;
   if (!json_is_object(v))
     return netfw__desc_fail(c, NETFW_EINVAL, "expected an object");
+  if (depth > NETFW_MAX_DECODE_DEPTH && netfw__desc_may_recurse(s))
+    return netfw__desc_fail(c, NETFW_EINVAL,
+                            "structs nest deeper than %d (NETFW_MAX_DECODE_"
+                            "DEPTH): no decoder would accept the message",
+                            NETFW_MAX_DECODE_DEPTH);
   if ((rc = check_keys(c, v, s)) != 0)
     return rc;
   if (s->ext_prefix != 0)
@@ -167,7 +174,7 @@ static int enc_struct(netfw__desc_ctx *c, const json_t *v,
     const netfw_desc_field *f = &s->fields[i];
     const char *name = f->name != NULL ? f->name : "?";
     size_t pm = netfw__desc_path_field(c, name);
-    if ((rc = enc_field(c, json_object_get(v, name), f)) != 0)
+    if ((rc = enc_field(c, json_object_get(v, name), f, depth)) != 0)
       return rc;
     netfw__desc_path_pop(c, pm);
   }
@@ -202,7 +209,7 @@ int netfw_desc_encode_json(const netfw_desc *d, const netfw_desc_message *m,
     netfw__desc_end(&c);
     return NETFW_EINVAL;
   }
-  rc = enc_struct(&c, root, &m->body);
+  rc = enc_struct(&c, root, &m->body, 0);
   json_decref(root);
   if (rc == 0 && c.out.oom)
     rc = netfw__desc_fail_bare(&c, NETFW_ENOMEM, "out of memory");

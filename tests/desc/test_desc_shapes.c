@@ -213,6 +213,21 @@ static void test_desc_nested_paths(void **state) {
              "can hold (2 or more bytes each)");
 }
 
+/* Nest's JSON with a tree of `levels` Nodes, each the only kid of the one
+ * above (malloc'd). */
+static char *nest_json(size_t levels) {
+  size_t cap = 64 + levels * 24, n = 0;
+  char *j = malloc(cap);
+  assert_non_null(j);
+  n += (size_t)snprintf(j + n, cap - n, "{\"p\":{\"x\":1,\"y\":2},\"tree\":");
+  for (size_t i = 0; i < levels; i++)
+    n += (size_t)snprintf(j + n, cap - n, "{\"v\":%zu,\"kids\":[", i % 256);
+  for (size_t i = 0; i < levels; i++)
+    n += (size_t)snprintf(j + n, cap - n, "]}");
+  snprintf(j + n, cap - n, "}");
+  return j;
+}
+
 /* Node nests once per level: 128 levels under the message decode, 129 do
  * not (the generated decoders' NETFW_MAX_DECODE_DEPTH, checked in
  * test_desc_proto against them). */
@@ -220,6 +235,8 @@ static void test_desc_depth_limit(void **state) {
   static uint8_t p[8 + 2 * 200];
   static char err[4096];
   const char *tail = ": structs nest deeper than 128 (NETFW_MAX_DECODE_DEPTH)";
+  const char *enc_tail = "): no decoder would accept the message";
+  netfw_msg out;
   char *json;
   (void)state;
   for (size_t levels = 127; levels <= 130; levels++) {
@@ -234,6 +251,15 @@ static void test_desc_depth_limit(void **state) {
     if (levels <= 128) {
       assert_int_equal(rc, 0);
       free(json);
+      json = nest_json(levels); /* and the encoder writes it */
+      netfw_msg_init(&out, 0);
+      assert_int_equal(netfw_desc_encode_json(&sd, dk_msg(&sd, "Nest"), json,
+                                              strlen(json), &out, err,
+                                              sizeof(err)),
+                       0);
+      assert_int_equal(netfw_msg_size(&out), 8 + 2 * levels);
+      netfw_msg_release(&out);
+      free(json);
       continue;
     }
     assert_int_equal(rc, NETFW_EPROTO);
@@ -241,6 +267,17 @@ static void test_desc_depth_limit(void **state) {
     assert_string_equal(err + strlen(err) - strlen(tail), tail);
     assert_int_equal(strlen(err), strlen("fields.tree") + 128 * 8 +
                                       strlen(tail));
+    /* the encoder refuses what no decoder would accept */
+    json = nest_json(levels);
+    netfw_msg_init(&out, 0);
+    assert_int_equal(netfw_desc_encode_json(&sd, dk_msg(&sd, "Nest"), json,
+                                            strlen(json), &out, err,
+                                            sizeof(err)),
+                     NETFW_EINVAL);
+    assert_int_equal(netfw_msg_size(&out), 0);
+    netfw_msg_release(&out);
+    free(json);
+    assert_string_equal(err + strlen(err) - strlen(enc_tail), enc_tail);
   }
 }
 
