@@ -47,8 +47,8 @@ static const char usage[] =
     "                  also write a libFuzzer harness for the decoders\n"
     "  --descriptor FILE\n"
     "                  write the schema as data, a JSON document, to FILE\n"
-    "                  (docs/descriptor.md; without -o, only FILE is "
-    "written)\n"
+    "                  (- for standard output; docs/descriptor.md; without\n"
+    "                  -o, only FILE is written)\n"
     "  --check-compat OLD NEW\n"
     "                  generate nothing: check that peers built from schema "
     "NEW\n"
@@ -404,6 +404,21 @@ static int write_depfile(const options *o, char *const *paths) {
   return rc;
 }
 
+/* --descriptor FILE, or standard output for "-"; 0 or -1 after a
+ * message. */
+static int write_descriptor(const options *o, const gen_result *r) {
+  if (strcmp(o->descriptor, "-") != 0)
+    return write_file(o->descriptor, r->descriptor.data, r->descriptor.len);
+  if (fwrite(r->descriptor.data, 1, r->descriptor.len, stdout) !=
+          r->descriptor.len ||
+      fflush(stdout) != 0) {
+    fprintf(stderr, "netfw-gen: cannot write the descriptor to standard "
+                    "output: %s\n", strerror(errno));
+    return -1;
+  }
+  return 0;
+}
+
 /* Writes every output of r; 0 or -1 after a message. */
 static int write_outputs(const options *o, const gen_result *r) {
   char *paths[GEN_MAX_FILES] = {NULL};
@@ -425,8 +440,7 @@ static int write_outputs(const options *o, const gen_result *r) {
     goto done;
   if (o->fuzz != NULL && write_file(o->fuzz, r->fuzz.data, r->fuzz.len) != 0)
     goto done;
-  if (o->descriptor != NULL &&
-      write_file(o->descriptor, r->descriptor.data, r->descriptor.len) != 0)
+  if (o->descriptor != NULL && write_descriptor(o, r) != 0)
     goto done;
   if (o->depfile != NULL && write_depfile(o, paths) != 0)
     goto done;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "base64.h" /* runtime/core: plain C, compiled in */
+#include "real.h"
 #include "desc.h"
 
 static const char *const kind_name[] = {
@@ -24,7 +25,8 @@ static const char *const dir_name[] = {[NETFW_DESC_BOTH] = "both",
                                        [NETFW_DESC_TO_SERVER] = "server",
                                        [NETFW_DESC_TO_CLIENT] = "client"};
 
-/* s[0..n) as a JSON string (control bytes as \u00XX; the rest as is, since
+/* s[0..n) as a JSON string (\n, \t, \r, other control bytes as \u00XX; the
+ * rest as is, since
  * names, docs and checked string literals are UTF-8). */
 static void put_str(gen_buf *b, const char *s, size_t n) {
   gen_buf_puts(b, "\"");
@@ -32,6 +34,12 @@ static void put_str(gen_buf *b, const char *s, size_t n) {
     unsigned char c = (unsigned char)s[i];
     if (c == '"' || c == '\\')
       gen_buf_printf(b, "\\%c", c);
+    else if (c == '\n')
+      gen_buf_puts(b, "\\n");
+    else if (c == '\t')
+      gen_buf_puts(b, "\\t");
+    else if (c == '\r')
+      gen_buf_puts(b, "\\r");
     else if (c < 0x20 || c == 0x7f)
       gen_buf_printf(b, "\\u%04x", c);
     else
@@ -132,7 +140,9 @@ static void put_value(gen_buf *b, const netfw_desc *d, const netfw_desc_field *f
     } else {
       memcpy(&x, &bits, sizeof(x));
     }
-    gen_buf_printf(b, f->kind == NETFW_DESC_F32 ? "%.9g" : "%.17g", x);
+    char text[48];
+    netfw__real_text(text, sizeof(text), x, f->kind == NETFW_DESC_F32);
+    gen_buf_puts(b, text);
   } else {
     put_int(b, f->kind >= NETFW_DESC_I8, take(r, size[f->kind]), size[f->kind]);
   }

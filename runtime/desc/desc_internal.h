@@ -74,10 +74,6 @@ static inline void netfw__desc_path_pop(netfw__desc_ctx *c, size_t mark) {
 void netfw__desc_put_jstr(netfw__desc_buf *b, const char *s, size_t n);
 /* An integer: a JSON number when |v| <= 2^53, else a decimal string. */
 void netfw__desc_put_int(netfw__desc_buf *b, bool negative, uint64_t mag);
-/* The shortest text (at most 32 bytes) of finite v that reads back to the
- * same double (f32: through a double to the same float), as a JSON
- * number: '.' whatever the locale, ".0" after an integral value. */
-void netfw__desc_real_text(char *x, size_t cap, double v, bool f32);
 /* A double as the shortest JSON number that reads back to the same bits;
  * NaN and the infinities as the strings "NaN", "Infinity", "-Infinity". */
 void netfw__desc_put_f64(netfw__desc_buf *b, double v);

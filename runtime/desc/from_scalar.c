@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "desc_internal.h"
+#include "real.h"
 #include "netfw/codec.h"
 #include "netfw/error.h"
 
@@ -119,7 +120,7 @@ static int enc_float(netfw__desc_ctx *c, const json_t *v, bool f32) {
     float f = json_is_integer(v) ? (float)json_integer_value(v) : (float)0;
     if (json_is_real(v) && fabs(d) >= F32_OVERFLOW) {
       char x[48];
-      netfw__desc_real_text(x, sizeof(x), d, false);
+      netfw__real_text(x, sizeof(x), d, false);
       return netfw__desc_fail(c, NETFW_EINVAL,
                               "%s is beyond the f32 range "
                               "(-3.4028235e+38 to 3.4028235e+38)",

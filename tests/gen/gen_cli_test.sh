@@ -164,6 +164,8 @@ grep -q '^  "protocol": "file_storage",$' "$WORK/desc/fs.json" \
 [ "$(cd "$WORK/desc2" && ls | tr '\n' ' ')" = "file_storage.netfw.c file_storage.netfw.h fs.json " ] \
   && ok "--descriptor with -o" || fail "--descriptor with -o wrote: $(ls "$WORK/desc2")"
 expect 2 "--descriptor without a value" "$GEN" "$FS" --descriptor
+"$GEN" --descriptor - "$FS" 2>"$WORK/err" | grep -q '^  "protocol": "file_storage",$' \
+  && ok "--descriptor - (standard output)" || fail "--descriptor -: $(cat "$WORK/err")"
 "$GEN" --help | grep -q "^  --descriptor FILE" || fail "--help does not describe --descriptor"
 
 # --stubs never overwrites the user's handlers without --force

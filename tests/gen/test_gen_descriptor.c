@@ -317,6 +317,35 @@ static void descriptor_json(void **state) {
   json_decref(doc);
 }
 
+/* The --descriptor text of schema src (compiled in memory). */
+static char *descriptor_text(const char *src) {
+  gen_result r;
+  char *text;
+  assert_int_equal(gen_compile(&r, "t.netproto", src, strlen(src)), 0);
+  text = strdup(r.descriptor.data);
+  gen_result_free(&r);
+  return text;
+}
+
+/* Defaults print as the JSON codec prints values: the shortest text that
+ * reads back, ".0" on an integral real; docs escape a newline as \n. */
+static void descriptor_json_floats(void **state) {
+  char *t = descriptor_text(
+      "protocol p;\noption version = 2;\n/// two\n/// lines\n"
+      "message M = 1 { u8 a; f64 x = 0.1 [since 2]; f64 y = 2 [since 2]; "
+      "f32 z = 0.3 [since 2]; f64 w = -0.0 [since 2]; }\n");
+  (void)state;
+  assert_non_null(strstr(t, "\"name\": \"x\", \"kind\": \"f64\", \"type\": "
+                            "\"f64\", \"mode\": \"plain\", \"since\": 2, "
+                            "\"default\": 0.1, \"default_wire\": "
+                            "\"9a9999999999b93f\""));
+  assert_non_null(strstr(t, "\"default\": 2.0, "));
+  assert_non_null(strstr(t, "\"default\": 0.3, "));
+  assert_non_null(strstr(t, "\"default\": -0.0, "));
+  assert_non_null(strstr(t, "\"doc\": \"two\\nlines\""));
+  free(t);
+}
+
 static void descriptor_json_calls(void **state) {
   json_t *doc = descriptor_of("tests/gen/calls.netproto"), *m;
   (void)state;
@@ -340,6 +369,7 @@ int main(void) {
       cmocka_unit_test(requests_and_replies),
       cmocka_unit_test(descriptor_json),
       cmocka_unit_test(descriptor_json_calls),
+      cmocka_unit_test(descriptor_json_floats),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
