@@ -7,8 +7,9 @@
 #include <stddef.h>
 
 /* Among n names, the one closest to word by edit distance if close enough
- * to be a likely typo (a distance of 1 for words under 4 characters, else
- * up to len / 3 + 1; not word itself), or NULL. The i-th name is the
+ * to be a likely typo (a name differing only in letter case first, then a
+ * distance of 1 for words under 4 characters, else up to len / 3 + 1; not
+ * word itself), or NULL. The i-th name is the
  * `const char *` at byte offset i * stride from names (stride
  * sizeof(char *) for an array of names; the size of a struct for a name
  * member of an array of structs); NULL names are skipped. */

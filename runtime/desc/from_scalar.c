@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "closest.h"
 #include "desc_internal.h"
 #include "real.h"
 #include "netfw/codec.h"
@@ -193,6 +194,29 @@ static int enc_bytes(netfw__desc_ctx *c, const json_t *v,
 
 /* ---- enums --------------------------------------------------------------- */
 
+/* Refuses s, not a constant of e: with the likely constant, or the hint
+ * that a number goes without quotes. */
+static int unknown_const(netfw__desc_ctx *c, const netfw_desc_enum *e,
+                         const char *s) {
+  const char *en = e->name != NULL ? e->name : "?";
+  const char *near =
+      e->nconsts > 0 ? netfw__closest(s, &e->consts[0].name, e->nconsts,
+                                      sizeof(e->consts[0]))
+                     : NULL;
+  if (near != NULL)
+    return netfw__desc_fail(c, NETFW_EINVAL,
+                            "unknown constant '%s' of enum %s (did you mean "
+                            "'%s'?)",
+                            s, en, near);
+  if (s[0] != '\0' && strspn(s, "0123456789") == strlen(s))
+    return netfw__desc_fail(c, NETFW_EINVAL,
+                            "unknown constant '%s' of enum %s (a number goes "
+                            "without quotes)",
+                            s, en);
+  return netfw__desc_fail(c, NETFW_EINVAL, "unknown constant '%s' of enum %s",
+                          s, en);
+}
+
 /* An enum: a constant's name, or a number (a closed enum's must be
  * listed). */
 static int enc_enum(netfw__desc_ctx *c, const json_t *v,
@@ -206,8 +230,7 @@ static int enc_enum(netfw__desc_ctx *c, const json_t *v,
     k = strlen(s) == json_string_length(v) ? netfw__desc_const_by_name(e, s)
                                            : NULL;
     if (k == NULL)
-      return netfw__desc_fail(c, NETFW_EINVAL,
-                              "unknown constant '%s' of enum %s", s, en);
+      return unknown_const(c, e, s);
     put_num(c, e->size, k->value);
     return 0;
   }

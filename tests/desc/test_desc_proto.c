@@ -383,7 +383,8 @@ static void test_desc_proto_error_paths(void **state) {
              NETFW_EINVAL,
              "fields.files[0].sise: unknown field (did you mean 'size'?)");
   dk_enc_err(FS, "Ack", "{\"rc\":\"OKK\"}", NETFW_EINVAL,
-             "fields.rc: unknown constant 'OKK' of enum Rc");
+             "fields.rc: unknown constant 'OKK' of enum Rc (did you mean "
+             "'OK'?)");
   dk_enc_err(FS, "Add", "{\"filename\":\"a.txt\"}", NETFW_EINVAL,
              "fields.file: missing");
   dk_enc_err(FS, "Add", "{\"filename\":\"a.txt\",\"file\":\"AQI\"}",

@@ -425,9 +425,17 @@ static void test_desc_enum_closed(void **state) {
   dk_enc_err(&le, "Rc", "{\"v\":5}", NETFW_EINVAL,
              "fields.v: value 5 is not a constant of enum Rc");
   dk_enc_err(&le, "Rc", "{\"v\":\"OKK\"}", NETFW_EINVAL,
-             "fields.v: unknown constant 'OKK' of enum Rc");
+             "fields.v: unknown constant 'OKK' of enum Rc (did you mean "
+             "'OK'?)");
   dk_enc_err(&le, "Rc", "{\"v\":\"ok\"}", NETFW_EINVAL,
-             "fields.v: unknown constant 'ok' of enum Rc");
+             "fields.v: unknown constant 'ok' of enum Rc (did you mean "
+             "'OK'?)");
+  dk_enc_err(&le, "Rc", "{\"v\":\"bAd\"}", NETFW_EINVAL,
+             "fields.v: unknown constant 'bAd' of enum Rc (did you mean "
+             "'BAD'?)");
+  dk_enc_err(&le, "Rc", "{\"v\":\"7\"}", NETFW_EINVAL,
+             "fields.v: unknown constant '7' of enum Rc (a number goes "
+             "without quotes)");
   dk_enc_err(&le, "Rc", "{\"v\":\"OK\\u0000\"}", NETFW_EINVAL,
              "fields.v: unknown constant 'OK' of enum Rc");
   dk_enc_err(&le, "Rc", "{\"v\":256}", NETFW_EINVAL,
