@@ -159,7 +159,8 @@ static void protofield(ws_out *o, const gen_type *t, const char *abbr,
   gen_buf_free(&lit);
 }
 
-/* The description of field f: its schema type, then its doc comment. */
+/* The description of field f, on one line: its schema type, then its doc
+ * comment. */
 static const char *describe(ws_out *o, const gen_field *f, const char *what) {
   gen_buf t = {0};
   gen_buf_puts(&t, ws_type_text(o->pool, f));
@@ -167,6 +168,9 @@ static const char *describe(ws_out *o, const gen_field *f, const char *what) {
     gen_buf_printf(&t, ": %s", what);
   if (f->doc != NULL)
     gen_buf_printf(&t, ". %s", f->doc);
+  for (size_t i = 0; i < t.len; i++) /* one line: -G fields is a table */
+    if (t.data[i] == '\n')
+      t.data[i] = ' ';
   const char *s = gen_pool_strndup(o->pool, t.data, t.len);
   gen_buf_free(&t);
   return s;
