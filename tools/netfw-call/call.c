@@ -43,6 +43,7 @@ static int set_tls(netfw_client *c, const call_opts *o) {
   t.key_file = o->tls_key;
   t.ca_file = o->tls_ca;
   t.server_name = o->tls_server_name;
+  t.handshake_timeout_ms = (int)o->timeout_ms;
   err = netfw_client_set_tls(c, &t);
   if (err == 0)
     return 0;
