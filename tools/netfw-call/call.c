@@ -133,17 +133,21 @@ static bool answers(const netfw_desc *d, const netfw_desc_message *m,
 }
 
 /* Prints what comes on c: o->count replies to request m, or (count 0)
- * everything until nothing comes within the timeout. Returns the exit
- * status. */
+ * everything until no reply came within the timeout. Only a reply moves
+ * the deadline: pushes are printed but cannot keep netfw-call waiting.
+ * Returns the exit status. */
 static int replies(const call_opts *o, const call_schema *s,
                    const netfw_desc_message *m, netfw_client *c) {
   long got = 0;
   bool any_bad = false;
+  int64_t deadline = call_now_ms() + o->timeout_ms;
 
   while (o->count == 0 || got < o->count) {
     bool bad = false;
     uint16_t id = 0;
-    call_wait w = call_wait_reply(o, s, c, (int)o->timeout_ms, &bad, &id);
+    int64_t left = deadline - call_now_ms();
+    call_wait w = left <= 0 ? CALL_QUIET
+                            : call_wait_reply(o, s, c, (int)left, &bad, &id);
     if (w == CALL_LOST)
       return CALL_FAIL;
     if (w == CALL_QUIET) {
@@ -152,7 +156,10 @@ static int replies(const call_opts *o, const call_schema *s,
       too_few(o, got);
       return CALL_FAIL;
     }
-    got += answers(s->desc, m, id);
+    if (answers(s->desc, m, id)) {
+      got++;
+      deadline = call_now_ms() + o->timeout_ms;
+    }
     any_bad |= bad;
   }
   return any_bad ? CALL_FAIL : CALL_OK;
