@@ -128,6 +128,17 @@ int call_describe(const call_schema *s, const char *name);
  * Returns false for an error line (or when stdout fails). */
 bool out_reply(const netfw_desc *d, const netfw_msg *m);
 
+/* Room for a codec error: its field path may be NETFW_MAX_DECODE_DEPTH
+ * levels deep, and the reason comes after it. */
+#define CALL_ERR_LEN 16384
+/* How much of each end of a long field path call_elide keeps. */
+#define CALL_PATH_KEEP 60
+
+/* err ("fields.a.b...: reason") into buf of n, a path longer than about
+ * 2 * CALL_PATH_KEEP shortened in the middle with "\u2026" (the reason
+ * always whole). Returns buf. */
+const char *call_elide(const char *err, char *buf, size_t n);
+
 /* The monotonic clock in milliseconds. */
 int64_t call_now_ms(void);
 

@@ -19,6 +19,19 @@ int64_t call_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *call_elide(const char *err, char *buf, size_t n) {
+  const char *colon = strstr(err, ": ");
+  size_t path = colon != NULL ? (size_t)(colon - err) : strlen(err);
+
+  if (path <= CALL_PATH_KEEP * 2 + 20) {
+    snprintf(buf, n, "%s", err);
+    return buf;
+  }
+  snprintf(buf, n, "%.*s\xe2\x80\xa6%s", CALL_PATH_KEEP, err,
+           err + path - CALL_PATH_KEEP);
+  return buf;
+}
+
 /* Appends s as a JSON string (escaped by jansson; bytes that are not
  * UTF-8 become '?'). */
 static void put_string(gen_buf *b, const char *s) {
@@ -79,7 +92,7 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   uint16_t id = netfw_msg_id(m);
   const netfw_desc_message *dm = netfw_desc_message_by_id(d, id);
   gen_buf b = {0};
-  char err[512], why[600];
+  char err[CALL_ERR_LEN], why[CALL_ERR_LEN];
   char *fields = NULL;
   static const uint8_t none[1];
   const uint8_t *p = netfw_msg_size(m) > 0 ? netfw_msg_payload(m) : none;
@@ -95,7 +108,10 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   rc = netfw_desc_decode_json(d, dm, p, netfw_msg_size(m), &fields, err,
                               sizeof(err));
   if (rc != 0) {
-    snprintf(why, sizeof(why), "%s", err[0] ? err : netfw_strerror(rc));
+    if (err[0] != '\0')
+      call_elide(err, why, sizeof(why));
+    else
+      snprintf(why, sizeof(why), "%s", netfw_strerror(rc));
     error_line(&b, dm, m, why);
     free(fields);
     put_line(&b);

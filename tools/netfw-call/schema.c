@@ -119,7 +119,7 @@ call_find_message(const call_schema *s, const char *name, const char *where) {
 int call_encode(const call_schema *s, const netfw_desc_message *m,
                 const char *json, size_t len, netfw_msg *out,
                 const char *where) {
-  char err[512];
+  char err[CALL_ERR_LEN], shown[CALL_ERR_LEN];
   int rc;
 
   if (m->dir == NETFW_DESC_TO_CLIENT) {
@@ -134,7 +134,8 @@ int call_encode(const call_schema *s, const netfw_desc_message *m,
   if (rc == 0)
     return 0;
   if (err[0] != '\0')
-    fprintf(stderr, "netfw-call: %s%s\n", where, err);
+    fprintf(stderr, "netfw-call: %s%s\n", where,
+            call_elide(err, shown, sizeof(shown)));
   else
     fprintf(stderr, "netfw-call: %scannot encode %s: %s\n", where, m->body.name,
             netfw_strerror(rc));
