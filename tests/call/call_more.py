@@ -1,0 +1,153 @@
+"""netfw-call's edges a new user met (call_e2e.py has the main cases), one
+case per run:
+
+  handshake  --tls against a peer that never answers the handshake: exit 1
+             within --timeout (not the runtime's 10 s default)
+  pushes     a peer flooding pushes after a request that names its
+             replies: exit 1 within --timeout (pushes do not restart it)
+  close      a peer that answers and never closes: exit right after the
+             reply or the timeout, not 1 s later
+  deep       a field error 120 levels deep: the path shortened in the
+             middle, the reason whole
+
+Usage: call_more.py BIN_DIR SOURCE_DIR CASE. Every wait is bounded.
+"""
+
+import json
+import re
+import os
+import socket
+import struct
+import threading
+import time
+
+from call_kit import (CASE, CT, FS, PROCS, SRC, TMP, FakeServer, ack, expect,
+                      fail, line, run)
+
+ALL = os.path.join(SRC, "tests", "fuzz", "all_types.netproto")
+
+
+class Peer:
+    """A raw TCP peer: on each request frame it calls answer(conn, id,
+    payload); it never closes a connection itself (until the test ends)."""
+
+    def __init__(self, answer):
+        self.answer = answer
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            threading.Thread(target=self.talk, args=(conn,),
+                             daemon=True).start()
+
+    def talk(self, conn):
+        buf = b""
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    time.sleep(30)  # the peer's side stays open
+                    return
+                buf += data
+                while len(buf) >= 6 and len(buf) >= 6 + struct.unpack_from(
+                        "<I", buf, 2)[0]:
+                    mid, size = struct.unpack_from("<HI", buf)
+                    self.answer(conn, mid, buf[6:6 + size])
+                    buf = buf[6 + size:]
+        except OSError:
+            return
+
+
+def frame(mid, payload):
+    return struct.pack("<HI", mid, len(payload)) + payload
+
+
+def timed(args, status, out, err, lo, hi, stdin=None):
+    """expect() that must also take lo..hi seconds."""
+    t0 = time.monotonic()
+    expect(args, status, out, err, stdin=stdin)
+    took = time.monotonic() - t0
+    if not lo <= took < hi:
+        fail("netfw-call %s took %.2f s, wanted %.2f..%.2f"
+             % (" ".join(args), took, lo, hi))
+
+
+def case_handshake():
+    mute = Peer(lambda conn, mid, payload: None)
+    timed(["--proto", FS, "--port", str(mute.port), "--tls", "--timeout",
+           "500", "List"], 1, [], r"^netfw-call: 127\.0\.0\.1:%d: "
+          % mute.port, 0.45, 3)
+
+
+def flood(conn, mid, payload):
+    """Note pushes every 5 ms, never the Told that Ask names."""
+    try:
+        while True:
+            conn.sendall(frame(5, b"\x01p"))
+            time.sleep(0.005)
+    except OSError:
+        return
+
+
+def case_pushes():
+    f = Peer(flood)
+    t0 = time.monotonic()
+    status, out, err = run(["--proto", CT, "--port", str(f.port),
+                            "--timeout", "1000", "Ask", '{"n":1}'],
+                           timeout=20)
+    took = time.monotonic() - t0
+    if status != 1 or not 0.95 < took < 2.5:
+        fail("a push flood: status %d after %.2f s (stderr %r)"
+             % (status, took, err))
+    if err != "netfw-call: 127.0.0.1:%d: no reply within 1000 ms\n" % f.port:
+        fail("a push flood: stderr %r" % err)
+    if not out or set(out.splitlines()) != {line("Note", 5, '{"text":"p"}')}:
+        fail("a push flood printed %r" % out[:200])
+
+
+def case_close():
+    silent = Peer(lambda conn, mid, payload: None)
+    timed(["--proto", FS, "--port", str(silent.port), "--timeout", "300",
+           "List"], 1, [], r"no reply within 300 ms$", 0.29, 0.8)
+    answers = Peer(lambda conn, mid, payload: conn.sendall(frame(7, b"\x01")))
+    timed(["--proto", FS, "--port", str(answers.port), "--timeout", "3000",
+           "List"], 0, [ack("OK")], None, 0, 0.5)
+
+
+def deep_tree(depth, bad):
+    t = {"label": bad, "kids": []}
+    for _ in range(depth):
+        t = {"label": "x", "kids": [t]}
+    return t
+
+
+def case_deep():
+    req = json.dumps({"tree": deep_tree(120, 5), "deep": {}, "many": []})
+    path = "fields.tree" + ".kids[0]" * 120 + ".label"
+    shown = path[:60] + "\u2026" + path[-60:]
+    expect(["--proto", ALL, "--port", "1", "Nested", req], 2, [],
+           r"\Anetfw-call: %s: expected a string\n\Z" % re.escape(shown))
+
+
+def main():
+    try:
+        globals()["case_" + CASE]()
+    finally:
+        for p in PROCS:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+    print("ok: " + CASE)
+
+
+main()
