@@ -7,6 +7,7 @@ case per run:
              replies: exit 1 within --timeout (pushes do not restart it)
   close      a peer that answers and never closes: exit right after the
              reply or the timeout, not 1 s later
+  ip         --ip '' refused; --ip [::1] and ::1 alike, printed [::1]:PORT
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -137,6 +138,19 @@ def case_deep():
     shown = path[:60] + "\u2026" + path[-60:]
     expect(["--proto", ALL, "--port", "1", "Nested", req], 2, [],
            r"\Anetfw-call: %s: expected a string\n\Z" % re.escape(shown))
+
+
+def case_ip():
+    p = ["--proto", FS, "--port", "1"]
+    expect(p + ["--ip", "", "List"], 2, [],
+           r"\Anetfw-call: --ip takes an address or a host name, not ''\n")
+    v6 = socket.socket(socket.AF_INET6)
+    v6.bind(("::1", 0))
+    port = v6.getsockname()[1]
+    v6.close()
+    for ip in ["::1", "[::1]"]:
+        expect(["--proto", FS, "--port", str(port), "--ip", ip, "List"], 1, [],
+               r"\Anetfw-call: \[::1\]:%d: connection refused\n\Z" % port)
 
 
 def main():

@@ -139,9 +139,24 @@ static bool set_tls_option(call_opts *o, int code, const char *arg) {
   return true;
 }
 
+/* Stores --ip arg in o: not empty; "[::1]" taken as "::1" (arg is
+ * changed in place). Returns -1 to go on, else CALL_USAGE. */
+static int set_ip(call_opts *o, char *arg) {
+  size_t n = strlen(arg);
+
+  if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') {
+    arg[n - 1] = '\0';
+    arg++;
+  }
+  if (arg[0] == '\0')
+    return usage_error("--ip takes an address or a host name, not ''", NULL);
+  o->ip = arg;
+  return -1;
+}
+
 /* Stores option code (argument arg) in o. Returns -1 to go on, else an
  * exit status (after --help, --version or a message). */
-static int set_option(call_opts *o, int code, const char *arg) {
+static int set_option(call_opts *o, int code, char *arg) {
   if (set_tls_option(o, code, arg))
     return -1;
   switch (code) {
@@ -149,8 +164,7 @@ static int set_option(call_opts *o, int code, const char *arg) {
     o->proto = arg;
     break;
   case OPT_IP:
-    o->ip = arg;
-    break;
+    return set_ip(o, arg);
   case OPT_PORT:
     return number("--port", arg, 1, 65535, &o->port) ? -1 : CALL_USAGE;
   case OPT_COUNT:
