@@ -491,7 +491,7 @@ def case_tls():
     expect(c + ["--timeout", "500", "List"], 1, [],
            r"^netfw-call: 127\.0\.0\.1:%d: " % port)
     expect(c + ["--tls-ca", os.path.join(TMP, "none.pem"), "List"], 2, [],
-           r"^netfw-call: TLS: .*none\.pem")
+           r"^netfw-call: --tls-ca \S*none\.pem: No such file or directory$")
 
 
 def main():

@@ -8,6 +8,8 @@ case per run:
   close      a peer that answers and never closes: exit right after the
              reply or the timeout, not 1 s later
   ip         --ip '' refused; --ip [::1] and ::1 alike, printed [::1]:PORT
+  tlsmsg     TLS errors name the flag (--tls-ca F) and tell how to see
+             the log
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -151,6 +153,31 @@ def case_ip():
     for ip in ["::1", "[::1]"]:
         expect(["--proto", FS, "--port", str(port), "--ip", ip, "List"], 1, [],
                r"\Anetfw-call: \[::1\]:%d: connection refused\n\Z" % port)
+
+
+def case_tlsmsg():
+    p = ["--proto", FS, "--port", "1"]
+    for flag in ["--tls-ca", "--tls-cert"]:
+        args = [flag, "/nonexistent/x.pem"]
+        if flag == "--tls-cert":
+            args += ["--tls-key", "/nonexistent/x.key"]
+        expect(p + args + ["List"], 2, [], r"\Anetfw-call: %s "
+               r"/nonexistent/x\.pem: No such file or directory\n\Z" % flag)
+    # a plaintext peer answering the ClientHello with frames
+    talker = socket.socket()
+    talker.bind(("127.0.0.1", 0))
+    talker.listen(1)
+
+    def hello():
+        conn = talker.accept()[0]
+        conn.recv(5)
+        conn.sendall(frame(7, b"\x01") * 20)
+        time.sleep(5)
+    threading.Thread(target=hello, daemon=True).start()
+    expect(["--proto", FS, "--port", str(talker.getsockname()[1]), "--tls",
+            "--timeout", "2000", "List"], 1, [],
+           r"\Anetfw-call: 127\.0\.0\.1:%d: TLS failed: [^\n]*\(run with "
+           r"NETFW_LOG_LEVEL=debug for the log\)" % talker.getsockname()[1])
 
 
 def main():

@@ -20,23 +20,64 @@ const char *call_peer(const call_opts *o, char *buf, size_t n) {
   return buf;
 }
 
+static void own_words(const call_opts *o, char *s, size_t n);
+
 /* Prints "netfw-call: HOST:PORT: <what>[: <netfw_client_error>]". */
 static void peer_fail(const call_opts *o, const netfw_client *c,
                       const char *what) {
   const char *why = c != NULL ? netfw_client_error(c) : "";
-  char peer[300];
+  char peer[300], text[1500];
 
   call_peer(o, peer, sizeof(peer));
   if (why != NULL && why[0] != '\0')
-    fprintf(stderr, "netfw-call: %s: %s: %s\n", peer, what, why);
+    snprintf(text, sizeof(text), "%s: %s", what, why);
   else
-    fprintf(stderr, "netfw-call: %s: %s\n", peer, what);
+    snprintf(text, sizeof(text), "%s", what);
+  own_words(o, text, sizeof(text));
+  fprintf(stderr, "netfw-call: %s: %s\n", peer, text);
+}
+
+/* Replaces the first `from` in s (of room n) with `to`, when it fits. */
+static void replace(char *s, size_t n, const char *from, const char *to) {
+  char *at = strstr(s, from);
+  size_t lf = strlen(from), lt = strlen(to), rest;
+
+  if (at == NULL || strlen(s) - lf + lt >= n)
+    return;
+  rest = strlen(at + lf) + 1;
+  memmove(at + lt, at + lf, rest);
+  memcpy(at, to, lt);
+}
+
+/* Rewrites the runtime's words in s (room n) in netfw-call's: its config
+ * fields as the flags that set them ("tls ca_file 'F'" -> "--tls-ca F"),
+ * and "(see the log)" as how to see the log. */
+static void own_words(const call_opts *o, char *s, size_t n) {
+  static const char *const fields[][2] = {
+      {"key_file (does not match cert_file)", "--tls-key"},
+      {"ca_file", "--tls-ca"},
+      {"cert_file", "--tls-cert"},
+      {"key_file", "--tls-key"}};
+  const char *files[] = {o->tls_key, o->tls_ca, o->tls_cert, o->tls_key};
+  char from[1200], to[1200];
+
+  for (size_t i = 0; i < 4; i++) {
+    if (files[i] == NULL)
+      continue;
+    snprintf(from, sizeof(from), "tls %s '%s'", fields[i][0], files[i]);
+    snprintf(to, sizeof(to), "%s %s%s", fields[i][1], files[i],
+             i == 0 ? " (does not match --tls-cert)" : "");
+    replace(s, n, from, to);
+  }
+  replace(s, n, "(see the log)",
+          "(run with NETFW_LOG_LEVEL=debug for the log)");
 }
 
 /* Turns TLS on for c from the --tls* options. Returns 0, or -1 after a
  * message. */
 static int set_tls(netfw_client *c, const call_opts *o) {
   netfw_tls_config t;
+  char why[1500];
   int err;
 
   netfw_tls_config_init(&t);
@@ -48,10 +89,12 @@ static int set_tls(netfw_client *c, const call_opts *o) {
   err = netfw_client_set_tls(c, &t);
   if (err == 0)
     return 0;
-  if (netfw_client_error(c)[0] != '\0')
-    fprintf(stderr, "netfw-call: TLS: %s\n", netfw_client_error(c));
-  else
-    fprintf(stderr, "netfw-call: TLS: %s\n", netfw_strerror(err));
+  snprintf(why, sizeof(why), "%s",
+           netfw_client_error(c)[0] != '\0' ? netfw_client_error(c)
+                                            : netfw_strerror(err));
+  own_words(o, why, sizeof(why));
+  fprintf(stderr, "netfw-call: %s%s\n", strncmp(why, "--tls", 5) ? "TLS: " : "",
+          why);
   return -1;
 }
 
