@@ -10,6 +10,8 @@ case per run:
   ip         --ip '' refused; --ip [::1] and ::1 alike, printed [::1]:PORT
   tlsmsg     TLS errors name the flag (--tls-ca F) and tell how to see
              the log
+  hint       a wrong kind of peer: an oversized frame, a close before any
+             reply (try --tls?), a connect timeout (after N ms)
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -178,6 +180,34 @@ def case_tlsmsg():
             "--timeout", "2000", "List"], 1, [],
            r"\Anetfw-call: 127\.0\.0\.1:%d: TLS failed: [^\n]*\(run with "
            r"NETFW_LOG_LEVEL=debug for the log\)" % talker.getsockname()[1])
+
+
+def case_hint():
+    big = Peer(lambda conn, mid, payload: conn.sendall(
+        struct.pack("<HI", 7, 0x7fffffff)))
+    expect(["--proto", FS, "--port", str(big.port), "List"], 1, [],
+           r"\Anetfw-call: 127\.0\.0\.1:%d: connection lost: dropped by this "
+           r"client: [^\n]* \(not a netfw server, or a TLS server: try "
+           r"--tls\?\)\n\Z" % big.port)
+    shut = FakeServer([], close=True)
+    expect(["--proto", FS, "--port", str(shut.port), "List"], 1, [],
+           r"\Anetfw-call: 127\.0\.0\.1:%d: connection lost: closed by the "
+           r"server \(before any reply: the server may expect TLS; try "
+           r"--tls\?\)\n\Z" % shut.port)
+    # a full backlog: the SYN goes unanswered, connect times out
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    port, fill = full.getsockname()[1], []
+    for _ in range(3):
+        s = socket.socket()
+        s.setblocking(False)
+        s.connect_ex(("127.0.0.1", port))
+        fill.append(s)
+    time.sleep(0.2)
+    timed(["--proto", FS, "--port", str(port), "--timeout", "400", "List"],
+          1, [], r"\Anetfw-call: 127\.0\.0\.1:%d: timed out after 400 ms\n\Z"
+          % port, 0.39, 3)
 
 
 def main():

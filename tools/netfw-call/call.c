@@ -22,7 +22,23 @@ const char *call_peer(const call_opts *o, char *buf, size_t n) {
 
 static void own_words(const call_opts *o, char *s, size_t n);
 
-/* Prints "netfw-call: HOST:PORT: <what>[: <netfw_client_error>]". */
+/* Replies (any message) received so far: a close before the first one
+ * may be a TLS server refusing plaintext. */
+static long received;
+
+/* A hint for how c was lost (o without TLS), or "". */
+static const char *loss_hint(const call_opts *o, const netfw_client *c) {
+  int loss = c != NULL ? netfw_client_loss(c) : 0;
+
+  if (loss == NETFW_E2BIG)
+    return o->tls ? " (not a netfw server?)"
+                  : " (not a netfw server, or a TLS server: try --tls?)";
+  if (loss == NETFW_ECLOSED && received == 0 && !o->tls)
+    return " (before any reply: the server may expect TLS; try --tls?)";
+  return "";
+}
+
+/* Prints "netfw-call: HOST:PORT: <what>[: <netfw_client_error>][ hint]". */
 static void peer_fail(const call_opts *o, const netfw_client *c,
                       const char *what) {
   const char *why = c != NULL ? netfw_client_error(c) : "";
@@ -34,7 +50,7 @@ static void peer_fail(const call_opts *o, const netfw_client *c,
   else
     snprintf(text, sizeof(text), "%s", what);
   own_words(o, text, sizeof(text));
-  fprintf(stderr, "netfw-call: %s: %s\n", peer, text);
+  fprintf(stderr, "netfw-call: %s: %s%s\n", peer, text, loss_hint(o, c));
 }
 
 /* Replaces the first `from` in s (of room n) with `to`, when it fits. */
@@ -113,6 +129,12 @@ netfw_client *call_connect(const call_opts *o, int *status) {
     goto failed;
   }
   err = netfw_client_connect(c, o->ip, (uint16_t)o->port);
+  if (err == NETFW_ETIMEDOUT && netfw_client_error(c)[0] == '\0') {
+    char what[64];
+    snprintf(what, sizeof(what), "timed out after %ld ms", o->timeout_ms);
+    peer_fail(o, c, what);
+    goto failed;
+  }
   if (err != 0) {
     peer_fail(o, c, netfw_strerror(err));
     goto failed;
@@ -137,6 +159,7 @@ call_wait call_wait_reply(const call_opts *o, const call_schema *s,
   int err = netfw_client_recv(c, &m, timeout_ms);
 
   if (err == 0) {
+    received++;
     if (id != NULL)
       *id = netfw_msg_id(m);
     *bad = !out_reply(s->desc, m);
