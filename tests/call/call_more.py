@@ -12,6 +12,7 @@ case per run:
              the log
   hint       a wrong kind of peer: an oversized frame, a close before any
              reply (try --tls?), a connect timeout (after N ms)
+  toserver   a received -> server message: printed, marked, exit 1
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -208,6 +209,13 @@ def case_hint():
     timed(["--proto", FS, "--port", str(port), "--timeout", "400", "List"],
           1, [], r"\Anetfw-call: 127\.0\.0\.1:%d: timed out after 400 ms\n\Z"
           % port, 0.39, 3)
+
+
+def case_toserver():
+    echo = FakeServer([(1, b"\x01a\x00\x00\x00\x00")])
+    expect(["--proto", FS, "--port", str(echo.port), "List"], 1, [
+        '{"message":"Add","id":1,"error":"Add is a message to the server '
+        '(-> server), not a reply","fields":{"filename":"a","file":""}}'])
 
 
 def main():

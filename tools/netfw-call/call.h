@@ -124,7 +124,9 @@ int call_describe(const call_schema *s, const char *name);
 /* Prints the line of reply m on stdout and flushes it:
  * {"message":"Ack","id":7,"fields":{...}}, or, when the schema has no
  * such id or refuses the payload,
- * {"message":null|"Name","id":N,"error":"...","payload":"<base64>"}.
+ * {"message":null|"Name","id":N,"error":"...","payload":"<base64>"};
+ * a message to the server (-> server) is printed with its fields and
+ * marked: {"message":"Add","id":1,"error":"...","fields":{...}}.
  * Returns false for an error line (or when stdout fails). */
 bool out_reply(const netfw_desc *d, const netfw_msg *m);
 

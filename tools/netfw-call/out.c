@@ -119,7 +119,16 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   }
   gen_buf_puts(&b, "{\"message\":");
   put_string(&b, dm->body.name);
-  gen_buf_printf(&b, ",\"id\":%u,\"fields\":%s}", (unsigned)id, fields);
+  gen_buf_printf(&b, ",\"id\":%u,", (unsigned)id);
+  if (dm->dir == NETFW_DESC_TO_SERVER) { /* a server's message: odd */
+    snprintf(why, sizeof(why),
+             "%s is a message to the server (-> server), not a reply",
+             dm->body.name);
+    gen_buf_puts(&b, "\"error\":");
+    put_string(&b, why);
+    gen_buf_puts(&b, ",");
+  }
+  gen_buf_printf(&b, "\"fields\":%s}", fields);
   free(fields);
-  return put_line(&b);
+  return put_line(&b) && dm->dir != NETFW_DESC_TO_SERVER;
 }
