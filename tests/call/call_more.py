@@ -13,12 +13,15 @@ case per run:
   hint       a wrong kind of peer: an oversized frame, a close before any
              reply (try --tls?), a connect timeout (after N ms)
   toserver   a received -> server message: printed, marked, exit 1
+  atfile     the JSON from @FILE (200 KiB, over argv's limit) or - (stdin),
+             a missing file, one over 64 MiB
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
 Usage: call_more.py BIN_DIR SOURCE_DIR CASE. Every wait is bounded.
 """
 
+import base64
 import json
 import re
 import os
@@ -216,6 +219,29 @@ def case_toserver():
     expect(["--proto", FS, "--port", str(echo.port), "List"], 1, [
         '{"message":"Add","id":1,"error":"Add is a message to the server '
         '(-> server), not a reply","fields":{"filename":"a","file":""}}'])
+
+
+def case_atfile():
+    srv = FakeServer([(7, b"\x01")])
+    c = ["--proto", FS, "--port", str(srv.port)]
+    data = bytes(range(256)) * 800  # 200 KiB: base64 over argv's limit
+    req = json.dumps({"filename": "big", "file":
+                      base64.b64encode(data).decode()})
+    path = os.path.join(TMP, "req.json")
+    with open(path, "w") as f:
+        f.write(req)
+    expect(c + ["Add", "@" + path], 0, [ack("OK")])
+    expect(c + ["Add", "-"], 0, [ack("OK")], stdin=req)
+    want = (1, b"\x03big" + struct.pack("<I", len(data)) + data)
+    if srv.got != [want, want]:
+        fail("@FILE and - sent other payloads")
+    expect(c + ["Add", "@" + os.path.join(TMP, "none.json")], 2, [],
+           r"\Anetfw-call: cannot open \S*none\.json: No such file")
+    huge = os.path.join(TMP, "huge.json")
+    with open(huge, "wb") as f:
+        f.truncate(64 * 1024 * 1024 + 1)
+    expect(c + ["Add", "@" + huge], 2, [],
+           r"\Anetfw-call: \S*huge\.json is larger than 67108864 bytes\n\Z")
 
 
 def main():

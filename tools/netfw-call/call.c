@@ -232,6 +232,22 @@ static int replies(const call_opts *o, const call_schema *s,
   return any_bad ? CALL_FAIL : CALL_OK;
 }
 
+/* Encodes the request m from o->json (the text, or "@FILE" or "-" to
+ * read it) into req. Returns 0 or CALL_USAGE (after a message). */
+static int request_json(const call_opts *o, const call_schema *s,
+                        const netfw_desc_message *m, netfw_msg *req) {
+  gen_buf b = {0};
+  int status;
+
+  if (o->json[0] != '@' && strcmp(o->json, "-") != 0)
+    return call_encode(s, m, o->json, strlen(o->json), req, "");
+  status = call_read_json(o->json, &b);
+  if (status == 0)
+    status = call_encode(s, m, b.data != NULL ? b.data : "", b.len, req, "");
+  gen_buf_free(&b);
+  return status;
+}
+
 int call_run(const call_opts *o, const call_schema *s) {
   const netfw_desc_message *m = call_find_message(s, o->message, "");
   netfw_client *c;
@@ -241,7 +257,7 @@ int call_run(const call_opts *o, const call_schema *s) {
   if (m == NULL)
     return CALL_USAGE;
   netfw_msg_init(&req, m->id);
-  status = call_encode(s, m, o->json, strlen(o->json), &req, "");
+  status = request_json(o, s, m, &req);
   if (status != 0)
     goto done;
   c = call_connect(o, &status);

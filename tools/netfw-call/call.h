@@ -58,6 +58,15 @@ typedef struct call_schema {
  * diagnostics as netfw-gen prints them, or the I/O error). */
 int call_schema_load(call_schema *s, const char *path);
 
+/* The longest request JSON read from @FILE or - (and the longest
+ * --stream line), as docs/netfw-call.md says. */
+#define CALL_MAX_JSON (64u * 1024 * 1024)
+
+/* Reads the JSON argument's text: "-" from stdin, "@FILE" from FILE, at
+ * most CALL_MAX_JSON bytes, into out. Returns 0, or CALL_USAGE after a
+ * message. */
+int call_read_json(const char *arg, gen_buf *out);
+
 /* Frees everything s holds. */
 void call_schema_free(call_schema *s);
 

@@ -18,14 +18,15 @@
 
 static const char usage[] =
     "usage: netfw-call --proto FILE [--ip IP] --port N [TLS options]\n"
-    "                  [--count N] [--timeout MS] MESSAGE ['JSON']\n"
+    "                  [--count N] [--timeout MS] MESSAGE ['JSON'|@FILE|-]\n"
     "       netfw-call --proto FILE [--ip IP] --port N [TLS options]\n"
     "                  [--timeout MS] --stream\n"
     "       netfw-call --proto FILE --list\n"
     "       netfw-call --proto FILE --describe NAME\n"
     "\n"
     "Sends MESSAGE of the schema FILE with the fields JSON (default {})\n"
-    "to the netfw server at IP:N and prints each reply as one JSON line:\n"
+    "to the netfw server at IP:N and prints each reply as one JSON line\n"
+    "(@FILE: the JSON read from FILE; -: read from stdin; 64 MiB at most):\n"
     "{\"message\":\"Ack\",\"id\":7,\"fields\":{\"rc\":\"OK\"}}\n"
     "\n"
     "  --proto FILE      the .netproto schema (read at run time)\n"
