@@ -15,6 +15,8 @@ case per run:
   toserver   a received -> server message: printed, marked, exit 1
   atfile     the JSON from @FILE (200 KiB, over argv's limit) or - (stdin),
              a missing file, one over 64 MiB
+  schema     --describe-schema: the whole schema even when a message has
+             the protocol's name
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -242,6 +244,22 @@ def case_atfile():
         f.truncate(64 * 1024 * 1024 + 1)
     expect(c + ["Add", "@" + huge], 2, [],
            r"\Anetfw-call: \S*huge\.json is larger than 67108864 bytes\n\Z")
+
+
+def case_schema():
+    ping = os.path.join(TMP, "ping.netproto")
+    with open(ping, "w") as f:
+        f.write("protocol Ping;\nmessage Ping = 1 { u8 x; }\n")
+    msg = ["message Ping = 1 {", "    u8 x;", "}"]
+    expect(["--proto", ping, "--describe", "Ping"], 0, msg)
+    expect(["--proto", ping, "--describe-schema"], 0,
+           ["protocol Ping;", ""] + msg)
+    out, _ = expect(["--proto", FS, "--describe-schema"], 0)
+    again, _ = expect(["--proto", FS, "--describe", "file_storage"], 0)
+    if out != again or "protocol file_storage;" not in out:
+        fail("--describe-schema and --describe file_storage differ")
+    expect(["--proto", ping, "--describe-schema", "--list"], 2, [],
+           r"one at a time")
 
 
 def main():

@@ -40,6 +40,7 @@ typedef struct call_opts {
   bool stream;          /* --stream */
   bool list;            /* --list */
   const char *describe; /* --describe NAME */
+  bool describe_schema; /* --describe-schema */
   const char *message;  /* MESSAGE */
   const char *json;     /* 'JSON' (default "{}") */
 } call_opts;
@@ -127,6 +128,9 @@ int call_list(const call_schema *s);
 /* --describe NAME: the declaration as schema source. Returns the
  * status (CALL_USAGE for an unknown name, after a message). */
 int call_describe(const call_schema *s, const char *name);
+
+/* --describe-schema: the whole schema as source. Returns the status. */
+int call_describe_schema(const call_schema *s);
 
 /* ---- out.c ---- */
 

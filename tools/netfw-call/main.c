@@ -22,7 +22,7 @@ static const char usage[] =
     "       netfw-call --proto FILE [--ip IP] --port N [TLS options]\n"
     "                  [--timeout MS] --stream\n"
     "       netfw-call --proto FILE --list\n"
-    "       netfw-call --proto FILE --describe NAME\n"
+    "       netfw-call --proto FILE --describe NAME | --describe-schema\n"
     "\n"
     "Sends MESSAGE of the schema FILE with the fields JSON (default {})\n"
     "to the netfw server at IP:N and prints each reply as one JSON line\n"
@@ -44,7 +44,9 @@ static const char usage[] =
     "                    no reply came for --timeout MS\n"
     "  --list            list the schema's messages, structs and enums\n"
     "  --describe NAME   print a message, struct or enum as schema source\n"
-    "                    (the protocol's name: the whole schema)\n"
+    "                    (the protocol's name: the whole schema, unless\n"
+    "                    a declaration has that name)\n"
+    "  --describe-schema print the whole schema as source\n"
     "  --tls             connect with TLS, verifying the server against the\n"
     "                    system's trust store\n"
     "  --tls-ca FILE     TLS, trusting the PEM CAs in FILE instead\n"
@@ -70,6 +72,7 @@ enum {
   OPT_STREAM,
   OPT_LIST,
   OPT_DESCRIBE,
+  OPT_DESCRIBE_SCHEMA,
   OPT_TLS,
   OPT_TLS_CA,
   OPT_TLS_CERT,
@@ -88,6 +91,7 @@ static const struct option longopts[] = {
     {"stream", no_argument, NULL, OPT_STREAM},
     {"list", no_argument, NULL, OPT_LIST},
     {"describe", required_argument, NULL, OPT_DESCRIBE},
+    {"describe-schema", no_argument, NULL, OPT_DESCRIBE_SCHEMA},
     {"tls", no_argument, NULL, OPT_TLS},
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
@@ -183,6 +187,9 @@ static int set_option(call_opts *o, int code, char *arg) {
   case OPT_DESCRIBE:
     o->describe = arg;
     break;
+  case OPT_DESCRIBE_SCHEMA:
+    o->describe_schema = true;
+    break;
   case OPT_VERSION:
     printf("netfw-call %s\n", NETFW_VERSION_STRING);
     return CALL_OK;
@@ -210,20 +217,20 @@ static int set_operands(call_opts *o, int n, char **args) {
 /* Checks the options go together. Returns -1 to go on, else CALL_USAGE
  * after a message. */
 static int check_options(const call_opts *o) {
-  int modes =
-      o->list + (o->describe != NULL) + o->stream + (o->message != NULL);
+  int modes = o->list + (o->describe != NULL) + o->describe_schema +
+              o->stream + (o->message != NULL);
 
   if (o->proto == NULL)
     return usage_error("--proto FILE is required", NULL);
   if (modes == 0)
-    return usage_error("nothing to do: give a MESSAGE, --stream, --list or "
-                       "--describe NAME",
+    return usage_error("nothing to do: give a MESSAGE, --stream, --list, "
+                       "--describe NAME or --describe-schema",
                        NULL);
   if (modes > 1)
     return usage_error("MESSAGE, --stream, --list and --describe go one at "
                        "a time",
                        NULL);
-  if (o->list || o->describe != NULL)
+  if (o->list || o->describe != NULL || o->describe_schema)
     return -1;
   if (o->port == 0)
     return usage_error("--port N is required to send", NULL);
@@ -284,6 +291,8 @@ int main(int argc, char **argv) {
     status = call_list(&s);
   else if (o.describe != NULL)
     status = call_describe(&s, o.describe);
+  else if (o.describe_schema)
+    status = call_describe_schema(&s);
   else if (o.stream)
     status = call_stream(&o, &s);
   else
