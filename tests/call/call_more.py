@@ -17,6 +17,10 @@ case per run:
              a missing file, one over 64 MiB
   schema     --describe-schema: the whole schema even when a message has
              the protocol's name
+  longline   --stream: a line over the limit (NETFW_CALL_MAX_LINE=100, and
+             the real 64 MiB) from a file or a pipe is reported with its
+             number and skipped; the next line is still sent; exit 2
+  streamcount --stream: requests naming replies that got none: exit 1
   deep       a field error 120 levels deep: the path shortened in the
              middle, the reason whole
 
@@ -29,10 +33,11 @@ import re
 import os
 import socket
 import struct
+import subprocess
 import threading
 import time
 
-from call_kit import (CASE, CT, FS, PROCS, SRC, TMP, FakeServer, ack, expect,
+from call_kit import (CALL, CASE, CT, FS, WRAP, PROCS, SRC, TMP, FakeServer, ack, expect,
                       fail, line, run)
 
 ALL = os.path.join(SRC, "tests", "fuzz", "all_types.netproto")
@@ -260,6 +265,75 @@ def case_schema():
         fail("--describe-schema and --describe file_storage differ")
     expect(["--proto", ping, "--describe-schema", "--list"], 2, [],
            r"one at a time")
+
+
+def stream_args(port, proto=FS):
+    return [CALL, "--proto", proto, "--port", str(port), "--timeout", "300",
+            "--stream"]
+
+
+def check_stream(p, out, err, srv, who):
+    """p's result: exit 2, two acks, line 2 reported, 2 requests sent."""
+    if p.returncode != 2 or out.splitlines() != [ack("OK")] * 2:
+        fail("%s: status %d, stdout %r" % (who, p.returncode, out))
+    if err != "netfw-call: stdin line 2: longer than %s bytes (skipped)\n" \
+            % os.environ["NETFW_CALL_MAX_LINE"]:
+        fail("%s: stderr %r" % (who, err))
+    if len(srv.got) != 2 or srv.got[1] != (2, b"\x01c"):
+        fail("%s: the server got %r" % (who, srv.got))
+
+
+def case_longline():
+    good = ['{"message":"Del","fields":{"filename":"%s"}}' % n for n in "bc"]
+    long = '{"message":"Del","fields":{"filename":"%s"}}' % ("x" * 150)
+    os.environ["NETFW_CALL_MAX_LINE"] = "100"
+    srv = FakeServer([(7, b"\x01")])
+    path = os.path.join(TMP, "lines")
+    with open(path, "w") as f:
+        f.write("\n".join([good[0], long, good[1]]) + "\n")
+    with open(path) as f:
+        p = subprocess.run(WRAP + stream_args(srv.port), stdin=f,
+                           capture_output=True, text=True, timeout=30)
+    check_stream(p, p.stdout, p.stderr, srv, "from a file")
+    srv = FakeServer([(7, b"\x01")])
+    p = subprocess.Popen(WRAP + stream_args(srv.port), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    PROCS.append(p)
+    p.stdin.write(good[0] + "\n" + long[:120])
+    p.stdin.flush()
+    time.sleep(0.3)  # netfw-call sees 120 bytes without a newline
+    out, err = p.communicate(long[120:] + "\n" + good[1] + "\n", timeout=30)
+    check_stream(p, out, err, srv, "from a pipe")
+    # the real limit, 64 MiB, from a file: one line over it is skipped
+    del os.environ["NETFW_CALL_MAX_LINE"]
+    srv = FakeServer([(7, b"\x01")])
+    with open(path, "w") as f:
+        f.write(good[0] + "\n" + "x" * (64 * 1024 * 1024 + 1) + "\n" +
+                good[1] + "\n")
+    with open(path) as f:
+        p = subprocess.run(WRAP + stream_args(srv.port), stdin=f,
+                           capture_output=True, text=True, timeout=60)
+    os.environ["NETFW_CALL_MAX_LINE"] = "67108864"
+    check_stream(p, p.stdout, p.stderr, srv, "a 64 MiB + 1 line")
+
+
+def case_streamcount():
+    ask = '{"message":"Ask","fields":{"n":1}}\n'
+    pushes = FakeServer([(5, b"\x01p")])
+    expect(["--proto", CT, "--port", str(pushes.port), "--timeout", "300",
+            "--stream"], 1, [line("Note", 5, '{"text":"p"}')] * 2,
+           r"\Anetfw-call: 127\.0\.0\.1:%d: 2 of 2 requests got no reply\n\Z"
+           % pushes.port, stdin=ask * 2)
+    told = FakeServer([(2, b"\x00")])
+    expect(["--proto", CT, "--port", str(told.port), "--timeout", "300",
+            "--stream"], 0, [line("Told", 2, '{"rc":"OK"}')] * 2, None,
+           stdin=ask * 2)
+    # without returns nothing is counted: no reply is still status 0
+    silent = FakeServer([])
+    expect(["--proto", CT, "--port", str(silent.port), "--timeout", "300",
+            "--stream"], 0, [], None,
+           stdin='{"message":"Blob","fields":{"data":""}}\n')
 
 
 def main():

@@ -145,6 +145,10 @@ failed:
   return NULL;
 }
 
+void call_fail(const call_opts *o, const netfw_client *c, int err) {
+  peer_fail(o, c, netfw_strerror(err));
+}
+
 void call_close(netfw_client *c) {
   if (c == NULL)
     return;

@@ -94,6 +94,9 @@ const char *call_peer(const call_opts *o, char *buf, size_t n);
  * CALL_FAIL (or CALL_USAGE: a --tls-* file is unusable). */
 netfw_client *call_connect(const call_opts *o, int *status);
 
+/* Prints "netfw-call: HOST:PORT: <netfw_strerror(err)>[: <why>]" for c. */
+void call_fail(const call_opts *o, const netfw_client *c, int err);
+
 /* Shuts c down within a bounded time and frees it (NULL: nothing). */
 void call_close(netfw_client *c);
 
