@@ -150,9 +150,23 @@ def deep_tree(depth, bad):
 def case_deep():
     req = json.dumps({"tree": deep_tree(120, 5), "deep": {}, "many": []})
     path = "fields.tree" + ".kids[0]" * 120 + ".label"
-    shown = path[:60] + "\u2026" + path[-60:]
+    shown = ("fields.tree" + ".kids[0]" * 7 + " \u2026 " + "kids[0]." * 7 +
+             "label")
     expect(["--proto", ALL, "--port", "1", "Nested", req], 2, [],
            r"\Anetfw-call: %s: expected a string\n\Z" % re.escape(shown))
+    # a reply as deep, its innermost label not UTF-8: the error line too
+    tree = b"\x01\xff\x00"
+    for _ in range(100):
+        tree = b"\x01x\x01" + tree
+    srv = FakeServer([(9, tree)])
+    status, out, err = run(["--proto", ALL, "--port", str(srv.port),
+                            "Empty"])
+    shown = ("fields.tree" + ".kids[0]" * 7 + " \u2026 " + "kids[0]." * 7 +
+             "label")
+    if status != 1 or err != "" or not re.fullmatch(
+            r'\{"message":"Nested","id":9,"error":"%s: [^"]+","payload":'
+            r'"[^"]+"\}\n' % re.escape(shown), out):
+        fail("a deep reply: status %d, stdout %r" % (status, out[:300]))
 
 
 def case_ip():

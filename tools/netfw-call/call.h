@@ -152,9 +152,10 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m);
 /* How much of each end of a long field path call_elide keeps. */
 #define CALL_PATH_KEEP 60
 
-/* err ("fields.a.b...: reason") into buf of n, a path longer than about
- * 2 * CALL_PATH_KEEP shortened in the middle with "\u2026" (the reason
- * always whole). Returns buf. */
+/* err ("fields.a.b...: reason") into buf of n, a path longer than
+ * 2 * CALL_PATH_KEEP + 20 shortened in the middle, between path steps,
+ * to "HEAD … TAIL" (each about CALL_PATH_KEEP long; the reason always
+ * whole). Returns buf. */
 const char *call_elide(const char *err, char *buf, size_t n);
 
 /* The monotonic clock in milliseconds. */

@@ -22,13 +22,21 @@ int64_t call_now_ms(void) {
 const char *call_elide(const char *err, char *buf, size_t n) {
   const char *colon = strstr(err, ": ");
   size_t path = colon != NULL ? (size_t)(colon - err) : strlen(err);
+  size_t head = CALL_PATH_KEEP, tail = path - CALL_PATH_KEEP;
 
   if (path <= CALL_PATH_KEEP * 2 + 20) {
     snprintf(buf, n, "%s", err);
     return buf;
   }
-  snprintf(buf, n, "%.*s\xe2\x80\xa6%s", CALL_PATH_KEEP, err,
-           err + path - CALL_PATH_KEEP);
+  while (head < tail && err[head] != '.') /* cut between path steps */
+    head++;
+  while (tail > head && err[tail] != '.')
+    tail--;
+  if (tail <= head) { /* no steps to drop: cut anywhere */
+    head = CALL_PATH_KEEP;
+    tail = path - CALL_PATH_KEEP - 1;
+  }
+  snprintf(buf, n, "%.*s \xe2\x80\xa6 %s", (int)head, err, err + tail + 1);
   return buf;
 }
 
