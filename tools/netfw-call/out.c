@@ -96,6 +96,30 @@ static void error_line(gen_buf *b, const netfw_desc_message *dm,
   gen_buf_puts(b, "\"}");
 }
 
+/* Prints the line of message dm (wire id `id`) with its decoded fields
+ * (freed here), marked with an "error" key when dm goes to the server.
+ * Returns false for such a line (or when stdout fails). */
+static bool fields_line(const netfw_desc_message *dm, uint16_t id,
+                        char *fields) {
+  gen_buf b = {0};
+  char why[300];
+
+  gen_buf_puts(&b, "{\"message\":");
+  put_string(&b, dm->body.name);
+  gen_buf_printf(&b, ",\"id\":%u,", (unsigned)id);
+  if (dm->dir == NETFW_DESC_TO_SERVER) { /* a server's message: odd */
+    snprintf(why, sizeof(why),
+             "%.200s is a message to the server (-> server), not a reply",
+             dm->body.name);
+    gen_buf_puts(&b, "\"error\":");
+    put_string(&b, why);
+    gen_buf_puts(&b, ",");
+  }
+  gen_buf_printf(&b, "\"fields\":%s}", fields);
+  free(fields);
+  return put_line(&b) && dm->dir != NETFW_DESC_TO_SERVER;
+}
+
 bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   uint16_t id = netfw_msg_id(m);
   const netfw_desc_message *dm = netfw_desc_message_by_id(d, id);
@@ -125,18 +149,5 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m) {
     put_line(&b);
     return false;
   }
-  gen_buf_puts(&b, "{\"message\":");
-  put_string(&b, dm->body.name);
-  gen_buf_printf(&b, ",\"id\":%u,", (unsigned)id);
-  if (dm->dir == NETFW_DESC_TO_SERVER) { /* a server's message: odd */
-    snprintf(why, sizeof(why),
-             "%s is a message to the server (-> server), not a reply",
-             dm->body.name);
-    gen_buf_puts(&b, "\"error\":");
-    put_string(&b, why);
-    gen_buf_puts(&b, ",");
-  }
-  gen_buf_printf(&b, "\"fields\":%s}", fields);
-  free(fields);
-  return put_line(&b) && dm->dir != NETFW_DESC_TO_SERVER;
+  return fields_line(dm, id, fields);
 }
