@@ -40,6 +40,7 @@ typedef struct call_opts {
   bool stream;          /* --stream */
   bool list;            /* --list */
   const char *describe; /* --describe NAME */
+  bool describe_schema; /* --describe-schema */
   const char *message;  /* MESSAGE */
   const char *json;     /* 'JSON' (default "{}") */
 } call_opts;
@@ -57,6 +58,15 @@ typedef struct call_schema {
  * into s. Returns 0, or CALL_USAGE after printing why (the schema's
  * diagnostics as netfw-gen prints them, or the I/O error). */
 int call_schema_load(call_schema *s, const char *path);
+
+/* The longest request JSON read from @FILE or - (and the longest
+ * --stream line), as docs/netfw-call.md says. */
+#define CALL_MAX_JSON (64u * 1024 * 1024)
+
+/* Reads the JSON argument's text: "-" from stdin, "@FILE" from FILE, at
+ * most CALL_MAX_JSON bytes, into out. Returns 0, or CALL_USAGE after a
+ * message. */
+int call_read_json(const char *arg, gen_buf *out);
 
 /* Frees everything s holds. */
 void call_schema_free(call_schema *s);
@@ -83,6 +93,9 @@ const char *call_peer(const call_opts *o, char *buf, size_t n);
  * printing "netfw-call: HOST:PORT: reason" on stderr, *status then
  * CALL_FAIL (or CALL_USAGE: a --tls-* file is unusable). */
 netfw_client *call_connect(const call_opts *o, int *status);
+
+/* Prints "netfw-call: HOST:PORT: <netfw_strerror(err)>[: <why>]" for c. */
+void call_fail(const call_opts *o, const netfw_client *c, int err);
 
 /* Shuts c down within a bounded time and frees it (NULL: nothing). */
 void call_close(netfw_client *c);
@@ -119,14 +132,31 @@ int call_list(const call_schema *s);
  * status (CALL_USAGE for an unknown name, after a message). */
 int call_describe(const call_schema *s, const char *name);
 
+/* --describe-schema: the whole schema as source. Returns the status. */
+int call_describe_schema(const call_schema *s);
+
 /* ---- out.c ---- */
 
 /* Prints the line of reply m on stdout and flushes it:
  * {"message":"Ack","id":7,"fields":{...}}, or, when the schema has no
  * such id or refuses the payload,
- * {"message":null|"Name","id":N,"error":"...","payload":"<base64>"}.
+ * {"message":null|"Name","id":N,"error":"...","payload":"<base64>"};
+ * a message to the server (-> server) is printed with its fields and
+ * marked: {"message":"Add","id":1,"error":"...","fields":{...}}.
  * Returns false for an error line (or when stdout fails). */
 bool out_reply(const netfw_desc *d, const netfw_msg *m);
+
+/* Room for a codec error: its field path may be NETFW_MAX_DECODE_DEPTH
+ * levels deep, and the reason comes after it. */
+#define CALL_ERR_LEN 16384
+/* How much of each end of a long field path call_elide keeps. */
+#define CALL_PATH_KEEP 60
+
+/* err ("fields.a.b...: reason") into buf of n, a path longer than
+ * 2 * CALL_PATH_KEEP + 20 shortened in the middle, between path steps,
+ * to "HEAD … TAIL" (each about CALL_PATH_KEEP long; the reason always
+ * whole). Returns buf. */
+const char *call_elide(const char *err, char *buf, size_t n);
 
 /* The monotonic clock in milliseconds. */
 int64_t call_now_ms(void);

@@ -249,3 +249,8 @@ int call_describe(const call_schema *s, const char *name) {
   unknown_name(d, name);
   return CALL_USAGE;
 }
+
+int call_describe_schema(const call_schema *s) {
+  put_schema(s);
+  return CALL_OK;
+}

@@ -18,14 +18,15 @@
 
 static const char usage[] =
     "usage: netfw-call --proto FILE [--ip IP] --port N [TLS options]\n"
-    "                  [--count N] [--timeout MS] MESSAGE ['JSON']\n"
+    "                  [--count N] [--timeout MS] MESSAGE ['JSON'|@FILE|-]\n"
     "       netfw-call --proto FILE [--ip IP] --port N [TLS options]\n"
     "                  [--timeout MS] --stream\n"
     "       netfw-call --proto FILE --list\n"
-    "       netfw-call --proto FILE --describe NAME\n"
+    "       netfw-call --proto FILE --describe NAME | --describe-schema\n"
     "\n"
     "Sends MESSAGE of the schema FILE with the fields JSON (default {})\n"
-    "to the netfw server at IP:N and prints each reply as one JSON line:\n"
+    "to the netfw server at IP:N and prints each reply as one JSON line\n"
+    "(@FILE: the JSON read from FILE; -: read from stdin; 64 MiB at most):\n"
     "{\"message\":\"Ack\",\"id\":7,\"fields\":{\"rc\":\"OK\"}}\n"
     "\n"
     "  --proto FILE      the .netproto schema (read at run time)\n"
@@ -43,7 +44,9 @@ static const char usage[] =
     "                    no reply came for --timeout MS\n"
     "  --list            list the schema's messages, structs and enums\n"
     "  --describe NAME   print a message, struct or enum as schema source\n"
-    "                    (the protocol's name: the whole schema)\n"
+    "                    (the protocol's name: the whole schema, unless\n"
+    "                    a declaration has that name)\n"
+    "  --describe-schema print the whole schema as source\n"
     "  --tls             connect with TLS, verifying the server against the\n"
     "                    system's trust store\n"
     "  --tls-ca FILE     TLS, trusting the PEM CAs in FILE instead\n"
@@ -69,6 +72,7 @@ enum {
   OPT_STREAM,
   OPT_LIST,
   OPT_DESCRIBE,
+  OPT_DESCRIBE_SCHEMA,
   OPT_TLS,
   OPT_TLS_CA,
   OPT_TLS_CERT,
@@ -87,6 +91,7 @@ static const struct option longopts[] = {
     {"stream", no_argument, NULL, OPT_STREAM},
     {"list", no_argument, NULL, OPT_LIST},
     {"describe", required_argument, NULL, OPT_DESCRIBE},
+    {"describe-schema", no_argument, NULL, OPT_DESCRIBE_SCHEMA},
     {"tls", no_argument, NULL, OPT_TLS},
     {"tls-ca", required_argument, NULL, OPT_TLS_CA},
     {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
@@ -139,9 +144,24 @@ static bool set_tls_option(call_opts *o, int code, const char *arg) {
   return true;
 }
 
+/* Stores --ip arg in o: not empty; "[::1]" taken as "::1" (arg is
+ * changed in place). Returns -1 to go on, else CALL_USAGE. */
+static int set_ip(call_opts *o, char *arg) {
+  size_t n = strlen(arg);
+
+  if (n >= 2 && arg[0] == '[' && arg[n - 1] == ']') {
+    arg[n - 1] = '\0';
+    arg++;
+  }
+  if (arg[0] == '\0')
+    return usage_error("--ip takes an address or a host name, not ''", NULL);
+  o->ip = arg;
+  return -1;
+}
+
 /* Stores option code (argument arg) in o. Returns -1 to go on, else an
  * exit status (after --help, --version or a message). */
-static int set_option(call_opts *o, int code, const char *arg) {
+static int set_option(call_opts *o, int code, char *arg) {
   if (set_tls_option(o, code, arg))
     return -1;
   switch (code) {
@@ -149,8 +169,7 @@ static int set_option(call_opts *o, int code, const char *arg) {
     o->proto = arg;
     break;
   case OPT_IP:
-    o->ip = arg;
-    break;
+    return set_ip(o, arg);
   case OPT_PORT:
     return number("--port", arg, 1, 65535, &o->port) ? -1 : CALL_USAGE;
   case OPT_COUNT:
@@ -167,6 +186,9 @@ static int set_option(call_opts *o, int code, const char *arg) {
     break;
   case OPT_DESCRIBE:
     o->describe = arg;
+    break;
+  case OPT_DESCRIBE_SCHEMA:
+    o->describe_schema = true;
     break;
   case OPT_VERSION:
     printf("netfw-call %s\n", NETFW_VERSION_STRING);
@@ -195,20 +217,20 @@ static int set_operands(call_opts *o, int n, char **args) {
 /* Checks the options go together. Returns -1 to go on, else CALL_USAGE
  * after a message. */
 static int check_options(const call_opts *o) {
-  int modes =
-      o->list + (o->describe != NULL) + o->stream + (o->message != NULL);
+  int modes = o->list + (o->describe != NULL) + o->describe_schema +
+              o->stream + (o->message != NULL);
 
   if (o->proto == NULL)
     return usage_error("--proto FILE is required", NULL);
   if (modes == 0)
-    return usage_error("nothing to do: give a MESSAGE, --stream, --list or "
-                       "--describe NAME",
+    return usage_error("nothing to do: give a MESSAGE, --stream, --list, "
+                       "--describe NAME or --describe-schema",
                        NULL);
   if (modes > 1)
     return usage_error("MESSAGE, --stream, --list and --describe go one at "
                        "a time",
                        NULL);
-  if (o->list || o->describe != NULL)
+  if (o->list || o->describe != NULL || o->describe_schema)
     return -1;
   if (o->port == 0)
     return usage_error("--port N is required to send", NULL);
@@ -269,6 +291,8 @@ int main(int argc, char **argv) {
     status = call_list(&s);
   else if (o.describe != NULL)
     status = call_describe(&s, o.describe);
+  else if (o.describe_schema)
+    status = call_describe_schema(&s);
   else if (o.stream)
     status = call_stream(&o, &s);
   else

@@ -19,6 +19,27 @@ int64_t call_now_ms(void) {
   return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+const char *call_elide(const char *err, char *buf, size_t n) {
+  const char *colon = strstr(err, ": ");
+  size_t path = colon != NULL ? (size_t)(colon - err) : strlen(err);
+  size_t head = CALL_PATH_KEEP, tail = path - CALL_PATH_KEEP;
+
+  if (path <= CALL_PATH_KEEP * 2 + 20) {
+    snprintf(buf, n, "%s", err);
+    return buf;
+  }
+  while (head < tail && err[head] != '.') /* cut between path steps */
+    head++;
+  while (tail > head && err[tail] != '.')
+    tail--;
+  if (tail <= head) { /* no steps to drop: cut anywhere */
+    head = CALL_PATH_KEEP;
+    tail = path - CALL_PATH_KEEP - 1;
+  }
+  snprintf(buf, n, "%.*s \xe2\x80\xa6 %s", (int)head, err, err + tail + 1);
+  return buf;
+}
+
 /* Appends s as a JSON string (escaped by jansson; bytes that are not
  * UTF-8 become '?'). */
 static void put_string(gen_buf *b, const char *s) {
@@ -75,11 +96,35 @@ static void error_line(gen_buf *b, const netfw_desc_message *dm,
   gen_buf_puts(b, "\"}");
 }
 
+/* Prints the line of message dm (wire id `id`) with its decoded fields
+ * (freed here), marked with an "error" key when dm goes to the server.
+ * Returns false for such a line (or when stdout fails). */
+static bool fields_line(const netfw_desc_message *dm, uint16_t id,
+                        char *fields) {
+  gen_buf b = {0};
+  char why[300];
+
+  gen_buf_puts(&b, "{\"message\":");
+  put_string(&b, dm->body.name);
+  gen_buf_printf(&b, ",\"id\":%u,", (unsigned)id);
+  if (dm->dir == NETFW_DESC_TO_SERVER) { /* a server's message: odd */
+    snprintf(why, sizeof(why),
+             "%.200s is a message to the server (-> server), not a reply",
+             dm->body.name);
+    gen_buf_puts(&b, "\"error\":");
+    put_string(&b, why);
+    gen_buf_puts(&b, ",");
+  }
+  gen_buf_printf(&b, "\"fields\":%s}", fields);
+  free(fields);
+  return put_line(&b) && dm->dir != NETFW_DESC_TO_SERVER;
+}
+
 bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   uint16_t id = netfw_msg_id(m);
   const netfw_desc_message *dm = netfw_desc_message_by_id(d, id);
   gen_buf b = {0};
-  char err[512], why[600];
+  char err[CALL_ERR_LEN], why[CALL_ERR_LEN];
   char *fields = NULL;
   static const uint8_t none[1];
   const uint8_t *p = netfw_msg_size(m) > 0 ? netfw_msg_payload(m) : none;
@@ -95,15 +140,14 @@ bool out_reply(const netfw_desc *d, const netfw_msg *m) {
   rc = netfw_desc_decode_json(d, dm, p, netfw_msg_size(m), &fields, err,
                               sizeof(err));
   if (rc != 0) {
-    snprintf(why, sizeof(why), "%s", err[0] ? err : netfw_strerror(rc));
+    if (err[0] != '\0')
+      call_elide(err, why, sizeof(why));
+    else
+      snprintf(why, sizeof(why), "%s", netfw_strerror(rc));
     error_line(&b, dm, m, why);
     free(fields);
     put_line(&b);
     return false;
   }
-  gen_buf_puts(&b, "{\"message\":");
-  put_string(&b, dm->body.name);
-  gen_buf_printf(&b, ",\"id\":%u,\"fields\":%s}", (unsigned)id, fields);
-  free(fields);
-  return put_line(&b);
+  return fields_line(dm, id, fields);
 }

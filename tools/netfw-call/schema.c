@@ -13,34 +13,56 @@
 
 #define MAX_SCHEMA_BYTES (64u * 1024 * 1024)
 
+/* Reads f to its end into b, at most limit bytes. Returns 0, -1 on a
+ * read error (errno set), -2 when f holds more than limit. */
+static int read_all(FILE *f, gen_buf *b, size_t limit) {
+  char chunk[65536];
+  size_t got;
+
+  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && b->len <= limit)
+    gen_buf_append(b, chunk, got);
+  if (ferror(f))
+    return -1;
+  return b->len > limit ? -2 : 0;
+}
+
+/* Opens and reads the file at path (NULL: stdin, named name) into b;
+ * returns 0, or -1 after a message. */
+static int read_file(const char *path, const char *name, gen_buf *b,
+                     size_t limit) {
+  FILE *f = path != NULL ? fopen(path, "rb") : stdin;
+  int rc;
+
+  if (f == NULL) {
+    fprintf(stderr, "netfw-call: cannot open %s: %s\n", name, strerror(errno));
+    return -1;
+  }
+  rc = read_all(f, b, limit);
+  if (rc == -1)
+    fprintf(stderr, "netfw-call: cannot read %s: %s\n", name, strerror(errno));
+  if (rc == -2)
+    fprintf(stderr, "netfw-call: %s is larger than %zu bytes\n", name, limit);
+  if (path != NULL)
+    fclose(f);
+  if (rc != 0)
+    gen_buf_free(b);
+  return rc != 0 ? -1 : 0;
+}
+
+int call_read_json(const char *arg, gen_buf *out) {
+  if (strcmp(arg, "-") == 0)
+    return read_file(NULL, "stdin", out, CALL_MAX_JSON) ? CALL_USAGE : 0;
+  return read_file(arg + 1, arg + 1, out, CALL_MAX_JSON) ? CALL_USAGE : 0;
+}
+
 /* Reads the whole file at path into pool memory (NUL-terminated). Returns
  * 0, or -1 after a message. */
 static int read_schema(gen_pool *pool, const char *path, char **data,
                        size_t *len) {
-  FILE *f = fopen(path, "rb");
   gen_buf b = {0};
-  char chunk[65536];
-  size_t got;
 
-  if (f == NULL) {
-    fprintf(stderr, "netfw-call: cannot open %s: %s\n", path, strerror(errno));
+  if (read_file(path, path, &b, MAX_SCHEMA_BYTES) != 0)
     return -1;
-  }
-  while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 &&
-         b.len <= MAX_SCHEMA_BYTES)
-    gen_buf_append(&b, chunk, got);
-  if (ferror(f) || b.len > MAX_SCHEMA_BYTES) {
-    if (ferror(f))
-      fprintf(stderr, "netfw-call: cannot read %s: %s\n", path,
-              strerror(errno));
-    else
-      fprintf(stderr, "netfw-call: %s is larger than %u bytes\n", path,
-              MAX_SCHEMA_BYTES);
-    fclose(f);
-    gen_buf_free(&b);
-    return -1;
-  }
-  fclose(f);
   /* The lexer wants a NUL after the last byte. */
   *data = gen_pool_alloc(pool, b.len + 1);
   if (b.len > 0)
@@ -119,7 +141,7 @@ call_find_message(const call_schema *s, const char *name, const char *where) {
 int call_encode(const call_schema *s, const netfw_desc_message *m,
                 const char *json, size_t len, netfw_msg *out,
                 const char *where) {
-  char err[512];
+  char err[CALL_ERR_LEN], shown[CALL_ERR_LEN];
   int rc;
 
   if (m->dir == NETFW_DESC_TO_CLIENT) {
@@ -134,7 +156,8 @@ int call_encode(const call_schema *s, const netfw_desc_message *m,
   if (rc == 0)
     return 0;
   if (err[0] != '\0')
-    fprintf(stderr, "netfw-call: %s%s\n", where, err);
+    fprintf(stderr, "netfw-call: %s%s\n", where,
+            call_elide(err, shown, sizeof(shown)));
   else
     fprintf(stderr, "netfw-call: %scannot encode %s: %s\n", where, m->body.name,
             netfw_strerror(rc));

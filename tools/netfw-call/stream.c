@@ -5,7 +5,13 @@
  *
  * A bad line (not JSON, unknown message, fields that do not match) is
  * reported on stderr with its line number and skipped; the lines after it
- * are still sent, and the exit status is 2 at the end. */
+ * are still sent, and the exit status is 2 at the end. So is a line over
+ * the length limit, from a pipe or a file alike: its bytes are discarded
+ * up to the next newline.
+ *
+ * Requests whose message names its replies (`returns`) each expect one:
+ * fewer replies (messages some request names) than such requests is
+ * status 1. */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -19,8 +25,9 @@
 #include "call.h"
 #include "netfw/error.h"
 
-/* The longest request line accepted (a payload's JSON, base64 and all). */
-#define MAX_LINE (64u * 1024 * 1024)
+/* The longest request line accepted (a payload's JSON, base64 and all);
+ * the environment's NETFW_CALL_MAX_LINE lowers it (a test hook). */
+#define MAX_LINE CALL_MAX_JSON
 /* How often the main thread looks whether stdin has ended. */
 #define POLL_MS 50
 
@@ -32,8 +39,11 @@ typedef struct stream {
   atomic_llong eof_ms;     /* when stdin ended (0: not yet) */
   atomic_int bad_lines;    /* lines refused */
   atomic_bool send_failed; /* the connection refused a send */
+  atomic_long asked;       /* requests sent that name their replies */
   char *buf;               /* the reader's bytes not yet split in lines */
   size_t len, cap;
+  size_t max_line;         /* MAX_LINE, or NETFW_CALL_MAX_LINE */
+  bool skipping;           /* discarding an over-long line's bytes */
 } stream;
 
 /* Reads more of stdin into st->buf. Returns >0 bytes read, 0 at the end
@@ -143,8 +153,8 @@ static bool send_line(stream *st, long no, const char *text, size_t len) {
     netfw_msg_init(&req, m->id);
     if (call_encode(st->s, m, fields, strlen(fields), &req, where) != 0)
       atomic_fetch_add(&st->bad_lines, 1);
-    else
-      ok = netfw_client_send(st->c, &req) == 0;
+    else if ((ok = netfw_client_send(st->c, &req) == 0) && m->nreturns > 0)
+      atomic_fetch_add(&st->asked, 1);
     netfw_msg_release(&req);
   }
   free(fields);
@@ -160,9 +170,18 @@ static bool blank(const char *text, size_t len) {
   return true;
 }
 
+/* Complains about the over-long line no. */
+static void too_long(stream *st, long no) {
+  char what[100];
+  snprintf(what, sizeof(what), "longer than %zu bytes (skipped)",
+           st->max_line);
+  bad_line(st, no, what);
+}
+
 /* Sends every whole line in st->buf (the last one too at the end of
- * stdin) and keeps the rest. *no counts lines. Returns false once a send
- * failed. */
+ * stdin) and keeps the rest; a line over st->max_line is reported and
+ * skipped, the rest of one already reported (st->skipping) dropped. *no
+ * counts lines. Returns false once a send failed. */
 static bool send_lines(stream *st, long *no, bool at_end) {
   size_t start = 0;
   bool ok = true;
@@ -173,12 +192,22 @@ static bool send_lines(stream *st, long *no, bool at_end) {
     if (nl == NULL && !at_end)
       break;
     ++*no;
-    if (!blank(st->buf + start, end - start))
+    if (st->skipping)
+      st->skipping = false;
+    else if (end - start > st->max_line)
+      too_long(st, *no);
+    else if (!blank(st->buf + start, end - start))
       ok = send_line(st, *no, st->buf + start, end - start);
     start = nl != NULL ? end + 1 : end;
   }
   memmove(st->buf, st->buf + start, st->len - start);
   st->len -= start;
+  if (st->len > st->max_line) { /* a partial line already too long */
+    if (!st->skipping)
+      too_long(st, *no + 1);
+    st->skipping = true;
+    st->len = 0;
+  }
   return ok;
 }
 
@@ -197,18 +226,12 @@ static void *reader(void *arg) {
       break;
     }
     st->len += (size_t)n;
-    if (!send_lines(st, &no, n == 0)) {
+    if (!send_lines(st, &no, n == 0)) { /* the main thread reports it */
       atomic_store(&st->send_failed, true);
-      break;
-    }
-    if (n == 0) {
       atomic_store(&st->eof_ms, (long long)call_now_ms());
       break;
     }
-    if (st->len > MAX_LINE) {
-      fprintf(stderr, "netfw-call: stdin line %ld: longer than %u bytes\n",
-              no + 1, MAX_LINE);
-      atomic_fetch_add(&st->bad_lines, 1);
+    if (n == 0) {
       atomic_store(&st->eof_ms, (long long)call_now_ms());
       break;
     }
@@ -216,10 +239,21 @@ static void *reader(void *arg) {
   return NULL;
 }
 
+/* Whether a message with wire id `id` is one some request of d names as
+ * its reply. */
+static bool is_reply(const netfw_desc *d, uint16_t id) {
+  for (uint32_t i = 0; i < d->nmessages; i++)
+    for (uint32_t r = 0; r < d->messages[i].nreturns; r++)
+      if (d->messages[d->messages[i].returns[r]].id == id)
+        return true;
+  return false;
+}
+
 /* The main thread's loop: prints replies until stdin has ended and no
- * reply came for --timeout ms, or the connection is lost. Returns the
- * status of the replies (CALL_OK, or CALL_FAIL). */
-static int print_replies(stream *st) {
+ * reply came for --timeout ms, or the connection is lost (also when the
+ * reader's send found it lost: reported here). *replies counts the
+ * messages some request names. Returns CALL_OK or CALL_FAIL. */
+static int print_replies(stream *st, long *replies) {
   int64_t last = 0;
   bool any_bad = false;
 
@@ -227,9 +261,10 @@ static int print_replies(stream *st) {
     int64_t eof = atomic_load(&st->eof_ms), now = call_now_ms();
     int wait = POLL_MS;
     bool bad = false;
+    uint16_t id = 0;
     call_wait w;
 
-    if (eof != 0 || atomic_load(&st->send_failed)) {
+    if (eof != 0) {
       if (eof > last)
         last = eof;
       if (now - last >= st->o->timeout_ms)
@@ -237,25 +272,56 @@ static int print_replies(stream *st) {
       if (st->o->timeout_ms - (now - last) < wait)
         wait = (int)(st->o->timeout_ms - (now - last));
     }
-    w = call_wait_reply(st->o, st->s, st->c, wait, &bad, NULL);
+    w = call_wait_reply(st->o, st->s, st->c, wait, &bad, &id);
     if (w == CALL_LOST)
       return CALL_FAIL;
     if (w == CALL_GOT_REPLY) {
       last = call_now_ms();
       any_bad |= bad;
+      *replies += is_reply(st->s->desc, id);
     }
+  }
+  if (atomic_load(&st->send_failed)) { /* lost, not noticed by recv yet */
+    call_fail(st->o, st->c, NETFW_ECONNRESET);
+    return CALL_FAIL;
   }
   return any_bad ? CALL_FAIL : CALL_OK;
 }
 
+/* The status once the replies stopped: too few replies for the requests
+ * that name theirs is CALL_FAIL (after a message). */
+static int count_replies(stream *st, int status, long replies) {
+  long asked = atomic_load(&st->asked);
+  char peer[300];
+
+  if (status != CALL_OK || replies >= asked)
+    return status;
+  fprintf(stderr, "netfw-call: %s: %ld of %ld requests got no reply\n",
+          call_peer(st->o, peer, sizeof(peer)), asked - replies, asked);
+  return CALL_FAIL;
+}
+
+/* The line limit: MAX_LINE, or NETFW_CALL_MAX_LINE when it is a smaller
+ * positive number (a test hook). */
+static size_t max_line(void) {
+  const char *env = getenv("NETFW_CALL_MAX_LINE");
+  char *end = NULL;
+  unsigned long v = env != NULL ? strtoul(env, &end, 10) : 0;
+
+  return v > 0 && v < MAX_LINE && end != NULL && *end == '\0' ? (size_t)v
+                                                               : MAX_LINE;
+}
+
 int call_stream(const call_opts *o, const call_schema *s) {
-  stream st = {.o = o, .s = s};
+  stream st = {.o = o, .s = s, .max_line = max_line()};
   pthread_t t;
+  long replies = 0;
   int status;
 
   atomic_init(&st.eof_ms, 0);
   atomic_init(&st.bad_lines, 0);
   atomic_init(&st.send_failed, false);
+  atomic_init(&st.asked, 0);
   if (pipe(st.stop) != 0) {
     fprintf(stderr, "netfw-call: pipe: %s\n", strerror(errno));
     return CALL_FAIL;
@@ -268,10 +334,11 @@ int call_stream(const call_opts *o, const call_schema *s) {
     status = CALL_FAIL;
     goto done;
   }
-  status = print_replies(&st);
+  status = print_replies(&st, &replies);
   if (write(st.stop[1], "x", 1) != 1)
     fprintf(stderr, "netfw-call: cannot stop the stdin reader\n");
   pthread_join(t, NULL);
+  status = count_replies(&st, status, replies);
   if (atomic_load(&st.bad_lines) > 0)
     status = CALL_USAGE;
 done:
