@@ -133,17 +133,17 @@ def finish(p, status, err, who):
         fail("%s: stderr %r, wanted /%s/" % (who, e, err))
 
 
-class FakeServer:
-    """A Python server: to each request frame it answers with the frames
-    in replies (id, payload), then stays silent (or closes)."""
+class Listener:
+    """A Python TCP server on a free loopback port: each connection is
+    served by self.talk(conn) in a thread of its own (subclasses define
+    it)."""
 
-    def __init__(self, replies, close=False):
-        self.replies, self.close = replies, close
+    def __init__(self):
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(8)
         self.port = self.sock.getsockname()[1]
-        self.got = []
+        self.conns = []
         threading.Thread(target=self.serve, daemon=True).start()
 
     def serve(self):
@@ -152,8 +152,19 @@ class FakeServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
+            self.conns.append(conn)
             threading.Thread(target=self.talk, args=(conn,),
                              daemon=True).start()
+
+
+class FakeServer(Listener):
+    """A Python server: to each request frame it answers with the frames
+    in replies (id, payload), then stays silent (or closes)."""
+
+    def __init__(self, replies, close=False):
+        self.replies, self.close = replies, close
+        self.got = []
+        super().__init__()
 
     def talk(self, conn):
         with conn:

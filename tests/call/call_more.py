@@ -37,34 +37,19 @@ import subprocess
 import threading
 import time
 
-from call_kit import (CALL, CASE, CT, FS, WRAP, PROCS, SRC, TMP, FakeServer, ack, expect,
-                      fail, line, run)
+from call_kit import (CALL, CASE, CT, FS, PROCS, SRC, TMP, WRAP, FakeServer,
+                      Listener, ack, expect, fail, line, run)
 
 ALL = os.path.join(SRC, "tests", "fuzz", "all_types.netproto")
 
 
-class Peer:
+class Peer(Listener):
     """A raw TCP peer: on each request frame it calls answer(conn, id,
     payload); it never closes a connection itself (until the test ends)."""
 
     def __init__(self, answer):
         self.answer = answer
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        threading.Thread(target=self.serve, daemon=True).start()
-
-    def serve(self):
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-            threading.Thread(target=self.talk, args=(conn,),
-                             daemon=True).start()
+        super().__init__()
 
     def talk(self, conn):
         buf = b""
@@ -149,7 +134,6 @@ def deep_tree(depth, bad):
 
 def case_deep():
     req = json.dumps({"tree": deep_tree(120, 5), "deep": {}, "many": []})
-    path = "fields.tree" + ".kids[0]" * 120 + ".label"
     shown = ("fields.tree" + ".kids[0]" * 7 + " \u2026 " + "kids[0]." * 7 +
              "label")
     expect(["--proto", ALL, "--port", "1", "Nested", req], 2, [],
