@@ -172,3 +172,21 @@ void gen_map_free(gen_map *m) {
 const char *gen_closest(const char *word, const char *const *names, size_t n) {
   return netfw__closest(word, names, n, sizeof(*names));
 }
+
+void gen_buf_comment(gen_buf *b, const char *doc, const char *indent,
+                     const char *marker) {
+  size_t bare = strlen(marker);
+  const char *p = doc;
+  if (bare > 0 && marker[bare - 1] == ' ')
+    bare--;
+  while (p != NULL && *p) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
+    gen_buf_puts(b, indent);
+    gen_buf_append(b, marker, n > 0 ? strlen(marker) : bare);
+    for (size_t i = 0; i < n; i++)
+      gen_buf_append(b, (unsigned char)p[i] < 0x20 ? " " : p + i, 1);
+    gen_buf_puts(b, "\n");
+    p = nl ? nl + 1 : NULL;
+  }
+}

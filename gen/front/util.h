@@ -41,6 +41,12 @@ void gen_buf_printf(gen_buf *b, const char *fmt, ...) GEN_PRINTF(2, 3);
 void gen_buf_vprintf(gen_buf *b, const char *fmt, va_list ap) GEN_PRINTF(2, 0);
 /* Frees b's memory and empties it. */
 void gen_buf_free(gen_buf *b);
+/* Appends doc as line comments: each line after indent and marker ("# ",
+ * "-- "; the marker's trailing space dropped on an empty line), control
+ * characters as spaces. For back ends whose comments run to the line's
+ * end. */
+void gen_buf_comment(gen_buf *b, const char *doc, const char *indent,
+                     const char *marker);
 
 /* A string -> pointer hash map (keys are not copied). */
 typedef struct gen_map {

@@ -81,16 +81,7 @@ void py_docstring(gen_buf *b, const char *doc, const char *indent) {
 }
 
 void py_comment(gen_buf *b, const char *doc, const char *indent) {
-  const char *p = doc;
-  while (p != NULL && *p) {
-    const char *nl = strchr(p, '\n');
-    size_t n = nl ? (size_t)(nl - p) : strlen(p);
-    gen_buf_printf(b, n > 0 ? "%s# " : "%s#", indent);
-    for (size_t i = 0; i < n; i++)
-      gen_buf_append(b, (unsigned char)p[i] < 0x20 ? " " : p + i, 1);
-    gen_buf_puts(b, "\n");
-    p = nl ? nl + 1 : NULL;
-  }
+  gen_buf_comment(b, doc, indent, "# ");
 }
 
 /* The shortest decimal that reads back as exactly x (Python's repr). */
