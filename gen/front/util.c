@@ -80,7 +80,8 @@ static void buf_reserve(gen_buf *b, size_t more) {
 
 void gen_buf_append(gen_buf *b, const char *s, size_t len) {
   buf_reserve(b, len);
-  memcpy(b->data + b->len, s, len);
+  if (len > 0) /* s may be NULL then: another buffer's empty data */
+    memcpy(b->data + b->len, s, len);
   b->len += len;
   b->data[b->len] = '\0';
 }

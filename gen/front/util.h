@@ -31,7 +31,7 @@ typedef struct gen_buf {
   size_t cap;
 } gen_buf;
 
-/* Appends len bytes of s to b. */
+/* Appends len bytes of s to b (s may be NULL when len is 0). */
 void gen_buf_append(gen_buf *b, const char *s, size_t len);
 /* Appends the string s to b. */
 void gen_buf_puts(gen_buf *b, const char *s);
