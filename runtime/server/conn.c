@@ -383,8 +383,13 @@ void netfw__conn_accept(netfw__worker *w, int fd) {
     netfw__conn_close(c, NETFW_CLOSE_NOMEM);
     return;
   }
-  if (w->cfg->idle_timeout_ms > 0)
+  if (w->cfg->idle_timeout_ms > 0) {
+    /* The loop's cached time is from before this iteration's callbacks: on
+     * a busy loop it can be far enough behind to close a new connection
+     * before it was idle for idle_timeout_ms. One clock read per accept. */
+    uv_update_time(&w->loop);
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
+  }
   netfw__stream_start(&c->s); /* on_established follows */
 }
 
