@@ -28,7 +28,9 @@
 
 #include <stdint.h>
 
+#include "netfw/desc.h"
 #include "netfw/export.h"
+#include "netfw/link.h"
 #include "netfw/message.h"
 #include "netfw/tls.h"
 
@@ -37,6 +39,7 @@ typedef struct netfw_client netfw_client;
 #define NETFW_CLIENT_DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
 #define NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define NETFW_CLIENT_DEFAULT_MAX_INBOX ((size_t)64 * 1024 * 1024)
+#define NETFW_CLIENT_DEFAULT_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
 
 /* Allocates an unconnected client (NULL when out of memory). */
 NETFW_EXTERN netfw_client *netfw_client_new(void);
@@ -84,7 +87,9 @@ NETFW_EXTERN const char *netfw_client_error(const netfw_client *c);
  * protocol error, an oversized frame, a timeout or its own shutdown),
  * NETFW_ECONNRESET (reset: RST, or a broken pipe), NETFW_ETIMEDOUT (the
  * network stopped answering), NETFW_E2BIG (this client dropped it: a
- * frame over its max_payload), NETFW_ETLS, NETFW_ENOMEM; 0 while not lost
+ * frame over its max_payload), NETFW_EPROTO (this client dropped it: a
+ * reply that answers no call, netfw_client_call), NETFW_ETLS,
+ * NETFW_ENOMEM; 0 while not lost
  * (and after a connect); NETFW_EINVAL for NULL. Any thread. */
 NETFW_EXTERN int netfw_client_loss(const netfw_client *c);
 
@@ -97,7 +102,8 @@ NETFW_EXTERN int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out);
  * connection is left). Returns 0; NETFW_ESTATE while connected (call
  * netfw_client_shutdown first); NETFW_EINVAL (NULL ip, port 0); NETFW_ECONNREFUSED (nothing
  * listens there); NETFW_EHOSTUNREACH (no route); NETFW_ETIMEDOUT (no answer
- * within the connect timeout); NETFW_EADDRINFO (name not resolved);
+ * within the connect timeout, name lookup included); NETFW_EADDRINFO
+ * (name not resolved);
  * NETFW_ETLS (with TLS on: the handshake failed or the server's certificate
  * did not verify; netfw_client_error says why); NETFW_ECONNRESET (the
  * server reset or closed the connection before connect returned);
@@ -112,8 +118,8 @@ NETFW_EXTERN int netfw_client_connect(netfw_client *c, const char *ip,
  * netfw_client_loss, netfw_client_error); NETFW_ENOMEM
  * (if part of the frame had already been written, the connection is then
  * dropped, since the stream cannot continue).
- * There is no limit on queued bytes: a peer that stops reading makes the
- * queue grow. */
+ * NETFW_EAGAIN when the queue is over max_output (nothing queued: retry
+ * later); NETFW_ENOTCONN while reconnecting. */
 NETFW_EXTERN int netfw_client_send(netfw_client *c, const netfw_msg *m);
 
 /* Takes the next received message into *out; the caller owns it and frees it
@@ -138,6 +144,74 @@ NETFW_EXTERN int netfw_client_recv(netfw_client *c, netfw_msg **out,
  * NETFW_ESTATE and NETFW_EINVAL the client is closed afterwards, and may
  * connect again. */
 NETFW_EXTERN int netfw_client_shutdown(netfw_client *c, int timeout_ms);
+
+/* ---- calls (docs/calls.md) ----
+ *
+ * A protocol whose requests name their replies (`message Get = 3 -> server
+ * returns GetResp | Ack`) gets calls: a server answers one connection's
+ * requests in order, so the client matches each reply to the oldest
+ * request still unanswered, first in first out, whichever thread sent it.
+ * Every request sent on the connection takes its place in that order,
+ * also one sent with netfw_client_send (its reply then goes to the inbox,
+ * for recv, as before). Messages that are no reply (pushes) always go to
+ * the inbox, never to a call. */
+
+/* Tells c its protocol: d (the generated <proto>_descriptor; it must
+ * outlive c) says which messages are requests and which replies answer
+ * them. The generated <proto>_client_new sets it. NULL: no protocol (every
+ * message goes to the inbox, calls are refused). Returns 0, NETFW_EINVAL (a
+ * malformed descriptor), NETFW_ENOMEM, or NETFW_ESTATE while connected. */
+NETFW_EXTERN int netfw_client_set_protocol(netfw_client *c,
+                                           const netfw_desc *d);
+
+/* Sends req, a request of c's protocol, and waits for its reply into
+ * *reply (the caller frees it with netfw_msg_free). timeout_ms: -1 waits
+ * as long as the connection lives, > 0 at most that long from the call
+ * (monotonic clock). Several threads may call at once: their requests are
+ * pipelined on the one connection. Returns 0; NETFW_ETIMEDOUT (no reply in
+ * time: when it comes later it is dropped and counted,
+ * netfw_client_late_replies, never given to another call);
+ * NETFW_ECONNRESET (the connection was lost before the reply came;
+ * netfw_client_loss says how); NETFW_EPROTO (the server answered with a
+ * message that is not one of req's replies: later replies could no longer
+ * be matched, so the client drops the connection, and netfw_client_loss
+ * is NETFW_EPROTO); NETFW_ENOTCONN (reconnecting: the connection is down);
+ * NETFW_EAGAIN (the output queue is full, max_output; nothing sent);
+ * NETFW_EINVAL (NULL, timeout_ms < -1, req not a request of the protocol);
+ * NETFW_ESTATE (not connected, shut down, or no protocol set);
+ * NETFW_ENOMEM. *reply is NULL on every error. */
+NETFW_EXTERN int netfw_client_call(netfw_client *c, const netfw_msg *req,
+                                   netfw_msg **reply, int timeout_ms);
+
+/* Replies that came after their call had timed out, and were dropped,
+ * since connect (any thread). */
+NETFW_EXTERN uint64_t netfw_client_late_replies(const netfw_client *c);
+
+/* Sets the bound on bytes sent but not yet taken by the socket (default
+ * 64 MiB; 0 = no limit). A send or call whose frame would pass it queues
+ * nothing and returns NETFW_EAGAIN: wait (recv, or a moment) and retry.
+ * Returns 0, or NETFW_ESTATE while connected. */
+NETFW_EXTERN int netfw_client_set_max_output(netfw_client *c, size_t max);
+
+/* ---- reconnecting (netfw/link.h) ---- */
+
+/* Turns automatic reconnection on (r->initial_ms > 0) or off (NULL or
+ * initial_ms 0; the default), as netfw/link.h describes. With it on, a
+ * lost connection is reported to recv once (NETFW_ECONNRESET, after the
+ * messages that came before the loss), then recv waits for messages from
+ * the next connection; sends and calls while it is down return
+ * NETFW_ENOTCONN. A connect that fails still returns its error (no retry
+ * is made for it). Returns 0, NETFW_EINVAL (negative values), or
+ * NETFW_ESTATE while connected. */
+NETFW_EXTERN int netfw_client_set_reconnect(netfw_client *c,
+                                            const netfw_reconnect *r);
+
+/* Sets the callback told of every state change (netfw/link.h), called on
+ * the client's I/O thread (it must not call back into c except
+ * netfw_client_loss and netfw_client_late_replies); NULL: none. Returns 0,
+ * or NETFW_ESTATE while connected. */
+NETFW_EXTERN int netfw_client_set_link_cb(netfw_client *c, netfw_link_cb cb,
+                                          void *user);
 
 /* Shuts a connected client down first (netfw_client_shutdown with -1, so it
  * waits for the peer to close), then frees it. NULL is a no-op. */

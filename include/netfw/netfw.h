@@ -14,5 +14,7 @@
 #include "netfw/server.h"
 #include "netfw/stats.h"
 #include "netfw/client.h"
+#include "netfw/link.h"
+#include "netfw/aclient.h"
 
 #endif /* NETFW_NETFW_H */

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "netfw/desc.h"
 #include "netfw/export.h"
 #include "netfw/message.h"
 #include "netfw/tls.h"
@@ -43,7 +44,10 @@ typedef struct netfw_owned_msg {
   XX(FRAME_TIMEOUT, "frame_timeout") /* a frame took over frame_timeout_ms */  \
   XX(MEMORY, "memory")     /* over the worker's memory budget      */          \
   XX(NOMEM, "nomem")       /* out of memory                        */          \
-  XX(STOPPING, "stopping") /* the server is stopping               */
+  XX(STOPPING, "stopping") /* the server is stopping               */          \
+  XX(UNANSWERED, "unanswered") /* a request got no reply: its handler  \
+                                  neither answered nor deferred it, or  \
+                                  reply_timeout_ms passed (docs/calls.md) */
 
 typedef enum netfw_close_reason {
 #define XX(name, str) NETFW_CLOSE_##name,
@@ -97,6 +101,8 @@ typedef struct netfw_app {
 #define NETFW_DEFAULT_WORKER_MEMORY ((size_t)1024 * 1024 * 1024)
 #define NETFW_DEFAULT_FRAME_TIMEOUT_MS 30000
 #define NETFW_DEFAULT_BUS_QUEUE ((size_t)16 * 1024 * 1024)
+#define NETFW_DEFAULT_REPLY_TIMEOUT_MS 30000
+#define NETFW_DEFAULT_MAX_PENDING 1024
 
 typedef struct netfw_config {
   /* Set by netfw_config_init: the sizes of netfw_config and netfw_app this
@@ -153,6 +159,17 @@ typedef struct netfw_config {
                            and GET /healthz there (docs/observability.md;
                            port 0: any free one, netfw_server_metrics_port)
                            */
+  const netfw_desc *protocol; /* the protocol (<proto>_descriptor; the
+                           generated <proto>_server_config_init sets it):
+                           its requests' replies are kept in request
+                           order on each connection (docs/calls.md);
+                           NULL: no calls, every send goes out as sent  */
+  int reply_timeout_ms; /* a request left unanswered this long closes its
+                           connection (NETFW_CLOSE_UNANSWERED, logged);
+                           default 30000; 0 = off                       */
+  int max_pending;      /* requests read on one connection and not yet
+                           answered; at it the connection's reading
+                           pauses until one is; default 1024            */
   /* New fields go here, at the end (docs/server.md, "Compatibility"). */
 } netfw_config;
 
@@ -242,6 +259,44 @@ NETFW_EXTERN int netfw_conn_send_more(netfw_conn *c, const void *data,
 /* Returns the bytes queued for c that the socket has not taken yet: pace a
  * large reply by it (max_output bounds it). */
 NETFW_EXTERN size_t netfw_conn_queued(const netfw_conn *c);
+
+/* ---- calls: answering requests (docs/calls.md) ----
+ *
+ * With cfg->protocol set, every request (a message whose schema names its
+ * replies with `returns`) read on a connection takes the next place in that
+ * connection's reply order, and its reply goes out only after the replies
+ * of every earlier request: a reply given early is held (counted against
+ * max_output) until then. A handler answers its request either at once,
+ * by sending one of its replies on the connection during on_message
+ * (netfw_conn_send, netfw_conn_send_begin, or the generated send helpers),
+ * or later: it takes the request's token with netfw_conn_defer and
+ * answers with netfw_reply_send from the worker's loop (a timer, a bus
+ * message, an async call's callback). A request whose on_message returns
+ * with neither is a bug in the app: logged at ERROR, and the connection is
+ * closed (NETFW_CLOSE_UNANSWERED), since every later reply would wait for
+ * it. Messages that are no reply (pushes) go out when sent. */
+
+/* A request's place on its connection: a value, safe to copy and to keep
+ * after the connection is gone (netfw_reply_send then says so). */
+typedef struct netfw_reply {
+  uint64_t conn; /* the connection's number in its worker (never reused) */
+  uint64_t seq;  /* the request's number on the connection (from 1)    */
+} netfw_reply;
+
+/* During on_message for a request on c: takes its token, so that the app
+ * answers later with netfw_reply_send. Returns 0 and *r; NETFW_ESTATE (not
+ * inside on_message for a request of c, or that request was answered or
+ * deferred already); NETFW_EINVAL (NULL). */
+NETFW_EXTERN int netfw_conn_defer(netfw_conn *c, netfw_reply *r);
+
+/* Answers the request r stands for with m, one of its replies (m is
+ * copied). It is written as soon as every earlier request of the
+ * connection is answered. Returns 0; NETFW_ECLOSED (the connection is
+ * gone: nothing to do); NETFW_ESTATE (r was answered already, or was never
+ * given by netfw_conn_defer); NETFW_EINVAL (NULL m, or m is not one of the
+ * request's replies: nothing sent); NETFW_E2BIG (output limit: the
+ * connection is closed); NETFW_ENOMEM. Only on the worker's loop thread. */
+NETFW_EXTERN int netfw_reply_send(netfw_reply r, const netfw_msg *m);
 
 /* Returns the libuv loop of the worker that owns c, for the app's own
  * handles and requests (timers, uv_fs_*, uv_queue_work). Such work must not

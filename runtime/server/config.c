@@ -27,6 +27,7 @@
 #define APP_SIZE_0_2 56     /* + on_bus */
 #define CONFIG_SIZE_0_3 136 /* + tls, proxy_protocol, proxy_from, listen_fd */
 #define CONFIG_SIZE_0_4 152 /* + msg_name, metrics_addr */
+#define CONFIG_SIZE_0_5 168 /* + protocol, reply_timeout_ms, max_pending */
 #if UINTPTR_MAX == UINT64_MAX
 _Static_assert(offsetof(netfw_config, bus_url) == CONFIG_SIZE_0_1,
                "bus_url must start where the 0.1 config ended");
@@ -36,9 +37,11 @@ _Static_assert(offsetof(netfw_config, tls) == CONFIG_SIZE_0_2,
                "tls must start where the 0.2 config ended");
 _Static_assert(offsetof(netfw_config, msg_name) == CONFIG_SIZE_0_3,
                "msg_name must start where the 0.3 config ended");
-_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_4,
+_Static_assert(offsetof(netfw_config, protocol) == CONFIG_SIZE_0_4,
+               "protocol must start where the 0.4 config ended");
+_Static_assert(sizeof(netfw_config) == CONFIG_SIZE_0_5,
                "netfw_config grew: append at the end, at or after offset "
-               "CONFIG_SIZE_0_4, and record the new size (config.c)");
+               "CONFIG_SIZE_0_5, and record the new size (config.c)");
 _Static_assert(sizeof(netfw_app) == APP_SIZE_0_2,
                "netfw_app grew: append at the end and record the new size "
                "(config.c)");
@@ -78,6 +81,9 @@ static void defaults(netfw_config *cfg, const netfw_app *app) {
   cfg->tls = NULL;
   cfg->proxy_protocol = false;
   cfg->proxy_from = NULL;
+  cfg->protocol = NULL;
+  cfg->reply_timeout_ms = NETFW_DEFAULT_REPLY_TIMEOUT_MS;
+  cfg->max_pending = NETFW_DEFAULT_MAX_PENDING;
   cfg->listen_fd = -1;
 }
 

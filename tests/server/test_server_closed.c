@@ -35,12 +35,14 @@ static void test_server_config_defaults_limits(void **state) {
 static void test_server_close_reason_name_every_value(void **state) {
   static const char *const want[] = {
       "peer", "reset",         "shutdown", "protocol", "output_limit",
-      "idle", "frame_timeout", "memory",   "nomem",    "stopping"};
+      "idle", "frame_timeout", "memory",   "nomem",    "stopping",
+      "unanswered"};
   int i;
 
-  assert_int_equal(NETFW_CLOSE_REASON_COUNT, 10);
+  assert_int_equal(NETFW_CLOSE_REASON_COUNT, 11);
   assert_int_equal(NETFW_CLOSE_PEER, 0);
   assert_int_equal(NETFW_CLOSE_STOPPING, 9);
+  assert_int_equal(NETFW_CLOSE_UNANSWERED, 10);
   for (i = 0; i < NETFW_CLOSE_REASON_COUNT; i++)
     assert_string_equal(netfw_close_reason_name((netfw_close_reason)i),
                         want[i]);
