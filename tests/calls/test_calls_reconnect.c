@@ -97,10 +97,11 @@ static void test_calls_reconnect_async(void **state) {
   assert_int_equal(a_call(a, &loop, &r, 1, 0), 0);
   assert_int_equal(r.seq, 1);
 
-  /* A call in flight (answered only after 2 s) when the server goes. */
-  req = calls_req(2, 2000);
+  /* A call in flight when the server goes: its reply would come after
+   * 10 s, past the stop's 3 s (the worker is then killed). */
+  req = calls_req(2, 10000);
   r.got = false;
-  assert_int_equal(netfw_aclient_call(a, req, 10000, a_reply, &r), 0);
+  assert_int_equal(netfw_aclient_call(a, req, 20000, a_reply, &r), 0);
   netfw_msg_free(req);
   uv_run(&loop, UV_RUN_NOWAIT);
   calls_server_stop(s);
@@ -140,7 +141,7 @@ static void test_calls_reconnect_async(void **state) {
 
 static struct {
   int ups, downs;
-  double up_at;
+  int64_t up_at_us; /* when the last UP came (calls_now_ms * 1000) */
 } brun;
 
 /* On the client's I/O thread. */
@@ -148,7 +149,8 @@ static void b_state(void *user, netfw_link_state st, int err) {
   (void)user;
   (void)err;
   if (st == NETFW_LINK_UP) {
-    __atomic_store_n(&brun.up_at, calls_now_ms(), __ATOMIC_SEQ_CST);
+    __atomic_store_n(&brun.up_at_us, (int64_t)(calls_now_ms() * 1e3),
+                     __ATOMIC_SEQ_CST);
     __atomic_fetch_add(&brun.ups, 1, __ATOMIC_SEQ_CST);
   }
   if (st == NETFW_LINK_DOWN)
@@ -217,7 +219,8 @@ static void test_calls_reconnect_blocking(void **state) {
   assert_non_null(s = calls_server_start(1, port, &opts));
   restarted = calls_now_ms();
   assert_true(b_wait(&brun.ups, 2, 5000));
-  ms = __atomic_load_n(&brun.up_at, __ATOMIC_SEQ_CST) - restarted;
+  ms = (double)__atomic_load_n(&brun.up_at_us, __ATOMIC_SEQ_CST) / 1e3 -
+       restarted;
   printf("blocking client up again %.0f ms after the restart\n", ms);
   assert_true(ms <= BACKOFF_MAX_MS + 300);
   assert_int_equal(b_call(c, 20, &ms), 0);
