@@ -147,14 +147,21 @@ static void wk_reply(void *arg, int status, netfw_msg *reply) {
     if (status != 0)
       __atomic_store_n(&wk.b->first_err[wk.slot], status, __ATOMIC_SEQ_CST);
   }
-  if (++wk.ended == WORKER_CALLS)
-    __atomic_store_n(&wk.b->done[wk.slot], 1, __ATOMIC_SEQ_CST);
+  if (++wk.ended < WORKER_CALLS)
+    return;
+  __atomic_store_n(&wk.b->done[wk.slot], 1, __ATOMIC_SEQ_CST);
+  /* Closed here, while the worker's loop runs: the loop is not run again
+   * after destroy, so a client closed there could not finish closing. */
+  netfw_aclient_close(wk.a);
 }
 
-/* Once up: 100 calls at once, each answered after a random 0-5 ms. */
+/* Once up: 100 calls at once, each answered after a random 0-5 ms;
+ * CLOSED: the client is gone. */
 static void wk_state(void *user, netfw_link_state st, int err) {
   (void)user;
   (void)err;
+  if (st == NETFW_LINK_CLOSED)
+    wk.a = NULL;
   if (st != NETFW_LINK_UP || wk.started)
     return;
   wk.started = true;
@@ -185,6 +192,7 @@ static void wk_create(void *user, uv_loop_t *loop) {
     (void)netfw_aclient_connect(wk.a, "127.0.0.1", wk.b->backend_port);
 }
 
+/* A client still open (its calls did not all end) is closed. */
 static void wk_destroy(void *user) {
   (void)user;
   netfw_aclient_close(wk.a);
