@@ -90,10 +90,11 @@ static void on_writable(uv_poll_t *p, int status, int events) {
   socklen_t len = sizeof(err);
 
   (void)events;
-  if (status < 0)
-    err = -status;
-  else if (getsockopt(a->dial_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
+  /* libuv reports POLLERR as UV_EBADF: the socket knows the real error. */
+  if (getsockopt(a->dial_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0)
     err = errno;
+  if (err == 0 && status < 0)
+    err = -status;
   a->dial_err = err;
   uv_close((uv_handle_t *)&a->poll, on_poll_closed);
 }
@@ -133,8 +134,12 @@ static void try_next(netfw_aclient *a) {
     if ((a->dial_err = connect_one(a, ai)) == 0)
       return;
   }
-  netfw__aclient_set_error(a, "connect to %s:%u failed: %s", a->host,
-                           (unsigned)a->port, strerror(a->dial_err));
+  if (a->dial_err == ECONNREFUSED)
+    netfw__aclient_set_error(a, "connection refused by %s:%u", a->host,
+                             (unsigned)a->port);
+  else
+    netfw__aclient_set_error(a, "connect to %s:%u failed: %s", a->host,
+                             (unsigned)a->port, strerror(a->dial_err));
   dial_failed(a, connect_error(a->dial_err));
 }
 
