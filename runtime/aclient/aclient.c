@@ -161,6 +161,7 @@ static void init_handles(netfw_aclient *a) {
   a->kick.data = a->flush_check.data = a->flush_prepare.data = a;
   a->fin_timer.data = a->deadline_timer.data = a->retry.data = a;
   a->dial_timer.data = a;
+  uv_unref((uv_handle_t *)&a->retry); /* see netfw__aconn_hold */
   a->handles = NETFW__AC_HANDLES;
 }
 

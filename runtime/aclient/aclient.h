@@ -139,6 +139,11 @@ void netfw__aconn_dial_failed(netfw_aclient *a, int err);
  * NETFW_ECONNRESET, the stream closes; the backoff follows its close. */
 void netfw__aconn_down(netfw_aclient *a, int err, const char *why);
 
+/* Keeps the loop alive through the connection only while a request
+ * waits for its reply (an idle client does not hold a server worker's
+ * loop, so its graceful stop can finish). */
+void netfw__aconn_hold(netfw_aclient *a);
+
 /* Starts the graceful end for close (bounded by connect_timeout_ms). */
 void netfw__aconn_fin(netfw_aclient *a);
 

@@ -51,6 +51,7 @@ int netfw__acalls_push(netfw_aclient *a, uint16_t req_id, int timeout_ms,
   else
     a->head = c;
   a->tail = c;
+  netfw__aconn_hold(a);
   return 0;
 }
 
@@ -84,6 +85,7 @@ void netfw__acalls_pop_tail(netfw_aclient *a) {
   if (c->kind == NETFW__AC_CALL && c->deadline != NO_DEADLINE)
     a->ntimed--;
   free(c);
+  netfw__aconn_hold(a);
 }
 
 /* Marks the calls past their deadline as tombstones and chains them;
@@ -156,6 +158,7 @@ int netfw__acalls_deliver(netfw_aclient *a, netfw_msg *m) {
     uv_timer_stop(&a->deadline_timer);
     a->armed = 0;
   }
+  netfw__aconn_hold(a);
   return rc;
 }
 
@@ -166,6 +169,7 @@ void netfw__acalls_fail_all(netfw_aclient *a, int err) {
   a->ntimed = 0;
   a->armed = 0;
   uv_timer_stop(&a->deadline_timer);
+  netfw__aconn_hold(a);
   for (; c != NULL; c = next) {
     next = c->next;
     if (c->kind == NETFW__AC_CALL)

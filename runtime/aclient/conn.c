@@ -155,7 +155,19 @@ void netfw__aconn_up(netfw_aclient *a, int fd) {
   a->attempts = 0;
   a->error[0] = '\0';
   netfw__aclient_report(a, NETFW_LINK_UP, 0);
+  netfw__aconn_hold(a);
   netfw__stream_start(&a->s); /* plain TCP: established, reading */
+}
+
+void netfw__aconn_hold(netfw_aclient *a) {
+  uv_handle_t *h = (uv_handle_t *)&a->s.tcp.tcp;
+
+  if (!a->s_open || uv_is_closing(h))
+    return;
+  if (a->head != NULL || a->closing)
+    uv_ref(h);
+  else
+    uv_unref(h);
 }
 
 static void on_fin_timeout(uv_timer_t *t) {
@@ -168,6 +180,7 @@ static void on_fin_timeout(uv_timer_t *t) {
 void netfw__aconn_fin(netfw_aclient *a) {
   if (a->s.flags & NETFW__S_CLOSING)
     return;
+  netfw__aconn_hold(a);
   netfw__stream_fin(&a->s, true);
   uv_timer_start(&a->fin_timer, on_fin_timeout,
                  (uint64_t)a->cfg.connect_timeout_ms, 0);
