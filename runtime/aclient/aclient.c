@@ -13,6 +13,7 @@
 #include "aclient.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "tls.h"
 
 #define DEFAULT_MAX_PAYLOAD (16u * 1024 * 1024)
 #define DEFAULT_MAX_OUTPUT ((size_t)64 * 1024 * 1024)
@@ -96,6 +97,8 @@ void netfw__aclient_kick(netfw_aclient *a) {
 static void free_client(netfw_aclient *a) {
   netfw__stream_ctx_free(&a->sctx);
   netfw__calltab_free(a->tab);
+  netfw__tls_ctx_unref(a->tls);
+  netfw__tls_config_free(a->tls_cfg);
   free(a->host);
   free(a);
 }
@@ -140,8 +143,6 @@ static int check_config(const netfw_aclient_config *c) {
   else if (c->reconnect.initial_ms < 0 || c->reconnect.max_ms < 0 ||
            c->reconnect.max_attempts < 0)
     why = "reconnect fields must be >= 0";
-  else if (c->tls != NULL)
-    why = "TLS is not supported by the async client yet (docs/aclient.md)";
   if (why == NULL)
     return 0;
   netfw_log(NETFW_LOG_ERROR, "aclient: %s", why);
@@ -165,6 +166,25 @@ static void init_handles(netfw_aclient *a) {
   a->handles = NETFW__AC_HANDLES;
 }
 
+/* Copies cfg->tls and builds its client context (reading its files now).
+ * Returns 0, or NETFW_ETLS / NETFW_ENOMEM with the reason logged. */
+static int setup_tls(netfw_aclient *a) {
+  char err[NETFW__TLS_ERR_LEN] = "";
+
+  if ((a->tls_cfg = netfw__tls_config_dup(a->cfg.tls)) == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "aclient: tls config: out of memory or not "
+                               "initialised with netfw_tls_config_init");
+    return NETFW_ENOMEM;
+  }
+  if ((a->tls = netfw__tls_ctx_new(a->tls_cfg, false, err)) == NULL) {
+    netfw_log(NETFW_LOG_ERROR, "aclient: %s", err);
+    netfw__tls_config_free(a->tls_cfg);
+    return NETFW_ETLS;
+  }
+  a->cfg.tls = a->tls_cfg;
+  return 0;
+}
+
 netfw_aclient *netfw_aclient_new(uv_loop_t *loop,
                                  const netfw_aclient_config *cfg) {
   netfw_aclient *a;
@@ -184,6 +204,8 @@ netfw_aclient *netfw_aclient_new(uv_loop_t *loop,
     a->cfg.reconnect.max_ms = DEFAULT_BACKOFF_MAX_MS;
   if (cfg->protocol != NULL && netfw__calltab_new(cfg->protocol, &a->tab) != 0)
     goto failed_tab;
+  if (cfg->tls != NULL && setup_tls(a) != 0)
+    goto failed_tls;
   a->state = NETFW_LINK_DOWN;
   a->dial_fd = -1;
   netfw__stream_ctx_init(&a->sctx, loop, &netfw__aconn_events, ACLIENT_CACHE);
@@ -191,6 +213,10 @@ netfw_aclient *netfw_aclient_new(uv_loop_t *loop,
   init_handles(a);
   return a;
 
+failed_tls:
+  netfw__calltab_free(a->tab);
+  free(a);
+  return NULL;
 failed_tab:
   netfw_log(NETFW_LOG_ERROR, "aclient: malformed protocol descriptor (%s)",
             cfg->protocol->proto != NULL ? cfg->protocol->proto : "?");

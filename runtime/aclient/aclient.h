@@ -53,6 +53,8 @@ struct netfw_aclient {
   char error[256];
   uint64_t late_replies;
   uint64_t pushes;
+  netfw_tls_config *tls_cfg;  /* the config's copy; NULL: plaintext     */
+  struct netfw__tls_ctx *tls; /* its context                          */
 
   /* dial.c */
   char *host;
@@ -66,6 +68,7 @@ struct netfw_aclient {
   bool dial_pending;       /* dial once the old stream has closed      */
   bool poll_open;          /* poll is initialised and not yet closed   */
   bool dial_timed_out;
+  uint64_t dial_started;   /* loop time (ms) the dial began            */
   uv_poll_t poll;          /* the socket's writability while connecting */
   uv_timer_t dial_timer;   /* connect_timeout_ms                       */
 
@@ -73,9 +76,11 @@ struct netfw_aclient {
   netfw__stream_ctx sctx;
   netfw__stream s;
   bool s_open; /* s is initialised and its closed callback is due      */
+  bool established; /* s is up (TLS: the handshake is done)           */
   uv_check_t flush_check;
   uv_prepare_t flush_prepare;
-  uv_timer_t fin_timer; /* bounds close's graceful end                 */
+  uv_timer_t fin_timer; /* bounds close's graceful end, and the TLS
+                           handshake (the rest of connect_timeout_ms)  */
 
   /* calls.c */
   netfw__acall *head, *tail;
@@ -129,7 +134,8 @@ void netfw__adial_cancel(netfw_aclient *a);
 /* What the client's stream context reports to (conn.c). */
 extern const netfw__stream_events netfw__aconn_events;
 
-/* The dial connected fd: starts the stream over it and reports UP. */
+/* The dial connected fd: starts the stream over it (TLS: the handshake,
+ * within what is left of connect_timeout_ms); UP once it is established. */
 void netfw__aconn_up(netfw_aclient *a, int fd);
 
 /* The dial failed with err (a NETFW_E* code): DOWN, then the backoff. */

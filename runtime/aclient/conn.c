@@ -13,6 +13,7 @@
 #include "message_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
+#include "tls.h"
 
 static netfw_aclient *client_of(const netfw__stream *s) {
   return (netfw_aclient *)(void *)((char *)(uintptr_t)s -
@@ -47,12 +48,31 @@ void netfw__aconn_dial_failed(netfw_aclient *a, int err) {
   netfw__abackoff_schedule(a);
 }
 
+/* The handshake failed or did not finish in time (err, why): DOWN; the
+ * backoff follows the stream's close. */
+static void handshake_failed(netfw_aclient *a, int err, const char *why) {
+  uv_timer_stop(&a->fin_timer);
+  netfw__aclient_set_error(a, "%s", why);
+  netfw_log(NETFW_LOG_DEBUG, "aclient: %s", why);
+  netfw__aclient_report(a, NETFW_LINK_DOWN, err);
+  netfw__stream_close(&a->s, err == NETFW_ETIMEDOUT);
+}
+
+/* Plain TCP: from netfw__stream_start; TLS: the handshake is done. */
 static void on_established(netfw__stream *s) {
   netfw_aclient *a = client_of(s);
   int rc = netfw__stream_read_start(s);
 
-  if (rc < 0)
-    netfw__aconn_down(a, NETFW_ECONNRESET, uv_strerror(rc));
+  if (rc < 0) {
+    handshake_failed(a, NETFW_ECONNRESET, uv_strerror(rc));
+    return;
+  }
+  uv_timer_stop(&a->fin_timer);
+  a->established = true;
+  a->attempts = 0;
+  a->error[0] = '\0';
+  netfw__aclient_report(a, NETFW_LINK_UP, 0);
+  netfw__aconn_hold(a);
 }
 
 /* Takes every complete frame; stops when a callback closed the client or
@@ -94,6 +114,17 @@ static void on_lost(netfw__stream *s, int status) {
     netfw__stream_close(s, false);
     return;
   }
+  if (!a->established) { /* the TLS handshake failed */
+    if (netfw__tls_failure(s)[0] != '\0')
+      snprintf(why, sizeof(why), "TLS with %s:%u: %s", a->host,
+               (unsigned)a->port, netfw__tls_failure(s));
+    else
+      snprintf(why, sizeof(why), "TLS with %s:%u: %s during the handshake",
+               a->host, (unsigned)a->port, uv_strerror(status));
+    handshake_failed(a, status == UV_EPROTO ? NETFW_ETLS : NETFW_ECONNRESET,
+                     why);
+    return;
+  }
   if (status == UV_EOF) {
     netfw__aconn_down(a, NETFW_ECLOSED, "closed by the server");
     return;
@@ -108,6 +139,7 @@ static void on_closed(netfw__stream *s) {
   netfw_aclient *a = client_of(s);
 
   a->s_open = false;
+  a->established = false;
   uv_timer_stop(&a->fin_timer);
   uv_check_stop(&a->flush_check);
   uv_prepare_stop(&a->flush_prepare);
@@ -131,6 +163,33 @@ const netfw__stream_events netfw__aconn_events = {
     .closed = on_closed,
 };
 
+static void on_handshake_timeout(uv_timer_t *t) {
+  netfw_aclient *a = t->data;
+  char why[160];
+
+  if (!a->s_open || a->established || a->closing)
+    return;
+  snprintf(why, sizeof(why), "connect to %s:%u timed out after %d ms (TLS "
+                             "handshake)",
+           a->host, (unsigned)a->port, a->cfg.connect_timeout_ms);
+  handshake_failed(a, NETFW_ETIMEDOUT, why);
+}
+
+/* Stacks TLS on the stream; its handshake gets what is left of
+ * connect_timeout_ms. Returns 0 or NETFW_ENOMEM. */
+static int start_tls(netfw_aclient *a) {
+  const char *name = a->tls_cfg->server_name != NULL ? a->tls_cfg->server_name
+                                                     : a->host;
+  uint64_t spent = uv_now(a->loop) - a->dial_started;
+  uint64_t limit = (uint64_t)a->cfg.connect_timeout_ms;
+
+  if (netfw__tls_wrap(&a->s, a->tls, name) != 0)
+    return NETFW_ENOMEM;
+  uv_timer_start(&a->fin_timer, on_handshake_timeout,
+                 spent < limit ? limit - spent : 0, 0);
+  return 0;
+}
+
 void netfw__aconn_up(netfw_aclient *a, int fd) {
   int rc;
 
@@ -141,8 +200,12 @@ void netfw__aconn_up(netfw_aclient *a, int fd) {
     return;
   }
   a->s_open = true;
-  if ((rc = netfw__stream_open(&a->s, fd)) < 0) {
-    close(fd);
+  a->established = false;
+  if ((rc = netfw__stream_open(&a->s, fd)) < 0)
+    close(fd); /* still ours */
+  else if (a->tls != NULL && start_tls(a) != 0)
+    rc = UV_ENOMEM;
+  if (rc < 0) {
     netfw__aclient_set_error(a, "connection setup: %s", uv_strerror(rc));
     netfw__aclient_report(a, NETFW_LINK_DOWN, NETFW_ECONNRESET);
     netfw__stream_close(&a->s, false); /* the backoff follows its close */
@@ -152,11 +215,7 @@ void netfw__aconn_up(netfw_aclient *a, int fd) {
   uv_prepare_start(&a->flush_prepare, on_flush_prepare);
   uv_unref((uv_handle_t *)&a->flush_check);
   uv_unref((uv_handle_t *)&a->flush_prepare);
-  a->attempts = 0;
-  a->error[0] = '\0';
-  netfw__aclient_report(a, NETFW_LINK_UP, 0);
-  netfw__aconn_hold(a);
-  netfw__stream_start(&a->s); /* plain TCP: established, reading */
+  netfw__stream_start(&a->s); /* plain TCP: established at once */
 }
 
 void netfw__aconn_hold(netfw_aclient *a) {
@@ -180,6 +239,10 @@ static void on_fin_timeout(uv_timer_t *t) {
 void netfw__aconn_fin(netfw_aclient *a) {
   if (a->s.flags & NETFW__S_CLOSING)
     return;
+  if (!a->established) { /* mid-handshake: nothing of ours to deliver */
+    netfw__stream_close(&a->s, true);
+    return;
+  }
   netfw__aconn_hold(a);
   netfw__stream_fin(&a->s, true);
   uv_timer_start(&a->fin_timer, on_fin_timeout,

@@ -215,6 +215,7 @@ int netfw__adial_start(netfw_aclient *a) {
   }
   a->gai = g;
   a->dialing = true;
+  a->dial_started = uv_now(a->loop);
   uv_timer_start(&a->dial_timer, on_dial_timeout,
                  (uint64_t)a->cfg.connect_timeout_ms, 0);
   return 0;

@@ -55,14 +55,30 @@ static void b_on_message(void *app, netfw_owned_msg *om) {
 typedef struct job {
   netfw_conn *conn; /* NULL once the connection is gone */
   int done, ok, in_order;
+  struct job *next; /* waiting for the aclient to come up */
 } job;
 
 typedef struct a_worker {
   netfw_aclient *ac;
   uint16_t b_port;
+  job *waiting; /* Go that came before the aclient was up */
 } a_worker;
 
 static a_worker W; /* one per worker process */
+
+static void job_start(job *j);
+
+/* UP: the jobs that waited for it start. */
+static void a_on_state(void *user, netfw_link_state st, int err) {
+  job *j;
+
+  (void)user;
+  (void)err;
+  while (st == NETFW_LINK_UP && (j = W.waiting) != NULL) {
+    W.waiting = j->next;
+    job_start(j);
+  }
+}
 
 static void *a_create(void *context) {
   netfw_aclient_config cfg;
@@ -72,6 +88,7 @@ static void *a_create(void *context) {
   cfg.protocol = &desc;
   cfg.reconnect.initial_ms = 10;
   cfg.reconnect.max_ms = 100;
+  cfg.on_state = a_on_state;
   W.ac = netfw_aclient_new(netfw_worker_loop(), &cfg);
   if (W.ac != NULL)
     (void)netfw_aclient_connect(W.ac, "127.0.0.1", W.b_port);
@@ -116,13 +133,24 @@ static void on_reply(void *arg, int status, netfw_msg *reply) {
 
 static void a_on_message(void *app, netfw_owned_msg *om) {
   job *j;
-  netfw_msg req;
 
   (void)app;
   if (netfw_msg_id(om->msg) != ID_GO || (j = calloc(1, sizeof(*j))) == NULL)
     return;
   j->conn = om->owner;
   netfw_conn_set_data(om->owner, j);
+  if (netfw_aclient_state(W.ac) != NETFW_LINK_UP) {
+    j->next = W.waiting;
+    W.waiting = j;
+    return;
+  }
+  job_start(j);
+}
+
+/* Makes the NCALLS concurrent calls of j. */
+static void job_start(job *j) {
+  netfw_msg req;
+
   for (uint32_t i = 0; i < NCALLS; i++) {
     netfw_msg_init(&req, ID_GET);
     (void)netfw_msg_append(&req, &i, 4);
