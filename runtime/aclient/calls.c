@@ -42,6 +42,9 @@ int netfw__acalls_push(netfw_aclient *a, uint16_t req_id, int timeout_ms,
   c->kind = cb != NULL ? NETFW__AC_CALL : NETFW__AC_SEND;
   c->deadline = NO_DEADLINE;
   if (cb != NULL && timeout_ms > 0) {
+    /* The loop's time is that of the iteration's start; a callback that
+     * ran long would make the deadline early. */
+    uv_update_time(a->loop);
     c->deadline = uv_now(a->loop) + (uint64_t)timeout_ms;
     a->ntimed++;
     arm(a, c->deadline);

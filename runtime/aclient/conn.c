@@ -81,7 +81,7 @@ static void on_readable(netfw__stream *s) {
   netfw_aclient *a = client_of(s);
   netfw_frame f;
   netfw_msg m;
-  int rc;
+  int rc = 0;
   char why[160];
 
   while (!a->closing && a->state == NETFW_LINK_UP &&
