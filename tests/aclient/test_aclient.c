@@ -293,6 +293,30 @@ static void test_aclient_no_protocol(void **state) {
   run(&t);
 }
 
+/* close flushes what was queued before it, then ends gracefully. */
+static void flush_on_up(void *user, netfw_link_state st, int err) {
+  tctx *t = user;
+
+  on_state(user, st, err);
+  if (st != NETFW_LINK_UP)
+    return;
+  for (uint32_t i = 0; i < 3; i++)
+    assert_int_equal(get(t, i, -1, false), 0);
+  netfw_aclient_close(t->a);
+}
+
+static void test_aclient_close_flushes(void **state) {
+  tctx t;
+  (void)state;
+  setup_ctx(&t, flush_on_up);
+  t.srv.silent = true;
+  new_client(&t);
+  assert_int_equal(netfw_aclient_connect(t.a, "127.0.0.1", t.srv.port), 0);
+  run(&t);
+  assert_int_equal(t.srv.requests, 3);
+  assert_int_equal(t.pushes, 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aclient_calls_pushes),
@@ -305,6 +329,7 @@ int main(void) {
       cmocka_unit_test(test_aclient_max_output),
       cmocka_unit_test(test_aclient_api),
       cmocka_unit_test(test_aclient_no_protocol),
+      cmocka_unit_test(test_aclient_close_flushes),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

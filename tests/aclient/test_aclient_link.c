@@ -22,6 +22,15 @@ static void refused_on_state(void *user, netfw_link_state st, int err) {
   }
 }
 
+/* DOWN: close from inside on_state, whatever the reason. */
+static void refused_on_state_any(void *user, netfw_link_state st, int err) {
+  tctx *t = user;
+
+  on_state(user, st, err);
+  if (st == NETFW_LINK_DOWN)
+    netfw_aclient_close(t->a);
+}
+
 static void test_aclient_refused(void **state) {
   tctx t;
   uint16_t port;
@@ -119,11 +128,57 @@ static void test_aclient_backoff_range(void **state) {
   run(&t);
 }
 
+/* max_attempts: the first dial and two more, then it stays DOWN. */
+static void on_give_up(uv_timer_t *h) {
+  tctx *t = h->data;
+
+  assert_int_equal(netfw_aclient_state(t->a), NETFW_LINK_DOWN);
+  netfw_aclient_close(t->a);
+}
+
+static void test_aclient_max_attempts(void **state) {
+  tctx t;
+  uint16_t port;
+  (void)state;
+  setup_ctx(&t, on_state);
+  port = t.srv.port;
+  fake_stop(&t.srv);
+  t.cfg.reconnect.initial_ms = 10;
+  t.cfg.reconnect.max_ms = 20;
+  t.cfg.reconnect.max_attempts = 2;
+  new_client(&t);
+  assert_int_equal(netfw_aclient_connect(t.a, "127.0.0.1", port), 0);
+  uv_timer_start(&t.t1, on_give_up, 300, 0); /* waits are at most 20 ms */
+  run(&t);
+  assert_int_equal(t.connectings, 3);
+  assert_int_equal(t.downs, 3);
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(t.down_err[i], NETFW_ECONNREFUSED);
+}
+
+/* A name that does not resolve: DOWN with NETFW_EADDRINFO, or, on a host
+ * whose resolver does not answer, NETFW_ETIMEDOUT: the lookup counts
+ * inside connect_timeout_ms. */
+static void test_aclient_bad_name(void **state) {
+  tctx t;
+  (void)state;
+  setup_ctx(&t, refused_on_state_any);
+  t.cfg.connect_timeout_ms = 2000;
+  new_client(&t);
+  assert_int_equal(netfw_aclient_connect(t.a, "no-such-host.invalid", 9), 0);
+  run(&t);
+  assert_int_equal(t.downs, 1);
+  assert_true(t.down_err[0] == NETFW_EADDRINFO ||
+              t.down_err[0] == NETFW_ETIMEDOUT);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_aclient_refused),
       cmocka_unit_test(test_aclient_reconnect),
       cmocka_unit_test(test_aclient_backoff_range),
+      cmocka_unit_test(test_aclient_max_attempts),
+      cmocka_unit_test(test_aclient_bad_name),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
