@@ -41,7 +41,6 @@ void netfw__aclient_set_error(netfw_aclient *a, const char *fmt, ...) {
   va_end(ap);
 }
 
-
 void netfw__aclient_report(netfw_aclient *a, netfw_link_state st, int err) {
   a->state = st;
   if (a->closing)
@@ -78,8 +77,9 @@ static void on_kick(uv_idle_t *h) {
   uv_idle_stop(&a->kick);
   if (a->broken && !a->closing) {
     a->broken = false;
-    netfw__aconn_down(a, NETFW_ECONNRESET, "dropped by this client: a send "
-                                           "failed half way (out of memory)");
+    netfw__aconn_down(a, NETFW_ECONNRESET,
+                      "dropped by this client: a send "
+                      "failed half way (out of memory)");
   }
   deliver_reports(a);
   if (a->closing && a->fail_calls) {
@@ -114,8 +114,8 @@ static void on_handle_closed(uv_handle_t *h) {
 }
 
 void netfw__aclient_maybe_finish(netfw_aclient *a) {
-  if (!a->closing || a->finishing || a->fail_calls || a->s_open ||
-      a->dialing || a->poll_open)
+  if (!a->closing || a->finishing || a->fail_calls || a->s_open || a->dialing ||
+      a->poll_open)
     return;
   a->finishing = true;
   a->state = NETFW_LINK_CLOSED;

@@ -59,23 +59,23 @@ struct netfw_aclient {
   /* dial.c */
   char *host;
   uint16_t port;
-  struct netfw__agai *gai; /* the name lookup in flight, if any        */
-  struct addrinfo *ai;     /* its result                               */
+  struct netfw__agai *gai;  /* the name lookup in flight, if any        */
+  struct addrinfo *ai;      /* its result                               */
   struct addrinfo *ai_next; /* the next address to try                 */
-  int dial_fd;             /* the socket being connected, or -1        */
-  int dial_err;            /* the last attempt's error                 */
-  bool dialing;            /* a dial is under way                      */
-  bool dial_pending;       /* dial once the old stream has closed      */
-  bool poll_open;          /* poll is initialised and not yet closed   */
+  int dial_fd;              /* the socket being connected, or -1        */
+  int dial_err;             /* the last attempt's error                 */
+  bool dialing;             /* a dial is under way                      */
+  bool dial_pending;        /* dial once the old stream has closed      */
+  bool poll_open;           /* poll is initialised and not yet closed   */
   bool dial_timed_out;
-  uint64_t dial_started;   /* loop time (ms) the dial began            */
-  uv_poll_t poll;          /* the socket's writability while connecting */
-  uv_timer_t dial_timer;   /* connect_timeout_ms                       */
+  uint64_t dial_started; /* loop time (ms) the dial began            */
+  uv_poll_t poll;        /* the socket's writability while connecting */
+  uv_timer_t dial_timer; /* connect_timeout_ms                       */
 
   /* conn.c */
   netfw__stream_ctx sctx;
   netfw__stream s;
-  bool s_open; /* s is initialised and its closed callback is due      */
+  bool s_open;      /* s is initialised and its closed callback is due      */
   bool established; /* s is up (TLS: the handshake is done)           */
   uv_check_t flush_check;
   uv_prepare_t flush_prepare;
@@ -84,8 +84,8 @@ struct netfw_aclient {
 
   /* calls.c */
   netfw__acall *head, *tail;
-  size_t ntimed;        /* calls with a deadline in the FIFO           */
-  uint64_t armed;       /* when deadline_timer fires; 0: not armed     */
+  size_t ntimed;  /* calls with a deadline in the FIFO           */
+  uint64_t armed; /* when deadline_timer fires; 0: not armed     */
   uv_timer_t deadline_timer;
 
   /* backoff.c */

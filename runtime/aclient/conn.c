@@ -88,9 +88,10 @@ static void on_readable(netfw__stream *s) {
          (rc = netfw__stream_next(s, &f)) == 1) {
     netfw__msg_borrow(&m, f.id, f.payload, f.size);
     if (netfw__acalls_deliver(a, &m) == NETFW_EPROTO) {
-      snprintf(why, sizeof(why), "dropped by this client: the server "
-                                 "answered with a message that is no reply "
-                                 "to the request (id %u)",
+      snprintf(why, sizeof(why),
+               "dropped by this client: the server "
+               "answered with a message that is no reply "
+               "to the request (id %u)",
                (unsigned)f.id);
       netfw_log(NETFW_LOG_WARN, "aclient: %s", why);
       netfw__aconn_down(a, NETFW_EPROTO, why);
@@ -98,8 +99,9 @@ static void on_readable(netfw__stream *s) {
     }
   }
   if (!a->closing && a->state == NETFW_LINK_UP && rc == NETFW_E2BIG) {
-    snprintf(why, sizeof(why), "dropped by this client: the server sent a "
-                               "frame over max_payload (%u bytes)",
+    snprintf(why, sizeof(why),
+             "dropped by this client: the server sent a "
+             "frame over max_payload (%u bytes)",
              (unsigned)a->cfg.max_payload);
     netfw_log(NETFW_LOG_WARN, "aclient: %s", why);
     netfw__aconn_down(a, NETFW_E2BIG, why);
@@ -130,9 +132,8 @@ static void on_lost(netfw__stream *s, int status) {
     return;
   }
   snprintf(why, sizeof(why), "reset (%s)", uv_strerror(status));
-  netfw__aconn_down(a, status == UV_ETIMEDOUT ? NETFW_ETIMEDOUT
-                                              : NETFW_ECONNRESET,
-                    why);
+  netfw__aconn_down(
+      a, status == UV_ETIMEDOUT ? NETFW_ETIMEDOUT : NETFW_ECONNRESET, why);
 }
 
 static void on_closed(netfw__stream *s) {
@@ -169,8 +170,9 @@ static void on_handshake_timeout(uv_timer_t *t) {
 
   if (!a->s_open || a->established || a->closing)
     return;
-  snprintf(why, sizeof(why), "connect to %s:%u timed out after %d ms (TLS "
-                             "handshake)",
+  snprintf(why, sizeof(why),
+           "connect to %s:%u timed out after %d ms (TLS "
+           "handshake)",
            a->host, (unsigned)a->port, a->cfg.connect_timeout_ms);
   handshake_failed(a, NETFW_ETIMEDOUT, why);
 }
@@ -178,8 +180,8 @@ static void on_handshake_timeout(uv_timer_t *t) {
 /* Stacks TLS on the stream; its handshake gets what is left of
  * connect_timeout_ms. Returns 0 or NETFW_ENOMEM. */
 static int start_tls(netfw_aclient *a) {
-  const char *name = a->tls_cfg->server_name != NULL ? a->tls_cfg->server_name
-                                                     : a->host;
+  const char *name =
+      a->tls_cfg->server_name != NULL ? a->tls_cfg->server_name : a->host;
   uint64_t spent = uv_now(a->loop) - a->dial_started;
   uint64_t limit = (uint64_t)a->cfg.connect_timeout_ms;
 

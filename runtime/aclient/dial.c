@@ -102,8 +102,7 @@ static void on_writable(uv_poll_t *p, int status, int events) {
 /* Starts connecting to one address. Returns 0 (the poll's close callback
  * goes on) or an errno (nothing left open). */
 static int connect_one(netfw_aclient *a, const struct addrinfo *ai) {
-  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                  0);
+  int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int err;
 
   if (fd < 0)
@@ -182,9 +181,8 @@ static void on_dial_timeout(uv_timer_t *t) {
   netfw_aclient *a = t->data;
   bool waiting_poll;
 
-  netfw__aclient_set_error(a, "connect to %s:%u timed out after %d ms",
-                           a->host, (unsigned)a->port,
-                           a->cfg.connect_timeout_ms);
+  netfw__aclient_set_error(a, "connect to %s:%u timed out after %d ms", a->host,
+                           (unsigned)a->port, a->cfg.connect_timeout_ms);
   stop_dial(a);
   waiting_poll = a->poll_open;
   if (!waiting_poll) /* else the poll's close callback ends it */

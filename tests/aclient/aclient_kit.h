@@ -26,11 +26,11 @@ typedef struct tctx {
   fake_server srv;
   netfw_aclient *a;
   netfw_aclient_config cfg;
-  int ncalls;              /* calls to make once UP                      */
-  int timeout_ms;          /* their deadline                             */
-  int done;                /* call callbacks                             */
+  int ncalls;     /* calls to make once UP                      */
+  int timeout_ms; /* their deadline                             */
+  int done;       /* call callbacks                             */
   int ok, timedout, reset, proto, other;
-  uint32_t next_seq;       /* the seq the next reply must carry          */
+  uint32_t next_seq; /* the seq the next reply must carry          */
   int out_of_order;
   int pushes;
   int ups, downs, connectings, closed;

@@ -51,8 +51,7 @@ static void write_bytes(fake_conn *c, const uint8_t *data, size_t len) {
 }
 
 /* Queues (or holds) one frame. */
-static void put_frame(fake_conn *c, uint16_t id, const uint8_t *p,
-                      uint32_t n) {
+static void put_frame(fake_conn *c, uint16_t id, const uint8_t *p, uint32_t n) {
   uint8_t *frame = malloc(NETFW_FRAME_HDR_SIZE + n);
 
   assert_non_null(frame);
@@ -188,8 +187,8 @@ void fake_start(fake_server *s, uv_loop_t *loop, uint16_t port) {
   s->listener.data = s;
   uv_ip4_addr("127.0.0.1", port, &sa);
   assert_int_equal(uv_tcp_bind(&s->listener, (struct sockaddr *)&sa, 0), 0);
-  assert_int_equal(
-      uv_listen((uv_stream_t *)&s->listener, 64, on_connection), 0);
+  assert_int_equal(uv_listen((uv_stream_t *)&s->listener, 64, on_connection),
+                   0);
   uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
   s->port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
   s->listening = true;

@@ -13,8 +13,15 @@
 
 /* The test protocol: Get(3) -> GetResp(40) | Ack(7); List(5) -> ListResp(6);
  * Line(9) is a push; Say(2) is one-way. */
-enum { ID_SAY = 2, ID_GET = 3, ID_LIST = 5, ID_LISTRESP = 6, ID_ACK = 7,
-       ID_LINE = 9, ID_GETRESP = 40 };
+enum {
+  ID_SAY = 2,
+  ID_GET = 3,
+  ID_LIST = 5,
+  ID_LISTRESP = 6,
+  ID_ACK = 7,
+  ID_LINE = 9,
+  ID_GETRESP = 40
+};
 
 typedef struct fake_conn fake_conn;
 
@@ -35,7 +42,7 @@ typedef struct fake_server {
   int replies;
   int pushes;
   int open_conns;
-  fake_conn *conns;  /* open connections                                */
+  fake_conn *conns; /* open connections                                */
 } fake_server;
 
 /* Starts listening on port (0: any; the chosen one in s->port). */

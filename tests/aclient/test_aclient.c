@@ -216,8 +216,8 @@ static void max_output_on_up(void *user, netfw_link_state st, int err) {
     return;
   netfw_msg_init(&m, ID_SAY);
   assert_int_equal(netfw_msg_append(&m, big, 40), 0);
-  assert_int_equal(netfw_aclient_send(t->a, &m), 0);  /* 46 bytes */
-  assert_int_equal(netfw_aclient_send(t->a, &m), 0);  /* 92 */
+  assert_int_equal(netfw_aclient_send(t->a, &m), 0);            /* 46 bytes */
+  assert_int_equal(netfw_aclient_send(t->a, &m), 0);            /* 92 */
   assert_int_equal(netfw_aclient_send(t->a, &m), NETFW_EAGAIN); /* 138 */
   netfw_msg_release(&m);
   netfw_msg_init(&m, ID_GET);

@@ -24,13 +24,18 @@
 
 static const uint16_t get_returns[] = {1};
 static const netfw_desc_message msgs[] = {
-    {.id = ID_GET, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Get"},
-     .returns = get_returns, .nreturns = 1},
-    {.id = ID_GETRESP, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+    {.id = ID_GET,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "Get"},
+     .returns = get_returns,
+     .nreturns = 1},
+    {.id = ID_GETRESP,
+     .dir = NETFW_DESC_TO_CLIENT,
+     .is_reply = true,
      .body = {.name = "GetResp"}},
 };
-static const netfw_desc desc = {.abi = NETFW_DESC_ABI, .proto = "s",
-                                .messages = msgs, .nmessages = 2};
+static const netfw_desc desc = {
+    .abi = NETFW_DESC_ABI, .proto = "s", .messages = msgs, .nmessages = 2};
 
 static void on_message(void *app, netfw_owned_msg *om) {
   netfw_msg r;
@@ -101,8 +106,7 @@ static void on_state(void *user, netfw_link_state st, int err) {
 
 /* The kit's ca.pem (TLS variant); plaintext: NULL. */
 static const netfw_tls_config *client_tls(netfw_tls_config *tc,
-                                          char path[PATH_MAX],
-                                          const char *ca) {
+                                          char path[PATH_MAX], const char *ca) {
   if (tls_kit_dir() == NULL)
     return NULL;
   netfw_tls_config_init(tc);

@@ -20,20 +20,25 @@
 #include "netfw/netfw.h"
 
 #define NCALLS 100
-#define ROUND 8   /* connections per round                   */
-#define ROUNDS 6  /* bound on rounds before both workers seen */
+#define ROUND 8  /* connections per round                   */
+#define ROUNDS 6 /* bound on rounds before both workers seen */
 #define WAIT_MS 10000
 enum { ID_GO = 60, ID_DONE = 61 };
 
 static const uint16_t get_returns[] = {1};
 static const netfw_desc_message msgs[] = {
-    {.id = ID_GET, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Get"},
-     .returns = get_returns, .nreturns = 1},
-    {.id = ID_GETRESP, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+    {.id = ID_GET,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "Get"},
+     .returns = get_returns,
+     .nreturns = 1},
+    {.id = ID_GETRESP,
+     .dir = NETFW_DESC_TO_CLIENT,
+     .is_reply = true,
      .body = {.name = "GetResp"}},
 };
-static const netfw_desc desc = {.abi = NETFW_DESC_ABI, .proto = "w",
-                                .messages = msgs, .nmessages = 2};
+static const netfw_desc desc = {
+    .abi = NETFW_DESC_ABI, .proto = "w", .messages = msgs, .nmessages = 2};
 
 /* ---- server B: answers Get with GetResp, same payload ---------------- */
 
