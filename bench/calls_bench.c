@@ -145,7 +145,7 @@ static int netfw_call_once(void *ctx, const cb_options *o) {
 }
 
 static int call_open(call_side *s, const cb_options *o) {
-  unsigned long port;
+  unsigned long port = 0;
   int rc;
 
   netfw_msg_init(&s->req, CB_REQ);
@@ -321,7 +321,7 @@ static int row_q(const cb_options *o) {
 
 /* Parses one "--name value" option into o; -1 on a bad one. */
 static int parse_opt(const char *a, const char *val, cb_options *o) {
-  unsigned long port;
+  unsigned long port = 0;
 
   if (strcmp(a, "--host") == 0)
     o->host = val;

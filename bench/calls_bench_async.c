@@ -88,7 +88,7 @@ static bool is_closed(const arun *r) { return r->closed; }
 /* Connects, keeps the window full for warmup + seconds, drains, closes. */
 static int async_run(uv_loop_t *loop, arun *r) {
   const cb_options *o = r->o;
-  unsigned long port;
+  unsigned long port = 0;
 
   bench_parse_ulong(o->port, 1, 65535, &port);
   if (netfw_aclient_connect(r->a, o->host, (uint16_t)port) != 0)
