@@ -1,7 +1,8 @@
 /* calls-bench row q: pipelined calls per second through the async client
  * (netfw_aclient) on one connection, o->window calls always in flight: each
  * reply (checked byte for byte) sends the next call. Counted after the
- * warm-up for o->seconds, on this thread's own libuv loop. */
+ * warm-up for o->seconds, on this thread's own libuv loop; two timers mark
+ * the phases, so that the client, not a clock read per reply, is timed. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +16,8 @@ typedef struct arun {
   const cb_options *o;
   netfw_aclient *a;
   netfw_msg req;
-  uint64_t warm_end, end; /* ns */
+  uv_timer_t phase_timer;
+  int phase;              /* 0 warm-up, 1 counted, 2 over */
   uint64_t counted, in_flight;
   int err;                /* first failure */
   bool up, closed, stopping;
@@ -26,7 +28,6 @@ static void send_call(arun *r);
 
 static void on_reply(void *arg, int status, netfw_msg *reply) {
   arun *r = arg;
-  uint64_t now = bench_now_ns();
 
   r->in_flight--;
   if (status != 0 || !cb_reply_ok(reply, r->o->size)) {
@@ -35,9 +36,9 @@ static void on_reply(void *arg, int status, netfw_msg *reply) {
     r->stopping = true;
     return;
   }
-  if (now >= r->warm_end && now < r->end)
+  if (r->phase == 1)
     r->counted++;
-  if (now >= r->end)
+  else if (r->phase == 2)
     r->stopping = true;
   if (!r->stopping)
     send_call(r);
@@ -85,6 +86,14 @@ static bool drained(const arun *r) {
 }
 static bool is_closed(const arun *r) { return r->closed; }
 
+/* Warm-up over: counts for o->seconds; then over. */
+static void on_phase(uv_timer_t *t) {
+  arun *r = t->data;
+
+  if (++r->phase == 1)
+    uv_timer_start(t, on_phase, (uint64_t)(r->o->seconds * 1e3), 0);
+}
+
 /* Connects, keeps the window full for warmup + seconds, drains, closes. */
 static int async_run(uv_loop_t *loop, arun *r) {
   const cb_options *o = r->o;
@@ -96,11 +105,14 @@ static int async_run(uv_loop_t *loop, arun *r) {
   run_while(loop, r, is_up);
   if (!r->up)
     return -1;
-  r->warm_end = bench_now_ns() + (uint64_t)(o->warmup * 1e9);
-  r->end = r->warm_end + (uint64_t)(o->seconds * 1e9);
+  uv_timer_init(loop, &r->phase_timer);
+  r->phase_timer.data = r;
+  uv_update_time(loop);
+  uv_timer_start(&r->phase_timer, on_phase, (uint64_t)(o->warmup * 1e3), 0);
   for (unsigned long i = 0; i < o->window && !r->stopping; i++)
     send_call(r);
   run_while(loop, r, drained);
+  uv_close((uv_handle_t *)&r->phase_timer, NULL);
   return r->err == 0 && r->in_flight == 0 ? 0 : -1;
 }
 
