@@ -10,8 +10,9 @@
 #include <uv.h>
 
 /* Req(10) returns Resp(11) (index 1); Push(12) to the client; Note(13)
- * one-way to the server. */
+ * one-way to the server; Req2(14) returns Resp2(15) (index 5). */
 static const uint16_t req_returns[] = {1};
+static const uint16_t req2_returns[] = {5};
 static const netfw_desc_message msgs[] = {
     {.id = CALLS_REQ, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Req"},
      .returns = req_returns, .nreturns = 1},
@@ -19,9 +20,13 @@ static const netfw_desc_message msgs[] = {
      .body = {.name = "Resp"}},
     {.id = CALLS_PUSH, .dir = NETFW_DESC_TO_CLIENT, .body = {.name = "Push"}},
     {.id = CALLS_NOTE, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Note"}},
+    {.id = CALLS_REQ2, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Req2"},
+     .returns = req2_returns, .nreturns = 1},
+    {.id = CALLS_RESP2, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+     .body = {.name = "Resp2"}},
 };
 static const netfw_desc desc = {.abi = NETFW_DESC_ABI, .proto = "calls",
-                                .messages = msgs, .nmessages = 4};
+                                .messages = msgs, .nmessages = 6};
 
 /* Returns the protocol's static descriptor. */
 const netfw_desc *calls_desc(void) { return &desc; }
@@ -155,9 +160,31 @@ static void on_req(worker *w, netfw_conn *c, netfw_msg *m) {
     send_push(c, cs);
 }
 
-/* Req: deferred; anything else comes back as it came (a push). */
+/* The plain server's Req: Resp(seq) at once, or Resp2 (CALLS_WRONG). */
+static void on_plain_req(netfw_conn *c, netfw_msg *m) {
+  uint64_t seq = 0;
+  uint32_t delay = 0;
+  netfw_msg resp;
+
+  if (netfw_msg_pop(m, &seq, sizeof(seq)) != 0 ||
+      netfw_msg_pop(m, &delay, sizeof(delay)) != 0) {
+    netfw_conn_shutdown_for(c, NETFW_CLOSE_PROTOCOL);
+    return;
+  }
+  netfw_msg_init(&resp, delay == CALLS_WRONG ? CALLS_RESP2 : CALLS_RESP);
+  if (netfw_msg_append(&resp, &seq, sizeof(seq)) == 0)
+    (void)netfw_conn_send(c, &resp);
+  netfw_msg_release(&resp);
+}
+
+/* Req: deferred (plain: answered at once); anything else comes back as it
+ * came (a push). */
 static void app_message(void *app, netfw_owned_msg *om) {
-  if (netfw_msg_id(om->msg) == CALLS_REQ)
+  worker *w = app;
+
+  if (netfw_msg_id(om->msg) == CALLS_REQ && w->opts->plain)
+    on_plain_req(om->owner, om->msg);
+  else if (netfw_msg_id(om->msg) == CALLS_REQ)
     on_req(app, om->owner, om->msg);
   else
     (void)netfw_conn_send(om->owner, om->msg);
@@ -182,7 +209,7 @@ netfw_server *calls_server_start(int workers, uint16_t port,
   cfg.port = port;
   cfg.worker_num = workers;
   cfg.context = (void *)opts;
-  cfg.protocol = &desc;
+  cfg.protocol = opts->plain ? NULL : &desc;
   s = netfw_server_new(&cfg);
   if (s != NULL && netfw_server_start(s) != 0) {
     netfw_server_free(s);

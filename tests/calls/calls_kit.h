@@ -4,7 +4,8 @@
  * helpers for the tests' clients and loops.
  *
  * Protocol "calls": Req(10) -> server returns Resp(11); Push(12) -> client;
- * Note(13) -> server, one-way (echoed back as it came: a push).
+ * Note(13) -> server, one-way (echoed back as it came: a push);
+ * Req2(14) -> server returns Resp2(15).
  * Req's payload: u64 seq, u32 delay (ms before the reply; CALLS_RANDOM: a
  * random 0-5 ms). Resp's: the same u64 seq. Push's: u64 its number on the
  * connection (from 1). The server sends one push right after every
@@ -21,7 +22,10 @@
 #define CALLS_RESP 11
 #define CALLS_PUSH 12
 #define CALLS_NOTE 13
+#define CALLS_REQ2 14
+#define CALLS_RESP2 15
 #define CALLS_RANDOM 0xffffffffu
+#define CALLS_WRONG 0xfffffffeu /* plain server: answers Req with Resp2 */
 #define CALLS_PUSH_EVERY 7
 
 /* The protocol's descriptor (static: it outlives every client). */
@@ -36,6 +40,10 @@ uint64_t calls_seq_of(const netfw_msg *m);
 /* What a server's workers do besides answering, set in its context. */
 typedef struct calls_server_opts {
   bool pushes; /* push after every CALLS_PUSH_EVERY-th request          */
+  /* No cfg->protocol: Req answered at once in on_message (its delay
+   * ignored), with Resp2 (a reply that does not answer it) when the delay
+   * is CALLS_WRONG. */
+  bool plain;
   /* Called in every worker after the app is made (may be NULL): the
    * in-worker async client test starts its calls from here. */
   void (*on_create)(void *user, uv_loop_t *loop);
