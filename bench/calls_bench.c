@@ -34,17 +34,26 @@
 
 static const uint16_t req_returns[] = {1};
 static const netfw_desc_message msgs[] = {
-    {.id = CB_REQ, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Req"},
-     .returns = req_returns, .nreturns = 1},
-    {.id = CB_RESP, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+    {.id = CB_REQ,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "Req"},
+     .returns = req_returns,
+     .nreturns = 1},
+    {.id = CB_RESP,
+     .dir = NETFW_DESC_TO_CLIENT,
+     .is_reply = true,
      .body = {.name = "Resp"}},
     {.id = CB_NOTE, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Note"}},
 };
-static const netfw_desc desc = {.abi = NETFW_DESC_ABI, .proto = "callsbench",
-                                .messages = msgs, .nmessages = 3};
+static const netfw_desc desc = {.abi = NETFW_DESC_ABI,
+                                .proto = "callsbench",
+                                .messages = msgs,
+                                .nmessages = 3};
 
 /* The protocol (calls_bench.h). */
-const netfw_desc *cb_desc(void) { return &desc; }
+const netfw_desc *cb_desc(void) {
+  return &desc;
+}
 
 uint8_t *cb_expect;
 
@@ -129,6 +138,7 @@ typedef struct call_side {
   netfw_msg req;
 } call_side;
 
+/* A: one netfw_client_call, its reply checked. Returns 0 or -1. */
 static int netfw_call_once(void *ctx, const cb_options *o) {
   call_side *s = ctx;
   netfw_msg *reply = NULL;
@@ -144,6 +154,7 @@ static int netfw_call_once(void *ctx, const cb_options *o) {
   return 0;
 }
 
+/* Connects A's client with the protocol set. Returns 0 or -1. */
 static int call_open(call_side *s, const cb_options *o) {
   unsigned long port = 0;
   int rc;
@@ -167,6 +178,7 @@ failed_new:
   return -1;
 }
 
+/* Shuts A's client down and frees it. */
 static void call_close(call_side *s) {
   netfw_client_shutdown(s->client, 2000);
   netfw_client_free(s->client);
@@ -181,6 +193,7 @@ typedef struct raw_side {
   uint8_t in[65536];
 } raw_side;
 
+/* B: one write, reads until the reply is whole, checks it. 0 or -1. */
 static int raw_call_once(void *ctx, const cb_options *o) {
   raw_side *s = ctx;
   size_t len = BENCH_HDR_SIZE + o->size, have = 0;
@@ -211,6 +224,7 @@ failed:
   return -1;
 }
 
+/* Connects B's socket (TCP_NODELAY), builds its frames. 0 or -1. */
 static int raw_open(raw_side *s, const cb_options *o) {
   struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
   int one = 1;
@@ -243,17 +257,20 @@ static int raw_open(raw_side *s, const cb_options *o) {
   return 0;
 }
 
+/* Closes B's socket, frees its frames. */
 static void raw_close(raw_side *s) {
   close(s->fd);
   free(s->frame);
   free(s->want);
 }
 
+/* qsort's order for doubles. */
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
+/* The median of v[0..n) (sorts v). */
 static double median(double *v, unsigned long n) {
   qsort(v, n, sizeof(v[0]), cmp_double);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -275,8 +292,10 @@ static int row_p(const cb_options *o) {
         run_round(netfw_call_once, &cs, o, &a[r]) < 0 ||
         (r % 2 == 0 && run_round(raw_call_once, &rs, o, &b[r]) < 0))
       goto failed_round;
-    fprintf(stderr, "  row p round %lu/%lu: netfw_client_call p50 %.1f us, "
-            "blocking socket p50 %.1f us\n", r + 1, o->rounds, a[r], b[r]);
+    fprintf(stderr,
+            "  row p round %lu/%lu: netfw_client_call p50 %.1f us, "
+            "blocking socket p50 %.1f us\n",
+            r + 1, o->rounds, a[r], b[r]);
   }
   ma = median(a, o->rounds);
   mb = median(b, o->rounds);
@@ -287,7 +306,8 @@ static int row_p(const cb_options *o) {
   else
     printf("row p: %lu B calls, median of %lu rounds: netfw_client_call p50 "
            "%.1f us, blocking socket p50 %.1f us, ratio %.3f (target <= 1.3)"
-           "\n", o->size, o->rounds, ma, mb, ma / mb);
+           "\n",
+           o->size, o->rounds, ma, mb, ma / mb);
   rc = 0;
 
 failed_round:
@@ -304,16 +324,20 @@ static int row_q(const cb_options *o) {
   for (unsigned long r = 0; r < o->rounds; r++) {
     if (cb_async_round(o, &v[r]) < 0)
       return 1;
-    fprintf(stderr, "  row q round %lu/%lu: async client, window %lu: %.0f "
-            "calls/s\n", r + 1, o->rounds, o->window, v[r]);
+    fprintf(stderr,
+            "  row q round %lu/%lu: async client, window %lu: %.0f "
+            "calls/s\n",
+            r + 1, o->rounds, o->window, v[r]);
   }
   m = median(v, o->rounds);
   if (o->json)
     printf("{\"size\":%lu,\"window\":%lu,\"rounds\":%lu,"
-           "\"calls_per_s\":%.0f}\n", o->size, o->window, o->rounds, m);
+           "\"calls_per_s\":%.0f}\n",
+           o->size, o->window, o->rounds, m);
   else
     printf("row q: async client, 1 connection, window %lu, %lu B: %.0f "
-           "calls/s (median of %lu)\n", o->window, o->size, m, o->rounds);
+           "calls/s (median of %lu)\n",
+           o->window, o->size, m, o->rounds);
   return 0;
 }
 
@@ -348,9 +372,15 @@ static int parse_opt(const char *a, const char *val, cb_options *o) {
   return 0;
 }
 
+/* Fills o from the command line (defaults first). Returns 0 or -1. */
 static int parse_args(int argc, char **argv, cb_options *o) {
-  *o = (cb_options){.host = "127.0.0.1", .workers = 1, .size = 64,
-                    .rounds = 5, .window = 256, .seconds = 2, .warmup = 0.5};
+  *o = (cb_options){.host = "127.0.0.1",
+                    .workers = 1,
+                    .size = 64,
+                    .rounds = 5,
+                    .window = 256,
+                    .seconds = 2,
+                    .warmup = 0.5};
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--json") == 0)
       o->json = true;

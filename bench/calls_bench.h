@@ -8,7 +8,7 @@
 
 #include <netfw/netfw.h>
 
-#define CB_REQ 10  /* Req -> server returns Resp (same payload)   */
+#define CB_REQ 10 /* Req -> server returns Resp (same payload)   */
 #define CB_RESP 11
 #define CB_NOTE 13 /* one-way: the server echoes it (loadgen --id) */
 #define CB_MAX_ROUNDS 63
@@ -17,7 +17,7 @@
 typedef struct cb_options {
   const char *host;
   const char *port;
-  char row;           /* 'p' or 'q'; 0 with --serve */
+  char row; /* 'p' or 'q'; 0 with --serve */
   bool serve;
   unsigned long workers;
   unsigned long size;

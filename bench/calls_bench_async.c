@@ -17,15 +17,15 @@ typedef struct arun {
   netfw_aclient *a;
   netfw_msg req;
   uv_timer_t phase_timer;
-  int phase;              /* 0 warm-up, 1 counted, 2 over */
+  int phase; /* 0 warm-up, 1 counted, 2 over */
   uint64_t counted, in_flight;
-  int err;                /* first failure */
+  int err; /* first failure */
   bool up, closed, stopping;
 } arun;
 
-/* Sends one call; records the error (the run then winds down). */
 static void send_call(arun *r);
 
+/* A reply: checked, counted in the measured phase, the next call sent. */
 static void on_reply(void *arg, int status, netfw_msg *reply) {
   arun *r = arg;
 
@@ -44,6 +44,7 @@ static void on_reply(void *arg, int status, netfw_msg *reply) {
     send_call(r);
 }
 
+/* Sends one call; records the error (the run then winds down). */
 static void send_call(arun *r) {
   int rc = netfw_aclient_call(r->a, &r->req, CB_TIMEOUT_MS, on_reply, r);
 
@@ -56,6 +57,7 @@ static void send_call(arun *r) {
   r->in_flight++;
 }
 
+/* UP, DOWN (an error for the run) and CLOSED. */
 static void on_state(void *user, netfw_link_state st, int err) {
   arun *r = user;
 
@@ -67,8 +69,12 @@ static void on_state(void *user, netfw_link_state st, int err) {
     r->closed = true;
 }
 
-/* Runs loop while cond(r) is false; a 10 ms tick keeps it turning. */
-static void tick(uv_timer_t *t) { (void)t; }
+/* Wakes the loop every 10 ms, so that run_while looks at its clock. */
+static void tick(uv_timer_t *t) {
+  (void)t;
+}
+
+/* Runs loop until done(r) (at most 15 s). */
 static void run_while(uv_loop_t *loop, arun *r, bool (*done)(const arun *)) {
   uv_timer_t t;
   uint64_t limit = bench_now_ns() + (uint64_t)CB_TIMEOUT_MS * 3000000u;
@@ -80,11 +86,16 @@ static void run_while(uv_loop_t *loop, arun *r, bool (*done)(const arun *)) {
   uv_close((uv_handle_t *)&t, NULL);
   uv_run(loop, UV_RUN_NOWAIT);
 }
-static bool is_up(const arun *r) { return r->up || r->err != 0; }
+/* run_while's conditions: up (or failed), every call ended, closed. */
+static bool is_up(const arun *r) {
+  return r->up || r->err != 0;
+}
 static bool drained(const arun *r) {
   return r->in_flight == 0 && (r->stopping || r->err != 0);
 }
-static bool is_closed(const arun *r) { return r->closed; }
+static bool is_closed(const arun *r) {
+  return r->closed;
+}
 
 /* Warm-up over: counts for o->seconds; then over. */
 static void on_phase(uv_timer_t *t) {

@@ -14,22 +14,34 @@
 static const uint16_t req_returns[] = {1};
 static const uint16_t req2_returns[] = {5};
 static const netfw_desc_message msgs[] = {
-    {.id = CALLS_REQ, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Req"},
-     .returns = req_returns, .nreturns = 1},
-    {.id = CALLS_RESP, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+    {.id = CALLS_REQ,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "Req"},
+     .returns = req_returns,
+     .nreturns = 1},
+    {.id = CALLS_RESP,
+     .dir = NETFW_DESC_TO_CLIENT,
+     .is_reply = true,
      .body = {.name = "Resp"}},
     {.id = CALLS_PUSH, .dir = NETFW_DESC_TO_CLIENT, .body = {.name = "Push"}},
     {.id = CALLS_NOTE, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Note"}},
-    {.id = CALLS_REQ2, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Req2"},
-     .returns = req2_returns, .nreturns = 1},
-    {.id = CALLS_RESP2, .dir = NETFW_DESC_TO_CLIENT, .is_reply = true,
+    {.id = CALLS_REQ2,
+     .dir = NETFW_DESC_TO_SERVER,
+     .body = {.name = "Req2"},
+     .returns = req2_returns,
+     .nreturns = 1},
+    {.id = CALLS_RESP2,
+     .dir = NETFW_DESC_TO_CLIENT,
+     .is_reply = true,
      .body = {.name = "Resp2"}},
 };
-static const netfw_desc desc = {.abi = NETFW_DESC_ABI, .proto = "calls",
-                                .messages = msgs, .nmessages = 6};
+static const netfw_desc desc = {
+    .abi = NETFW_DESC_ABI, .proto = "calls", .messages = msgs, .nmessages = 6};
 
 /* Returns the protocol's static descriptor. */
-const netfw_desc *calls_desc(void) { return &desc; }
+const netfw_desc *calls_desc(void) {
+  return &desc;
+}
 
 /* Builds Req(seq, delay); NULL when out of memory. */
 netfw_msg *calls_req(uint64_t seq, uint32_t delay_ms) {
@@ -113,7 +125,9 @@ static void app_closed(void *app, netfw_conn *c, netfw_close_reason why) {
 }
 
 /* Frees a reply's timer once libuv is done with it. */
-static void pending_free(uv_handle_t *h) { free(h->data); }
+static void pending_free(uv_handle_t *h) {
+  free(h->data);
+}
 
 /* The delay is over: answers (the connection may be gone: ECLOSED). */
 static void pending_fire(uv_timer_t *t) {
@@ -237,7 +251,9 @@ double calls_now_ms(void) {
 }
 
 /* Wakes the loop now and then so that the flag is looked at. */
-static void tick(uv_timer_t *t) { (void)t; }
+static void tick(uv_timer_t *t) {
+  (void)t;
+}
 
 /* Runs loop until *flag or the timeout (a 5 ms tick bounds each turn). */
 bool calls_run_until(uv_loop_t *loop, const volatile bool *flag,

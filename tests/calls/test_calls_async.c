@@ -31,6 +31,7 @@ typedef struct run {
 
 static run pipe_run; /* the test's state (callbacks reach it) */
 
+/* Records the states the client went through. */
 static void on_state(void *user, netfw_link_state st, int err) {
   run *r = user;
 
@@ -40,6 +41,7 @@ static void on_state(void *user, netfw_link_state st, int err) {
   r->closed |= st == NETFW_LINK_CLOSED;
 }
 
+/* Counts pushes; one out of order or not a Push is bad. */
 static void on_push(void *user, netfw_msg *m) {
   run *r = user;
 
@@ -64,6 +66,7 @@ static void on_reply(void *arg, int status, netfw_msg *reply) {
     r->finished = true;
 }
 
+/* 10 000 calls sent at once, answered after random delays, all matched. */
 static void test_calls_async_pipelined(void **state) {
   (void)state;
   calls_server_opts opts = {.pushes = true};
@@ -102,8 +105,7 @@ static void test_calls_async_pipelined(void **state) {
   if (rp->done == CALLS)
     for (int i = 0; i < 100 && rp->pushes < CALLS / CALLS_PUSH_EVERY; i++)
       uv_run(&loop, UV_RUN_NOWAIT), usleep(1000);
-  printf("async: %d pipelined calls in %.0f ms\n", CALLS,
-         calls_now_ms() - t0);
+  printf("async: %d pipelined calls in %.0f ms\n", CALLS, calls_now_ms() - t0);
   assert_int_equal(rp->first_err, 0);
   assert_int_equal(rp->done, CALLS);
   assert_int_equal(rp->bad, 0);
@@ -121,8 +123,8 @@ static void test_calls_async_pipelined(void **state) {
 /* Shared with the front server's workers (MAP_SHARED, before the fork). */
 typedef struct board {
   uint16_t backend_port;
-  int claimed;               /* slots taken by workers */
-  int done[WORKERS];         /* the worker's calls all ended */
+  int claimed;       /* slots taken by workers */
+  int done[WORKERS]; /* the worker's calls all ended */
   int ok[WORKERS], bad[WORKERS], first_err[WORKERS];
   int pid[WORKERS];
 } board;
@@ -137,6 +139,7 @@ static struct {
   uint64_t seqs[WORKER_CALLS];
 } wk;
 
+/* A worker's call ended: counted in its slot of the shared board. */
 static void wk_reply(void *arg, int status, netfw_msg *reply) {
   uint64_t *seq = arg;
 
@@ -176,6 +179,8 @@ static void wk_state(void *user, netfw_link_state st, int err) {
   }
 }
 
+/* In each front worker: takes a slot, dials the backend on the worker's
+ * loop. */
 static void wk_create(void *user, uv_loop_t *loop) {
   netfw_aclient_config cfg;
 
@@ -199,6 +204,7 @@ static void wk_destroy(void *user) {
   wk.a = NULL;
 }
 
+/* 2 front workers x 100 concurrent calls to a backend, all matched. */
 static void test_calls_async_in_worker(void **state) {
   (void)state;
   calls_server_opts back_opts = {0};

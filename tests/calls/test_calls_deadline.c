@@ -20,6 +20,7 @@ typedef struct fx {
   netfw_client *c;
 } fx;
 
+/* A 1-worker calls server and a blocking client connected to it. */
 static int setup(void **state) {
   static fx f;
 
@@ -33,6 +34,7 @@ static int setup(void **state) {
   return 0;
 }
 
+/* Frees the client, then stops the server. */
 static int teardown(void **state) {
   fx *f = *state;
 

@@ -42,6 +42,7 @@ static int call(netfw_client *c, uint64_t seq, uint32_t delay, int timeout) {
   return rc;
 }
 
+/* Resp2 for a Req: EPROTO, loss EPROTO, then ECONNRESET. */
 static void test_calls_errors_wrong_reply_blocking(void **state) {
   (void)state;
   calls_server_opts opts = {.plain = true};
@@ -76,6 +77,7 @@ static void *slow_caller(void *arg) {
   return NULL;
 }
 
+/* The server goes under a waiting call: ECONNRESET, long before 20 s. */
 static void test_calls_errors_loss_blocking(void **state) {
   (void)state;
   calls_server_opts opts = {0};
@@ -104,6 +106,7 @@ typedef struct arun {
   int status, down_err;
 } arun;
 
+/* Records UP, DOWN (and its error) and CLOSED. */
 static void a_state(void *user, netfw_link_state st, int err) {
   arun *r = user;
 
@@ -113,6 +116,7 @@ static void a_state(void *user, netfw_link_state st, int err) {
   r->closed |= st == NETFW_LINK_CLOSED;
 }
 
+/* Records a call's status; reply is given exactly on success. */
 static void a_reply(void *arg, int status, netfw_msg *reply) {
   arun *r = arg;
 
@@ -124,6 +128,7 @@ static void a_reply(void *arg, int status, netfw_msg *reply) {
   r->got = true;
 }
 
+/* Async: not up -> ENOTCONN; Resp2 for a Req -> EPROTO, DOWN EPROTO. */
 static void test_calls_errors_wrong_reply_async(void **state) {
   (void)state;
   calls_server_opts opts = {.plain = true};

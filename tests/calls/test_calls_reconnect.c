@@ -19,7 +19,7 @@
 
 #define BACKOFF_INITIAL_MS 50
 #define BACKOFF_MAX_MS 200
-#define FAST_MS 50      /* a call during the outage returns within this */
+#define FAST_MS 50 /* a call during the outage returns within this */
 #define CALL_DEADLINE_MS 3000
 
 static const netfw_reconnect backoff = {.initial_ms = BACKOFF_INITIAL_MS,
@@ -35,6 +35,7 @@ typedef struct arun {
   uint64_t seq;
 } arun;
 
+/* Counts UPs (and when the last came), DOWNs; records CLOSED. */
 static void a_state(void *user, netfw_link_state st, int err) {
   arun *r = user;
 
@@ -46,6 +47,7 @@ static void a_state(void *user, netfw_link_state st, int err) {
   r->closed |= st == NETFW_LINK_CLOSED;
 }
 
+/* Records a call's status and its reply's seq. */
 static void a_reply(void *arg, int status, netfw_msg *reply) {
   arun *r = arg;
 
@@ -70,6 +72,7 @@ static int a_call(netfw_aclient *a, uv_loop_t *loop, arun *r, uint64_t seq,
   return r->status;
 }
 
+/* Async client through a server restart on the same port. */
 static void test_calls_reconnect_async(void **state) {
   (void)state;
   calls_server_opts opts = {0};
@@ -175,12 +178,12 @@ static int b_call(netfw_client *c, uint64_t seq, double *ms) {
 static bool b_wait(int *counter, int n, int ms) {
   double end = calls_now_ms() + ms;
 
-  while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < n &&
-         calls_now_ms() < end)
+  while (__atomic_load_n(counter, __ATOMIC_SEQ_CST) < n && calls_now_ms() < end)
     usleep(1000);
   return __atomic_load_n(counter, __ATOMIC_SEQ_CST) >= n;
 }
 
+/* The same for the blocking client (skipped while it says ENOSYS). */
 static void test_calls_reconnect_blocking(void **state) {
   (void)state;
   calls_server_opts opts = {0};
