@@ -1,6 +1,7 @@
 /* Deadlines of blocking calls (issue 21): a request the server answers
  * only after twice the deadline ends with NETFW_ETIMEDOUT at the deadline;
- * its late reply is dropped and counted, never given to the next call. */
+ * its late reply is dropped and counted, never given to the next call.
+ * Blocking client and async client. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "calls_kit.h"
 
@@ -111,12 +113,91 @@ static void test_calls_deadline_late_before_next(void **state) {
   assert_int_equal(netfw_client_recv(f->c, &reply, 50), NETFW_ETIMEDOUT);
 }
 
+/* ---- the async client ---------------------------------------------------- */
+
+typedef struct acall {
+  bool got;
+  int status;
+  uint64_t seq;
+  double at; /* when the callback came */
+} acall;
+
+/* Records a call's end: status, its reply's seq, the time. */
+static void a_done(void *arg, int status, netfw_msg *reply) {
+  acall *c = arg;
+
+  c->status = status;
+  c->seq = status == 0 ? calls_seq_of(reply) : 0;
+  c->at = calls_now_ms();
+  c->got = true;
+}
+
+/* Records UP and CLOSED. */
+static void a_state(void *user, netfw_link_state st, int err) {
+  bool *flags = user; /* [0] up, [1] closed */
+
+  (void)err;
+  flags[0] |= st == NETFW_LINK_UP;
+  flags[1] |= st == NETFW_LINK_CLOSED;
+}
+
+/* Sends Req(seq, delay) with timeout_ms; *c reports its end. */
+static void a_call(netfw_aclient *a, uint64_t seq, uint32_t delay,
+                   int timeout_ms, acall *c) {
+  netfw_msg *req = calls_req(seq, delay);
+
+  *c = (acall){0};
+  assert_int_equal(netfw_aclient_call(a, req, timeout_ms, a_done, c), 0);
+  netfw_msg_free(req);
+}
+
+/* The late call ends with ETIMEDOUT at its deadline; the call sent right
+ * after it gets its own reply; the late one is counted. */
+static void test_calls_deadline_async(void **state) {
+  fx *f = *state;
+  uv_loop_t loop;
+  netfw_aclient_config cfg;
+  netfw_aclient *a;
+  bool flags[2] = {false, false};
+  acall late, next;
+  double t0, ms;
+
+  assert_int_equal(uv_loop_init(&loop), 0);
+  netfw_aclient_config_init(&cfg);
+  cfg.protocol = calls_desc();
+  cfg.on_state = a_state;
+  cfg.user = flags;
+  assert_non_null(a = netfw_aclient_new(&loop, &cfg));
+  assert_int_equal(
+      netfw_aclient_connect(a, "127.0.0.1", netfw_server_port(f->s)), 0);
+  assert_true(calls_run_until(&loop, &flags[0], 5000));
+  t0 = calls_now_ms();
+  a_call(a, 1, 2 * DEADLINE_MS, DEADLINE_MS, &late);
+  a_call(a, 2, 0, 5000, &next);
+  assert_true(calls_run_until(&loop, &late.got, 5000));
+  ms = late.at - t0;
+  printf("async deadline %d ms: %s after %.1f ms (lateness %+.1f ms)\n",
+         DEADLINE_MS, netfw_err_name(late.status), ms, ms - DEADLINE_MS);
+  assert_int_equal(late.status, NETFW_ETIMEDOUT);
+  assert_true(ms >= DEADLINE_MS - 5 && ms <= DEADLINE_MS + 150);
+  assert_false(next.got);
+  assert_true(calls_run_until(&loop, &next.got, 5000));
+  assert_int_equal(next.status, 0);
+  assert_int_equal(next.seq, 2);
+  assert_int_equal(netfw_aclient_late_replies(a), 1);
+  netfw_aclient_close(a);
+  assert_true(calls_run_until(&loop, &flags[1], 5000));
+  calls_loop_close(&loop);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_calls_deadline_late_dropped, setup,
                                       teardown),
       cmocka_unit_test_setup_teardown(test_calls_deadline_late_before_next,
                                       setup, teardown),
+      cmocka_unit_test_setup_teardown(test_calls_deadline_async, setup,
+                                      teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
