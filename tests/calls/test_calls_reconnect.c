@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 #include <uv.h>
 
 #include "calls_kit.h"
@@ -184,8 +185,29 @@ static bool b_wait(int *counter, int n, int ms) {
 }
 
 /* The same for the blocking client (skipped while it says ENOSYS). */
+typedef struct slow_call {
+  netfw_client *c;
+  int rc;
+} slow_call;
+
+/* Calls Req(2), answered only after 10 s (20 s deadline); keeps the code. */
+static void *b_slow_call(void *arg) {
+  slow_call *sc = arg;
+  netfw_msg *req = calls_req(2, 10000), *reply = NULL;
+
+  while (__atomic_load_n(&sc->c, __ATOMIC_SEQ_CST) == NULL)
+    usleep(1000);
+  sc->rc = netfw_client_call(sc->c, req, &reply, 20000);
+  netfw_msg_free(reply);
+  netfw_msg_free(req);
+  return NULL;
+}
+
 static void test_calls_reconnect_blocking(void **state) {
   (void)state;
+  slow_call slow = {0};
+  pthread_t th;
+  netfw_msg *m = NULL;
   calls_server_opts opts = {0};
   netfw_server *s = calls_server_start(1, 0, &opts);
   netfw_client *c = netfw_client_new();
@@ -209,8 +231,17 @@ static void test_calls_reconnect_blocking(void **state) {
   assert_int_equal(netfw_client_connect(c, "127.0.0.1", port), 0);
   assert_int_equal(b_call(c, 1, &ms), 0);
 
+  /* A call in flight at the loss ends with ECONNRESET, and recv reports
+   * the loss once, then waits for the next connection. */
+  assert_int_equal(pthread_create(&th, NULL, b_slow_call, &slow), 0);
+  __atomic_store_n(&slow.c, c, __ATOMIC_SEQ_CST);
+  usleep(100 * 1000);
   calls_server_stop(s);
+  pthread_join(th, NULL);
+  assert_int_equal(slow.rc, NETFW_ECONNRESET);
   assert_true(b_wait(&brun.downs, 1, 3000));
+  assert_int_equal(netfw_client_recv(c, &m, 1000), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_recv(c, &m, 50), NETFW_ETIMEDOUT);
   for (int i = 0; i < 3; i++) {
     rc = b_call(c, 10 + (uint64_t)i, &ms);
     printf("blocking call during the outage: %s in %.2f ms\n",
