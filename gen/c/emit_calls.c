@@ -71,8 +71,9 @@ static void emit_request_protos(em *e, const gen_decl *m) {
   gen_emit_comment(
       o, "",
       "Sends req on c and waits for its reply (%s) into *reply, decoded "
-      "into arena, which is reset first: the reply's strings, bytes and "
-      "arrays live there until its next reset. Returns 0; encode's errors; "
+      "into arena, which is reset when the reply has come (req may point "
+      "into it): the reply's strings, bytes and arrays live there until its "
+      "next reset. Returns 0; encode's errors; "
       "netfw_client_call's (NETFW_ETIMEDOUT, NETFW_ECONNRESET, "
       "NETFW_EPROTO, NETFW_ENOTCONN, NETFW_EAGAIN, NETFW_ESTATE, ...); a "
       "reply that does not decode: its decoder's error (NETFW_EPROTO or "
