@@ -124,8 +124,8 @@ void gen_emit_calls_protos(gen_buf *b, const gen_schema *s, gen_pool *pool) {
                    "netfw_aclient_config_init() with cfg->protocol = "
                    "&%s_descriptor.",
                    p);
-  gen_buf_printf(b, "void %s_aclient_config_init(netfw_aclient_config *cfg);\n\n",
-                 p);
+  gen_buf_printf(
+      b, "void %s_aclient_config_init(netfw_aclient_config *cfg);\n\n", p);
   for (size_t i = 0; i < s->ndecls; i++)
     if (is_request(s->decls[i]))
       emit_request_protos(&e, s->decls[i]);
@@ -168,7 +168,8 @@ static void emit_shared(em *e) {
       "int err) {\n"
       "  netfw_log(NETFW_LOG_WARN, \"%s: malformed %%s (id %%u, %%u bytes) "
       "answering %%s: %%s\",\n"
-      "            %s__name_or(netfw_msg_id(msg)), (unsigned)netfw_msg_id(msg),\n"
+      "            %s__name_or(netfw_msg_id(msg)), "
+      "(unsigned)netfw_msg_id(msg),\n"
       "            (unsigned)netfw_msg_size(msg), request, "
       "netfw_strerror(err));\n}\n\n",
       p, p, p, p, p);
@@ -179,14 +180,15 @@ static void emit_decode_reply(em *e, const gen_decl *m) {
   gen_buf *o = e->out;
   const char *p = e->p, *n = m->name;
 
-  gen_buf_printf(o,
-                 "/* Decodes the reply to %s with wire id id from r into "
-                 "*out. */\n"
-                 "static int %s__decode_%s_reply(netfw_reader *r, uint16_t id,\n"
-                 "                               %s_%s_reply *out, netfw_arena "
-                 "*arena) {\n"
-                 "  int rc;\n\n  switch (id) {\n",
-                 n, p, n, p, n);
+  gen_buf_printf(
+      o,
+      "/* Decodes the reply to %s with wire id id from r into "
+      "*out. */\n"
+      "static int %s__decode_%s_reply(netfw_reader *r, uint16_t id,\n"
+      "                               %s_%s_reply *out, netfw_arena "
+      "*arena) {\n"
+      "  int rc;\n\n  switch (id) {\n",
+      n, p, n, p, n);
   for (size_t k = 0; k < m->nreturns; k++) {
     const char *r = m->returns[k].name;
     gen_buf_printf(o,

@@ -48,7 +48,9 @@ static void emit_answer_note(gen_buf *b, const char *p, const gen_decl *d) {
   gen_buf names = {0};
   for (size_t k = 0; k < d->nreturns; k++)
     gen_buf_printf(&names, "%s%s",
-                   k == 0 ? "" : k + 1 == d->nreturns ? " or " : ", ",
+                   k == 0                 ? ""
+                   : k + 1 == d->nreturns ? " or "
+                                          : ", ",
                    d->returns[k].name);
   gen_emit_comment(b, "  ",
                    "%s is a request: answer it with %s%s, at once "
@@ -56,8 +58,8 @@ static void emit_answer_note(gen_buf *b, const char *p, const gen_decl *d) {
                    "(netfw_conn_defer(conn, &token) here, then "
                    "%s_server_reply_%s(token, &reply)). Left unanswered, it "
                    "closes the connection (docs/calls.md).",
-                   d->name, d->nreturns > 1 ? "one of " : "", names.data, p,
-                   r, p, r);
+                   d->name, d->nreturns > 1 ? "one of " : "", names.data, p, r,
+                   p, r);
   gen_buf_free(&names);
 }
 

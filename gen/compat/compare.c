@@ -1,7 +1,7 @@
 /* --check-compat at the schema level: version, byte order, the protocol's
  * name, messages matched by wire id (removed, moved, reused, renamed,
- * direction, the replies a request names) and reservations. Fields, structs and enums are compared in
- * compare_types.c. */
+ * direction, the replies a request names) and reservations. Fields, structs and
+ * enums are compared in compare_types.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>

@@ -21,12 +21,12 @@ static int (*const acall_get)(netfw_aclient *, const calls_Get *, int,
                               calls_Get_cb, void *) = calls_acall_Get;
 static int (*const acall_put)(netfw_aclient *, const calls_Put *, int,
                               calls_Put_cb, void *) = calls_acall_Put;
-static int (*const reply_value)(netfw_reply, const calls_Value *) =
-    calls_server_reply_Value;
+static int (*const reply_value)(netfw_reply,
+                                const calls_Value *) = calls_server_reply_Value;
 static int (*const reply_missing)(netfw_reply, const calls_Missing *) =
     calls_server_reply_Missing;
-static int (*const reply_done)(netfw_reply, const calls_Done *) =
-    calls_server_reply_Done;
+static int (*const reply_done)(netfw_reply,
+                               const calls_Done *) = calls_server_reply_Done;
 
 int calls_app_blocking(netfw_arena *arena);
 int calls_app_async(netfw_aclient *a, uint32_t *value);

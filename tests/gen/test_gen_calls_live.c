@@ -114,9 +114,8 @@ static void srv_on_forget(void *app, netfw_conn *conn, const calls_Forget *m) {
   (void)m;
 }
 
-static const calls_server_handlers srv_handlers = {.on_Get = srv_on_get,
-                                                   .on_Put = srv_on_put,
-                                                   .on_Forget = srv_on_forget};
+static const calls_server_handlers srv_handlers = {
+    .on_Get = srv_on_get, .on_Put = srv_on_put, .on_Forget = srv_on_forget};
 static const calls_server_app srv_app = {.handlers = &srv_handlers};
 
 static netfw_server *server;
@@ -285,8 +284,7 @@ static void test_calls_async(void **state) {
   /* not up yet: refused, and the callback never runs */
   assert_int_equal(calls_acall_Get(r.a, &get, WAIT_MS, got_get, &r),
                    NETFW_ENOTCONN);
-  assert_int_equal(calls_acall_Get(r.a, &get, WAIT_MS, NULL, &r),
-                   NETFW_EINVAL);
+  assert_int_equal(calls_acall_Get(r.a, &get, WAIT_MS, NULL, &r), NETFW_EINVAL);
   assert_int_equal(netfw_aclient_connect(r.a, LOCALHOST, port), 0);
   assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
   assert_int_equal(r.up, 1);
