@@ -29,6 +29,8 @@ static void sweep_one(netfw__worker *w, netfw_conn *c, uint64_t now) {
     netfw_log(NETFW_LOG_DEBUG, "%s: no EOF within the drain bound; closing",
               netfw__conn_peer_name(c, peer, sizeof(peer)));
     netfw__conn_close(c, NETFW_CLOSE_PEER);
+  } else if (netfw__calls_sweep(c, now)) {
+    return; /* a request unanswered past reply_timeout_ms: shut down */
   } else if (c->frame_deadline != 0 && now >= c->frame_deadline) {
     netfw_log(
         NETFW_LOG_WARN, "%s: a frame was not complete within %d ms; closing",
@@ -58,14 +60,19 @@ void netfw__conn_sweep(netfw__worker *w) {
       sweep_one(w, c, now);
 }
 
+/* What c holds: its buffers and its held replies (calls.h). */
+static size_t holds(const netfw_conn *c) {
+  return c->s.held + netfw__calls_held(c->calls);
+}
+
 /* The open connection holding the most, or NULL. O(connections): runs
  * only while the worker is over its budget. */
 static netfw_conn *largest_holder(netfw__worker *w) {
   netfw_conn *c, *best = NULL;
 
   for (c = w->conns; c != NULL; c = c->next)
-    if (!(c->s.flags & NETFW__S_CLOSING) && c->s.held > 0 &&
-        (best == NULL || c->s.held > best->s.held))
+    if (!(c->s.flags & NETFW__S_CLOSING) && holds(c) > 0 &&
+        (best == NULL || holds(c) > holds(best)))
       best = c;
   return best;
 }
@@ -82,7 +89,7 @@ void netfw__worker_budget_check(netfw__worker *w) {
               "worker memory budget exceeded (%zu bytes held, budget %zu); "
               "closing %s, which holds %zu",
               w->sctx.mem, budget, netfw__conn_peer_name(c, peer, sizeof(peer)),
-              c->s.held);
+              holds(c));
     netfw__conn_close(c, NETFW_CLOSE_MEMORY); /* releases what it holds */
   }
 }
