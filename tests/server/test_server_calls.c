@@ -5,7 +5,7 @@
  * request left without an answer closes its connection (UNANSWERED), at
  * once or after reply_timeout_ms; tokens of a closed connection report
  * NETFW_ECLOSED; max_pending pauses reading; without a protocol nothing
- * changes. */
+ * changes. Also run over TLS (test_server_calls_tls). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "calls_app.h"
+#include "tls_kit.h"
 #include "wire.h"
 
 #define WAIT_MS 10000
@@ -39,6 +40,7 @@ static int setup(void **state) {
   f->cfg.worker_num = 1;
   f->cfg.context = f->b;
   f->cfg.protocol = &calls_desc;
+  tls_kit_server_config(&f->cfg); /* the _tls variant: TLS on */
   *state = f;
   return 0;
 }
