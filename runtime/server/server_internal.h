@@ -1,7 +1,8 @@
 /* Prefork server internals shared by server.c and config.c (parent),
  * supervisor.c, command.c and slots.c (the parent's supervision thread, see
- * supervisor.h), worker.c (a worker process), conn.c (one connection
- * inside a worker, on a runtime/stream stream) and limits.c. */
+ * supervisor.h), worker.c (a worker process), conn.c and output.c (one
+ * connection inside a worker, on a runtime/stream stream), calls.c
+ * (requests and their replies' order, calls.h) and limits.c. */
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 

@@ -323,6 +323,24 @@ static void test_calls_reply_timeout(void **state) {
 
 /* ---- limits ---- */
 
+/* A peer waiting for a deferred reply is not idle: with idle_timeout_ms
+ * 100 the reply given after 400 ms still arrives; idle afterwards, the
+ * connection is shut down (IDLE). */
+static void test_calls_waiting_not_idle(void **state) {
+  fx *f = *state;
+  int fd;
+
+  f->cfg.idle_timeout_ms = 100;
+  start(f);
+  fd = connect_to(f);
+  send_get(fd, M_DEFER, 1, 400);
+  expect_tagged(fd, ID_GETRESP, 1);
+  assert_int_equal(atomic_load(&f->b->rc[1][1]), 0);
+  assert_int_equal(wire_wait_eof(fd, WAIT_MS, NULL), 0);
+  wire_close(fd);
+  expect_closed(f, 1, NETFW_CLOSE_IDLE, 1);
+}
+
 /* max_pending 4: with 4 requests unanswered the 5th, already in the read
  * buffer, waits until the first is answered; the 6th, sent later, waits in
  * the socket until the second is. Replies in order. */
@@ -456,6 +474,7 @@ int main(void) {
       T(test_calls_reply_after_close),
       T(test_calls_unanswered_closes),
       T(test_calls_reply_timeout),
+      T(test_calls_waiting_not_idle),
       T(test_calls_max_pending),
       T(test_calls_held_output_limit),
       T(test_calls_no_protocol),
