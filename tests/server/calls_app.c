@@ -111,6 +111,10 @@ static void on_later(uv_timer_t *t) {
     set_rc(b, l->tag, 1, netfw_reply_send(l->r, NULL));
     set_rc(b, l->tag, 2, reply_tagged(l->r, ID_GETRESP, l->tag));
     set_rc(b, l->tag, 3, reply_tagged(l->r, ID_GETRESP, l->tag));
+    l->r.seq += 100;
+    set_rc(b, l->tag, 4, reply_tagged(l->r, ID_GETRESP, l->tag));
+    l->r.conn += 1000;
+    set_rc(b, l->tag, 5, reply_tagged(l->r, ID_GETRESP, l->tag));
   } else {
     set_rc(b, l->tag, 1, reply_tagged(l->r, ID_GETRESP, l->tag));
   }
@@ -268,7 +272,7 @@ cboard *cboard_new(void) {
   if (b == MAP_FAILED)
     return NULL;
   for (i = 0; i < CB_TAGS; i++)
-    for (k = 0; k < 4; k++)
+    for (k = 0; k < 6; k++)
       atomic_store(&b->rc[i][k], CB_UNSET);
   netfw_log_set_sink(sink, b);
   return b;

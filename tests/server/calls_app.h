@@ -30,7 +30,9 @@ enum {
   M_NONE,      /* neither answer nor defer                              */
   M_PUSH,      /* as M_DEFER, and send the push Line {tag} at once      */
   M_WRONG,     /* defer; after arg ms: reply_send ListResp (rc 0), NULL
-                  (rc 1), GetResp (rc 2), GetResp again (rc 3)          */
+                  (rc 1), GetResp (rc 2), GetResp again (rc 3), to a
+                  seq never given (rc 4), to a connection number never
+                  given (rc 5)                                          */
   M_TWICE,     /* send GetResp (rc 0), GetResp again (rc 1), defer (rc
                   2), Ack (rc 3)                                        */
   M_STREAM,    /* answer with send_begin/send_more: GetResp of 4 bytes
@@ -50,7 +52,7 @@ typedef struct cboard {
   atomic_int order[CB_TAGS];       /* tags in the order handled          */
   atomic_llong handled_ms[CB_TAGS]; /* wire_now_ms when handled, by tag  */
   atomic_llong answered_ms[CB_TAGS]; /* when reply_send ran, by tag       */
-  atomic_int rc[CB_TAGS][4];       /* results, by tag (CB_UNSET: none)   */
+  atomic_int rc[CB_TAGS][6];       /* results, by tag (CB_UNSET: none)   */
   atomic_int closes;
   atomic_int closed_by[NETFW_CLOSE_REASON_COUNT];
   atomic_size_t log_len;

@@ -237,7 +237,9 @@ static void test_calls_stream_held(void **state) {
 }
 
 /* reply_send with an id that is no reply of the request: NETFW_EINVAL,
- * nothing sent; NULL: EINVAL; then the right one: 0; again: ESTATE. */
+ * nothing sent; NULL: EINVAL; then the right one: 0; again: ESTATE; a seq
+ * the connection never gave: ESTATE; a connection number never given:
+ * ECLOSED. */
 static void test_calls_reply_wrong_and_twice(void **state) {
   fx *f = *state;
   int fd;
@@ -251,7 +253,33 @@ static void test_calls_reply_wrong_and_twice(void **state) {
   assert_int_equal(atomic_load(&f->b->rc[1][1]), NETFW_EINVAL);
   assert_int_equal(atomic_load(&f->b->rc[1][2]), 0);
   assert_int_equal(atomic_load(&f->b->rc[1][3]), NETFW_ESTATE);
+  assert_int_equal(atomic_load(&f->b->rc[1][4]), NETFW_ESTATE);
+  assert_int_equal(atomic_load(&f->b->rc[1][5]), NETFW_ECLOSED);
   wire_close(fd);
+}
+
+/* 70 connections (the worker's index grows past its first 64 buckets),
+ * 3 requests each, answered last first: every connection gets its own
+ * replies, in order. */
+static void test_calls_many_connections(void **state) {
+  fx *f = *state;
+  enum { NCONN = 70 };
+  int fds[NCONN], i, k;
+
+  start(f);
+  for (i = 0; i < NCONN; i++) {
+    fds[i] = connect_to(f);
+    for (k = 0; k < 3; k++)
+      send_get(fds[i], M_DEFER, (uint32_t)(1000 + i * 3 + k),
+               (uint32_t)(60 - k * 20));
+  }
+  for (i = 0; i < NCONN; i++) {
+    for (k = 0; k < 3; k++)
+      expect_tagged(fds[i], ID_GETRESP, (uint32_t)(1000 + i * 3 + k));
+    wire_close(fds[i]);
+  }
+  expect_closed(f, NCONN, NETFW_CLOSE_PEER, NCONN);
+  assert_int_equal(atomic_load(&f->b->requests), NCONN * 3);
 }
 
 /* The connection closes before the deferred answer: reply_send gives
@@ -393,6 +421,26 @@ static void test_calls_held_output_limit(void **state) {
   assert_int_equal(atomic_load(&f->b->rc[3][0]), NETFW_E2BIG);
 }
 
+/* Held replies count against the worker's memory budget: two of 60000
+ * bytes held behind a deferred request pass a 100000-byte budget, and the
+ * connection holding them is closed (MEMORY). */
+static void test_calls_held_memory_budget(void **state) {
+  fx *f = *state;
+  int fd;
+
+  f->cfg.worker_memory = 100000;
+  start(f);
+  fd = connect_to(f);
+  send_get(fd, M_DEFER, 1, 300);
+  send_get(fd, M_BIG, 2, 60000);
+  send_get(fd, M_BIG, 3, 60000);
+  assert_true(wire_wait_eof(fd, WAIT_MS, NULL) >= 0); /* EOF or reset */
+  wire_close(fd);
+  expect_closed(f, 1, NETFW_CLOSE_MEMORY, 1);
+  assert_int_equal(atomic_load(&f->b->rc[2][0]), 0);
+  assert_true(cboard_log_has(f->b, "worker memory budget exceeded", NULL));
+}
+
 /* ---- without a protocol ---- */
 
 /* No protocol: sends go out as sent, a handler may answer nothing,
@@ -472,11 +520,13 @@ int main(void) {
       T(test_calls_stream_held),
       T(test_calls_reply_wrong_and_twice),
       T(test_calls_reply_after_close),
+      T(test_calls_many_connections),
       T(test_calls_unanswered_closes),
       T(test_calls_reply_timeout),
       T(test_calls_waiting_not_idle),
       T(test_calls_max_pending),
       T(test_calls_held_output_limit),
+      T(test_calls_held_memory_budget),
       T(test_calls_no_protocol),
       T(test_calls_config_refused),
 #undef T
