@@ -42,8 +42,8 @@ static netfw__call *find(netfw__calls *k, uint64_t seq) {
 }
 
 /* "Get (id 3)" for log lines, in buf. */
-static const char *request_name(const netfw__worker *w, uint16_t id,
-                                char *buf, size_t len) {
+static const char *request_name(const netfw__worker *w, uint16_t id, char *buf,
+                                size_t len) {
   const char *name = netfw__calltab_name(w->calltab, id);
 
   snprintf(buf, len, "%s%s(id %u)", name, name[0] != '\0' ? " " : "", id);
@@ -62,6 +62,7 @@ static void held_add(netfw_conn *c, size_t n) {
     netfw__worker_budget_check(w);
 }
 
+/* n bytes held for k's connection are released (written or dropped). */
 static void held_sub(netfw__worker *w, netfw__calls *k, size_t n) {
   k->held -= n;
   w->sctx.mem -= n;
@@ -122,6 +123,7 @@ static void resume_later(netfw__worker *w, netfw__calls *k) {
   w->resume = k;
 }
 
+/* Takes k out of the worker's resume list (a short list: a scan). */
 static void resume_unlink(netfw__worker *w, netfw__calls *k) {
   netfw__calls **pp;
 
@@ -475,6 +477,8 @@ bool netfw__calls_sweep(netfw_conn *c, uint64_t now) {
 
 /* ---- the module ---- */
 
+/* The worker's call table from cfg->protocol (checked by
+ * netfw_config_check); none without one. 0 or a libuv error. */
 static int calls_init(netfw__worker *w) {
   int rc;
 
@@ -486,6 +490,8 @@ static int calls_init(netfw__worker *w) {
   return rc == NETFW_ENOMEM ? UV_ENOMEM : UV_EINVAL;
 }
 
+/* Every connection is gone: frees the table and the index (a token used
+ * after this, from destroy(), finds nothing: NETFW_ECLOSED). */
 static void calls_close(netfw__worker *w) {
   netfw__calltab_free(w->calltab);
   w->calltab = NULL;

@@ -57,7 +57,7 @@ typedef struct netfw__calls {
   uint32_t cap;
   uint32_t head;
   uint32_t count;
-  size_t held;                /* bytes of held replies                */
+  size_t held;                      /* bytes of held replies                */
   struct netfw__calls *idx_next;    /* callidx.c's chain               */
   struct netfw__calls *resume_next; /* the worker's resume list        */
   bool paused;        /* reading paused: count reached max_pending     */

@@ -97,17 +97,22 @@ static int check_protocol(const netfw_desc *d, char *why, size_t len) {
     const netfw_desc_message *m = &d->messages[i];
     const char *name = m->body.name != NULL ? m->body.name : "?";
     if (seen[m->id / 8] & (1u << (m->id % 8)))
-      rc = refuse(why, len, "protocol '%s': message id %u is used twice "
-                  "(again by '%s')", p, m->id, name);
+      rc = refuse(why, len,
+                  "protocol '%s': message id %u is used twice "
+                  "(again by '%s')",
+                  p, m->id, name);
     seen[m->id / 8] |= (uint8_t)(1u << (m->id % 8));
     if (rc == 0 && m->nreturns > 0 && m->returns == NULL)
-      rc = refuse(why, len, "protocol '%s': message '%s' has %u returns and "
-                  "no array", p, name, m->nreturns);
+      rc = refuse(why, len,
+                  "protocol '%s': message '%s' has %u returns and "
+                  "no array",
+                  p, name, m->nreturns);
     for (k = 0; rc == 0 && k < m->nreturns; k++)
       if (m->returns[k] >= d->nmessages)
-        rc = refuse(why, len, "protocol '%s': message '%s' returns message "
-                    "index %u, past its %u messages", p, name, m->returns[k],
-                    d->nmessages);
+        rc = refuse(why, len,
+                    "protocol '%s': message '%s' returns message "
+                    "index %u, past its %u messages",
+                    p, name, m->returns[k], d->nmessages);
   }
   free(seen);
   return rc;

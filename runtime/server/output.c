@@ -16,7 +16,8 @@
 /* ---- output ---- */
 
 int netfw__conn_output_check(netfw_conn *c, size_t n) {
-  size_t unsent = netfw_conn_queued(c), limit = netfw__conn_worker(c)->cfg->max_output;
+  size_t unsent = netfw_conn_queued(c),
+         limit = netfw__conn_worker(c)->cfg->max_output;
   char peer[96];
 
   if (unsent + n <= limit)
@@ -31,7 +32,8 @@ int netfw__conn_output_check(netfw_conn *c, size_t n) {
 void netfw__conn_count_sent(netfw_conn *c, uint16_t id, uint32_t size) {
   netfw__worker *w = netfw__conn_worker(c);
 
-  netfw__count_sent(w->metrics, w->ctr, id, NETFW_FRAME_HDR_SIZE + (size_t)size);
+  netfw__count_sent(w->metrics, w->ctr, id,
+                    NETFW_FRAME_HDR_SIZE + (size_t)size);
 }
 
 int netfw__conn_write(netfw_conn *c, uint16_t id, const uint8_t *payload,

@@ -96,7 +96,7 @@ static const netfw__module signal_module, flush_module, sweep_module;
  * too). The acceptor comes last: nothing is accepted before the rest is
  * up, and nothing is accepted before the loop first runs anyway. */
 static const netfw__module *const modules[] = {
-    &netfw__stats_module, &signal_module,     &flush_module,
+    &netfw__stats_module, &signal_module,       &flush_module,
     &sweep_module,        &netfw__calls_module, &netfw__bus_module,
     &netfw__tls_module,   &netfw__accept_module};
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))

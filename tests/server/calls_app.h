@@ -25,20 +25,20 @@ enum {
 /* What the handler does with Get {u8 mode, u32 tag, u32 arg} (little
  * endian). Replies are GetResp {u32 tag}. */
 enum {
-  M_NOW = 1,   /* answer in the handler                                 */
-  M_DEFER,     /* defer; reply_send after arg ms (rc[tag][1])           */
-  M_NONE,      /* neither answer nor defer                              */
-  M_PUSH,      /* as M_DEFER, and send the push Line {tag} at once      */
-  M_WRONG,     /* defer; after arg ms: reply_send ListResp (rc 0), NULL
-                  (rc 1), GetResp (rc 2), GetResp again (rc 3), to a
-                  seq never given (rc 4), to a connection number never
-                  given (rc 5)                                          */
-  M_TWICE,     /* send GetResp (rc 0), GetResp again (rc 1), defer (rc
-                  2), Ack (rc 3)                                        */
-  M_STREAM,    /* answer with send_begin/send_more: GetResp of 4 bytes
-                  tag in two pieces (rc 0..2)                          */
-  M_HOLD,      /* defer and never answer                                */
-  M_BIG,       /* answer with an Ack of arg bytes of 0xab (rc 0)       */
+  M_NOW = 1,    /* answer in the handler                                 */
+  M_DEFER,      /* defer; reply_send after arg ms (rc[tag][1])           */
+  M_NONE,       /* neither answer nor defer                              */
+  M_PUSH,       /* as M_DEFER, and send the push Line {tag} at once      */
+  M_WRONG,      /* defer; after arg ms: reply_send ListResp (rc 0), NULL
+                   (rc 1), GetResp (rc 2), GetResp again (rc 3), to a
+                   seq never given (rc 4), to a connection number never
+                   given (rc 5)                                          */
+  M_TWICE,      /* send GetResp (rc 0), GetResp again (rc 1), defer (rc
+                   2), Ack (rc 3)                                        */
+  M_STREAM,     /* answer with send_begin/send_more: GetResp of 4 bytes
+                   tag in two pieces (rc 0..2)                          */
+  M_HOLD,       /* defer and never answer                                */
+  M_BIG,        /* answer with an Ack of arg bytes of 0xab (rc 0)       */
   M_DEFER_TWICE /* defer (rc 0), defer again (rc 1); answer at once
                    with reply_send (rc 2)                              */
 };
@@ -47,12 +47,12 @@ enum {
 #define CB_UNSET 12345
 
 typedef struct cboard {
-  atomic_int requests;             /* Get handled                        */
-  atomic_int others;               /* other messages handled             */
-  atomic_int order[CB_TAGS];       /* tags in the order handled          */
-  atomic_llong handled_ms[CB_TAGS]; /* wire_now_ms when handled, by tag  */
+  atomic_int requests;               /* Get handled                        */
+  atomic_int others;                 /* other messages handled             */
+  atomic_int order[CB_TAGS];         /* tags in the order handled          */
+  atomic_llong handled_ms[CB_TAGS];  /* wire_now_ms when handled, by tag  */
   atomic_llong answered_ms[CB_TAGS]; /* when reply_send ran, by tag       */
-  atomic_int rc[CB_TAGS][6];       /* results, by tag (CB_UNSET: none)   */
+  atomic_int rc[CB_TAGS][6];         /* results, by tag (CB_UNSET: none)   */
   atomic_int closes;
   atomic_int closed_by[NETFW_CLOSE_REASON_COUNT];
   atomic_size_t log_len;

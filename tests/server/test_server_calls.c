@@ -319,8 +319,9 @@ static void test_calls_unanswered_closes(void **state) {
   wire_close(fd);
   expect_closed(f, 1, NETFW_CLOSE_UNANSWERED, 1);
   assert_int_equal(atomic_load(&f->b->requests), 2);
-  assert_true(cboard_log_has(f->b, "ERROR", "request Get (id 3) was neither "
-                                            "answered nor deferred"));
+  assert_true(cboard_log_has(f->b, "ERROR",
+                             "request Get (id 3) was neither "
+                             "answered nor deferred"));
   assert_true(cboard_log_has(f->b, "127.0.0.1:", "(unanswered)"));
 }
 
@@ -481,8 +482,8 @@ static void test_calls_config_refused(void **state) {
   netfw_desc_message bad[] = {
       {.id = 1, .body = {.name = "A"}, .returns = past, .nreturns = 1},
       {.id = 1, .body = {.name = "B"}}};
-  netfw_desc d = {.abi = NETFW_DESC_ABI, .proto = "p", .messages = bad,
-                  .nmessages = 1};
+  netfw_desc d = {
+      .abi = NETFW_DESC_ABI, .proto = "p", .messages = bad, .nmessages = 1};
   netfw_config cfg = f->cfg;
 
   assert_int_equal(netfw_config_check(&cfg, NULL, 0), 0);
@@ -513,22 +514,14 @@ static void test_calls_config_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-      T(test_calls_in_handler),
-      T(test_calls_double_answer),
-      T(test_calls_deferred_in_order),
-      T(test_calls_push_not_held),
-      T(test_calls_stream_held),
-      T(test_calls_reply_wrong_and_twice),
-      T(test_calls_reply_after_close),
-      T(test_calls_many_connections),
-      T(test_calls_unanswered_closes),
-      T(test_calls_reply_timeout),
-      T(test_calls_waiting_not_idle),
-      T(test_calls_max_pending),
-      T(test_calls_held_output_limit),
-      T(test_calls_held_memory_budget),
-      T(test_calls_no_protocol),
-      T(test_calls_config_refused),
+      T(test_calls_in_handler),        T(test_calls_double_answer),
+      T(test_calls_deferred_in_order), T(test_calls_push_not_held),
+      T(test_calls_stream_held),       T(test_calls_reply_wrong_and_twice),
+      T(test_calls_reply_after_close), T(test_calls_many_connections),
+      T(test_calls_unanswered_closes), T(test_calls_reply_timeout),
+      T(test_calls_waiting_not_idle),  T(test_calls_max_pending),
+      T(test_calls_held_output_limit), T(test_calls_held_memory_budget),
+      T(test_calls_no_protocol),       T(test_calls_config_refused),
 #undef T
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
