@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calltab.h"
 #include "client_internal.h"
 #include "clock.h"
 #include "netfw/error.h"
@@ -26,6 +27,8 @@ netfw_client *netfw_client_new(void) {
   c->max_payload = NETFW_CLIENT_DEFAULT_MAX_PAYLOAD;
   c->max_inbox = NETFW_CLIENT_DEFAULT_MAX_INBOX;
   c->connect_timeout_ms = NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+  c->max_output = NETFW_CLIENT_DEFAULT_MAX_OUTPUT;
+  netfw__calls_init(&c->calls);
   c->state = NETFW__CLIENT_NEW;
   netfw__outbuf_init(&c->out);
   netfw__inbox_init(&c->inbox);
@@ -58,6 +61,36 @@ int netfw_client_set_max_inbox(netfw_client *c, size_t max) {
   return 0;
 }
 
+int netfw_client_set_max_output(netfw_client *c, size_t max) {
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  c->max_output = max;
+  return 0;
+}
+
+/* Not implemented yet (client.h): turning it off, the default, is all
+ * that is accepted. */
+int netfw_client_set_reconnect(netfw_client *c, const netfw_reconnect *r) {
+  if (c == NULL || (r != NULL && (r->initial_ms < 0 || r->max_ms < 0 ||
+                                  r->max_attempts < 0)))
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  return r == NULL || r->initial_ms == 0 ? 0 : NETFW_ENOSYS;
+}
+
+/* Not implemented yet (client.h): only NULL (no callback) is accepted. */
+int netfw_client_set_link_cb(netfw_client *c, netfw_link_cb cb, void *user) {
+  (void)user;
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  return cb == NULL ? 0 : NETFW_ENOSYS;
+}
+
 int netfw_client_set_connect_timeout(netfw_client *c, int timeout_ms) {
   if (c == NULL || timeout_ms < -1)
     return NETFW_EINVAL;
@@ -76,6 +109,8 @@ static void reset_connection_state(netfw_client *c) {
   c->read_paused = c->resume_req = false;
   c->loss = c->result = 0;
   c->inbox_bytes = 0;
+  c->late_replies = 0;
+  atomic_store(&c->stream_bytes, 0);
   atomic_store(&c->io_spinning, false);
   atomic_store(&c->out_ready, false);
   memset(&c->peer, 0, sizeof(c->peer));
@@ -174,31 +209,53 @@ int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out) {
  * and a wake-up (one eventfd write) only when the buffer was empty: sends
  * made while the I/O thread is busy join its next write without waking it.
  * Only the I/O thread writes to the socket (io.c). */
-int netfw_client_send(netfw_client *c, const netfw_msg *m) {
+int netfw__client_queue(netfw_client *c, const netfw_msg *m, netfw__call *k) {
+  size_t frame = NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m);
   bool was_empty;
+  int rc;
+
+  if (c->state != NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  if (c->lost)
+    return NETFW_ECONNRESET;
+  if (c->max_output > 0 &&
+      (frame > c->max_output ||
+       c->out.len + atomic_load(&c->stream_bytes) > c->max_output - frame))
+    return NETFW_EAGAIN;
+  was_empty = c->out.len == 0;
+  if ((rc = netfw__outbuf_put_frame(&c->out, m, 0)) != 0)
+    return rc;
+  if (k != NULL)
+    netfw__calls_push(&c->calls, k); /* in the order of the frames */
+  if (was_empty) {
+    atomic_store(&c->out_ready, true);
+    if (!atomic_load(&c->io_spinning)) /* else it sees out_ready */
+      netfw__client_io_wake(c);
+  }
+  return 0;
+}
+
+/* A request (of the protocol set) takes its place in the FIFO of calls,
+ * so that its reply, which goes to the inbox, is not taken for a call's. */
+int netfw_client_send(netfw_client *c, const netfw_msg *m) {
+  netfw__call *k = NULL;
   int rc;
 
   if (c == NULL || m == NULL)
     return NETFW_EINVAL;
+  if (c->calltab != NULL &&
+      netfw__calltab_is_request(c->calltab, netfw_msg_id(m)) &&
+      (k = netfw__call_new(netfw_msg_id(m), false)) == NULL)
+    return NETFW_ENOMEM;
   pthread_mutex_lock(&c->lock);
-  if (c->state != NETFW__CLIENT_CONNECTED)
-    rc = NETFW_ESTATE;
-  else if (c->lost)
-    rc = NETFW_ECONNRESET;
-  else {
-    was_empty = c->out.len == 0;
-    rc = netfw__outbuf_put_frame(&c->out, m, 0);
-    if (rc == 0 && was_empty) {
-      atomic_store(&c->out_ready, true);
-      if (!atomic_load(&c->io_spinning)) /* else it sees out_ready */
-        netfw__client_io_wake(c);
-    }
-  }
+  rc = netfw__client_queue(c, m, k);
   pthread_mutex_unlock(&c->lock);
+  if (rc != 0)
+    netfw__call_free(k);
   return rc;
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms) {
+void netfw__deadline_after(struct timespec *ts, int timeout_ms) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += timeout_ms / 1000;
   ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -230,7 +287,7 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
   if (c == NULL || out == NULL || timeout_ms < -1)
     return NETFW_EINVAL;
   if (timeout_ms > 0)
-    deadline_after(&deadline, timeout_ms);
+    netfw__deadline_after(&deadline, timeout_ms);
   pthread_mutex_lock(&c->lock);
   for (;;) {
     if (c->state != NETFW__CLIENT_CONNECTED) {
@@ -268,7 +325,7 @@ static bool wait_finished(netfw_client *c, int timeout_ms) {
   struct timespec deadline;
 
   if (timeout_ms >= 0)
-    deadline_after(&deadline, timeout_ms);
+    netfw__deadline_after(&deadline, timeout_ms);
   while (!c->finished) {
     if (timeout_ms < 0)
       pthread_cond_wait(&c->finished_cv, &c->lock);
@@ -291,6 +348,7 @@ int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
   }
   c->state = NETFW__CLIENT_CLOSED;
   c->shutdown_req = true;
+  netfw__calls_fail_all(&c->calls, NETFW_ESTATE); /* calls return now */
   netfw__client_io_wake(c);
   pthread_cond_broadcast(&c->readable); /* a blocked recv returns ESTATE */
   if (!wait_finished(c, timeout_ms)) {
@@ -304,6 +362,7 @@ int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
   netfw__client_io_join(c);
   pthread_mutex_lock(&c->lock);
   netfw__inbox_clear(&c->inbox);
+  netfw__calls_fail_all(&c->calls, NETFW_ESTATE); /* abandoned, sends */
   c->inbox_bytes = 0;
   netfw__outbuf_free(&c->out);
   pthread_mutex_unlock(&c->lock);
@@ -317,6 +376,7 @@ void netfw_client_free(netfw_client *c) {
     (void)netfw_client_shutdown(c, -1);
   netfw__tls_ctx_unref(c->tls);
   netfw__tls_config_free(c->tls_cfg);
+  netfw__calltab_free(c->calltab);
   pthread_cond_destroy(&c->finished_cv);
   pthread_cond_destroy(&c->readable);
   pthread_mutex_destroy(&c->lock);

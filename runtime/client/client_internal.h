@@ -7,9 +7,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
+#include <netdb.h>
 #include <uv.h>
 
+#include "calls.h"
 #include "frame.h"
 #include "netfw/client.h"
 #include "queue.h"
@@ -27,6 +30,8 @@ struct netfw_client {
   uint32_t max_payload;
   size_t max_inbox; /* 0: no limit */
   int connect_timeout_ms;
+  size_t max_output;                 /* 0: no limit                     */
+  struct netfw__calltab *calltab;    /* set_protocol's; NULL: none      */
   netfw_tls_config *tls_cfg; /* netfw_client_set_tls's copy; NULL: plain */
   struct netfw__tls_ctx *tls; /* its context                          */
   char error[512];            /* netfw_client_error                   */
@@ -48,10 +53,13 @@ struct netfw_client {
   bool resume_req;    /* recv made room: the I/O thread reads again */
   int result;         /* shutdown's return value, set with finished */
   int recv_waiting;   /* recv calls blocked until something arrives */
+  netfw__calls calls; /* requests sent and not yet answered, in order */
+  uint64_t late_replies; /* replies dropped: their call had timed out */
 
   /* Shared without the lock (see io.c, "waiting for the next send"). */
   atomic_bool io_spinning; /* the I/O thread waits awake for a send   */
   atomic_bool out_ready;   /* send queued output since it was taken   */
+  atomic_size_t stream_bytes; /* output in the stream, not yet written */
 
   /* The I/O thread's own (set up before it starts, joined after). */
   pthread_t thread;
@@ -67,6 +75,20 @@ struct netfw_client {
   int hs_status;          /* the libuv status a handshake failed with */
   netfw_tls_peer peer;    /* the server, as the handshake showed it   */
 };
+
+/* Resolves host:port into *res (freed with freeaddrinfo) by deadline (ms
+ * on the monotonic clock; -1: none). A numeric address is converted at
+ * once; a name is looked up on a helper thread, which is left to finish
+ * (and free its result) alone when the deadline passes. Returns 0,
+ * NETFW_ETIMEDOUT, NETFW_EADDRINFO, NETFW_ENOMEM or NETFW_ESYS. */
+int netfw__client_resolve(const char *host, uint16_t port, int64_t deadline,
+                          struct addrinfo **res);
+
+/* The lookup netfw__client_resolve runs (getaddrinfo; tests may replace it
+ * to make a lookup slow). */
+extern int (*netfw__client_getaddrinfo)(const char *host, const char *service,
+                                        const struct addrinfo *hints,
+                                        struct addrinfo **res);
 
 /* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the
  * system's limit), trying every resolved address. Returns 0 and the socket
@@ -86,6 +108,27 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name);
 /* Wakes the I/O thread to look at the shared state. Call with c->lock held;
  * does nothing once the thread has finished. */
 void netfw__client_io_wake(netfw_client *c);
+
+/* What netfw__client_route did with a received message. */
+enum {
+  NETFW__ROUTE_INBOX,   /* not for a call: the caller puts it in the inbox */
+  NETFW__ROUTE_TAKEN,   /* given to its call, or dropped as a late reply   */
+  NETFW__ROUTE_MISMATCH /* it answers not the oldest request: freed; the
+                           connection must be dropped (why says so)        */
+};
+
+/* Matches a received message to the oldest pending request (lock held;
+ * I/O thread). Returns a NETFW__ROUTE_* value. */
+int netfw__client_route(netfw_client *c, netfw_msg *m, char *why,
+                        size_t whylen);
+
+/* Queues m's frame for the I/O thread (lock held) and, with k, appends k
+ * to the FIFO in the same step. Returns 0, NETFW_ESTATE, NETFW_ECONNRESET,
+ * NETFW_EAGAIN (over max_output: nothing queued) or NETFW_ENOMEM. */
+int netfw__client_queue(netfw_client *c, const netfw_msg *m, netfw__call *k);
+
+/* Sets *ts to timeout_ms from now on the monotonic clock. */
+void netfw__deadline_after(struct timespec *ts, int timeout_ms);
 
 /* Joins the finished I/O thread and releases the loop and its buffers. */
 void netfw__client_io_join(netfw_client *c);

@@ -69,16 +69,23 @@ static void on_closed(netfw__stream *s) {
  * report NETFW_ECONNRESET from now on (after the messages already queued),
  * netfw_client_loss says why (loss) and netfw_client_error in words (why),
  * unless TLS said more already. */
+static void mark_lost(netfw_client *c, int loss, const char *why) {
+  c->lost = true;
+  c->loss = loss;
+  if (c->error[0] == '\0')
+    snprintf(c->error, sizeof(c->error), "%s", why);
+  netfw__calls_fail_all(&c->calls, NETFW_ECONNRESET);
+  pthread_cond_broadcast(&c->readable);
+}
+
+/* mark_lost under the lock, then closes the stream; calls waiting for a
+ * reply fail with NETFW_ECONNRESET. */
 static void conn_lost(netfw_client *c, int loss, const char *why) {
   if (c->s.flags & NETFW__S_CLOSING)
     return;
   netfw_log(NETFW_LOG_DEBUG, "client: connection lost: %s", why);
   pthread_mutex_lock(&c->lock);
-  c->lost = true;
-  c->loss = loss;
-  if (c->error[0] == '\0')
-    snprintf(c->error, sizeof(c->error), "%s", why);
-  pthread_cond_broadcast(&c->readable);
+  mark_lost(c, loss, why);
   pthread_mutex_unlock(&c->lock);
   netfw__stream_close(&c->s, false);
 }
@@ -114,15 +121,40 @@ static void on_lost(netfw__stream *s, int status) {
   conn_lost(c, loss, why);
 }
 
+/* Hands a batch to the inbox and the calls (lock held): with a protocol,
+ * each reply goes to the oldest pending request (netfw__client_route).
+ * Returns the inbox bytes added; *proto is set, and the connection marked
+ * lost, when a reply answers not that request (the rest is dropped). */
+static size_t route_batch(netfw_client *c, netfw__inbox *batch, bool *proto) {
+  netfw_msg *m;
+  char why[300];
+  size_t bytes = 0;
+
+  while ((m = netfw__inbox_pop(batch)) != NULL) {
+    int r = netfw__client_route(c, m, why, sizeof(why));
+    if (r == NETFW__ROUTE_INBOX) {
+      netfw__inbox_push(&c->inbox, (netfw__inbox_entry *)(void *)m);
+      bytes += NETFW__INBOX_COST(netfw_msg_size(m));
+    } else if (r == NETFW__ROUTE_MISMATCH) {
+      netfw_log(NETFW_LOG_WARN, "client: %s", why);
+      netfw__inbox_clear(batch);
+      mark_lost(c, NETFW_EPROTO, why);
+      *proto = true;
+    }
+  }
+  return bytes;
+}
+
 /* Turns every complete frame in the read buffer into an inbox entry and
- * hands them over under one lock; stops reading when the inbox is over
- * max_inbox (recv asks for more, see pump). Returns 0, NETFW_E2BIG or
- * NETFW_ENOMEM. */
+ * hands them over under one lock (replies to their calls); stops reading
+ * when the inbox is over max_inbox (recv asks for more, see pump).
+ * Returns 0, NETFW_E2BIG, NETFW_ENOMEM or NETFW_EPROTO (a reply to no
+ * call: the connection was marked lost, the stream must be closed). */
 static int deliver_frames(netfw_client *c, bool *waited) {
   netfw__inbox batch;
   netfw_frame f;
   size_t bytes = 0;
-  bool pause = false;
+  bool pause = false, proto = false;
   int rc;
 
   netfw__inbox_init(&batch);
@@ -137,8 +169,13 @@ static int deliver_frames(netfw_client *c, bool *waited) {
   }
   if (batch.head != NULL) {
     pthread_mutex_lock(&c->lock);
-    netfw__inbox_splice(&c->inbox, &batch);
+    if (c->calltab != NULL)
+      bytes = route_batch(c, &batch, &proto);
+    else
+      netfw__inbox_splice(&c->inbox, &batch);
     c->inbox_bytes += bytes;
+    if (proto)
+      rc = NETFW_EPROTO;
     if (c->max_inbox > 0 && c->inbox_bytes > c->max_inbox && rc == 0)
       pause = c->read_paused = true;
     *waited = c->recv_waiting > 0;
@@ -187,6 +224,9 @@ static void on_readable(netfw__stream *s) {
              (unsigned)c->max_payload);
     netfw_log(NETFW_LOG_WARN, "client: %s", why);
     conn_lost(c, rc, why);
+  } else if (rc == NETFW_EPROTO) {
+    if (!(c->s.flags & NETFW__S_CLOSING))
+      netfw__stream_close(&c->s, false); /* mark_lost said why */
   } else if (rc < 0)
     conn_lost(c, rc, netfw_strerror(rc));
   else if (waited && !(c->s.flags & NETFW__S_CLOSING))
@@ -225,6 +265,7 @@ static bool take_output(netfw_client *c, bool *rest) {
     took = true;
     if (c->out.base == NULL)
       c->out.base = netfw__stream_buf_take(&c->sctx, 0, &c->out.cap);
+    atomic_store(&c->stream_bytes, netfw__stream_queued(&c->s));
   }
   *rest = c->out.len > 0;
   if (!*rest)
@@ -262,6 +303,7 @@ static void pump(netfw_client *c) {
   }
   if (took)
     netfw__stream_flush(&c->s); /* now, not after another iteration */
+  atomic_store(&c->stream_bytes, netfw__stream_queued(&c->s)); /* max_output */
   if (shut && !rest && !(c->s.flags & (NETFW__S_FIN | NETFW__S_CLOSING)))
     netfw__stream_fin(&c->s, true);
 }
