@@ -70,25 +70,26 @@ int netfw_client_set_max_output(netfw_client *c, size_t max) {
   return 0;
 }
 
-/* Not implemented yet (client.h): turning it off, the default, is all
- * that is accepted. */
 int netfw_client_set_reconnect(netfw_client *c, const netfw_reconnect *r) {
+  static const netfw_reconnect off = {0};
+
   if (c == NULL || (r != NULL && (r->initial_ms < 0 || r->max_ms < 0 ||
                                   r->max_attempts < 0)))
     return NETFW_EINVAL;
   if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
-  return r == NULL || r->initial_ms == 0 ? 0 : NETFW_ENOSYS;
+  c->reconnect = r != NULL ? *r : off;
+  return 0;
 }
 
-/* Not implemented yet (client.h): only NULL (no callback) is accepted. */
 int netfw_client_set_link_cb(netfw_client *c, netfw_link_cb cb, void *user) {
-  (void)user;
   if (c == NULL)
     return NETFW_EINVAL;
   if (c->state == NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
-  return cb == NULL ? 0 : NETFW_ENOSYS;
+  c->link_cb = cb;
+  c->link_user = cb != NULL ? user : NULL;
+  return 0;
 }
 
 int netfw_client_set_connect_timeout(netfw_client *c, int timeout_ms) {
@@ -110,12 +111,34 @@ static void reset_connection_state(netfw_client *c) {
   c->loss = c->result = 0;
   c->inbox_bytes = 0;
   c->late_replies = 0;
+  c->up = c->loss_unreported = c->gave_up = false;
   atomic_store(&c->stream_bytes, 0);
   atomic_store(&c->io_spinning, false);
   atomic_store(&c->out_ready, false);
   memset(&c->peer, 0, sizeof(c->peer));
   c->error[0] = '\0';
   pthread_mutex_unlock(&c->lock);
+}
+
+/* Keeps where connect dials, for the redials of reconnect (link.c), and
+ * the name TLS verifies. Returns 0 or NETFW_ENOMEM. */
+static int remember_peer(netfw_client *c, const char *ip, uint16_t port) {
+  const char *sn = c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
+                       ? c->tls_cfg->server_name
+                       : ip;
+  char *host = strdup(ip), *name = strdup(sn);
+
+  if (host == NULL || name == NULL) {
+    free(host);
+    free(name);
+    return NETFW_ENOMEM;
+  }
+  free(c->host);
+  free(c->server_name);
+  c->host = host;
+  c->server_name = name;
+  c->port = port;
+  return 0;
 }
 
 int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
@@ -128,16 +151,14 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
   if (ip == NULL || port == 0)
     return NETFW_EINVAL;
   reset_connection_state(c);
+  if ((rc = remember_peer(c, ip, port)) != 0)
+    return rc;
   rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
   if (rc == NETFW_ECONNRESET)
     snprintf(c->error, sizeof(c->error), "reset while connecting");
   if (rc != 0)
     return rc;
-  rc = netfw__client_io_start(
-      c, fd,
-      c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
-          ? c->tls_cfg->server_name
-          : ip);
+  rc = netfw__client_io_start(c, fd, c->server_name);
   if (rc != 0) { /* the client stays as it was: connect may be retried */
     pthread_mutex_lock(&c->lock);
     c->lost = false;
@@ -216,8 +237,8 @@ int netfw__client_queue(netfw_client *c, const netfw_msg *m, netfw__call *k) {
 
   if (c->state != NETFW__CLIENT_CONNECTED)
     return NETFW_ESTATE;
-  if (c->lost)
-    return NETFW_ECONNRESET;
+  if (c->lost) /* reconnect: down until the next connection is up */
+    return NETFW__RECONNECT_ON(c) ? NETFW_ENOTCONN : NETFW_ECONNRESET;
   if (c->max_output > 0 &&
       (frame > c->max_output ||
        c->out.len + atomic_load(&c->stream_bytes) > c->max_output - frame))
@@ -275,6 +296,19 @@ static void took_one(netfw_client *c, const netfw_msg *m) {
   }
 }
 
+/* Whether recv reports a loss now (lock held, inbox empty): every time
+ * without reconnect; with it, once per lost connection, then again only
+ * when the dials gave up (max_attempts). */
+static bool lost_now(netfw_client *c) {
+  if (!NETFW__RECONNECT_ON(c))
+    return c->lost;
+  if (c->loss_unreported) {
+    c->loss_unreported = false;
+    return true;
+  }
+  return c->lost && c->gave_up;
+}
+
 /* The fast path takes a waiting message under the lock and returns: no
  * system call unless the lock is contended. Waits only on an empty inbox. */
 int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
@@ -299,7 +333,7 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
       rc = 0;
       break;
     }
-    if (c->lost) {
+    if (lost_now(c)) {
       rc = NETFW_ECONNRESET;
       break;
     }
@@ -377,6 +411,8 @@ void netfw_client_free(netfw_client *c) {
   netfw__tls_ctx_unref(c->tls);
   netfw__tls_config_free(c->tls_cfg);
   netfw__calltab_free(c->calltab);
+  free(c->host);
+  free(c->server_name);
   pthread_cond_destroy(&c->finished_cv);
   pthread_cond_destroy(&c->readable);
   pthread_mutex_destroy(&c->lock);

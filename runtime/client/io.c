@@ -55,13 +55,23 @@ static void maybe_finish(netfw_client *c) {
   if (done) {
     uv_close((uv_handle_t *)&c->wake, on_handle_close);
     uv_close((uv_handle_t *)&c->flush, on_handle_close);
+    uv_close((uv_handle_t *)&c->redial, on_handle_close);
+    netfw__client_link_report(c, NETFW_LINK_CLOSED, 0);
   }
 }
 
+/* The stream is gone: with reconnect on (and no shutdown asked for) the
+ * next dial follows its backoff (link.c). */
 static void on_closed(netfw__stream *s) {
   netfw_client *c = client_of(s);
+  bool shut;
 
   c->s_closed = true;
+  pthread_mutex_lock(&c->lock);
+  shut = c->shutdown_req;
+  pthread_mutex_unlock(&c->lock);
+  if (NETFW__RECONNECT_ON(c) && c->io_running && !shut)
+    netfw__client_link_down(c);
   maybe_finish(c);
 }
 
@@ -70,6 +80,13 @@ static void on_closed(netfw__stream *s) {
  * netfw_client_loss says why (loss) and netfw_client_error in words (why),
  * unless TLS said more already. */
 static void mark_lost(netfw_client *c, int loss, const char *why) {
+  if (NETFW__RECONNECT_ON(c)) {
+    if (c->up) /* recv reports it once; a failed redial is not one */
+      c->loss_unreported = true;
+    c->up = false;
+    netfw__outbuf_consumed(&c->out); /* the next connection starts empty */
+    atomic_store(&c->out_ready, false);
+  }
   c->lost = true;
   c->loss = loss;
   if (c->error[0] == '\0')
@@ -238,6 +255,12 @@ static void on_established(netfw__stream *s) {
 
   c->established = true;
   c->read_rc = netfw__stream_read_start(s);
+  if (!c->redialing)
+    return;
+  if (c->read_rc < 0)
+    conn_lost(c, NETFW_ECONNRESET, uv_strerror(c->read_rc));
+  else
+    netfw__client_link_up(c);
 }
 
 /* A write completed: what was sent meanwhile goes next. */
@@ -321,6 +344,10 @@ static void on_flush(uv_check_t *h) {
 static void *thread_main(void *arg) {
   netfw_client *c = arg;
 
+  (void)uv_timer_init(&c->loop, &c->redial); /* reconnect (link.c) */
+  c->redial.data = c;
+  c->io_running = true;
+  netfw__client_link_report(c, NETFW_LINK_UP, 0);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   return NULL;
 }
@@ -390,6 +417,8 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   memset(&c->wake, 0, sizeof(c->wake));
   memset(&c->flush, 0, sizeof(c->flush));
   c->s_closed = c->aborted = c->established = false;
+  c->io_running = c->redialing = false;
+  c->attempt = 0;
   c->read_rc = c->hs_status = 0;
   c->wake.data = c->flush.data = c;
   if ((rc = uv_loop_init(&c->loop)) < 0)
@@ -416,6 +445,7 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   }
   if ((rc = c->read_rc) < 0)
     goto failed_read;
+  c->up = true; /* before the thread: a loss is then reported */
   if ((rc = start_thread(c)) < 0)
     goto failed_thread;
   return 0;
@@ -441,6 +471,30 @@ failed_stream:
 failed_loop:
   close(fd);
   return uv_to_netfw(rc);
+}
+
+void netfw__client_stream_restart(netfw_client *c, int fd) {
+  int rc;
+
+  memset(&c->s, 0, sizeof(c->s));
+  c->s_closed = c->established = false;
+  c->read_rc = c->hs_status = 0;
+  if ((rc = netfw__stream_init(&c->s, &c->sctx, c->max_payload)) < 0) {
+    (void)close(fd);
+    c->s_closed = true;
+    netfw__client_link_down(c);
+    return;
+  }
+  if ((rc = netfw__stream_open(&c->s, fd)) < 0) {
+    (void)close(fd);
+    netfw__stream_close(&c->s, false); /* closed follows: down again */
+    return;
+  }
+  if (c->tls != NULL && netfw__tls_wrap(&c->s, c->tls, c->server_name) != 0) {
+    netfw__stream_close(&c->s, false);
+    return;
+  }
+  netfw__stream_start(&c->s); /* established: up (link.c) */
 }
 
 void netfw__client_io_wake(netfw_client *c) {

@@ -148,6 +148,7 @@ static void *peer_main(void *arg) {
 uint16_t call_peer_start(call_peer *p, call_peer_mode mode) {
   struct sockaddr_in a;
   socklen_t len = sizeof(a);
+  int one = 1;
 
   p->mode = mode;
   p->frames = p->pushes = 0;
@@ -157,8 +158,10 @@ uint16_t call_peer_start(call_peer *p, call_peer_mode mode) {
   if (p->rcvbuf > 0) /* set before listen: the accepted socket inherits it */
     (void)setsockopt(p->listen_fd, SOL_SOCKET, SO_RCVBUF, &p->rcvbuf,
                      sizeof(p->rcvbuf));
+  (void)setsockopt(p->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   memset(&a, 0, sizeof(a));
   a.sin_family = AF_INET;
+  a.sin_port = htons(p->port); /* 0: any free port */
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(p->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
       getsockname(p->listen_fd, (struct sockaddr *)&a, &len) != 0 ||

@@ -32,13 +32,14 @@ typedef struct call_peer {
   int rcvbuf;      /* > 0: SO_RCVBUF of the accepted socket               */
   int listen_fd;
   int release[2];
-  uint16_t port;
+  uint16_t port;  /* set before start: listen there again (a restart)  */
   pthread_t thread;
   size_t frames; /* frames received (valid after call_peer_join)          */
   size_t pushes; /* pushes sent                                           */
 } call_peer;
 
-/* Listens and starts the thread; returns the port. */
+/* Listens (on p->port when set, else on a free port) and starts the
+ * thread; returns the port. */
 uint16_t call_peer_start(call_peer *p, call_peer_mode mode);
 
 /* Lets a HOLD_FIRST or NOREAD peer go on. */

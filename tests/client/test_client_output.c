@@ -2,8 +2,7 @@
  * nothing queued, against a server that does not read) and its name lookup
  * inside the connect timeout (a slow lookup, made so by replacing the
  * client's getaddrinfo, ends at the deadline; the lookup and the TCP
- * connect share one deadline). Reconnect is not implemented yet: its
- * setters refuse with NETFW_ENOSYS. */
+ * connect share one deadline). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -265,29 +264,6 @@ static void test_lookup_no_such_name(void **state) {
   netfw_client_free(c);
 }
 
-/* ---- reconnect: not implemented yet ------------------------------------ */
-
-static void ignore_link(void *user, netfw_link_state s, int err) {
-  (void)user, (void)s, (void)err;
-}
-
-static void test_reconnect_not_implemented(void **state) {
-  netfw_client *c = netfw_client_new();
-  netfw_reconnect on = {.initial_ms = 100}, off = {0}, bad = {.max_ms = -1};
-
-  (void)state;
-  assert_int_equal(netfw_client_set_reconnect(c, &on), NETFW_ENOSYS);
-  assert_int_equal(netfw_client_set_reconnect(c, &off), 0);
-  assert_int_equal(netfw_client_set_reconnect(c, NULL), 0);
-  assert_int_equal(netfw_client_set_reconnect(c, &bad), NETFW_EINVAL);
-  assert_int_equal(netfw_client_set_reconnect(NULL, NULL), NETFW_EINVAL);
-  assert_int_equal(netfw_client_set_link_cb(c, ignore_link, NULL),
-                   NETFW_ENOSYS);
-  assert_int_equal(netfw_client_set_link_cb(c, NULL, NULL), 0);
-  assert_int_equal(netfw_client_set_link_cb(NULL, NULL, NULL), NETFW_EINVAL);
-  netfw_client_free(c);
-}
-
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_max_output_eagain),
@@ -296,7 +272,6 @@ int main(void) {
       cmocka_unit_test(test_lookup_times_out),
       cmocka_unit_test(test_lookup_shares_the_connect_timeout),
       cmocka_unit_test(test_lookup_no_such_name),
-      cmocka_unit_test(test_reconnect_not_implemented),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
