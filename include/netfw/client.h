@@ -193,12 +193,7 @@ NETFW_EXTERN uint64_t netfw_client_late_replies(const netfw_client *c);
  * Returns 0, or NETFW_ESTATE while connected. */
 NETFW_EXTERN int netfw_client_set_max_output(netfw_client *c, size_t max);
 
-/* ---- reconnecting (netfw/link.h) ----
- *
- * NOT IMPLEMENTED YET in the blocking client: set_reconnect returns
- * NETFW_ENOSYS for r->initial_ms > 0 (0 for NULL or initial_ms 0, which is
- * the default: off), set_link_cb NETFW_ENOSYS for a non-NULL cb (0 for
- * NULL). What follows is the intended behaviour. */
+/* ---- reconnecting (netfw/link.h) ---- */
 
 /* Turns automatic reconnection on (r->initial_ms > 0) or off (NULL or
  * initial_ms 0; the default), as netfw/link.h describes. With it on, a

@@ -70,8 +70,12 @@ static void on_closed(netfw__stream *s) {
   pthread_mutex_lock(&c->lock);
   shut = c->shutdown_req;
   pthread_mutex_unlock(&c->lock);
-  if (NETFW__RECONNECT_ON(c) && c->io_running && !shut)
-    netfw__client_link_down(c);
+  if (c->io_running && !shut) {
+    if (NETFW__RECONNECT_ON(c))
+      netfw__client_link_down(c);
+    else
+      netfw__client_link_report(c, NETFW_LINK_DOWN, netfw_client_loss(c));
+  }
   maybe_finish(c);
 }
 
@@ -86,6 +90,7 @@ static void mark_lost(netfw_client *c, int loss, const char *why) {
     c->up = false;
     netfw__outbuf_consumed(&c->out); /* the next connection starts empty */
     atomic_store(&c->out_ready, false);
+    atomic_store(&c->stream_bytes, 0);
   }
   c->lost = true;
   c->loss = loss;

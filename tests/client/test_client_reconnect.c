@@ -188,6 +188,28 @@ static void test_reconnect_shutdown_while_waiting(void **state) {
   netfw_client_free(c);
 }
 
+/* With reconnect off the callback sees UP, DOWN (how) and CLOSED. */
+static void test_link_cb_without_reconnect(void **state) {
+  call_peer p = {0};
+  link_rec r;
+  netfw_client *c = rc_client(NULL, &r, &p, CP_CLOSE);
+  netfw_msg *say = msg_text(M_SAY, "bye"), *m = NULL;
+
+  (void)state;
+  assert_int_equal(netfw_client_send(c, say), 0);
+  assert_int_equal(netfw_client_recv(c, &m, WAIT_MS), NETFW_ECONNRESET);
+  call_peer_join(&p);
+  rec_wait(&r, NETFW_LINK_DOWN, NETFW_ECLOSED, 1);
+  assert_int_equal(netfw_client_send(c, say), NETFW_ECONNRESET);
+  assert_int_equal(netfw_client_shutdown(c, WAIT_MS), NETFW_ECONNRESET);
+  assert_int_equal(r.n, 3);
+  assert_int_equal(r.st[0], NETFW_LINK_UP);
+  assert_int_equal(r.st[1], NETFW_LINK_DOWN);
+  assert_int_equal(r.st[2], NETFW_LINK_CLOSED);
+  netfw_msg_free(say);
+  netfw_client_free(c);
+}
+
 /* The n-th wait is in [d/2, d], d = min(max, initial * 2^n). */
 static void test_reconnect_delay_equal_jitter(void **state) {
   netfw_reconnect r = {.initial_ms = 100, .max_ms = 1000};
@@ -231,6 +253,7 @@ int main(void) {
       cmocka_unit_test(test_reconnect_after_server_restart),
       cmocka_unit_test(test_reconnect_gives_up),
       cmocka_unit_test(test_reconnect_shutdown_while_waiting),
+      cmocka_unit_test(test_link_cb_without_reconnect),
       cmocka_unit_test(test_reconnect_delay_equal_jitter),
       cmocka_unit_test(test_reconnect_setters),
   };
