@@ -108,7 +108,7 @@ int netfw__client_route(netfw_client *c, netfw_msg *m, char *why,
     return NETFW__ROUTE_TAKEN;
   }
   netfw__call_finish(k, 0, m);
-  return NETFW__ROUTE_TAKEN;
+  return NETFW__ROUTE_CALL;
 }
 
 int netfw_client_set_protocol(netfw_client *c, const netfw_desc *d) {

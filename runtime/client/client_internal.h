@@ -130,7 +130,8 @@ void netfw__client_io_wake(netfw_client *c);
 /* What netfw__client_route did with a received message. */
 enum {
   NETFW__ROUTE_INBOX,   /* not for a call: the caller puts it in the inbox */
-  NETFW__ROUTE_TAKEN,   /* given to its call, or dropped as a late reply   */
+  NETFW__ROUTE_CALL,    /* given to its waiting call                       */
+  NETFW__ROUTE_TAKEN,   /* dropped: a late reply                           */
   NETFW__ROUTE_MISMATCH /* it answers not the oldest request: freed; the
                            connection must be dropped (why says so)        */
 };

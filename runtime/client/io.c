@@ -145,15 +145,18 @@ static void on_lost(netfw__stream *s, int status) {
 
 /* Hands a batch to the inbox and the calls (lock held): with a protocol,
  * each reply goes to the oldest pending request (netfw__client_route).
- * Returns the inbox bytes added; *proto is set, and the connection marked
- * lost, when a reply answers not that request (the rest is dropped). */
-static size_t route_batch(netfw_client *c, netfw__inbox *batch, bool *proto) {
+ * Returns the inbox bytes added; *called is set when a waiting call got
+ * its reply; *proto is set, and the connection marked lost, when a reply
+ * answers not that request (the rest is dropped). */
+static size_t route_batch(netfw_client *c, netfw__inbox *batch, bool *proto,
+                          bool *called) {
   netfw_msg *m;
   char why[300];
   size_t bytes = 0;
 
   while ((m = netfw__inbox_pop(batch)) != NULL) {
     int r = netfw__client_route(c, m, why, sizeof(why));
+    *called |= r == NETFW__ROUTE_CALL;
     if (r == NETFW__ROUTE_INBOX) {
       netfw__inbox_push(&c->inbox, (netfw__inbox_entry *)(void *)m);
       bytes += NETFW__INBOX_COST(netfw_msg_size(m));
@@ -176,7 +179,7 @@ static int deliver_frames(netfw_client *c, bool *waited) {
   netfw__inbox batch;
   netfw_frame f;
   size_t bytes = 0;
-  bool pause = false, proto = false;
+  bool pause = false, proto = false, called = false;
   int rc;
 
   netfw__inbox_init(&batch);
@@ -192,7 +195,7 @@ static int deliver_frames(netfw_client *c, bool *waited) {
   if (batch.head != NULL) {
     pthread_mutex_lock(&c->lock);
     if (c->calltab != NULL)
-      bytes = route_batch(c, &batch, &proto);
+      bytes = route_batch(c, &batch, &proto, &called);
     else
       netfw__inbox_splice(&c->inbox, &batch);
     c->inbox_bytes += bytes;
@@ -200,7 +203,7 @@ static int deliver_frames(netfw_client *c, bool *waited) {
       rc = NETFW_EPROTO;
     if (c->max_inbox > 0 && c->inbox_bytes > c->max_inbox && rc == 0)
       pause = c->read_paused = true;
-    *waited = c->recv_waiting > 0;
+    *waited = c->recv_waiting > 0 || called; /* it will send again soon */
     pthread_cond_broadcast(&c->readable);
     pthread_mutex_unlock(&c->lock);
   }

@@ -49,6 +49,7 @@ static void lookup_unref(lookup *l) {
   free(l);
 }
 
+/* The helper thread: one getaddrinfo, then the result into the block. */
 static void *lookup_main(void *arg) {
   lookup *l = arg;
   struct addrinfo *res = NULL;

@@ -91,6 +91,7 @@ static int read_frame(int fd, uint16_t *id, uint8_t *buf, uint32_t *size) {
   return read_full(fd, buf, *size);
 }
 
+/* Blocks until call_peer_release. */
 static void wait_release(call_peer *p) {
   char b;
 
@@ -117,6 +118,7 @@ static void answer(call_peer *p, int fd, uint16_t id, const uint8_t *buf,
   (*answered)++;
 }
 
+/* The peer thread: accept, then read and answer frames until EOF. */
 static void *peer_main(void *arg) {
   call_peer *p = arg;
   struct timeval tv = {.tv_sec = IO_TIMEOUT_S};

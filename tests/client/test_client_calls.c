@@ -44,6 +44,7 @@ static void call_text(netfw_client *c, uint16_t id, const char *text,
   netfw_msg_free(req);
 }
 
+/* Shuts c down gracefully, frees it and joins the peer. */
 static void finish(netfw_client *c, call_peer *p) {
   assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
   netfw_client_free(c);
@@ -197,6 +198,7 @@ static void test_call_connection_lost(void **state) {
 
 enum { MIXED = 300 };
 
+/* MIXED plain sends of Get, each followed by a recv of its reply. */
 static void *plain_sender_main(void *arg) {
   caller_arg *a = arg;
   char text[32];
@@ -237,6 +239,7 @@ static void test_call_plain_send_next_to_calls(void **state) {
   assert_int_equal(p.frames, 2 * MIXED);
 }
 
+/* One call without a deadline; its code goes to a->bad. */
 static void *blocked_call_main(void *arg) {
   caller_arg *a = arg;
   netfw_msg *req = msg_text(M_GET, "x"), *reply = NULL;

@@ -32,6 +32,7 @@ typedef struct link_rec {
   int err[MAX_EVENTS];
 } link_rec;
 
+/* The link callback: records (st, err). */
 static void on_link(void *user, netfw_link_state st, int err) {
   link_rec *r = user;
 
@@ -82,6 +83,7 @@ static netfw_client *rc_client(const netfw_reconnect *rc, link_rec *r,
   return c;
 }
 
+/* Calls Get with text and checks the GetResp echoes it. */
 static void call_ok(netfw_client *c, const char *text) {
   netfw_msg *req = msg_text(M_GET, text), *reply = NULL;
 
