@@ -1,4 +1,5 @@
-/* The fake call server: see call_peer.h. */
+/* The fake call server: see call_peer.h. Its socket goes through wire.h,
+ * so that it speaks TLS in a _tls variant (tls_kit.h). */
 #include "call_peer.h"
 
 #include <arpa/inet.h>
@@ -9,10 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include "frame.h"
+#include "wire.h"
 
 static const uint16_t get_returns[] = {1, 4};
 static const uint16_t list_returns[] = {3};
@@ -33,62 +33,11 @@ static const netfw_desc_message msgs[] = {
 const netfw_desc call_desc = {.abi = NETFW_DESC_ABI, .proto = "t",
                               .messages = msgs, .nmessages = 7};
 
-enum { MAX_FRAME = 1 << 20, IO_TIMEOUT_S = 30 };
+enum { IO_TIMEOUT_MS = 30000 };
 
 static void die(const char *what) {
   fprintf(stderr, "call_peer: %s: %s\n", what, strerror(errno));
   abort();
-}
-
-/* Reads exactly n bytes. Returns 1, or 0 at EOF/error. */
-static int read_full(int fd, void *buf, size_t n) {
-  size_t got = 0;
-
-  while (got < n) {
-    ssize_t r = read(fd, (char *)buf + got, n - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      return 0;
-    got += (size_t)r;
-  }
-  return 1;
-}
-
-/* Writes one frame in one sendmsg; a failure means the client went
- * away (the test's assertions tell). */
-static void write_frame(int fd, uint16_t id, const void *payload,
-                        uint32_t size) {
-  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
-  struct iovec iov[2] = {{hdr, sizeof(hdr)}, {(void *)(uintptr_t)payload, size}};
-  struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-
-  netfw__frame_hdr_pack(hdr, id, size);
-  while (iov[1].iov_len > 0 || iov[0].iov_len > 0) {
-    ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w <= 0)
-      return;
-    for (int i = 0; i < 2; i++) {
-      size_t take = (size_t)w < iov[i].iov_len ? (size_t)w : iov[i].iov_len;
-      iov[i].iov_base = (char *)iov[i].iov_base + take;
-      iov[i].iov_len -= take;
-      w -= (ssize_t)take;
-    }
-  }
-}
-
-/* Reads one frame into buf (MAX_FRAME). Returns 1, or 0 at EOF. */
-static int read_frame(int fd, uint16_t *id, uint8_t *buf, uint32_t *size) {
-  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
-
-  if (!read_full(fd, hdr, sizeof(hdr)))
-    return 0;
-  netfw__frame_hdr_unpack(hdr, id, size);
-  if (*size > MAX_FRAME)
-    return 0;
-  return read_full(fd, buf, *size);
 }
 
 /* Blocks until call_peer_release. */
@@ -111,39 +60,37 @@ static void answer(call_peer *p, int fd, uint16_t id, const uint8_t *buf,
   if (p->mode == CP_HOLD_FIRST && *answered == 0)
     wait_release(p);
   if (p->push_every > 0 && (*answered + 1) % (size_t)p->push_every == 0) {
-    write_frame(fd, M_LINE, "push", 4);
+    (void)wire_send(fd, M_LINE, "push", 4);
     p->pushes++;
   }
-  write_frame(fd, reply, buf, size);
+  (void)wire_send(fd, reply, buf, size); /* fails only if the client left */
   (*answered)++;
 }
 
 /* The peer thread: accept, then read and answer frames until EOF. */
 static void *peer_main(void *arg) {
   call_peer *p = arg;
-  struct timeval tv = {.tv_sec = IO_TIMEOUT_S};
-  uint8_t *buf = malloc(MAX_FRAME);
   size_t answered = 0;
+  uint8_t *buf;
   uint32_t size;
   uint16_t id;
-  int fd = accept(p->listen_fd, NULL, NULL);
+  int fd = wire_accept(p->listen_fd, IO_TIMEOUT_MS);
 
-  if (fd < 0 || buf == NULL)
+  if (fd < 0)
     die("accept");
-  (void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   if (p->unsolicited)
-    write_frame(fd, M_GETRESP, "u", 1);
+    (void)wire_send(fd, M_GETRESP, "u", 1);
   if (p->mode == CP_NOREAD)
     wait_release(p);
-  while (read_frame(fd, &id, buf, &size)) {
+  while (wire_recv(fd, &id, &buf, &size, IO_TIMEOUT_MS) == 1) {
     p->frames++;
+    if (p->mode != CP_CLOSE && p->mode != CP_NOREAD)
+      answer(p, fd, id, buf, size, &answered);
+    free(buf);
     if (p->mode == CP_CLOSE)
       break;
-    if (p->mode != CP_NOREAD)
-      answer(p, fd, id, buf, size, &answered);
   }
-  close(fd);
-  free(buf);
+  wire_close(fd);
   return NULL;
 }
 

@@ -1,6 +1,7 @@
-/* A fake server for call tests: a thread with plain blocking sockets on
- * 127.0.0.1:0 that accepts one connection and answers the requests of
- * call_desc in order, or misbehaves as its mode says. */
+/* A fake server for call tests: a thread with blocking sockets (TLS in a
+ * _tls variant: tls_kit.h) on 127.0.0.1:0 that accepts one connection and
+ * answers the requests of call_desc in order, or misbehaves as its mode
+ * says. */
 #ifndef NETFW_TEST_CALL_PEER_H
 #define NETFW_TEST_CALL_PEER_H
 

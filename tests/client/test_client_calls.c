@@ -22,7 +22,7 @@
 
 /* A client with call_desc as its protocol, connected to port. */
 static netfw_client *call_client(uint16_t port) {
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   assert_non_null(c);
   assert_int_equal(netfw_client_set_protocol(c, &call_desc), 0);
@@ -271,7 +271,7 @@ static void test_call_shutdown_wakes_call(void **state) {
 /* Calls refused before anything is sent. */
 static void test_call_misuse(void **state) {
   call_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *get = msg_text(M_GET, "x"), *say = msg_text(M_SAY, "x");
   netfw_msg *reply = (netfw_msg *)1;
 

@@ -60,7 +60,7 @@ static size_t fill_output(netfw_client *c) {
  * last, it gets exactly the frames that were accepted. */
 static void test_max_output_eagain(void **state) {
   call_peer p = {.rcvbuf = 4096};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *get = netfw_msg_new(M_GET), *reply = NULL;
   static uint8_t body[FRAME];
   size_t ok;
@@ -90,7 +90,7 @@ static void test_max_output_eagain(void **state) {
  * 0 lifts the bound. */
 static void test_max_output_frame_too_big(void **state) {
   call_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   netfw_msg *m = netfw_msg_new(M_SAY);
   static uint8_t body[2048];
 
@@ -151,7 +151,7 @@ static void wait_lookups(int n) {
  * thread, slowed down but within the timeout). */
 static void test_lookup_numeric_and_localhost(void **state) {
   call_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   (void)state;
   lookups = 0;
@@ -177,7 +177,7 @@ static void test_lookup_numeric_and_localhost(void **state) {
  * finishes alone later. A timeout of 0 leaves no time for a lookup. */
 static void test_lookup_times_out(void **state) {
   enum { TIMEOUT = 150, SLACK = 150 };
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   int64_t t0, took;
 
   (void)state;
@@ -222,7 +222,7 @@ static int full_listener(uint16_t *port, int *filler) {
  * of a 300 ms timeout gives up at 300 ms, not 150 ms after the lookup. */
 static void test_lookup_shares_the_connect_timeout(void **state) {
   enum { DELAY = 150, TIMEOUT = 300, SLACK = 120 };
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
   uint16_t port;
   int filler, fd = full_listener(&port, &filler);
   int64_t t0, took;
@@ -251,7 +251,7 @@ static void test_lookup_shares_the_connect_timeout(void **state) {
 /* A name that does not resolve is NETFW_EADDRINFO, with or without a
  * timeout. */
 static void test_lookup_no_such_name(void **state) {
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   (void)state;
   netfw__client_getaddrinfo = no_such_name;

@@ -70,7 +70,7 @@ static int64_t rec_wait(link_rec *r, netfw_link_state st, int err, int n) {
  * started in mode. */
 static netfw_client *rc_client(const netfw_reconnect *rc, link_rec *r,
                                call_peer *p, call_peer_mode mode) {
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   pthread_mutex_init(&r->lock, NULL);
   r->n = 0;
@@ -234,7 +234,7 @@ static void test_reconnect_delay_equal_jitter(void **state) {
 static void test_reconnect_setters(void **state) {
   netfw_reconnect bad = {.initial_ms = 10, .max_ms = -1};
   call_peer p = {0};
-  netfw_client *c = netfw_client_new();
+  netfw_client *c = client_new();
 
   (void)state;
   assert_int_equal(netfw_client_set_reconnect(c, &bad), NETFW_EINVAL);
