@@ -159,8 +159,8 @@ static int wait_call(netfw_client *c, netfw__call *k,
   }
 }
 
-int netfw_client_call(netfw_client *c, const netfw_msg *req,
-                      netfw_msg **reply, int timeout_ms) {
+int netfw_client_call(netfw_client *c, const netfw_msg *req, netfw_msg **reply,
+                      int timeout_ms) {
   struct timespec deadline;
   netfw__call *k;
   bool owned;

@@ -23,13 +23,13 @@ typedef enum netfw__call_kind {
 
 typedef struct netfw__call {
   struct netfw__call *next;
-  uint16_t req;          /* the request's message id                      */
+  uint16_t req; /* the request's message id                      */
   netfw__call_kind kind;
-  bool done;             /* WAIT: finished; it left the FIFO, the caller
-                            frees it                                      */
-  int rc;                /* done: 0 or why it failed                      */
-  netfw_msg *reply;      /* done with rc 0: the reply                     */
-  pthread_cond_t cv;     /* WAIT: signalled when done                     */
+  bool done;         /* WAIT: finished; it left the FIFO, the caller
+                        frees it                                      */
+  int rc;            /* done: 0 or why it failed                      */
+  netfw_msg *reply;  /* done with rc 0: the reply                     */
+  pthread_cond_t cv; /* WAIT: signalled when done                     */
 } netfw__call;
 
 typedef struct netfw__calls {

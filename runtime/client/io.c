@@ -343,9 +343,18 @@ static void on_wake(uv_async_t *h) {
   pump(h->data);
 }
 
+/* Writes what the iteration queued. Output that waited in the buffer
+ * for the stream's last write goes first: with TLS, a try_write can leave
+ * that write's ciphertext inside the transport, and its end comes as the
+ * stream's `drained`, with no `written` for this client (the buffer then
+ * stayed until the next send woke the thread). pump comes before the
+ * flush, which also carries out the FIN pump may start. */
 static void on_flush(uv_check_t *h) {
   netfw_client *c = h->data;
 
+  if (atomic_load(&c->out_ready) && !(c->s.flags & NETFW__S_CLOSING) &&
+      !netfw__stream_has_output(&c->s))
+    pump(c);
   netfw__stream_ctx_flush(&c->sctx);
 }
 

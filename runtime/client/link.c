@@ -32,8 +32,7 @@ uint64_t netfw__reconnect_delay(const netfw_reconnect *r, unsigned n,
   return half + rnd % (d - half + 1);
 }
 
-void netfw__client_link_report(netfw_client *c, netfw_link_state st,
-                               int err) {
+void netfw__client_link_report(netfw_client *c, netfw_link_state st, int err) {
   netfw_log(NETFW_LOG_DEBUG, "client: link %s (%s)", netfw_link_state_name(st),
             err != 0 ? netfw_err_name(err) : "ok");
   if (c->link_cb != NULL)

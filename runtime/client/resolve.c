@@ -24,9 +24,9 @@ typedef struct lookup {
   pthread_cond_t done_cv; /* monotonic */
   int refs;               /* the dialer and the helper: 2, then 1, then 0 */
   bool done;
-  int rc;                 /* getaddrinfo's                                */
-  int err;                /* errno, for EAI_SYSTEM                        */
-  struct addrinfo *res;   /* until the dialer takes it                    */
+  int rc;               /* getaddrinfo's                                */
+  int err;              /* errno, for EAI_SYSTEM                        */
+  struct addrinfo *res; /* until the dialer takes it                    */
   struct addrinfo hints;
   char service[8];
   char host[];

@@ -13,8 +13,15 @@
 
 /* call_desc: Get(3) returns GetResp(40) | Ack(7); List(5) returns
  * ListResp(6); Line(9) is a push; Say(2) is one-way. */
-enum { M_SAY = 2, M_GET = 3, M_LIST = 5, M_LISTRESP = 6, M_ACK = 7,
-       M_LINE = 9, M_GETRESP = 40 };
+enum {
+  M_SAY = 2,
+  M_GET = 3,
+  M_LIST = 5,
+  M_LISTRESP = 6,
+  M_ACK = 7,
+  M_LINE = 9,
+  M_GETRESP = 40
+};
 extern const netfw_desc call_desc;
 
 typedef enum call_peer_mode {
@@ -33,7 +40,7 @@ typedef struct call_peer {
   int rcvbuf;      /* > 0: SO_RCVBUF of the accepted socket               */
   int listen_fd;
   int release[2];
-  uint16_t port;  /* set before start: listen there again (a restart)  */
+  uint16_t port; /* set before start: listen there again (a restart)  */
   pthread_t thread;
   size_t frames; /* frames received (valid after call_peer_join)          */
   size_t pushes; /* pushes sent                                           */

@@ -287,8 +287,8 @@ static void test_call_misuse(void **state) {
   assert_int_equal(netfw_client_call(NULL, get, &reply, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_late_replies(NULL), 0);
   assert_int_equal(netfw_client_set_protocol(NULL, &call_desc), NETFW_EINVAL);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST,
-                                        call_peer_start(&p, CP_ANSWER)), 0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, call_peer_start(&p, CP_ANSWER)), 0);
   assert_int_equal(netfw_client_set_protocol(c, NULL), NETFW_ESTATE);
   call_text(c, M_GET, "ok", M_GETRESP);
   assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);

@@ -240,8 +240,8 @@ static void test_reconnect_setters(void **state) {
   assert_int_equal(netfw_client_set_reconnect(c, &bad), NETFW_EINVAL);
   assert_int_equal(netfw_client_set_reconnect(NULL, NULL), NETFW_EINVAL);
   assert_int_equal(netfw_client_set_link_cb(NULL, NULL, NULL), NETFW_EINVAL);
-  assert_int_equal(netfw_client_connect(c, LOCALHOST,
-                                        call_peer_start(&p, CP_ANSWER)), 0);
+  assert_int_equal(
+      netfw_client_connect(c, LOCALHOST, call_peer_start(&p, CP_ANSWER)), 0);
   assert_int_equal(netfw_client_set_reconnect(c, NULL), NETFW_ESTATE);
   assert_int_equal(netfw_client_set_link_cb(c, NULL, NULL), NETFW_ESTATE);
   assert_int_equal(netfw_client_shutdown(c, WAIT_MS), 0);
