@@ -180,10 +180,11 @@ static void wait_lookups(int n) {
  * thread, slowed down but within the timeout). */
 static void test_lookup_numeric_and_localhost(void **state) {
   call_peer p = {0};
-  netfw_client *c = client_new();
+  netfw_client *c;
 
   (void)state;
   TLS_KIT_PLAINTEXT_ONLY("the certificate names 127.0.0.1");
+  c = client_new();
   lookups = 0;
   lookup_delay_ms = 50;
   netfw__client_getaddrinfo = slow_getaddrinfo;
@@ -207,11 +208,12 @@ static void test_lookup_numeric_and_localhost(void **state) {
  * finishes alone later. A timeout of 0 leaves no time for a lookup. */
 static void test_lookup_times_out(void **state) {
   enum { TIMEOUT = 150, SLACK = 150 };
-  netfw_client *c = client_new();
+  netfw_client *c;
   int64_t t0, took;
 
   (void)state;
   TLS_KIT_PLAINTEXT_ONLY("the certificate names 127.0.0.1");
+  c = client_new();
   lookups = 0;
   lookup_delay_ms = 600;
   netfw__client_getaddrinfo = slow_getaddrinfo;
@@ -253,13 +255,15 @@ static int full_listener(uint16_t *port, int *filler) {
  * of a 300 ms timeout gives up at 300 ms, not 150 ms after the lookup. */
 static void test_lookup_shares_the_connect_timeout(void **state) {
   enum { DELAY = 150, TIMEOUT = 300, SLACK = 120 };
-  netfw_client *c = client_new();
+  netfw_client *c;
   uint16_t port;
-  int filler, fd = full_listener(&port, &filler);
+  int filler, fd;
   int64_t t0, took;
 
   (void)state;
   TLS_KIT_PLAINTEXT_ONLY("the certificate names 127.0.0.1");
+  c = client_new();
+  fd = full_listener(&port, &filler);
   assert_int_equal(netfw_client_set_connect_timeout(c, TIMEOUT), 0);
   t0 = peer_now_ms();
   assert_int_equal(netfw_client_connect(c, LOCALHOST, port), NETFW_ETIMEDOUT);
@@ -282,10 +286,11 @@ static void test_lookup_shares_the_connect_timeout(void **state) {
 /* A name that does not resolve is NETFW_EADDRINFO, with or without a
  * timeout. */
 static void test_lookup_no_such_name(void **state) {
-  netfw_client *c = client_new();
+  netfw_client *c;
 
   (void)state;
   TLS_KIT_PLAINTEXT_ONLY("the certificate names 127.0.0.1");
+  c = client_new();
   netfw__client_getaddrinfo = no_such_name;
   assert_int_equal(netfw_client_connect(c, "nowhere.invalid", 9),
                    NETFW_EADDRINFO);
