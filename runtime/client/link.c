@@ -120,6 +120,7 @@ void netfw__client_link_up(netfw_client *c) {
   c->lost = false;
   c->loss = 0;
   c->up = true;
+  c->read_paused = c->resume_req = false; /* the new stream reads */
   c->error[0] = '\0';
   pthread_mutex_unlock(&c->lock);
   netfw__client_link_report(c, NETFW_LINK_UP, 0);
