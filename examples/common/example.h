@@ -132,6 +132,13 @@ netfw_client *example_connect(const char *ip, uint16_t port);
 netfw_client *example_connect_tls(const char *ip, uint16_t port,
                                   const example_client_tls *tls);
 
+/* As example_connect_tls, connecting c, a client made by the caller (a
+ * generated <proto>_client_new, so that its calls work); c is freed on
+ * failure, and NULL is reported as out of memory. */
+netfw_client *example_connect_with(netfw_client *c, const char *ip,
+                                   uint16_t port,
+                                   const example_client_tls *tls);
+
 /* Prints "error: WHAT: <netfw_strerror(err)>", and netfw_client_error(c)'s
  * words when it has some, on stderr. */
 void example_client_fail(const netfw_client *c, const char *what, int err);

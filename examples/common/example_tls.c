@@ -73,9 +73,9 @@ static int set_tls(netfw_client *c, const example_client_tls *t) {
   return err;
 }
 
-netfw_client *example_connect_tls(const char *ip, uint16_t port,
-                                  const example_client_tls *tls) {
-  netfw_client *c = netfw_client_new();
+netfw_client *example_connect_with(netfw_client *c, const char *ip,
+                                   uint16_t port,
+                                   const example_client_tls *tls) {
   char what[300];
   int err;
 
@@ -95,6 +95,11 @@ netfw_client *example_connect_tls(const char *ip, uint16_t port,
 failed:
   netfw_client_free(c);
   return NULL;
+}
+
+netfw_client *example_connect_tls(const char *ip, uint16_t port,
+                                  const example_client_tls *tls) {
+  return example_connect_with(netfw_client_new(), ip, port, tls);
 }
 
 netfw_client *example_connect(const char *ip, uint16_t port) {

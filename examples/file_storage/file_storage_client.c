@@ -1,6 +1,8 @@
 /* file_storage_client: talks to file_storage_server (or to netframe's own
  * file-storage server: same bytes). One-shot commands for scripts, or
- * netframe's interactive menu when no command is given. */
+ * netframe's interactive menu when no command is given. Each request is a
+ * generated call (file_storage_call_Add, ...: docs/calls.md), which waits
+ * for that request's own reply, typed. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -18,17 +20,6 @@ enum { REPLY_TIMEOUT_MS = 30000 };
  * server's default 16 MiB payload limit. */
 #define MAX_FILE ((long)NETFW_DEFAULT_MAX_PAYLOAD - 512)
 
-typedef enum reply_kind { REPLY_NONE, REPLY_ACK, REPLY_GET, REPLY_LIST } reply_kind;
-
-/* What the handlers saw of the one reply a request gets. */
-typedef struct reply {
-  reply_kind kind;
-  file_storage_Rc rc;
-  FILE *get_out;   /* where GET_RESP's bytes go (NULL: show as hex) */
-  bool get_failed; /* writing them failed */
-  uint32_t size;
-} reply;
-
 static const char *rc_name(file_storage_Rc rc) {
   switch (rc) {
   case FILE_STORAGE_RC_NONE:
@@ -43,12 +34,6 @@ static const char *rc_name(file_storage_Rc rc) {
   return "unknown";
 }
 
-static void on_ack(void *user, const file_storage_Ack *m) {
-  reply *r = user;
-  r->kind = REPLY_ACK;
-  r->rc = m->rc;
-}
-
 static void show_hex(const uint8_t *p, uint32_t len) {
   for (uint32_t i = 0; i < len && i < 64; i++)
     printf("%02x%s", p[i], (i % 16 == 15) ? "\n" : " ");
@@ -58,49 +43,24 @@ static void show_hex(const uint8_t *p, uint32_t len) {
     printf("\n");
 }
 
-static void on_get_resp(void *user, const file_storage_GetResp *m) {
-  reply *r = user;
-  r->kind = REPLY_GET;
-  r->size = m->file.len;
-  if (r->get_out == NULL)
-    show_hex(m->file.ptr, m->file.len);
-  else if (m->file.len > 0 &&
-           fwrite(m->file.ptr, 1, m->file.len, r->get_out) != m->file.len)
-    r->get_failed = true;
-}
-
-static void on_list_resp(void *user, const file_storage_ListResp *m) {
-  reply *r = user;
-  r->kind = REPLY_LIST;
-  r->size = m->files_count;
-  for (uint32_t i = 0; i < m->files_count; i++)
-    printf("%10u  %.*s\n", m->files[i].size, (int)m->files[i].name.len,
-           m->files[i].name.ptr);
-  printf("%u file%s\n", m->files_count, m->files_count == 1 ? "" : "s");
-}
-
-static const file_storage_client_handlers handlers = {
-    .on_GetResp = on_get_resp,
-    .on_ListResp = on_list_resp,
-    .on_Ack = on_ack,
-};
-
 typedef struct session {
-  netfw_client *c;
-  netfw_arena arena;
+  netfw_client *c; /* from file_storage_client_new: it makes calls */
+  netfw_arena arena; /* the last reply's bytes and arrays */
   bool lost; /* the connection is gone: nothing more can be asked */
 } session;
 
-/* Waits for the reply to the request just sent. Returns 0 or prints why not. */
-static int await(session *s, reply *r) {
-  int err = file_storage_client_recv(s->c, &handlers, r, &s->arena,
-                                     REPLY_TIMEOUT_MS);
-  s->lost |= err == NETFW_ECONNRESET;
-  if (err != 0) {
-    example_client_fail(s->c, "no valid reply from the server", err);
-    return err;
-  }
-  return 0;
+/* Reports a call that ended without a reply (request: "ADD", ...). */
+static void call_failed(session *s, const char *request, int err) {
+  char what[64];
+
+  /* ECONNRESET, or a reply the client could not match (it then drops the
+   * connection: netfw_client_loss says so) */
+  s->lost |= err == NETFW_ECONNRESET || netfw_client_loss(s->c) != 0;
+  if (err == NETFW_ETIMEDOUT || err == NETFW_ECONNRESET || err == NETFW_EPROTO)
+    snprintf(what, sizeof(what), "no valid reply from the server");
+  else
+    snprintf(what, sizeof(what), "cannot send %s", request);
+  example_client_fail(s->c, what, err);
 }
 
 static bool name_fits(const char *name) {
@@ -120,21 +80,18 @@ static netfw_str str_of(const char *s) {
 static bool do_put(session *s, const char *name, const uint8_t *data,
                    size_t size) {
   file_storage_Add m = {.filename = str_of(name), .file = {data, (uint32_t)size}};
-  reply r = {0};
+  file_storage_Add_reply r;
   int err;
 
   if (!name_fits(name))
     return false;
-  if ((err = file_storage_client_send_Add(s->c, &m)) != 0) {
-    s->lost |= err == NETFW_ECONNRESET;
-    example_client_fail(s->c, "cannot send ADD", err);
+  err = file_storage_call_Add(s->c, &m, &r, &s->arena, REPLY_TIMEOUT_MS);
+  if (err != 0) {
+    call_failed(s, "ADD", err);
     return false;
   }
-  if (await(s, &r) != 0)
-    return false;
-  if (r.kind != REPLY_ACK || r.rc != FILE_STORAGE_RC_OK) {
-    fprintf(stderr, "error: %s not stored: %s\n", name,
-            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+  if (r.as.Ack.rc != FILE_STORAGE_RC_OK) { /* Ack is Add's only reply */
+    fprintf(stderr, "error: %s not stored: %s\n", name, rc_name(r.as.Ack.rc));
     return false;
   }
   printf("stored %s (%zu bytes)\n", name, size);
@@ -145,49 +102,48 @@ static bool do_put(session *s, const char *name, const uint8_t *data,
  * true on GET_RESP. */
 static bool do_get(session *s, const char *name, FILE *out, uint32_t *size) {
   file_storage_Get m = {.filename = str_of(name)};
-  reply r = {.get_out = out};
+  file_storage_Get_reply r;
+  const file_storage_GetResp *g = &r.as.GetResp;
   int err;
 
   *size = 0;
   if (!name_fits(name))
     return false;
-  if ((err = file_storage_client_send_Get(s->c, &m)) != 0) {
-    s->lost |= err == NETFW_ECONNRESET;
-    example_client_fail(s->c, "cannot send GET", err);
+  err = file_storage_call_Get(s->c, &m, &r, &s->arena, REPLY_TIMEOUT_MS);
+  if (err != 0) {
+    call_failed(s, "GET", err);
     return false;
   }
-  if (await(s, &r) != 0)
-    return false;
-  if (r.kind != REPLY_GET) {
-    fprintf(stderr, "error: %s not fetched: %s\n", name,
-            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+  if (r.id == FILE_STORAGE_ACK_ID) { /* refused: Get's other reply */
+    fprintf(stderr, "error: %s not fetched: %s\n", name, rc_name(r.as.Ack.rc));
     return false;
   }
-  if (r.get_failed) {
+  if (out == NULL) {
+    show_hex(g->file.ptr, g->file.len);
+  } else if (g->file.len > 0 &&
+             fwrite(g->file.ptr, 1, g->file.len, out) != g->file.len) {
     fprintf(stderr, "error: cannot write %s: %s\n", name, strerror(errno));
     return false;
   }
-  *size = r.size;
+  *size = g->file.len;
   return true;
 }
 
 static bool do_del(session *s, const char *name) {
   file_storage_Del m = {.filename = str_of(name)};
-  reply r = {0};
+  file_storage_Del_reply r;
   int err;
 
   if (!name_fits(name))
     return false;
-  if ((err = file_storage_client_send_Del(s->c, &m)) != 0) {
-    s->lost |= err == NETFW_ECONNRESET;
-    example_client_fail(s->c, "cannot send DEL", err);
+  err = file_storage_call_Del(s->c, &m, &r, &s->arena, REPLY_TIMEOUT_MS);
+  if (err != 0) {
+    call_failed(s, "DEL", err);
     return false;
   }
-  if (await(s, &r) != 0)
-    return false;
-  if (r.kind != REPLY_ACK || r.rc != FILE_STORAGE_RC_OK) {
+  if (r.as.Ack.rc != FILE_STORAGE_RC_OK) {
     fprintf(stderr, "error: %s not deleted: %s\n", name,
-            r.kind == REPLY_ACK ? rc_name(r.rc) : "unexpected reply");
+            rc_name(r.as.Ack.rc));
     return false;
   }
   printf("deleted %s\n", name);
@@ -196,20 +152,19 @@ static bool do_del(session *s, const char *name) {
 
 static bool do_list(session *s) {
   file_storage_List m = {0};
-  reply r = {0};
+  file_storage_List_reply r;
+  const file_storage_ListResp *l = &r.as.ListResp;
   int err;
 
-  if ((err = file_storage_client_send_List(s->c, &m)) != 0) {
-    s->lost |= err == NETFW_ECONNRESET;
-    example_client_fail(s->c, "cannot send LIST", err);
+  err = file_storage_call_List(s->c, &m, &r, &s->arena, REPLY_TIMEOUT_MS);
+  if (err != 0) {
+    call_failed(s, "LIST", err);
     return false;
   }
-  if (await(s, &r) != 0)
-    return false;
-  if (r.kind != REPLY_LIST) {
-    fprintf(stderr, "error: unexpected reply to LIST\n");
-    return false;
-  }
+  for (uint32_t i = 0; i < l->files_count; i++)
+    printf("%10u  %.*s\n", l->files[i].size, (int)l->files[i].name.len,
+           l->files[i].name.ptr);
+  printf("%u file%s\n", l->files_count, l->files_count == 1 ? "" : "s");
   return true;
 }
 
@@ -412,7 +367,8 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  s.c = example_connect_tls(ip, (uint16_t)port, &tls);
+  s.c = example_connect_with(file_storage_client_new(), ip, (uint16_t)port,
+                             &tls);
   if (s.c == NULL)
     return 1;
   netfw_arena_init(&s.arena);

@@ -136,6 +136,14 @@ int main(int argc, char **argv) {
   if ((status = prepare_dir(so.dir)) != 0)
     return status;
   file_storage_server_config_init(&cfg, &app);
+  /* This server orders its answers itself: a connection's requests wait in
+   * its fs_conn queue and are answered one at a time, after on_message has
+   * returned (the disk work runs on the thread pool), and a GetResp is
+   * streamed with netfw_conn_send_begin/more. So it keeps the runtime's
+   * reply ordering off (docs/calls.md, "A server that orders its own
+   * replies"); the bytes on the wire are the same, and clients' calls
+   * match them as they would any other server's. */
+  cfg.protocol = NULL;
   example_apply_limits(&opts, &cfg);
   so.max_payload = cfg.max_payload;
   if (opts.quota >= 0)

@@ -71,6 +71,12 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 void gen_emit_bus_handlers_type(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_protos(gen_buf *b, const gen_schema *s);
 void gen_emit_bus_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
+/* The calls (emit_calls.c, docs/calls.md): P_client_new,
+ * P_aclient_config_init, each request's reply union, P_call_M and P_acall_M,
+ * each reply's P_server_reply_R; prototypes (in the header, after the client
+ * side) and definitions (in the .c file, after the client glue). */
+void gen_emit_calls_protos(gen_buf *b, const gen_schema *s, gen_pool *pool);
+void gen_emit_calls_glue(gen_buf *b, const gen_schema *s, gen_pool *pool);
 /* ---- the codec emitter's state and halves (emit_source.c writes each
  * type's functions with emit_encode.c's and emit_decode.c's field code) */
 

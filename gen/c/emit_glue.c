@@ -139,8 +139,9 @@ static void emit_app_glue(gen_buf *o, const char *p) {
       "  cfg->context = (void *)(uintptr_t)app; /* netfw only passes "
       "it back */\n"
       "  cfg->msg_name = %s_msg_name; /* statistics by message name */\n"
+      "  cfg->protocol = &%s_descriptor; /* its requests' replies in order */\n"
       "}\n\n",
-      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
+      p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p, p);
 }
 /* Whether the schema has a message that decodes into an arena. */
 static bool any_needs_arena(const gen_schema *s) {
@@ -388,5 +389,6 @@ void gen_emit_glue(gen_buf *b, const gen_schema *s, gen_pool *pool) {
   emit_shared(&e);
   emit_server(&e);
   emit_client(&e);
+  gen_emit_calls_glue(b, s, pool);
   gen_buf_puts(b, "#endif /* NETFW_GEN_CODEC_ONLY */\n");
 }

@@ -360,9 +360,11 @@ static void emit_server(gen_buf *b, const gen_schema *s) {
                    p);
   gen_buf_printf(b, "extern const netfw_app %s_netfw_app;\n\n", p);
   gen_emit_comment(b, "",
-                   "netfw_config_init() with %s_netfw_app, and app as the "
-                   "context (app must outlive the server).",
-                   p);
+                   "netfw_config_init() with %s_netfw_app, app as the "
+                   "context (app must outlive the server) and cfg->protocol "
+                   "= &%s_descriptor (its requests are answered in order, "
+                   "docs/calls.md).",
+                   p, p);
   gen_buf_printf(b,
                  "void %s_server_config_init(netfw_config *cfg, const "
                  "%s_server_app *app);\n\n",
@@ -517,6 +519,8 @@ void gen_emit_header(gen_buf *b, const gen_schema *s, const gen_out *o,
   gen_buf_puts(b, "#ifndef NETFW_GEN_CODEC_ONLY\n");
   emit_server(b, s);
   emit_client(b, s);
+  section(b, "calls (docs/calls.md)");
+  gen_emit_calls_protos(b, s, pool);
   gen_buf_puts(b, "#endif /* NETFW_GEN_CODEC_ONLY */\n");
   gen_buf_printf(b, "\n#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s */\n",
                  o->guard);

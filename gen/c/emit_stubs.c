@@ -42,6 +42,27 @@ static void emit_server_main(gen_buf *b, const char *p) {
       p, p);
 }
 
+/* In request d's handler: how to answer it (docs/calls.md). */
+static void emit_answer_note(gen_buf *b, const char *p, const gen_decl *d) {
+  const char *r = d->returns[0].name;
+  gen_buf names = {0};
+  for (size_t k = 0; k < d->nreturns; k++)
+    gen_buf_printf(&names, "%s%s",
+                   k == 0                 ? ""
+                   : k + 1 == d->nreturns ? " or "
+                                          : ", ",
+                   d->returns[k].name);
+  gen_emit_comment(b, "  ",
+                   "%s is a request: answer it with %s%s, at once "
+                   "(%s_server_send_%s(conn, &reply)) or later "
+                   "(netfw_conn_defer(conn, &token) here, then "
+                   "%s_server_reply_%s(token, &reply)). Left unanswered, it "
+                   "closes the connection (docs/calls.md).",
+                   d->name, d->nreturns > 1 ? "one of " : "", names.data, p, r,
+                   p, r);
+  gen_buf_free(&names);
+}
+
 void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
                     gen_pool *pool) {
   const char *p = s->proto;
@@ -67,10 +88,14 @@ void gen_emit_stubs(gen_buf *b, const gen_schema *s, const gen_out *o,
     gen_buf_printf(b,
                    "static void on_%s(void *app, netfw_conn *conn, const %s_%s "
                    "*msg) {\n"
-                   "  (void)app;\n  (void)conn;\n  (void)msg;\n"
+                   "  (void)app;\n  (void)conn;\n  (void)msg;\n",
+                   d->name, p, d->name);
+    if (d->nreturns > 0)
+      emit_answer_note(b, p, d);
+    gen_buf_printf(b,
                    "  netfw_log(NETFW_LOG_WARN, \"%s: handler for %s (id %u) "
                    "is not implemented\");\n}\n\n",
-                   d->name, p, d->name, p, d->name, (unsigned)d->id);
+                   p, d->name, (unsigned)d->id);
   }
   for (size_t i = 0; i < s->ndecls && first == NULL; i++)
     if (s->decls[i]->kind == D_MESSAGE)

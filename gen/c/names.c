@@ -168,6 +168,15 @@ static void decl_symbols(names *n, const char *p, const char *P,
     add_symbol(n, cat(n->pool, p, "_client_send_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, p, "_publish_", d->name), d->name, d->pos);
     add_symbol(n, cat(n->pool, "handlers.on_", d->name, ""), d->name, d->pos);
+    if (d->nreturns > 0) { /* a request's calls (emit_calls.c) */
+      add_symbol(n, cat(n->pool, t, "_reply", ""), d->name, d->pos);
+      add_symbol(n, cat(n->pool, t, "_cb", ""), d->name, d->pos);
+      add_symbol(n, cat(n->pool, p, "_call_", d->name), d->name, d->pos);
+      add_symbol(n, cat(n->pool, p, "_acall_", d->name), d->name, d->pos);
+    }
+    if (d->is_reply)
+      add_symbol(n, cat(n->pool, p, "_server_reply_", d->name), d->name,
+                 d->pos);
     /* fall through */
   case D_STRUCT:
     add_symbol(n, t, d->name, d->pos);
@@ -194,7 +203,10 @@ static void schema_symbols(gen_diag *d, gen_pool *pool, const gen_schema *s) {
                                       "netfw_app",
                                       "client_recv",
                                       "bus_handlers",
-                                      "bus_dispatch"};
+                                      "bus_dispatch",
+                                      "descriptor",
+                                      "client_new",
+                                      "aclient_config_init"};
   names n = {d, pool, {0}};
   const char *p = s->proto;
   const char *P;

@@ -1,7 +1,7 @@
 /* --check-compat at the schema level: version, byte order, the protocol's
  * name, messages matched by wire id (removed, moved, reused, renamed,
- * direction) and reservations. Fields, structs and enums are compared in
- * compare_types.c. */
+ * direction, the replies a request names) and reservations. Fields, structs and
+ * enums are compared in compare_types.c. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +103,84 @@ static void compare_direction(compat_ctx *c, const gen_decl *mo,
                                  : dir_text(mo->dir));
 }
 
+/* Whether request m names the message with wire id `id` among its replies
+ * (replies are matched by id, as the wire does). */
+static bool names_reply(const gen_decl *m, uint64_t id) {
+  for (size_t i = 0; i < m->nreturns; i++)
+    if (m->returns[i].decl != NULL && m->returns[i].decl->id == id)
+      return true;
+  return false;
+}
+
+/* "GetResp | Ack": the replies of request m, in pool. */
+static const char *replies_text(compat_ctx *c, const gen_decl *m) {
+  gen_buf b = {0};
+  const char *r;
+  for (size_t i = 0; i < m->nreturns; i++)
+    gen_buf_printf(&b, "%s%s", i > 0 ? " | " : "", m->returns[i].name);
+  r = gen_pool_strndup(&c->pool, b.data != NULL ? b.data : "", b.len);
+  gen_buf_free(&b);
+  return r;
+}
+
+/* A one-way message that gains `returns`, or a request that loses them. */
+static void compare_call_kind(compat_ctx *c, const gen_decl *mo,
+                              const gen_decl *mn) {
+  compat_finding *f;
+
+  if (mo->nreturns == 0) {
+    f = compat_warn(c, "returns-added", mn->returns_pos,
+                    "message '%s' now names its replies (returns %s): new "
+                    "clients' calls to it time out on an old server that "
+                    "does not answer it",
+                    mn->name, replies_text(c, mn));
+    compat_was(c, f, mo->pos, "was one-way (no returns)");
+    return;
+  }
+  f = compat_err(c, "returns-removed", mn->pos,
+                 "message '%s' no longer names its replies: old clients' "
+                 "calls to it wait for an answer new servers do not owe",
+                 mn->name);
+  compat_was(c, f, mo->returns_pos, "was returns %s", replies_text(c, mo));
+}
+
+/* The replies of a request in both versions, matched by wire id: one added
+ * fails old clients' calls that a new server answers with it, one removed
+ * fails new clients' calls that an old server answers with it (either way
+ * the call ends NETFW_EPROTO and the client drops the connection, since
+ * later replies could no longer be matched). Their order does not matter. */
+static void compare_returns(compat_ctx *c, const gen_decl *mo,
+                            const gen_decl *mn) {
+  compat_finding *f;
+
+  if ((mo->nreturns == 0) != (mn->nreturns == 0)) {
+    compare_call_kind(c, mo, mn);
+    return;
+  }
+  for (size_t i = 0; i < mn->nreturns; i++) {
+    const gen_reply *r = &mn->returns[i];
+    if (r->decl == NULL || names_reply(mo, r->decl->id))
+      continue;
+    f = compat_err(c, "reply-added", r->pos,
+                   "message '%s' gained the reply '%s' (id %" PRIu64 "): "
+                   "old clients' calls to it fail, and drop the connection, "
+                   "when a new server answers with it",
+                   mn->name, r->name, r->decl->id);
+    compat_was(c, f, mo->returns_pos, "was returns %s", replies_text(c, mo));
+  }
+  for (size_t i = 0; i < mo->nreturns; i++) {
+    const gen_reply *r = &mo->returns[i];
+    if (r->decl == NULL || names_reply(mn, r->decl->id))
+      continue;
+    f = compat_err(c, "reply-removed", mn->returns_pos,
+                   "message '%s' lost the reply '%s' (id %" PRIu64 "): new "
+                   "clients' calls to it fail, and drop the connection, when "
+                   "an old server answers with it",
+                   mn->name, r->name, r->decl->id);
+    compat_was(c, f, r->pos, "was returns %s", replies_text(c, mo));
+  }
+}
+
 /* One message of OLD against NEW: the message with its id, or what became
  * of it. */
 static void compare_message(compat_ctx *c, const gen_decl *mo) {
@@ -147,6 +225,7 @@ static void compare_message(compat_ctx *c, const gen_decl *mo) {
     compat_was(c, f, mo->pos, "was '%s'", mo->name);
   }
   compare_direction(c, mo, mn);
+  compare_returns(c, mo, mn);
   compat_compare_fields(c, mo, mn);
 }
 

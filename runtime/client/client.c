@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "calltab.h"
 #include "client_internal.h"
 #include "clock.h"
 #include "netfw/error.h"
@@ -26,6 +27,8 @@ netfw_client *netfw_client_new(void) {
   c->max_payload = NETFW_CLIENT_DEFAULT_MAX_PAYLOAD;
   c->max_inbox = NETFW_CLIENT_DEFAULT_MAX_INBOX;
   c->connect_timeout_ms = NETFW_CLIENT_DEFAULT_CONNECT_TIMEOUT_MS;
+  c->max_output = NETFW_CLIENT_DEFAULT_MAX_OUTPUT;
+  netfw__calls_init(&c->calls);
   c->state = NETFW__CLIENT_NEW;
   netfw__outbuf_init(&c->out);
   netfw__inbox_init(&c->inbox);
@@ -58,6 +61,37 @@ int netfw_client_set_max_inbox(netfw_client *c, size_t max) {
   return 0;
 }
 
+int netfw_client_set_max_output(netfw_client *c, size_t max) {
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  c->max_output = max;
+  return 0;
+}
+
+int netfw_client_set_reconnect(netfw_client *c, const netfw_reconnect *r) {
+  static const netfw_reconnect off = {0};
+
+  if (c == NULL || (r != NULL && (r->initial_ms < 0 || r->max_ms < 0 ||
+                                  r->max_attempts < 0)))
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  c->reconnect = r != NULL ? *r : off;
+  return 0;
+}
+
+int netfw_client_set_link_cb(netfw_client *c, netfw_link_cb cb, void *user) {
+  if (c == NULL)
+    return NETFW_EINVAL;
+  if (c->state == NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  c->link_cb = cb;
+  c->link_user = cb != NULL ? user : NULL;
+  return 0;
+}
+
 int netfw_client_set_connect_timeout(netfw_client *c, int timeout_ms) {
   if (c == NULL || timeout_ms < -1)
     return NETFW_EINVAL;
@@ -76,11 +110,35 @@ static void reset_connection_state(netfw_client *c) {
   c->read_paused = c->resume_req = false;
   c->loss = c->result = 0;
   c->inbox_bytes = 0;
+  c->late_replies = 0;
+  c->up = c->loss_unreported = c->gave_up = false;
+  atomic_store(&c->stream_bytes, 0);
   atomic_store(&c->io_spinning, false);
   atomic_store(&c->out_ready, false);
   memset(&c->peer, 0, sizeof(c->peer));
   c->error[0] = '\0';
   pthread_mutex_unlock(&c->lock);
+}
+
+/* Keeps where connect dials, for the redials of reconnect (link.c), and
+ * the name TLS verifies. Returns 0 or NETFW_ENOMEM. */
+static int remember_peer(netfw_client *c, const char *ip, uint16_t port) {
+  const char *sn = c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
+                       ? c->tls_cfg->server_name
+                       : ip;
+  char *host = strdup(ip), *name = strdup(sn);
+
+  if (host == NULL || name == NULL) {
+    free(host);
+    free(name);
+    return NETFW_ENOMEM;
+  }
+  free(c->host);
+  free(c->server_name);
+  c->host = host;
+  c->server_name = name;
+  c->port = port;
+  return 0;
 }
 
 int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
@@ -93,16 +151,14 @@ int netfw_client_connect(netfw_client *c, const char *ip, uint16_t port) {
   if (ip == NULL || port == 0)
     return NETFW_EINVAL;
   reset_connection_state(c);
+  if ((rc = remember_peer(c, ip, port)) != 0)
+    return rc;
   rc = netfw__client_dial(ip, port, c->connect_timeout_ms, &fd);
   if (rc == NETFW_ECONNRESET)
     snprintf(c->error, sizeof(c->error), "reset while connecting");
   if (rc != 0)
     return rc;
-  rc = netfw__client_io_start(
-      c, fd,
-      c->tls_cfg != NULL && c->tls_cfg->server_name != NULL
-          ? c->tls_cfg->server_name
-          : ip);
+  rc = netfw__client_io_start(c, fd, c->server_name);
   if (rc != 0) { /* the client stays as it was: connect may be retried */
     pthread_mutex_lock(&c->lock);
     c->lost = false;
@@ -174,31 +230,53 @@ int netfw_client_tls_peer(netfw_client *c, netfw_tls_peer *out) {
  * and a wake-up (one eventfd write) only when the buffer was empty: sends
  * made while the I/O thread is busy join its next write without waking it.
  * Only the I/O thread writes to the socket (io.c). */
-int netfw_client_send(netfw_client *c, const netfw_msg *m) {
+int netfw__client_queue(netfw_client *c, const netfw_msg *m, netfw__call *k) {
+  size_t frame = NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m);
   bool was_empty;
+  int rc;
+
+  if (c->state != NETFW__CLIENT_CONNECTED)
+    return NETFW_ESTATE;
+  if (c->lost) /* reconnect: down until the next connection is up */
+    return NETFW__RECONNECT_ON(c) ? NETFW_ENOTCONN : NETFW_ECONNRESET;
+  if (c->max_output > 0 &&
+      (frame > c->max_output ||
+       c->out.len + atomic_load(&c->stream_bytes) > c->max_output - frame))
+    return NETFW_EAGAIN;
+  was_empty = c->out.len == 0;
+  if ((rc = netfw__outbuf_put_frame(&c->out, m, 0)) != 0)
+    return rc;
+  if (k != NULL)
+    netfw__calls_push(&c->calls, k); /* in the order of the frames */
+  if (was_empty) {
+    atomic_store(&c->out_ready, true);
+    if (!atomic_load(&c->io_spinning)) /* else it sees out_ready */
+      netfw__client_io_wake(c);
+  }
+  return 0;
+}
+
+/* A request (of the protocol set) takes its place in the FIFO of calls,
+ * so that its reply, which goes to the inbox, is not taken for a call's. */
+int netfw_client_send(netfw_client *c, const netfw_msg *m) {
+  netfw__call *k = NULL;
   int rc;
 
   if (c == NULL || m == NULL)
     return NETFW_EINVAL;
+  if (c->calltab != NULL &&
+      netfw__calltab_is_request(c->calltab, netfw_msg_id(m)) &&
+      (k = netfw__call_new(netfw_msg_id(m), false)) == NULL)
+    return NETFW_ENOMEM;
   pthread_mutex_lock(&c->lock);
-  if (c->state != NETFW__CLIENT_CONNECTED)
-    rc = NETFW_ESTATE;
-  else if (c->lost)
-    rc = NETFW_ECONNRESET;
-  else {
-    was_empty = c->out.len == 0;
-    rc = netfw__outbuf_put_frame(&c->out, m, 0);
-    if (rc == 0 && was_empty) {
-      atomic_store(&c->out_ready, true);
-      if (!atomic_load(&c->io_spinning)) /* else it sees out_ready */
-        netfw__client_io_wake(c);
-    }
-  }
+  rc = netfw__client_queue(c, m, k);
   pthread_mutex_unlock(&c->lock);
+  if (rc != 0)
+    netfw__call_free(k);
   return rc;
 }
 
-static void deadline_after(struct timespec *ts, int timeout_ms) {
+void netfw__deadline_after(struct timespec *ts, int timeout_ms) {
   clock_gettime(CLOCK_MONOTONIC, ts);
   ts->tv_sec += timeout_ms / 1000;
   ts->tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
@@ -218,6 +296,19 @@ static void took_one(netfw_client *c, const netfw_msg *m) {
   }
 }
 
+/* Whether recv reports a loss now (lock held, inbox empty): every time
+ * without reconnect; with it, once per lost connection, then again only
+ * when the dials gave up (max_attempts). */
+static bool lost_now(netfw_client *c) {
+  if (!NETFW__RECONNECT_ON(c))
+    return c->lost;
+  if (c->loss_unreported) {
+    c->loss_unreported = false;
+    return true;
+  }
+  return c->lost && c->gave_up;
+}
+
 /* The fast path takes a waiting message under the lock and returns: no
  * system call unless the lock is contended. Waits only on an empty inbox. */
 int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
@@ -230,7 +321,7 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
   if (c == NULL || out == NULL || timeout_ms < -1)
     return NETFW_EINVAL;
   if (timeout_ms > 0)
-    deadline_after(&deadline, timeout_ms);
+    netfw__deadline_after(&deadline, timeout_ms);
   pthread_mutex_lock(&c->lock);
   for (;;) {
     if (c->state != NETFW__CLIENT_CONNECTED) {
@@ -242,7 +333,7 @@ int netfw_client_recv(netfw_client *c, netfw_msg **out, int timeout_ms) {
       rc = 0;
       break;
     }
-    if (c->lost) {
+    if (lost_now(c)) {
       rc = NETFW_ECONNRESET;
       break;
     }
@@ -268,7 +359,7 @@ static bool wait_finished(netfw_client *c, int timeout_ms) {
   struct timespec deadline;
 
   if (timeout_ms >= 0)
-    deadline_after(&deadline, timeout_ms);
+    netfw__deadline_after(&deadline, timeout_ms);
   while (!c->finished) {
     if (timeout_ms < 0)
       pthread_cond_wait(&c->finished_cv, &c->lock);
@@ -291,6 +382,7 @@ int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
   }
   c->state = NETFW__CLIENT_CLOSED;
   c->shutdown_req = true;
+  netfw__calls_fail_all(&c->calls, NETFW_ESTATE); /* calls return now */
   netfw__client_io_wake(c);
   pthread_cond_broadcast(&c->readable); /* a blocked recv returns ESTATE */
   if (!wait_finished(c, timeout_ms)) {
@@ -304,6 +396,7 @@ int netfw_client_shutdown(netfw_client *c, int timeout_ms) {
   netfw__client_io_join(c);
   pthread_mutex_lock(&c->lock);
   netfw__inbox_clear(&c->inbox);
+  netfw__calls_fail_all(&c->calls, NETFW_ESTATE); /* abandoned, sends */
   c->inbox_bytes = 0;
   netfw__outbuf_free(&c->out);
   pthread_mutex_unlock(&c->lock);
@@ -317,6 +410,9 @@ void netfw_client_free(netfw_client *c) {
     (void)netfw_client_shutdown(c, -1);
   netfw__tls_ctx_unref(c->tls);
   netfw__tls_config_free(c->tls_cfg);
+  netfw__calltab_free(c->calltab);
+  free(c->host);
+  free(c->server_name);
   pthread_cond_destroy(&c->finished_cv);
   pthread_cond_destroy(&c->readable);
   pthread_mutex_destroy(&c->lock);

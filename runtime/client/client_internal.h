@@ -7,9 +7,12 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
+#include <netdb.h>
 #include <uv.h>
 
+#include "calls.h"
 #include "frame.h"
 #include "netfw/client.h"
 #include "queue.h"
@@ -27,6 +30,14 @@ struct netfw_client {
   uint32_t max_payload;
   size_t max_inbox; /* 0: no limit */
   int connect_timeout_ms;
+  size_t max_output;                 /* 0: no limit                     */
+  struct netfw__calltab *calltab;    /* set_protocol's; NULL: none      */
+  netfw_reconnect reconnect;         /* initial_ms 0: off               */
+  netfw_link_cb link_cb;             /* NULL: none                      */
+  void *link_user;
+  char *host;        /* the last connect's, for redials (link.c)        */
+  char *server_name; /* what TLS verifies on a redial                   */
+  uint16_t port;
   netfw_tls_config *tls_cfg; /* netfw_client_set_tls's copy; NULL: plain */
   struct netfw__tls_ctx *tls; /* its context                          */
   char error[512];            /* netfw_client_error                   */
@@ -48,10 +59,17 @@ struct netfw_client {
   bool resume_req;    /* recv made room: the I/O thread reads again */
   int result;         /* shutdown's return value, set with finished */
   int recv_waiting;   /* recv calls blocked until something arrives */
+  netfw__calls calls; /* requests sent and not yet answered, in order */
+  uint64_t late_replies; /* replies dropped: their call had timed out */
+  bool up;              /* reconnect: the connection the application saw
+                           is up (a loss of it is reported to recv)      */
+  bool loss_unreported; /* reconnect: recv owes one NETFW_ECONNRESET     */
+  bool gave_up;         /* reconnect: max_attempts dials failed: down    */
 
   /* Shared without the lock (see io.c, "waiting for the next send"). */
   atomic_bool io_spinning; /* the I/O thread waits awake for a send   */
   atomic_bool out_ready;   /* send queued output since it was taken   */
+  atomic_size_t stream_bytes; /* output in the stream, not yet written */
 
   /* The I/O thread's own (set up before it starts, joined after). */
   pthread_t thread;
@@ -66,7 +84,29 @@ struct netfw_client {
   bool established;       /* the transport is up (TLS: handshake done) */
   int hs_status;          /* the libuv status a handshake failed with */
   netfw_tls_peer peer;    /* the server, as the handshake showed it   */
+  uv_timer_t redial;      /* reconnect: the backoff (link.c)          */
+  bool io_running;        /* the I/O thread runs the loop             */
+  bool redialing;         /* the stream is a redial's, not yet up     */
+  unsigned attempt;       /* dials failed in a row since the last up  */
+  uint64_t rnd;           /* the jitter's xorshift state              */
 };
+
+/* True when automatic reconnection is on (a setting: no lock needed). */
+#define NETFW__RECONNECT_ON(c) ((c)->reconnect.initial_ms > 0)
+
+/* Resolves host:port into *res (freed with freeaddrinfo) by deadline (ms
+ * on the monotonic clock; -1: none). A numeric address is converted at
+ * once; a name is looked up on a helper thread, which is left to finish
+ * (and free its result) alone when the deadline passes. Returns 0,
+ * NETFW_ETIMEDOUT, NETFW_EADDRINFO, NETFW_ENOMEM or NETFW_ESYS. */
+int netfw__client_resolve(const char *host, uint16_t port, int64_t deadline,
+                          struct addrinfo **res);
+
+/* The lookup netfw__client_resolve runs (getaddrinfo; tests may replace it
+ * to make a lookup slow). */
+extern int (*netfw__client_getaddrinfo)(const char *host, const char *service,
+                                        const struct addrinfo *hints,
+                                        struct addrinfo **res);
 
 /* Connects a non-blocking TCP socket to ip:port within timeout_ms (-1: the
  * system's limit), trying every resolved address. Returns 0 and the socket
@@ -86,6 +126,49 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name);
 /* Wakes the I/O thread to look at the shared state. Call with c->lock held;
  * does nothing once the thread has finished. */
 void netfw__client_io_wake(netfw_client *c);
+
+/* What netfw__client_route did with a received message. */
+enum {
+  NETFW__ROUTE_INBOX,   /* not for a call: the caller puts it in the inbox */
+  NETFW__ROUTE_CALL,    /* given to its waiting call                       */
+  NETFW__ROUTE_TAKEN,   /* dropped: a late reply                           */
+  NETFW__ROUTE_MISMATCH /* it answers not the oldest request: freed; the
+                           connection must be dropped (why says so)        */
+};
+
+/* Matches a received message to the oldest pending request (lock held;
+ * I/O thread). Returns a NETFW__ROUTE_* value. */
+int netfw__client_route(netfw_client *c, netfw_msg *m, char *why,
+                        size_t whylen);
+
+/* Queues m's frame for the I/O thread (lock held) and, with k, appends k
+ * to the FIFO in the same step. Returns 0, NETFW_ESTATE, NETFW_ECONNRESET,
+ * NETFW_EAGAIN (over max_output: nothing queued) or NETFW_ENOMEM. */
+int netfw__client_queue(netfw_client *c, const netfw_msg *m, netfw__call *k);
+
+/* Sets *ts to timeout_ms from now on the monotonic clock. */
+void netfw__deadline_after(struct timespec *ts, int timeout_ms);
+
+/* Opens a new stream on fd (a redial's; taking ownership of fd) on the
+ * I/O thread's loop and starts it; established or lost follow as for the
+ * first one. On failure the stream is closed, so `closed` follows. */
+void netfw__client_stream_restart(netfw_client *c, int fd);
+
+/* Reports a state change to the link callback, if any (I/O thread). */
+void netfw__client_link_report(netfw_client *c, netfw_link_state st, int err);
+
+/* The n-th wait in a row before a redial (netfw/link.h: equal jitter),
+ * in ms, from the random value rnd. */
+uint64_t netfw__reconnect_delay(const netfw_reconnect *r, unsigned n,
+                                uint64_t rnd);
+
+/* The stream of a connection closed with reconnect on and no shutdown
+ * asked (I/O thread): reports DOWN and waits out the backoff before the
+ * next dial, or gives up after max_attempts. */
+void netfw__client_link_down(netfw_client *c);
+
+/* A redial's stream is established (I/O thread): the client is up again. */
+void netfw__client_link_up(netfw_client *c);
 
 /* Joins the finished I/O thread and releases the loop and its buffers. */
 void netfw__client_io_join(netfw_client *c);

@@ -1,6 +1,8 @@
 /* Dialing: a plain non-blocking connect in the caller's thread, bounded by a
  * timeout, so that a refused or unreachable peer is reported at once and with
- * its cause before any thread exists. */
+ * its cause before any thread exists. The name lookup (resolve.c) takes its
+ * share of the same timeout: one deadline covers the lookup and every
+ * address tried. */
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -89,31 +91,11 @@ static int dial_one(const struct addrinfo *ai, int64_t deadline, int *fd_out) {
   return 0;
 }
 
-static int resolve(const char *ip, uint16_t port, struct addrinfo **res) {
-  struct addrinfo hints;
-  char service[8];
-  int rc;
-
-  memset(&hints, 0, sizeof(hints));
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV;
-  snprintf(service, sizeof(service), "%u", (unsigned)port);
-  rc = getaddrinfo(ip, service, &hints, res);
-  if (rc == 0)
-    return 0;
-  if (rc == EAI_MEMORY)
-    return NETFW_ENOMEM;
-  if (rc == EAI_SYSTEM)
-    return NETFW_ESYS;
-  return NETFW_EADDRINFO;
-}
-
 int netfw__client_dial(const char *ip, uint16_t port, int timeout_ms, int *fd) {
   int64_t deadline = timeout_ms < 0 ? -1 : (int64_t)netfw__now_ms() + timeout_ms;
   struct addrinfo *res, *ai;
   int err = ECONNREFUSED;
-  int rc = resolve(ip, port, &res);
+  int rc = netfw__client_resolve(ip, port, deadline, &res);
 
   if (rc != 0)
     return rc;

@@ -55,13 +55,27 @@ static void maybe_finish(netfw_client *c) {
   if (done) {
     uv_close((uv_handle_t *)&c->wake, on_handle_close);
     uv_close((uv_handle_t *)&c->flush, on_handle_close);
+    uv_close((uv_handle_t *)&c->redial, on_handle_close);
+    netfw__client_link_report(c, NETFW_LINK_CLOSED, 0);
   }
 }
 
+/* The stream is gone: with reconnect on (and no shutdown asked for) the
+ * next dial follows its backoff (link.c). */
 static void on_closed(netfw__stream *s) {
   netfw_client *c = client_of(s);
+  bool shut;
 
   c->s_closed = true;
+  pthread_mutex_lock(&c->lock);
+  shut = c->shutdown_req;
+  pthread_mutex_unlock(&c->lock);
+  if (c->io_running && !shut) {
+    if (NETFW__RECONNECT_ON(c))
+      netfw__client_link_down(c);
+    else
+      netfw__client_link_report(c, NETFW_LINK_DOWN, netfw_client_loss(c));
+  }
   maybe_finish(c);
 }
 
@@ -69,16 +83,31 @@ static void on_closed(netfw__stream *s) {
  * report NETFW_ECONNRESET from now on (after the messages already queued),
  * netfw_client_loss says why (loss) and netfw_client_error in words (why),
  * unless TLS said more already. */
+static void mark_lost(netfw_client *c, int loss, const char *why) {
+  if (NETFW__RECONNECT_ON(c)) {
+    if (c->up) /* recv reports it once; a failed redial is not one */
+      c->loss_unreported = true;
+    c->up = false;
+    netfw__outbuf_consumed(&c->out); /* the next connection starts empty */
+    atomic_store(&c->out_ready, false);
+    atomic_store(&c->stream_bytes, 0);
+  }
+  c->lost = true;
+  c->loss = loss;
+  if (c->error[0] == '\0')
+    snprintf(c->error, sizeof(c->error), "%s", why);
+  netfw__calls_fail_all(&c->calls, NETFW_ECONNRESET);
+  pthread_cond_broadcast(&c->readable);
+}
+
+/* mark_lost under the lock, then closes the stream; calls waiting for a
+ * reply fail with NETFW_ECONNRESET. */
 static void conn_lost(netfw_client *c, int loss, const char *why) {
   if (c->s.flags & NETFW__S_CLOSING)
     return;
   netfw_log(NETFW_LOG_DEBUG, "client: connection lost: %s", why);
   pthread_mutex_lock(&c->lock);
-  c->lost = true;
-  c->loss = loss;
-  if (c->error[0] == '\0')
-    snprintf(c->error, sizeof(c->error), "%s", why);
-  pthread_cond_broadcast(&c->readable);
+  mark_lost(c, loss, why);
   pthread_mutex_unlock(&c->lock);
   netfw__stream_close(&c->s, false);
 }
@@ -114,15 +143,43 @@ static void on_lost(netfw__stream *s, int status) {
   conn_lost(c, loss, why);
 }
 
+/* Hands a batch to the inbox and the calls (lock held): with a protocol,
+ * each reply goes to the oldest pending request (netfw__client_route).
+ * Returns the inbox bytes added; *called is set when a waiting call got
+ * its reply; *proto is set, and the connection marked lost, when a reply
+ * answers not that request (the rest is dropped). */
+static size_t route_batch(netfw_client *c, netfw__inbox *batch, bool *proto,
+                          bool *called) {
+  netfw_msg *m;
+  char why[300];
+  size_t bytes = 0;
+
+  while ((m = netfw__inbox_pop(batch)) != NULL) {
+    int r = netfw__client_route(c, m, why, sizeof(why));
+    *called |= r == NETFW__ROUTE_CALL;
+    if (r == NETFW__ROUTE_INBOX) {
+      netfw__inbox_push(&c->inbox, (netfw__inbox_entry *)(void *)m);
+      bytes += NETFW__INBOX_COST(netfw_msg_size(m));
+    } else if (r == NETFW__ROUTE_MISMATCH) {
+      netfw_log(NETFW_LOG_WARN, "client: %s", why);
+      netfw__inbox_clear(batch);
+      mark_lost(c, NETFW_EPROTO, why);
+      *proto = true;
+    }
+  }
+  return bytes;
+}
+
 /* Turns every complete frame in the read buffer into an inbox entry and
- * hands them over under one lock; stops reading when the inbox is over
- * max_inbox (recv asks for more, see pump). Returns 0, NETFW_E2BIG or
- * NETFW_ENOMEM. */
+ * hands them over under one lock (replies to their calls); stops reading
+ * when the inbox is over max_inbox (recv asks for more, see pump).
+ * Returns 0, NETFW_E2BIG, NETFW_ENOMEM or NETFW_EPROTO (a reply to no
+ * call: the connection was marked lost, the stream must be closed). */
 static int deliver_frames(netfw_client *c, bool *waited) {
   netfw__inbox batch;
   netfw_frame f;
   size_t bytes = 0;
-  bool pause = false;
+  bool pause = false, proto = false, called = false;
   int rc;
 
   netfw__inbox_init(&batch);
@@ -137,11 +194,16 @@ static int deliver_frames(netfw_client *c, bool *waited) {
   }
   if (batch.head != NULL) {
     pthread_mutex_lock(&c->lock);
-    netfw__inbox_splice(&c->inbox, &batch);
+    if (c->calltab != NULL)
+      bytes = route_batch(c, &batch, &proto, &called);
+    else
+      netfw__inbox_splice(&c->inbox, &batch);
     c->inbox_bytes += bytes;
+    if (proto)
+      rc = NETFW_EPROTO;
     if (c->max_inbox > 0 && c->inbox_bytes > c->max_inbox && rc == 0)
       pause = c->read_paused = true;
-    *waited = c->recv_waiting > 0;
+    *waited = c->recv_waiting > 0 || called; /* it will send again soon */
     pthread_cond_broadcast(&c->readable);
     pthread_mutex_unlock(&c->lock);
   }
@@ -187,6 +249,9 @@ static void on_readable(netfw__stream *s) {
              (unsigned)c->max_payload);
     netfw_log(NETFW_LOG_WARN, "client: %s", why);
     conn_lost(c, rc, why);
+  } else if (rc == NETFW_EPROTO) {
+    if (!(c->s.flags & NETFW__S_CLOSING))
+      netfw__stream_close(&c->s, false); /* mark_lost said why */
   } else if (rc < 0)
     conn_lost(c, rc, netfw_strerror(rc));
   else if (waited && !(c->s.flags & NETFW__S_CLOSING))
@@ -198,6 +263,12 @@ static void on_established(netfw__stream *s) {
 
   c->established = true;
   c->read_rc = netfw__stream_read_start(s);
+  if (!c->redialing)
+    return;
+  if (c->read_rc < 0)
+    conn_lost(c, NETFW_ECONNRESET, uv_strerror(c->read_rc));
+  else
+    netfw__client_link_up(c);
 }
 
 /* A write completed: what was sent meanwhile goes next. */
@@ -225,6 +296,7 @@ static bool take_output(netfw_client *c, bool *rest) {
     took = true;
     if (c->out.base == NULL)
       c->out.base = netfw__stream_buf_take(&c->sctx, 0, &c->out.cap);
+    atomic_store(&c->stream_bytes, netfw__stream_queued(&c->s));
   }
   *rest = c->out.len > 0;
   if (!*rest)
@@ -262,6 +334,7 @@ static void pump(netfw_client *c) {
   }
   if (took)
     netfw__stream_flush(&c->s); /* now, not after another iteration */
+  atomic_store(&c->stream_bytes, netfw__stream_queued(&c->s)); /* max_output */
   if (shut && !rest && !(c->s.flags & (NETFW__S_FIN | NETFW__S_CLOSING)))
     netfw__stream_fin(&c->s, true);
 }
@@ -270,15 +343,28 @@ static void on_wake(uv_async_t *h) {
   pump(h->data);
 }
 
+/* Writes what the iteration queued. Output that waited in the buffer
+ * for the stream's last write goes first: with TLS, a try_write can leave
+ * that write's ciphertext inside the transport, and its end comes as the
+ * stream's `drained`, with no `written` for this client (the buffer then
+ * stayed until the next send woke the thread). pump comes before the
+ * flush, which also carries out the FIN pump may start. */
 static void on_flush(uv_check_t *h) {
   netfw_client *c = h->data;
 
+  if (atomic_load(&c->out_ready) && !(c->s.flags & NETFW__S_CLOSING) &&
+      !netfw__stream_has_output(&c->s))
+    pump(c);
   netfw__stream_ctx_flush(&c->sctx);
 }
 
 static void *thread_main(void *arg) {
   netfw_client *c = arg;
 
+  (void)uv_timer_init(&c->loop, &c->redial); /* reconnect (link.c) */
+  c->redial.data = c;
+  c->io_running = true;
+  netfw__client_link_report(c, NETFW_LINK_UP, 0);
   uv_run(&c->loop, UV_RUN_DEFAULT);
   return NULL;
 }
@@ -348,6 +434,8 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   memset(&c->wake, 0, sizeof(c->wake));
   memset(&c->flush, 0, sizeof(c->flush));
   c->s_closed = c->aborted = c->established = false;
+  c->io_running = c->redialing = false;
+  c->attempt = 0;
   c->read_rc = c->hs_status = 0;
   c->wake.data = c->flush.data = c;
   if ((rc = uv_loop_init(&c->loop)) < 0)
@@ -374,6 +462,7 @@ int netfw__client_io_start(netfw_client *c, int fd, const char *server_name) {
   }
   if ((rc = c->read_rc) < 0)
     goto failed_read;
+  c->up = true; /* before the thread: a loss is then reported */
   if ((rc = start_thread(c)) < 0)
     goto failed_thread;
   return 0;
@@ -399,6 +488,30 @@ failed_stream:
 failed_loop:
   close(fd);
   return uv_to_netfw(rc);
+}
+
+void netfw__client_stream_restart(netfw_client *c, int fd) {
+  int rc;
+
+  memset(&c->s, 0, sizeof(c->s));
+  c->s_closed = c->established = false;
+  c->read_rc = c->hs_status = 0;
+  if ((rc = netfw__stream_init(&c->s, &c->sctx, c->max_payload)) < 0) {
+    (void)close(fd);
+    c->s_closed = true;
+    netfw__client_link_down(c);
+    return;
+  }
+  if ((rc = netfw__stream_open(&c->s, fd)) < 0) {
+    (void)close(fd);
+    netfw__stream_close(&c->s, false); /* closed follows: down again */
+    return;
+  }
+  if (c->tls != NULL && netfw__tls_wrap(&c->s, c->tls, c->server_name) != 0) {
+    netfw__stream_close(&c->s, false);
+    return;
+  }
+  netfw__stream_start(&c->s); /* established: up (link.c) */
 }
 
 void netfw__client_io_wake(netfw_client *c) {

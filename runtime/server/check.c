@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "broker.h"
@@ -46,6 +47,8 @@ static int check_numbers(const netfw_config *cfg, char *why, size_t len) {
        "0 or milliseconds"},
       {"frame_timeout_ms", offsetof(netfw_config, frame_timeout_ms),
        "0 = off, or milliseconds"},
+      {"reply_timeout_ms", offsetof(netfw_config, reply_timeout_ms),
+       "0 = off, or milliseconds"},
   };
   size_t i;
 
@@ -61,7 +64,58 @@ static int check_numbers(const netfw_config *cfg, char *why, size_t len) {
                   cfg->max_output, INT32_MAX);
   if (cfg->bus_queue == 0)
     return refuse(why, len, "bus_queue is 0: must be > 0 bytes");
+  if (cfg->max_pending < 1)
+    return refuse(why, len,
+                  "max_pending is %d: must be >= 1 (requests read on a "
+                  "connection whose replies are not out yet)",
+                  cfg->max_pending);
   return 0;
+}
+
+/* The protocol's descriptor, as the workers' call tables will read it: its
+ * layout version, its message array, the ids (no two alike: replies are
+ * matched by id) and every `returns` index. */
+static int check_protocol(const netfw_desc *d, char *why, size_t len) {
+  const char *p = d->proto != NULL ? d->proto : "?";
+  uint8_t *seen;
+  uint32_t i, k;
+  int rc = 0;
+
+  if (d->abi != NETFW_DESC_ABI)
+    return refuse(why, len,
+                  "protocol '%s' has descriptor layout %u: this libnetfw reads "
+                  "%u (regenerate it with this netfw-gen)",
+                  p, d->abi, NETFW_DESC_ABI);
+  if (d->nmessages > 0 && d->messages == NULL)
+    return refuse(why, len, "protocol '%s' has %u messages and no array", p,
+                  d->nmessages);
+  if ((seen = calloc(65536 / 8, 1)) == NULL) {
+    refuse(why, len, "out of memory");
+    return NETFW_ENOMEM;
+  }
+  for (i = 0; i < d->nmessages && rc == 0; i++) {
+    const netfw_desc_message *m = &d->messages[i];
+    const char *name = m->body.name != NULL ? m->body.name : "?";
+    if (seen[m->id / 8] & (1u << (m->id % 8)))
+      rc = refuse(why, len,
+                  "protocol '%s': message id %u is used twice "
+                  "(again by '%s')",
+                  p, m->id, name);
+    seen[m->id / 8] |= (uint8_t)(1u << (m->id % 8));
+    if (rc == 0 && m->nreturns > 0 && m->returns == NULL)
+      rc = refuse(why, len,
+                  "protocol '%s': message '%s' has %u returns and "
+                  "no array",
+                  p, name, m->nreturns);
+    for (k = 0; rc == 0 && k < m->nreturns; k++)
+      if (m->returns[k] >= d->nmessages)
+        rc = refuse(why, len,
+                    "protocol '%s': message '%s' returns message "
+                    "index %u, past its %u messages",
+                    p, name, m->returns[k], d->nmessages);
+  }
+  free(seen);
+  return rc;
 }
 
 /* The strings and the inherited socket: listen_fd, bus_url, proxy_from,
@@ -114,6 +168,9 @@ int netfw__config_check(const netfw_config *cfg, char *why, size_t why_len) {
     return refuse(why, why_len,
                   "app->on_message is NULL: the one required callback");
   if ((rc = check_numbers(cfg, why, why_len)) != 0)
+    return rc;
+  if (cfg->protocol != NULL &&
+      (rc = check_protocol(cfg->protocol, why, why_len)) != 0)
     return rc;
   return check_endpoints(cfg, why, why_len);
 }

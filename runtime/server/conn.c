@@ -1,9 +1,11 @@
 /* A connection inside a worker: the app-facing side of a stream
  * (runtime/stream), which does the bytes (framing, coalesced writes, FIN and
  * drain, loss). Here: on_client_connect once the transport is established,
- * frames handed to on_message in place, the send calls, close reasons,
- * deadlines, and the worker's bookkeeping (connection list, draining count,
- * memory budget through the stream's accounting).
+ * frames handed to on_message in place (a request, with a protocol,
+ * between calls.c's begin and end, and no further than max_pending), close
+ * reasons, deadlines, and the worker's bookkeeping (connection list,
+ * draining count, memory budget through the stream's accounting). The send
+ * calls are in output.c.
  *
  * Lifetime. A connection is freed only in the stream's closed callback,
  * which libuv runs in a later phase of the loop iteration, never inside the
@@ -19,6 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "calltab.h"
 #include "message_internal.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
@@ -39,7 +42,7 @@ static netfw__worker *worker_of(const netfw_conn *c) {
 
 /* No more input is delivered and no more output is taken. */
 static bool stopped(const netfw_conn *c) {
-  return (c->s.flags & NETFW__S_STOPPED) != 0;
+  return netfw__conn_stopped(c);
 }
 
 /* "ip:port" of the peer, for log lines. */
@@ -57,7 +60,7 @@ const char *netfw__conn_peer_name(const netfw_conn *c, char *buf, size_t len) {
  * on_client_closed: going on would corrupt memory that is no longer the
  * connection's. Best effort (the memory may be reused by then); ASan and
  * debug builds' poisoning catch the rest. */
-static void check_live(const netfw_conn *c, const char *func) {
+void netfw__conn_check_live(const netfw_conn *c, const char *func) {
   if (c->magic == NETFW__CONN_MAGIC)
     return;
   netfw_log(NETFW_LOG_ERROR,
@@ -124,6 +127,7 @@ static void on_closed(netfw__stream *s) {
   if (c->flags & NETFW__C_DRAINING)
     w->ndraining--;
   count_end(w, c, why);
+  netfw__calls_release(c); /* normally gone already, when it stopped */
   if ((c->flags & NETFW__C_OWNED) && w->cfg->app->on_client_closed != NULL) {
     c->flags &= ~(uint32_t)NETFW__C_OWNED;
     w->cfg->app->on_client_closed(w->app, c, why);
@@ -157,6 +161,7 @@ static void start_draining(netfw_conn *c) {
 void netfw__conn_close(netfw_conn *c, netfw_close_reason why) {
   set_reason(c, why);
   netfw__stream_close(&c->s, false);
+  netfw__calls_release(c);
 }
 
 /* Server-side graceful close: flush, shutdown(SHUT_WR), discard what the peer
@@ -169,6 +174,7 @@ void netfw__conn_begin_shutdown(netfw_conn *c, netfw_close_reason why) {
   start_draining(c);
   c->frame_deadline = 0;
   netfw__stream_fin(&c->s, w->cfg->drain_timeout_ms != 0);
+  netfw__calls_release(c);
   netfw__worker_sweep_update(w);
 }
 
@@ -191,6 +197,7 @@ static void on_lost(netfw__stream *s, int status) {
     return;
   }
   set_reason(c, status == UV_EOF ? NETFW_CLOSE_PEER : NETFW_CLOSE_RESET);
+  netfw__calls_release(c); /* no reply can reach the peer any more */
   if (status == UV_EPROTO || status == UV_ETIMEDOUT)
     c->flags |= NETFW__C_FAILED; /* counts only before it is established */
   if (c->s.flags & NETFW__S_FIN)
@@ -241,9 +248,26 @@ static void refuse_oversized(netfw_conn *c) {
   netfw__conn_begin_shutdown(c, NETFW_CLOSE_PROTOCOL);
 }
 
+/* on_message for a request (with a protocol): it takes its place in c's
+ * reply order first, and is checked for an answer after. */
+static void dispatch_request(netfw_conn *c, netfw_owned_msg *om) {
+  netfw__worker *w = worker_of(c);
+  char peer[96];
+
+  if (netfw__calls_begin(c, netfw_msg_id(om->msg)) != 0) {
+    netfw_log_peer(NETFW_LOG_ERROR,
+                   netfw__conn_peer_name(c, peer, sizeof(peer)),
+                   "out of memory tracking a request; closing");
+    netfw__conn_close(c, NETFW_CLOSE_NOMEM);
+    return;
+  }
+  w->cfg->app->on_message(w->app, om);
+  netfw__calls_end(c);
+}
+
 /* Hands every complete frame in the read buffer to on_message, in place
- * (the stream keeps the buffer while this runs). Returns how many it
- * handed over. */
+ * (the stream keeps the buffer while this runs), stopping early when c
+ * holds max_pending requests (calls.h). Returns how many it handed over. */
 static unsigned deliver(netfw_conn *c) {
   netfw__worker *w = worker_of(c);
   netfw__run run; /* the statistics: frames of one id in a row */
@@ -255,6 +279,8 @@ static unsigned deliver(netfw_conn *c) {
   while (!stopped(c)) {
     netfw_msg m;
     netfw_owned_msg om;
+    if (c->calls != NULL && netfw__calls_full(c))
+      break;
     r = netfw__stream_next(&c->s, &f);
     if (r == 0)
       break;
@@ -267,7 +293,10 @@ static unsigned deliver(netfw_conn *c) {
     netfw__msg_borrow(&m, f.id, f.payload, f.size);
     om.owner = c;
     om.msg = &m;
-    w->cfg->app->on_message(w->app, &om);
+    if (w->calltab != NULL && netfw__calltab_is_request(w->calltab, f.id))
+      dispatch_request(c, &om);
+    else
+      w->cfg->app->on_message(w->app, &om);
     netfw_msg_release(&m); /* frees a copy the app's appends made */
     n++;
   }
@@ -276,12 +305,14 @@ static unsigned deliver(netfw_conn *c) {
 }
 
 /* Starts the frame bound when a frame is left in progress (a new one, or
- * the first bytes of one), ends it when nothing is pending. */
+ * the first bytes of one), ends it when nothing is pending or when reading
+ * is paused at max_pending (the peer is not the one late then). */
 static void frame_clock(netfw_conn *c, unsigned delivered) {
   netfw__worker *w = worker_of(c);
   int bound = w->cfg->frame_timeout_ms;
 
-  if (bound <= 0 || stopped(c) || netfw__framebuf_pending(&c->s.in) == 0) {
+  if (bound <= 0 || stopped(c) || netfw__framebuf_pending(&c->s.in) == 0 ||
+      (c->calls != NULL && c->calls->paused)) {
     c->frame_deadline = 0;
     return;
   }
@@ -296,6 +327,45 @@ static void on_readable(netfw__stream *s) {
   if (w->cfg->idle_timeout_ms > 0)
     c->deadline = uv_now(&w->loop) + (uint64_t)w->cfg->idle_timeout_ms;
   frame_clock(c, deliver(c));
+}
+
+/* Gives the read buffer back to the worker's cache once nothing in it is
+ * pending (or once c stopped: what is left is dropped), as the stream does
+ * after its own reads: an idle connection holds no read buffer. */
+static void release_input(netfw_conn *c) {
+  netfw_framebuf *in = &c->s.in;
+
+  if (stopped(c))
+    in->start = in->end;
+  if (in->base == NULL || netfw__framebuf_pending(in) != 0)
+    return;
+  netfw__stream_buf_give(c->s.ctx, in->base, in->cap);
+  in->base = NULL;
+  in->start = in->end = in->cap = 0;
+  netfw__stream_account(&c->s);
+}
+
+/* Outside the stream's read callback, so the stream's DELIVERING flag is
+ * set here for the same reason it sets it: a close from inside on_message
+ * must leave the frame being handed over in place. */
+void netfw__conn_redeliver(netfw_conn *c) {
+  unsigned n;
+
+  if (stopped(c) || c->calls == NULL)
+    return;
+  c->s.flags |= NETFW__S_DELIVERING;
+  n = deliver(c);
+  c->s.flags &= ~(uint32_t)NETFW__S_DELIVERING;
+  release_input(c);
+  if (!stopped(c) && c->calls != NULL && c->calls->paused &&
+      c->calls->count < (uint32_t)worker_of(c)->cfg->max_pending) {
+    c->calls->paused = false;
+    if (netfw__stream_read_resume(&c->s) != 0) {
+      netfw__conn_close(c, NETFW_CLOSE_RESET);
+      return;
+    }
+  }
+  frame_clock(c, n);
 }
 
 /* ---- worker-facing ---- */
@@ -403,95 +473,6 @@ void netfw__conn_shutdown_all(netfw__worker *w) {
 
 /* ---- public ---- */
 
-/* Closes c when n more bytes would take its unsent output over max_output.
- * Returns 0, or NETFW_E2BIG when it closed c. */
-static int check_output_limit(netfw_conn *c, size_t n) {
-  size_t unsent = netfw_conn_queued(c), limit = worker_of(c)->cfg->max_output;
-  char peer[96];
-
-  if (unsent + n <= limit)
-    return 0;
-  netfw_log_peer(NETFW_LOG_WARN, netfw__conn_peer_name(c, peer, sizeof(peer)),
-                 "output limit reached (%zu bytes unsent, limit %zu); closing",
-                 unsent + n, limit);
-  netfw__conn_close(c, NETFW_CLOSE_OUTPUT_LIMIT);
-  return NETFW_E2BIG;
-}
-
-/* Counts a frame of id with size payload bytes queued for c's peer. */
-static void count_sent(netfw_conn *c, uint16_t id, uint32_t size) {
-  netfw__worker *w = worker_of(c);
-
-  netfw__count_sent(w->metrics, w->ctr, id, NETFW_FRAME_HDR_SIZE + (size_t)size);
-}
-
-int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
-  bool broken;
-  int err;
-
-  if (c == NULL || m == NULL)
-    return NETFW_EINVAL;
-  check_live(c, __func__);
-  if (stopped(c) || c->stream_left > 0)
-    return NETFW_ESTATE;
-  err = check_output_limit(c, NETFW_FRAME_HDR_SIZE + (size_t)netfw_msg_size(m));
-  if (err != 0)
-    return err;
-  err = netfw__stream_send(&c->s, netfw_msg_id(m), netfw_msg_payload(m),
-                           netfw_msg_size(m), &broken);
-  if (err == 0)
-    count_sent(c, netfw_msg_id(m), netfw_msg_size(m));
-  else if (broken) /* half a frame went out: the stream cannot go on */
-    netfw__conn_close(c, NETFW_CLOSE_NOMEM);
-  return err;
-}
-
-int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
-  uint8_t hdr[NETFW_FRAME_HDR_SIZE];
-  int err;
-
-  if (c == NULL)
-    return NETFW_EINVAL;
-  check_live(c, __func__);
-  if (stopped(c) || c->stream_left > 0)
-    return NETFW_ESTATE;
-  if ((err = check_output_limit(c, sizeof(hdr))) != 0)
-    return err;
-  netfw__frame_hdr_pack(hdr, id, size);
-  if ((err = netfw__stream_put(&c->s, hdr, sizeof(hdr))) != 0)
-    return err;
-  c->stream_left = size;
-  count_sent(c, id, size);
-  return 0;
-}
-
-int netfw_conn_send_more(netfw_conn *c, const void *data, size_t len) {
-  int err;
-
-  if (c == NULL)
-    return NETFW_EINVAL;
-  check_live(c, __func__);
-  if ((data == NULL && len > 0) || len > c->stream_left)
-    return NETFW_EINVAL;
-  if (stopped(c))
-    return NETFW_ESTATE;
-  if ((err = check_output_limit(c, len)) != 0)
-    return err;
-  if ((err = netfw__stream_put(&c->s, data, len)) != 0) {
-    netfw__conn_close(c, NETFW_CLOSE_NOMEM); /* half a frame is queued: the
-                                         stream cannot go on */
-    return err;
-  }
-  c->stream_left -= (uint32_t)len;
-  return 0;
-}
-
-size_t netfw_conn_queued(const netfw_conn *c) {
-  if (c == NULL)
-    return 0;
-  return netfw__stream_queued(&c->s);
-}
-
 uv_loop_t *netfw_conn_loop(const netfw_conn *c) {
   return c != NULL ? &worker_of(c)->loop : NULL;
 }
@@ -499,7 +480,7 @@ uv_loop_t *netfw_conn_loop(const netfw_conn *c) {
 void netfw_conn_shutdown_for(netfw_conn *c, netfw_close_reason why) {
   if (c == NULL)
     return;
-  check_live(c, __func__);
+  netfw__conn_check_live(c, __func__);
   if (stopped(c))
     return;
   if ((unsigned)why >= NETFW_CLOSE_REASON_COUNT)
@@ -518,7 +499,7 @@ int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
 
   if (c == NULL || ip == NULL)
     return NETFW_EINVAL;
-  check_live(c, __func__);
+  netfw__conn_check_live(c, __func__);
   if (c->peer.sa.sa_family == AF_INET) {
     a = &c->peer.in4.sin_addr;
     p = ntohs(c->peer.in4.sin_port);
@@ -539,14 +520,14 @@ int netfw_conn_addr(const netfw_conn *c, char *ip, size_t ip_len,
 void netfw_conn_set_data(netfw_conn *c, void *data) {
   if (c == NULL)
     return;
-  check_live(c, __func__);
+  netfw__conn_check_live(c, __func__);
   c->data = data;
 }
 
 void *netfw_conn_data(const netfw_conn *c) {
   if (c == NULL)
     return NULL;
-  check_live(c, __func__);
+  netfw__conn_check_live(c, __func__);
   return c->data;
 }
 

@@ -1,7 +1,8 @@
 /* Prefork server internals shared by server.c and config.c (parent),
  * supervisor.c, command.c and slots.c (the parent's supervision thread, see
- * supervisor.h), worker.c (a worker process), conn.c (one connection
- * inside a worker, on a runtime/stream stream) and limits.c. */
+ * supervisor.h), worker.c (a worker process), conn.c and output.c (one
+ * connection inside a worker, on a runtime/stream stream), calls.c
+ * (requests and their replies' order, calls.h) and limits.c. */
 #ifndef NETFW_RUNTIME_SERVER_INTERNAL_H
 #define NETFW_RUNTIME_SERVER_INTERNAL_H
 
@@ -17,6 +18,7 @@
 
 #include <uv.h>
 
+#include "calls.h"
 #include "clock.h"
 #include "frame.h"
 #include "metrics.h"
@@ -230,8 +232,10 @@ typedef struct netfw__module {
 } netfw__module;
 
 /* The acceptor module (accept.c), the bus module (runtime/bus), the
- * TLS module (tls.c: reloads on SIGHUP) and the statistics module (stats.c:
- * the worker's counter block and its gauges). */
+ * TLS module (tls.c: reloads on SIGHUP), the statistics module (stats.c:
+ * the worker's counter block and its gauges) and the calls module (calls.c:
+ * the call table from cfg->protocol and the connection index). */
+extern const netfw__module netfw__calls_module;
 extern const netfw__module netfw__stats_module;
 extern const netfw__module netfw__accept_module;
 extern const netfw__module netfw__bus_module;
@@ -306,6 +310,8 @@ struct netfw_conn {
     struct sockaddr_in in4;
     struct sockaddr_in6 in6;
   } peer;
+  netfw__calls *calls;     /* its requests (calls.h); NULL until the
+                              first one, and always without a protocol */
 };
 
 struct netfw__worker {
@@ -349,6 +355,12 @@ struct netfw__worker {
   netfw__wctr *ctr;           /* this process's block (never NULL once
                                  the stats module ran)                 */
   uv_prepare_t stats_prepare; /* publishes the gauges each iteration  */
+  struct netfw__calltab *calltab; /* cfg->protocol's calls; NULL: none   */
+  uint64_t last_num;          /* the last connection number given      */
+  netfw__callidx callidx;     /* connection number -> calls block      */
+  netfw__calls *resume;       /* blocks to deliver again (calls.c)     */
+  size_t calls_pending;       /* requests whose reply is not out, over
+                                 every connection                      */
 };
 
 /* The worker that owns c (its stream context is the worker's sctx). */
@@ -395,6 +407,35 @@ void netfw__conn_close(netfw_conn *c, netfw_close_reason why);
 
 /* Server-side graceful close: flush, shutdown(SHUT_WR), drain, close. */
 void netfw__conn_begin_shutdown(netfw_conn *c, netfw_close_reason why);
+
+/* Aborts the process when c was used after its on_client_closed (func
+ * names the API call in the log line). */
+void netfw__conn_check_live(const netfw_conn *c, const char *func);
+
+/* True once c delivers no more input and takes no more output. */
+static inline bool netfw__conn_stopped(const netfw_conn *c) {
+  return (c->s.flags & NETFW__S_STOPPED) != 0;
+}
+
+/* Queues one whole frame for c as netfw_conn_send does (output limit,
+ * statistics). Returns 0, NETFW_E2BIG or NETFW_ENOMEM (c may be closed). */
+int netfw__conn_write(netfw_conn *c, uint16_t id, const uint8_t *payload,
+                      uint32_t size);
+
+/* Queues a frame header for c as netfw_conn_send_begin does. Returns 0,
+ * NETFW_E2BIG or NETFW_ENOMEM. */
+int netfw__conn_write_begin(netfw_conn *c, uint16_t id, uint32_t size);
+
+/* Closes c when n more bytes would take its unsent output (held replies
+ * included) over max_output. Returns 0, or NETFW_E2BIG when it closed c. */
+int netfw__conn_output_check(netfw_conn *c, size_t n);
+
+/* Counts a frame of id with size payload bytes queued for c's peer. */
+void netfw__conn_count_sent(netfw_conn *c, uint16_t id, uint32_t size);
+
+/* Hands the frames left in c's read buffer to on_message (its reading was
+ * paused at max_pending), then reads again when there is room. */
+void netfw__conn_redeliver(netfw_conn *c);
 
 /* Writes "ip:port" of c's peer into buf and returns buf ("unknown peer"
  * when it has none). */

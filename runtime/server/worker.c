@@ -96,9 +96,9 @@ static const netfw__module signal_module, flush_module, sweep_module;
  * too). The acceptor comes last: nothing is accepted before the rest is
  * up, and nothing is accepted before the loop first runs anyway. */
 static const netfw__module *const modules[] = {
-    &netfw__stats_module, &signal_module,     &flush_module,
-    &sweep_module,        &netfw__bus_module, &netfw__tls_module,
-    &netfw__accept_module};
+    &netfw__stats_module, &signal_module,       &flush_module,
+    &sweep_module,        &netfw__calls_module, &netfw__bus_module,
+    &netfw__tls_module,   &netfw__accept_module};
 #define NMODULES (sizeof(modules) / sizeof(modules[0]))
 
 /* The worker this process runs (NULL in any other process). */
@@ -215,6 +215,8 @@ static const netfw__module signal_module = {
 static void on_prepare(uv_prepare_t *h) {
   netfw__worker *w = WORKER_OF(h, prepare);
 
+  if (w->resume != NULL) /* connections read again after max_pending */
+    netfw__calls_resume_all(w);
   netfw__conn_flush_all(w);
   if (w->accepting)
     atomic_store(&netfw__worker_load(w)->polling, 1);
@@ -232,7 +234,10 @@ static void on_check(uv_check_t *h) {
 }
 
 /* Output is written once per loop iteration: after the I/O callbacks
- * (check) and before the loop blocks (prepare). */
+ * (check) and before the loop blocks (prepare). The prepare phase also
+ * hands on the frames of connections whose reading paused at max_pending
+ * and that have room again: it runs after the timers of every iteration,
+ * outside any app callback, before the loop decides how long to block. */
 static int flush_init(netfw__worker *w) {
   uv_prepare_init(&w->loop, &w->prepare);
   uv_check_init(&w->loop, &w->check);
@@ -268,6 +273,9 @@ static uint64_t sweep_period(const netfw_config *cfg) {
     p = (uint64_t)cfg->drain_timeout_ms / 4;
   if (cfg->frame_timeout_ms > 0 && (uint64_t)cfg->frame_timeout_ms / 4 < p)
     p = (uint64_t)cfg->frame_timeout_ms / 4;
+  if (cfg->protocol != NULL && cfg->reply_timeout_ms > 0 &&
+      (uint64_t)cfg->reply_timeout_ms / 4 < p)
+    p = (uint64_t)cfg->reply_timeout_ms / 4;
   return p < 10 ? 10 : p;
 }
 
@@ -275,7 +283,8 @@ void netfw__worker_sweep_update(netfw__worker *w) {
   bool needed =
       ((w->cfg->idle_timeout_ms > 0 || w->cfg->frame_timeout_ms > 0) &&
        w->nconns > 0) ||
-      w->ndraining > 0;
+      w->ndraining > 0 ||
+      (w->cfg->reply_timeout_ms > 0 && w->calls_pending > 0);
   bool active = uv_is_active((uv_handle_t *)&w->sweep);
 
   if (w->stopping && w->nconns == 0)

@@ -210,14 +210,20 @@ def case_replies():
     expect(c + ["Get", '{"filename":"x"}'], 0, [ack("OK")])
     if two.got[0] != (3, b"\x01x"):
         fail("the server got %r for Get x" % (two.got[0],))
-    expect(c + ["--count", "2", "List"], 0, [ack("OK"), ack("FILE_NOT_FOUND")])
-    expect(c + ["--count", "3", "List"], 1, [ack("OK"), ack("FILE_NOT_FOUND")],
+    # Get returns GetResp | Ack: each Ack is one of its replies
+    get = ["Get", '{"filename":"x"}']
+    expect(c + ["--count", "2"] + get, 0, [ack("OK"), ack("FILE_NOT_FOUND")])
+    expect(c + ["--count", "3"] + get, 1, [ack("OK"), ack("FILE_NOT_FOUND")],
            r"^netfw-call: 127\.0\.0\.1:%d: 2 of 3 replies, then none within "
            r"300 ms$" % two.port)
     t0 = time.monotonic()
-    expect(c + ["--count", "0", "List"], 0, [ack("OK"), ack("FILE_NOT_FOUND")])
+    expect(c + ["--count", "0"] + get, 0, [ack("OK"), ack("FILE_NOT_FOUND")])
     if time.monotonic() - t0 < 0.29:
         fail("--count 0 did not wait --timeout 300 for more")
+    # List returns ListResp only: an Ack is printed but answers nothing
+    expect(c + ["List"], 1, [ack("OK"), ack("FILE_NOT_FOUND")],
+           r"^netfw-call: 127\.0\.0\.1:%d: no reply within 300 ms$"
+           % two.port)
     silent = FakeServer([])
     t0 = time.monotonic()
     expect(["--proto", FS, "--port", str(silent.port), "--timeout", "400",
@@ -226,19 +232,20 @@ def case_replies():
            % silent.port)
     if not 0.39 < time.monotonic() - t0 < 5:
         fail("--timeout 400 waited %.2f s" % (time.monotonic() - t0))
-    # an unknown id and a payload the schema refuses: error lines, status 1
+    # an unknown id (no reply to anything) and payloads the schema refuses:
+    # error lines, status 1
     odd = FakeServer([(99, b"\x01\x02"), (7, b"\x09"), (7, b""),
-                      (6, b"\x01\x00\x03abc\x00\x00")])
+                      (4, b"\x05ab")])
     status, out, err = run(["--proto", FS, "--port", str(odd.port), "--count",
-                            "4", "List"])
+                            "3"] + get)
     want = [r'\{"message":null,"id":99,"error":"unknown message id 99",'
             r'"payload":"AQI="\}',
             r'\{"message":"Ack","id":7,"error":"fields\.rc: [^"]+",'
             r'"payload":"CQ=="\}',
             r'\{"message":"Ack","id":7,"error":"fields\.rc: [^"]+",'
             r'"payload":""\}',
-            r'\{"message":"ListResp","id":6,"error":"fields\.files\[0\]'
-            r'\.size: [^"]+","payload":"AQADYWJjAAA="\}']
+            r'\{"message":"GetResp","id":4,"error":"fields\.filename: '
+            r'[^"]+","payload":"BWFi"\}']
     lines = out.splitlines()
     if status != 1 or err != "" or len(lines) != 4 or not all(
             re.fullmatch(w, g) for w, g in zip(want, lines)):
@@ -259,10 +266,10 @@ def case_replies():
     expect(c + ["Blob", '{"data":""}'], 0, [note])
     # the server closes after its reply: enough replies is success
     closing = FakeServer([(7, b"\x01")], close=True)
-    expect(["--proto", FS, "--port", str(closing.port), "List"], 0,
+    expect(["--proto", FS, "--port", str(closing.port)] + get, 0,
            [ack("OK")])
-    expect(["--proto", FS, "--port", str(closing.port), "--count", "2",
-            "List"], 1, [ack("OK")],
+    expect(["--proto", FS, "--port", str(closing.port), "--count", "2"] + get,
+           1, [ack("OK")],
            r"^netfw-call: 127\.0\.0\.1:%d: connection lost: closed by the "
            r"server$" % closing.port)
 
@@ -324,13 +331,13 @@ def case_stream():
 
 DESCRIBE = {
     "Add": """/// Store a file; answered by Ack OK or FILE_EXISTS.
-message Add = 1 -> server {
+message Add = 1 -> server returns Ack {
     string<u8> filename;
     bytes<u32> file;
 }
 """,
     "List": """/// List every stored file; answered by ListResp.
-message List = 5 -> server {}
+message List = 5 -> server returns ListResp {}
 """,
     "ListResp": """message ListResp = 6 -> client {
     repeated<u16> FileEntry files;
@@ -352,11 +359,11 @@ enum Rc : u8 {
 """,
 }
 
-LIST = """message Add = 1 -> server
-message Del = 2 -> server
-message Get = 3 -> server
+LIST = """message Add = 1 -> server returns Ack
+message Del = 2 -> server returns Ack
+message Get = 3 -> server returns GetResp | Ack
 message GetResp = 4 -> client
-message List = 5 -> server
+message List = 5 -> server returns ListResp
 message ListResp = 6 -> client
 message Ack = 7 -> client
 struct FileEntry

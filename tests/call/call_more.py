@@ -122,7 +122,7 @@ def case_close():
            "List"], 1, [], r"no reply within 300 ms$", 0.29, 0.8)
     answers = Peer(lambda conn, mid, payload: conn.sendall(frame(7, b"\x01")))
     timed(["--proto", FS, "--port", str(answers.port), "--timeout", "3000",
-           "List"], 0, [ack("OK")], None, 0, 0.5)
+           "Get", '{"filename":"x"}'], 0, [ack("OK")], None, 0, 0.5)
 
 
 def deep_tree(depth, bad):
@@ -221,9 +221,13 @@ def case_hint():
 
 def case_toserver():
     echo = FakeServer([(1, b"\x01a\x00\x00\x00\x00")])
-    expect(["--proto", FS, "--port", str(echo.port), "List"], 1, [
+    # an error line; and no reply of List's (ListResp) came
+    expect(["--proto", FS, "--port", str(echo.port), "--timeout", "300",
+            "List"], 1, [
         '{"message":"Add","id":1,"error":"Add is a message to the server '
-        '(-> server), not a reply","fields":{"filename":"a","file":""}}'])
+        '(-> server), not a reply","fields":{"filename":"a","file":""}}'],
+        r"^netfw-call: 127\.0\.0\.1:%d: no reply within 300 ms$"
+        % echo.port)
 
 
 def case_atfile():

@@ -217,6 +217,26 @@ for cc in $COMPILERS; do
   fi
 done
 
+# calls (docs/calls.md): the calls section of calls.netproto's header, byte
+# for byte, and an app using every calls symbol with its exact type
+sed -n '/^\/\* ---- calls (docs\/calls.md)/,/^#endif \/\* NETFW_GEN_CODEC_ONLY \*\//p' \
+  "$WORK/c_gen_calls/calls.netfw.h" | sed '$d' >"$WORK/calls_header"
+if cmp -s "$WORK/calls_header" "$SRC/tests/gen/calls_header.golden"; then
+  ok "calls.netfw.h: the calls section matches calls_header.golden"
+else
+  fail "calls.netfw.h: the calls section differs from calls_header.golden"
+  diff "$SRC/tests/gen/calls_header.golden" "$WORK/calls_header" | head -40
+fi
+for cc in $COMPILERS; do
+  # shellcheck disable=SC2086
+  if $cc $FLAGS -I"$SRC/include" -I"$WORK/c_gen_calls" \
+       -c "$SRC/tests/gen/calls_app.c" -o "$WORK/calls_app.o" 2>"$WORK/err"; then
+    ok "$cc -Werror: calls app"
+  else
+    fail "$cc -Werror: calls app"; cat "$WORK/err"
+  fi
+done
+
 # against a runtime of another generated-code ABI, compilation must fail
 mkdir -p "$WORK/otherabi"
 cp -r "$SRC/include/netfw" "$WORK/otherabi/"

@@ -32,9 +32,13 @@ fi
 
 timeout 20 "$CLIENT" "$port" >"$WORK/cout" 2>"$WORK/cerr"
 rc=$?
+# Add is a request (returns Ack) that the stub leaves unanswered: the server
+# closes the connection (NETFW_CLOSE_UNANSWERED, docs/calls.md)
 [ "$rc" -eq 1 ] || fail "client exit $rc, expected 1 (no reply: the stub does not answer)"
-grep -qx "file_storage: timed out" "$WORK/cerr" \
+grep -qx "file_storage: connection lost" "$WORK/cerr" \
   || fail "client stderr: $(cat "$WORK/cerr")"
+grep -q "(unanswered)" "$WORK/err" \
+  || fail "no unanswered close logged in: $(cat "$WORK/err")"
 for _ in $(seq 1 50); do
   grep -q "file_storage: handler for Add (id 1) is not implemented" "$WORK/err" && break
   sleep 0.1

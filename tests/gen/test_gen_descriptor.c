@@ -235,8 +235,19 @@ static void requests_and_replies(void **state) {
   assert_null(d->messages[2].returns);
   for (uint32_t i = 0; i < d->nmessages; i++)
     assert_int_equal(d->messages[i].is_reply, reply[i]);
-  for (uint32_t i = 0; i < file_storage_descriptor.nmessages; i++)
-    assert_int_equal(file_storage_descriptor.messages[i].nreturns, 0);
+  /* file_storage.netproto: Add, Del, Get, GetResp, List, ListResp, Ack */
+  d = &file_storage_descriptor;
+  assert_int_equal(d->nmessages, 7);
+  replies_are(d, 0, "Ack");
+  replies_are(d, 1, "Ack");
+  replies_are(d, 2, "GetResp | Ack");
+  replies_are(d, 3, "");
+  replies_are(d, 4, "ListResp");
+  replies_are(d, 5, "");
+  replies_are(d, 6, "");
+  assert_true(d->messages[3].is_reply && d->messages[5].is_reply &&
+              d->messages[6].is_reply);
+  assert_false(d->messages[0].is_reply || d->messages[2].is_reply);
 }
 
 /* The value at key of object o (asserted present). */

@@ -124,6 +124,14 @@ static const bad_case cases[] = {
     {P "message publish_M = 1 {}\nmessage M = 2 {}\n",
      "3:9: error: 'M' generates 'p_publish_M', which 'publish_M' (2:9) "
      "generates too"},
+    /* calls (emit_calls.c): a request's reply union and callback type */
+    {P "message Get = 1 -> server returns Get_reply {}\n"
+       "message Get_reply = 2 -> client {}\n",
+     "3:9: error: 'Get_reply' generates 'p_Get_reply', which 'Get' (2:9) "
+     "generates too"},
+    {P "message client_new = 1 -> server {}\n",
+     "2:9: error: 'client_new' generates 'p_client_new', which 'the "
+     "protocol' (1:10) generates too"},
     {P "message M = 1 { repeated u8 x; u32 x_count; }\n",
      "2:36: error: field 'x_count' collides with the member 'x_count' "
      "generated for 'x' (2:29)"},
