@@ -54,7 +54,7 @@ check-sanitize: deps
 
 # valgrind memcheck over the tests labelled VALGRIND_LABELS (0 definitely
 # lost, 0 invalid accesses); end-to-end scripts and load tests are left out.
-VALGRIND_LABELS ?= ^(unit|server|client|gen|bus|tls-c)$$
+VALGRIND_LABELS ?= ^(unit|server|client|aclient|calls|gen|bus|tls-c)$$
 # Every process counts, forked workers included: the logs are searched.
 VALGRIND_DEFECTS = definitely lost in loss record|Invalid (read|write|free)|uninitialised|Mismatched free
 check-valgrind: build

@@ -81,7 +81,8 @@ typedef struct netfw_app {
   /* One complete frame arrived. */
   void (*on_message)(void *app, netfw_owned_msg *msg);
   /* Called once per worker before it exits, after every connection's
-   * on_client_closed. */
+   * on_client_closed. The loop then runs on until what destroy closed
+   * has finished closing (e.g. netfw_aclient_close). */
   void (*destroy)(void *app);
   /* The connection is gone (see above); why says who ended it. During the
    * call netfw_conn_data and netfw_conn_addr still work, sends are refused

@@ -408,8 +408,10 @@ void netfw__worker_main(const netfw__worker_args *a) {
   netfw__ctr_set(&w->ctr->ready, 1); /* what /healthz reports */
   netfw_log(NETFW_LOG_INFO, "worker started (slot %d)", w->slot);
   uv_run(&w->loop, UV_RUN_DEFAULT);
-  if (app->destroy != NULL)
+  if (app->destroy != NULL) {
     app->destroy(w->app);
+    uv_run(&w->loop, UV_RUN_DEFAULT); /* what destroy closed: an aclient */
+  }
   uv_loop_close(&w->loop);
   netfw__stream_ctx_free(&w->sctx);
   free(w->spare);

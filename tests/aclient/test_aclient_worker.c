@@ -100,11 +100,11 @@ static void *a_create(void *context) {
   return &W;
 }
 
-/* Closes the aclient and lets the loop finish its close. */
+/* Closes the aclient: the worker runs its loop after destroy until the
+ * close has finished. */
 static void a_destroy(void *app) {
   (void)app;
   netfw_aclient_close(W.ac);
-  uv_run(netfw_worker_loop(), UV_RUN_DEFAULT);
 }
 
 static void job_end(job *j) {

@@ -153,8 +153,8 @@ static void wk_reply(void *arg, int status, netfw_msg *reply) {
   if (++wk.ended < WORKER_CALLS)
     return;
   __atomic_store_n(&wk.b->done[wk.slot], 1, __ATOMIC_SEQ_CST);
-  /* Closed here, while the worker's loop runs: the loop is not run again
-   * after destroy, so a client closed there could not finish closing. */
+  /* Closed once its calls ended; destroy closes it otherwise (the worker
+   * runs its loop after destroy until the close finishes). */
   netfw_aclient_close(wk.a);
 }
 
