@@ -110,11 +110,21 @@ static int serve(const cb_options *o) {
 
 typedef int (*call_fn)(void *ctx, const cb_options *o);
 
-/* One round: calls until warmup + seconds have passed; *p50 in us. */
+/* This process's CPU time (all its threads) in ns. */
+static uint64_t cpu_now_ns(void) {
+  struct timespec ts;
+
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One round: calls until warmup + seconds have passed; *p50 in us, *cpu
+ * the client's CPU time per call in us (user + system, all threads: the
+ * caller, and for A the I/O thread; the server is another process). */
 static int run_round(call_fn call, void *ctx, const cb_options *o,
-                     double *p50) {
+                     double *p50, double *cpu) {
   static hist h;
-  uint64_t start = bench_now_ns(), t;
+  uint64_t start = bench_now_ns(), t, cpu0 = 0;
   uint64_t warm_end = start + (uint64_t)(o->warmup * 1e9);
   uint64_t end = warm_end + (uint64_t)(o->seconds * 1e9), n = 0;
 
@@ -125,11 +135,14 @@ static int run_round(call_fn call, void *ctx, const cb_options *o,
       return -1;
     t = bench_now_ns();
     if (t0 >= warm_end) {
+      if (n == 0)
+        cpu0 = cpu_now_ns();
       hist_record(&h, t - t0);
       n++;
     }
   }
   *p50 = (double)hist_quantile(&h, 0.50) / 1e3;
+  *cpu = n > 1 ? (double)(cpu_now_ns() - cpu0) / 1e3 / (double)(n - 1) : 0;
   return n > 0 ? 0 : -1;
 }
 
@@ -281,6 +294,7 @@ static int row_p(const cb_options *o) {
   static raw_side rs;
   call_side cs;
   double a[CB_MAX_ROUNDS], b[CB_MAX_ROUNDS], ma, mb;
+  double ca[CB_MAX_ROUNDS], cb[CB_MAX_ROUNDS], mca, mcb;
   int rc = 1;
 
   if (call_open(&cs, o) < 0)
@@ -288,26 +302,30 @@ static int row_p(const cb_options *o) {
   if (raw_open(&rs, o) < 0)
     goto failed_raw;
   for (unsigned long r = 0; r < o->rounds; r++) {
-    if ((r % 2 == 1 && run_round(raw_call_once, &rs, o, &b[r]) < 0) ||
-        run_round(netfw_call_once, &cs, o, &a[r]) < 0 ||
-        (r % 2 == 0 && run_round(raw_call_once, &rs, o, &b[r]) < 0))
+    if ((r % 2 == 1 && run_round(raw_call_once, &rs, o, &b[r], &cb[r]) < 0) ||
+        run_round(netfw_call_once, &cs, o, &a[r], &ca[r]) < 0 ||
+        (r % 2 == 0 && run_round(raw_call_once, &rs, o, &b[r], &cb[r]) < 0))
       goto failed_round;
     fprintf(stderr,
-            "  row p round %lu/%lu: netfw_client_call p50 %.1f us, "
-            "blocking socket p50 %.1f us\n",
-            r + 1, o->rounds, a[r], b[r]);
+            "  row p round %lu/%lu: netfw_client_call p50 %.1f us "
+            "(client CPU %.1f us/call), blocking socket p50 %.1f us "
+            "(%.1f us/call)\n",
+            r + 1, o->rounds, a[r], ca[r], b[r], cb[r]);
   }
   ma = median(a, o->rounds);
   mb = median(b, o->rounds);
+  mca = median(ca, o->rounds);
+  mcb = median(cb, o->rounds);
   if (o->json)
     printf("{\"size\":%lu,\"rounds\":%lu,\"call_p50_us\":%.1f,"
-           "\"raw_p50_us\":%.1f,\"ratio_p50\":%.3f}\n",
-           o->size, o->rounds, ma, mb, ma / mb);
+           "\"raw_p50_us\":%.1f,\"ratio_p50\":%.3f,\"call_cpu_us\":%.1f,"
+           "\"raw_cpu_us\":%.1f}\n",
+           o->size, o->rounds, ma, mb, ma / mb, mca, mcb);
   else
     printf("row p: %lu B calls, median of %lu rounds: netfw_client_call p50 "
-           "%.1f us, blocking socket p50 %.1f us, ratio %.3f (target <= 1.3)"
-           "\n",
-           o->size, o->rounds, ma, mb, ma / mb);
+           "%.1f us, blocking socket p50 %.1f us, ratio %.3f (target <= 1.3); "
+           "client CPU per call %.1f us vs %.1f us\n",
+           o->size, o->rounds, ma, mb, ma / mb, mca, mcb);
   rc = 0;
 
 failed_round:

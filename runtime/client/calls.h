@@ -9,6 +9,7 @@
 #define NETFW_RUNTIME_CLIENT_CALLS_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,8 +26,9 @@ typedef struct netfw__call {
   struct netfw__call *next;
   uint16_t req; /* the request's message id                      */
   netfw__call_kind kind;
-  bool done;         /* WAIT: finished; it left the FIFO, the caller
-                        frees it                                      */
+  atomic_bool done;  /* WAIT: finished; it left the FIFO, the caller
+                        frees it (set under the lock; the caller's
+                        spin reads it without)                        */
   int rc;            /* done: 0 or why it failed                      */
   netfw_msg *reply;  /* done with rc 0: the reply                     */
   pthread_cond_t cv; /* WAIT: signalled when done                     */

@@ -61,6 +61,8 @@ struct netfw_client {
   int recv_waiting;   /* recv calls blocked until something arrives */
   netfw__calls calls; /* requests sent and not yet answered, in order */
   uint64_t late_replies; /* replies dropped: their call had timed out */
+  _Atomic uint64_t call_ns; /* recent calls' round trip (a moving average,
+                               calls.c): whether waiting awake pays   */
   bool up;              /* reconnect: the connection the application saw
                            is up (a loss of it is reported to recv)      */
   bool loss_unreported; /* reconnect: recv owes one NETFW_ECONNRESET     */
