@@ -204,6 +204,7 @@ NETFW_EXTERN void netfw_config_init_sized(netfw_config *cfg,
  * fit; why may be NULL): no app or no on_message, a negative count or
  * timeout, max_output 0 or over 2 GiB, bus_queue 0, listen_fd below -1 or
  * with reuseport, a bus_url, proxy_from or metrics_addr it cannot parse,
+ * a protocol whose returns index past its messages, max_pending below 1,
  * struct sizes it cannot handle (not filled by netfw_config_init, or from
  * newer headers); NETFW_ENOMEM. TLS files are read by netfw_server_new,
  * not here. */
