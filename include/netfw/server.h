@@ -240,7 +240,9 @@ NETFW_EXTERN void netfw_server_free(netfw_server *s);
 
 /* Queues a copy of m for the peer. Returns 0, NETFW_ESTATE after shutdown or
  * close, NETFW_E2BIG over the output limit (the connection is then closed),
- * NETFW_ENOMEM. Call only from the worker's callbacks. */
+ * NETFW_EINVAL (NULL; with cfg->protocol: m is a reply that answers no
+ * request being handled, see "calls" below), NETFW_ENOMEM. Call only from
+ * the worker's callbacks. */
 NETFW_EXTERN int netfw_conn_send(netfw_conn *c, const netfw_msg *m);
 
 /* Starts a frame of size payload bytes whose payload follows in pieces
@@ -276,7 +278,10 @@ NETFW_EXTERN size_t netfw_conn_queued(const netfw_conn *c);
  * message, an async call's callback). A request whose on_message returns
  * with neither is a bug in the app: logged at ERROR, and the connection is
  * closed (NETFW_CLOSE_UNANSWERED), since every later reply would wait for
- * it. Messages that are no reply (pushes) go out when sent. */
+ * it. Messages that are no reply (pushes) go out when sent. A reply sent
+ * any other way (outside its request's on_message, or during another
+ * request's) is refused with NETFW_EINVAL and logged at WARN: the client
+ * would take it for the answer of its oldest call. */
 
 /* A request's place on its connection: a value, safe to copy and to keep
  * after the connection is gone (netfw_reply_send then says so). */

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calls.h"
+#include "calltab.h"
 #include "netfw/error.h"
 #include "netfw/log.h"
 #include "server_internal.h"
@@ -66,12 +68,43 @@ int netfw__conn_write_begin(netfw_conn *c, uint16_t id, uint32_t size) {
   return 0;
 }
 
+/* With a protocol, a reply (an id some request's returns name) goes out
+ * only as the answer of the request being handled: the client takes every
+ * reply for the answer of its oldest request, so a reply sent on its own
+ * would be matched to the wrong call. Returns 0, or NETFW_EINVAL (logged)
+ * for a reply that answers nothing here. */
+static int stray_reply(netfw_conn *c, uint16_t id, const char *func) {
+  const netfw__calltab *t = netfw__conn_worker(c)->calltab;
+  char peer[96];
+
+  if (t == NULL || !netfw__calltab_is_reply(t, id))
+    return 0;
+  if (c->calls != NULL && c->calls->cur_seq != 0 &&
+      netfw__calltab_answers(t, c->calls->cur_id, id))
+    return 0;
+  netfw_log_peer(NETFW_LOG_WARN, netfw__conn_peer_name(c, peer, sizeof(peer)),
+                 "%s: %s (id %u) is a reply, and answers no request being "
+                 "handled here (%s%s): not sent; answer a request with it "
+                 "during its on_message, or later with netfw_reply_send",
+                 func, netfw__calltab_name(t, id), (unsigned)id,
+                 c->calls != NULL && c->calls->cur_seq != 0 ? "handling "
+                                                            : "no request",
+                 c->calls != NULL && c->calls->cur_seq != 0
+                     ? netfw__calltab_name(t, c->calls->cur_id)
+                     : "");
+  return NETFW_EINVAL;
+}
+
 int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
+  int err;
+
   if (c == NULL || m == NULL)
     return NETFW_EINVAL;
   netfw__conn_check_live(c, __func__);
   if (netfw__conn_stopped(c) || c->stream_left > 0)
     return NETFW_ESTATE;
+  if ((err = stray_reply(c, netfw_msg_id(m), __func__)) != 0)
+    return err;
   if (c->calls != NULL && c->calls->cur_seq != 0) /* a request's handler */
     return netfw__calls_send(c, m);
   return netfw__conn_write(c, netfw_msg_id(m), netfw_msg_payload(m),
@@ -79,11 +112,15 @@ int netfw_conn_send(netfw_conn *c, const netfw_msg *m) {
 }
 
 int netfw_conn_send_begin(netfw_conn *c, uint16_t id, uint32_t size) {
+  int err;
+
   if (c == NULL)
     return NETFW_EINVAL;
   netfw__conn_check_live(c, __func__);
   if (netfw__conn_stopped(c) || c->stream_left > 0)
     return NETFW_ESTATE;
+  if ((err = stray_reply(c, id, __func__)) != 0)
+    return err;
   if (c->calls != NULL && c->calls->cur_seq != 0)
     return netfw__calls_send_begin(c, id, size);
   return netfw__conn_write_begin(c, id, size);

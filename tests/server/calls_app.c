@@ -228,6 +228,10 @@ static void on_get(cboard *b, netfw_conn *c, const uint8_t *p) {
   case M_DEFER_TWICE:
     defer_twice(b, c, tag);
     break;
+  case M_STRAY:
+    set_rc(b, tag, 0, send_tagged(c, ID_LISTRESP, tag));
+    set_rc(b, tag, 1, send_tagged(c, ID_GETRESP, tag));
+    break;
   default: /* M_NONE */
     break;
   }
@@ -239,8 +243,11 @@ static void on_message(void *app, netfw_owned_msg *om) {
 
   if (netfw_msg_id(m) == ID_GET && netfw_msg_size(m) == 9)
     on_get(b, om->owner, netfw_msg_payload(m));
-  else
+  else {
+    if (netfw_msg_id(m) == ID_SAY) /* a reply from a one-way handler */
+      set_rc(b, CB_SAY, 0, send_tagged(om->owner, ID_ACK, 0));
     atomic_fetch_add(&b->others, 1);
+  }
 }
 
 static void on_closed(void *app, netfw_conn *c, netfw_close_reason why) {

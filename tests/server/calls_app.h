@@ -39,9 +39,13 @@ enum {
                    tag in two pieces (rc 0..2)                          */
   M_HOLD,       /* defer and never answer                                */
   M_BIG,        /* answer with an Ack of arg bytes of 0xab (rc 0)       */
-  M_DEFER_TWICE /* defer (rc 0), defer again (rc 1); answer at once
+  M_DEFER_TWICE, /* defer (rc 0), defer again (rc 1); answer at once
                    with reply_send (rc 2)                              */
+  M_STRAY       /* send ListResp, List's reply (rc 0), then GetResp (rc
+                   1). Say's handler sends Ack {0} (rc[CB_SAY][0])      */
 };
+
+#define CB_SAY 63 /* the rc row of Say's handler */
 
 #define CB_TAGS 64
 #define CB_UNSET 12345

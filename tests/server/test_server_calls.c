@@ -141,6 +141,31 @@ static void test_calls_in_handler(void **state) {
   expect_closed(f, 1, NETFW_CLOSE_PEER, 1);
 }
 
+/* Replies that answer no request being handled: another request's reply
+ * in Get's handler, a reply from the one-way Say's handler: NETFW_EINVAL,
+ * nothing sent, a WARN line; the handler then answers as usual. */
+static void test_calls_stray_reply(void **state) {
+  fx *f = *state;
+  int fd;
+
+  start(f);
+  fd = connect_to(f);
+  send_get(fd, M_STRAY, 1, 0);
+  assert_int_equal(wire_send(fd, ID_SAY, "hi", 2), 0);
+  send_get(fd, M_NOW, 2, 0);
+  expect_tagged(fd, ID_GETRESP, 1);
+  expect_tagged(fd, ID_GETRESP, 2);
+  expect_silence(fd, 100);
+  assert_int_equal(atomic_load(&f->b->rc[1][0]), NETFW_EINVAL);
+  assert_int_equal(atomic_load(&f->b->rc[1][1]), 0);
+  assert_int_equal(atomic_load(&f->b->rc[CB_SAY][0]), NETFW_EINVAL);
+  assert_true(cboard_log_has(f->b, "ListResp (id 6) is a reply",
+                             "handling Get"));
+  assert_true(cboard_log_has(f->b, "Ack (id 7) is a reply", "no request"));
+  wire_close(fd);
+  expect_closed(f, 1, NETFW_CLOSE_PEER, 1);
+}
+
 /* A second answer in the handler, a defer after it, another of the
  * request's replies: NETFW_ESTATE, nothing sent; defer twice: ESTATE;
  * reply_send at once inside the handler answers. */
@@ -515,7 +540,8 @@ static void test_calls_config_refused(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
-      T(test_calls_in_handler),        T(test_calls_double_answer),
+      T(test_calls_in_handler),        T(test_calls_stray_reply),
+      T(test_calls_double_answer),
       T(test_calls_deferred_in_order), T(test_calls_push_not_held),
       T(test_calls_stream_held),       T(test_calls_reply_wrong_and_twice),
       T(test_calls_reply_after_close), T(test_calls_many_connections),
