@@ -167,7 +167,7 @@ NETFW_EXTERN int netfw_client_set_protocol(netfw_client *c,
 /* Sends req, a request of c's protocol, and waits for its reply into
  * *reply (the caller frees it with netfw_msg_free). timeout_ms: -1 waits
  * as long as the connection lives, > 0 at most that long from the call
- * (monotonic clock). Several threads may call at once: their requests are
+ * (monotonic clock; 0 is refused: NETFW_EINVAL, nothing sent). Several threads may call at once: their requests are
  * pipelined on the one connection. Returns 0; NETFW_ETIMEDOUT (no reply in
  * time: when it comes later it is dropped and counted,
  * netfw_client_late_replies, never given to another call);
@@ -177,7 +177,8 @@ NETFW_EXTERN int netfw_client_set_protocol(netfw_client *c,
  * be matched, so the client drops the connection, and netfw_client_loss
  * is NETFW_EPROTO); NETFW_ENOTCONN (reconnecting: the connection is down);
  * NETFW_EAGAIN (the output queue is full, max_output; nothing sent);
- * NETFW_EINVAL (NULL, timeout_ms < -1, req not a request of the protocol);
+ * NETFW_EINVAL (NULL, timeout_ms 0 or < -1, req not a request of the
+ * protocol);
  * NETFW_ESTATE (not connected, shut down, or no protocol set);
  * NETFW_ENOMEM. *reply is NULL on every error. */
 NETFW_EXTERN int netfw_client_call(netfw_client *c, const netfw_msg *req,

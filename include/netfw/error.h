@@ -26,7 +26,7 @@
   XX(EADDRINFO, -12, "address could not be resolved")                          \
   XX(ESYS, -13, "system error (see errno)")                                    \
   XX(ENOSYS, -14, "not implemented")                                           \
-  XX(ENOTCONN, -15, "not connected (the message broker is unreachable)")      \
+  XX(ENOTCONN, -15, "not connected (the peer or broker is unreachable)")      \
   XX(EAGAIN, -16, "queue full: dropped, try again later")                     \
   XX(ETLS, -17, "TLS failed: handshake, certificate or key (see the log)")     \
   XX(ECLOSED, -18, "connection closed by the peer")

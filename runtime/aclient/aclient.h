@@ -52,6 +52,7 @@ struct netfw_aclient {
   int handles;    /* handles still open                                */
   char error[256];
   uint64_t late_replies;
+  uint16_t bad_req; /* the request a wrong reply came for (EPROTO)    */
   uint64_t pushes;
   netfw_tls_config *tls_cfg;  /* the config's copy; NULL: plaintext     */
   struct netfw__tls_ctx *tls; /* its context                          */

@@ -153,6 +153,7 @@ int netfw__acalls_deliver(netfw_aclient *a, netfw_msg *m) {
   else if (netfw__calltab_answers(a->tab, c->req_id, id))
     c->cb(c->arg, 0, m);
   else {
+    a->bad_req = c->req_id;
     c->cb(c->arg, NETFW_EPROTO, NULL);
     rc = NETFW_EPROTO;
   }

@@ -82,17 +82,17 @@ static void on_readable(netfw__stream *s) {
   netfw_frame f;
   netfw_msg m;
   int rc = 0;
-  char why[160];
+  char why[256];
 
   while (!a->closing && a->state == NETFW_LINK_UP &&
          (rc = netfw__stream_next(s, &f)) == 1) {
     netfw__msg_borrow(&m, f.id, f.payload, f.size);
     if (netfw__acalls_deliver(a, &m) == NETFW_EPROTO) {
       snprintf(why, sizeof(why),
-               "dropped by this client: the server "
-               "answered with a message that is no reply "
-               "to the request (id %u)",
-               (unsigned)f.id);
+               "dropped by this client: the server answered %s (id %u) "
+               "with %s (id %u), which is not one of its replies",
+               netfw__calltab_name(a->tab, a->bad_req), (unsigned)a->bad_req,
+               netfw__calltab_name(a->tab, f.id), (unsigned)f.id);
       netfw_log(NETFW_LOG_WARN, "aclient: %s", why);
       netfw__aconn_down(a, NETFW_EPROTO, why);
       return;

@@ -203,7 +203,8 @@ int netfw_client_call(netfw_client *c, const netfw_msg *req, netfw_msg **reply,
 
   if (reply != NULL)
     *reply = NULL;
-  if (c == NULL || req == NULL || reply == NULL || timeout_ms < -1)
+  if (c == NULL || req == NULL || reply == NULL || timeout_ms < -1 ||
+      timeout_ms == 0) /* a call always waits: 0 is refused, as by aclient */
     return NETFW_EINVAL;
   if (c->calltab == NULL)
     return NETFW_ESTATE;

@@ -419,6 +419,13 @@ int netfw_conn_defer(netfw_conn *c, netfw_reply *r) {
   if (c == NULL || r == NULL)
     return NETFW_EINVAL;
   netfw__conn_check_live(c, __func__);
+  if (worker_of(c)->calltab == NULL) {
+    netfw_log(NETFW_LOG_WARN, "netfw_conn_defer: the server has no protocol "
+                              "(cfg->protocol is NULL), so no request to "
+                              "defer: set it (<proto>_server_config_init "
+                              "does)");
+    return NETFW_ESTATE;
+  }
   if (c->calls == NULL || c->calls->cur_seq == 0)
     return NETFW_ESTATE; /* not inside on_message for a request of c */
   e = find(c->calls, c->calls->cur_seq);

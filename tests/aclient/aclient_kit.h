@@ -35,6 +35,7 @@ typedef struct tctx {
   int pushes;
   int ups, downs, connectings, closed;
   int down_err[16];
+  char why[256]; /* netfw_aclient_error when a test's on_state kept it */
   int after_closed;        /* callbacks after CLOSED (must stay 0)       */
   int close_on;            /* which callback closes the client           */
   uint64_t t_start, t_end; /* ms                                         */

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -171,8 +172,10 @@ static void wrong_on_state(void *user, netfw_link_state st, int err) {
   tctx *t = user;
 
   calls_on_up(user, st, err);
-  if (st == NETFW_LINK_DOWN)
+  if (st == NETFW_LINK_DOWN) {
+    snprintf(t->why, sizeof(t->why), "%s", netfw_aclient_error(t->a));
     netfw_aclient_close(t->a); /* close from inside on_state */
+  }
 }
 
 static void test_aclient_wrong_reply(void **state) {
@@ -188,6 +191,7 @@ static void test_aclient_wrong_reply(void **state) {
   assert_int_equal(t.reset, 2); /* the calls behind it */
   assert_int_equal(t.downs, 1);
   assert_int_equal(t.down_err[0], NETFW_EPROTO);
+  assert_non_null(strstr(t.why, "which is not one of its replies"));
 }
 
 /* Close from on_push: every call still waiting ends with ECONNRESET, once. */

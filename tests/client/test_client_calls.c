@@ -282,6 +282,7 @@ static void test_call_misuse(void **state) {
   assert_int_equal(netfw_client_call(c, get, &reply, 10), NETFW_ESTATE);
   assert_int_equal(netfw_client_call(c, say, &reply, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(c, get, &reply, -2), NETFW_EINVAL);
+  assert_int_equal(netfw_client_call(c, get, &reply, 0), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(c, NULL, &reply, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(c, get, NULL, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(NULL, get, &reply, 10), NETFW_EINVAL);

@@ -489,6 +489,8 @@ static void test_calls_no_protocol(void **state) {
   assert_int_equal(atomic_load(&f->b->rc[2][0]), NETFW_ESTATE);
   assert_int_equal(atomic_load(&f->b->rc[3][1]), 0);
   assert_int_equal(atomic_load(&f->b->rc[3][2]), NETFW_ESTATE);
+  assert_true(cboard_log_has(f->b, "netfw_conn_defer: the server has no "
+                                   "protocol", NULL));
   wire_close(fd);
   expect_closed(f, 1, NETFW_CLOSE_PEER, 1);
 }
