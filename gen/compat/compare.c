@@ -144,6 +144,31 @@ static void compare_call_kind(compat_ctx *c, const gen_decl *mo,
   compat_was(c, f, mo->returns_pos, "was returns %s", replies_text(c, mo));
 }
 
+/* A reply r that request mn gained. Old clients that know r's id as a
+ * reply fail the call (NETFW_EPROTO) and drop the connection; old clients
+ * that know it as a push take it for one, so their call times out, and
+ * new clients take every one an old server pushes for the answer of their
+ * oldest call. */
+static compat_finding *reply_added(compat_ctx *c, const gen_decl *mn,
+                                   const gen_reply *r) {
+  const gen_decl *was = compat_message_by_id(c->old, r->decl->id);
+
+  if (was != NULL && !was->is_reply)
+    return compat_err(c, "reply-added", r->pos,
+                      "message '%s' gained the reply '%s' (id %" PRIu64
+                      "), a push until now: old clients take it for a push, "
+                      "so their calls to '%s' time out when a new server "
+                      "answers with it, and new clients take each one an "
+                      "old server pushes for the answer of their oldest "
+                      "call",
+                      mn->name, r->name, r->decl->id, mn->name);
+  return compat_err(c, "reply-added", r->pos,
+                    "message '%s' gained the reply '%s' (id %" PRIu64 "): "
+                    "old clients' calls to it fail, and drop the connection, "
+                    "when a new server answers with it",
+                    mn->name, r->name, r->decl->id);
+}
+
 /* The replies of a request in both versions, matched by wire id: one added
  * fails old clients' calls that a new server answers with it, one removed
  * fails new clients' calls that an old server answers with it (either way
@@ -161,11 +186,7 @@ static void compare_returns(compat_ctx *c, const gen_decl *mo,
     const gen_reply *r = &mn->returns[i];
     if (r->decl == NULL || names_reply(mo, r->decl->id))
       continue;
-    f = compat_err(c, "reply-added", r->pos,
-                   "message '%s' gained the reply '%s' (id %" PRIu64 "): "
-                   "old clients' calls to it fail, and drop the connection, "
-                   "when a new server answers with it",
-                   mn->name, r->name, r->decl->id);
+    f = reply_added(c, mn, r);
     compat_was(c, f, mo->returns_pos, "was returns %s", replies_text(c, mo));
   }
   for (size_t i = 0; i < mo->nreturns; i++) {
