@@ -148,8 +148,10 @@ static void pop_head(netfw_conn *c, netfw__calls *k) {
   k->count--;
   k->head_seq++;
   w->calls_pending--;
-  if (k->paused && k->count < (uint32_t)w->cfg->max_pending)
-    resume_later(w, k);
+  if ((k->paused && !k->stopping &&
+       k->count < (uint32_t)w->cfg->max_pending) ||
+      (k->stopping && k->count == 0))
+    resume_later(w, k); /* reads again, or ends the stopping c */
 }
 
 void netfw__calls_release(netfw_conn *c) {
@@ -216,7 +218,7 @@ void netfw__calls_end(netfw_conn *c) {
 bool netfw__calls_full(netfw_conn *c) {
   netfw__calls *k = c->calls;
 
-  if (k->count < (uint32_t)worker_of(c)->cfg->max_pending)
+  if (!k->stopping && k->count < (uint32_t)worker_of(c)->cfg->max_pending)
     return false;
   if (!k->paused) {
     k->paused = true;
@@ -232,8 +234,43 @@ void netfw__calls_resume_all(netfw__worker *w) {
     w->resume = k->resume_next;
     k->resume_next = NULL;
     k->resume_queued = false;
-    netfw__conn_redeliver(k->conn);
+    if (!k->stopping)
+      netfw__conn_redeliver(k->conn);
+    else if (k->count == 0) /* every reply is out: the stop goes on */
+      netfw__conn_begin_shutdown(k->conn, NETFW_CLOSE_STOPPING);
   }
+}
+
+bool netfw__calls_stop(netfw_conn *c) {
+  netfw__calls *k = c->calls;
+  netfw__worker *w = worker_of(c);
+
+  if (k == NULL || k->count == 0 || w->cfg->drain_timeout_ms <= 0)
+    return false;
+  k->stopping = true;
+  k->stop_deadline = uv_now(&w->loop) + (uint64_t)w->cfg->drain_timeout_ms;
+  if (!k->paused) {
+    k->paused = true;
+    netfw__stream_read_pause(&c->s);
+  }
+  return true;
+}
+
+/* A stopping c whose replies did not all go out within drain_timeout_ms:
+ * shut down (what is unanswered is lost; logged). */
+static bool stop_overdue(netfw_conn *c, uint64_t now) {
+  netfw__calls *k = c->calls;
+  char peer[96];
+
+  if (!k->stopping || now < k->stop_deadline)
+    return false;
+  netfw_log_peer(NETFW_LOG_WARN, netfw__conn_peer_name(c, peer, sizeof(peer)),
+                 "stopping: %u request%s still unanswered after "
+                 "drain_timeout_ms (%d); closing the connection",
+                 (unsigned)k->count, k->count == 1 ? "" : "s",
+                 worker_of(c)->cfg->drain_timeout_ms);
+  netfw__conn_begin_shutdown(c, NETFW_CLOSE_STOPPING);
+  return true;
 }
 
 /* ---- answers ---- */
@@ -467,7 +504,11 @@ bool netfw__calls_sweep(netfw_conn *c, uint64_t now) {
   netfw__call *e;
   char peer[96], name[96];
 
-  if (k == NULL || k->count == 0 || bound <= 0)
+  if (k == NULL || k->count == 0)
+    return false;
+  if (stop_overdue(c, now))
+    return true;
+  if (bound <= 0)
     return false;
   e = &k->ring[k->head]; /* the oldest; a held reply ahead of it is not */
   if ((e->state != NETFW__CALL_WAITING && e->state != NETFW__CALL_DEFERRED) ||

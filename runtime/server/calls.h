@@ -62,6 +62,9 @@ typedef struct netfw__calls {
   struct netfw__calls *resume_next; /* the worker's resume list        */
   bool paused;        /* reading paused: count reached max_pending     */
   bool resume_queued; /* in the worker's resume list                   */
+  bool stopping;      /* the worker stops: answering what was read,
+                         reading no more (netfw__calls_stop)           */
+  uint64_t stop_deadline; /* uv_now ms: then shut down, answered or not */
 } netfw__calls;
 
 /* The worker's index: connection number -> its calls block. Chained
@@ -112,8 +115,16 @@ int netfw__calls_send_more(netfw_conn *c, const void *data, size_t len);
  * is in progress on c; pops a streamed reply that is complete. */
 void netfw__calls_flush(netfw_conn *c);
 
+/* A graceful stop of the worker: when c still owes replies, it reads no
+ * more requests and stays open until they are out (then it is shut down
+ * from the prepare phase) or drain_timeout_ms passes (the sweep shuts it
+ * down). Returns true when it holds c open so, false when c owes nothing
+ * (or drain_timeout_ms is 0): shut it down now. */
+bool netfw__calls_stop(netfw_conn *c);
+
 /* Closes c (logged) when its oldest unanswered request is older than
- * reply_timeout_ms. Returns true when it did. */
+ * reply_timeout_ms, or when a stop's wait for its replies is over.
+ * Returns true when it did. */
 bool netfw__calls_sweep(netfw_conn *c, uint64_t now);
 
 /* c stops taking output (closed, shut down, peer gone): drops its held

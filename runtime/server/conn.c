@@ -467,8 +467,9 @@ void netfw__conn_shutdown_all(netfw__worker *w) {
   netfw_conn *c;
 
   for (c = w->conns; c != NULL; c = c->next)
-    if (!stopped(c))
+    if (!stopped(c) && !netfw__calls_stop(c)) /* else: once answered */
       netfw__conn_begin_shutdown(c, NETFW_CLOSE_STOPPING);
+  netfw__worker_sweep_update(w); /* bounds the wait for replies */
 }
 
 /* ---- public ---- */

@@ -284,7 +284,8 @@ void netfw__worker_sweep_update(netfw__worker *w) {
       ((w->cfg->idle_timeout_ms > 0 || w->cfg->frame_timeout_ms > 0) &&
        w->nconns > 0) ||
       w->ndraining > 0 ||
-      (w->cfg->reply_timeout_ms > 0 && w->calls_pending > 0);
+      ((w->cfg->reply_timeout_ms > 0 || w->stopping) &&
+       w->calls_pending > 0);
   bool active = uv_is_active((uv_handle_t *)&w->sweep);
 
   if (w->stopping && w->nconns == 0)

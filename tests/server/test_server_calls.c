@@ -166,6 +166,33 @@ static void test_calls_stray_reply(void **state) {
   expect_closed(f, 1, NETFW_CLOSE_PEER, 1);
 }
 
+/* A graceful stop while a deferred request waits: the connection stays
+ * open until its reply is out, then closes (STOPPING); a request never
+ * answered is given up after drain_timeout_ms (WARN). */
+static void test_calls_stop_answers(void **state) {
+  fx *f = *state;
+  size_t left = 0;
+  int fd, fd2;
+
+  f->cfg.drain_timeout_ms = 1000;
+  start(f);
+  fd = connect_to(f);
+  fd2 = connect_to(f);
+  send_get(fd, M_DEFER, 1, 300);
+  send_get(fd2, M_HOLD, 2, 0);
+  assert_int_equal(cboard_wait(&f->b->requests, 2, WAIT_MS), 2);
+  assert_int_equal(netfw_server_stop(f->s, 5000), 0);
+  expect_tagged(fd, ID_GETRESP, 1); /* answered 300 ms into the stop */
+  assert_int_equal(wire_wait_eof(fd, 1000, &left), 0);
+  assert_int_equal(wire_wait_eof(fd2, 1000, &left), 0);
+  assert_int_equal(atomic_load(&f->b->rc[1][1]), 0);
+  assert_int_equal(atomic_load(&f->b->closed_by[NETFW_CLOSE_STOPPING]), 2);
+  assert_true(cboard_log_has(f->b, "stopping: 1 request still unanswered",
+                             "drain_timeout_ms (1000)"));
+  wire_close(fd);
+  wire_close(fd2);
+}
+
 /* A second answer in the handler, a defer after it, another of the
  * request's replies: NETFW_ESTATE, nothing sent; defer twice: ESTATE;
  * reply_send at once inside the handler answers. */
@@ -543,6 +570,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
       T(test_calls_in_handler),        T(test_calls_stray_reply),
+      T(test_calls_stop_answers),
       T(test_calls_double_answer),
       T(test_calls_deferred_in_order), T(test_calls_push_not_held),
       T(test_calls_stream_held),       T(test_calls_reply_wrong_and_twice),
