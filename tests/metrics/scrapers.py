@@ -4,7 +4,10 @@
 Usage: scrapers.py PORT N
 
 Starts N threads, each GETting http://127.0.0.1:PORT/metrics in a loop
-(http.client, a new connection per scrape) until its standard input
+(http.client, a new connection per scrape, which says so with
+"Connection: close": the server then ends it with its answer instead of
+counting it against its per-address limit until our FIN is read) until
+its standard input
 closes; prints "running" once every thread has had an answer; checks
 every answer: status 200, the 0.0.4 content type, a
 complete exposition (every line well formed, each family announced once by
@@ -78,7 +81,7 @@ class Scraper(threading.Thread):
     def one(self, prev):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            conn.request("GET", "/metrics")
+            conn.request("GET", "/metrics", headers={"Connection": "close"})
             resp = conn.getresponse()
             body = resp.read().decode("utf-8")
             ctype = resp.getheader("Content-Type")
