@@ -9,37 +9,6 @@
 
 #include "aclient_kit.h"
 
-static const uint16_t get_returns[] = {1, 4};
-static const uint16_t list_returns[] = {3};
-static const netfw_desc_message msgs[] = {
-    {.id = ID_GET,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "Get"},
-     .returns = get_returns,
-     .nreturns = 2},
-    {.id = ID_GETRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "GetResp"}},
-    {.id = ID_LIST,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "List"},
-     .returns = list_returns,
-     .nreturns = 1},
-    {.id = ID_LISTRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "ListResp"}},
-    {.id = ID_ACK,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "Ack"}},
-    {.id = ID_LINE, .dir = NETFW_DESC_TO_CLIENT, .body = {.name = "Line"}},
-    {.id = ID_SAY, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Say"}},
-};
-const netfw_desc kit_desc = {
-    .abi = NETFW_DESC_ABI, .proto = "t", .messages = msgs, .nmessages = 7};
-
 /* One test's world. */
 static void on_guard(uv_timer_t *t) {
   (void)t;
@@ -142,7 +111,7 @@ void setup_ctx(tctx *t, netfw_link_cb state_cb) {
   uv_unref((uv_handle_t *)&t->guard);
   fake_start(&t->srv, &t->loop, 0);
   netfw_aclient_config_init(&t->cfg);
-  t->cfg.protocol = &kit_desc;
+  t->cfg.protocol = &test_calls_desc;
   t->cfg.on_push = on_push;
   t->cfg.on_state = state_cb;
   t->cfg.user = t;

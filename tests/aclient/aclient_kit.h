@@ -15,9 +15,6 @@
 
 #define GUARD_MS 5000 /* a test's loop fails it after this */
 
-/* The test protocol (fake_server.h's ids) as a descriptor. */
-extern const netfw_desc kit_desc;
-
 /* One test's world. */
 typedef struct tctx {
   uv_loop_t loop;
@@ -35,9 +32,9 @@ typedef struct tctx {
   int pushes;
   int ups, downs, connectings, closed;
   int down_err[16];
-  char why[256]; /* netfw_aclient_error when a test's on_state kept it */
-  int after_closed;        /* callbacks after CLOSED (must stay 0)       */
-  int close_on;            /* which callback closes the client           */
+  char why[256];    /* netfw_aclient_error when a test's on_state kept it */
+  int after_closed; /* callbacks after CLOSED (must stay 0)       */
+  int close_on;     /* which callback closes the client           */
   uint64_t t_start, t_end; /* ms                                         */
   uint64_t t_listen;       /* reconnect: when the listener came back      */
   uint64_t t_up2;          /* reconnect: the second UP                   */

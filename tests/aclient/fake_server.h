@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "calls_proto.h"
+
 #include <uv.h>
 
 #include "frame.h"
@@ -14,13 +16,13 @@
 /* The test protocol: Get(3) -> GetResp(40) | Ack(7); List(5) -> ListResp(6);
  * Line(9) is a push; Say(2) is one-way. */
 enum {
-  ID_SAY = 2,
-  ID_GET = 3,
-  ID_LIST = 5,
-  ID_LISTRESP = 6,
-  ID_ACK = 7,
-  ID_LINE = 9,
-  ID_GETRESP = 40
+  ID_SAY = TP_SAY,
+  ID_GET = TP_GET,
+  ID_LIST = TP_LIST,
+  ID_LISTRESP = TP_LISTRESP,
+  ID_ACK = TP_ACK,
+  ID_LINE = TP_LINE,
+  ID_GETRESP = TP_GETRESP
 };
 
 typedef struct fake_conn fake_conn;

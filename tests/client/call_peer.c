@@ -14,37 +14,6 @@
 
 #include "wire.h"
 
-static const uint16_t get_returns[] = {1, 4};
-static const uint16_t list_returns[] = {3};
-static const netfw_desc_message msgs[] = {
-    {.id = M_GET,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "Get"},
-     .returns = get_returns,
-     .nreturns = 2},
-    {.id = M_GETRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "GetResp"}},
-    {.id = M_LIST,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "List"},
-     .returns = list_returns,
-     .nreturns = 1},
-    {.id = M_LISTRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "ListResp"}},
-    {.id = M_ACK,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "Ack"}},
-    {.id = M_LINE, .dir = NETFW_DESC_TO_CLIENT, .body = {.name = "Line"}},
-    {.id = M_SAY, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Say"}},
-};
-const netfw_desc call_desc = {
-    .abi = NETFW_DESC_ABI, .proto = "t", .messages = msgs, .nmessages = 7};
-
 enum { IO_TIMEOUT_MS = 30000 };
 
 static void die(const char *what) {

@@ -1,6 +1,6 @@
 /* A fake server for call tests: a thread with blocking sockets (TLS in a
  * _tls variant: tls_kit.h) on 127.0.0.1:0 that accepts one connection and
- * answers the requests of call_desc in order, or misbehaves as its mode
+ * answers the requests of test_calls_desc in order, or misbehaves as its mode
  * says. */
 #ifndef NETFW_TEST_CALL_PEER_H
 #define NETFW_TEST_CALL_PEER_H
@@ -9,20 +9,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calls_proto.h"
 #include "netfw/desc.h"
 
-/* call_desc: Get(3) returns GetResp(40) | Ack(7); List(5) returns
+/* test_calls_desc: Get(3) returns GetResp(40) | Ack(7); List(5) returns
  * ListResp(6); Line(9) is a push; Say(2) is one-way. */
 enum {
-  M_SAY = 2,
-  M_GET = 3,
-  M_LIST = 5,
-  M_LISTRESP = 6,
-  M_ACK = 7,
-  M_LINE = 9,
-  M_GETRESP = 40
+  M_SAY = TP_SAY,
+  M_GET = TP_GET,
+  M_LIST = TP_LIST,
+  M_LISTRESP = TP_LISTRESP,
+  M_ACK = TP_ACK,
+  M_LINE = TP_LINE,
+  M_GETRESP = TP_GETRESP
 };
-extern const netfw_desc call_desc;
 
 typedef enum call_peer_mode {
   CP_ANSWER,     /* Get -> GetResp, List -> ListResp (payload echoed),

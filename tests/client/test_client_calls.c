@@ -20,12 +20,12 @@
 #include "netfw/netfw.h"
 #include "peer.h"
 
-/* A client with call_desc as its protocol, connected to port. */
+/* A client with test_calls_desc as its protocol, connected to port. */
 static netfw_client *call_client(uint16_t port) {
   netfw_client *c = client_new();
 
   assert_non_null(c);
-  assert_int_equal(netfw_client_set_protocol(c, &call_desc), 0);
+  assert_int_equal(netfw_client_set_protocol(c, &test_calls_desc), 0);
   assert_int_equal(netfw_client_connect(c, LOCALHOST, port), 0);
   return c;
 }
@@ -278,7 +278,7 @@ static void test_call_misuse(void **state) {
   (void)state;
   assert_int_equal(netfw_client_call(c, get, &reply, 10), NETFW_ESTATE);
   assert_null(reply); /* no protocol */
-  assert_int_equal(netfw_client_set_protocol(c, &call_desc), 0);
+  assert_int_equal(netfw_client_set_protocol(c, &test_calls_desc), 0);
   assert_int_equal(netfw_client_call(c, get, &reply, 10), NETFW_ESTATE);
   assert_int_equal(netfw_client_call(c, say, &reply, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(c, get, &reply, -2), NETFW_EINVAL);
@@ -287,7 +287,7 @@ static void test_call_misuse(void **state) {
   assert_int_equal(netfw_client_call(c, get, NULL, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_call(NULL, get, &reply, 10), NETFW_EINVAL);
   assert_int_equal(netfw_client_late_replies(NULL), 0);
-  assert_int_equal(netfw_client_set_protocol(NULL, &call_desc), NETFW_EINVAL);
+  assert_int_equal(netfw_client_set_protocol(NULL, &test_calls_desc), NETFW_EINVAL);
   assert_int_equal(
       netfw_client_connect(c, LOCALHOST, call_peer_start(&p, CP_ANSWER)), 0);
   assert_int_equal(netfw_client_set_protocol(c, NULL), NETFW_ESTATE);

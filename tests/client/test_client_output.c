@@ -69,7 +69,7 @@ static void test_max_output_eagain(void **state) {
   (void)state;
   assert_int_equal(netfw_msg_append(get, body, sizeof(body)), 0);
   assert_int_equal(netfw_client_set_max_output(c, MAX_OUTPUT), 0);
-  assert_int_equal(netfw_client_set_protocol(c, &call_desc), 0);
+  assert_int_equal(netfw_client_set_protocol(c, &test_calls_desc), 0);
   assert_int_equal(
       netfw_client_connect(c, LOCALHOST, call_peer_start(&p, CP_NOREAD)), 0);
   assert_int_equal(netfw_client_set_max_output(c, 0), NETFW_ESTATE);

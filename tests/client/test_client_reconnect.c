@@ -66,7 +66,7 @@ static int64_t rec_wait(link_rec *r, netfw_link_state st, int err, int n) {
   return peer_now_ms() - t0;
 }
 
-/* A client with call_desc, reconnect rc and the recorder, connected to p
+/* A client with test_calls_desc, reconnect rc and the recorder, connected to p
  * started in mode. */
 static netfw_client *rc_client(const netfw_reconnect *rc, link_rec *r,
                                call_peer *p, call_peer_mode mode) {
@@ -74,7 +74,7 @@ static netfw_client *rc_client(const netfw_reconnect *rc, link_rec *r,
 
   pthread_mutex_init(&r->lock, NULL);
   r->n = 0;
-  assert_int_equal(netfw_client_set_protocol(c, &call_desc), 0);
+  assert_int_equal(netfw_client_set_protocol(c, &test_calls_desc), 0);
   assert_int_equal(netfw_client_set_reconnect(c, rc), 0);
   assert_int_equal(netfw_client_set_link_cb(c, on_link, r), 0);
   assert_int_equal(netfw_client_connect(c, LOCALHOST, call_peer_start(p, mode)),

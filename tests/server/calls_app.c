@@ -13,37 +13,6 @@
 
 /* ---- the protocol, as netfw-gen would describe it ---- */
 
-static const uint16_t get_returns[] = {1, 4}; /* GetResp, Ack */
-static const uint16_t list_returns[] = {3};   /* ListResp */
-static const netfw_desc_message msgs[] = {
-    {.id = ID_GET,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "Get"},
-     .returns = get_returns,
-     .nreturns = 2},
-    {.id = ID_GETRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "GetResp"}},
-    {.id = ID_LIST,
-     .dir = NETFW_DESC_TO_SERVER,
-     .body = {.name = "List"},
-     .returns = list_returns,
-     .nreturns = 1},
-    {.id = ID_LISTRESP,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "ListResp"}},
-    {.id = ID_ACK,
-     .dir = NETFW_DESC_TO_CLIENT,
-     .is_reply = true,
-     .body = {.name = "Ack"}},
-    {.id = ID_LINE, .dir = NETFW_DESC_TO_CLIENT, .body = {.name = "Line"}},
-    {.id = ID_SAY, .dir = NETFW_DESC_TO_SERVER, .body = {.name = "Say"}},
-};
-const netfw_desc calls_desc = {
-    .abi = NETFW_DESC_ABI, .proto = "calls", .messages = msgs, .nmessages = 7};
-
 /* ---- helpers ---- */
 
 static uint32_t get_u32(const uint8_t *p) {

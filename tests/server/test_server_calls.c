@@ -39,7 +39,7 @@ static int setup(void **state) {
   f->cfg.port = 0;
   f->cfg.worker_num = 1;
   f->cfg.context = f->b;
-  f->cfg.protocol = &calls_desc;
+  f->cfg.protocol = &test_calls_desc;
   tls_kit_server_config(&f->cfg); /* the _tls variant: TLS on */
   *state = f;
   return 0;
